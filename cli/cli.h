@@ -1,0 +1,30 @@
+/* cli.h: the planmetrics command's shared pieces: sub-command entry points, output helpers. */
+#ifndef PM_CLI_H
+#define PM_CLI_H
+
+#include <stdio.h>
+
+#include "planmetrics/planmetrics.h"
+
+/* Exit codes of every sub-command (METRICS.md §4). */
+enum { PM_EXIT_OK = 0, PM_EXIT_MISSED = 1, PM_EXIT_ERROR = 2 };
+
+/* Options every sub-command accepts. */
+typedef struct pm_cli {
+  pm_context *ctx;
+  int quiet;     /* --quiet: no notices, no progress */
+  int tty;       /* stderr is a terminal: show progress bars */
+  int color;     /* stdout is a terminal and NO_COLOR is unset */
+} pm_cli;
+
+/* Print the context's error as "planmetrics: error: ..." on stderr and return PM_EXIT_ERROR. */
+int pm_cli_fail(pm_cli *cli);
+/* Print a usage error for a sub-command and return PM_EXIT_ERROR. */
+int pm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Install notice and progress printers on cli->ctx according to quiet/tty. */
+void pm_cli_setup_output(pm_cli *cli);
+
+int pm_cmd_ingest(pm_cli *cli, int argc, char **argv);
+int pm_cmd_info(pm_cli *cli, int argc, char **argv);
+
+#endif

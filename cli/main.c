@@ -1,0 +1,71 @@
+/* main.c: the planmetrics command: parse the sub-command and hand over to it. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+typedef struct command {
+  const char *name;
+  int (*run)(pm_cli *cli, int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"ingest", pm_cmd_ingest, "load a layer (Shapefile, GeoPackage, GeoJSON, CSV, OSM) into a project"},
+    {"info", pm_cmd_info, "list a project's layers with kind, geometry type, count, extent, CRS"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "planmetrics %s: spatial indicators of city plans from source layers\n\n"
+          "usage: planmetrics COMMAND [options]   (planmetrics COMMAND --help for its options)\n\n",
+          PLANMETRICS_VERSION);
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+  fprintf(out, "\nGlobal option: --quiet (no notices or progress). Exit codes: 0 ok / all targets met, "
+               "1 some target missed, 2 error.\n");
+}
+
+int main(int argc, char **argv) {
+  setlocale(LC_CTYPE, "C.UTF-8");
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? PM_EXIT_ERROR : PM_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("planmetrics %s\n", PLANMETRICS_VERSION);
+    return PM_EXIT_OK;
+  }
+  const command *cmd = NULL;
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    if (strcmp(argv[1], COMMANDS[i].name) == 0) cmd = &COMMANDS[i];
+  if (!cmd) {
+    fprintf(stderr, "planmetrics: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return PM_EXIT_ERROR;
+  }
+  pm_cli cli = {0};
+  /* --quiet may stand anywhere; remove it before the sub-command parses its options. */
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+      cli.quiet = 1;
+    else
+      argv[n++] = argv[i];
+  }
+  argc = n;
+  argv[argc] = NULL;
+  cli.tty = isatty(STDERR_FILENO);
+  cli.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+  if (pm_context_create(&cli.ctx) != PM_OK) {
+    fprintf(stderr, "planmetrics: out of memory\n");
+    return PM_EXIT_ERROR;
+  }
+  pm_cli_setup_output(&cli);
+  int rc = cmd->run(&cli, argc - 1, argv + 1);
+  pm_context_destroy(cli.ctx);
+  return rc;
+}

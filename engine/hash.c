@@ -1,0 +1,52 @@
+/* hash.c: SHA-256 of source files and plan files (OpenSSL EVP), to detect unchanged inputs. */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+static void to_hex(const unsigned char *md, unsigned len, char hex[65]) {
+  static const char digits[] = "0123456789abcdef";
+  for (unsigned i = 0; i < len && i < 32; i++) {
+    hex[2 * i] = digits[md[i] >> 4];
+    hex[2 * i + 1] = digits[md[i] & 15];
+  }
+  hex[64] = '\0';
+}
+
+pm_status pm_sha256_files(pm_context *ctx, const char *const *paths, const int *optional, size_t n,
+                          char hex[65]) {
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    EVP_MD_CTX_free(md);
+    return pm_error(ctx, PM_ENOMEM, "cannot start a SHA-256 digest");
+  }
+  pm_status st = PM_OK;
+  unsigned char buf[1 << 16];
+  for (size_t i = 0; i < n && !st; i++) {
+    FILE *f = fopen(paths[i], "rb");
+    if (!f) {
+      if (optional && optional[i] && errno == ENOENT) continue;
+      st = pm_error(ctx, PM_EIO, "%s: cannot read (%s)", paths[i], strerror(errno));
+      break;
+    }
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(md, buf, got);
+    if (ferror(f)) st = pm_error(ctx, PM_EIO, "%s: read error (%s)", paths[i], strerror(errno));
+    fclose(f);
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(md, out, &len);
+  EVP_MD_CTX_free(md);
+  if (!st) to_hex(out, len, hex);
+  return st;
+}
+
+void pm_sha256_buffer(const void *data, size_t len, char hex[65]) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+  to_hex(out, n, hex);
+}

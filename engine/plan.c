@@ -1,0 +1,1309 @@
+/* plan.c: plan files (METRICS.md §3): parse the YAML with libyaml, validate it strictly, fill pm_plan. */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "engine/internal.h"
+#include "planmetrics/plan.h"
+#include "planmetrics/store.h"
+
+/* --- Metric kinds and their parameters --- */
+
+static const char *const METRICS[] = {"transfer_coverage", "length",        "coverage", "area_share",
+                                      "count",             "line_coverage", "manual"};
+enum {
+  M_TRANSFER = 1u << 0,
+  M_LENGTH = 1u << 1,
+  M_COVERAGE = 1u << 2,
+  M_AREA = 1u << 3,
+  M_COUNT = 1u << 4,
+  M_LINE = 1u << 5,
+  M_MANUAL = 1u << 6,
+  M_ALL = 0x7fu,
+  M_LAYER = M_LENGTH | M_AREA | M_COUNT | M_LINE
+};
+
+static unsigned metric_bit(const char *name) {
+  for (size_t i = 0; name && i < PM_ARRAY_LEN(METRICS); i++)
+    if (strcmp(name, METRICS[i]) == 0) return 1u << i;
+  return 0;
+}
+
+typedef enum ptype {
+  P_ID,
+  P_METRIC,
+  P_TEXT,   /* any non-empty text */
+  P_UNIT,   /* text, may be empty */
+  P_TARGET,
+  P_REF,    /* a layer reference */
+  P_WHERE,  /* the filter of the reference at `off` */
+  P_REFS,   /* a list of layer references */
+  P_DIST,   /* metres >= 0 */
+  P_AREA,   /* m2 >= 0 */
+  P_AREA_MAX, /* m2 >= 0 or .inf */
+  P_BASIS,
+  P_CLASSES,
+  P_BOOL,
+  P_VALUE
+} ptype;
+
+typedef struct param {
+  const char *name;
+  unsigned metrics;   /* where the key is allowed */
+  unsigned required;  /* where the key is required */
+  ptype type;
+  size_t off;
+  const char *help;   /* said when the key is missing */
+} param;
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const param PARAMS[] = {
+    {"id", M_ALL, M_ALL, P_ID, OFF(id), "a unique name such as transfer_50m"},
+    {"title", M_ALL, 0, P_TEXT, OFF(title), NULL},
+    {"metric", M_ALL, M_ALL, P_METRIC, OFF(metric), NULL},
+    {"unit", M_ALL, 0, P_UNIT, OFF(unit), NULL},
+    {"note", M_ALL, 0, P_TEXT, OFF(note), NULL},
+    {"target", M_ALL, 0, P_TARGET, 0, NULL},
+    {"layer", M_LAYER, M_LAYER, P_REF, OFF(layer), "the layer that is measured"},
+    {"where", M_LAYER, 0, P_WHERE, OFF(layer), NULL},
+    {"from", M_TRANSFER, M_TRANSFER, P_REF, OFF(from), "the rail stations layer"},
+    {"from_where", M_TRANSFER, 0, P_WHERE, OFF(from), NULL},
+    {"to", M_TRANSFER, M_TRANSFER, P_REF, OFF(to), "the bus stops layer"},
+    {"to_where", M_TRANSFER, 0, P_WHERE, OFF(to), NULL},
+    {"entrances", M_TRANSFER, 0, P_REF, OFF(entrances), NULL},
+    {"within", M_LENGTH, 0, P_REFS, OFF(within), NULL},
+    {"near", M_LENGTH, 0, P_REFS, OFF(near), NULL},
+    {"by", M_LINE, M_LINE, P_REFS, OFF(by), "the layer(s) that cover the lines, e.g. cameras"},
+    {"share_of", M_LENGTH, 0, P_REF, OFF(share_of), NULL},
+    {"of", M_AREA, 0, P_REF, OFF(of), NULL},
+    {"sources", M_COVERAGE, M_COVERAGE, P_REF, OFF(sources), "the layer of parks (or other sources)"},
+    {"population", M_COVERAGE, 0, P_REF, OFF(population), NULL},
+    {"threshold_m", M_TRANSFER, 0, P_DIST, OFF(threshold_m), NULL},
+    {"catchment_m", M_TRANSFER, 0, P_DIST, OFF(catchment_m), NULL},
+    {"near_m", M_LENGTH, 0, P_DIST, OFF(near_m), NULL},
+    {"within_m", M_LINE, M_LINE, P_DIST, OFF(within_m), "the covering distance in metres"},
+    {"radius_m", M_COVERAGE, 0, P_DIST, OFF(radius_m), NULL},
+    {"min_area_m2", M_COUNT, 0, P_AREA, OFF(min_area_m2), NULL},
+    {"max_area_m2", M_COUNT, 0, P_AREA_MAX, OFF(max_area_m2), NULL},
+    {"basis", M_TRANSFER, 0, P_BASIS, OFF(basis), NULL},
+    {"routes_field", M_TRANSFER, 0, P_TEXT, OFF(routes_field), NULL},
+    {"routes_sep", M_TRANSFER, 0, P_TEXT, OFF(routes_sep), NULL},
+    {"entrance_station_field", M_TRANSFER, 0, P_TEXT, OFF(entrance_station_field), NULL},
+    {"weight_field", M_COVERAGE, 0, P_TEXT, OFF(weight_field), NULL},
+    {"classes", M_COVERAGE, 0, P_CLASSES, 0, NULL},
+    {"count_by_class", M_COVERAGE, 0, P_BOOL, OFF(count_by_class), NULL},
+    {"value", M_MANUAL, M_MANUAL, P_VALUE, 0, "the reported value (a number, or null when not known yet)"},
+};
+#undef OFF
+
+static const param *find_param(const char *name) {
+  for (size_t i = 0; i < PM_ARRAY_LEN(PARAMS); i++)
+    if (strcmp(PARAMS[i].name, name) == 0) return &PARAMS[i];
+  return NULL;
+}
+
+static const char *const TOP_KEYS[] = {"plan", "title", "crs", "db", "districts", "layers",
+                                       "indicators", NULL};
+static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x",
+                                         "y",     "source_layer", "where",   "label_field",
+                                         "optional", NULL};
+static const char *const DISTRICT_KEYS[] = {"layer", "name_field", "only", NULL};
+static const char *const REF_KEYS[] = {"layer", "where", NULL};
+static const char *const TARGET_KEYS[] = {"op", "value", "unit", NULL};
+static const char *const CLASS_KEYS[] = {"min_area_m2", "max_area_m2", "radius_m", "label", NULL};
+static const char *const OPS[] = {">=", ">", "<=", "<", "=="};
+static const char *const BASES[] = {"station", "route", "stop"};
+
+/* --- Small helpers --- */
+
+/* Optimal-string-alignment distance (case-insensitive), capped for long strings. */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63) return 100;
+  size_t d[64][64];
+  for (size_t i = 0; i <= la; i++) d[i][0] = i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+      size_t cost = ca == cb ? 0 : 1;
+      size_t v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+          tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  }
+  return d[la][lb];
+}
+
+/* The closest candidate when it is close enough to be a typo, else NULL. */
+static const char *closest(const char *word, const char *const *cand, size_t n) {
+  const char *best = NULL;
+  size_t best_d = 100;
+  for (size_t i = 0; i < n && cand[i]; i++) {
+    size_t dist = edit_distance(word, cand[i]);
+    if (dist < best_d && dist <= 2 && 2 * dist < strlen(cand[i])) {
+      best = cand[i];
+      best_d = dist;
+    }
+  }
+  return best;
+}
+
+/* Append to a fixed buffer, truncating with "..." when full. */
+static void buf_add(char *buf, size_t cap, const char *text) {
+  size_t len = strlen(buf);
+  if (len + strlen(text) + 4 >= cap) {
+    if (len + 4 < cap && (len < 3 || strcmp(buf + len - 3, "...") != 0)) strcat(buf, "...");
+    return;
+  }
+  strcat(buf, text);
+}
+
+static int is_identifier(const char *s, size_t max) {
+  size_t n = strlen(s);
+  if (n == 0 || n > max || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) return 0;
+  return 1;
+}
+
+/* Strict YAML number: [-+]digits[.digits][e[-+]digits], or .inf (flag). */
+static int parse_number(const char *s, int allow_inf, double *out) {
+  const char *p = s;
+  if (*p == '+' || *p == '-') p++;
+  if (allow_inf && (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 || strcmp(p, ".INF") == 0)) {
+    *out = s[0] == '-' ? -INFINITY : INFINITY;
+    return 1;
+  }
+  int digits = 0;
+  while (isdigit((unsigned char)*p)) p++, digits++;
+  if (*p == '.') {
+    p++;
+    while (isdigit((unsigned char)*p)) p++, digits++;
+  }
+  if (!digits) return 0;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return 0;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  if (*p) return 0;
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end || !isfinite(v)) return 0;
+  *out = v;
+  return 1;
+}
+
+/* "400", "0.5", "1e+06" printed as a planner writes them. */
+static void fmt_num(char *buf, size_t cap, double v) {
+  if (v == floor(v) && fabs(v) < 1e15)
+    snprintf(buf, cap, "%.0f", v);
+  else
+    snprintf(buf, cap, "%g", v);
+}
+
+/* --- Parser state and error reporting --- */
+
+typedef struct parser {
+  pm_context *ctx;
+  const char *path;
+  yaml_document_t *doc;
+  pm_plan *plan;
+} parser;
+
+static int line_of(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
+
+static yaml_node_t *node_at(parser *p, int index) { return yaml_document_get_node(p->doc, index); }
+
+static pm_status fail(parser *p, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static pm_status fail(parser *p, const yaml_node_t *n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+  if (!msg) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  va_start(ap, fmt);
+  vsnprintf(msg, (size_t)len + 1, fmt, ap);
+  va_end(ap);
+  pm_status st = n ? pm_error(p->ctx, PM_EINPUT, "%s:%d: %s", p->path, line_of(n), msg)
+                   : pm_error(p->ctx, PM_EINPUT, "%s: %s", p->path, msg);
+  free(msg);
+  return st;
+}
+
+static const char *text_of(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+static int is_null(const yaml_node_t *n) {
+  if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
+  const char *s = text_of(n);
+  return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+         strcmp(s, "NULL") == 0;
+}
+
+/* How a node looks, for "must be X, not Y" messages. */
+static void describe(const yaml_node_t *n, char *buf, size_t cap) {
+  if (n->type == YAML_MAPPING_NODE)
+    snprintf(buf, cap, "a mapping");
+  else if (n->type == YAML_SEQUENCE_NODE)
+    snprintf(buf, cap, "a list");
+  else if (is_null(n))
+    snprintf(buf, cap, "nothing");
+  else if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+    snprintf(buf, cap, "'%.80s'", text_of(n));
+  else
+    snprintf(buf, cap, "the quoted text \"%.80s\"", text_of(n));
+}
+
+static yaml_node_pair_t *map_find(parser *p, yaml_node_t *map, const char *key) {
+  for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+    yaml_node_t *k = node_at(p, pr->key);
+    if (k && k->type == YAML_SCALAR_NODE && strcmp(text_of(k), key) == 0) return pr;
+  }
+  return NULL;
+}
+
+static size_t map_size(const yaml_node_t *map) {
+  return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+/* Keys are plain names, each once, and (when allowed is given) one of allowed. `what` is
+ * appended to messages, e.g. " in layer bus_stops". */
+static pm_status check_map(parser *p, yaml_node_t *map, const char *const *allowed,
+                           const char *what) {
+  for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+    yaml_node_t *k = node_at(p, pr->key);
+    if (!k || k->type != YAML_SCALAR_NODE || is_null(k))
+      return fail(p, k, "every key%s must be a plain name followed by ':'", what);
+    const char *key = text_of(k);
+    if (strlen(key) != k->data.scalar.length)
+      return fail(p, k, "key%s contains a NUL character", what);
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
+      yaml_node_t *k2 = node_at(p, q->key);
+      if (strcmp(text_of(k2), key) == 0)
+        return fail(p, k, "key '%s' appears twice%s (first at line %d); keep one", key, what,
+                    line_of(k2));
+    }
+    if (!allowed) continue;
+    size_t n_allowed = 0;
+    int ok = 0;
+    for (; allowed[n_allowed]; n_allowed++)
+      if (strcmp(allowed[n_allowed], key) == 0) ok = 1;
+    if (ok) continue;
+    const char *guess = closest(key, allowed, n_allowed);
+    if (guess) return fail(p, k, "unknown key '%s'%s (did you mean %s?)", key, what, guess);
+    char list[512] = "";
+    for (size_t i = 0; i < n_allowed; i++) {
+      if (i) buf_add(list, sizeof list, ", ");
+      buf_add(list, sizeof list, allowed[i]);
+    }
+    return fail(p, k, "unknown key '%s'%s; allowed keys: %s", key, what, list);
+  }
+  return PM_OK;
+}
+
+/* Text value: a scalar, not null; `empty_ok` lets "" through. The copy is the caller's. */
+static pm_status get_text(parser *p, const char *key, const char *what, yaml_node_t *v,
+                          int empty_ok, char **out) {
+  char got[128];
+  if (v->type != YAML_SCALAR_NODE) {
+    describe(v, got, sizeof got);
+    return fail(p, v, "key '%s'%s must be text, not %s", key, what, got);
+  }
+  if (is_null(v))
+    return fail(p, v, "key '%s'%s has no value; give one or remove the key", key, what);
+  if (strlen(text_of(v)) != v->data.scalar.length)
+    return fail(p, v, "key '%s'%s contains a NUL character", key, what);
+  if (!empty_ok && !*text_of(v))
+    return fail(p, v, "key '%s'%s is empty; give a value or remove the key", key, what);
+  free(*out);
+  *out = NULL;
+  return pm_strdup(p->ctx, out, text_of(v));
+}
+
+static pm_status get_number(parser *p, const char *key, const char *what, yaml_node_t *v,
+                            int nonneg, int allow_inf, double *out) {
+  size_t kl = strlen(key);
+  const char *unit = kl > 3 && strcmp(key + kl - 3, "_m2") == 0   ? " of square metres"
+                     : kl > 2 && strcmp(key + kl - 2, "_m") == 0 ? " of metres"
+                                                                   : "";
+  char got[160];
+  if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+    describe(v, got, sizeof got);
+    return fail(p, v, "key '%s'%s must be a number%s, not %s", key, what, unit, got);
+  }
+  double x;
+  if (!parse_number(text_of(v), allow_inf, &x)) {
+    describe(v, got, sizeof got);
+    double y;
+    int quoted_number = v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+                        parse_number(text_of(v), allow_inf, &y);
+    return fail(p, v, "key '%s'%s must be a number%s, not %s%s", key, what, unit, got,
+                quoted_number ? " (remove the quotes)"
+                : strchr(text_of(v), ',') ? " (write numbers without thousands separators)"
+                                          : "");
+  }
+  if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    describe(v, got, sizeof got);
+    return fail(p, v, "key '%s'%s must be a number%s, not %s (remove the quotes)", key, what, unit,
+                got);
+  }
+  if (nonneg && x < 0)
+    return fail(p, v, "key '%s'%s must be >= 0 (got %s)", key, what, text_of(v));
+  *out = x;
+  return PM_OK;
+}
+
+static pm_status get_bool(parser *p, const char *key, const char *what, yaml_node_t *v, int *out) {
+  if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+    const char *s = text_of(v);
+    if (!strcasecmp(s, "true") || !strcasecmp(s, "yes")) return *out = 1, PM_OK;
+    if (!strcasecmp(s, "false") || !strcasecmp(s, "no")) return *out = 0, PM_OK;
+  }
+  char got[128];
+  describe(v, got, sizeof got);
+  return fail(p, v, "key '%s'%s must be true or false, not %s", key, what, got);
+}
+
+/* "4549", "epsg:4549" -> "EPSG:4549"; other texts unchanged. */
+static pm_status normalize_crs(parser *p, char **crs) {
+  const char *s = *crs;
+  const char *digits = NULL;
+  if (strncasecmp(s, "EPSG:", 5) == 0)
+    digits = s + 5;
+  else if (isdigit((unsigned char)s[0]))
+    digits = s;
+  if (!digits || !*digits || strlen(digits) > 9) return PM_OK;
+  for (const char *c = digits; *c; c++)
+    if (!isdigit((unsigned char)*c)) return PM_OK;
+  char *n = NULL;
+  pm_status st = pm_asprintf(p->ctx, &n, "EPSG:%s", digits);
+  if (st) return st;
+  free(*crs);
+  *crs = n;
+  return PM_OK;
+}
+
+/* A path relative to the plan's directory (absolute paths stay as given). */
+static pm_status resolve_path(parser *p, const char *rel, char **out) {
+  free(*out);
+  *out = NULL;
+  if (rel[0] == '/' || strcmp(p->plan->dir, ".") == 0) return pm_strdup(p->ctx, out, rel);
+  if (strcmp(p->plan->dir, "/") == 0) return pm_asprintf(p->ctx, out, "/%s", rel);
+  return pm_asprintf(p->ctx, out, "%s/%s", p->plan->dir, rel);
+}
+
+/* --- Layer references --- */
+
+static pm_status check_declared(parser *p, yaml_node_t *at, const char *name, const char *key,
+                                const char *what) {
+  if (pm_plan_find_layer(p->plan, name)) return PM_OK;
+  if (p->plan->n_layers == 0)
+    return fail(p, at,
+                "layer '%s' (key '%s'%s) is not declared: the plan has no layers: section; add "
+                "`layers: {%s: {path: ...}}`",
+                name, key, what, name);
+  const char **names = calloc(p->plan->n_layers, sizeof *names);
+  if (!names) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  char list[512] = "";
+  for (size_t i = 0; i < p->plan->n_layers; i++) {
+    names[i] = p->plan->layers[i].name;
+    if (i) buf_add(list, sizeof list, ", ");
+    buf_add(list, sizeof list, names[i]);
+  }
+  const char *guess = closest(name, names, p->plan->n_layers);
+  pm_status st;
+  if (guess)
+    st = fail(p, at, "layer '%s' (key '%s'%s) is not declared under layers: (did you mean %s?)",
+              name, key, what, guess);
+  else
+    st = fail(p, at,
+              "layer '%s' (key '%s'%s) is not declared under layers:; declared layers: %s; add "
+              "it with its path",
+              name, key, what, list);
+  free(names);
+  return st;
+}
+
+static pm_status set_where(parser *p, const char *key, const char *what, yaml_node_t *v,
+                           pm_layer_ref *ref) {
+  if (ref->where)
+    return fail(p, v, "the filter of '%s'%s is given twice (by '%s' and inside the layer "
+                      "reference); keep one",
+                key, what, key);
+  return get_text(p, key, what, v, 0, &ref->where);
+}
+
+/* `name` or {layer: name, where: "..."}. */
+static pm_status parse_ref(parser *p, const char *key, const char *what, yaml_node_t *v,
+                           pm_layer_ref *ref) {
+  pm_status st;
+  char sub[300];
+  if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+    if ((st = get_text(p, key, what, v, 0, &ref->layer))) return st;
+    return check_declared(p, v, ref->layer, key, what);
+  }
+  if (v->type != YAML_MAPPING_NODE) {
+    char got[128];
+    describe(v, got, sizeof got);
+    return fail(p, v, "key '%s'%s must be a layer name or {layer: name, where: \"...\"}, not %s",
+                key, what, got);
+  }
+  snprintf(sub, sizeof sub, " in '%s'%s", key, what);
+  if ((st = check_map(p, v, REF_KEYS, sub))) return st;
+  yaml_node_pair_t *lp = map_find(p, v, "layer");
+  if (!lp) return fail(p, v, "key '%s'%s needs 'layer:' naming a declared layer", key, what);
+  yaml_node_t *lv = node_at(p, lp->value);
+  if ((st = get_text(p, "layer", sub, lv, 0, &ref->layer))) return st;
+  if ((st = check_declared(p, lv, ref->layer, key, what))) return st;
+  yaml_node_pair_t *wp = map_find(p, v, "where");
+  if (wp && (st = set_where(p, key, what, node_at(p, wp->value), ref))) return st;
+  return PM_OK;
+}
+
+/* A reference, a list of references, or one mapping. */
+static pm_status parse_refs(parser *p, const char *key, const char *what, yaml_node_t *v,
+                            pm_layer_refs *refs) {
+  yaml_node_item_t *items = NULL;
+  size_t n = 1;
+  if (v->type == YAML_SEQUENCE_NODE) {
+    items = v->data.sequence.items.start;
+    n = (size_t)(v->data.sequence.items.top - items);
+    if (n == 0) return fail(p, v, "key '%s'%s is an empty list; name at least one layer", key, what);
+  }
+  refs->v = calloc(n, sizeof *refs->v);
+  if (!refs->v) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  refs->n = n;
+  for (size_t i = 0; i < n; i++) {
+    yaml_node_t *item = items ? node_at(p, items[i]) : v;
+    if (items && item->type == YAML_SEQUENCE_NODE)
+      return fail(p, item, "key '%s'%s: list items must be layer names or {layer: ..., where: ...}",
+                  key, what);
+    pm_status st = parse_ref(p, key, what, item, &refs->v[i]);
+    if (st) return st;
+  }
+  return PM_OK;
+}
+
+/* --- Indicator parts --- */
+
+static pm_status parse_target(parser *p, const char *what, yaml_node_t *v, pm_indicator_spec *s,
+                              yaml_node_t **unit_node) {
+  pm_status st;
+  const char *op = ">=";
+  yaml_node_t *op_node = v, *value_node = v;
+  char sub[300];
+  snprintf(sub, sizeof sub, " in target%s", what);
+  *unit_node = NULL;
+  if (v->type == YAML_MAPPING_NODE) {
+    if ((st = check_map(p, v, TARGET_KEYS, sub))) return st;
+    yaml_node_pair_t *pp = map_find(p, v, "op");
+    yaml_node_pair_t *vp = map_find(p, v, "value");
+    yaml_node_pair_t *up = map_find(p, v, "unit");
+    if (!vp) return fail(p, v, "target%s needs 'value:' (a number), e.g. {op: \">=\", value: 80}", what);
+    value_node = node_at(p, vp->value);
+    if (pp) {
+      op_node = node_at(p, pp->value);
+      if (op_node->type != YAML_SCALAR_NODE || is_null(op_node))
+        return fail(p, op_node, "target op%s must be one of >=, >, <=, <, == (quote it: op: \">=\")",
+                    what);
+      op = text_of(op_node);
+    }
+    if (up) {
+      char *unit = NULL;
+      *unit_node = node_at(p, up->value);
+      if ((st = get_text(p, "unit", sub, *unit_node, 1, &unit))) return st;
+      free(unit);
+    }
+  } else if (v->type == YAML_SCALAR_NODE && !is_null(v) &&
+             v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    /* ">= 80": operator and number in one quoted text */
+    const char *t = text_of(v);
+    size_t k = 0;
+    while (t[k] && strchr("<>=!", t[k])) k++;
+    if (k > 0 && k <= 2) {
+      char opbuf[3] = {0};
+      memcpy(opbuf, t, k);
+      const char *num = t + k;
+      while (*num == ' ') num++;
+      double x;
+      if (parse_number(num, 0, &x)) {
+        size_t i = 0;
+        for (; i < PM_ARRAY_LEN(OPS); i++)
+          if (strcmp(OPS[i], opbuf) == 0) break;
+        if (i == PM_ARRAY_LEN(OPS))
+          return fail(p, v, "target op '%s'%s is not one of >=, >, <=, <, ==", opbuf, what);
+        memcpy(s->target_op, OPS[i], strlen(OPS[i]) + 1);
+        s->target_value = x;
+        s->has_target = 1;
+        return PM_OK;
+      }
+    }
+    return fail(p, v,
+                "target%s must be a number, a text such as \">= 80\", or {op: \">=\", value: 80, "
+                "unit: \"%%\"}; got \"%.80s\"",
+                what, t);
+  } else if (v->type != YAML_SCALAR_NODE) {
+    return fail(p, v,
+                "target%s must be a number or {op: \">=\", value: 80, unit: \"%%\"}, not a list",
+                what);
+  }
+  size_t i = 0;
+  for (; i < PM_ARRAY_LEN(OPS); i++)
+    if (strcmp(OPS[i], op) == 0) break;
+  if (i == PM_ARRAY_LEN(OPS)) {
+    const char *hint = !strcmp(op, "=>") || !strcmp(op, "\xe2\x89\xa5") ? ">="
+                       : !strcmp(op, "=<") || !strcmp(op, "\xe2\x89\xa4") ? "<="
+                       : !strcmp(op, "=")                                ? "=="
+                                                                         : NULL;
+    if (hint)
+      return fail(p, op_node, "target op '%s'%s is not one of >=, >, <=, <, == (did you mean %s?)",
+                  op, what, hint);
+    return fail(p, op_node, "target op '%s'%s is not one of >=, >, <=, <, ==", op, what);
+  }
+  if ((st = value_node == v ? get_number(p, "target", what, v, 0, 0, &s->target_value)
+                            : get_number(p, "value", sub, value_node, 0, 0, &s->target_value)))
+    return st;
+  memcpy(s->target_op, OPS[i], strlen(OPS[i]) + 1);
+  s->has_target = 1;
+  return PM_OK;
+}
+
+static int class_cmp(const void *a, const void *b) {
+  const pm_size_class *x = a, *y = b;
+  return (x->min_area_m2 > y->min_area_m2) - (x->min_area_m2 < y->min_area_m2);
+}
+
+static pm_status parse_classes(parser *p, const char *what, yaml_node_t *v, pm_indicator_spec *s) {
+  if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+    return fail(p, v,
+                "key 'classes'%s must be a non-empty list of {min_area_m2, max_area_m2, radius_m, "
+                "label}",
+                what);
+  yaml_node_item_t *items = v->data.sequence.items.start;
+  size_t n = (size_t)(v->data.sequence.items.top - items);
+  s->classes = calloc(n, sizeof *s->classes);
+  if (!s->classes) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  s->n_classes = n;
+  char sub[300];
+  snprintf(sub, sizeof sub, " in classes%s", what);
+  pm_status st;
+  for (size_t i = 0; i < n; i++) {
+    yaml_node_t *c = node_at(p, items[i]);
+    pm_size_class *k = &s->classes[i];
+    k->min_area_m2 = 0;
+    k->max_area_m2 = INFINITY;
+    if (c->type != YAML_MAPPING_NODE)
+      return fail(p, c, "each item of 'classes'%s must be {min_area_m2, max_area_m2, radius_m, label}",
+                  what);
+    if ((st = check_map(p, c, CLASS_KEYS, sub))) return st;
+    yaml_node_pair_t *pr;
+    if ((pr = map_find(p, c, "min_area_m2")) &&
+        (st = get_number(p, "min_area_m2", sub, node_at(p, pr->value), 1, 0, &k->min_area_m2)))
+      return st;
+    if ((pr = map_find(p, c, "max_area_m2")) && !is_null(node_at(p, pr->value)) &&
+        (st = get_number(p, "max_area_m2", sub, node_at(p, pr->value), 1, 1, &k->max_area_m2)))
+      return st;
+    if (!(pr = map_find(p, c, "radius_m")))
+      return fail(p, c, "class%s needs 'radius_m:' (the service radius in metres)", what);
+    if ((st = get_number(p, "radius_m", sub, node_at(p, pr->value), 1, 0, &k->radius_m))) return st;
+    if ((pr = map_find(p, c, "label")) &&
+        (st = get_text(p, "label", sub, node_at(p, pr->value), 0, &k->label)))
+      return st;
+    if (!(k->min_area_m2 < k->max_area_m2))
+      return fail(p, c, "class%s: min_area_m2 must be below max_area_m2", what);
+    for (size_t j = 0; j < i; j++) {
+      const pm_size_class *o = &s->classes[j];
+      if (k->min_area_m2 < o->max_area_m2 && o->min_area_m2 < k->max_area_m2)
+        return fail(p, c,
+                    "class%s overlaps the class at line %d; a source must fall in one class "
+                    "(classes run from min_area_m2 inclusive to max_area_m2 exclusive)",
+                    what, line_of(node_at(p, items[j])));
+    }
+  }
+  qsort(s->classes, n, sizeof *s->classes, class_cmp);
+  return PM_OK;
+}
+
+static pm_status check_choice(parser *p, const char *key, const char *what, yaml_node_t *v,
+                              const char *value, const char *const *choices, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(value, choices[i]) == 0) return PM_OK;
+  char list[256] = "";
+  for (size_t i = 0; i < n; i++) {
+    if (i) buf_add(list, sizeof list, i + 1 == n ? " or " : ", ");
+    buf_add(list, sizeof list, choices[i]);
+  }
+  const char *guess = closest(value, choices, n);
+  if (guess)
+    return fail(p, v, "%s '%s'%s must be %s (did you mean %s?)", key, value, what, list, guess);
+  return fail(p, v, "%s '%s'%s must be %s", key, value, what, list);
+}
+
+static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indicator_spec *s) {
+  pm_status st;
+  char what[200];
+  s->line = line_of(n);
+  if (n->type != YAML_MAPPING_NODE) {
+    char got[128];
+    describe(n, got, sizeof got);
+    return fail(p, n, "indicator #%zu must be a mapping (id:, metric:, ...), not %s", idx + 1, got);
+  }
+  snprintf(what, sizeof what, " in indicator #%zu", idx + 1);
+  if ((st = check_map(p, n, NULL, what))) return st;
+
+  yaml_node_pair_t *pr = map_find(p, n, "id");
+  if (!pr)
+    return fail(p, n, "indicator #%zu has no id: add `id: some_name` (letters, digits, '_')",
+                idx + 1);
+  yaml_node_t *idn = node_at(p, pr->value);
+  if ((st = get_text(p, "id", what, idn, 0, &s->id))) return st;
+  if (!is_identifier(s->id, 60))
+    return fail(p, idn,
+                "indicator id '%s' is not usable: use letters, digits and '_', starting with a "
+                "letter (at most 60 characters), e.g. transfer_50m",
+                s->id);
+  for (size_t i = 0; i < idx; i++)
+    if (p->plan->indicators[i].id && strcmp(p->plan->indicators[i].id, s->id) == 0)
+      return fail(p, idn, "indicator id '%s' is used twice (first at line %d); ids must be unique",
+                  s->id, p->plan->indicators[i].line);
+  snprintf(what, sizeof what, " in indicator %s", s->id);
+
+  char metrics_list[200] = "";
+  for (size_t i = 0; i < PM_ARRAY_LEN(METRICS); i++) {
+    if (i) buf_add(metrics_list, sizeof metrics_list, ", ");
+    buf_add(metrics_list, sizeof metrics_list, METRICS[i]);
+  }
+  pr = map_find(p, n, "metric");
+  if (!pr) return fail(p, n, "indicator %s has no metric: add `metric:` with one of %s", s->id, metrics_list);
+  yaml_node_t *mn = node_at(p, pr->value);
+  if ((st = get_text(p, "metric", what, mn, 0, &s->metric))) return st;
+  unsigned m = metric_bit(s->metric);
+  if (!m) {
+    const char *guess = closest(s->metric, METRICS, PM_ARRAY_LEN(METRICS));
+    if (guess)
+      return fail(p, mn, "unknown metric '%s'%s (did you mean %s?)", s->metric, what, guess);
+    return fail(p, mn, "unknown metric '%s'%s; use one of %s", s->metric, what, metrics_list);
+  }
+
+  /* The keys this metric accepts, for messages. */
+  const char *allowed[PM_ARRAY_LEN(PARAMS)];
+  size_t n_allowed = 0;
+  char allowed_list[600] = "";
+  for (size_t i = 0; i < PM_ARRAY_LEN(PARAMS); i++) {
+    if (!(PARAMS[i].metrics & m)) continue;
+    if (n_allowed) buf_add(allowed_list, sizeof allowed_list, ", ");
+    buf_add(allowed_list, sizeof allowed_list, PARAMS[i].name);
+    allowed[n_allowed++] = PARAMS[i].name;
+  }
+
+  yaml_node_t *target_unit = NULL;
+  for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+    yaml_node_t *k = node_at(p, pr->key), *v = node_at(p, pr->value);
+    const char *key = text_of(k);
+    const param *prm = find_param(key);
+    if (!prm) {
+      const char *guess = closest(key, allowed, n_allowed);
+      if (guess) return fail(p, k, "unknown key '%s'%s (did you mean %s?)", key, what, guess);
+      return fail(p, k, "unknown key '%s'%s; keys of metric %s: %s", key, what, s->metric,
+                  allowed_list);
+    }
+    if (!(prm->metrics & m))
+      return fail(p, k, "key '%s'%s is not a parameter of metric %s; allowed: %s", key, what,
+                  s->metric, allowed_list);
+    void *field = (char *)s + prm->off;
+    switch (prm->type) {
+      case P_ID:
+      case P_METRIC:
+        break;
+      case P_TEXT:
+        st = get_text(p, key, what, v, 0, field);
+        break;
+      case P_UNIT:
+        st = get_text(p, key, what, v, 1, field);
+        break;
+      case P_TARGET:
+        st = parse_target(p, what, v, s, &target_unit);
+        break;
+      case P_REF:
+        st = parse_ref(p, key, what, v, field);
+        break;
+      case P_WHERE:
+        st = set_where(p, key, what, v, field);
+        break;
+      case P_REFS:
+        st = parse_refs(p, key, what, v, field);
+        break;
+      case P_DIST:
+      case P_AREA:
+        st = get_number(p, key, what, v, 1, 0, field);
+        break;
+      case P_AREA_MAX:
+        st = get_number(p, key, what, v, 1, 1, field);
+        break;
+      case P_BASIS:
+        if (!(st = get_text(p, key, what, v, 0, &s->basis)))
+          st = check_choice(p, key, what, v, s->basis, BASES, PM_ARRAY_LEN(BASES));
+        break;
+      case P_CLASSES:
+        st = parse_classes(p, what, v, s);
+        break;
+      case P_BOOL:
+        st = get_bool(p, key, what, v, field);
+        break;
+      case P_VALUE:
+        if (is_null(v)) {
+          s->has_manual_value = 0;
+          st = PM_OK;
+        } else if (!(st = get_number(p, key, what, v, 0, 0, &s->manual_value))) {
+          s->has_manual_value = 1;
+        }
+        break;
+    }
+    if (st) return st;
+  }
+
+  /* Required keys and keys that only make sense together. */
+  for (size_t i = 0; i < PM_ARRAY_LEN(PARAMS); i++)
+    if ((PARAMS[i].required & m) && !map_find(p, n, PARAMS[i].name))
+      return fail(p, n, "indicator %s (metric %s) needs key '%s': %s", s->id, s->metric,
+                  PARAMS[i].name, PARAMS[i].help);
+  yaml_node_pair_t *a, *b;
+  if ((a = map_find(p, n, "near")) && !map_find(p, n, "near_m"))
+    return fail(p, node_at(p, a->key),
+                "indicator %s: 'near' needs 'near_m' (the distance in metres from those layers)",
+                s->id);
+  if ((a = map_find(p, n, "near_m")) && !map_find(p, n, "near"))
+    return fail(p, node_at(p, a->key),
+                "indicator %s: 'near_m' needs 'near' (the layers the lines must be near)", s->id);
+  if (s->basis && strcmp(s->basis, "route") == 0 && !s->routes_field)
+    return fail(p, node_at(p, map_find(p, n, "basis")->value),
+                "indicator %s: basis route needs 'routes_field' (the bus-stop attribute listing "
+                "the routes, e.g. routes_field: routes)",
+                s->id);
+  if ((a = map_find(p, n, "entrance_station_field")) && !s->entrances.layer)
+    return fail(p, node_at(p, a->key),
+                "indicator %s: 'entrance_station_field' needs 'entrances' (the entrances layer)",
+                s->id);
+  if ((a = map_find(p, n, "weight_field")) && !s->population.layer)
+    return fail(p, node_at(p, a->key),
+                "indicator %s: 'weight_field' needs 'population' (the layer that carries it)",
+                s->id);
+  if ((a = map_find(p, n, "min_area_m2")) && (b = map_find(p, n, "max_area_m2")) &&
+      !(s->min_area_m2 <= s->max_area_m2))
+    return fail(p, node_at(p, b->key), "indicator %s: max_area_m2 is below min_area_m2", s->id);
+
+  if ((st = pm_indicator_spec_defaults(p->ctx, s))) return st;
+  if (target_unit && strcmp(text_of(target_unit), s->unit) != 0)
+    return fail(p, target_unit,
+                "target unit '%s'%s differs from the indicator's unit '%s'; write the target in "
+                "'%s' (or set unit: on the indicator)",
+                text_of(target_unit), what, s->unit, s->unit);
+  return PM_OK;
+}
+
+/* --- Top-level sections --- */
+
+static pm_status parse_layers(parser *p, yaml_node_t *v) {
+  pm_status st;
+  if (v->type != YAML_MAPPING_NODE)
+    return fail(p, v, "'layers' must be a mapping of layer names to {path: ..., ...}");
+  if ((st = check_map(p, v, NULL, " in layers"))) return st;
+  size_t n = map_size(v);
+  if (n == 0) return PM_OK;
+  p->plan->layers = calloc(n, sizeof *p->plan->layers);
+  if (!p->plan->layers) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  p->plan->n_layers = n;
+  size_t i = 0;
+  for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++, i++) {
+    yaml_node_t *k = node_at(p, pr->key), *lv = node_at(p, pr->value);
+    pm_plan_layer *l = &p->plan->layers[i];
+    const char *name = text_of(k);
+    l->line = line_of(k);
+    if (pm_store_check_layer_name(p->ctx, name) != PM_OK)
+      return fail(p, k,
+                  "layer name '%s' is not usable: use letters, digits and '_' starting with a "
+                  "letter (at most 60 characters), not a name reserved by the project database "
+                  "(pm_*, idx_*, sqlite_*, geometry_*, vector_*...)",
+                  name);
+    if ((st = pm_strdup(p->ctx, &l->name, name))) return st;
+    char what[200];
+    snprintf(what, sizeof what, " in layer %s", name);
+    char *path = NULL;
+    if (lv->type == YAML_SCALAR_NODE && !is_null(lv)) {
+      if ((st = get_text(p, "path", what, lv, 0, &path))) return st;
+    } else if (lv->type == YAML_MAPPING_NODE) {
+      if ((st = check_map(p, lv, LAYER_KEYS, what))) return st;
+      yaml_node_pair_t *q = map_find(p, lv, "path");
+      if (!q) return fail(p, lv, "layer %s needs 'path:' (the source file, relative to the plan)", name);
+      if ((st = get_text(p, "path", what, node_at(p, q->value), 0, &path))) return st;
+      struct {
+        const char *key;
+        char **field;
+      } texts[] = {{"encoding", &l->encoding},         {"src_crs", &l->src_crs},
+                   {"x", &l->x},                       {"y", &l->y},
+                   {"source_layer", &l->source_layer}, {"where", &l->where},
+                   {"label_field", &l->label_field}};
+      for (size_t t = 0; t < PM_ARRAY_LEN(texts); t++)
+        if ((q = map_find(p, lv, texts[t].key)) &&
+            (st = get_text(p, texts[t].key, what, node_at(p, q->value), 0, texts[t].field))) {
+          free(path);
+          return st;
+        }
+      if ((q = map_find(p, lv, "optional")) &&
+          (st = get_bool(p, "optional", what, node_at(p, q->value), &l->optional))) {
+        free(path);
+        return st;
+      }
+      if (!l->x != !l->y) {
+        free(path);
+        return fail(p, lv, "layer %s: give both 'x' and 'y' (the coordinate columns) or neither",
+                    name);
+      }
+      if (l->src_crs && (st = normalize_crs(p, &l->src_crs))) {
+        free(path);
+        return st;
+      }
+    } else {
+      return fail(p, lv, "layer %s must be {path: ..., ...} or a path", name);
+    }
+    st = resolve_path(p, path, &l->path);
+    free(path);
+    if (st) return st;
+  }
+  return PM_OK;
+}
+
+static pm_status parse_districts(parser *p, yaml_node_t *v) {
+  pm_status st;
+  const char *what = " in districts";
+  yaml_node_t *ln = v;
+  if (v->type == YAML_MAPPING_NODE) {
+    if ((st = check_map(p, v, DISTRICT_KEYS, what))) return st;
+    yaml_node_pair_t *q = map_find(p, v, "layer");
+    if (!q) return fail(p, v, "districts needs 'layer:' naming the declared district polygons layer");
+    ln = node_at(p, q->value);
+    if ((q = map_find(p, v, "name_field")) &&
+        (st = get_text(p, "name_field", what, node_at(p, q->value), 0, &p->plan->districts_name_field)))
+      return st;
+    if ((q = map_find(p, v, "only"))) {
+      yaml_node_t *on = node_at(p, q->value);
+      yaml_node_item_t *items = NULL;
+      size_t n = 1;
+      if (on->type == YAML_SEQUENCE_NODE) {
+        items = on->data.sequence.items.start;
+        n = (size_t)(on->data.sequence.items.top - items);
+        if (n == 0) return fail(p, on, "'only'%s is an empty list; name districts or remove it", what);
+      }
+      p->plan->districts_only = calloc(n, sizeof(char *));
+      if (!p->plan->districts_only) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+      p->plan->n_districts_only = n;
+      for (size_t i = 0; i < n; i++) {
+        yaml_node_t *it = items ? node_at(p, items[i]) : on;
+        if ((st = get_text(p, "only", what, it, 0, &p->plan->districts_only[i]))) return st;
+        for (size_t j = 0; j < i; j++)
+          if (strcmp(p->plan->districts_only[j], p->plan->districts_only[i]) == 0)
+            return fail(p, it, "district '%s' is listed twice in 'only'", p->plan->districts_only[i]);
+      }
+    }
+  } else if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+    return fail(p, v, "'districts' must be {layer: name, name_field: NAME, only: [...]} or a layer name");
+  }
+  if ((st = get_text(p, "layer", what, ln, 0, &p->plan->districts_layer))) return st;
+  return check_declared(p, ln, p->plan->districts_layer, "layer", what);
+}
+
+static pm_status parse_root(parser *p, yaml_node_t *root) {
+  pm_status st;
+  pm_plan *plan = p->plan;
+  const char *what = " at the top level of the plan";
+  if (root->type != YAML_MAPPING_NODE)
+    return fail(p, root, "a plan file is a mapping of keys (plan:, layers:, indicators:, ...)");
+  if ((st = check_map(p, root, TOP_KEYS, what))) return st;
+
+  yaml_node_pair_t *q = map_find(p, root, "plan");
+  if (!q) return fail(p, NULL, "missing key 'plan': name the plan on the first line, e.g. `plan: qingpu-2024-2026`");
+  yaml_node_t *v = node_at(p, q->value);
+  if ((st = get_text(p, "plan", what, v, 0, &plan->id))) return st;
+  int ok = strlen(plan->id) <= 100 && isalnum((unsigned char)plan->id[0]);
+  for (const char *c = plan->id; ok && *c; c++)
+    ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-' || *c == '.';
+  if (!ok)
+    return fail(p, v,
+                "plan id '%s' is not usable: use letters, digits, '-', '_' and '.', starting with a "
+                "letter or digit (it names the project database), e.g. qingpu-2024-2026",
+                plan->id);
+
+  if ((q = map_find(p, root, "title")) &&
+      (st = get_text(p, "title", what, node_at(p, q->value), 0, &plan->title)))
+    return st;
+
+  if ((q = map_find(p, root, "crs"))) {
+    v = node_at(p, q->value);
+    if ((st = get_text(p, "crs", what, v, 0, &plan->crs))) return st;
+    if (strcasecmp(plan->crs, "auto") == 0) {
+      free(plan->crs);
+      plan->crs = NULL;
+    } else {
+      if ((st = normalize_crs(p, &plan->crs))) return st;
+      if (strncmp(plan->crs, "EPSG:", 5) != 0)
+        return fail(p, v,
+                    "crs '%s' must be auto or an EPSG code of a projected CRS in metres, e.g. "
+                    "EPSG:4549 or 32651",
+                    plan->crs);
+    }
+  }
+  if (!plan->crs && (st = pm_strdup(p->ctx, &plan->crs, "auto"))) return st;
+
+  if ((q = map_find(p, root, "layers")) && (st = parse_layers(p, node_at(p, q->value)))) return st;
+  if ((q = map_find(p, root, "districts")) && (st = parse_districts(p, node_at(p, q->value))))
+    return st;
+  if (!plan->districts_name_field && (st = pm_strdup(p->ctx, &plan->districts_name_field, "NAME")))
+    return st;
+
+  if ((q = map_find(p, root, "indicators"))) {
+    v = node_at(p, q->value);
+    if (v->type != YAML_SEQUENCE_NODE && !is_null(v))
+      return fail(p, v, "'indicators' must be a list: each item starts with '- id: ...'");
+    size_t n = v->type == YAML_SEQUENCE_NODE
+                   ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start)
+                   : 0;
+    if (n) {
+      plan->indicators = calloc(n, sizeof *plan->indicators);
+      if (!plan->indicators) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+      for (size_t i = 0; i < n; i++) pm_indicator_spec_init(&plan->indicators[i]);
+      plan->n_indicators = n;
+      for (size_t i = 0; i < n; i++)
+        if ((st = parse_indicator(p, node_at(p, v->data.sequence.items.start[i]), i,
+                                  &plan->indicators[i])))
+          return st;
+    }
+  }
+
+  if ((q = map_find(p, root, "db"))) {
+    char *db = NULL;
+    if ((st = get_text(p, "db", what, node_at(p, q->value), 0, &db))) return st;
+    st = resolve_path(p, db, &plan->db);
+    free(db);
+    return st;
+  }
+  char *name = NULL;
+  if ((st = pm_asprintf(p->ctx, &name, "%s.sqlite", plan->id))) return st;
+  st = resolve_path(p, name, &plan->db);
+  free(name);
+  return st;
+}
+
+/* --- Reading the file --- */
+
+static pm_status read_file(pm_context *ctx, const char *path, char **data, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return pm_error(ctx, PM_EIO, "%s: cannot read the plan file (%s)", path, strerror(errno));
+  size_t cap = 8192, n = 0;
+  char *buf = malloc(cap);
+  pm_status st = PM_OK;
+  while (buf) {
+    if (n == cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) break;
+  }
+  if (!buf)
+    st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  else if (ferror(f))
+    st = pm_error(ctx, PM_EIO, "%s: cannot read the plan file (%s)", path, strerror(errno));
+  fclose(f);
+  if (st) {
+    free(buf);
+    return st;
+  }
+  *data = buf;
+  *len = n;
+  return PM_OK;
+}
+
+static pm_status yaml_fail(parser *p, yaml_parser_t *yp, const char *data, size_t len) {
+  if (yp->error == YAML_MEMORY_ERROR) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  const char *problem = yp->problem ? yp->problem : "unreadable YAML";
+  size_t line, col;
+  if (yp->error == YAML_READER_ERROR) {
+    /* reader errors carry a byte offset, not a mark */
+    line = 1;
+    col = 1;
+    for (size_t i = 0; i < yp->problem_offset && i < len; i++) {
+      if (data[i] == '\n') {
+        line++;
+        col = 1;
+      } else {
+        col++;
+      }
+    }
+    return pm_error(p->ctx, PM_EINPUT,
+                    "%s:%zu:%zu: the plan file is not valid UTF-8 text (%s); save it as UTF-8",
+                    p->path, line, col, problem);
+  }
+  line = yp->problem_mark.line + 1;
+  col = yp->problem_mark.column + 1;
+  /* Tabs are the most common cause of "cannot start any token". */
+  const char *hint = "";
+  size_t cur = 1, i = 0;
+  for (; i < len && cur < line; i++)
+    if (data[i] == '\n') cur++;
+  for (; i < len && data[i] != '\n'; i++)
+    if (data[i] == '\t') hint = " (YAML does not allow tabs: indent with spaces)";
+  if (yp->context)
+    return pm_error(p->ctx, PM_EINPUT, "%s:%zu:%zu: YAML syntax error: %s %s at line %zu%s",
+                    p->path, line, col, problem, yp->context, yp->context_mark.line + 1, hint);
+  return pm_error(p->ctx, PM_EINPUT, "%s:%zu:%zu: YAML syntax error: %s%s", p->path, line, col,
+                  problem, hint);
+}
+
+static pm_status dir_of(pm_context *ctx, const char *path, char **out) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return pm_strdup(ctx, out, ".");
+  if (slash == path) return pm_strdup(ctx, out, "/");
+  *out = strndup(path, (size_t)(slash - path));
+  return *out ? PM_OK : pm_error(ctx, PM_ENOMEM, "out of memory");
+}
+
+pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
+  *out = NULL;
+  if (!path || !*path) return pm_error(ctx, PM_EINPUT, "no plan file given");
+  char *data = NULL;
+  size_t len = 0;
+  pm_status st = read_file(ctx, path, &data, &len);
+  if (st) return st;
+
+  pm_plan *plan = calloc(1, sizeof *plan);
+  if (!plan) {
+    free(data);
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  char hex[65];
+  pm_sha256_buffer(data, len, hex);
+  if ((st = pm_strdup(ctx, &plan->path, path)) || (st = dir_of(ctx, path, &plan->dir)) ||
+      (st = pm_strdup(ctx, &plan->hash, hex))) {
+    free(data);
+    pm_plan_free(plan);
+    return st;
+  }
+
+  yaml_parser_t yp;
+  yaml_document_t doc;
+  parser p = {ctx, path, &doc, plan};
+  if (!yaml_parser_initialize(&yp)) {
+    free(data);
+    pm_plan_free(plan);
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
+  if (!yaml_parser_load(&yp, &doc)) {
+    st = yaml_fail(&p, &yp, data, len);
+  } else {
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+      st = pm_error(ctx, PM_EINPUT, "%s: the plan file is empty; start with `plan: <id>`", path);
+    } else {
+      st = parse_root(&p, root);
+      if (!st) {
+        /* a second document ("---") would be silently ignored: refuse it */
+        yaml_document_t doc2;
+        if (!yaml_parser_load(&yp, &doc2)) {
+          st = yaml_fail(&p, &yp, data, len);
+        } else {
+          yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
+          if (r2)
+            st = fail(&p, r2, "a second YAML document starts here; a plan file holds one plan");
+          yaml_document_delete(&doc2);
+        }
+      }
+    }
+    yaml_document_delete(&doc);
+  }
+  yaml_parser_delete(&yp);
+  free(data);
+  if (st) {
+    pm_plan_free(plan);
+    return st;
+  }
+  *out = plan;
+  return PM_OK;
+}
+
+/* --- Specs --- */
+
+void pm_indicator_spec_init(pm_indicator_spec *s) {
+  memset(s, 0, sizeof *s);
+  s->target_value = NAN;
+  s->threshold_m = NAN;
+  s->catchment_m = NAN;
+  s->near_m = NAN;
+  s->within_m = NAN;
+  s->radius_m = NAN;
+  s->min_area_m2 = NAN;
+  s->max_area_m2 = NAN;
+  s->manual_value = NAN;
+}
+
+static pm_status set_default(pm_context *ctx, char **field, const char *value) {
+  return *field ? PM_OK : pm_strdup(ctx, field, value);
+}
+
+pm_status pm_indicator_spec_defaults(pm_context *ctx, pm_indicator_spec *s) {
+  const char *id = s->id ? s->id : "(unnamed)";
+  if (!s->metric) return pm_error(ctx, PM_EINPUT, "indicator %s: no metric given", id);
+  unsigned m = metric_bit(s->metric);
+  pm_status st = PM_OK;
+  switch (m) {
+    case M_TRANSFER:
+      if (isnan(s->threshold_m)) s->threshold_m = 50;
+      if (isnan(s->catchment_m)) s->catchment_m = 300;
+      if ((st = set_default(ctx, &s->basis, "station")) ||
+          (st = set_default(ctx, &s->routes_sep, ";")))
+        return st;
+      return set_default(ctx, &s->unit, "%");
+    case M_LENGTH:
+      return set_default(ctx, &s->unit, s->share_of.layer ? "%" : "km");
+    case M_COVERAGE:
+      if (s->n_classes == 0) {
+        s->classes = calloc(2, sizeof *s->classes);
+        if (!s->classes) return pm_error(ctx, PM_ENOMEM, "out of memory");
+        s->n_classes = 2;
+        s->classes[0] = (pm_size_class){400, 10000, 300, NULL};
+        s->classes[1] = (pm_size_class){10000, INFINITY, 500, NULL};
+        if ((st = pm_strdup(ctx, &s->classes[0].label, "pocket park")) ||
+            (st = pm_strdup(ctx, &s->classes[1].label, "park")))
+          return st;
+      }
+      for (size_t i = 0; i < s->n_classes; i++) {
+        pm_size_class *c = &s->classes[i];
+        if (c->label) continue;
+        char lo[32], hi[32];
+        fmt_num(lo, sizeof lo, c->min_area_m2);
+        fmt_num(hi, sizeof hi, c->max_area_m2);
+        st = isinf(c->max_area_m2) ? pm_asprintf(ctx, &c->label, ">= %s m2", lo)
+                                   : pm_asprintf(ctx, &c->label, "%s-%s m2", lo, hi);
+        if (st) return st;
+      }
+      return set_default(ctx, &s->unit, "%");
+    case M_AREA:
+    case M_LINE:
+      return set_default(ctx, &s->unit, "%");
+    case M_COUNT:
+      return set_default(ctx, &s->unit, "count");
+    case M_MANUAL:
+      return set_default(ctx, &s->unit, "");
+    default:
+      return pm_error(ctx, PM_EINPUT,
+                      "indicator %s: unknown metric '%s' (transfer_coverage, length, coverage, "
+                      "area_share, count, line_coverage or manual)",
+                      id, s->metric);
+  }
+}
+
+static void ref_clear(pm_layer_ref *r) {
+  free(r->layer);
+  free(r->where);
+  r->layer = r->where = NULL;
+}
+
+static void refs_clear(pm_layer_refs *r) {
+  for (size_t i = 0; i < r->n; i++) ref_clear(&r->v[i]);
+  free(r->v);
+  r->v = NULL;
+  r->n = 0;
+}
+
+void pm_indicator_spec_clear(pm_indicator_spec *s) {
+  if (!s) return;
+  free(s->id);
+  free(s->title);
+  free(s->metric);
+  free(s->unit);
+  free(s->note);
+  ref_clear(&s->layer);
+  ref_clear(&s->from);
+  ref_clear(&s->to);
+  ref_clear(&s->entrances);
+  refs_clear(&s->within);
+  refs_clear(&s->near);
+  refs_clear(&s->by);
+  ref_clear(&s->share_of);
+  ref_clear(&s->of);
+  ref_clear(&s->sources);
+  ref_clear(&s->population);
+  free(s->basis);
+  free(s->routes_field);
+  free(s->routes_sep);
+  free(s->entrance_station_field);
+  free(s->weight_field);
+  for (size_t i = 0; i < s->n_classes; i++) free(s->classes[i].label);
+  free(s->classes);
+  pm_indicator_spec_init(s);
+}
+
+/* --- Plans --- */
+
+void pm_plan_free(pm_plan *plan) {
+  if (!plan) return;
+  free(plan->path);
+  free(plan->dir);
+  free(plan->hash);
+  free(plan->id);
+  free(plan->title);
+  free(plan->crs);
+  free(plan->db);
+  free(plan->districts_layer);
+  free(plan->districts_name_field);
+  for (size_t i = 0; i < plan->n_districts_only; i++) free(plan->districts_only[i]);
+  free(plan->districts_only);
+  for (size_t i = 0; i < plan->n_layers; i++) {
+    pm_plan_layer *l = &plan->layers[i];
+    free(l->name);
+    free(l->path);
+    free(l->encoding);
+    free(l->src_crs);
+    free(l->x);
+    free(l->y);
+    free(l->source_layer);
+    free(l->where);
+    free(l->label_field);
+  }
+  free(plan->layers);
+  for (size_t i = 0; i < plan->n_indicators; i++) pm_indicator_spec_clear(&plan->indicators[i]);
+  free(plan->indicators);
+  free(plan);
+}
+
+const pm_plan_layer *pm_plan_find_layer(const pm_plan *plan, const char *name) {
+  if (!plan || !name) return NULL;
+  for (size_t i = 0; i < plan->n_layers; i++)
+    if (plan->layers[i].name && strcmp(plan->layers[i].name, name) == 0) return &plan->layers[i];
+  return NULL;
+}

@@ -1,0 +1,1082 @@
+/* report.c: report writers for a run's results: JSON, CSV, Markdown and the terminal summary. */
+#define _POSIX_C_SOURCE 200809L
+#include "planmetrics/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------- UTF-8 ---------- */
+
+/* Decode one UTF-8 character at p. Returns its length (1-4), or 0 when the bytes at p are not
+ * valid UTF-8 (the caller then skips one byte). Never reads past a NUL. */
+static size_t utf8_next(const unsigned char *p, uint32_t *cp) {
+  unsigned char c = p[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  size_t n;
+  uint32_t v, min;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    v = c & 0x1F;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    v = c & 0x0F;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    v = c & 0x07;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (p[i] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return n;
+}
+
+typedef struct cp_range {
+  uint32_t lo, hi;
+} cp_range;
+
+/* Combining marks and zero-width characters: they take no column. */
+static const cp_range ZERO_WIDTH[] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A}, {0x064B, 0x065F},
+    {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x2028, 0x202E}, {0x2060, 0x2064},
+    {0x20D0, 0x20FF}, {0x3099, 0x309A}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
+    {0xE0100, 0xE01EF}};
+
+/* East Asian Wide and Fullwidth characters (Unicode EAW W/F, the ranges that occur in practice):
+ * Hangul jamo, CJK radicals and punctuation, kana, CJK ideographs, Hangul syllables, fullwidth
+ * forms (（）、，：), emoji. */
+static const cp_range WIDE[] = {
+    {0x1100, 0x115F},   {0x231A, 0x231B},   {0x2329, 0x232A},   {0x23E9, 0x23EC},
+    {0x23F0, 0x23F0},   {0x23F3, 0x23F3},   {0x25FD, 0x25FE},   {0x2614, 0x2615},
+    {0x2648, 0x2653},   {0x267F, 0x267F},   {0x2693, 0x2693},   {0x26A1, 0x26A1},
+    {0x26AA, 0x26AB},   {0x26BD, 0x26BE},   {0x26C4, 0x26C5},   {0x26CE, 0x26CE},
+    {0x26D4, 0x26D4},   {0x26EA, 0x26EA},   {0x26F2, 0x26F3},   {0x26F5, 0x26F5},
+    {0x26FA, 0x26FA},   {0x26FD, 0x26FD},   {0x2705, 0x2705},   {0x270A, 0x270B},
+    {0x2728, 0x2728},   {0x274C, 0x274C},   {0x274E, 0x274E},   {0x2753, 0x2755},
+    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27B0, 0x27B0},   {0x27BF, 0x27BF},
+    {0x2B1B, 0x2B1C},   {0x2B50, 0x2B50},   {0x2B55, 0x2B55},   {0x2E80, 0x303E},
+    {0x3041, 0x33FF},   {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},
+    {0xA960, 0xA97F},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},
+    {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x16FE0, 0x16FE4},
+    {0x17000, 0x18CFF}, {0x1B000, 0x1B2FF}, {0x1F004, 0x1F004}, {0x1F0CF, 0x1F0CF},
+    {0x1F18E, 0x1F18E}, {0x1F191, 0x1F19A}, {0x1F200, 0x1F251}, {0x1F300, 0x1F64F},
+    {0x1F680, 0x1F6FF}, {0x1F7E0, 0x1F7EB}, {0x1F90C, 0x1F9FF}, {0x1FA70, 0x1FAFF},
+    {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD}};
+
+static int in_ranges(uint32_t c, const cp_range *r, size_t n) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (c < r[mid].lo)
+      hi = mid;
+    else if (c > r[mid].hi)
+      lo = mid + 1;
+    else
+      return 1;
+  }
+  return 0;
+}
+
+static int cp_width(uint32_t c) {
+  if (c < 0x20 || (c >= 0x7F && c < 0xA0)) return 0;
+  if (in_ranges(c, ZERO_WIDTH, sizeof ZERO_WIDTH / sizeof ZERO_WIDTH[0])) return 0;
+  if (in_ranges(c, WIDE, sizeof WIDE / sizeof WIDE[0])) return 2;
+  return 1;
+}
+
+size_t pm_report_text_width(const char *utf8) {
+  size_t w = 0;
+  if (!utf8) return 0;
+  const unsigned char *p = (const unsigned char *)utf8;
+  while (*p) {
+    uint32_t cp;
+    size_t n = utf8_next(p, &cp);
+    if (n == 0) {
+      w += 1; /* shown as a replacement character */
+      p++;
+      continue;
+    }
+    w += (size_t)cp_width(cp);
+    p += n;
+  }
+  return w;
+}
+
+/* ---------- numbers ---------- */
+
+/* printf follows LC_NUMERIC; reports always use '.' whatever locale the program set. */
+static void fix_decimal_point(char *s) {
+  for (; *s; s++)
+    if (*s == ',') *s = '.';
+}
+
+const char *pm_report_number(double v, char *buf, size_t size) {
+  if (!size) return buf;
+  buf[0] = '\0';
+  if (!isfinite(v)) return buf;
+  if (v == 0) v = 0; /* no "-0" */
+  if (v == trunc(v) && fabs(v) < 1e15)
+    snprintf(buf, size, "%.0f", v);
+  else
+    snprintf(buf, size, "%.10g", v);
+  fix_decimal_point(buf);
+  return buf;
+}
+
+static void fmt_decimals(double v, int dec, char *buf, size_t size) {
+  snprintf(buf, size, "%.*f", dec, v);
+  fix_decimal_point(buf);
+  char *dot = strchr(buf, '.');
+  if (dot) {
+    char *end = buf + strlen(buf);
+    while (end > dot + 1 && end[-1] == '0') *--end = '\0';
+    if (end == dot + 1) *dot = '\0';
+  }
+  if (strcmp(buf, "-0") == 0) strcpy(buf, "0");
+}
+
+static int unit_is_count(const char *unit) {
+  return !unit || !*unit || strcmp(unit, "count") == 0;
+}
+
+const char *pm_report_format_value(double value, const char *unit, const char *op, double target,
+                                   char *buf, size_t size) {
+  if (!size) return buf;
+  buf[0] = '\0';
+  if (!isfinite(value)) return buf;
+  char num[400];
+  fmt_decimals(value, 2, num, sizeof num);
+  if (op && *op && isfinite(target)) {
+    /* Never let rounding show a missed target as reached (99.996% is not 100%), or the reverse. */
+    int truth = pm_target_met(op, target, value);
+    for (int dec = 2; dec <= 12; dec++) {
+      double p = pow(10.0, dec);
+      double shown = round(value * p) / p;
+      fmt_decimals(value, dec, num, sizeof num);
+      if (pm_target_met(op, target, shown) == truth) break;
+    }
+  }
+  if (unit_is_count(unit))
+    snprintf(buf, size, "%s", num);
+  else if (strcmp(unit, "%") == 0)
+    snprintf(buf, size, "%s%%", num);
+  else
+    snprintf(buf, size, "%s %s", num, unit);
+  return buf;
+}
+
+static const char *op_symbol(const char *op) {
+  if (!op) return "";
+  if (strcmp(op, ">=") == 0) return "≥";
+  if (strcmp(op, "<=") == 0) return "≤";
+  if (strcmp(op, "==") == 0) return "=";
+  return op;
+}
+
+/* "≥ 100%" for a result (or the indicator when the result has none); "" without a target. */
+static void target_text(const pm_indicator_result *ir, const pm_result *r, char *buf, size_t size) {
+  buf[0] = '\0';
+  int has = r ? r->has_target : ir->has_target;
+  double t = r ? r->target : ir->target_value;
+  if (!has && ir->has_target) {
+    has = 1;
+    t = ir->target_value;
+  }
+  if (!has || !isfinite(t)) return;
+  char v[128];
+  pm_report_format_value(t, ir->unit, NULL, NAN, v, sizeof v);
+  snprintf(buf, size, "%s %s", op_symbol(ir->target_op), v);
+}
+
+static void value_text(const pm_indicator_result *ir, const pm_result *r, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (!r->has_value) return;
+  const char *op = r->has_target && isfinite(r->target) ? ir->target_op : NULL;
+  pm_report_format_value(r->value, ir->unit, op, r->target, buf, size);
+}
+
+/* Plain number for numerator/denominator/distance cells (2 decimals); "" for NAN. */
+static void plain_number(double v, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (isfinite(v)) fmt_decimals(v, 2, buf, size);
+}
+
+/* -1 no verdict (no target or no value), else met 0/1. */
+static int verdict(const pm_result *r) {
+  if (!r->has_target || !r->has_value) return -1;
+  return r->met ? 1 : 0;
+}
+
+/* ---------- growable string ---------- */
+
+typedef struct sbuf {
+  char *s;
+  size_t len, cap;
+  int failed;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n) {
+  if (b->failed) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *p = realloc(b->s, cap);
+    if (!p) {
+      b->failed = 1;
+      return;
+    }
+    b->s = p;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->failed = 1;
+    return;
+  }
+  if ((size_t)n < sizeof small) {
+    sb_add(b, small, (size_t)n);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (!big) {
+    b->failed = 1;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  sb_add(b, big, (size_t)n);
+  free(big);
+}
+
+static const char *sb_str(const sbuf *b) { return b->s ? b->s : ""; }
+
+/* ---------- atomic output file ---------- */
+
+typedef struct outfile {
+  FILE *f;
+  char *tmp;
+  const char *path;
+  int is_stdout;
+} outfile;
+
+static pm_status out_open(pm_context *ctx, const char *path, const char *what, outfile *o) {
+  memset(o, 0, sizeof *o);
+  o->path = path;
+  if (!path || !*path) return pm_error(ctx, PM_EINPUT, "no file name given for the %s report", what);
+  if (strcmp(path, "-") == 0) {
+    o->f = stdout;
+    o->is_stdout = 1;
+    return PM_OK;
+  }
+  pm_status st = pm_asprintf(ctx, &o->tmp, "%s.tmp.XXXXXX", path);
+  if (st) return st;
+  int fd = mkstemp(o->tmp);
+  if (fd < 0) {
+    st = pm_error(ctx, PM_EIO,
+                  "%s: cannot write the %s report (%s); check that the directory exists and is "
+                  "writable",
+                  path, what, strerror(errno));
+    free(o->tmp);
+    o->tmp = NULL;
+    return st;
+  }
+  /* mkstemp creates 0600; a report is an ordinary file (keep the mode of one being replaced). */
+  struct stat sb;
+  mode_t mode = stat(path, &sb) == 0 ? (sb.st_mode & 0777) : 0644;
+  if (fchmod(fd, mode) != 0) { /* not fatal: the report is still written */
+  }
+  o->f = fdopen(fd, "wb");
+  if (!o->f) {
+    st = pm_error(ctx, PM_EIO, "%s: cannot write the %s report (%s)", path, what, strerror(errno));
+    close(fd);
+    unlink(o->tmp);
+    free(o->tmp);
+    o->tmp = NULL;
+  }
+  return st;
+}
+
+/* Finish the file: on success rename it into place; on any failure remove the temporary file and
+ * leave an existing report untouched. */
+static pm_status out_close(pm_context *ctx, outfile *o, const char *what, pm_status st) {
+  if (o->is_stdout) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      int e = errno;
+      clearerr(stdout);
+      if (!st) st = pm_error(ctx, PM_EIO, "cannot write the %s report to standard output (%s)",
+                             what, strerror(e));
+    }
+    return st;
+  }
+  int err = 0;
+  if (!st && (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)) err = errno ? errno : EIO;
+  if (fclose(o->f) != 0 && !st && !err) err = errno ? errno : EIO;
+  o->f = NULL;
+  if (!st && !err && rename(o->tmp, o->path) != 0) err = errno;
+  if (st || err) {
+    unlink(o->tmp);
+    if (!st)
+      st = pm_error(ctx, PM_EIO,
+                    "%s: cannot write the %s report (%s); nothing was written, check the disk "
+                    "space and that the path is a writable file",
+                    o->path, what, strerror(err));
+  }
+  free(o->tmp);
+  o->tmp = NULL;
+  return st;
+}
+
+/* ---------- JSON ---------- */
+
+static void json_string(FILE *f, const char *s) {
+  if (!s) {
+    fputs("null", f);
+    return;
+  }
+  fputc('"', f);
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    uint32_t cp;
+    size_t n = utf8_next(p, &cp);
+    if (n == 0) {
+      fputs("\xEF\xBF\xBD", f); /* U+FFFD for a byte that is not UTF-8 */
+      p++;
+      continue;
+    }
+    switch (cp) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\b': fputs("\\b", f); break;
+    case '\f': fputs("\\f", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      /* U+2028/2029 are valid JSON but break JavaScript string literals; escape them too. */
+      if (cp < 0x20 || cp == 0x7F || cp == 0x2028 || cp == 0x2029)
+        fprintf(f, "\\u%04x", (unsigned)cp);
+      else
+        fwrite(p, 1, n, f);
+    }
+    p += n;
+  }
+  fputc('"', f);
+}
+
+static void json_number(FILE *f, double v) {
+  char buf[64];
+  if (!isfinite(v)) {
+    fputs("null", f);
+    return;
+  }
+  fputs(pm_report_number(v, buf, sizeof buf), f);
+}
+
+static void json_key(FILE *f, int *first, const char *indent, const char *key) {
+  fputs(*first ? "" : ",", f);
+  if (indent)
+    fprintf(f, "\n%s", indent);
+  else if (!*first)
+    fputc(' ', f);
+  *first = 0;
+  json_string(f, key);
+  fputs(": ", f);
+}
+
+static void json_gap(FILE *f, const pm_gap *g) {
+  int first = 1;
+  fputc('{', f);
+  json_key(f, &first, NULL, "id");
+  json_string(f, g->id);
+  json_key(f, &first, NULL, "name");
+  json_string(f, g->name);
+  json_key(f, &first, NULL, "district");
+  json_string(f, g->district);
+  json_key(f, &first, NULL, "distance_m");
+  json_number(f, g->distance_m);
+  json_key(f, &first, NULL, "shortfall");
+  json_number(f, g->shortfall);
+  json_key(f, &first, NULL, "nearest");
+  json_string(f, g->nearest);
+  json_key(f, &first, NULL, "note");
+  json_string(f, g->note);
+  json_key(f, &first, NULL, "x");
+  json_number(f, g->x);
+  json_key(f, &first, NULL, "y");
+  json_number(f, g->y);
+  fputc('}', f);
+}
+
+static void json_result(FILE *f, const pm_result *r) {
+  const char *in = "          ";
+  int first = 1;
+  fputs("{", f);
+  json_key(f, &first, in, "district");
+  json_string(f, r->district);
+  json_key(f, &first, in, "value");
+  json_number(f, r->has_value ? r->value : NAN);
+  json_key(f, &first, in, "null_reason");
+  json_string(f, r->has_value ? NULL : (r->null_reason ? r->null_reason : "no value"));
+  json_key(f, &first, in, "numerator");
+  json_number(f, r->numerator);
+  json_key(f, &first, in, "denominator");
+  json_number(f, r->denominator);
+  json_key(f, &first, in, "target");
+  json_number(f, r->has_target ? r->target : NAN);
+  json_key(f, &first, in, "met");
+  int v = verdict(r);
+  fputs(v < 0 ? "null" : v ? "true" : "false", f);
+  json_key(f, &first, in, "n_gaps");
+  fprintf(f, "%zu", r->n_gaps);
+  json_key(f, &first, in, "classes");
+  fputc('[', f);
+  for (size_t c = 0; c < r->n_classes; c++) {
+    fputs(c ? ", {" : "{", f);
+    int cf = 1;
+    json_key(f, &cf, NULL, "label");
+    json_string(f, r->classes[c].label);
+    json_key(f, &cf, NULL, "count");
+    fprintf(f, "%lld", (long long)r->classes[c].count);
+    fputc('}', f);
+  }
+  fputc(']', f);
+  json_key(f, &first, in, "gaps");
+  if (r->n_gaps == 0) {
+    fputs("[]", f);
+  } else {
+    fputc('[', f);
+    for (size_t g = 0; g < r->n_gaps; g++) {
+      fputs(g ? ",\n            " : "\n            ", f);
+      json_gap(f, &r->gaps[g]);
+    }
+    fputs("\n          ]", f);
+  }
+  fputs("\n        }", f);
+}
+
+static void json_indicator(FILE *f, const pm_indicator_result *ir) {
+  const char *in = "      ";
+  int first = 1;
+  fputs("{", f);
+  json_key(f, &first, in, "id");
+  json_string(f, ir->id);
+  json_key(f, &first, in, "title");
+  json_string(f, ir->title);
+  json_key(f, &first, in, "metric");
+  json_string(f, ir->metric);
+  json_key(f, &first, in, "unit");
+  json_string(f, ir->unit);
+  json_key(f, &first, in, "status");
+  json_string(f, pm_indicator_status_name(ir->status));
+  json_key(f, &first, in, "status_reason");
+  json_string(f, ir->status_reason);
+  json_key(f, &first, in, "target_op");
+  json_string(f, ir->has_target ? ir->target_op : NULL);
+  json_key(f, &first, in, "target");
+  json_number(f, ir->has_target ? ir->target_value : NAN);
+  json_key(f, &first, in, "results");
+  if (ir->n_results == 0) {
+    fputs("[]", f);
+  } else {
+    fputc('[', f);
+    for (size_t i = 0; i < ir->n_results; i++) {
+      fputs(i ? ",\n        " : "\n        ", f);
+      json_result(f, &ir->results[i]);
+    }
+    fputs("\n      ]", f);
+  }
+  fputs("\n    }", f);
+}
+
+static void json_run(FILE *f, const pm_run_result *run) {
+  const char *in = "  ";
+  int first = 1;
+  fputs("{", f);
+  json_key(f, &first, in, "plan");
+  json_string(f, run->plan);
+  json_key(f, &first, in, "title");
+  json_string(f, run->title);
+  json_key(f, &first, in, "crs");
+  json_string(f, run->crs);
+  json_key(f, &first, in, "generated_at");
+  json_string(f, run->generated_at);
+  json_key(f, &first, in, "run_id");
+  if (run->run_id > 0)
+    fprintf(f, "%lld", (long long)run->run_id);
+  else
+    fputs("null", f);
+  json_key(f, &first, in, "plan_hash");
+  json_string(f, run->plan_hash);
+  json_key(f, &first, in, "indicators");
+  if (run->n_indicators == 0) {
+    fputs("[]", f);
+  } else {
+    fputc('[', f);
+    for (size_t i = 0; i < run->n_indicators; i++) {
+      fputs(i ? ",\n    " : "\n    ", f);
+      json_indicator(f, &run->indicators[i]);
+    }
+    fputs("\n  ]", f);
+  }
+  fputs("\n}\n", f);
+}
+
+pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const char *path) {
+  outfile o;
+  pm_status st = out_open(ctx, path, "JSON", &o);
+  if (st) return st;
+  json_run(o.f, run);
+  return out_close(ctx, &o, "JSON", PM_OK);
+}
+
+/* ---------- CSV ---------- */
+
+static void csv_field(FILE *f, const char *s, int last) {
+  if (s && *s) {
+    if (strpbrk(s, ",\"\r\n")) {
+      fputc('"', f);
+      for (const char *p = s; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+      }
+      fputc('"', f);
+    } else {
+      fputs(s, f);
+    }
+  }
+  fputs(last ? "\r\n" : ",", f);
+}
+
+static void csv_number(FILE *f, double v) {
+  char buf[64];
+  csv_field(f, pm_report_number(v, buf, sizeof buf), 0);
+}
+
+static const char *CSV_HEADER[] = {"indicator_id", "title",   "metric",    "unit",
+                                   "status",       "district", "value",    "numerator",
+                                   "denominator",  "target_op", "target",  "met",
+                                   "n_gaps",       "worst_gaps", "null_reason"};
+
+enum { CSV_WORST_GAPS = 5, MD_GAPS = 20 };
+
+static void worst_gaps(sbuf *b, const pm_result *r) {
+  size_t n = r->n_gaps < CSV_WORST_GAPS ? r->n_gaps : CSV_WORST_GAPS;
+  char num[64];
+  for (size_t i = 0; i < n; i++) {
+    const pm_gap *g = &r->gaps[i];
+    if (i) sb_puts(b, "; ");
+    sb_puts(b, g->id ? g->id : "?");
+    if (g->name && *g->name) sb_printf(b, " (%s)", g->name);
+    if (isfinite(g->distance_m))
+      sb_printf(b, ": %s m", pm_report_number(g->distance_m, num, sizeof num));
+    else if (isfinite(g->shortfall))
+      sb_printf(b, ": short by %s", pm_report_number(g->shortfall, num, sizeof num));
+  }
+  if (r->n_gaps > n) sb_printf(b, "; ... and %zu more", r->n_gaps - n);
+}
+
+static int csv_run(FILE *f, const pm_run_result *run) {
+  fputs("\xEF\xBB\xBF", f); /* BOM: Excel otherwise reads UTF-8 Chinese as mojibake */
+  size_t nh = sizeof CSV_HEADER / sizeof CSV_HEADER[0];
+  for (size_t i = 0; i < nh; i++) csv_field(f, CSV_HEADER[i], i + 1 == nh);
+  int failed = 0;
+  for (size_t k = 0; k < run->n_indicators; k++) {
+    const pm_indicator_result *ir = &run->indicators[k];
+    const char *status = pm_indicator_status_name(ir->status);
+    if (ir->n_results == 0) {
+      csv_field(f, ir->id, 0);
+      csv_field(f, ir->title, 0);
+      csv_field(f, ir->metric, 0);
+      csv_field(f, ir->unit, 0);
+      csv_field(f, status, 0);
+      for (int i = 0; i < 4; i++) csv_field(f, NULL, 0); /* district value numerator denominator */
+      csv_field(f, ir->has_target ? ir->target_op : NULL, 0);
+      csv_number(f, ir->has_target ? ir->target_value : NAN);
+      csv_field(f, NULL, 0); /* met */
+      csv_field(f, "0", 0);
+      csv_field(f, NULL, 0);
+      csv_field(f, ir->status_reason, 1);
+      continue;
+    }
+    for (size_t i = 0; i < ir->n_results; i++) {
+      const pm_result *r = &ir->results[i];
+      csv_field(f, ir->id, 0);
+      csv_field(f, ir->title, 0);
+      csv_field(f, ir->metric, 0);
+      csv_field(f, ir->unit, 0);
+      csv_field(f, status, 0);
+      csv_field(f, r->district, 0);
+      csv_number(f, r->has_value ? r->value : NAN);
+      csv_number(f, r->numerator);
+      csv_number(f, r->denominator);
+      csv_field(f, r->has_target ? ir->target_op : NULL, 0);
+      csv_number(f, r->has_target ? r->target : NAN);
+      int v = verdict(r);
+      csv_field(f, v < 0 ? NULL : v ? "true" : "false", 0);
+      char n[32];
+      snprintf(n, sizeof n, "%zu", r->n_gaps);
+      csv_field(f, n, 0);
+      sbuf b = {0};
+      worst_gaps(&b, r);
+      if (b.failed) failed = 1;
+      csv_field(f, sb_str(&b), 0);
+      free(b.s);
+      const char *why = r->has_value ? NULL : r->null_reason;
+      if (!why && ir->status != PM_IND_COMPUTED) why = ir->status_reason;
+      csv_field(f, why, 1);
+    }
+  }
+  return failed;
+}
+
+pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const char *path) {
+  outfile o;
+  pm_status st = out_open(ctx, path, "CSV", &o);
+  if (st) return st;
+  if (csv_run(o.f, run)) st = pm_error(ctx, PM_ENOMEM, "out of memory writing %s", path);
+  return out_close(ctx, &o, "CSV", st);
+}
+
+/* ---------- Markdown ---------- */
+
+/* Text in Markdown (table cells and headings): escape what Markdown would interpret, and keep a
+ * table row on one line. */
+static void md_text(FILE *f, const char *s) {
+  if (!s) return;
+  for (const char *p = s; *p; p++) {
+    switch (*p) {
+    case '\\': case '|': case '*': case '_': case '`': case '<': case '>': case '[': case ']':
+    case '#':
+      fputc('\\', f);
+      fputc(*p, f);
+      break;
+    case '\r': break;
+    case '\n':
+    case '\t': fputc(' ', f); break;
+    default: fputc(*p, f);
+    }
+  }
+}
+
+/* An identifier as a code span when it can be one (no backticks, no newlines). */
+static void md_code(FILE *f, const char *s) {
+  if (!s) return;
+  if (strpbrk(s, "`\r\n")) {
+    md_text(f, s);
+    return;
+  }
+  fputc('`', f);
+  for (const char *p = s; *p; p++) {
+    if (*p == '|') fputc('\\', f); /* a pipe ends a table cell even inside a code span */
+    fputc(*p, f);
+  }
+  fputc('`', f);
+}
+
+static const pm_result *all_result(const pm_indicator_result *ir) {
+  for (size_t i = 0; i < ir->n_results; i++)
+    if (ir->results[i].district && strcmp(ir->results[i].district, "_all") == 0)
+      return &ir->results[i];
+  return ir->n_results ? &ir->results[ir->n_results - 1] : NULL;
+}
+
+static const char *met_mark(int v) { return v < 0 ? "" : v ? "✓" : "✗"; }
+
+static void md_value_cell(FILE *f, const pm_indicator_result *ir, const pm_result *r) {
+  char buf[512];
+  if (r->has_value) {
+    value_text(ir, r, buf, sizeof buf);
+    md_text(f, buf);
+  } else {
+    fputs("— (", f);
+    md_text(f, r->null_reason ? r->null_reason : "no value");
+    fputc(')', f);
+  }
+}
+
+static void md_gaps(FILE *f, const pm_result *r) {
+  int has_name = 0, has_dist = 0, has_short = 0, has_near = 0, has_note = 0, has_district = 0;
+  size_t n = r->n_gaps < MD_GAPS ? r->n_gaps : MD_GAPS;
+  for (size_t i = 0; i < n; i++) {
+    const pm_gap *g = &r->gaps[i];
+    has_name |= g->name && *g->name;
+    has_dist |= isfinite(g->distance_m);
+    has_short |= isfinite(g->shortfall);
+    has_near |= g->nearest && *g->nearest;
+    has_note |= g->note && *g->note;
+    has_district |= g->district && r->district && strcmp(g->district, r->district) != 0;
+  }
+  fputs("\n### Gaps in ", f);
+  md_text(f, r->district);
+  fprintf(f, " (%zu)\n\n| # | ID |", r->n_gaps);
+  if (has_name) fputs(" Name |", f);
+  if (has_district) fputs(" District |", f);
+  if (has_dist) fputs(" Distance (m) |", f);
+  if (has_short) fputs(" Shortfall |", f);
+  if (has_near) fputs(" Nearest |", f);
+  if (has_note) fputs(" Note |", f);
+  fputs("\n|---:|---|", f);
+  if (has_name) fputs("---|", f);
+  if (has_district) fputs("---|", f);
+  if (has_dist) fputs("---:|", f);
+  if (has_short) fputs("---:|", f);
+  if (has_near) fputs("---|", f);
+  if (has_note) fputs("---|", f);
+  fputc('\n', f);
+  char num[64];
+  for (size_t i = 0; i < n; i++) {
+    const pm_gap *g = &r->gaps[i];
+    fprintf(f, "| %zu | ", i + 1);
+    md_code(f, g->id);
+    fputs(" |", f);
+    if (has_name) {
+      fputc(' ', f);
+      md_text(f, g->name);
+      fputs(" |", f);
+    }
+    if (has_district) {
+      fputc(' ', f);
+      md_text(f, g->district);
+      fputs(" |", f);
+    }
+    if (has_dist) {
+      plain_number(g->distance_m, num, sizeof num);
+      fprintf(f, " %s |", num);
+    }
+    if (has_short) {
+      plain_number(g->shortfall, num, sizeof num);
+      fprintf(f, " %s |", num);
+    }
+    if (has_near) {
+      fputc(' ', f);
+      md_text(f, g->nearest);
+      fputs(" |", f);
+    }
+    if (has_note) {
+      fputc(' ', f);
+      md_text(f, g->note);
+      fputs(" |", f);
+    }
+    fputc('\n', f);
+  }
+  if (r->n_gaps > n) fprintf(f, "\n... and %zu more\n", r->n_gaps - n);
+}
+
+static void md_indicator(FILE *f, const pm_indicator_result *ir) {
+  char buf[512];
+  fputs("\n## ", f);
+  md_text(f, ir->id);
+  if (ir->title && *ir->title) {
+    fputs(" — ", f);
+    md_text(f, ir->title);
+  }
+  fputs("\n\nMetric: ", f);
+  md_code(f, ir->metric);
+  if (ir->unit && *ir->unit) {
+    fputs(" · Unit: ", f);
+    md_text(f, ir->unit);
+  }
+  target_text(ir, NULL, buf, sizeof buf);
+  if (*buf) {
+    fputs(" · Target: ", f);
+    md_text(f, buf);
+  }
+  fputs(" · Status: ", f);
+  fputs(pm_indicator_status_name(ir->status), f);
+  if (ir->status_reason && *ir->status_reason) {
+    fputs(" (", f);
+    md_text(f, ir->status_reason);
+    fputc(')', f);
+  }
+  fputc('\n', f);
+  if (ir->n_results == 0) {
+    if (ir->status == PM_IND_NO_DATA) fputs("\nNot measured: the data this indicator needs is missing.\n", f);
+    return;
+  }
+  fputs("\n| District | Value | Numerator | Denominator | Target | Met |\n"
+        "|---|---:|---:|---:|---:|:-:|\n",
+        f);
+  for (size_t i = 0; i < ir->n_results; i++) {
+    const pm_result *r = &ir->results[i];
+    fputs("| ", f);
+    md_text(f, r->district);
+    fputs(" | ", f);
+    md_value_cell(f, ir, r);
+    plain_number(r->numerator, buf, sizeof buf);
+    fprintf(f, " | %s", buf);
+    plain_number(r->denominator, buf, sizeof buf);
+    fprintf(f, " | %s | ", buf);
+    if (r->has_target) {
+      target_text(ir, r, buf, sizeof buf);
+      md_text(f, buf);
+    }
+    fprintf(f, " | %s |\n", met_mark(verdict(r)));
+  }
+  int any_class = 0;
+  for (size_t i = 0; i < ir->n_results; i++) any_class |= ir->results[i].n_classes > 0;
+  if (any_class) {
+    fputs("\n| District | Class | Count |\n|---|---|---:|\n", f);
+    for (size_t i = 0; i < ir->n_results; i++) {
+      const pm_result *r = &ir->results[i];
+      for (size_t c = 0; c < r->n_classes; c++) {
+        fputs("| ", f);
+        md_text(f, r->district);
+        fputs(" | ", f);
+        md_text(f, r->classes[c].label);
+        fprintf(f, " | %lld |\n", (long long)r->classes[c].count);
+      }
+    }
+  }
+  /* With districts, `_all`'s gaps are the districts' gaps combined: do not list them twice. */
+  int has_districts = 0;
+  for (size_t i = 0; i < ir->n_results; i++)
+    if (!ir->results[i].district || strcmp(ir->results[i].district, "_all") != 0) has_districts = 1;
+  for (size_t i = 0; i < ir->n_results; i++) {
+    const pm_result *r = &ir->results[i];
+    if (r->n_gaps == 0) continue;
+    if (has_districts && r->district && strcmp(r->district, "_all") == 0) continue;
+    md_gaps(f, r);
+  }
+}
+
+static void md_run(FILE *f, const pm_run_result *run) {
+  char buf[512];
+  fputs("# ", f);
+  md_text(f, run->title && *run->title ? run->title : run->plan);
+  fputs("\n\n- Plan: ", f);
+  md_code(f, run->plan);
+  fputs("\n- CRS: ", f);
+  md_text(f, run->crs ? run->crs : "unknown");
+  fputs("\n- Generated: ", f);
+  md_text(f, run->generated_at);
+  if (run->run_id > 0) fprintf(f, "\n- Run: %lld", (long long)run->run_id);
+  if (run->plan_hash) {
+    fputs("\n- Plan file SHA-256: ", f);
+    md_code(f, run->plan_hash);
+  }
+  fputc('\n', f);
+  if (run->n_indicators) {
+    fputs("\n## Summary\n\n| Indicator | Title | Value (_all) | Target | Met |\n"
+          "|---|---|---:|---:|:-:|\n",
+          f);
+    for (size_t k = 0; k < run->n_indicators; k++) {
+      const pm_indicator_result *ir = &run->indicators[k];
+      const pm_result *r = all_result(ir);
+      fputs("| ", f);
+      md_code(f, ir->id);
+      fputs(" | ", f);
+      md_text(f, ir->title);
+      fputs(" | ", f);
+      if (ir->status == PM_IND_NO_DATA && !r)
+        fputs("no data", f);
+      else if (r)
+        md_value_cell(f, ir, r);
+      fputs(" | ", f);
+      target_text(ir, NULL, buf, sizeof buf);
+      md_text(f, buf);
+      fprintf(f, " | %s |\n", r ? met_mark(verdict(r)) : "");
+    }
+  }
+  for (size_t k = 0; k < run->n_indicators; k++) md_indicator(f, &run->indicators[k]);
+}
+
+pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path) {
+  outfile o;
+  pm_status st = out_open(ctx, path, "Markdown", &o);
+  if (st) return st;
+  md_run(o.f, run);
+  return out_close(ctx, &o, "Markdown", PM_OK);
+}
+
+/* ---------- terminal summary ---------- */
+
+enum { SUM_COLS = 6 };
+
+typedef struct srow {
+  char *cell[SUM_COLS]; /* indicator, district, value, target, met, gaps */
+  char *note;           /* printed after the last column */
+  const char *color;    /* ANSI colour of the met mark / status, or NULL */
+} srow;
+
+static void pad(FILE *f, size_t n) {
+  for (size_t i = 0; i < n; i++) fputc(' ', f);
+}
+
+#define ANSI_GREEN "\033[32m"
+#define ANSI_RED "\033[31m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_CYAN "\033[36m"
+#define ANSI_BOLD "\033[1m"
+#define ANSI_RESET "\033[0m"
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FILE *out, int color) {
+  size_t cap = 1;
+  for (size_t k = 0; k < run->n_indicators; k++)
+    cap += run->indicators[k].n_results ? run->indicators[k].n_results : 1;
+  srow *rows = calloc(cap, sizeof *rows);
+  if (!rows) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  size_t n = 0;
+  int failed = 0;
+  const char *head[SUM_COLS] = {"Indicator", "District", "Value", "Target", "Met", "Gaps"};
+  for (int c = 0; c < SUM_COLS; c++) failed |= !(rows[n].cell[c] = dup_str(head[c]));
+  n++;
+  int n_met = 0, n_missed = 0, n_nodata = 0, n_manual = 0, n_unmeasured = 0;
+  char buf[512];
+  for (size_t k = 0; k < run->n_indicators && !failed; k++) {
+    const pm_indicator_result *ir = &run->indicators[k];
+    int any_valued = 0, any_missed = 0;
+    if (ir->status == PM_IND_NO_DATA) n_nodata++;
+    if (ir->status == PM_IND_MANUAL) n_manual++;
+    if (ir->n_results == 0) {
+      srow *r = &rows[n++];
+      failed |= !(r->cell[0] = dup_str(ir->id ? ir->id : "?"));
+      failed |= !(r->cell[1] = dup_str("—"));
+      failed |= !(r->cell[2] = dup_str(ir->status == PM_IND_NO_DATA ? "no data" : "—"));
+      target_text(ir, NULL, buf, sizeof buf);
+      failed |= !(r->cell[3] = dup_str(buf));
+      failed |= !(r->cell[4] = dup_str(""));
+      failed |= !(r->cell[5] = dup_str(""));
+      if (ir->status_reason) failed |= !(r->note = dup_str(ir->status_reason));
+      r->color = ANSI_YELLOW;
+      continue;
+    }
+    for (size_t i = 0; i < ir->n_results; i++) {
+      const pm_result *res = &ir->results[i];
+      srow *r = &rows[n++];
+      failed |= !(r->cell[0] = dup_str(i == 0 && ir->id ? ir->id : ""));
+      failed |= !(r->cell[1] = dup_str(res->district ? res->district : ""));
+      if (res->has_value)
+        value_text(ir, res, buf, sizeof buf);
+      else
+        snprintf(buf, sizeof buf, "%s", ir->status == PM_IND_NO_DATA ? "no data" : "n/a");
+      failed |= !(r->cell[2] = dup_str(buf));
+      buf[0] = '\0';
+      if (res->has_target) target_text(ir, res, buf, sizeof buf);
+      failed |= !(r->cell[3] = dup_str(buf));
+      int v = verdict(res);
+      failed |= !(r->cell[4] = dup_str(met_mark(v)));
+      buf[0] = '\0';
+      if (res->n_gaps) snprintf(buf, sizeof buf, "%zu", res->n_gaps);
+      failed |= !(r->cell[5] = dup_str(buf));
+      const char *note = NULL;
+      if (!res->has_value) note = res->null_reason;
+      if (!note && ir->status == PM_IND_MANUAL) note = "manual";
+      if (!note && i == 0 && ir->status_reason) note = ir->status_reason;
+      if (note) failed |= !(r->note = dup_str(note));
+      r->color = v == 1 ? ANSI_GREEN : v == 0 ? ANSI_RED
+                 : ir->status == PM_IND_NO_DATA ? ANSI_YELLOW
+                 : ir->status == PM_IND_MANUAL ? ANSI_CYAN : NULL;
+      if (v >= 0) any_valued = 1;
+      if (v == 0) any_missed = 1;
+    }
+    if (ir->has_target && ir->status != PM_IND_NO_DATA) {
+      if (any_missed)
+        n_missed++;
+      else if (any_valued)
+        n_met++;
+      else
+        n_unmeasured++;
+    }
+  }
+  if (failed) {
+    for (size_t i = 0; i < n; i++) {
+      for (int c = 0; c < SUM_COLS; c++) free(rows[i].cell[c]);
+      free(rows[i].note);
+    }
+    free(rows);
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+
+  size_t width[SUM_COLS] = {0};
+  for (size_t i = 0; i < n; i++)
+    for (int c = 0; c < SUM_COLS; c++) {
+      size_t w = pm_report_text_width(rows[i].cell[c]);
+      if (w > width[c]) width[c] = w;
+    }
+
+  const char *title = run->title && *run->title ? run->title : run->plan;
+  if (color) fputs(ANSI_BOLD, out);
+  fputs(title ? title : "(untitled plan)", out);
+  if (color) fputs(ANSI_RESET, out);
+  fputc('\n', out);
+  fprintf(out, "plan %s · %s · %s", run->plan ? run->plan : "?", run->crs ? run->crs : "no CRS",
+          run->generated_at ? run->generated_at : "");
+  if (run->run_id > 0) fprintf(out, " · run %lld", (long long)run->run_id);
+  fputs("\n\n", out);
+
+  /* Numbers align right, text left. */
+  const int right[SUM_COLS] = {0, 0, 1, 1, 0, 1};
+  for (size_t i = 0; i < n; i++) {
+    const srow *r = &rows[i];
+    if (i == 0 && color) fputs(ANSI_BOLD, out);
+    for (int c = 0; c < SUM_COLS; c++) {
+      size_t w = pm_report_text_width(r->cell[c]);
+      size_t fill = width[c] - w;
+      if (c) fputs("  ", out);
+      if (right[c] && i > 0) pad(out, fill);
+      int colored = color && i > 0 && r->color && (c == 4 || (c == 2 && !r->cell[4][0]));
+      if (colored) fputs(r->color, out);
+      fputs(r->cell[c], out);
+      if (colored) fputs(ANSI_RESET, out);
+      if (!(right[c] && i > 0) && (c + 1 < SUM_COLS || r->note)) pad(out, fill);
+    }
+    if (r->note) {
+      fputs("  ", out);
+      fputs(r->note, out);
+    }
+    if (i == 0 && color) fputs(ANSI_RESET, out);
+    fputc('\n', out);
+  }
+
+  fputc('\n', out);
+  fprintf(out, "Targets: %d met, %d missed", n_met, n_missed);
+  if (n_unmeasured) fprintf(out, ", %d not measurable", n_unmeasured);
+  if (n_nodata) fprintf(out, "; %d indicator%s without data", n_nodata, n_nodata == 1 ? "" : "s");
+  if (n_manual) fprintf(out, "; %d reported by hand", n_manual);
+  fputs(".\n", out);
+
+  for (size_t i = 0; i < n; i++) {
+    for (int c = 0; c < SUM_COLS; c++) free(rows[i].cell[c]);
+    free(rows[i].note);
+  }
+  free(rows);
+  if (fflush(out) != 0 || ferror(out))
+    return pm_error(ctx, PM_EIO, "cannot write the summary (%s)", strerror(errno));
+  return PM_OK;
+}

@@ -1,0 +1,230 @@
+/* result.c: building, sorting and freeing indicator results (values, gaps, classes, details). */
+#include "planmetrics/result.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+const char *pm_indicator_status_name(pm_indicator_status s) {
+  switch (s) {
+  case PM_IND_COMPUTED: return "computed";
+  case PM_IND_NO_DATA: return "no data";
+  case PM_IND_MANUAL: return "manual";
+  }
+  return "unknown";
+}
+
+static int dup_or_null(pm_context *ctx, char **dst, const char *src) {
+  *dst = NULL;
+  if (!src) return 0;
+  *dst = strdup(src);
+  if (!*dst) {
+    pm_error(ctx, PM_ENOMEM, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+pm_status pm_indicator_result_init_results(pm_context *ctx, pm_indicator_result *ir,
+                                           const char *const *names, size_t n) {
+  ir->results = calloc(n ? n : 1, sizeof *ir->results);
+  if (!ir->results) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  ir->n_results = n;
+  for (size_t i = 0; i < n; i++) {
+    ir->results[i].value = NAN;
+    ir->results[i].numerator = NAN;
+    ir->results[i].denominator = NAN;
+    ir->results[i].target = NAN;
+    if (dup_or_null(ctx, &ir->results[i].district, names[i])) return PM_ENOMEM;
+  }
+  return PM_OK;
+}
+
+pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const char *name,
+                            const char *district, double distance_m, double shortfall,
+                            const char *nearest, const char *note, double x, double y) {
+  pm_gap *g = realloc(r->gaps, (r->n_gaps + 1) * sizeof *g);
+  if (!g) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  r->gaps = g;
+  pm_gap *gap = &g[r->n_gaps];
+  memset(gap, 0, sizeof *gap);
+  r->n_gaps++;
+  gap->distance_m = distance_m;
+  gap->shortfall = shortfall;
+  gap->x = x;
+  gap->y = y;
+  if (dup_or_null(ctx, &gap->id, id) || dup_or_null(ctx, &gap->name, name) ||
+      dup_or_null(ctx, &gap->district, district) || dup_or_null(ctx, &gap->nearest, nearest) ||
+      dup_or_null(ctx, &gap->note, note))
+    return PM_ENOMEM;
+  return PM_OK;
+}
+
+pm_status pm_result_add_class(pm_context *ctx, pm_result *r, const char *label, int64_t count) {
+  pm_class_count *c = realloc(r->classes, (r->n_classes + 1) * sizeof *c);
+  if (!c) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  r->classes = c;
+  c[r->n_classes].count = count;
+  c[r->n_classes].label = NULL;
+  r->n_classes++;
+  return dup_or_null(ctx, &c[r->n_classes - 1].label, label) ? PM_ENOMEM : PM_OK;
+}
+
+pm_status pm_indicator_result_add_detail(pm_context *ctx, pm_indicator_result *ir,
+                                         const char *role, const char *district, const char *id,
+                                         const char *name, int covered, double distance_m,
+                                         const char *nearest, const unsigned char *wkb,
+                                         size_t wkb_len) {
+  pm_detail *d = realloc(ir->details, (ir->n_details + 1) * sizeof *d);
+  if (!d) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  ir->details = d;
+  pm_detail *x = &d[ir->n_details];
+  memset(x, 0, sizeof *x);
+  ir->n_details++;
+  x->covered = covered;
+  x->distance_m = distance_m;
+  if (dup_or_null(ctx, &x->role, role) || dup_or_null(ctx, &x->district, district) ||
+      dup_or_null(ctx, &x->id, id) || dup_or_null(ctx, &x->name, name) ||
+      dup_or_null(ctx, &x->nearest, nearest))
+    return PM_ENOMEM;
+  if (wkb && wkb_len) {
+    x->wkb = malloc(wkb_len);
+    if (!x->wkb) return pm_error(ctx, PM_ENOMEM, "out of memory");
+    memcpy(x->wkb, wkb, wkb_len);
+    x->wkb_len = wkb_len;
+  }
+  return PM_OK;
+}
+
+pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_result *ir,
+                                              const char *role, const char *district,
+                                              const char *id, const char *name, int covered,
+                                              double distance_m, const char *nearest,
+                                              const GEOSGeometry *g) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  unsigned char *wkb = NULL;
+  size_t len = 0;
+  if (g) {
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    if (!w) return pm_error(ctx, PM_ENOMEM, "out of memory");
+    GEOSWKBWriter_setOutputDimension_r(h, w, 2);
+    wkb = GEOSWKBWriter_write_r(h, w, g, &len);
+    GEOSWKBWriter_destroy_r(h, w);
+    if (!wkb) return pm_error(ctx, PM_EGEOM, "cannot encode a result geometry (%s)",
+                              pm_context_geos_message(ctx));
+  }
+  pm_status st = pm_indicator_result_add_detail(ctx, ir, role, district, id, name, covered,
+                                                distance_m, nearest, wkb, len);
+  if (wkb) GEOSFree_r(h, wkb);
+  return st;
+}
+
+pm_status pm_result_set_share(pm_context *ctx, pm_result *r, double numerator, double denominator,
+                              const char *why_empty) {
+  r->has_ratio = 1;
+  r->numerator = numerator;
+  r->denominator = denominator;
+  free(r->null_reason);
+  r->null_reason = NULL;
+  if (!(denominator > 0)) {
+    r->has_value = 0;
+    r->value = NAN;
+    return dup_or_null(ctx, &r->null_reason, why_empty ? why_empty : "the denominator is empty")
+               ? PM_ENOMEM
+               : PM_OK;
+  }
+  r->has_value = 1;
+  r->value = 100.0 * numerator / denominator;
+  return PM_OK;
+}
+
+static int cmp_desc_nan_last(double a, double b) {
+  int na = isnan(a), nb = isnan(b);
+  if (na || nb) return na - nb;
+  return (a < b) - (a > b);
+}
+
+static int gap_cmp(const void *pa, const void *pb) {
+  const pm_gap *a = pa, *b = pb;
+  int c = cmp_desc_nan_last(a->shortfall, b->shortfall);
+  if (!c) c = cmp_desc_nan_last(a->distance_m, b->distance_m);
+  if (!c) c = strcmp(a->id ? a->id : "", b->id ? b->id : "");
+  return c;
+}
+
+void pm_result_sort_gaps(pm_result *r) {
+  if (r->n_gaps > 1) qsort(r->gaps, r->n_gaps, sizeof *r->gaps, gap_cmp);
+}
+
+int pm_target_met(const char *op, double target, double value) {
+  if (isnan(value) || isnan(target)) return 0;
+  /* Values are computed in floating point: a 100 % share computed as 15/15*100 must meet ">= 100". */
+  double eps = 1e-9 * fmax(1.0, fabs(target));
+  if (strcmp(op, ">=") == 0) return value >= target - eps;
+  if (strcmp(op, ">") == 0) return value > target + eps;
+  if (strcmp(op, "<=") == 0) return value <= target + eps;
+  if (strcmp(op, "<") == 0) return value < target - eps;
+  if (strcmp(op, "==") == 0) return fabs(value - target) <= eps;
+  return 0;
+}
+
+void pm_indicator_result_apply_target(pm_indicator_result *ir) {
+  for (size_t i = 0; i < ir->n_results; i++) {
+    pm_result *r = &ir->results[i];
+    r->has_target = ir->has_target;
+    r->target = ir->has_target ? ir->target_value : NAN;
+    r->met = ir->has_target && r->has_value && pm_target_met(ir->target_op, ir->target_value, r->value);
+  }
+}
+
+static void gap_clear(pm_gap *g) {
+  free(g->id);
+  free(g->name);
+  free(g->district);
+  free(g->nearest);
+  free(g->note);
+}
+
+void pm_indicator_result_clear(pm_indicator_result *ir) {
+  if (!ir) return;
+  for (size_t i = 0; i < ir->n_results; i++) {
+    pm_result *r = &ir->results[i];
+    free(r->district);
+    free(r->null_reason);
+    for (size_t g = 0; g < r->n_gaps; g++) gap_clear(&r->gaps[g]);
+    free(r->gaps);
+    for (size_t c = 0; c < r->n_classes; c++) free(r->classes[c].label);
+    free(r->classes);
+  }
+  free(ir->results);
+  for (size_t i = 0; i < ir->n_details; i++) {
+    pm_detail *d = &ir->details[i];
+    free(d->role);
+    free(d->district);
+    free(d->id);
+    free(d->name);
+    free(d->nearest);
+    free(d->wkb);
+  }
+  free(ir->details);
+  free(ir->id);
+  free(ir->title);
+  free(ir->metric);
+  free(ir->unit);
+  free(ir->status_reason);
+  memset(ir, 0, sizeof *ir);
+}
+
+void pm_run_result_free(pm_run_result *run) {
+  if (!run) return;
+  for (size_t i = 0; i < run->n_indicators; i++) pm_indicator_result_clear(&run->indicators[i]);
+  free(run->indicators);
+  free(run->plan);
+  free(run->title);
+  free(run->crs);
+  free(run->generated_at);
+  free(run->plan_hash);
+  free(run);
+}

@@ -1,0 +1,682 @@
+/* store.c: the SpatiaLite project database: open/create, transactions, CRS, layer tables, metadata. */
+#include "planmetrics/store.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+
+struct pm_store {
+  pm_context *ctx;
+  sqlite3 *db;
+  void *spatialite_cache;
+  char *path;
+  int in_transaction;
+  int srid;
+  char crs_name[32];
+};
+
+struct pm_layer_writer {
+  pm_store *store;
+  char *name;
+  sqlite3_stmt *insert;
+  size_t n_fields;
+  pm_field_type *types;
+  int srid;
+};
+
+const char *pm_geom_kind_name(pm_geom_kind kind) {
+  switch (kind) {
+  case PM_KIND_POINT: return "point";
+  case PM_KIND_LINE: return "line";
+  case PM_KIND_POLYGON: return "polygon";
+  case PM_KIND_NONE: break;
+  }
+  return "none";
+}
+
+pm_status pm_grow(pm_context *ctx, void **arr, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return PM_OK;
+  size_t n = *cap ? *cap : 16;
+  while (n < need) n *= 2;
+  void *p = realloc(*arr, n * elem);
+  if (!p) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  *arr = p;
+  *cap = n;
+  return PM_OK;
+}
+
+char *pm_sql_ident(const char *name) {
+  size_t n = 3;
+  for (const char *p = name; *p; p++) n += (*p == '"') ? 2 : 1;
+  char *out = malloc(n);
+  if (!out) return NULL;
+  char *q = out;
+  *q++ = '"';
+  for (const char *p = name; *p; p++) {
+    if (*p == '"') *q++ = '"';
+    *q++ = *p;
+  }
+  *q++ = '"';
+  *q = '\0';
+  return out;
+}
+
+void pm_utc_now(char *buf, size_t size) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static pm_status db_error(pm_store *s, pm_status st, const char *what) {
+  return pm_error(s->ctx, st, "%s: %s (%s)", s->path, what, sqlite3_errmsg(s->db));
+}
+
+pm_status pm_store_exec(pm_store *s, const char *what, const char *sql) {
+  char *err = NULL;
+  if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    pm_status st = pm_error(s->ctx, PM_EDB, "%s: %s (%s)", s->path, what, err ? err : "?");
+    sqlite3_free(err);
+    return st;
+  }
+  return PM_OK;
+}
+
+pm_status pm_store_prepare(pm_store *s, const char *what, const char *sql, sqlite3_stmt **out) {
+  if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
+    *out = NULL;
+    return db_error(s, PM_EDB, what);
+  }
+  return PM_OK;
+}
+
+static const char *SCHEMA =
+    "CREATE TABLE IF NOT EXISTS pm_project (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS layers ("
+    " name TEXT PRIMARY KEY, kind TEXT NOT NULL, geometry_type TEXT NOT NULL,"
+    " source_path TEXT, source_layer TEXT, source_hash TEXT, source_crs TEXT, encoding TEXT,"
+    " filter TEXT, options TEXT, n_read INTEGER, n_stored INTEGER, n_repaired INTEGER,"
+    " n_dropped INTEGER, repaired_ids TEXT, dropped_ids TEXT,"
+    " minx REAL, miny REAL, maxx REAL, maxy REAL, ingested_at TEXT);";
+
+static pm_status load_crs(pm_store *s) {
+  char *v = NULL;
+  pm_status st = pm_store_get_setting(s, "srid", &v);
+  if (st) return st;
+  s->srid = v ? atoi(v) : 0;
+  free(v);
+  if (s->srid > 0)
+    snprintf(s->crs_name, sizeof s->crs_name, "EPSG:%d", s->srid);
+  else
+    s->crs_name[0] = '\0';
+  return PM_OK;
+}
+
+pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created) {
+  *out = NULL;
+  if (created) *created = 0;
+  int exists = access(path, F_OK) == 0;
+  if (!exists && !(flags & PM_STORE_CREATE))
+    return pm_error(ctx, PM_ENOTFOUND,
+                    "%s: no such project database; create it with `planmetrics ingest ... --db %s`",
+                    path, path);
+  pm_store *s = calloc(1, sizeof *s);
+  if (!s) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  s->ctx = ctx;
+  s->path = strdup(path);
+  int oflags = (flags & PM_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (!s->path || sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+    pm_status st = pm_error(ctx, PM_EIO, "%s: cannot open the project database (%s)", path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    pm_store_close(s);
+    return st;
+  }
+  sqlite3_busy_timeout(s->db, 10000);
+  s->spatialite_cache = spatialite_alloc_connection();
+  spatialite_init_ex(s->db, s->spatialite_cache, 0);
+  pm_status st = PM_OK;
+  if (!exists) {
+    if (created) *created = 1;
+    st = pm_store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
+  } else {
+    /* Refuse anything that is not a SQLite file early, with a clear message. */
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW)
+      st = pm_error(ctx, PM_EIO, "%s: not a planmetrics project database (%s)", path,
+                    sqlite3_errmsg(s->db));
+    sqlite3_finalize(q);
+    if (!st) {
+      sqlite3_stmt *g = NULL;
+      if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM geometry_columns LIMIT 1", -1, &g, NULL) != SQLITE_OK)
+        st = pm_error(ctx, PM_EINPUT,
+                      "%s: this SQLite file has no SpatiaLite metadata, so it is not a planmetrics "
+                      "project database; give a new file name with --db",
+                      path);
+      sqlite3_finalize(g);
+    }
+  }
+  if (!st && !(flags & PM_STORE_READONLY)) st = pm_store_exec(s, "creating project tables", SCHEMA);
+  if (!st) {
+    sqlite3_stmt *t = NULL;
+    int has_project = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name='pm_project'", -1, &t,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(t) == SQLITE_ROW)
+      has_project = 1;
+    sqlite3_finalize(t);
+    if (has_project) st = load_crs(s);
+  }
+  if (st) {
+    pm_store_close(s);
+    if (!exists) unlink(path);
+    if (created) *created = 0;
+    return st;
+  }
+  *out = s;
+  return PM_OK;
+}
+
+void pm_store_close(pm_store *s) {
+  if (!s) return;
+  if (s->in_transaction) pm_store_rollback(s);
+  if (s->db) sqlite3_close_v2(s->db);
+  if (s->spatialite_cache) spatialite_cleanup_ex(s->spatialite_cache);
+  free(s->path);
+  free(s);
+}
+
+sqlite3 *pm_store_db(pm_store *s) { return s->db; }
+pm_context *pm_store_context(pm_store *s) { return s->ctx; }
+const char *pm_store_path(const pm_store *s) { return s->path; }
+
+pm_status pm_store_begin(pm_store *s) {
+  if (s->in_transaction) return pm_error(s->ctx, PM_EINTERNAL, "nested transaction");
+  pm_status st = pm_store_exec(s, "starting a transaction (is another planmetrics writing?)",
+                               "BEGIN IMMEDIATE");
+  if (!st) s->in_transaction = 1;
+  return st;
+}
+
+pm_status pm_store_commit(pm_store *s) {
+  pm_status st = pm_store_exec(s, "committing", "COMMIT");
+  if (st) {
+    pm_store_rollback(s);
+    return st;
+  }
+  s->in_transaction = 0;
+  return PM_OK;
+}
+
+void pm_store_rollback(pm_store *s) {
+  if (!s->in_transaction) return;
+  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  s->in_transaction = 0;
+  load_crs(s); /* the CRS may have been set inside the rolled-back transaction */
+}
+
+pm_status pm_store_get_setting(pm_store *s, const char *key, char **value) {
+  *value = NULL;
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "reading project settings",
+                                  "SELECT value FROM pm_project WHERE key = ?", &q);
+  if (st) return st;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+    *value = strdup((const char *)sqlite3_column_text(q, 0));
+    if (!*value) st = pm_error(s->ctx, PM_ENOMEM, "out of memory");
+  }
+  sqlite3_finalize(q);
+  return st;
+}
+
+pm_status pm_store_set_setting(pm_store *s, const char *key, const char *value) {
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "writing project settings",
+                                  "INSERT OR REPLACE INTO pm_project(key, value) VALUES (?, ?)", &q);
+  if (st) return st;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) != SQLITE_DONE) st = db_error(s, PM_EDB, "writing project settings");
+  sqlite3_finalize(q);
+  return st;
+}
+
+pm_status pm_store_crs(pm_store *s, int *srid, const char **name) {
+  if (srid) *srid = s->srid;
+  if (name) *name = s->crs_name;
+  return PM_OK;
+}
+
+pm_status pm_store_set_crs(pm_store *s, int srid) {
+  if (s->srid == srid) return PM_OK;
+  if (s->srid)
+    return pm_error(s->ctx, PM_ECRS,
+                    "%s: the project CRS is already EPSG:%d and cannot change to EPSG:%d; use a new "
+                    "project database for another CRS",
+                    s->path, s->srid, srid);
+  char sql[128], v[32];
+  /* SpatiaLite's spatial_ref_sys holds the EPSG registry; add the code if an older copy lacks it. */
+  snprintf(sql, sizeof sql,
+           "SELECT InsertEpsgSrid(%d) WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = %d)",
+           srid, srid);
+  sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  snprintf(v, sizeof v, "%d", srid);
+  pm_status st = pm_store_set_setting(s, "srid", v);
+  if (!st) {
+    char now[32];
+    pm_utc_now(now, sizeof now);
+    st = pm_store_set_setting(s, "crs_fixed_at", now);
+  }
+  if (st) return st;
+  s->srid = srid;
+  snprintf(s->crs_name, sizeof s->crs_name, "EPSG:%d", srid);
+  return PM_OK;
+}
+
+static const char *const RESERVED[] = {"layers", "geometry_columns", "spatial_ref_sys",
+                                       "spatialite_history", "views_geometry_columns",
+                                       "virts_geometry_columns", "sql_statements_log",
+                                       "data_licenses", "geom_cols_ref_sys", "spatial_ref_sys_aux",
+                                       "spatial_ref_sys_all", "ElementaryGeometries", "KNN", "KNN2",
+                                       "SpatialIndex"};
+
+pm_status pm_store_check_layer_name(pm_context *ctx, const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  int ok = n > 0 && n <= 60 && (isalpha((unsigned char)name[0]) || name[0] == '_');
+  for (size_t i = 0; ok && i < n; i++)
+    ok = isalnum((unsigned char)name[i]) || name[i] == '_';
+  if (!ok)
+    return pm_error(ctx, PM_EINPUT,
+                    "layer name '%s' is not usable: use letters, digits and '_' (starting with a "
+                    "letter, at most 60 characters), e.g. bus_stops",
+                    name ? name : "");
+  for (size_t i = 0; i < PM_ARRAY_LEN(RESERVED); i++)
+    if (strcasecmp(name, RESERVED[i]) == 0) ok = 0;
+  if (strncasecmp(name, "pm_", 3) == 0 || strncasecmp(name, "idx_", 4) == 0 ||
+      strncasecmp(name, "sqlite_", 7) == 0 || strncasecmp(name, "vector_", 7) == 0 ||
+      strncasecmp(name, "geometry_", 9) == 0)
+    ok = 0;
+  if (!ok)
+    return pm_error(ctx, PM_EINPUT,
+                    "layer name '%s' is reserved for the project database's own tables; choose "
+                    "another name with --as",
+                    name);
+  return PM_OK;
+}
+
+/* --- layers metadata --- */
+
+static const char *LAYER_COLUMNS =
+    "name, kind, geometry_type, source_path, source_layer, source_hash, source_crs, encoding, "
+    "filter, options, n_read, n_stored, n_repaired, n_dropped, repaired_ids, dropped_ids, minx, "
+    "miny, maxx, maxy, ingested_at";
+
+static char *col_dup(sqlite3_stmt *q, int i) {
+  const unsigned char *t = sqlite3_column_text(q, i);
+  return t ? strdup((const char *)t) : NULL;
+}
+
+static pm_geom_kind kind_from_name(const char *k) {
+  if (!k) return PM_KIND_NONE;
+  if (strcmp(k, "point") == 0) return PM_KIND_POINT;
+  if (strcmp(k, "line") == 0) return PM_KIND_LINE;
+  if (strcmp(k, "polygon") == 0) return PM_KIND_POLYGON;
+  return PM_KIND_NONE;
+}
+
+static void read_info_row(sqlite3_stmt *q, pm_layer_info *in) {
+  in->name = col_dup(q, 0);
+  const unsigned char *k = sqlite3_column_text(q, 1);
+  in->kind = kind_from_name((const char *)k);
+  in->geometry_type = col_dup(q, 2);
+  in->source_path = col_dup(q, 3);
+  in->source_layer = col_dup(q, 4);
+  in->source_hash = col_dup(q, 5);
+  in->source_crs = col_dup(q, 6);
+  in->encoding = col_dup(q, 7);
+  in->filter = col_dup(q, 8);
+  in->options = col_dup(q, 9);
+  in->n_read = sqlite3_column_int64(q, 10);
+  in->n_stored = sqlite3_column_int64(q, 11);
+  in->n_repaired = sqlite3_column_int64(q, 12);
+  in->n_dropped = sqlite3_column_int64(q, 13);
+  in->repaired_ids = col_dup(q, 14);
+  in->dropped_ids = col_dup(q, 15);
+  in->minx = sqlite3_column_type(q, 16) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 16);
+  in->miny = sqlite3_column_type(q, 17) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 17);
+  in->maxx = sqlite3_column_type(q, 18) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 18);
+  in->maxy = sqlite3_column_type(q, 19) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 19);
+  in->ingested_at = col_dup(q, 20);
+}
+
+void pm_layer_info_clear(pm_layer_info *in) {
+  if (!in) return;
+  free(in->name);
+  free(in->geometry_type);
+  free(in->source_path);
+  free(in->source_layer);
+  free(in->source_hash);
+  free(in->source_crs);
+  free(in->encoding);
+  free(in->filter);
+  free(in->options);
+  free(in->repaired_ids);
+  free(in->dropped_ids);
+  free(in->ingested_at);
+  memset(in, 0, sizeof *in);
+}
+
+void pm_layer_info_free_all(pm_layer_info *infos, size_t n) {
+  for (size_t i = 0; i < n; i++) pm_layer_info_clear(&infos[i]);
+  free(infos);
+}
+
+pm_status pm_store_layer_info(pm_store *s, const char *name, pm_layer_info *info, int *found) {
+  memset(info, 0, sizeof *info);
+  *found = 0;
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT %s FROM layers WHERE name = ?", LAYER_COLUMNS);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "reading layer metadata", sql, &q);
+  if (st) return st;
+  sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    read_info_row(q, info);
+    *found = 1;
+  }
+  sqlite3_finalize(q);
+  return PM_OK;
+}
+
+pm_status pm_store_list_layers(pm_store *s, pm_layer_info **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT %s FROM layers ORDER BY name", LAYER_COLUMNS);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "listing layers", sql, &q);
+  if (st) return st;
+  size_t cap = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    if ((st = pm_grow(s->ctx, (void **)out, &cap, *n + 1, sizeof **out))) break;
+    memset(&(*out)[*n], 0, sizeof **out);
+    read_info_row(q, &(*out)[(*n)++]);
+  }
+  sqlite3_finalize(q);
+  if (st) {
+    pm_layer_info_free_all(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return st;
+}
+
+static void bind_text_or_null(sqlite3_stmt *q, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(q, i);
+}
+
+static void bind_real_or_null(sqlite3_stmt *q, int i, double v) {
+  if (isnan(v))
+    sqlite3_bind_null(q, i);
+  else
+    sqlite3_bind_double(q, i, v);
+}
+
+pm_status pm_store_put_layer_info(pm_store *s, const pm_layer_info *in) {
+  char sql[768];
+  snprintf(sql, sizeof sql,
+           "INSERT OR REPLACE INTO layers (%s) VALUES "
+           "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           LAYER_COLUMNS);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "writing layer metadata", sql, &q);
+  if (st) return st;
+  bind_text_or_null(q, 1, in->name);
+  bind_text_or_null(q, 2, pm_geom_kind_name(in->kind));
+  bind_text_or_null(q, 3, in->geometry_type);
+  bind_text_or_null(q, 4, in->source_path);
+  bind_text_or_null(q, 5, in->source_layer);
+  bind_text_or_null(q, 6, in->source_hash);
+  bind_text_or_null(q, 7, in->source_crs);
+  bind_text_or_null(q, 8, in->encoding);
+  bind_text_or_null(q, 9, in->filter);
+  bind_text_or_null(q, 10, in->options);
+  sqlite3_bind_int64(q, 11, in->n_read);
+  sqlite3_bind_int64(q, 12, in->n_stored);
+  sqlite3_bind_int64(q, 13, in->n_repaired);
+  sqlite3_bind_int64(q, 14, in->n_dropped);
+  bind_text_or_null(q, 15, in->repaired_ids);
+  bind_text_or_null(q, 16, in->dropped_ids);
+  bind_real_or_null(q, 17, in->minx);
+  bind_real_or_null(q, 18, in->miny);
+  bind_real_or_null(q, 19, in->maxx);
+  bind_real_or_null(q, 20, in->maxy);
+  bind_text_or_null(q, 21, in->ingested_at);
+  if (sqlite3_step(q) != SQLITE_DONE) st = db_error(s, PM_EDB, "writing layer metadata");
+  sqlite3_finalize(q);
+  return st;
+}
+
+pm_status pm_store_layer_fields(pm_store *s, const char *layer, char ***names, char ***types,
+                                size_t *n) {
+  *names = NULL;
+  *types = NULL;
+  *n = 0;
+  char *id = pm_sql_ident(layer);
+  char *sql = NULL;
+  pm_status st = id ? pm_asprintf(s->ctx, &sql, "PRAGMA table_info(%s)", id)
+                    : pm_error(s->ctx, PM_ENOMEM, "out of memory");
+  free(id);
+  if (st) return st;
+  sqlite3_stmt *q = NULL;
+  st = pm_store_prepare(s, "reading layer fields", sql, &q);
+  free(sql);
+  if (st) return st;
+  size_t cap_n = 0, cap_t = 0;
+  while (!st && sqlite3_step(q) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(q, 1);
+    const char *type = (const char *)sqlite3_column_text(q, 2);
+    if (strcmp(name, "fid") == 0 || strcmp(name, "geom") == 0) continue;
+    if ((st = pm_grow(s->ctx, (void **)names, &cap_n, *n + 1, sizeof(char *)))) break;
+    if ((st = pm_grow(s->ctx, (void **)types, &cap_t, *n + 1, sizeof(char *)))) break;
+    (*names)[*n] = strdup(name);
+    (*types)[*n] = strdup(type ? type : "");
+    (*n)++;
+  }
+  sqlite3_finalize(q);
+  if (!st && *n == 0) {
+    pm_layer_info info;
+    int found = 0;
+    pm_store_layer_info(s, layer, &info, &found);
+    pm_layer_info_clear(&info);
+    if (!found)
+      st = pm_error(s->ctx, PM_ENOTFOUND, "%s: no layer '%s' in the project", s->path, layer);
+  }
+  return st;
+}
+
+/* --- writing layers --- */
+
+static const char *sql_type(pm_field_type t) {
+  switch (t) {
+  case PM_FIELD_INTEGER: return "INTEGER";
+  case PM_FIELD_REAL: return "REAL";
+  case PM_FIELD_TEXT: break;
+  }
+  return "TEXT";
+}
+
+static int table_exists(pm_store *s, const char *name) {
+  sqlite3_stmt *q = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(s->db,
+                         "SELECT 1 FROM sqlite_master WHERE type='table' AND lower(name)=lower(?)",
+                         -1, &q, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(q) == SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  return found;
+}
+
+pm_status pm_store_drop_layer(pm_store *s, const char *name) {
+  pm_status st = pm_store_check_layer_name(s->ctx, name);
+  if (st) return st;
+  if (table_exists(s, name)) {
+    /* DropTable removes the table with its geometry registration, triggers and spatial index. */
+    sqlite3_stmt *q = NULL;
+    if ((st = pm_store_prepare(s, "dropping a layer", "SELECT DropTable(NULL, ?, 1)", &q)))
+      return st;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    int ok = rc == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
+    sqlite3_finalize(q);
+    if (!ok) return db_error(s, PM_EDB, "dropping the old layer table");
+  }
+  sqlite3_stmt *d = NULL;
+  if ((st = pm_store_prepare(s, "dropping layer metadata", "DELETE FROM layers WHERE name = ?", &d)))
+    return st;
+  sqlite3_bind_text(d, 1, name, -1, SQLITE_STATIC);
+  if (sqlite3_step(d) != SQLITE_DONE) st = db_error(s, PM_EDB, "dropping layer metadata");
+  sqlite3_finalize(d);
+  return st;
+}
+
+pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind, int multipoint,
+                                const pm_field_def *fields, size_t n_fields, pm_layer_writer **out) {
+  *out = NULL;
+  pm_context *ctx = s->ctx;
+  if (!s->in_transaction) return pm_error(ctx, PM_EINTERNAL, "layer written outside a transaction");
+  if (!s->srid) return pm_error(ctx, PM_EINTERNAL, "layer written before the project CRS is set");
+  pm_status st = pm_store_drop_layer(s, name);
+  if (st) return st;
+
+  /* CREATE TABLE with the attribute columns, then the registered geometry column. */
+  size_t cap = 256 + strlen(name) * 2;
+  for (size_t i = 0; i < n_fields; i++) cap += strlen(fields[i].name) * 2 + 16;
+  char *sql = malloc(cap), *ins = malloc(cap + n_fields * 2 + 64);
+  char *tbl = pm_sql_ident(name);
+  if (!sql || !ins || !tbl) {
+    free(sql);
+    free(ins);
+    free(tbl);
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  size_t len = (size_t)snprintf(sql, cap, "CREATE TABLE %s (fid INTEGER PRIMARY KEY", tbl);
+  size_t ilen = (size_t)snprintf(ins, cap, "INSERT INTO %s (fid", tbl);
+  for (size_t i = 0; i < n_fields; i++) {
+    char *col = pm_sql_ident(fields[i].name);
+    if (!col) {
+      st = pm_error(ctx, PM_ENOMEM, "out of memory");
+      break;
+    }
+    len += (size_t)snprintf(sql + len, cap - len, ", %s %s", col, sql_type(fields[i].type));
+    ilen += (size_t)snprintf(ins + ilen, cap - ilen, ", %s", col);
+    free(col);
+  }
+  snprintf(sql + len, cap - len, ")");
+  if (!st) st = pm_store_exec(s, "creating the layer table", sql);
+  const char *gtype = kind == PM_KIND_POINT ? (multipoint ? "MULTIPOINT" : "POINT")
+                      : kind == PM_KIND_LINE ? "MULTILINESTRING"
+                                             : "MULTIPOLYGON";
+  if (!st) {
+    snprintf(sql, cap, "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY')", name, s->srid,
+             gtype);
+    sqlite3_stmt *q = NULL;
+    if (!(st = pm_store_prepare(s, "adding the geometry column", sql, &q))) {
+      if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 1)
+        st = pm_error(ctx, PM_EDB,
+                      "%s: SpatiaLite refused the geometry column of layer '%s' (EPSG:%d %s)",
+                      s->path, name, s->srid, gtype);
+      sqlite3_finalize(q);
+    }
+  }
+  if (!st) {
+    ilen += (size_t)snprintf(ins + ilen, cap + n_fields * 2 + 64 - ilen, ", geom) VALUES (?");
+    for (size_t i = 0; i < n_fields; i++) ilen += (size_t)sprintf(ins + ilen, ",?");
+    snprintf(ins + ilen, cap + n_fields * 2 + 64 - ilen, ", GeomFromWKB(?, %d))", s->srid);
+  }
+  pm_layer_writer *w = NULL;
+  if (!st) {
+    w = calloc(1, sizeof *w);
+    if (!w || !(w->name = strdup(name))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  if (!st) {
+    w->store = s;
+    w->n_fields = n_fields;
+    w->types = malloc((n_fields ? n_fields : 1) * sizeof *w->types);
+    if (!w->types) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < n_fields; i++) w->types[i] = fields[i].type;
+  }
+  if (!st) {
+    w->srid = s->srid;
+    st = pm_store_prepare(s, "preparing the layer insert", ins, &w->insert);
+  }
+  free(sql);
+  free(ins);
+  free(tbl);
+  if (st) {
+    pm_layer_writer_destroy(w);
+    return st;
+  }
+  *out = w;
+  return PM_OK;
+}
+
+pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned char *wkb,
+                              size_t wkb_len, const pm_value *values) {
+  sqlite3_stmt *q = w->insert;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, fid);
+  for (size_t i = 0; i < w->n_fields; i++) {
+    const pm_value *v = &values[i];
+    int col = (int)i + 2;
+    if (v->is_null)
+      sqlite3_bind_null(q, col);
+    else if (w->types[i] == PM_FIELD_TEXT)
+      sqlite3_bind_text(q, col, v->s ? v->s : "", -1, SQLITE_STATIC);
+    else if (w->types[i] == PM_FIELD_REAL)
+      sqlite3_bind_double(q, col, v->d);
+    else
+      sqlite3_bind_int64(q, col, v->i);
+  }
+  sqlite3_bind_blob(q, (int)w->n_fields + 2, wkb, (int)wkb_len, SQLITE_STATIC);
+  if (sqlite3_step(q) != SQLITE_DONE)
+    return pm_error(w->store->ctx, PM_EDB, "%s: cannot store feature %lld of layer '%s' (%s)",
+                    w->store->path, (long long)fid, w->name, sqlite3_errmsg(w->store->db));
+  return PM_OK;
+}
+
+pm_status pm_layer_writer_finish(pm_layer_writer *w) {
+  pm_store *s = w->store;
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT CreateSpatialIndex('%s', 'geom')", w->name);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "creating the spatial index", sql, &q);
+  if (st) return st;
+  int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
+  sqlite3_finalize(q);
+  if (!ok) return db_error(s, PM_EDB, "creating the spatial index");
+  snprintf(sql, sizeof sql, "SELECT UpdateLayerStatistics('%s', 'geom')", w->name);
+  return pm_store_exec(s, "updating layer statistics", sql);
+}
+
+void pm_layer_writer_destroy(pm_layer_writer *w) {
+  if (!w) return;
+  sqlite3_finalize(w->insert);
+  free(w->types);
+  free(w->name);
+  free(w);
+}

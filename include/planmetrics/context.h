@@ -1,0 +1,80 @@
+/* context.h: status codes, the per-thread context (GEOS, PROJ, messages) and progress reporting. */
+#ifndef PLANMETRICS_CONTEXT_H
+#define PLANMETRICS_CONTEXT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <geos_c.h>
+#include <proj.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every public function returns a pm_status. Negative values are errors; the human message
+ * (file, feature, field, what to do) is kept in the context, see pm_context_message(). */
+typedef enum pm_status {
+  PM_OK = 0,
+  PM_EINPUT = -1,    /* bad user input: a file, option, field, plan key or value */
+  PM_EIO = -2,       /* a file could not be read or written */
+  PM_ECRS = -3,      /* unknown or unusable coordinate reference system */
+  PM_EGEOM = -4,     /* a geometry operation failed */
+  PM_ENOMEM = -5,    /* out of memory */
+  PM_EDB = -6,       /* the project database refused an operation */
+  PM_ENOTFOUND = -7, /* a named layer, run, district or field does not exist */
+  PM_EINTERNAL = -8  /* a bug in planmetrics: please report it */
+} pm_status;
+
+/* Short name of a status ("input error", ...). Static string, never freed. */
+const char *pm_status_name(pm_status st);
+
+typedef struct pm_context pm_context;
+
+/* Notices are things a user should hear that are not errors (repaired geometries, a detected
+ * encoding). The callback receives a message valid only during the call. */
+typedef void (*pm_notice_fn)(void *user, const char *message);
+
+/* Progress of a long step. total is 0 when unknown; done == total marks the end of the step.
+ * label is valid only during the call. */
+typedef void (*pm_progress_fn)(void *user, const char *label, uint64_t done, uint64_t total);
+
+/* Create a context: one GEOS handle, one PROJ context, an error slot. One context per thread;
+ * two contexts never share state. The caller owns *out and frees it with pm_context_destroy. */
+pm_status pm_context_create(pm_context **out);
+void pm_context_destroy(pm_context *ctx);
+
+/* Borrowed handles, valid until pm_context_destroy. */
+GEOSContextHandle_t pm_context_geos(pm_context *ctx);
+PJ_CONTEXT *pm_context_proj(pm_context *ctx);
+
+/* Record an error message (printf format) and return st, so that callers can write
+ * `return pm_error(ctx, PM_EINPUT, "%s: ...", path);`. Replaces any earlier message. */
+pm_status pm_error(pm_context *ctx, pm_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prepend context to the current message ("districts.shp: " + message). Returns the status
+ * of the current error (or PM_OK when there is none). */
+pm_status pm_error_prefix(pm_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The last error message, or "" when there is none. Borrowed; valid until the next error. */
+const char *pm_context_message(const pm_context *ctx);
+pm_status pm_context_status(const pm_context *ctx);
+void pm_context_clear_error(pm_context *ctx);
+
+/* Notices and progress: both default to silence. */
+void pm_context_set_notice(pm_context *ctx, pm_notice_fn fn, void *user);
+void pm_notice(pm_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *user);
+void pm_progress(pm_context *ctx, const char *label, uint64_t done, uint64_t total);
+
+/* printf into a new heap string. The caller frees *out with free(). */
+pm_status pm_asprintf(pm_context *ctx, char **out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* strdup that records PM_ENOMEM in ctx; s may be NULL (then *out is NULL). Caller frees. */
+pm_status pm_strdup(pm_context *ctx, char **out, const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

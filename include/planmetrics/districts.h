@@ -1,0 +1,55 @@
+/* districts.h: the plan's districts in scope, point assignment and clipping. */
+#ifndef PLANMETRICS_DISTRICTS_H
+#define PLANMETRICS_DISTRICTS_H
+
+#include "planmetrics/context.h"
+#include "planmetrics/features.h"
+#include "planmetrics/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PM_ALL "_all"
+
+/* Districts in scope. Index n (one past the last district) stands for `_all`, the plan area:
+ * the union of the districts, or everything when the plan has no districts layer (all == NULL). */
+typedef struct pm_districts {
+  size_t n;
+  char **name;                          /* UTF-8 district names */
+  GEOSGeometry **geom;                  /* polygons in the project CRS */
+  const GEOSPreparedGeometry **prep;    /* prepared, for covers tests */
+  GEOSGeometry *all;                    /* union of geom[], NULL when n == 0 */
+  const GEOSPreparedGeometry *all_prep; /* prepared `all`, NULL when n == 0 */
+  GEOSSTRtree *tree;                    /* items: district index cast to pointer */
+  double area_m2_all;                   /* area of `all` (0 when n == 0) */
+} pm_districts;
+
+/* Load districts from a polygon layer. name_field is the attribute holding the names; only (may be
+ * NULL) restricts the scope to these names, in that order (an unknown name is an error that lists
+ * the names present). Districts with the same name are merged. Caller owns *out. */
+pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
+                            const char *name_field, const char *const *only, size_t n_only,
+                            pm_districts **out);
+/* Districts from features already in memory (tests); names from fs->label. */
+pm_status pm_districts_from_features(pm_context *ctx, const pm_features *fs, pm_districts **out);
+/* No districts: only `_all`, which covers everything. */
+pm_status pm_districts_none(pm_context *ctx, pm_districts **out);
+void pm_districts_free(pm_context *ctx, pm_districts *d);
+
+/* Name of result slot i (i == d->n gives "_all"). Borrowed. */
+const char *pm_districts_name(const pm_districts *d, size_t i);
+
+/* The districts whose polygon covers point g (boundary included): indices written to idx
+ * (capacity d->n), count to *n. in_all tells whether the point lies in the plan area. */
+pm_status pm_districts_of_point(pm_context *ctx, const pm_districts *d, const GEOSGeometry *g,
+                                size_t *idx, size_t *n, int *in_all);
+
+/* The part of g inside slot i (i == d->n: the plan area). Caller owns *out; it may be empty. */
+pm_status pm_districts_clip(pm_context *ctx, const pm_districts *d, size_t i,
+                            const GEOSGeometry *g, GEOSGeometry **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,17 @@
+/* planmetrics.h: the whole public API of libplanmetrics. */
+#ifndef PLANMETRICS_H
+#define PLANMETRICS_H
+
+#include "planmetrics/context.h"
+#include "planmetrics/store.h"
+#include "planmetrics/crs.h"
+#include "planmetrics/ingest.h"
+#include "planmetrics/features.h"
+#include "planmetrics/districts.h"
+#include "planmetrics/result.h"
+#include "planmetrics/plan.h"
+#include "planmetrics/metrics.h"
+
+#define PLANMETRICS_VERSION "0.1.0"
+
+#endif

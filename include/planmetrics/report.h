@@ -1,0 +1,80 @@
+/* report.h: writing a run's results as JSON, CSV, Markdown and a terminal summary. */
+#ifndef PLANMETRICS_REPORT_H
+#define PLANMETRICS_REPORT_H
+
+#include <stdio.h>
+
+#include "planmetrics/context.h"
+#include "planmetrics/result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* All writers borrow `run` and never change it. A file is written to a temporary file next to
+ * `path` and renamed into place only when complete, so a failed write never leaves half a report
+ * (and never destroys an earlier one); errors name the path. path "-" writes to stdout.
+ *
+ * Numbers in JSON and CSV: integers (|v| < 1e15) are printed without decimals, every other finite
+ * number with up to 10 significant digits (printf "%.10g"), which hides floating-point noise such
+ * as 20.000000000000004 while keeping centimetre precision for coordinates and distances. The
+ * full double precision is kept in the run history (history.h). NAN and infinities are `null` in
+ * JSON and empty in CSV. */
+
+/* METRICS.md §4 JSON, extended compatibly:
+ * {"plan", "title", "crs", "generated_at", "run_id" (null when not recorded), "plan_hash",
+ *  "indicators": [{"id", "title", "metric", "unit", "status" ("computed"|"no data"|"manual"),
+ *    "status_reason", "target_op", "target" (indicator target value or null),
+ *    "results": [{"district", "value", "null_reason", "numerator", "denominator", "target",
+ *                 "met", "n_gaps", "classes": [{"label", "count"}],
+ *                 "gaps": [{"id", "name", "district", "distance_m", "shortfall", "nearest",
+ *                           "note", "x", "y"}]}]}]}
+ * value is null (with null_reason) when the result has no value; numerator/denominator are null
+ * where they do not apply; target and met are null without a target; met is null when the value
+ * is null. Strings are UTF-8 with control characters escaped; invalid UTF-8 bytes become U+FFFD. */
+pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const char *path);
+
+/* CSV (RFC 4180: fields with comma, quote, CR or LF are quoted, quotes doubled; CRLF line ends;
+ * UTF-8 with a byte-order mark so that Excel shows Chinese correctly). One header row, then one
+ * row per (indicator, district); an indicator without results (no data) gets one row with an
+ * empty district. Columns:
+ *   indicator_id, title, metric, unit, status, district, value, numerator, denominator,
+ *   target_op, target, met, n_gaps, worst_gaps, null_reason
+ * met is "true"/"false"/empty. worst_gaps lists the first 5 gaps (worst first) as
+ * "id (name): 87.4 m" separated by "; ", followed by "; ... and N more" when there are more.
+ * null_reason is the result's null reason, or the indicator's status reason. */
+pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const char *path);
+
+/* Markdown: a heading with the plan title and id, CRS, time and run; per indicator a table
+ * (District | Value | Numerator | Denominator | Target | Met), class counts when present, and
+ * the gap list per district (worst first, the first 20, then "... and N more"). When the
+ * indicator has district results besides `_all`, the `_all` gap list is not repeated (it is the
+ * districts' gaps combined). Values are rounded to 2 decimals for reading (more when needed so
+ * that a missed target never displays as reached). */
+pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path);
+
+/* A readable aligned table for the terminal: indicator, district, value, target, met (✓/✗), gaps,
+ * or "no data"/"manual"; then one line counting targets met and missed. Column widths count
+ * East Asian wide characters (Chinese) as two columns. color != 0 adds ANSI colours (use it when
+ * `out` is a terminal). */
+pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FILE *out, int color);
+
+/* Helpers shared with the other report writers (HTML, history). */
+
+/* Format a number as in JSON/CSV (see above) into buf (at least 32 bytes); "" for NAN/inf.
+ * Returns buf. */
+const char *pm_report_number(double v, char *buf, size_t size);
+/* A value for people to read (summary, Markdown, history): rounded to 2 decimals with trailing
+ * zeros removed, then the unit ("20%", "12.5 km", "4" for unit "count" or none). With a target
+ * (op not NULL) more decimals are shown when rounding would make a missed target look reached or
+ * the reverse ("99.996%" instead of "100%"). "" for NAN. Returns buf. */
+const char *pm_report_format_value(double value, const char *unit, const char *op, double target,
+                                   char *buf, size_t size);
+/* Terminal display width of a UTF-8 string (wide East Asian characters count 2, combining marks
+ * 0; invalid bytes 1). */
+size_t pm_report_text_width(const char *utf8);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/* store.h: the SpatiaLite project database: project CRS, layer tables, layer metadata. */
+#ifndef PLANMETRICS_STORE_H
+#define PLANMETRICS_STORE_H
+
+#include <sqlite3.h>
+
+#include "planmetrics/context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pm_store pm_store;
+
+typedef enum pm_geom_kind {
+  PM_KIND_NONE = 0,
+  PM_KIND_POINT = 1,
+  PM_KIND_LINE = 2,
+  PM_KIND_POLYGON = 3
+} pm_geom_kind;
+
+/* "point", "line", "polygon" (static strings). */
+const char *pm_geom_kind_name(pm_geom_kind kind);
+
+enum {
+  PM_STORE_READONLY = 1, /* open an existing database read-only */
+  PM_STORE_CREATE = 2    /* create the database (with SpatiaLite metadata) when it does not exist */
+};
+
+/* Open a project database. With PM_STORE_CREATE a missing file is created and initialised;
+ * *created (may be NULL) tells whether that happened, so a failed first ingest can remove it.
+ * The caller owns *out and closes it with pm_store_close. */
+pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created);
+void pm_store_close(pm_store *store);
+
+/* Borrowed handles, valid until pm_store_close. */
+sqlite3 *pm_store_db(pm_store *store);
+pm_context *pm_store_context(pm_store *store);
+const char *pm_store_path(const pm_store *store);
+
+/* One write transaction (BEGIN IMMEDIATE). Everything an ingest or a run writes happens between
+ * begin and commit; any error calls rollback so the database stays exactly as it was. */
+pm_status pm_store_begin(pm_store *store);
+pm_status pm_store_commit(pm_store *store);
+void pm_store_rollback(pm_store *store);
+
+/* Execute SQL that returns no rows; errors name the SQL's purpose (what) for the user. */
+pm_status pm_store_exec(pm_store *store, const char *what, const char *sql);
+/* Prepare one statement; on error the message names `what`. Caller finalizes *out. */
+pm_status pm_store_prepare(pm_store *store, const char *what, const char *sql, sqlite3_stmt **out);
+
+/* The project's metric CRS: srid 0 means not fixed yet (no layer ingested). *name is borrowed,
+ * e.g. "EPSG:32651". */
+pm_status pm_store_crs(pm_store *store, int *srid, const char **name);
+/* Fix the project's metric CRS (only once: an error when a different one is already set). */
+pm_status pm_store_set_crs(pm_store *store, int srid);
+
+/* Project-level key/value settings (pm_project table). *value is a heap copy or NULL when the key
+ * is absent; the caller frees it. */
+pm_status pm_store_get_setting(pm_store *store, const char *key, char **value);
+pm_status pm_store_set_setting(pm_store *store, const char *key, const char *value);
+
+/* A layer name must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 60 characters) that is
+ * not one of the database's own tables. Returns PM_EINPUT with a message otherwise. */
+pm_status pm_store_check_layer_name(pm_context *ctx, const char *name);
+
+/* --- Layer metadata (the `layers` table) --- */
+typedef struct pm_layer_info {
+  char *name;
+  pm_geom_kind kind;
+  char *geometry_type;   /* SpatiaLite type: POINT, MULTILINESTRING, MULTIPOLYGON */
+  char *source_path;
+  char *source_layer;    /* layer inside the source dataset, or NULL */
+  char *source_hash;     /* SHA-256 of the source file(s), hex */
+  char *source_crs;      /* as given or read: "EPSG:4326", "gcj02", a WKT name... */
+  char *encoding;        /* text encoding used to decode attributes, or NULL */
+  char *filter;          /* the --where filter, or NULL */
+  char *options;         /* canonical form of all ingest options (to detect unchanged inputs) */
+  int64_t n_read, n_stored, n_repaired, n_dropped;
+  char *repaired_ids;    /* comma-separated source FIDs, possibly truncated with ",..." */
+  char *dropped_ids;
+  double minx, miny, maxx, maxy; /* extent in the project CRS */
+  char *ingested_at;     /* ISO 8601 UTC */
+} pm_layer_info;
+
+/* Metadata of one layer; *found is 0 (and *info zeroed) when the layer does not exist.
+ * The caller releases the strings with pm_layer_info_clear. */
+pm_status pm_store_layer_info(pm_store *store, const char *name, pm_layer_info *info, int *found);
+/* All layers, sorted by name. The caller frees with pm_layer_info_free_all(*out, *n). */
+pm_status pm_store_list_layers(pm_store *store, pm_layer_info **out, size_t *n);
+void pm_layer_info_clear(pm_layer_info *info);
+void pm_layer_info_free_all(pm_layer_info *infos, size_t n);
+/* Insert or replace the metadata row (inside the caller's transaction). */
+pm_status pm_store_put_layer_info(pm_store *store, const pm_layer_info *info);
+
+/* Field names and SQLite types of a layer table, excluding fid and geom.
+ * The caller frees each name and both arrays. */
+pm_status pm_store_layer_fields(pm_store *store, const char *layer, char ***names, char ***types,
+                                size_t *n);
+
+/* --- Writing a layer table (inside a transaction) --- */
+typedef enum pm_field_type { PM_FIELD_INTEGER, PM_FIELD_REAL, PM_FIELD_TEXT } pm_field_type;
+
+typedef struct pm_field_def {
+  const char *name;
+  pm_field_type type;
+} pm_field_def;
+
+/* One attribute value; which member is read depends on the field's pm_field_type. */
+typedef struct pm_value {
+  int is_null;
+  int64_t i;     /* PM_FIELD_INTEGER */
+  double d;      /* PM_FIELD_REAL */
+  const char *s; /* PM_FIELD_TEXT: UTF-8, borrowed */
+} pm_value;
+
+typedef struct pm_layer_writer pm_layer_writer;
+
+/* Drop the layer table `name` if it exists and create it anew: `fid INTEGER PRIMARY KEY`, the
+ * given fields, and a geometry column `geom` of the kind (multi types for lines and polygons,
+ * POINT or MULTIPOINT for points) in the project CRS. The caller owns *out. */
+pm_status pm_store_layer_create(pm_store *store, const char *name, pm_geom_kind kind, int multipoint,
+                                const pm_field_def *fields, size_t n_fields, pm_layer_writer **out);
+/* Append one feature: WKB in the project CRS (2D) and one value per field. */
+pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned char *wkb,
+                              size_t wkb_len, const pm_value *values);
+/* Build the spatial index and statistics. The writer stays owned by the caller. */
+pm_status pm_layer_writer_finish(pm_layer_writer *w);
+void pm_layer_writer_destroy(pm_layer_writer *w);
+
+/* Drop a layer table and its metadata row (inside a transaction). */
+pm_status pm_store_drop_layer(pm_store *store, const char *name);
+
+/* Current time as ISO 8601 UTC ("2026-01-01T00:00:00Z") into buf (at least 21 bytes). */
+void pm_utc_now(char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

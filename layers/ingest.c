@@ -1,0 +1,1018 @@
+/* ingest.c: read one source layer with GDAL, decode its text, transform it with PROJ into the
+ * project CRS, validate and repair it with GEOS, and store it in one transaction. */
+#include "planmetrics/ingest.h"
+
+#include <cpl_conv.h>
+#include <ctype.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <errno.h>
+#include <gdal.h>
+#include <math.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+#include "planmetrics/crs.h"
+
+extern const unsigned char pm_osmconf_bytes[];
+extern const size_t pm_osmconf_size;
+
+#define MAX_LISTED_IDS 50
+
+/* Everything one ingest holds; released by ingest_free. */
+typedef struct ingest {
+  pm_context *ctx;
+  pm_store *store;
+  const pm_ingest_options *opt;
+  pm_ingest_report *rep;
+  GEOSContextHandle_t h;
+  GDALDatasetH ds;
+  OGRLayerH lyr;
+  char osmconf[64];
+  int is_shapefile, is_csv, is_osm;
+  const char *decode;      /* encoding we decode raw text from, or NULL when text arrives as UTF-8 */
+  int x_idx, y_idx;        /* coordinate fields, -1 when geometry comes from the source */
+  size_t n_fields;
+  int *src_idx;            /* source field index of each stored field */
+  pm_field_def *fields;
+  char **field_names;
+  pm_geom_kind kind;
+  int multipoint;
+  pm_transform *tr;
+  pm_layer_writer *writer;
+  GEOSWKBReader *wkb_in;
+  GEOSWKBWriter *wkb_out;
+  size_t repaired_len, dropped_len, reasons_len;
+  int n_reasons;
+} ingest;
+
+static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+/* The last GDAL error message, or a fallback. */
+static const char *gdal_msg(const char *fallback) {
+  const char *m = CPLGetLastErrorMsg();
+  return (m && *m) ? m : fallback;
+}
+
+static int has_ext(const char *path, const char *ext) {
+  size_t n = strlen(path), e = strlen(ext);
+  return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+/* path with its extension replaced: find a sidecar with either case of the extension. */
+static char *sidecar(const char *path, const char *ext_lower) {
+  const char *dot = strrchr(path, '.');
+  size_t base = dot ? (size_t)(dot - path) : strlen(path);
+  char *s = malloc(base + strlen(ext_lower) + 1);
+  if (!s) return NULL;
+  memcpy(s, path, base);
+  strcpy(s + base, ext_lower);
+  if (access(s, F_OK) == 0) return s;
+  for (char *p = s + base; *p; p++) *p = (char)toupper((unsigned char)*p);
+  if (access(s, F_OK) == 0) return s;
+  for (char *p = s + base; *p; p++) *p = (char)tolower((unsigned char)*p);
+  return s; /* the lower-case name, which does not exist */
+}
+
+pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
+  *hex = NULL;
+  const char *paths[6];
+  int optional[6] = {0};
+  char *owned[5] = {0};
+  size_t n = 0;
+  paths[n++] = path;
+  if (has_ext(path, ".shp")) {
+    static const char *const exts[] = {".shx", ".dbf", ".prj", ".cpg"};
+    for (size_t i = 0; i < 4; i++) {
+      owned[i] = sidecar(path, exts[i]);
+      if (!owned[i]) {
+        for (size_t j = 0; j < i; j++) free(owned[j]);
+        return oom(ctx);
+      }
+      optional[n] = i >= 2; /* .prj and .cpg may be absent */
+      paths[n++] = owned[i];
+    }
+  }
+  struct stat sb;
+  pm_status st = PM_OK;
+  char buf[65];
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    snprintf(buf, sizeof buf, "directory");
+  else
+    st = pm_sha256_files(ctx, paths, optional, n, buf);
+  for (size_t i = 0; i < 5; i++) free(owned[i]);
+  if (st) return st;
+  *hex = strdup(buf);
+  return *hex ? PM_OK : oom(ctx);
+}
+
+pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *o, char **out) {
+  return pm_asprintf(ctx, out, "as=%s\x1f" "encoding=%s\x1f" "src_crs=%s\x1f" "x=%s\x1f" "y=%s\x1f"
+                     "source_layer=%s\x1f" "where=%s\x1f" "crs=%s",
+                     o->as ? o->as : "", o->encoding ? o->encoding : "",
+                     o->src_crs ? o->src_crs : "", o->x_field ? o->x_field : "",
+                     o->y_field ? o->y_field : "", o->source_layer ? o->source_layer : "",
+                     o->where ? o->where : "", o->crs ? o->crs : "");
+}
+
+void pm_ingest_report_clear(pm_ingest_report *r) {
+  if (!r) return;
+  free(r->encoding);
+  free(r->source_crs);
+  free(r->repaired_ids);
+  free(r->dropped_ids);
+  free(r->dropped_reasons);
+  memset(r, 0, sizeof *r);
+}
+
+static void ingest_free(ingest *g) {
+  if (g->writer) pm_layer_writer_destroy(g->writer);
+  if (g->tr) pm_transform_destroy(g->tr);
+  if (g->wkb_in) GEOSWKBReader_destroy_r(g->h, g->wkb_in);
+  if (g->wkb_out) GEOSWKBWriter_destroy_r(g->h, g->wkb_out);
+  if (g->ds) GDALClose(g->ds);
+  if (g->osmconf[0]) unlink(g->osmconf);
+  for (size_t i = 0; i < g->n_fields; i++) free(g->field_names[i]);
+  free(g->field_names);
+  free(g->fields);
+  free(g->src_idx);
+}
+
+/* Append "id" to a comma-separated list, stopping at MAX_LISTED_IDS with ",...". */
+static pm_status list_append(pm_context *ctx, char **list, size_t *len, int64_t count,
+                             const char *item) {
+  if (count > MAX_LISTED_IDS) return PM_OK;
+  const char *text = count == MAX_LISTED_IDS ? "..." : item;
+  size_t add = strlen(text) + 2;
+  char *p = realloc(*list, *len + add + 1);
+  if (!p) return oom(ctx);
+  *list = p;
+  *len += (size_t)snprintf(p + *len, add + 1, "%s%s", *len ? "," : "", text);
+  return PM_OK;
+}
+
+static pm_status note_dropped(ingest *g, GIntBig src_fid, const char *why) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)src_fid);
+  pm_status st = list_append(g->ctx, &g->rep->dropped_ids, &g->dropped_len, g->rep->n_dropped, id);
+  if (!st && g->n_reasons < 20) {
+    char item[300];
+    snprintf(item, sizeof item, "%sFID %lld: %s", g->n_reasons ? "; " : "", (long long)src_fid, why);
+    size_t add = strlen(item);
+    char *p = realloc(g->rep->dropped_reasons, g->reasons_len + add + 1);
+    if (!p) return oom(g->ctx);
+    memcpy(p + g->reasons_len, item, add + 1);
+    g->rep->dropped_reasons = p;
+    g->reasons_len += add;
+    g->n_reasons++;
+  }
+  g->rep->n_dropped++;
+  return st;
+}
+
+/* ---- opening ---- */
+
+static pm_status check_files(pm_context *ctx, const pm_ingest_options *o) {
+  struct stat sb;
+  if (stat(o->path, &sb) != 0)
+    return pm_error(ctx, PM_EIO, "%s: no such file (%s); check the path", o->path, strerror(errno));
+  if (has_ext(o->path, ".shp")) {
+    static const char *const need[] = {".shx", ".dbf"};
+    static const char *const what[] = {"index", "attribute"};
+    for (size_t i = 0; i < 2; i++) {
+      char *s = sidecar(o->path, need[i]);
+      if (!s) return oom(ctx);
+      int ok = access(s, R_OK) == 0;
+      pm_status st = ok ? PM_OK
+                        : pm_error(ctx, PM_EIO,
+                                   "%s: the shapefile's %s file %s is missing; a shapefile needs its "
+                                   ".shp, .shx and .dbf side by side (copy all of them)",
+                                   o->path, what[i], s);
+      free(s);
+      if (st) return st;
+    }
+  }
+  return PM_OK;
+}
+
+static pm_status open_dataset(ingest *g) {
+  const pm_ingest_options *o = g->opt;
+  pm_context *ctx = g->ctx;
+  g->is_shapefile = has_ext(o->path, ".shp") || has_ext(o->path, ".dbf");
+  g->is_csv = has_ext(o->path, ".csv") || has_ext(o->path, ".tsv") || has_ext(o->path, ".txt");
+  g->is_osm = has_ext(o->path, ".osm") || has_ext(o->path, ".pbf");
+  char *open_opts[4] = {NULL};
+  int n = 0;
+  if (g->is_shapefile && o->encoding) open_opts[n++] = "ENCODING="; /* raw bytes: we decode strictly */
+  if (g->is_csv) open_opts[n++] = "AUTODETECT_TYPE=YES";
+  char conf_opt[96];
+  if (g->is_osm) {
+    /* The project's OSM configuration is compiled in; GDAL reads it from a file at open time. */
+    snprintf(g->osmconf, sizeof g->osmconf, "%s/pm-osmconf-XXXXXX.ini",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemps(g->osmconf, 4);
+    if (fd < 0) {
+      g->osmconf[0] = '\0';
+      return pm_error(ctx, PM_EIO, "cannot create a temporary file for the OSM configuration (%s)",
+                      strerror(errno));
+    }
+    ssize_t w = write(fd, pm_osmconf_bytes, pm_osmconf_size);
+    close(fd);
+    if (w != (ssize_t)pm_osmconf_size)
+      return pm_error(ctx, PM_EIO, "cannot write the OSM configuration to %s", g->osmconf);
+    snprintf(conf_opt, sizeof conf_opt, "CONFIG_FILE=%s", g->osmconf);
+    open_opts[n++] = conf_opt;
+  }
+  CPLErrorReset();
+  g->ds = GDALOpenEx(o->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                     (const char *const *)open_opts, NULL);
+  if (!g->ds)
+    return pm_error(ctx, PM_EIO,
+                    "%s: GDAL cannot read this as a vector layer (%s); check that the file is "
+                    "complete and in a format GDAL reads (Shapefile, GeoPackage, GeoJSON, CSV, OSM)",
+                    o->path, gdal_msg("unrecognised or damaged file"));
+  int nl = GDALDatasetGetLayerCount(g->ds);
+  if (o->source_layer) {
+    g->lyr = GDALDatasetGetLayerByName(g->ds, o->source_layer);
+  } else if (nl == 1) {
+    g->lyr = GDALDatasetGetLayer(g->ds, 0);
+  }
+  if (!g->lyr) {
+    char names[1024] = "";
+    for (int i = 0; i < nl; i++) {
+      OGRLayerH l = GDALDatasetGetLayer(g->ds, i);
+      size_t len = strlen(names);
+      snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "", OGR_L_GetName(l));
+    }
+    if (o->source_layer)
+      return pm_error(ctx, PM_EINPUT, "%s: no layer '%s' in this file; its layers are: %s", o->path,
+                      o->source_layer, names);
+    return pm_error(ctx, PM_EINPUT, "%s holds %d layers (%s); choose one with --source-layer",
+                    o->path, nl, names);
+  }
+  return PM_OK;
+}
+
+static pm_status list_source_fields(ingest *g, char **out) {
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+  int nf = OGR_FD_GetFieldCount(defn);
+  size_t len = 1;
+  for (int i = 0; i < nf; i++) len += strlen(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))) + 2;
+  *out = calloc(len, 1);
+  if (!*out) return oom(g->ctx);
+  for (int i = 0; i < nf; i++) {
+    if (i) strcat(*out, ", ");
+    strcat(*out, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+  }
+  return PM_OK;
+}
+
+static int find_source_field(OGRFeatureDefnH defn, const char *name) {
+  int i = OGR_FD_GetFieldIndex(defn, name);
+  if (i >= 0) return i;
+  int nf = OGR_FD_GetFieldCount(defn);
+  for (i = 0; i < nf; i++)
+    if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), name) == 0) return i;
+  return -1;
+}
+
+static pm_status setup_fields(ingest *g) {
+  const pm_ingest_options *o = g->opt;
+  pm_context *ctx = g->ctx;
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+  g->x_idx = g->y_idx = -1;
+  if ((o->x_field != NULL) != (o->y_field != NULL))
+    return pm_error(ctx, PM_EINPUT, "%s: give both --x and --y (the coordinate columns)", o->path);
+  if (o->x_field) {
+    const char *want[2] = {o->x_field, o->y_field};
+    int *idx[2] = {&g->x_idx, &g->y_idx};
+    for (int k = 0; k < 2; k++) {
+      *idx[k] = find_source_field(defn, want[k]);
+      if (*idx[k] < 0) {
+        char *list = NULL;
+        list_source_fields(g, &list);
+        pm_status st = pm_error(ctx, PM_EINPUT,
+                                "%s: no field '%s' for --%s; the fields are: %s", o->path, want[k],
+                                k ? "y" : "x", list ? list : "?");
+        free(list);
+        return st;
+      }
+    }
+  }
+  if (o->where && *o->where) {
+    CPLErrorReset();
+    if (OGR_L_SetAttributeFilter(g->lyr, o->where) != OGRERR_NONE) {
+      char *list = NULL;
+      list_source_fields(g, &list);
+      pm_status st = pm_error(ctx, PM_EINPUT,
+                              "%s: the filter --where \"%s\" cannot be used (%s); the fields are: %s",
+                              o->path, o->where, gdal_msg("syntax error"), list ? list : "?");
+      free(list);
+      return st;
+    }
+  }
+  int nf = OGR_FD_GetFieldCount(defn);
+  g->fields = calloc((size_t)nf + 1, sizeof *g->fields);
+  g->field_names = calloc((size_t)nf + 1, sizeof *g->field_names);
+  g->src_idx = calloc((size_t)nf + 1, sizeof *g->src_idx);
+  if (!g->fields || !g->field_names || !g->src_idx) return oom(ctx);
+  for (int i = 0; i < nf; i++) {
+    OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+    const char *src = OGR_Fld_GetNameRef(fd);
+    /* fid and geom are the table's own columns; a source field of that name keeps its data. */
+    char base[256];
+    snprintf(base, sizeof base, "%s%s",
+             (strcasecmp(src, "fid") == 0 || strcasecmp(src, "geom") == 0) ? "src_" : "", src);
+    char name[300];
+    snprintf(name, sizeof name, "%s", base);
+    for (int k = 2;; k++) {
+      int clash = 0;
+      for (size_t j = 0; j < g->n_fields; j++)
+        if (strcasecmp(g->field_names[j], name) == 0) clash = 1;
+      if (!clash) break;
+      snprintf(name, sizeof name, "%s_%d", base, k);
+    }
+    char *dup = strdup(name);
+    if (!dup) return oom(ctx);
+    pm_field_type t = PM_FIELD_TEXT;
+    switch (OGR_Fld_GetType(fd)) {
+    case OFTInteger:
+    case OFTInteger64: t = PM_FIELD_INTEGER; break;
+    case OFTReal: t = PM_FIELD_REAL; break;
+    default: t = PM_FIELD_TEXT; break;
+    }
+    g->field_names[g->n_fields] = dup;
+    g->fields[g->n_fields].name = dup;
+    g->fields[g->n_fields].type = t;
+    g->src_idx[g->n_fields] = i;
+    g->n_fields++;
+  }
+  return PM_OK;
+}
+
+/* ---- encoding ---- */
+
+static int is_text_field(OGRFeatureDefnH defn, int i) {
+  OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+  return t == OFTString || t == OFTStringList;
+}
+
+/* Decide how attribute text is decoded: the user's --encoding, what GDAL found (.cpg, DBF language
+ * driver), or detection over the whole layer (UTF-8, else GB18030/GBK). */
+static pm_status choose_encoding(ingest *g) {
+  const pm_ingest_options *o = g->opt;
+  pm_context *ctx = g->ctx;
+  pm_ingest_report *rep = g->rep;
+  if (o->encoding) {
+    if (!pm_encoding_known(o->encoding))
+      return pm_error(ctx, PM_EINPUT,
+                      "--encoding %s is not an encoding this system knows; use e.g. GBK, GB18030, "
+                      "UTF-8, BIG5, CP1252 or ISO-8859-1",
+                      o->encoding);
+    g->decode = o->encoding;
+    rep->encoding = strdup(o->encoding);
+    return rep->encoding ? PM_OK : oom(ctx);
+  }
+  if (g->is_shapefile) {
+    const char *src = GDALGetMetadataItem((GDALMajorObjectH)g->lyr, "SOURCE_ENCODING", "SHAPEFILE");
+    if (src && *src) { /* GDAL recodes from the .cpg or the DBF language driver */
+      rep->encoding = strdup(src);
+      return rep->encoding ? PM_OK : oom(ctx);
+    }
+  } else if (!g->is_csv) {
+    return PM_OK; /* GeoPackage, GeoJSON, OSM: UTF-8 by specification (still validated per value) */
+  }
+  /* Detection: scan every text value once. */
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+  int nf = OGR_FD_GetFieldCount(defn);
+  int all_utf8 = 1, all_gb = 1, any_high = 0;
+  OGRFeatureH f;
+  OGR_L_ResetReading(g->lyr);
+  while ((all_utf8 || all_gb) && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+    for (int i = 0; i < nf; i++) {
+      if (!is_text_field(defn, i) || !OGR_F_IsFieldSetAndNotNull(f, i)) continue;
+      const char *s = OGR_F_GetFieldAsString(f, i);
+      size_t len = strlen(s);
+      int high = 0;
+      for (size_t k = 0; k < len && !high; k++) high = (unsigned char)s[k] >= 0x80;
+      if (!high) continue;
+      any_high = 1;
+      if (all_utf8 && !pm_utf8_valid(s, len)) all_utf8 = 0;
+      if (all_gb && !CPLCanRecode(s, "GB18030", CPL_ENC_UTF8)) all_gb = 0;
+    }
+    OGR_F_Destroy(f);
+  }
+  OGR_L_ResetReading(g->lyr);
+  if (!any_high || all_utf8) {
+    rep->encoding = strdup("UTF-8");
+    rep->encoding_detected = any_high;
+    return rep->encoding ? PM_OK : oom(ctx);
+  }
+  if (all_gb) {
+    g->decode = "GB18030";
+    rep->encoding = strdup("GB18030");
+    rep->encoding_detected = 1;
+    pm_notice(ctx,
+              "%s: no encoding declared (no .cpg) and the text is not UTF-8; detected GBK/GB18030 "
+              "(Chinese). If names look wrong, give --encoding",
+              o->path);
+    return rep->encoding ? PM_OK : oom(ctx);
+  }
+  return pm_error(ctx, PM_EINPUT,
+                  "%s: the attribute text is neither UTF-8 nor GBK/GB18030 and no encoding is "
+                  "declared; give it with --encoding (e.g. BIG5, CP1252, ISO-8859-1)",
+                  o->path);
+}
+
+/* ---- CRS ---- */
+
+static pm_status source_crs_definition(ingest *g, char **def) {
+  *def = NULL;
+  const pm_ingest_options *o = g->opt;
+  if (o->src_crs) return pm_strdup(g->ctx, def, o->src_crs);
+  OGRSpatialReferenceH srs = g->x_idx >= 0 ? NULL : OGR_L_GetSpatialRef(g->lyr);
+  if (!srs) {
+    if (g->x_idx >= 0)
+      return pm_error(g->ctx, PM_ECRS,
+                      "%s: coordinates from columns %s/%s carry no CRS; say which with --src-crs "
+                      "(EPSG:4326 for GPS/WGS 84 lon/lat, gcj02 for Amap/Tencent, bd09 for Baidu)",
+                      o->path, o->x_field, o->y_field);
+    return pm_error(g->ctx, PM_ECRS,
+                    "%s: the layer has no CRS%s; give it with --src-crs (e.g. EPSG:4326 for "
+                    "lon/lat, gcj02 for Amap/Tencent coordinates)",
+                    o->path, g->is_shapefile ? " (the .prj file is missing)" : "");
+  }
+  const char *auth = OSRGetAuthorityName(srs, NULL);
+  const char *code = OSRGetAuthorityCode(srs, NULL);
+  if (auth && code && strcasecmp(auth, "EPSG") == 0) return pm_asprintf(g->ctx, def, "EPSG:%s", code);
+  char *wkt = NULL;
+  const char *wopts[] = {"FORMAT=WKT2_2019", NULL};
+  if (OSRExportToWktEx(srs, &wkt, wopts) != OGRERR_NONE || !wkt) {
+    CPLFree(wkt);
+    return pm_error(g->ctx, PM_ECRS, "%s: the layer's CRS cannot be read (%s)", o->path,
+                    gdal_msg("invalid definition"));
+  }
+  pm_status st = pm_strdup(g->ctx, def, wkt);
+  CPLFree(wkt);
+  return st;
+}
+
+static pm_status read_xy(ingest *g, OGRFeatureH f, double *x, double *y, int *empty) {
+  *empty = 0;
+  int idx[2] = {g->x_idx, g->y_idx};
+  double *v[2] = {x, y};
+  for (int k = 0; k < 2; k++) {
+    if (!OGR_F_IsFieldSetAndNotNull(f, idx[k])) {
+      *empty = 1;
+      return PM_OK;
+    }
+    const char *s = OGR_F_GetFieldAsString(f, idx[k]);
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s) {
+      *empty = 1;
+      return PM_OK;
+    }
+    char *end = NULL;
+    *v[k] = strtod(s, &end);
+    while (end && (*end == ' ' || *end == '\t')) end++;
+    if (!end || *end || !isfinite(*v[k]))
+      return pm_error(g->ctx, PM_EINPUT,
+                      "%s: feature FID %lld: field %s is '%s', not a number; fix the row or leave "
+                      "it out with --where",
+                      g->opt->path, (long long)OGR_F_GetFID(f), k ? g->opt->y_field : g->opt->x_field, s);
+  }
+  return PM_OK;
+}
+
+/* Centre of the source layer in WGS 84 lon/lat, for the automatic UTM zone. */
+static pm_status layer_centre(ingest *g, const char *src_def, double *lon, double *lat) {
+  double cx, cy;
+  if (g->x_idx >= 0) {
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    OGRFeatureH f;
+    OGR_L_ResetReading(g->lyr);
+    pm_status st = PM_OK;
+    while (!st && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+      double x, y;
+      int empty;
+      st = read_xy(g, f, &x, &y, &empty);
+      if (!st && !empty) {
+        minx = fmin(minx, x);
+        maxx = fmax(maxx, x);
+        miny = fmin(miny, y);
+        maxy = fmax(maxy, y);
+      }
+      OGR_F_Destroy(f);
+    }
+    OGR_L_ResetReading(g->lyr);
+    if (st) return st;
+    if (!isfinite(minx))
+      return pm_error(g->ctx, PM_EINPUT, "%s: no feature has coordinates, so the project CRS "
+                      "cannot be chosen; give --crs", g->opt->path);
+    cx = (minx + maxx) / 2;
+    cy = (miny + maxy) / 2;
+  } else {
+    OGREnvelope env;
+    if (OGR_L_GetExtent(g->lyr, &env, TRUE) != OGRERR_NONE)
+      return pm_error(g->ctx, PM_EINPUT, "%s: the layer is empty, so the project CRS cannot be "
+                      "chosen; give --crs", g->opt->path);
+    cx = (env.MinX + env.MaxX) / 2;
+    cy = (env.MinY + env.MaxY) / 2;
+  }
+  pm_transform *tr = NULL;
+  pm_status st = pm_transform_create(g->ctx, src_def, 4326, &tr);
+  if (!st) st = pm_transform_xy(tr, &cx, &cy);
+  pm_transform_destroy(tr);
+  if (st) return st;
+  *lon = cx;
+  *lat = cy;
+  return PM_OK;
+}
+
+pm_status pm_ingest_auto_epsg(pm_context *ctx, const pm_ingest_options *opt, int *epsg) {
+  *epsg = 0;
+  GDALAllRegister();
+  ingest g = {.ctx = ctx, .opt = opt, .h = pm_context_geos(ctx)};
+  pm_ingest_report rep = {0};
+  g.rep = &rep;
+  char *def = NULL;
+  double lon = 0, lat = 0;
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  pm_status st = check_files(ctx, opt);
+  if (!st) st = open_dataset(&g);
+  if (!st) st = setup_fields(&g);
+  if (!st) st = source_crs_definition(&g, &def);
+  if (!st) st = layer_centre(&g, def, &lon, &lat);
+  if (!st) st = pm_crs_utm_epsg(lon, lat, epsg);
+  CPLPopErrorHandler();
+  free(def);
+  ingest_free(&g);
+  pm_ingest_report_clear(&rep);
+  return st;
+}
+
+/* ---- geometry ---- */
+
+static pm_geom_kind kind_of_ogr(OGRwkbGeometryType t) {
+  switch (wkbFlatten(t)) {
+  case wkbPoint:
+  case wkbMultiPoint: return PM_KIND_POINT;
+  case wkbLineString:
+  case wkbMultiLineString:
+  case wkbCircularString:
+  case wkbCompoundCurve:
+  case wkbMultiCurve: return PM_KIND_LINE;
+  case wkbPolygon:
+  case wkbMultiPolygon:
+  case wkbCurvePolygon:
+  case wkbMultiSurface: return PM_KIND_POLYGON;
+  default: return PM_KIND_NONE;
+  }
+}
+
+static pm_geom_kind kind_of_geos(GEOSContextHandle_t h, const GEOSGeometry *g) {
+  switch (GEOSGeomTypeId_r(h, g)) {
+  case GEOS_POINT:
+  case GEOS_MULTIPOINT: return PM_KIND_POINT;
+  case GEOS_LINESTRING:
+  case GEOS_LINEARRING:
+  case GEOS_MULTILINESTRING: return PM_KIND_LINE;
+  case GEOS_POLYGON:
+  case GEOS_MULTIPOLYGON: return PM_KIND_POLYGON;
+  default: return PM_KIND_NONE;
+  }
+}
+
+/* Keep the parts of g of the layer's kind (MakeValid may return a collection with stray lines or
+ * points), as one multi geometry. Takes ownership of g; *out may be NULL when nothing is left. */
+static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out) {
+  GEOSContextHandle_t h = g->h;
+  *out = NULL;
+  int want_multi = g->kind == PM_KIND_LINE ? GEOS_MULTILINESTRING
+                   : g->kind == PM_KIND_POLYGON ? GEOS_MULTIPOLYGON
+                                                : (g->multipoint ? GEOS_MULTIPOINT : GEOS_POINT);
+  int t = GEOSGeomTypeId_r(h, geom);
+  if (t == want_multi) {
+    *out = geom;
+    return PM_OK;
+  }
+  if (want_multi == GEOS_POINT) {
+    if (t == GEOS_MULTIPOINT && GEOSGetNumGeometries_r(h, geom) == 1) {
+      *out = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, geom, 0));
+      GEOSGeom_destroy_r(h, geom);
+      return *out ? PM_OK : oom(g->ctx);
+    }
+    if (t != GEOS_POINT) GEOSGeom_destroy_r(h, geom);
+    else *out = geom;
+    return PM_OK;
+  }
+  /* Collect the parts of the right kind. */
+  int n = GEOSGetNumGeometries_r(h, geom);
+  GEOSGeometry **parts = malloc(sizeof *parts * (size_t)(n > 0 ? n : 1));
+  if (!parts) {
+    GEOSGeom_destroy_r(h, geom);
+    return oom(g->ctx);
+  }
+  unsigned k = 0;
+  for (int i = 0; i < n; i++) {
+    const GEOSGeometry *p = GEOSGetGeometryN_r(h, geom, i);
+    if (GEOSisEmpty_r(h, p) == 1) continue;
+    int pt = GEOSGeomTypeId_r(h, p);
+    int np = (pt == GEOS_MULTILINESTRING || pt == GEOS_MULTIPOLYGON || pt == GEOS_MULTIPOINT)
+                 ? GEOSGetNumGeometries_r(h, p) : 1;
+    for (int j = 0; j < np; j++) {
+      const GEOSGeometry *q = np > 1 || pt == GEOS_MULTILINESTRING || pt == GEOS_MULTIPOLYGON ||
+                                      pt == GEOS_MULTIPOINT
+                                  ? GEOSGetGeometryN_r(h, p, j)
+                                  : p;
+      if (kind_of_geos(h, q) != g->kind || GEOSisEmpty_r(h, q) == 1) continue;
+      GEOSGeometry **grown = realloc(parts, sizeof *parts * (k + 1));
+      if (!grown) {
+        for (unsigned m = 0; m < k; m++) GEOSGeom_destroy_r(h, parts[m]);
+        free(parts);
+        GEOSGeom_destroy_r(h, geom);
+        return oom(g->ctx);
+      }
+      parts = grown;
+      parts[k++] = GEOSGeom_clone_r(h, q);
+    }
+  }
+  GEOSGeom_destroy_r(h, geom);
+  if (k == 0) {
+    free(parts);
+    return PM_OK;
+  }
+  *out = GEOSGeom_createCollection_r(h, want_multi, parts, k);
+  free(parts);
+  return *out ? PM_OK : oom(g->ctx);
+}
+
+/* Validate and, when needed, repair; *geom is replaced. *repaired tells what happened. */
+static pm_status validate(ingest *g, GEOSGeometry **geom, int *repaired, const char **why) {
+  GEOSContextHandle_t h = g->h;
+  *repaired = 0;
+  *why = NULL;
+  if (GEOSisEmpty_r(h, *geom) == 1) {
+    *why = "empty geometry";
+    return PM_OK;
+  }
+  char valid = GEOSisValid_r(h, *geom);
+  if (valid == 1) return PM_OK;
+  /* STRUCTURE keeps polygon area: self-intersections become the union of the rings' areas. */
+  GEOSMakeValidParams *p = GEOSMakeValidParams_create_r(h);
+  if (!p) return oom(g->ctx);
+  GEOSMakeValidParams_setMethod_r(h, p, g->kind == PM_KIND_POLYGON ? GEOS_MAKE_VALID_STRUCTURE
+                                                                    : GEOS_MAKE_VALID_LINEWORK);
+  GEOSMakeValidParams_setKeepCollapsed_r(h, p, 0);
+  GEOSGeometry *fixed = GEOSMakeValidWithParams_r(h, *geom, p);
+  GEOSMakeValidParams_destroy_r(h, p);
+  if (!fixed || GEOSisEmpty_r(h, fixed) == 1) {
+    if (fixed) GEOSGeom_destroy_r(h, fixed);
+    *why = "invalid and not repairable (collapses to nothing)";
+    return PM_OK;
+  }
+  GEOSGeom_destroy_r(h, *geom);
+  *geom = fixed;
+  *repaired = 1;
+  return PM_OK;
+}
+
+/* ---- the write pass ---- */
+
+static pm_status write_features(ingest *g, double *ext) {
+  pm_context *ctx = g->ctx;
+  GEOSContextHandle_t h = g->h;
+  const pm_ingest_options *o = g->opt;
+  pm_value *vals = calloc(g->n_fields + 1, sizeof *vals);
+  char **texts = calloc(g->n_fields + 1, sizeof *texts);
+  if (!vals || !texts) {
+    free(vals);
+    free(texts);
+    return oom(ctx);
+  }
+  GIntBig total = OGR_L_GetFeatureCount(g->lyr, FALSE);
+  char label[128];
+  snprintf(label, sizeof label, "ingest %s", o->as);
+  int64_t next_fid = 0, last_fid = -1;
+  pm_status st = PM_OK;
+  OGRFeatureH f;
+  OGR_L_ResetReading(g->lyr);
+  CPLErrorReset();
+  while (!st && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+    GIntBig src_fid = OGR_F_GetFID(f);
+    g->rep->n_read++;
+    if ((g->rep->n_read & 1023) == 0)
+      pm_progress(ctx, label, (uint64_t)g->rep->n_read, total > 0 ? (uint64_t)total : 0);
+    GEOSGeometry *geom = NULL;
+    const char *why = NULL;
+    if (g->x_idx >= 0) {
+      double x = 0, y = 0;
+      int empty = 0;
+      st = read_xy(g, f, &x, &y, &empty);
+      if (!st && empty) why = "no coordinates";
+      if (!st && !empty) {
+        GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 1, 2);
+        if (cs) {
+          GEOSCoordSeq_setXY_r(h, cs, 0, x, y);
+          geom = GEOSGeom_createPoint_r(h, cs);
+        }
+        if (!geom) st = oom(ctx);
+      }
+    } else {
+      OGRGeometryH og = OGR_F_GetGeometryRef(f);
+      if (!og || OGR_G_IsEmpty(og)) {
+        why = "no geometry";
+      } else {
+        OGRGeometryH lin = OGR_G_HasCurveGeometry(og, TRUE) ? OGR_G_GetLinearGeometry(og, 0, NULL)
+                                                            : OGR_G_Clone(og);
+        if (!lin) {
+          why = "unreadable curve geometry";
+        } else {
+          OGR_G_FlattenTo2D(lin);
+          int len = OGR_G_WkbSize(lin);
+          unsigned char *buf = malloc((size_t)len);
+          if (!buf) st = oom(ctx);
+          else if (OGR_G_ExportToIsoWkb(lin, wkbNDR, buf) != OGRERR_NONE) why = "unreadable geometry";
+          else geom = GEOSWKBReader_read_r(h, g->wkb_in, buf, (size_t)len);
+          if (!st && !why && !geom) why = "geometry GEOS cannot read";
+          free(buf);
+          OGR_G_DestroyGeometry(lin);
+        }
+      }
+    }
+    /* Kind check, transformation, validation. */
+    if (!st && geom && !why) {
+      pm_geom_kind k = kind_of_geos(h, geom);
+      if (g->kind == PM_KIND_NONE && k != PM_KIND_NONE) g->kind = k;
+      if (k == PM_KIND_NONE && GEOSGeomTypeId_r(h, geom) == GEOS_GEOMETRYCOLLECTION)
+        k = g->kind; /* a collection: keep_kind extracts the matching parts */
+      if (k != g->kind) why = k == PM_KIND_POINT ? "a point in a layer of other shapes"
+                              : k == PM_KIND_LINE ? "a line in a layer of other shapes"
+                                                  : "a polygon in a layer of other shapes";
+    }
+    if (!st && geom && !why) {
+      GEOSGeometry *t = NULL;
+      st = pm_transform_geom(g->tr, geom, &t);
+      if (st) {
+        pm_error_prefix(ctx, "%s: feature FID %lld: ", o->path, (long long)src_fid);
+      } else {
+        GEOSGeom_destroy_r(h, geom);
+        geom = t;
+      }
+    }
+    int repaired = 0;
+    if (!st && geom && !why) st = validate(g, &geom, &repaired, &why);
+    if (!st && geom && !why) {
+      GEOSGeometry *kept = NULL;
+      st = keep_kind(g, geom, &kept);
+      geom = kept;
+      if (!st && !geom) why = repaired ? "repair left nothing of the layer's shape" : "empty geometry";
+    }
+    if (!st && why) {
+      if (geom) GEOSGeom_destroy_r(h, geom);
+      geom = NULL;
+      st = note_dropped(g, src_fid, why);
+      OGR_F_Destroy(f);
+      continue;
+    }
+    if (!st && repaired) {
+      char id[32];
+      snprintf(id, sizeof id, "%lld", (long long)src_fid);
+      st = list_append(ctx, &g->rep->repaired_ids, &g->repaired_len, g->rep->n_repaired, id);
+      g->rep->n_repaired++;
+    }
+    /* Attributes. */
+    for (size_t i = 0; !st && i < g->n_fields; i++) {
+      int si = g->src_idx[i];
+      pm_value *v = &vals[i];
+      memset(v, 0, sizeof *v);
+      if (!OGR_F_IsFieldSetAndNotNull(f, si)) {
+        v->is_null = 1;
+        continue;
+      }
+      switch (g->fields[i].type) {
+      case PM_FIELD_INTEGER: v->i = OGR_F_GetFieldAsInteger64(f, si); break;
+      case PM_FIELD_REAL: v->d = OGR_F_GetFieldAsDouble(f, si); break;
+      case PM_FIELD_TEXT: {
+        const char *s = OGR_F_GetFieldAsString(f, si);
+        if (g->decode) {
+          st = pm_recode_to_utf8(ctx, s, g->decode, &texts[i]);
+          if (st)
+            pm_error(ctx, PM_EINPUT,
+                     "%s: feature FID %lld, field %s: the text is not valid %s; give the file's "
+                     "real encoding with --encoding (e.g. GBK, GB18030, UTF-8, BIG5)",
+                     o->path, (long long)src_fid, g->fields[i].name, g->decode);
+          v->s = texts[i];
+        } else if (!pm_utf8_valid(s, strlen(s))) {
+          st = pm_error(ctx, PM_EINPUT,
+                        "%s: feature FID %lld, field %s: the text is not valid UTF-8; give the "
+                        "file's encoding with --encoding (e.g. GBK)",
+                        o->path, (long long)src_fid, g->fields[i].name);
+        } else {
+          v->s = s;
+        }
+        break;
+      }
+      }
+    }
+    if (!st) {
+      size_t len = 0;
+      unsigned char *wkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
+      if (!wkb) st = pm_error(ctx, PM_EGEOM, "%s: feature FID %lld: cannot encode geometry (%s)",
+                              o->path, (long long)src_fid, pm_context_geos_message(ctx));
+      /* Keep the source FID as the stored fid while it increases (Shapefile, CSV, GeoPackage), so a
+       * planner finds the same feature in QGIS; otherwise number on. */
+      int64_t fid = (src_fid != OGRNullFID && src_fid > last_fid) ? (int64_t)src_fid : last_fid + 1;
+      if (!st) st = pm_layer_writer_add(g->writer, fid, wkb, len, vals);
+      if (wkb) GEOSFree_r(h, wkb);
+      last_fid = fid;
+      next_fid++;
+      if (!st) {
+        double x0, y0, x1, y1;
+        if (GEOSGeom_getXMin_r(h, geom, &x0) && GEOSGeom_getYMin_r(h, geom, &y0) &&
+            GEOSGeom_getXMax_r(h, geom, &x1) && GEOSGeom_getYMax_r(h, geom, &y1)) {
+          ext[0] = fmin(ext[0], x0);
+          ext[1] = fmin(ext[1], y0);
+          ext[2] = fmax(ext[2], x1);
+          ext[3] = fmax(ext[3], y1);
+        }
+        g->rep->n_stored++;
+      }
+    }
+    for (size_t i = 0; i < g->n_fields; i++) {
+      free(texts[i]);
+      texts[i] = NULL;
+    }
+    GEOSGeom_destroy_r(h, geom);
+    OGR_F_Destroy(f);
+  }
+  free(vals);
+  free(texts);
+  if (!st && CPLGetLastErrorType() >= CE_Failure)
+    st = pm_error(ctx, PM_EIO,
+                  "%s: reading stopped after %lld features: %s; the file looks damaged or "
+                  "truncated (re-export or re-copy it)",
+                  o->path, (long long)g->rep->n_read, gdal_msg("read error"));
+  if (!st && total > 0 && !(o->where && *o->where) && g->rep->n_read < total && g->is_shapefile)
+    st = pm_error(ctx, PM_EIO,
+                  "%s: only %lld of the %lld features in the index could be read; the .shp looks "
+                  "truncated (re-copy the shapefile)",
+                  o->path, (long long)g->rep->n_read, (long long)total);
+  if (!st) pm_progress(ctx, label, (uint64_t)g->rep->n_read, (uint64_t)g->rep->n_read);
+  return st;
+}
+
+pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *opt,
+                    pm_ingest_report *rep) {
+  memset(rep, 0, sizeof *rep);
+  GDALAllRegister();
+  pm_status st = pm_store_check_layer_name(ctx, opt->as);
+  if (st) return st;
+  ingest g = {.ctx = ctx, .store = store, .opt = opt, .rep = rep, .h = pm_context_geos(ctx)};
+  char *src_def = NULL, *hash = NULL, *options = NULL;
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  st = check_files(ctx, opt);
+  if (!st) st = open_dataset(&g);
+  if (!st) st = setup_fields(&g);
+  if (!st) st = choose_encoding(&g);
+  if (!st) st = source_crs_definition(&g, &src_def);
+  int srid = 0;
+  if (!st) pm_store_crs(store, &srid, NULL);
+  if (!st && !srid) {
+    if (opt->crs) {
+      st = pm_crs_metric_epsg(ctx, opt->crs, &srid);
+    } else {
+      double lon, lat;
+      st = layer_centre(&g, src_def, &lon, &lat);
+      if (!st) st = pm_crs_utm_epsg(lon, lat, &srid);
+    }
+  } else if (!st && opt->crs) {
+    int want = 0;
+    st = pm_crs_metric_epsg(ctx, opt->crs, &want);
+    if (!st && want != srid)
+      st = pm_error(ctx, PM_ECRS,
+                    "%s: the project's CRS is EPSG:%d, fixed when it was created; --crs EPSG:%d "
+                    "cannot change it (use a new --db)",
+                    pm_store_path(store), srid, want);
+  }
+  if (!st) st = pm_transform_create(ctx, src_def, srid, &g.tr);
+  if (st == PM_ECRS && src_def) pm_error_prefix(ctx, "%s: ", opt->path);
+  if (!st) {
+    rep->source_crs = strdup(pm_transform_source_name(g.tr));
+    g.kind = g.x_idx >= 0 ? PM_KIND_POINT : kind_of_ogr(OGR_L_GetGeomType(g.lyr));
+    g.multipoint = g.x_idx < 0 && wkbFlatten(OGR_L_GetGeomType(g.lyr)) == wkbMultiPoint;
+    if (g.kind == PM_KIND_NONE) {
+      /* Unknown or mixed layer type (GeoJSON, CSV with WKT): the first geometry decides. */
+      OGRFeatureH f;
+      OGR_L_ResetReading(g.lyr);
+      while (g.kind == PM_KIND_NONE && (f = OGR_L_GetNextFeature(g.lyr)) != NULL) {
+        OGRGeometryH og = OGR_F_GetGeometryRef(f);
+        if (og && !OGR_G_IsEmpty(og)) {
+          g.kind = kind_of_ogr(OGR_G_GetGeometryType(og));
+          g.multipoint = wkbFlatten(OGR_G_GetGeometryType(og)) == wkbMultiPoint;
+        }
+        OGR_F_Destroy(f);
+      }
+      OGR_L_ResetReading(g.lyr);
+      if (g.kind == PM_KIND_NONE)
+        st = pm_error(ctx, PM_EINPUT,
+                      "%s: no feature has a point, line or polygon geometry%s; for a table with "
+                      "coordinate columns give --x and --y",
+                      opt->path, opt->where ? " that passes the filter" : "");
+    }
+  }
+  if (!st) {
+    g.wkb_in = GEOSWKBReader_create_r(g.h);
+    g.wkb_out = GEOSWKBWriter_create_r(g.h);
+    if (!g.wkb_in || !g.wkb_out) st = oom(ctx);
+    else GEOSWKBWriter_setOutputDimension_r(g.h, g.wkb_out, 2);
+  }
+  if (!st) st = pm_source_hash(ctx, opt->path, &hash);
+  if (!st) st = pm_ingest_options_string(ctx, opt, &options);
+
+  int began = 0;
+  if (!st) st = pm_store_begin(store);
+  if (!st) began = 1;
+  if (!st) st = pm_store_set_crs(store, srid);
+  if (!st) st = pm_store_layer_create(store, opt->as, g.kind, g.multipoint, g.fields, g.n_fields,
+                                      &g.writer);
+  double ext[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+  if (!st) st = write_features(&g, ext);
+  if (!st) st = pm_layer_writer_finish(g.writer);
+  if (!st) {
+    char now[32];
+    pm_utc_now(now, sizeof now);
+    pm_layer_info info = {
+        .name = (char *)opt->as,
+        .kind = g.kind,
+        .geometry_type = (char *)(g.kind == PM_KIND_POINT ? (g.multipoint ? "MULTIPOINT" : "POINT")
+                                  : g.kind == PM_KIND_LINE ? "MULTILINESTRING"
+                                                           : "MULTIPOLYGON"),
+        .source_path = (char *)opt->path,
+        .source_layer = (char *)(opt->source_layer ? opt->source_layer : OGR_L_GetName(g.lyr)),
+        .source_hash = hash,
+        .source_crs = rep->source_crs,
+        .encoding = rep->encoding,
+        .filter = (char *)opt->where,
+        .options = options,
+        .n_read = rep->n_read,
+        .n_stored = rep->n_stored,
+        .n_repaired = rep->n_repaired,
+        .n_dropped = rep->n_dropped,
+        .repaired_ids = rep->repaired_ids,
+        .dropped_ids = rep->dropped_ids,
+        .minx = isfinite(ext[0]) ? ext[0] : NAN,
+        .miny = isfinite(ext[1]) ? ext[1] : NAN,
+        .maxx = isfinite(ext[2]) ? ext[2] : NAN,
+        .maxy = isfinite(ext[3]) ? ext[3] : NAN,
+        .ingested_at = now,
+    };
+    st = pm_store_put_layer_info(store, &info);
+  }
+  if (!st) st = pm_store_commit(store);
+  else if (began) pm_store_rollback(store);
+  CPLPopErrorHandler();
+  free(src_def);
+  free(hash);
+  free(options);
+  ingest_free(&g);
+  return st;
+}
+
+pm_status pm_ingest_if_changed(pm_context *ctx, pm_store *store, const pm_ingest_options *opt,
+                               pm_ingest_report *rep) {
+  memset(rep, 0, sizeof *rep);
+  pm_layer_info info;
+  int found = 0;
+  pm_status st = pm_store_layer_info(store, opt->as, &info, &found);
+  if (st) return st;
+  if (found) {
+    char *hash = NULL, *options = NULL;
+    st = check_files(ctx, opt);
+    if (!st) st = pm_source_hash(ctx, opt->path, &hash);
+    if (!st) st = pm_ingest_options_string(ctx, opt, &options);
+    int same = !st && info.source_hash && info.options && strcmp(hash, info.source_hash) == 0 &&
+               strcmp(options, info.options) == 0 && strcmp(hash, "directory") != 0;
+    free(hash);
+    free(options);
+    if (same) {
+      rep->skipped = 1;
+      rep->n_read = info.n_read;
+      rep->n_stored = info.n_stored;
+      rep->n_repaired = info.n_repaired;
+      rep->n_dropped = info.n_dropped;
+      pm_strdup(ctx, &rep->encoding, info.encoding);
+      pm_strdup(ctx, &rep->source_crs, info.source_crs);
+    }
+    pm_layer_info_clear(&info);
+    if (st || same) return st;
+  }
+  return pm_ingest(ctx, store, opt, rep);
+}

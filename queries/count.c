@@ -1,0 +1,140 @@
+/* count.c: METRICS.md §2 count, the number of features per district by representative point. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "planmetrics/metrics.h"
+
+/* Choices where METRICS.md is silent (also in the project docs):
+ * - min_area_m2 / max_area_m2 (NAN: no bound, bounds inclusive) apply to areal features only;
+ *   points and lines are counted whatever the bounds.
+ * - A feature whose representative point lies on a shared district boundary counts in both
+ *   districts and once in `_all`.
+ * - Gaps: with a target, each district that misses it gets one gap whose shortfall is how many
+ *   features it lacks (for an upper bound, how many too many); `_all` lists every such district
+ *   (and itself when there are no districts). */
+
+static pm_status geos_fail(pm_context *ctx, const char *ind, const char *what) {
+  const char *m = pm_context_geos_message(ctx);
+  return pm_error(ctx, PM_EGEOM, "indicator %s: GEOS failed to %s%s%s", ind, what, m[0] ? ": " : "", m);
+}
+
+static pm_status fill_header(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+                             pm_indicator_result *out) {
+  pm_status st;
+  if ((st = pm_strdup(ctx, &out->id, spec->id)) || (st = pm_strdup(ctx, &out->title, spec->title)) ||
+      (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : "count")) ||
+      (st = pm_strdup(ctx, &out->unit, "count")))
+    return st;
+  out->status = PM_IND_COMPUTED;
+  out->has_target = spec->has_target;
+  memcpy(out->target_op, spec->target_op, sizeof out->target_op);
+  out->target_op[sizeof out->target_op - 1] = '\0';
+  out->target_value = spec->target_value;
+  size_t n = d->n + 1;
+  const char **names = malloc(n * sizeof *names);
+  if (!names) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) names[i] = pm_districts_name(d, i);
+  st = pm_indicator_result_init_results(ctx, out, names, n);
+  free(names);
+  return st;
+}
+
+/* How many features a count misses its target by (counts are whole numbers, so a strict bound
+ * needs one more, or one fewer). */
+static double shortfall(const char *op, double target, double value) {
+  if (strcmp(op, ">") == 0) return floor(target) + 1 - value;
+  if (strcmp(op, "<") == 0) return value - (ceil(target) - 1);
+  if (strcmp(op, "<=") == 0) return value - target;
+  if (strcmp(op, "==") == 0) return fabs(target - value);
+  return target - value;
+}
+
+static pm_status add_short_gap(pm_context *ctx, const pm_indicator_result *ir, pm_result *into,
+                               const pm_result *r) {
+  char *note = NULL;
+  pm_status st = pm_asprintf(ctx, &note, "%.0f counted, target %s %g", r->value, ir->target_op,
+                             ir->target_value);
+  if (!st)
+    st = pm_result_add_gap(ctx, into, r->district, r->district, r->district, NAN,
+                           shortfall(ir->target_op, ir->target_value, r->value), NULL, note, NAN,
+                           NAN);
+  free(note);
+  return st;
+}
+
+pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
+                   const pm_districts *d, pm_indicator_result *out) {
+  if (!ctx) return PM_EINTERNAL;
+  if (!spec || !layer || !d || !out)
+    return pm_error(ctx, PM_EINTERNAL, "pm_count: a required argument is NULL");
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  const char *ind = spec->id ? spec->id : "count";
+  double min_a = spec->min_area_m2, max_a = spec->max_area_m2;
+  if (!isnan(min_a) && !isnan(max_a) && min_a > max_a)
+    return pm_error(ctx, PM_EINPUT, "indicator %s: min_area_m2 (%g) is larger than max_area_m2 (%g)",
+                    ind, min_a, max_a);
+  int bounded = !isnan(min_a) || !isnan(max_a);
+  size_t nd = d->n;
+  pm_status st;
+  if ((st = fill_header(ctx, spec, d, out))) return st;
+  double *cnt = calloc(nd + 1, sizeof *cnt);
+  size_t *idx = malloc((nd ? nd : 1) * sizeof *idx);
+  if (!cnt || !idx) {
+    st = pm_error(ctx, PM_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < layer->n && !st; i++) {
+    const GEOSGeometry *g = layer->geom[i];
+    if (bounded && GEOSGeom_getDimensions_r(h, g) == 2) {
+      double a;
+      if (!GEOSArea_r(h, g, &a)) {
+        st = geos_fail(ctx, ind, "measure an area");
+        break;
+      }
+      if ((!isnan(min_a) && a < min_a) || (!isnan(max_a) && a > max_a)) continue;
+    }
+    GEOSGeometry *pt = GEOSPointOnSurface_r(h, g);
+    if (!pt) {
+      st = geos_fail(ctx, ind, "find a representative point");
+      break;
+    }
+    size_t m = 0;
+    int in_all = 0;
+    st = pm_districts_of_point(ctx, d, pt, idx, &m, &in_all);
+    if (!st && in_all) {
+      for (size_t k = 0; k < m; k++) cnt[idx[k]] += 1;
+      cnt[nd] += 1;
+      char *id = NULL;
+      if (!(st = pm_features_id(ctx, layer, i, &id)))
+        st = pm_indicator_result_add_detail_geom(ctx, out, "counted",
+                                                 m ? pm_districts_name(d, idx[0]) : NULL, id,
+                                                 layer->label ? layer->label[i] : NULL, 1, NAN,
+                                                 NULL, pt);
+      free(id);
+    }
+    GEOSGeom_destroy_r(h, pt);
+  }
+  if (st) goto done;
+  for (size_t k = 0; k <= nd; k++) {
+    pm_result *r = &out->results[k];
+    r->has_value = 1;
+    r->value = cnt[k];
+    r->numerator = cnt[k];
+    r->has_ratio = 0;
+  }
+  pm_indicator_result_apply_target(out);
+  for (size_t k = 0; k <= nd && !st; k++) {
+    const pm_result *r = &out->results[k];
+    if (!r->has_target || !r->has_value || r->met) continue;
+    if (k < nd) st = add_short_gap(ctx, out, &out->results[k], r);
+    if (!st && (k < nd || nd == 0)) st = add_short_gap(ctx, out, &out->results[nd], r);
+  }
+  for (size_t k = 0; k <= nd; k++) pm_result_sort_gaps(&out->results[k]);
+done:
+  free(cnt);
+  free(idx);
+  return st;
+}

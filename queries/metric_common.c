@@ -1,0 +1,34 @@
+/* metric_common.c: what every metric kind does before and after measuring. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planmetrics/metrics.h"
+
+pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+                          pm_indicator_result *out) {
+  memset(out, 0, sizeof *out);
+  pm_status st;
+  if ((st = pm_strdup(ctx, &out->id, spec->id)) || (st = pm_strdup(ctx, &out->title, spec->title)) ||
+      (st = pm_strdup(ctx, &out->metric, spec->metric)) ||
+      (st = pm_strdup(ctx, &out->unit, spec->unit)))
+    return st;
+  out->status = PM_IND_COMPUTED;
+  out->has_target = spec->has_target;
+  memcpy(out->target_op, spec->target_op, sizeof out->target_op);
+  out->target_value = spec->has_target ? spec->target_value : NAN;
+  size_t n = d->n + 1;
+  const char **names = malloc(n * sizeof *names);
+  if (!names) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) names[i] = pm_districts_name(d, i);
+  st = pm_indicator_result_init_results(ctx, out, names, n);
+  free(names);
+  return st;
+}
+
+pm_status pm_metric_finish(pm_context *ctx, pm_indicator_result *out) {
+  (void)ctx;
+  for (size_t i = 0; i < out->n_results; i++) pm_result_sort_gaps(&out->results[i]);
+  pm_indicator_result_apply_target(out);
+  return PM_OK;
+}

@@ -1,0 +1,468 @@
+/* test_transfer_coverage.c: hand-computable cases for the transfer_coverage metric (METRICS.md §2). */
+#include <math.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* Districts A (x 0..1000) and B (x 1000..2000), both y 0..1000: they share the line x = 1000. */
+static pm_districts *two_districts(pm_context *ctx) {
+  const char *wkt[] = {"POLYGON((0 0,1000 0,1000 1000,0 1000,0 0))",
+                       "POLYGON((1000 0,2000 0,2000 1000,1000 1000,1000 0))"};
+  const char *names[] = {"A", "B"};
+  pm_features *fs = NULL;
+  pm_districts *d = NULL;
+  assert_int_equal(pm_features_from_wkt(ctx, "districts", wkt, names, 2, &fs), PM_OK);
+  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
+  pm_features_free(ctx, fs);
+  return d;
+}
+
+static pm_districts *no_districts(pm_context *ctx) {
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
+  return d;
+}
+
+static pm_features *feats(pm_context *ctx, const char *layer, const char *const *wkt,
+                          const char *const *labels, size_t n) {
+  pm_features *fs = NULL;
+  assert_int_equal(pm_features_from_wkt(ctx, layer, wkt, labels, n, &fs), PM_OK);
+  return fs;
+}
+
+static pm_indicator_spec spec_of(const char *basis) {
+  pm_indicator_spec s;
+  memset(&s, 0, sizeof s);
+  s.id = (char *)"transfer_50m";
+  s.title = (char *)"轨道交通和公共交通换乘距离在50米以内的占比";
+  s.metric = (char *)"transfer_coverage";
+  s.unit = (char *)"%";
+  s.threshold_m = 50;
+  s.catchment_m = 300;
+  s.near_m = s.within_m = s.radius_m = NAN;
+  s.min_area_m2 = s.max_area_m2 = NAN;
+  s.target_value = NAN;
+  s.basis = (char *)basis;
+  return s;
+}
+
+static const pm_result *res(const pm_indicator_result *ir, const char *district) {
+  for (size_t i = 0; i < ir->n_results; i++)
+    if (strcmp(ir->results[i].district, district) == 0) return &ir->results[i];
+  fail_msg("no result for %s", district);
+  return NULL;
+}
+
+static size_t n_role(const pm_indicator_result *ir, const char *role) {
+  size_t n = 0;
+  for (size_t i = 0; i < ir->n_details; i++) n += strcmp(ir->details[i].role, role) == 0;
+  return n;
+}
+
+static const pm_detail *detail(const pm_indicator_result *ir, const char *role, const char *name) {
+  for (size_t i = 0; i < ir->n_details; i++)
+    if (strcmp(ir->details[i].role, role) == 0 && ir->details[i].name &&
+        strcmp(ir->details[i].name, name) == 0)
+      return &ir->details[i];
+  fail_msg("no %s detail named %s", role, name);
+  return NULL;
+}
+
+/* A stop at exactly 50.0 m is within 50 m; one at 50.01 m is not. */
+static void test_threshold_inclusive(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(100 100)", "POINT(100 500)"};
+  const char *sl[] = {"甲站", "乙站"};
+  const char *pw[] = {"POINT(150 100)", "POINT(150.01 500)"};
+  const char *pl[] = {"P1", "P2"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 2);
+  pm_districts *d = no_districts(ctx);
+  pm_indicator_spec spec = spec_of(NULL);
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_string_equal(ir.id, "transfer_50m");
+  assert_string_equal(ir.unit, "%");
+  assert_int_equal(ir.n_results, 1);
+  const pm_result *all = &ir.results[0];
+  assert_string_equal(all->district, "_all");
+  assert_true(all->has_value);
+  assert_true(all->has_ratio);
+  assert_near(all->numerator, 1, 0);
+  assert_near(all->denominator, 2, 0);
+  assert_near(all->value, 50.0, 1e-9);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(all->gaps[0].name, "乙站");
+  assert_near(all->gaps[0].distance_m, 50.01, 1e-9);
+  assert_string_equal(all->gaps[0].nearest, "P2");
+  assert_near(all->gaps[0].x, 100, 0);
+  assert_near(all->gaps[0].y, 500, 0);
+  assert_int_equal(n_role(&ir, "station"), 2);
+  assert_int_equal(n_role(&ir, "segment"), 2);
+  assert_int_equal(detail(&ir, "station", "甲站")->covered, 1);
+  assert_near(detail(&ir, "station", "甲站")->distance_m, 50.0, 0);
+  assert_int_equal(detail(&ir, "station", "乙站")->covered, 0);
+  assert_false(all->has_target);
+  pm_indicator_result_clear(&ir);
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* Three entrances: the entrance nearest to a stop decides, not the station point (200 m away). */
+static void test_three_entrances(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(500 500)"};
+  const char *sl[] = {"S"};
+  const char *pw[] = {"POINT(700 500)"};
+  const char *pl[] = {"P"};
+  /* E1 is 233.2 m from P, E2 60 m, E3 45 m. */
+  const char *ew[] = {"POINT(500 620)", "POINT(640 500)", "POINT(655 500)"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", pw, pl, 1);
+  pm_features *en3 = feats(ctx, "entrances", ew, NULL, 3), *en2 = feats(ctx, "entrances", ew, NULL, 2);
+  pm_districts *d = no_districts(ctx);
+  pm_indicator_spec spec = spec_of("station");
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en3, d, &ir), PM_OK);
+  assert_near(ir.results[0].value, 100, 1e-9);
+  assert_int_equal(ir.results[0].n_gaps, 0);
+  const pm_detail *sd = detail(&ir, "station", "S");
+  assert_near(sd->distance_m, 45, 1e-9);
+  assert_string_equal(sd->nearest, "P");
+  assert_int_equal(n_role(&ir, "segment"), 1);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* Without E3 the nearest entrance is 60 m away: a gap of 60 m, not the station point's 200 m. */
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en2, d, &ir), PM_OK);
+  assert_near(ir.results[0].value, 0, 1e-9);
+  assert_int_equal(ir.results[0].n_gaps, 1);
+  assert_near(ir.results[0].gaps[0].distance_m, 60, 1e-9);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* Without entrances the station point is the access point. */
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_near(ir.results[0].gaps[0].distance_m, 200, 1e-9);
+  pm_indicator_result_clear(&ir);
+
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_features_free(ctx, en3);
+  pm_features_free(ctx, en2);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* An entrance named after a station belongs to it even when another station is nearer. */
+static void test_entrance_station_field(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(100 100)", "POINT(300 100)"};
+  const char *sl[] = {"甲站", "乙站"};
+  const char *pw[] = {"POINT(240 100)"};
+  const char *pl[] = {"P"};
+  const char *ew[] = {"POINT(280 100)"}; /* 180 m from 甲站, 20 m from 乙站, 40 m from P */
+  const char *named[] = {"甲站"}, *unknown[] = {"丙站"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 1);
+  pm_features *en = feats(ctx, "entrances", ew, NULL, 1), *en_unknown = feats(ctx, "entrances", ew, NULL, 1);
+  assert_int_equal(pm_features_add_attr(ctx, en, "station", named), PM_OK);
+  assert_int_equal(pm_features_add_attr(ctx, en_unknown, "station", unknown), PM_OK);
+  pm_districts *d = no_districts(ctx);
+  pm_indicator_spec spec = spec_of("station");
+  spec.entrance_station_field = (char *)"station";
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+
+  /* 甲站 reaches P from the entrance (40 m); 乙站 keeps its own point (60 m). */
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_OK);
+  assert_near(ir.results[0].numerator, 1, 0);
+  assert_int_equal(ir.results[0].n_gaps, 1);
+  assert_string_equal(ir.results[0].gaps[0].name, "乙站");
+  assert_near(ir.results[0].gaps[0].distance_m, 60, 1e-9);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* A name that matches no station: the entrance goes to the nearest station (乙站). */
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en_unknown, d, &ir), PM_OK);
+  assert_int_equal(ir.results[0].n_gaps, 1);
+  assert_string_equal(ir.results[0].gaps[0].name, "甲站");
+  assert_near(ir.results[0].gaps[0].distance_m, 140, 1e-9);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* Without the field the same happens. */
+  spec.entrance_station_field = NULL;
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_OK);
+  assert_int_equal(ir.results[0].n_gaps, 1);
+  assert_string_equal(ir.results[0].gaps[0].name, "甲站");
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* A field the entrances do not have is an error, not a silent fallback. */
+  spec.entrance_station_field = (char *)"no_such_field";
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "no_such_field"));
+  pm_indicator_result_clear(&ir);
+
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_features_free(ctx, en);
+  pm_features_free(ctx, en_unknown);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* Route 1路 stops on both sides of the station (40 m and 70 m): one pair at 40 m. */
+static void test_route_basis(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(500 500)"};
+  const char *sl[] = {"S"};
+  const char *pw[] = {"POINT(460 500)", "POINT(570 500)", "POINT(500 620)", "POINT(500 900)",
+                      "POINT(440 500)"};
+  const char *pl[] = {"P1", "P2", "P3", "P4", "P5"};
+  /* P2's route has a leading ideographic space (U+3000); P4 is 400 m away, beyond catchment. */
+  const char *routes[] = {"1路; 2路 ;", "\xE3\x80\x80" "1路", "3路", "4路", NULL};
+  pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", pw, pl, 5);
+  assert_int_equal(pm_features_add_attr(ctx, sp, "routes", routes), PM_OK);
+  pm_districts *d = no_districts(ctx);
+  pm_indicator_spec spec = spec_of("route");
+  spec.routes_field = (char *)"routes";
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  const pm_result *all = &ir.results[0];
+  assert_near(all->numerator, 2, 0); /* (S,1路) 40 m, (S,2路) 40 m */
+  assert_near(all->denominator, 3, 0);
+  assert_near(all->value, 200.0 / 3.0, 1e-9);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(all->gaps[0].id, "S|3路");
+  assert_near(all->gaps[0].distance_m, 120, 1e-9);
+  assert_string_equal(all->gaps[0].nearest, "P3");
+  assert_int_equal(n_role(&ir, "pair"), 3);
+  const pm_detail *p1 = detail(&ir, "pair", "1路");
+  assert_near(p1->distance_m, 40, 1e-9);
+  assert_string_equal(p1->nearest, "P1");
+  assert_int_equal(p1->covered, 1);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* Another separator. */
+  const char *routes2[] = {"1路/2路", "1路", "3路", "4路", NULL};
+  pm_features *sp2 = feats(ctx, "stops", pw, pl, 5);
+  assert_int_equal(pm_features_add_attr(ctx, sp2, "routes", routes2), PM_OK);
+  spec.routes_sep = (char *)"/";
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp2, NULL, d, &ir), PM_OK);
+  assert_near(ir.results[0].denominator, 3, 0);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  /* Errors a planner can fix. */
+  spec.routes_field = NULL;
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "routes_field"));
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+  spec.routes_field = (char *)"lines";
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "lines"));
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+  spec.basis = (char *)"line";
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "basis"));
+  pm_indicator_result_clear(&ir);
+
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_features_free(ctx, sp2);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* A stop in the catchment of a station in A and of one in B counts in both, once in _all. */
+static void test_stop_basis_two_districts(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(900 500)", "POINT(1200 500)"};
+  const char *sl[] = {"SA", "SB"};
+  /* P: 150 m from both; Q: 20 m from SA, 320 m from SB; T: 400 m from SB. */
+  const char *pw[] = {"POINT(1050 500)", "POINT(880 500)", "POINT(1600 500)"};
+  const char *pl[] = {"P", "Q", "T"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 3);
+  pm_districts *d = two_districts(ctx);
+  pm_indicator_spec spec = spec_of("stop");
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(ir.n_results, 3);
+  assert_string_equal(ir.results[0].district, "A");
+  assert_string_equal(ir.results[1].district, "B");
+  assert_string_equal(ir.results[2].district, "_all");
+  const pm_result *a = res(&ir, "A"), *b = res(&ir, "B"), *all = res(&ir, "_all");
+  assert_near(a->numerator, 1, 0);
+  assert_near(a->denominator, 2, 0);
+  assert_near(a->value, 50, 1e-9);
+  assert_near(b->numerator, 0, 0);
+  assert_near(b->denominator, 1, 0);
+  assert_near(b->value, 0, 1e-9);
+  assert_near(all->numerator, 1, 0);
+  assert_near(all->denominator, 2, 0);
+  assert_int_equal(a->n_gaps, 1);
+  assert_int_equal(b->n_gaps, 1);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(b->gaps[0].name, "P");
+  assert_string_equal(b->gaps[0].district, "B");
+  assert_near(all->gaps[0].distance_m, 150, 1e-9);
+  assert_string_equal(all->gaps[0].nearest, "SA"); /* a tie between SA and SB: the first */
+  assert_int_equal(n_role(&ir, "stop"), 2);
+  pm_indicator_result_clear(&ir);
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* A station on the A|B boundary counts in both districts and once in _all; a station outside
+ * every district counts nowhere; the target is applied per result. */
+static void test_boundary_station_and_target(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(1000 500)", "POINT(200 200)", "POINT(5000 5000)"};
+  const char *sl[] = {"S", "F", "X"};
+  const char *pw[] = {"POINT(1030 500)", "POINT(200 800)"};
+  const char *pl[] = {"P1", "P2"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 3), *sp = feats(ctx, "stops", pw, pl, 2);
+  pm_districts *d = two_districts(ctx);
+  pm_indicator_spec spec = spec_of("station");
+  spec.has_target = 1;
+  strcpy(spec.target_op, ">=");
+  spec.target_value = 100;
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  const pm_result *a = res(&ir, "A"), *b = res(&ir, "B"), *all = res(&ir, "_all");
+  assert_near(a->denominator, 2, 0);
+  assert_near(a->value, 50, 1e-9);
+  assert_near(b->denominator, 1, 0);
+  assert_near(b->value, 100, 1e-9);
+  assert_near(all->denominator, 2, 0);
+  assert_near(all->value, 50, 1e-9);
+  assert_true(a->has_target);
+  assert_near(a->target, 100, 0);
+  assert_false(a->met);
+  assert_true(b->met);
+  assert_false(all->met);
+  assert_int_equal(a->n_gaps, 1);
+  assert_string_equal(a->gaps[0].name, "F");
+  assert_near(a->gaps[0].distance_m, 600, 1e-9);
+  assert_string_equal(a->gaps[0].nearest, "P2");
+  assert_int_equal(b->n_gaps, 0);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(all->gaps[0].district, "A");
+  assert_int_equal(n_role(&ir, "station"), 2); /* X lies outside the plan area */
+  pm_indicator_result_clear(&ir);
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* A district without stations has a null value and says why; no stops at all gives 0 %. */
+static void test_empty_denominator(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(200 200)"};
+  const char *sl[] = {"F"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", NULL, NULL, 0);
+  pm_districts *d = two_districts(ctx);
+  pm_indicator_spec spec = spec_of("station");
+  spec.has_target = 1;
+  strcpy(spec.target_op, ">=");
+  spec.target_value = 90;
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  const pm_result *a = res(&ir, "A"), *b = res(&ir, "B");
+  assert_false(b->has_value);
+  assert_non_null(b->null_reason);
+  assert_non_null(strstr(b->null_reason, "no rail stations in B"));
+  assert_false(b->met);
+  assert_true(a->has_value);
+  assert_near(a->value, 0, 0);
+  assert_int_equal(a->n_gaps, 1);
+  assert_true(isnan(a->gaps[0].distance_m));
+  assert_null(a->gaps[0].nearest);
+  pm_indicator_result_clear(&ir);
+  memset(&ir, 0, sizeof ir);
+
+  spec.basis = (char *)"stop";
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_false(res(&ir, "A")->has_value);
+  assert_non_null(strstr(res(&ir, "A")->null_reason, "no bus stops within 300 m"));
+  pm_indicator_result_clear(&ir);
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* Gaps come worst first: 200 m, 90 m, 60 m. */
+static void test_gaps_sorted(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"POINT(100 100)", "POINT(100 400)", "POINT(100 700)"};
+  const char *sl[] = {"S1", "S2", "S3"};
+  const char *pw[] = {"POINT(160 100)", "POINT(300 400)", "POINT(190 700)"};
+  pm_features *st = feats(ctx, "stations", sw, sl, 3), *sp = feats(ctx, "stops", pw, NULL, 3);
+  pm_districts *d = two_districts(ctx);
+  pm_indicator_spec spec = spec_of("station");
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  const pm_result *a = res(&ir, "A");
+  assert_int_equal(a->n_gaps, 3);
+  assert_string_equal(a->gaps[0].name, "S2");
+  assert_near(a->gaps[0].distance_m, 200, 1e-9);
+  assert_string_equal(a->gaps[1].name, "S3");
+  assert_near(a->gaps[1].distance_m, 90, 1e-9);
+  assert_string_equal(a->gaps[2].name, "S1");
+  assert_near(a->gaps[2].distance_m, 60, 1e-9);
+  assert_non_null(a->gaps[0].nearest); /* unlabelled stops are named by their id */
+  assert_near(a->value, 0, 0);
+  assert_int_equal(res(&ir, "_all")->n_gaps, 3);
+  pm_indicator_result_clear(&ir);
+  pm_features_free(ctx, st);
+  pm_features_free(ctx, sp);
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_threshold_inclusive),
+      cmocka_unit_test(test_three_entrances),
+      cmocka_unit_test(test_entrance_station_field),
+      cmocka_unit_test(test_route_basis),
+      cmocka_unit_test(test_stop_basis_two_districts),
+      cmocka_unit_test(test_boundary_station_and_target),
+      cmocka_unit_test(test_empty_denominator),
+      cmocka_unit_test(test_gaps_sorted),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

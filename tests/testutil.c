@@ -1,0 +1,62 @@
+/* testutil.c: shared helpers for the cmocka tests. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char tmpdir[256];
+
+static void cleanup_tmpdir(void) {
+  if (tmpdir[0]) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+  }
+}
+
+const char *pm_test_tmpdir(void) {
+  if (!tmpdir[0]) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pmtest.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+      perror("mkdtemp");
+      abort();
+    }
+    if (!getenv("PM_KEEP_TMP")) atexit(cleanup_tmpdir);
+  }
+  return tmpdir;
+}
+
+const char *pm_test_path(const char *name) {
+  static char slots[8][512];
+  static int next;
+  char *p = slots[next++ % 8];
+  snprintf(p, 512, "%s/%s", pm_test_tmpdir(), name);
+  return p;
+}
+
+void pm_test_write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+  assert_int_equal(fclose(f), 0);
+}
+
+int pm_test_system(const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  int rc = system(cmd);
+  if (rc == -1) return -1;
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+void pm_test_assert_near(double a, double b, double tol, const char *file, int line) {
+  if (!(fabs(a - b) <= tol)) {
+    fail_msg("%s:%d: %.12g and %.12g differ by more than %g", file, line, a, b, tol);
+  }
+}

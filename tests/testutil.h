@@ -1,0 +1,26 @@
+/* testutil.h: shared helpers for the cmocka tests (temporary files, a context per test). */
+#ifndef PM_TESTUTIL_H
+#define PM_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "planmetrics/planmetrics.h"
+
+/* A fresh temporary directory for this test process (created once, removed at exit). Borrowed. */
+const char *pm_test_tmpdir(void);
+/* A path inside the temporary directory: pm_test_path("a.sqlite"). Returns a static buffer
+ * rotated among 8 slots. */
+const char *pm_test_path(const char *name);
+/* Write text to a file (asserts on failure). */
+void pm_test_write_file(const char *path, const char *text);
+/* Run a shell command; returns its exit status (or -1). */
+int pm_test_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Assert that two doubles agree within tol. */
+#define assert_near(a, b, tol) pm_test_assert_near((a), (b), (tol), __FILE__, __LINE__)
+void pm_test_assert_near(double a, double b, double tol, const char *file, int line);
+
+#endif
