@@ -16,6 +16,8 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"ingest", pm_cmd_ingest, "load a layer (Shapefile, GeoPackage, GeoJSON, CSV, OSM) into a project"},
     {"info", pm_cmd_info, "list a project's layers with kind, geometry type, count, extent, CRS"},
+    {"run", pm_cmd_run, "compute a plan's indicators, write reports, record the run"},
+    {"history", pm_cmd_history, "show indicators' values across recorded runs"},
 };
 
 static void usage(FILE *out) {

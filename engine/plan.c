@@ -154,6 +154,10 @@ static const char *closest(const char *word, const char *const *cand, size_t n) 
   size_t best_d = 100;
   for (size_t i = 0; i < n && cand[i]; i++) {
     size_t dist = edit_distance(word, cand[i]);
+    /* a forgotten unit suffix: threshold -> threshold_m, max_area -> max_area_m2 */
+    if (strlen(word) >= 4 && strlen(word) < strlen(cand[i]) &&
+        strncasecmp(cand[i], word, strlen(word)) == 0 && cand[i][strlen(word)] == '_')
+      dist = 1;
     if (dist < best_d && dist <= 2 && 2 * dist < strlen(cand[i])) {
       best = cand[i];
       best_d = dist;
@@ -355,10 +359,13 @@ static pm_status get_number(parser *p, const char *key, const char *what, yaml_n
     double y;
     int quoted_number = v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
                         parse_number(text_of(v), allow_inf, &y);
+    size_t tl = strlen(text_of(v));
+    int percent = tl > 1 && text_of(v)[tl - 1] == '%';
     return fail(p, v, "key '%s'%s must be a number%s, not %s%s", key, what, unit, got,
                 quoted_number ? " (remove the quotes)"
                 : strchr(text_of(v), ',') ? " (write numbers without thousands separators)"
-                                          : "");
+                : percent ? " (write the number without '%': the unit is the indicator's unit)"
+                          : "");
   }
   if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
     describe(v, got, sizeof got);
@@ -811,6 +818,26 @@ static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indic
     return fail(p, node_at(p, b->key), "indicator %s: max_area_m2 is below min_area_m2", s->id);
 
   if ((st = pm_indicator_spec_defaults(p->ctx, s))) return st;
+  /* The metric fixes the unit it reports in; refuse others here rather than when running. */
+  const char *units = m == M_LENGTH ? (s->share_of.layer ? "%" : "km|m")
+                      : m == M_COUNT ? "count"
+                      : m == M_MANUAL ? NULL
+                                      : "%";
+  if (units && (a = map_find(p, n, "unit"))) {
+    int ok = 0;
+    size_t ul = strlen(s->unit);
+    for (const char *u = units; *u;) {
+      size_t l = strcspn(u, "|");
+      if (l == ul && strncmp(u, s->unit, l) == 0) ok = 1;
+      u += l + (u[l] == '|');
+    }
+    if (!ok)
+      return fail(p, node_at(p, a->value),
+                  "unit '%s'%s: metric %s%s reports in %s; write unit: \"%s\" or leave unit out",
+                  s->unit, what, s->metric, s->share_of.layer ? " with share_of" : "",
+                  m == M_LENGTH && !s->share_of.layer ? "km or m" : units,
+                  m == M_LENGTH && !s->share_of.layer ? "km" : units);
+  }
   if (target_unit && strcmp(text_of(target_unit), s->unit) != 0)
     return fail(p, target_unit,
                 "target unit '%s'%s differs from the indicator's unit '%s'; write the target in "
@@ -823,6 +850,7 @@ static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indic
 
 static pm_status parse_layers(parser *p, yaml_node_t *v) {
   pm_status st;
+  if (is_null(v)) return PM_OK;
   if (v->type != YAML_MAPPING_NODE)
     return fail(p, v, "'layers' must be a mapping of layer names to {path: ..., ...}");
   if ((st = check_map(p, v, NULL, " in layers"))) return st;
@@ -1070,8 +1098,17 @@ static pm_status yaml_fail(parser *p, yaml_parser_t *yp, const char *data, size_
   }
   line = yp->problem_mark.line + 1;
   col = yp->problem_mark.column + 1;
-  /* Tabs are the most common cause of "cannot start any token". */
+  /* The usual causes: tabs, unquoted operators or "%", wrong indentation. */
   const char *hint = "";
+  size_t at = yp->problem_mark.index;
+  if (at < len && strchr("><%@`|*&!", data[at]) && data[at])
+    hint = " (quote values that start with > < % @ ` | * & !, e.g. op: \">=\" or unit: \"%\")";
+  else if (yp->context && strstr(yp->context, "flow"))
+    hint = " (check the brackets: every [ needs its ], every { its }, items separated by ', ')";
+  else if (strstr(problem, "mapping values are not allowed"))
+    hint = " (quote a value that contains ': ', or fix the indentation)";
+  else if (strstr(problem, "did not find expected") || strstr(problem, "could not find expected"))
+    hint = " (check the indentation and that every 'key: value' has a space after ':')";
   size_t cur = 1, i = 0;
   for (; i < len && cur < line; i++)
     if (data[i] == '\n') cur++;

@@ -679,10 +679,9 @@ static void md_text(FILE *f, const char *s) {
       fputc('\\', f);
       fputc(*p, f);
       break;
-    case '\r': break;
-    case '\n':
-    case '\t': fputc(' ', f); break;
-    default: fputc(*p, f);
+    default:
+      /* Control characters (newlines, tabs) would break a table row. */
+      fputc((unsigned char)*p < 0x20 || *p == 0x7F ? ' ' : *p, f);
     }
   }
 }
@@ -938,10 +937,15 @@ static void pad(FILE *f, size_t n) {
 #define ANSI_BOLD "\033[1m"
 #define ANSI_RESET "\033[0m"
 
+/* A copy for one table cell: control characters (newlines, tabs) become spaces. */
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
   char *p = malloc(n);
-  if (p) memcpy(p, s, n);
+  if (!p) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    p[i] = (c && (c < 0x20 || c == 0x7F)) ? ' ' : s[i];
+  }
   return p;
 }
 

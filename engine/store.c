@@ -187,7 +187,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
 
 void pm_store_close(pm_store *s) {
   if (!s) return;
-  if (s->in_transaction) pm_store_rollback(s);
+  while (s->in_transaction > 0) pm_store_rollback(s);
   if (s->db) sqlite3_close_v2(s->db);
   if (s->spatialite_cache) spatialite_cleanup_ex(s->spatialite_cache);
   free(s->path);
@@ -199,28 +199,51 @@ pm_context *pm_store_context(pm_store *s) { return s->ctx; }
 const char *pm_store_path(const pm_store *s) { return s->path; }
 
 pm_status pm_store_begin(pm_store *s) {
-  if (s->in_transaction) return pm_error(s->ctx, PM_EINTERNAL, "nested transaction");
-  pm_status st = pm_store_exec(s, "starting a transaction (is another planmetrics writing?)",
-                               "BEGIN IMMEDIATE");
-  if (!st) s->in_transaction = 1;
+  /* Nested begins become savepoints, so a plan run can hold several ingests and its history in
+   * one outer transaction: all of it lands, or none. */
+  pm_status st;
+  if (s->in_transaction == 0) {
+    st = pm_store_exec(s, "starting a transaction (is another planmetrics writing?)",
+                       "BEGIN IMMEDIATE");
+  } else {
+    char sql[48];
+    snprintf(sql, sizeof sql, "SAVEPOINT pm_sp%d", s->in_transaction);
+    st = pm_store_exec(s, "starting a savepoint", sql);
+  }
+  if (!st) s->in_transaction++;
   return st;
 }
 
 pm_status pm_store_commit(pm_store *s) {
-  pm_status st = pm_store_exec(s, "committing", "COMMIT");
+  if (s->in_transaction <= 0) return pm_error(s->ctx, PM_EINTERNAL, "commit without a transaction");
+  pm_status st;
+  if (s->in_transaction == 1) {
+    st = pm_store_exec(s, "committing", "COMMIT");
+  } else {
+    char sql[48];
+    snprintf(sql, sizeof sql, "RELEASE pm_sp%d", s->in_transaction - 1);
+    st = pm_store_exec(s, "releasing a savepoint", sql);
+  }
   if (st) {
     pm_store_rollback(s);
     return st;
   }
-  s->in_transaction = 0;
+  s->in_transaction--;
   return PM_OK;
 }
 
 void pm_store_rollback(pm_store *s) {
-  if (!s->in_transaction) return;
-  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  s->in_transaction = 0;
-  load_crs(s); /* the CRS may have been set inside the rolled-back transaction */
+  if (s->in_transaction <= 0) return;
+  if (s->in_transaction == 1) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  } else {
+    char sql[96];
+    snprintf(sql, sizeof sql, "ROLLBACK TO pm_sp%d; RELEASE pm_sp%d", s->in_transaction - 1,
+             s->in_transaction - 1);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  }
+  s->in_transaction--;
+  load_crs(s); /* the CRS may have been set inside the rolled-back part */
 }
 
 pm_status pm_store_get_setting(pm_store *s, const char *key, char **value) {

@@ -18,13 +18,15 @@
 
 static pm_status geos_fail(pm_context *ctx, const char *ind, const char *what) {
   const char *m = pm_context_geos_message(ctx);
-  return pm_error(ctx, PM_EGEOM, "indicator %s: GEOS failed to %s%s%s", ind, what, m[0] ? ": " : "", m);
+  return pm_error(ctx, PM_EGEOM, "indicator %s: GEOS failed to %s%s%s", ind, what, m[0] ? ": " : "",
+                  m);
 }
 
 static pm_status fill_header(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
                              pm_indicator_result *out) {
   pm_status st;
-  if ((st = pm_strdup(ctx, &out->id, spec->id)) || (st = pm_strdup(ctx, &out->title, spec->title)) ||
+  if ((st = pm_strdup(ctx, &out->id, spec->id)) ||
+      (st = pm_strdup(ctx, &out->title, spec->title)) ||
       (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : "count")) ||
       (st = pm_strdup(ctx, &out->unit, "count")))
     return st;
@@ -74,8 +76,9 @@ pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_feat
   const char *ind = spec->id ? spec->id : "count";
   double min_a = spec->min_area_m2, max_a = spec->max_area_m2;
   if (!isnan(min_a) && !isnan(max_a) && min_a > max_a)
-    return pm_error(ctx, PM_EINPUT, "indicator %s: min_area_m2 (%g) is larger than max_area_m2 (%g)",
-                    ind, min_a, max_a);
+    return pm_error(ctx, PM_EINPUT,
+                    "indicator %s: min_area_m2 (%g) is larger than max_area_m2 (%g)", ind, min_a,
+                    max_a);
   int bounded = !isnan(min_a) || !isnan(max_a);
   size_t nd = d->n;
   pm_status st;
@@ -109,10 +112,9 @@ pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_feat
       cnt[nd] += 1;
       char *id = NULL;
       if (!(st = pm_features_id(ctx, layer, i, &id)))
-        st = pm_indicator_result_add_detail_geom(ctx, out, "counted",
-                                                 m ? pm_districts_name(d, idx[0]) : NULL, id,
-                                                 layer->label ? layer->label[i] : NULL, 1, NAN,
-                                                 NULL, pt);
+        st = pm_indicator_result_add_detail_geom(
+            ctx, out, "counted", m ? pm_districts_name(d, idx[0]) : NULL, id,
+            layer->label ? layer->label[i] : NULL, 1, NAN, NULL, pt);
       free(id);
     }
     GEOSGeom_destroy_r(h, pt);

@@ -536,101 +536,235 @@ static pm_status uncovered_part(cov *c, const GEOSGeometry *g, GEOSGeometry **ou
   return PM_OK;
 }
 
-/* Population land measured by area: covered part of the dissolved land in the district ÷ the
- * dissolved land in the district. Gaps: every feature with uncovered land, in each district the
- * uncovered part reaches, with the uncovered area (m2) as shortfall. */
-static pm_status deno_area(cov *c) {
+/* Gaps and the "uncovered" detail of population feature i, whose uncovered part is piece: listed
+ * in every district the uncovered part reaches with the area there, and in `_all` with the area
+ * inside the plan area; under the district of the feature's representative point. */
+static pm_status area_gaps(cov *c, size_t i, const GEOSGeometry *piece) {
   const pm_features *pop = c->pop;
-  pm_status st = PM_OK;
-  GEOSGeometry *pop_u = NULL, *pop_cov = NULL, *piece = NULL, *rep = NULL, *home_pt = NULL;
-  char *id = NULL, *note = NULL;
-
-  if ((st = pm_features_union(c->ctx, pop, &pop_u))) goto done;
-  pop_cov = GEOSIntersection_r(c->h, pop_u, c->covered);
-  if (!pop_cov) {
-    st = geos_fail(c, "intersecting the population layer with the service areas");
+  const GEOSGeometry *g = pop->geom[i];
+  pm_status st;
+  double ua, ta;
+  if ((st = area_of(c, piece, &ua))) return st;
+  if (!(ua > COV_SLIVER_M2)) return PM_OK;
+  if ((st = area_of(c, g, &ta))) return st;
+  GEOSGeometry *rep = NULL, *home_pt = NULL;
+  char *id = NULL, *note = NULL, *near_id = NULL;
+  const cov_item *near;
+  double dist, x, y;
+  const char *home = NULL;
+  const char *name = pop->label ? pop->label[i] : NULL;
+  if ((st = nearest_source(c, g, &near, &dist))) goto done;
+  rep = GEOSPointOnSurface_r(c->h, piece);
+  home_pt = GEOSPointOnSurface_r(c->h, g);
+  if (!rep || !home_pt) {
+    st = geos_fail(c, "a representative point");
     goto done;
   }
-  for (size_t j = 0; j < c->nslots; j++) {
-    GEOSGeometry *a = NULL, *b = NULL;
-    if ((st = pm_districts_clip(c->ctx, c->d, j, pop_u, &a))) goto done;
-    st = pm_districts_clip(c->ctx, c->d, j, pop_cov, &b);
-    if (!st && a) st = area_of(c, a, &c->den[j]);
-    if (!st && b) st = area_of(c, b, &c->num[j]);
-    if (a) GEOSGeom_destroy_r(c->h, a);
-    if (b) GEOSGeom_destroy_r(c->h, b);
-    if (st) goto done;
+  if ((st = point_xy(c, rep, &x, &y)) || (st = district_of(c, home_pt, &home)) ||
+      (st = pm_features_id(c->ctx, pop, i, &id)))
+    goto done;
+  if (near && (st = pm_features_id(c->ctx, c->src, near->fi, &near_id))) goto done;
+  if ((st = pm_asprintf(c->ctx, &note, "%.0f of %.0f m2 uncovered (%.0f%% covered)", ua, ta,
+                        ta > 0 ? 100.0 * (ta - ua) / ta : 0.0)))
+    goto done;
+  if ((st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "uncovered", home, id, name, 0,
+                                                dist, near_id, piece)))
+    goto done;
+  if ((st = districts_touching(c, piece))) goto done;
+  for (size_t q = 0; !st && q < c->ndcand; q++) {
+    size_t j = c->dcand[q];
+    double aj;
+    st = area_in_slot(c, j, piece, &aj);
+    if (!st && aj > COV_SLIVER_M2)
+      st = pm_result_add_gap(c->ctx, &c->out->results[j], id, name, slot_name(c, j), dist, aj,
+                             near_id, note, x, y);
   }
-
-  for (size_t i = 0; i < pop->n; i++) {
-    const GEOSGeometry *g = pop->geom[i];
-    if (!is_polygonal(c, g)) continue;
-    char r = GEOSPreparedCovers_r(c->h, c->covered_prep, g);
-    if (r == 2) {
-      st = geos_fail(c, "testing coverage");
-      goto done;
-    }
-    if (r) continue;
-    if ((st = uncovered_part(c, g, &piece))) goto done;
-    double ua, ta;
-    if ((st = area_of(c, piece, &ua)) || (st = area_of(c, g, &ta))) goto done;
-    if (ua > COV_SLIVER_M2) {
-      const cov_item *near;
-      double dist, x, y;
-      const char *home;
-      if ((st = nearest_source(c, g, &near, &dist))) goto done;
-      rep = GEOSPointOnSurface_r(c->h, piece);
-      home_pt = GEOSPointOnSurface_r(c->h, g);
-      if (!rep || !home_pt) {
-        st = geos_fail(c, "a representative point");
-        goto done;
-      }
-      if ((st = point_xy(c, rep, &x, &y))) goto done;
-      if ((st = district_of(c, home_pt, &home))) goto done;
-      if ((st = pm_features_id(c->ctx, pop, i, &id))) goto done;
-      char *near_id = NULL;
-      if (near && (st = pm_features_id(c->ctx, c->src, near->fi, &near_id))) goto done;
-      st = pm_asprintf(c->ctx, &note, "%.0f of %.0f m2 uncovered (%.0f%% covered)", ua, ta,
-                       ta > 0 ? 100.0 * (ta - ua) / ta : 0.0);
-      const char *name = pop->label ? pop->label[i] : NULL;
-      if (!st)
-        st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "uncovered", home, id, name, 0,
-                                                 dist, near_id, piece);
-      if (!st) st = districts_touching(c, piece);
-      for (size_t q = 0; !st && q < c->ndcand; q++) {
-        size_t j = c->dcand[q];
-        double aj;
-        st = area_in_slot(c, j, piece, &aj);
-        if (!st && aj > COV_SLIVER_M2)
-          st = pm_result_add_gap(c->ctx, &c->out->results[j], id, name, slot_name(c, j), dist, aj,
-                                 near_id, note, x, y);
-      }
-      double aall = 0;
-      if (!st) st = area_in_slot(c, c->d->n, piece, &aall);
-      if (!st && aall > COV_SLIVER_M2)
-        st = pm_result_add_gap(c->ctx, &c->out->results[c->d->n], id, name, home, dist, aall,
-                               near_id, note, x, y);
-      free(near_id);
-      if (st) goto done;
-      GEOSGeom_destroy_r(c->h, rep);
-      GEOSGeom_destroy_r(c->h, home_pt);
-      rep = home_pt = NULL;
-      free(id);
-      free(note);
-      id = note = NULL;
-    }
-    GEOSGeom_destroy_r(c->h, piece);
-    piece = NULL;
-  }
-
+  double aall = 0;
+  if (!st) st = area_in_slot(c, c->d->n, piece, &aall);
+  if (!st && aall > COV_SLIVER_M2)
+    st = pm_result_add_gap(c->ctx, &c->out->results[c->d->n], id, name, home, dist, aall, near_id,
+                           note, x, y);
 done:
-  if (pop_u) GEOSGeom_destroy_r(c->h, pop_u);
-  if (pop_cov) GEOSGeom_destroy_r(c->h, pop_cov);
-  if (piece) GEOSGeom_destroy_r(c->h, piece);
   if (rep) GEOSGeom_destroy_r(c->h, rep);
   if (home_pt) GEOSGeom_destroy_r(c->h, home_pt);
   free(id);
   free(note);
+  free(near_id);
+  return st;
+}
+
+/* Add the land g (dissolved, interiors disjoint from all other land) and its uncovered part unc
+ * (NULL: none) to the numerator and denominator of every slot it reaches. */
+static pm_status area_accumulate(cov *c, const GEOSGeometry *g, const GEOSGeometry *unc) {
+  pm_status st = districts_touching(c, g);
+  for (size_t q = 0; !st && q <= c->ndcand; q++) {
+    size_t j = q < c->ndcand ? c->dcand[q] : c->d->n;
+    double a = 0, u = 0;
+    st = area_in_slot(c, j, g, &a);
+    if (!st && unc) st = area_in_slot(c, j, unc, &u);
+    if (!st) {
+      c->den[j] += a;
+      c->num[j] += a > u ? a - u : 0;
+    }
+  }
+  return st;
+}
+
+static size_t uf_find(size_t *parent, size_t i) {
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];
+    i = parent[i];
+  }
+  return i;
+}
+
+typedef struct idx_query {
+  pm_context *ctx;
+  size_t *v;
+  size_t n, cap;
+  int oom;
+} idx_query;
+
+static void idx_collect(void *item, void *user) {
+  idx_query *q = user;
+  if (q->oom) return;
+  if (pm_grow(q->ctx, (void **)&q->v, &q->cap, q->n + 1, sizeof *q->v)) {
+    q->oom = 1;
+    return;
+  }
+  q->v[q->n++] = (size_t)(uintptr_t)item - 1;
+}
+
+/* Population land measured by area: covered part of the dissolved land in the district ÷ the
+ * dissolved land in the district. Rather than dissolving the whole layer (slow for tens of
+ * thousands of blocks, and every overlay then spans the city), features are grouped into clusters
+ * whose interiors overlap; each cluster is dissolved on its own, and clusters, having disjoint
+ * interiors, add up. Gaps: every feature with uncovered land. */
+static pm_status deno_area(cov *c) {
+  const pm_features *pop = c->pop;
+  const size_t n = pop->n, none = (size_t)-1;
+  pm_status st = PM_OK;
+  size_t *parent = NULL, *head = NULL, *next = NULL;
+  GEOSSTRtree *tree = NULL;
+  GEOSGeometry *merged = NULL, *unc = NULL, *piece = NULL;
+  idx_query q = {.ctx = c->ctx};
+  if (n == 0) return PM_OK;
+  parent = malloc(n * sizeof *parent);
+  head = malloc(n * sizeof *head);
+  next = malloc(n * sizeof *next);
+  tree = GEOSSTRtree_create_r(c->h, 10);
+  if (!parent || !head || !next || !tree) {
+    st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    parent[i] = i;
+    head[i] = next[i] = none;
+    if (is_polygonal(c, pop->geom[i]))
+      GEOSSTRtree_insert_r(c->h, tree, pop->geom[i], (void *)(uintptr_t)(i + 1));
+  }
+  /* Only overlapping interiors need dissolving; blocks that merely share an edge add up. */
+  for (size_t i = 0; i < n; i++) {
+    if (!is_polygonal(c, pop->geom[i])) continue;
+    q.n = 0;
+    GEOSSTRtree_query_r(c->h, tree, pop->geom[i], idx_collect, &q);
+    if (q.oom) {
+      st = PM_ENOMEM;
+      goto done;
+    }
+    for (size_t t = 0; t < q.n; t++) {
+      size_t k = q.v[t];
+      if (k <= i || uf_find(parent, i) == uf_find(parent, k)) continue;
+      char r = GEOSRelatePattern_r(c->h, pop->geom[i], pop->geom[k], "T********");
+      if (r == 2) {
+        st = geos_fail(c, "testing overlaps in the population layer");
+        goto done;
+      }
+      if (r) parent[uf_find(parent, k)] = uf_find(parent, i);
+    }
+  }
+  for (size_t i = n; i-- > 0;) {
+    if (!is_polygonal(c, pop->geom[i])) continue;
+    size_t r = uf_find(parent, i);
+    next[i] = head[r];
+    head[r] = i;
+  }
+
+  for (size_t r = 0; r < n; r++) {
+    if (head[r] == none) continue;
+    int single = next[head[r]] == none;
+    const GEOSGeometry *g = pop->geom[head[r]];
+    if (!single) {
+      size_t m = 0;
+      for (size_t i = head[r]; i != none; i = next[i]) m++;
+      GEOSGeometry **parts = calloc(m, sizeof *parts);
+      if (!parts) {
+        st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
+        goto done;
+      }
+      m = 0;
+      for (size_t i = head[r]; i != none; i = next[i]) {
+        parts[m] = GEOSGeom_clone_r(c->h, pop->geom[i]);
+        if (!parts[m]) break;
+        m++;
+      }
+      GEOSGeometry *coll = NULL;
+      if (m > 0 && next[head[r]] != none && m >= 2) /* every clone made */
+        coll = GEOSGeom_createCollection_r(c->h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)m);
+      else
+        for (size_t k = 0; k < m; k++) GEOSGeom_destroy_r(c->h, parts[k]);
+      free(parts);
+      if (coll) {
+        merged = GEOSUnaryUnion_r(c->h, coll);
+        GEOSGeom_destroy_r(c->h, coll);
+      }
+      if (!merged) {
+        st = geos_fail(c, "dissolving overlapping population features");
+        goto done;
+      }
+      g = merged;
+    }
+    char cv = GEOSPreparedCovers_r(c->h, c->covered_prep, g);
+    if (cv == 2) {
+      st = geos_fail(c, "testing coverage");
+      goto done;
+    }
+    if (cv) {
+      st = area_accumulate(c, g, NULL);
+    } else {
+      if ((st = uncovered_part(c, g, &unc)) || (st = area_accumulate(c, g, unc))) goto done;
+      for (size_t i = head[r]; !st && i != none; i = next[i]) {
+        const GEOSGeometry *pc = unc;
+        if (!single) {
+          cv = GEOSPreparedCovers_r(c->h, c->covered_prep, pop->geom[i]);
+          if (cv == 2) {
+            st = geos_fail(c, "testing coverage");
+            break;
+          }
+          if (cv) continue;
+          if ((st = uncovered_part(c, pop->geom[i], &piece))) break;
+          pc = piece;
+        }
+        st = area_gaps(c, i, pc);
+        if (piece) GEOSGeom_destroy_r(c->h, piece);
+        piece = NULL;
+      }
+    }
+    if (st) goto done;
+    if (unc) GEOSGeom_destroy_r(c->h, unc);
+    if (merged) GEOSGeom_destroy_r(c->h, merged);
+    unc = merged = NULL;
+  }
+
+done:
+  if (tree) GEOSSTRtree_destroy_r(c->h, tree);
+  if (merged) GEOSGeom_destroy_r(c->h, merged);
+  if (unc) GEOSGeom_destroy_r(c->h, unc);
+  if (piece) GEOSGeom_destroy_r(c->h, piece);
+  free(q.v);
+  free(parent);
+  free(head);
+  free(next);
   return st;
 }
 

@@ -206,7 +206,8 @@ static pm_status clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const
     idx_list hits = {.offset = 1, .ctx = ctx};
     GEOSSTRtree_query_r(h, pi->tree, region, idx_list_cb, &hits);
     st = hits.st;
-    if (!st) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size); /* output independent of the tree */
+    /* Sorted, so that the output does not depend on the tree's order. */
+    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size);
     for (size_t k = 0; k < hits.n && !st; k++) {
       const GEOSGeometry *p = pi->part[hits.v[k]];
       char covers = GEOSPreparedCovers_r(h, prep, p);
@@ -399,7 +400,8 @@ pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_fea
                     const pm_districts *d, pm_indicator_result *out) {
   GEOSContextHandle_t h = pm_context_geos(ctx);
   const char *unit = NULL;
-  pm_status st = check_length_inputs(ctx, spec, lines, within, n_within, n_near, share_of, d, &unit);
+  pm_status st =
+      check_length_inputs(ctx, spec, lines, within, n_within, n_near, share_of, d, &unit);
   if (st) return st;
   if ((st = init_out(ctx, spec, unit, d, out))) return st;
 

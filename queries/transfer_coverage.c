@@ -1,4 +1,4 @@
-/* transfer_coverage.c: METRICS.md §2 transfer_coverage, the rail-to-bus transfer distance per station, route or stop. */
+/* transfer_coverage.c: METRICS.md §2 transfer_coverage (rail-to-bus transfer distance). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -90,15 +90,17 @@ typedef struct tc {
   hits hb;
   cand *cand;
   size_t n_cand, cap_cand;
-  size_t *stop_pos;        /* position of a stop in cand, NONE when absent */
+  size_t *stop_pos; /* position of a stop in cand, NONE when absent */
   double *num, *den;
   routes rt;
   rpair *rp;
   size_t n_rp, cap_rp;
   spair *spr;
   size_t n_spr, cap_spr;
-  double *stop_best;       /* basis stop: distance to the nearest access point in reach */
-  size_t *stop_best_s;     /* and its station */
+  GEOSSTRtree *sp_tree, *st_tree; /* the features' own index, or one of own_* */
+  GEOSSTRtree *own_sp, *own_st;
+  double *stop_best;   /* basis stop: distance to the nearest access point in reach */
+  size_t *stop_best_s; /* and its station */
 } tc;
 
 static pm_status geos_fail(tc *t, const char *what) {
@@ -150,11 +152,26 @@ static int near_dist(const void *a, const void *b, double *dist, void *user) {
   return 1;
 }
 
-/* The feature of fs nearest to g (fs indexed and not empty). */
-static pm_status nearest_feature(tc *t, const pm_features *fs, const GEOSGeometry *g, size_t *i,
-                                 double *dist) {
+/* An STRtree of fs: its own when the caller indexed it, else one built here (*own, destroyed by
+ * the caller), so that borrowed, possibly shared selections are never modified. */
+static pm_status tree_of(tc *t, const pm_features *fs, GEOSSTRtree **tree, GEOSSTRtree **own) {
+  if (fs->tree) {
+    *tree = fs->tree;
+    return PM_OK;
+  }
+  *own = GEOSSTRtree_create_r(t->h, 10);
+  if (!*own) return pm_error(t->ctx, PM_ENOMEM, "out of memory");
+  for (size_t i = 0; i < fs->n; i++)
+    GEOSSTRtree_insert_r(t->h, *own, fs->geom[i], (void *)(uintptr_t)i);
+  *tree = *own;
+  return PM_OK;
+}
+
+/* The feature of fs nearest to g (tree indexes fs, which is not empty). */
+static pm_status nearest_feature(tc *t, const pm_features *fs, GEOSSTRtree *tree,
+                                 const GEOSGeometry *g, size_t *i, double *dist) {
   nearq nq = {t->h, fs, g, INFINITY, NONE, 0};
-  GEOSSTRtree_nearest_generic_r(t->h, fs->tree, g, g, near_dist, &nq);
+  GEOSSTRtree_nearest_generic_r(t->h, tree, g, g, near_dist, &nq);
   if (nq.err || nq.best_i == NONE) return geos_fail(t, "find the nearest feature");
   *i = nq.best_i;
   *dist = nq.best;
@@ -181,7 +198,7 @@ static pm_status query_near(tc *t, const GEOSGeometry *g, double r) {
   if (!env) return geos_fail(t, "build a search envelope");
   t->hb.n = 0;
   t->hb.oom = 0;
-  GEOSSTRtree_query_r(t->h, t->sp->tree, env, collect_hit, &t->hb);
+  GEOSSTRtree_query_r(t->h, t->sp_tree, env, collect_hit, &t->hb);
   GEOSGeom_destroy_r(t->h, env);
   if (t->hb.oom) return pm_error(t->ctx, PM_ENOMEM, "out of memory");
   return PM_OK;
@@ -221,7 +238,8 @@ static pm_status scan_station(tc *t, size_t s, nearest *best) {
   if (t->n_cand) {
     for (size_t c = 0; c < t->n_cand; c++) {
       const cand *x = &t->cand[c];
-      if (best->stop == NONE || x->dist < best->dist || (x->dist == best->dist && x->stop < best->stop)) {
+      if (best->stop == NONE || x->dist < best->dist ||
+          (x->dist == best->dist && x->stop < best->stop)) {
         best->stop = x->stop;
         best->dist = x->dist;
         best->ap = x->ap;
@@ -229,11 +247,12 @@ static pm_status scan_station(tc *t, size_t s, nearest *best) {
     }
     return PM_OK;
   }
-  /* Nothing in the catchment: the nearest stop anywhere still tells the planner how far off it is. */
+  /* Nothing in the catchment: the nearest stop anywhere still tells the planner how far off it is.
+   */
   for (size_t k = 0; k < na; k++) {
     size_t j;
     double dd;
-    if ((st = nearest_feature(t, t->sp, access_geom(t, s, k), &j, &dd))) return st;
+    if ((st = nearest_feature(t, t->sp, t->sp_tree, access_geom(t, s, k), &j, &dd))) return st;
     if (best->stop == NONE || dd < best->dist || (dd == best->dist && j < best->stop)) {
       best->stop = j;
       best->dist = dd;
@@ -245,7 +264,8 @@ static pm_status scan_station(tc *t, size_t s, nearest *best) {
 
 static pm_status rep_xy(tc *t, const GEOSGeometry *g, double *x, double *y) {
   if (GEOSGeomTypeId_r(t->h, g) == GEOS_POINT) {
-    if (!GEOSGeomGetX_r(t->h, g, x) || !GEOSGeomGetY_r(t->h, g, y)) return geos_fail(t, "read a point");
+    if (!GEOSGeomGetX_r(t->h, g, x) || !GEOSGeomGetY_r(t->h, g, y))
+      return geos_fail(t, "read a point");
     return PM_OK;
   }
   GEOSGeometry *p = GEOSPointOnSurface_r(t->h, g);
@@ -341,7 +361,7 @@ static pm_status assign_entrances(tc *t) {
       if (sts->label && sts->label[s]) by_label[n_lab++] = s;
     sort_by_label(by_label, tmp, n_lab, sts);
   }
-  if (sts->n && (st = pm_features_index(t->ctx, (pm_features *)sts))) goto done;
+  if ((st = tree_of(t, sts, &t->st_tree, &t->own_st))) goto done;
   size_t unmatched = 0, orphans = 0;
   for (size_t e = 0; e < en->n; e++) {
     owner[e] = NONE;
@@ -372,7 +392,7 @@ static pm_status assign_entrances(tc *t) {
     if (owner[e] == NONE && sts->n) {
       size_t s;
       double dd;
-      if ((st = nearest_feature(t, sts, en->geom[e], &s, &dd))) goto done;
+      if ((st = nearest_feature(t, sts, t->st_tree, en->geom[e], &s, &dd))) goto done;
       if (dd <= t->catch_m) owner[e] = s;
     }
     if (owner[e] == NONE)
@@ -459,7 +479,8 @@ static pm_status parse_routes(tc *t, int fi) {
           break;
       }
       if (end > b) {
-        if ((st = pm_grow(t->ctx, (void **)&rt->refs, &cap, rt->n_refs + 1, sizeof *rt->refs))) return st;
+        if ((st = pm_grow(t->ctx, (void **)&rt->refs, &cap, rt->n_refs + 1, sizeof *rt->refs)))
+          return st;
         char *name = malloc((size_t)(end - b) + 1);
         if (!name) return pm_error(t->ctx, PM_ENOMEM, "out of memory");
         memcpy(name, b, (size_t)(end - b));
@@ -536,14 +557,16 @@ static void tally(tc *t, const size_t *ks, size_t nk, int covered) {
 
 /* A failing item's gap in each of its districts and once in `_all`. */
 static pm_status add_gaps(tc *t, const size_t *ks, size_t nk, const char *id, const char *name,
-                          double dist, const char *nearest_id, const char *note, double x, double y) {
+                          double dist, const char *nearest_id, const char *note, double x,
+                          double y) {
   pm_status st;
   for (size_t i = 0; i < nk; i++)
     if ((st = pm_result_add_gap(t->ctx, &t->out->results[ks[i]], id, name,
                                 pm_districts_name(t->d, ks[i]), dist, NAN, nearest_id, note, x, y)))
       return st;
   return pm_result_add_gap(t->ctx, &t->out->results[t->d->n], id, name,
-                           nk ? pm_districts_name(t->d, ks[0]) : NULL, dist, NAN, nearest_id, note, x, y);
+                           nk ? pm_districts_name(t->d, ks[0]) : NULL, dist, NAN, nearest_id, note,
+                           x, y);
 }
 
 /* The shortest segment from access point a to stop j. Caller destroys *out. */
@@ -599,7 +622,8 @@ static pm_status station_routes(tc *t, size_t s) {
   }
   if (t->n_rp) qsort(t->rp, t->n_rp, sizeof *t->rp, cmp_rpair);
   for (size_t q = 0; q < t->n_rp && !st; q++) {
-    if (q && t->rp[q].rid == t->rp[q - 1].rid) continue; /* first of each route is its nearest stop */
+    if (q && t->rp[q].rid == t->rp[q - 1].rid)
+      continue; /* first of each route is its nearest stop */
     const rpair *p = &t->rp[q];
     const char *route = t->rt.name[p->rid];
     int cov = p->dist <= t->thr;
@@ -608,7 +632,8 @@ static pm_status station_routes(tc *t, size_t s) {
     if (!(st = pm_asprintf(t->ctx, &pid, "%s|%s", sname, route)) &&
         !(st = display_name(t, t->sp, p->stop, &stop_id))) {
       if (!cov && !(st = pm_asprintf(t->ctx, &note, "route %s", route)))
-        st = add_gaps(t, ks, nk, pid, label_of(t->st, s), p->dist, stop_id, note, t->st_x[s], t->st_y[s]);
+        st = add_gaps(t, ks, nk, pid, label_of(t->st, s), p->dist, stop_id, note, t->st_x[s],
+                      t->st_y[s]);
       if (!st)
         st = add_segment_detail(t, "pair", dname, pid, route, cov, p->dist, stop_id,
                                 access_geom(t, s, p->ap), p->stop);
@@ -661,10 +686,9 @@ static pm_status finish_stops(tc *t) {
         !(st = rep_xy(t, t->sp->geom[j], &x, &y))) {
       if (!cov) st = add_gaps(t, ks, nk, id, label_of(t->sp, j), t->stop_best[j], sid, NULL, x, y);
       if (!st)
-        st = pm_indicator_result_add_detail_geom(t->ctx, t->out, "stop",
-                                                 nk ? pm_districts_name(t->d, ks[0]) : NULL, id,
-                                                 label_of(t->sp, j), cov, t->stop_best[j], sid,
-                                                 t->sp->geom[j]);
+        st = pm_indicator_result_add_detail_geom(
+            t->ctx, t->out, "stop", nk ? pm_districts_name(t->d, ks[0]) : NULL, id,
+            label_of(t->sp, j), cov, t->stop_best[j], sid, t->sp->geom[j]);
     }
     free(id);
     free(sid);
@@ -689,8 +713,8 @@ static pm_status do_station(tc *t, size_t s) {
                                                 t->st->geom[s])))
     goto done;
   if (best.stop != NONE && best.dist <= t->catch_m &&
-      (st = add_segment_detail(t, "segment", dname, sid, label_of(t->st, s), cov, best.dist, stop_id,
-                               access_geom(t, s, best.ap), best.stop)))
+      (st = add_segment_detail(t, "segment", dname, sid, label_of(t->st, s), cov, best.dist,
+                               stop_id, access_geom(t, s, best.ap), best.stop)))
     goto done;
   switch (t->basis) {
     case BASIS_STATION:
@@ -717,7 +741,8 @@ static pm_status fill_header(tc *t) {
   const pm_indicator_spec *spec = t->spec;
   pm_indicator_result *out = t->out;
   pm_status st;
-  if ((st = pm_strdup(ctx, &out->id, spec->id)) || (st = pm_strdup(ctx, &out->title, spec->title)) ||
+  if ((st = pm_strdup(ctx, &out->id, spec->id)) ||
+      (st = pm_strdup(ctx, &out->title, spec->title)) ||
       (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : "transfer_coverage")) ||
       (st = pm_strdup(ctx, &out->unit, "%")))
     return st;
@@ -747,8 +772,8 @@ static pm_status set_values(tc *t) {
       st = pm_asprintf(t->ctx, &why, "no bus route has a stop within %g m of a rail station in %s",
                        t->catch_m, where);
     else
-      st = pm_asprintf(t->ctx, &why, "no bus stops within %g m of a rail station in %s",
-                       t->catch_m, where);
+      st = pm_asprintf(t->ctx, &why, "no bus stops within %g m of a rail station in %s", t->catch_m,
+                       where);
     if (!st) st = pm_result_set_share(t->ctx, &t->out->results[k], t->num[k], t->den[k], why);
     free(why);
     if (!st) pm_result_sort_gaps(&t->out->results[k]);
@@ -788,8 +813,9 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   else if (strcmp(spec->basis, "stop") == 0)
     t.basis = BASIS_STOP;
   else
-    return pm_error(ctx, PM_EINPUT, "indicator %s: basis '%s' is unknown: use station, route or stop",
-                    t.ind, spec->basis);
+    return pm_error(ctx, PM_EINPUT,
+                    "indicator %s: basis '%s' is unknown: use station, route or stop", t.ind,
+                    spec->basis);
   int route_fi = -1;
   if (t.basis == BASIS_ROUTE) {
     if (!spec->routes_field || !spec->routes_field[0])
@@ -815,8 +841,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
     goto done;
   }
   for (size_t j = 0; j < stops->n; j++) t.stop_pos[j] = NONE;
-  /* The STRtree is a lazily built cache of the (otherwise unchanged) features. */
-  if (stops->n && (st = pm_features_index(ctx, (pm_features *)stops))) goto done;
+  if ((st = tree_of(&t, stops, &t.sp_tree, &t.own_sp))) goto done;
   if ((st = assign_districts(&t))) goto done;
   if (t.en && (st = assign_entrances(&t))) goto done;
   if (t.basis == BASIS_ROUTE && (st = parse_routes(&t, route_fi))) goto done;
@@ -858,5 +883,7 @@ done:
   free(t.spr);
   free(t.stop_best);
   free(t.stop_best_s);
+  if (t.own_sp) GEOSSTRtree_destroy_r(t.h, t.own_sp);
+  if (t.own_st) GEOSSTRtree_destroy_r(t.h, t.own_st);
   return st;
 }

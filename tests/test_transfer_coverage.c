@@ -1,4 +1,5 @@
-/* test_transfer_coverage.c: hand-computable cases for the transfer_coverage metric (METRICS.md §2). */
+/* test_transfer_coverage.c: hand-computable cases for the transfer_coverage metric (METRICS.md §2).
+ */
 #include <math.h>
 #include <string.h>
 
@@ -124,7 +125,8 @@ static void test_three_entrances(void **state) {
   /* E1 is 233.2 m from P, E2 60 m, E3 45 m. */
   const char *ew[] = {"POINT(500 620)", "POINT(640 500)", "POINT(655 500)"};
   pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", pw, pl, 1);
-  pm_features *en3 = feats(ctx, "entrances", ew, NULL, 3), *en2 = feats(ctx, "entrances", ew, NULL, 2);
+  pm_features *en3 = feats(ctx, "entrances", ew, NULL, 3),
+              *en2 = feats(ctx, "entrances", ew, NULL, 2);
   pm_districts *d = no_districts(ctx);
   pm_indicator_spec spec = spec_of("station");
   pm_indicator_result ir;
@@ -173,7 +175,8 @@ static void test_entrance_station_field(void **state) {
   const char *ew[] = {"POINT(280 100)"}; /* 180 m from 甲站, 20 m from 乙站, 40 m from P */
   const char *named[] = {"甲站"}, *unknown[] = {"丙站"};
   pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 1);
-  pm_features *en = feats(ctx, "entrances", ew, NULL, 1), *en_unknown = feats(ctx, "entrances", ew, NULL, 1);
+  pm_features *en = feats(ctx, "entrances", ew, NULL, 1),
+              *en_unknown = feats(ctx, "entrances", ew, NULL, 1);
   assert_int_equal(pm_features_add_attr(ctx, en, "station", named), PM_OK);
   assert_int_equal(pm_features_add_attr(ctx, en_unknown, "station", unknown), PM_OK);
   pm_districts *d = no_districts(ctx);
@@ -232,7 +235,10 @@ static void test_route_basis(void **state) {
                       "POINT(440 500)"};
   const char *pl[] = {"P1", "P2", "P3", "P4", "P5"};
   /* P2's route has a leading ideographic space (U+3000); P4 is 400 m away, beyond catchment. */
-  const char *routes[] = {"1路; 2路 ;", "\xE3\x80\x80" "1路", "3路", "4路", NULL};
+  const char *routes[] = {"1路; 2路 ;",
+                          "\xE3\x80\x80"
+                          "1路",
+                          "3路", "4路", NULL};
   pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp, "routes", routes), PM_OK);
   pm_districts *d = no_districts(ctx);
@@ -430,6 +436,7 @@ static void test_gaps_sorted(void **state) {
   const char *sl[] = {"S1", "S2", "S3"};
   const char *pw[] = {"POINT(160 100)", "POINT(300 400)", "POINT(190 700)"};
   pm_features *st = feats(ctx, "stations", sw, sl, 3), *sp = feats(ctx, "stops", pw, NULL, 3);
+  assert_int_equal(pm_features_index(ctx, sp), PM_OK); /* the caller's index is used as it is */
   pm_districts *d = two_districts(ctx);
   pm_indicator_spec spec = spec_of("station");
   pm_indicator_result ir;

@@ -11,6 +11,7 @@
 #include "planmetrics/result.h"
 #include "planmetrics/plan.h"
 #include "planmetrics/metrics.h"
+#include "planmetrics/runner.h"
 
 #define PLANMETRICS_VERSION "0.1.0"
 

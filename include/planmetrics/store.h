@@ -39,7 +39,8 @@ pm_context *pm_store_context(pm_store *store);
 const char *pm_store_path(const pm_store *store);
 
 /* One write transaction (BEGIN IMMEDIATE). Everything an ingest or a run writes happens between
- * begin and commit; any error calls rollback so the database stays exactly as it was. */
+ * begin and commit; any error calls rollback so the database stays exactly as it was. Begins nest
+ * (inner ones are savepoints): a plan run wraps its ingests and its history in one transaction. */
 pm_status pm_store_begin(pm_store *store);
 pm_status pm_store_commit(pm_store *store);
 void pm_store_rollback(pm_store *store);

@@ -1,0 +1,141 @@
+/* cmd_run.c: `planmetrics run` (a plan's indicators, reports, exit code) and `planmetrics history`. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "planmetrics/history.h"
+#include "planmetrics/report.h"
+
+static const char RUN_HELP[] =
+    "usage: planmetrics run PLAN.yaml [--db PROJECT.sqlite] [--json FILE] [--csv FILE] [--md FILE]\n"
+    "                      [--district NAME]... [--strict] [--quiet]\n\n"
+    "Ingest the plan's layers (only those whose file or options changed since the last run),\n"
+    "compute every indicator per district and for the whole plan area (_all), record the run in\n"
+    "the project's history and print a summary (or write JSON/CSV/Markdown reports; FILE '-' is\n"
+    "standard output).\n\n"
+    "  --db FILE        project database (default: the plan's `db:`, else PLAN_ID.sqlite next to it)\n"
+    "  --district NAME  only this district of the plan's scope (repeatable)\n"
+    "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
+    "  --no-history     do not record the run\n\n"
+    "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
+
+/* Refuse an output path whose directory cannot be written, before any work is done. */
+static int check_output(pm_cli *cli, const char *path) {
+  if (!path || strcmp(path, "-") == 0) return 0;
+  char *copy = strdup(path);
+  if (!copy) return -1;
+  const char *dir = dirname(copy);
+  int ok = access(dir, W_OK) == 0;
+  if (!ok)
+    pm_error(cli->ctx, PM_EIO, "%s: cannot write the report there (%s: %s)", path, dir,
+             strerror(errno));
+  free(copy);
+  return ok ? 0 : -1;
+}
+
+static int strict_missed(const pm_run_result *run) {
+  for (size_t i = 0; i < run->n_indicators; i++)
+    for (size_t k = 0; k < run->indicators[i].n_results; k++) {
+      const pm_result *r = &run->indicators[i].results[k];
+      if (run->indicators[i].has_target && !r->has_value) return 1;
+    }
+  return 0;
+}
+
+int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"db", required_argument, NULL, 'd'},      {"json", required_argument, NULL, 'j'},
+      {"csv", required_argument, NULL, 'c'},     {"md", required_argument, NULL, 'm'},
+      {"district", required_argument, NULL, 'D'}, {"strict", no_argument, NULL, 's'},
+      {"no-history", no_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *json = NULL, *csv = NULL, *md = NULL;
+  const char *districts[64];
+  pm_run_options opt = {.record = 1, .districts = districts};
+  int strict = 0, c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'd': opt.db = optarg; break;
+    case 'j': json = optarg; break;
+    case 'c': csv = optarg; break;
+    case 'm': md = optarg; break;
+    case 'D':
+      if (opt.n_districts == 64) return pm_cli_usage("run", "at most 64 --district options");
+      districts[opt.n_districts++] = optarg;
+      break;
+    case 's': strict = 1; break;
+    case 'n': opt.record = 0; break;
+    case 'h': fputs(RUN_HELP, stdout); return PM_EXIT_OK;
+    case ':': return pm_cli_usage("run", "option %s needs a value", argv[optind - 1]);
+    default: return pm_cli_usage("run", "unknown option %s", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1) return pm_cli_usage("run", "give one plan file (PLAN.yaml)");
+  if (check_output(cli, json) || check_output(cli, csv) || check_output(cli, md))
+    return pm_cli_fail(cli);
+  pm_plan *plan = NULL;
+  if (pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
+  pm_run_result *run = NULL;
+  pm_run_ingest_log log;
+  pm_status st = pm_plan_run(cli->ctx, plan, &opt, &run, &log);
+  if (st) {
+    pm_plan_free(plan);
+    return pm_cli_fail(cli);
+  }
+  int to_stdout = (json && !strcmp(json, "-")) || (csv && !strcmp(csv, "-")) || (md && !strcmp(md, "-"));
+  if (!st && json) st = pm_report_write_json(cli->ctx, run, json);
+  if (!st && csv) st = pm_report_write_csv(cli->ctx, run, csv);
+  if (!st && md) st = pm_report_write_markdown(cli->ctx, run, md);
+  if (!st && !cli->quiet) {
+    FILE *out = to_stdout ? stderr : stdout;
+    st = pm_report_print_summary(cli->ctx, run, out, cli->color && !to_stdout);
+    fprintf(out, "Layers: %zu ingested, %zu unchanged, %zu missing (optional). Project: %s\n",
+            log.n_ingested, log.n_skipped, log.n_missing, opt.db ? opt.db : plan->db);
+  }
+  int rc = st ? PM_EXIT_ERROR
+              : (pm_run_result_exit_code(run) || (strict && strict_missed(run))) ? PM_EXIT_MISSED
+                                                                                 : PM_EXIT_OK;
+  pm_run_result_free(run);
+  pm_plan_free(plan);
+  return st ? pm_cli_fail(cli) : rc;
+}
+
+static const char HISTORY_HELP[] =
+    "usage: planmetrics history PLAN.yaml [--db PROJECT.sqlite]\n"
+    "       planmetrics history --db PROJECT.sqlite\n\n"
+    "Show each indicator's value per district across the recorded runs (latest runs side by\n"
+    "side), with met (✓) or missed (✗).\n";
+
+int pm_cmd_history(pm_cli *cli, int argc, char **argv) {
+  static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  const char *db = NULL;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'd': db = optarg; break;
+    case 'h': fputs(HISTORY_HELP, stdout); return PM_EXIT_OK;
+    case ':': return pm_cli_usage("history", "option %s needs a value", argv[optind - 1]);
+    default: return pm_cli_usage("history", "unknown option %s", argv[optind - 1]);
+    }
+  }
+  if (optind < argc - 1) return pm_cli_usage("history", "give at most one plan file");
+  if (optind == argc && !db) return pm_cli_usage("history", "give a plan file or --db");
+  pm_plan *plan = NULL;
+  if (optind == argc - 1 && pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
+  pm_store *store = NULL;
+  pm_status st = pm_store_open(cli->ctx, db ? db : plan->db, PM_STORE_READONLY, &store, NULL);
+  if (!st) st = pm_history_print(cli->ctx, store, plan ? plan->id : NULL, stdout);
+  pm_store_close(store);
+  pm_plan_free(plan);
+  return st ? pm_cli_fail(cli) : PM_EXIT_OK;
+}

@@ -1,0 +1,912 @@
+/* history.c: the run history: record runs in the project database, load them back, show progress. */
+#define _POSIX_C_SOURCE 200809L
+#include "planmetrics/history.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "planmetrics/report.h"
+
+static const char *HISTORY_SCHEMA =
+    "CREATE TABLE IF NOT EXISTS pm_runs ("
+    " run_id INTEGER PRIMARY KEY, plan TEXT, title TEXT, plan_path TEXT, plan_hash TEXT,"
+    " crs TEXT, started_at TEXT, finished_at TEXT, input_hashes TEXT, exit_code INTEGER);"
+    "CREATE TABLE IF NOT EXISTS pm_results ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, title TEXT, metric TEXT, unit TEXT,"
+    " status TEXT, status_reason TEXT, target_op TEXT, target_value REAL, district TEXT,"
+    " value REAL, null_reason TEXT, numerator REAL, denominator REAL, has_ratio INTEGER,"
+    " met INTEGER, n_gaps INTEGER, ord INTEGER, ind_ord INTEGER, has_target INTEGER,"
+    " target REAL);"
+    "CREATE INDEX IF NOT EXISTS pm_results_run ON pm_results(run_id, ind_ord, ord);"
+    "CREATE TABLE IF NOT EXISTS pm_gaps ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, district TEXT, ord INTEGER, id TEXT,"
+    " name TEXT, distance_m REAL, shortfall REAL, nearest TEXT, note TEXT, x REAL, y REAL,"
+    " result_ord INTEGER, gap_district TEXT);"
+    "CREATE INDEX IF NOT EXISTS pm_gaps_run ON pm_gaps(run_id, indicator_id, result_ord, ord);"
+    "CREATE TABLE IF NOT EXISTS pm_classes ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, district TEXT, label TEXT,"
+    " count INTEGER, result_ord INTEGER, ord INTEGER);"
+    "CREATE INDEX IF NOT EXISTS pm_classes_run ON pm_classes(run_id, indicator_id, result_ord, ord);"
+    "CREATE TABLE IF NOT EXISTS pm_details ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, role TEXT, district TEXT, id TEXT,"
+    " name TEXT, covered INTEGER, distance_m REAL, nearest TEXT, ord INTEGER);"
+    "CREATE INDEX IF NOT EXISTS pm_details_run ON pm_details(run_id, indicator_id, ord);";
+
+/* ---------- small helpers ---------- */
+
+static int table_exists(sqlite3 *db, const char *name) {
+  sqlite3_stmt *q = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &q,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(q) == SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  return found;
+}
+
+/* Whether pm_details.geom is registered (it is added once the project CRS is known). */
+static int details_has_geom(sqlite3 *db) {
+  sqlite3_stmt *q = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM geometry_columns WHERE lower(f_table_name)='pm_details' "
+                         "AND lower(f_geometry_column)='geom'",
+                         -1, &q, NULL) == SQLITE_OK)
+    found = sqlite3_step(q) == SQLITE_ROW;
+  sqlite3_finalize(q);
+  return found;
+}
+
+static pm_status ensure_schema(pm_store *s, int srid) {
+  pm_status st = pm_store_exec(s, "creating the run history tables", HISTORY_SCHEMA);
+  if (st || srid <= 0 || details_has_geom(pm_store_db(s))) return st;
+  char sql[160];
+  snprintf(sql, sizeof sql, "SELECT AddGeometryColumn('pm_details', 'geom', %d, 'GEOMETRY', 'XY')",
+           srid);
+  sqlite3_stmt *q = NULL;
+  if ((st = pm_store_prepare(s, "adding the geometry column of the run details", sql, &q))) return st;
+  int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
+  sqlite3_finalize(q);
+  if (!ok)
+    return pm_error(pm_store_context(s), PM_EDB,
+                    "%s: SpatiaLite refused the geometry column of the run details (EPSG:%d)",
+                    pm_store_path(s), srid);
+  return PM_OK;
+}
+
+static void bind_text(sqlite3_stmt *q, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(q, i);
+}
+
+static void bind_real(sqlite3_stmt *q, int i, double v) {
+  if (isnan(v))
+    sqlite3_bind_null(q, i);
+  else
+    sqlite3_bind_double(q, i, v);
+}
+
+static double col_real(sqlite3_stmt *q, int i) {
+  return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+/* Copy a text column (NULL stays NULL). Returns -1 when out of memory. */
+static int col_str(sqlite3_stmt *q, int i, char **dst) {
+  *dst = NULL;
+  const unsigned char *t = sqlite3_column_text(q, i);
+  if (!t) return 0;
+  size_t n = (size_t)sqlite3_column_bytes(q, i);
+  *dst = malloc(n + 1);
+  if (!*dst) return -1;
+  memcpy(*dst, t, n);
+  (*dst)[n] = '\0';
+  return 0;
+}
+
+static pm_status db_fail(pm_store *s, const char *what) {
+  return pm_error(pm_store_context(s), PM_EDB, "%s: %s (%s)", pm_store_path(s), what,
+                  sqlite3_errmsg(pm_store_db(s)));
+}
+
+static pm_status step_done(pm_store *s, sqlite3_stmt *q, const char *what) {
+  int rc = sqlite3_step(q);
+  pm_status st = rc == SQLITE_DONE ? PM_OK : db_fail(s, what);
+  sqlite3_reset(q);
+  sqlite3_clear_bindings(q);
+  return st;
+}
+
+/* -1 no verdict, else 0/1. */
+static int verdict(const pm_result *r) {
+  if (!r->has_target || !r->has_value) return -1;
+  return r->met ? 1 : 0;
+}
+
+/* Append room for one element to an array whose capacity is implied by its length (powers of
+ * two), so loaders need no separate capacity per array. The new element is zeroed. */
+static int push(void **arr, size_t n, size_t elem) {
+  if (n == 0 || (n & (n - 1)) == 0) {
+    size_t cap = n ? 2 * n : 1;
+    void *p = realloc(*arr, cap * elem);
+    if (!p) return -1;
+    *arr = p;
+  }
+  memset((char *)*arr + n * elem, 0, elem);
+  return 0;
+}
+
+static pm_indicator_status status_from_name(const char *s) {
+  if (s && strcmp(s, "no data") == 0) return PM_IND_NO_DATA;
+  if (s && strcmp(s, "manual") == 0) return PM_IND_MANUAL;
+  return PM_IND_COMPUTED;
+}
+
+/* ---------- recording ---------- */
+
+typedef struct rec_stmts {
+  sqlite3_stmt *res, *gap, *cls, *det;
+} rec_stmts;
+
+static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int srid,
+                                  int with_geom, const pm_indicator_result *ir, size_t k) {
+  pm_context *ctx = pm_store_context(s);
+  pm_status st = PM_OK;
+  const char *status = pm_indicator_status_name(ir->status);
+  size_t nrows = ir->n_results ? ir->n_results : 1;
+  for (size_t i = 0; !st && i < nrows; i++) {
+    const pm_result *r = ir->n_results ? &ir->results[i] : NULL;
+    sqlite3_stmt *x = q->res;
+    sqlite3_bind_int64(x, 1, run_id);
+    bind_text(x, 2, ir->id);
+    bind_text(x, 3, ir->title);
+    bind_text(x, 4, ir->metric);
+    bind_text(x, 5, ir->unit);
+    bind_text(x, 6, status);
+    bind_text(x, 7, ir->status_reason);
+    bind_text(x, 8, ir->has_target ? ir->target_op : NULL);
+    bind_real(x, 9, ir->has_target ? ir->target_value : NAN);
+    sqlite3_bind_int64(x, 18, r ? (sqlite3_int64)i : -1);
+    sqlite3_bind_int64(x, 19, (sqlite3_int64)k);
+    if (r) {
+      bind_text(x, 10, r->district);
+      bind_real(x, 11, r->has_value ? r->value : NAN);
+      bind_text(x, 12, r->has_value ? NULL : r->null_reason);
+      bind_real(x, 13, r->numerator);
+      bind_real(x, 14, r->denominator);
+      sqlite3_bind_int(x, 15, r->has_ratio ? 1 : 0);
+      int v = verdict(r);
+      if (v < 0)
+        sqlite3_bind_null(x, 16);
+      else
+        sqlite3_bind_int(x, 16, v);
+      sqlite3_bind_int64(x, 17, (sqlite3_int64)r->n_gaps);
+      sqlite3_bind_int(x, 20, r->has_target ? 1 : 0);
+      bind_real(x, 21, r->has_target ? r->target : NAN);
+    } else {
+      sqlite3_bind_int(x, 15, 0);
+      sqlite3_bind_int(x, 17, 0);
+      sqlite3_bind_int(x, 20, 0);
+    }
+    st = step_done(s, x, "recording a result in the run history");
+    if (!r) break;
+    for (size_t g = 0; !st && g < r->n_gaps; g++) {
+      const pm_gap *gp = &r->gaps[g];
+      sqlite3_stmt *y = q->gap;
+      sqlite3_bind_int64(y, 1, run_id);
+      bind_text(y, 2, ir->id);
+      bind_text(y, 3, r->district);
+      sqlite3_bind_int64(y, 4, (sqlite3_int64)g);
+      bind_text(y, 5, gp->id);
+      bind_text(y, 6, gp->name);
+      bind_real(y, 7, gp->distance_m);
+      bind_real(y, 8, gp->shortfall);
+      bind_text(y, 9, gp->nearest);
+      bind_text(y, 10, gp->note);
+      bind_real(y, 11, gp->x);
+      bind_real(y, 12, gp->y);
+      sqlite3_bind_int64(y, 13, (sqlite3_int64)i);
+      bind_text(y, 14, gp->district);
+      st = step_done(s, y, "recording a gap in the run history");
+    }
+    for (size_t c = 0; !st && c < r->n_classes; c++) {
+      sqlite3_stmt *y = q->cls;
+      sqlite3_bind_int64(y, 1, run_id);
+      bind_text(y, 2, ir->id);
+      bind_text(y, 3, r->district);
+      bind_text(y, 4, r->classes[c].label);
+      sqlite3_bind_int64(y, 5, r->classes[c].count);
+      sqlite3_bind_int64(y, 6, (sqlite3_int64)i);
+      sqlite3_bind_int64(y, 7, (sqlite3_int64)c);
+      st = step_done(s, y, "recording a class count in the run history");
+    }
+  }
+  for (size_t d = 0; !st && d < ir->n_details; d++) {
+    const pm_detail *dt = &ir->details[d];
+    if (dt->wkb && dt->wkb_len && !with_geom)
+      return pm_error(ctx, PM_EINTERNAL,
+                      "%s: the run of indicator '%s' has geometries but the project CRS is not "
+                      "set; the run history cannot store them",
+                      pm_store_path(s), ir->id ? ir->id : "?");
+    sqlite3_stmt *y = q->det;
+    sqlite3_bind_int64(y, 1, run_id);
+    bind_text(y, 2, ir->id);
+    bind_text(y, 3, dt->role);
+    bind_text(y, 4, dt->district);
+    bind_text(y, 5, dt->id);
+    bind_text(y, 6, dt->name);
+    sqlite3_bind_int(y, 7, dt->covered);
+    bind_real(y, 8, dt->distance_m);
+    bind_text(y, 9, dt->nearest);
+    sqlite3_bind_int64(y, 10, (sqlite3_int64)d);
+    if (with_geom) {
+      if (dt->wkb && dt->wkb_len)
+        sqlite3_bind_blob(y, 11, dt->wkb, (int)dt->wkb_len, SQLITE_STATIC);
+      else
+        sqlite3_bind_null(y, 11);
+      /* The insert returns whether SpatiaLite could not read the WKB: never lose a geometry
+       * silently. */
+      int rc = sqlite3_step(y);
+      int lost = rc == SQLITE_ROW && sqlite3_column_int(y, 0) && dt->wkb && dt->wkb_len;
+      if (rc == SQLITE_ROW) rc = sqlite3_step(y);
+      if (rc != SQLITE_DONE)
+        st = db_fail(s, "recording a result geometry in the run history");
+      else if (lost)
+        st = pm_error(ctx, PM_EINTERNAL,
+                      "%s: SpatiaLite could not read the geometry of '%s' (indicator '%s', EPSG:%d)",
+                      pm_store_path(s), dt->id ? dt->id : "?", ir->id ? ir->id : "?", srid);
+      sqlite3_reset(y);
+      sqlite3_clear_bindings(y);
+    } else {
+      st = step_done(s, y, "recording a result detail in the run history");
+    }
+  }
+  return st;
+}
+
+pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *plan_path,
+                            const char *input_hashes_json, const char *started_at, int exit_code,
+                            int64_t *run_id) {
+  pm_context *ctx = pm_store_context(s);
+  sqlite3 *db = pm_store_db(s);
+  if (run_id) *run_id = 0;
+  if (sqlite3_get_autocommit(db))
+    return pm_error(ctx, PM_EINTERNAL,
+                    "%s: the run history must be written inside a transaction (pm_store_begin)",
+                    pm_store_path(s));
+  int srid = 0;
+  pm_store_crs(s, &srid, NULL);
+  pm_status st = ensure_schema(s, srid);
+  if (st) return st;
+  int with_geom = details_has_geom(db);
+
+  char now[32];
+  pm_utc_now(now, sizeof now);
+  sqlite3_stmt *ins = NULL;
+  if ((st = pm_store_prepare(s, "recording the run",
+                             "INSERT INTO pm_runs (plan, title, plan_path, plan_hash, crs, "
+                             "started_at, finished_at, input_hashes, exit_code) "
+                             "VALUES (?,?,?,?,?,?,?,?,?)",
+                             &ins)))
+    return st;
+  bind_text(ins, 1, run->plan);
+  bind_text(ins, 2, run->title);
+  bind_text(ins, 3, plan_path);
+  bind_text(ins, 4, run->plan_hash);
+  bind_text(ins, 5, run->crs);
+  bind_text(ins, 6, started_at);
+  bind_text(ins, 7, run->generated_at ? run->generated_at : now);
+  bind_text(ins, 8, input_hashes_json);
+  sqlite3_bind_int(ins, 9, exit_code);
+  st = step_done(s, ins, "recording the run");
+  sqlite3_finalize(ins);
+  if (st) return st;
+  int64_t id = sqlite3_last_insert_rowid(db);
+
+  rec_stmts q = {0};
+  char det_sql[512];
+  if (with_geom)
+    snprintf(det_sql, sizeof det_sql,
+             "INSERT INTO pm_details (run_id, indicator_id, role, district, id, name, covered, "
+             "distance_m, nearest, ord, geom) VALUES (?,?,?,?,?,?,?,?,?,?, GeomFromWKB(?, %d)) "
+             "RETURNING geom IS NULL",
+             srid);
+  else
+    snprintf(det_sql, sizeof det_sql,
+             "INSERT INTO pm_details (run_id, indicator_id, role, district, id, name, covered, "
+             "distance_m, nearest, ord) VALUES (?,?,?,?,?,?,?,?,?,?)");
+  if (!(st = pm_store_prepare(
+            s, "recording results",
+            "INSERT INTO pm_results (run_id, indicator_id, title, metric, unit, status, "
+            "status_reason, target_op, target_value, district, value, null_reason, numerator, "
+            "denominator, has_ratio, met, n_gaps, ord, ind_ord, has_target, target) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            &q.res)) &&
+      !(st = pm_store_prepare(s, "recording gaps",
+                              "INSERT INTO pm_gaps (run_id, indicator_id, district, ord, id, name, "
+                              "distance_m, shortfall, nearest, note, x, y, result_ord, "
+                              "gap_district) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              &q.gap)) &&
+      !(st = pm_store_prepare(s, "recording class counts",
+                              "INSERT INTO pm_classes (run_id, indicator_id, district, label, "
+                              "count, result_ord, ord) VALUES (?,?,?,?,?,?,?)",
+                              &q.cls)))
+    st = pm_store_prepare(s, "recording result details", det_sql, &q.det);
+  for (size_t k = 0; !st && k < run->n_indicators; k++)
+    st = record_indicator(s, &q, id, srid, with_geom, &run->indicators[k], k);
+  sqlite3_finalize(q.res);
+  sqlite3_finalize(q.gap);
+  sqlite3_finalize(q.cls);
+  sqlite3_finalize(q.det);
+  if (!st && run_id) *run_id = id;
+  return st;
+}
+
+/* ---------- loading ---------- */
+
+static pm_status no_history(pm_store *s) {
+  return pm_error(pm_store_context(s), PM_ENOTFOUND,
+                  "%s: no run is recorded yet; `planmetrics run PLAN` records one",
+                  pm_store_path(s));
+}
+
+static pm_status oom(pm_store *s) {
+  return pm_error(pm_store_context(s), PM_ENOMEM, "out of memory reading the run history");
+}
+
+/* The indicator of that id (the last match is cached in *hint). */
+static pm_indicator_result *find_indicator(pm_run_result *run, const char *id, size_t *hint) {
+  if (!id) return NULL;
+  if (*hint < run->n_indicators && run->indicators[*hint].id &&
+      strcmp(run->indicators[*hint].id, id) == 0)
+    return &run->indicators[*hint];
+  for (size_t k = 0; k < run->n_indicators; k++)
+    if (run->indicators[k].id && strcmp(run->indicators[k].id, id) == 0) {
+      *hint = k;
+      return &run->indicators[k];
+    }
+  return NULL;
+}
+
+static pm_status corrupt(pm_store *s, int64_t run_id, const char *what) {
+  return pm_error(pm_store_context(s), PM_EDB,
+                  "%s: the run history of run %lld is inconsistent (%s); run the plan again",
+                  pm_store_path(s), (long long)run_id, what);
+}
+
+static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(
+      s, "reading the run history",
+      "SELECT indicator_id, title, metric, unit, status, status_reason, target_op, target_value, "
+      "district, value, null_reason, numerator, denominator, has_ratio, met, has_target, target, "
+      "ind_ord, ord FROM pm_results WHERE run_id = ? ORDER BY ind_ord, ord",
+      &q);
+  if (st) return st;
+  sqlite3_bind_int64(q, 1, id);
+  int64_t last_ind = INT64_MIN;
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t ind_ord = sqlite3_column_int64(q, 17);
+    int64_t ord = sqlite3_column_int64(q, 18);
+    if (ind_ord != last_ind || run->n_indicators == 0) {
+      last_ind = ind_ord;
+      if (push((void **)&run->indicators, run->n_indicators, sizeof *run->indicators)) {
+        st = oom(s);
+        break;
+      }
+      pm_indicator_result *ir = &run->indicators[run->n_indicators++];
+      char *op = NULL, *status = NULL;
+      if (col_str(q, 0, &ir->id) || col_str(q, 1, &ir->title) || col_str(q, 2, &ir->metric) ||
+          col_str(q, 3, &ir->unit) || col_str(q, 4, &status) || col_str(q, 5, &ir->status_reason) ||
+          col_str(q, 6, &op)) {
+        free(op);
+        free(status);
+        st = oom(s);
+        break;
+      }
+      ir->status = status_from_name(status);
+      free(status);
+      ir->has_target = op != NULL;
+      if (op) snprintf(ir->target_op, sizeof ir->target_op, "%s", op);
+      free(op);
+      ir->target_value = ir->has_target ? col_real(q, 7) : NAN;
+    }
+    if (ord < 0) continue; /* an indicator without results */
+    pm_indicator_result *ir = &run->indicators[run->n_indicators - 1];
+    if (push((void **)&ir->results, ir->n_results, sizeof *ir->results)) {
+      st = oom(s);
+      break;
+    }
+    pm_result *r = &ir->results[ir->n_results++];
+    if (col_str(q, 8, &r->district) || col_str(q, 10, &r->null_reason)) {
+      st = oom(s);
+      break;
+    }
+    r->has_value = sqlite3_column_type(q, 9) != SQLITE_NULL;
+    r->value = col_real(q, 9);
+    r->numerator = col_real(q, 11);
+    r->denominator = col_real(q, 12);
+    r->has_ratio = sqlite3_column_int(q, 13) != 0;
+    r->met = sqlite3_column_type(q, 14) != SQLITE_NULL && sqlite3_column_int(q, 14) != 0;
+    r->has_target = sqlite3_column_int(q, 15) != 0;
+    r->target = col_real(q, 16);
+  }
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the run history");
+  sqlite3_finalize(q);
+  return st;
+}
+
+static pm_status load_gaps(pm_store *s, int64_t id, pm_run_result *run) {
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "reading the gaps of a run",
+                                  "SELECT indicator_id, result_ord, id, name, gap_district, "
+                                  "distance_m, shortfall, nearest, note, x, y FROM pm_gaps "
+                                  "WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
+                                  &q);
+  if (st) return st;
+  sqlite3_bind_int64(q, 1, id);
+  size_t hint = 0;
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    pm_indicator_result *ir =
+        find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
+    int64_t ro = sqlite3_column_int64(q, 1);
+    if (!ir || ro < 0 || (size_t)ro >= ir->n_results) {
+      st = corrupt(s, id, "a gap of an unknown result");
+      break;
+    }
+    pm_result *r = &ir->results[ro];
+    if (push((void **)&r->gaps, r->n_gaps, sizeof *r->gaps)) {
+      st = oom(s);
+      break;
+    }
+    pm_gap *g = &r->gaps[r->n_gaps++];
+    g->distance_m = col_real(q, 5);
+    g->shortfall = col_real(q, 6);
+    g->x = col_real(q, 9);
+    g->y = col_real(q, 10);
+    if (col_str(q, 2, &g->id) || col_str(q, 3, &g->name) || col_str(q, 4, &g->district) ||
+        col_str(q, 7, &g->nearest) || col_str(q, 8, &g->note))
+      st = oom(s);
+  }
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the gaps of a run");
+  sqlite3_finalize(q);
+  return st;
+}
+
+static pm_status load_classes(pm_store *s, int64_t id, pm_run_result *run) {
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "reading the class counts of a run",
+                                  "SELECT indicator_id, result_ord, label, count FROM pm_classes "
+                                  "WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
+                                  &q);
+  if (st) return st;
+  sqlite3_bind_int64(q, 1, id);
+  size_t hint = 0;
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    pm_indicator_result *ir =
+        find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
+    int64_t ro = sqlite3_column_int64(q, 1);
+    if (!ir || ro < 0 || (size_t)ro >= ir->n_results) {
+      st = corrupt(s, id, "a class count of an unknown result");
+      break;
+    }
+    pm_result *r = &ir->results[ro];
+    if (push((void **)&r->classes, r->n_classes, sizeof *r->classes)) {
+      st = oom(s);
+      break;
+    }
+    pm_class_count *c = &r->classes[r->n_classes++];
+    c->count = sqlite3_column_int64(q, 3);
+    if (col_str(q, 2, &c->label)) st = oom(s);
+  }
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the class counts of a run");
+  sqlite3_finalize(q);
+  return st;
+}
+
+static pm_status load_details(pm_store *s, int64_t id, pm_run_result *run) {
+  int with_geom = details_has_geom(pm_store_db(s));
+  char sql[400];
+  snprintf(sql, sizeof sql,
+           "SELECT indicator_id, role, district, id, name, covered, distance_m, nearest, %s "
+           "FROM pm_details WHERE run_id = ? ORDER BY indicator_id, ord",
+           with_geom ? "AsBinary(geom)" : "NULL");
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "reading the details of a run", sql, &q);
+  if (st) return st;
+  sqlite3_bind_int64(q, 1, id);
+  size_t hint = 0;
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    pm_indicator_result *ir =
+        find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
+    if (!ir) {
+      st = corrupt(s, id, "a detail of an unknown indicator");
+      break;
+    }
+    if (push((void **)&ir->details, ir->n_details, sizeof *ir->details)) {
+      st = oom(s);
+      break;
+    }
+    pm_detail *d = &ir->details[ir->n_details++];
+    d->covered = sqlite3_column_int(q, 5);
+    d->distance_m = col_real(q, 6);
+    if (col_str(q, 1, &d->role) || col_str(q, 2, &d->district) || col_str(q, 3, &d->id) ||
+        col_str(q, 4, &d->name) || col_str(q, 7, &d->nearest)) {
+      st = oom(s);
+      break;
+    }
+    const void *blob = sqlite3_column_blob(q, 8);
+    int len = sqlite3_column_bytes(q, 8);
+    if (blob && len > 0) {
+      d->wkb = malloc((size_t)len);
+      if (!d->wkb) {
+        st = oom(s);
+        break;
+      }
+      memcpy(d->wkb, blob, (size_t)len);
+      d->wkb_len = (size_t)len;
+    }
+  }
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the details of a run");
+  sqlite3_finalize(q);
+  return st;
+}
+
+pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) {
+  *out = NULL;
+  sqlite3 *db = pm_store_db(s);
+  if (!table_exists(db, "pm_runs")) return no_history(s);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(
+      s, "reading the run history",
+      run_id > 0 ? "SELECT run_id, plan, title, crs, finished_at, plan_hash FROM pm_runs "
+                   "WHERE run_id = ?"
+                 : "SELECT run_id, plan, title, crs, finished_at, plan_hash FROM pm_runs "
+                   "ORDER BY run_id DESC LIMIT 1",
+      &q);
+  if (st) return st;
+  if (run_id > 0) sqlite3_bind_int64(q, 1, run_id);
+  int rc = sqlite3_step(q);
+  if (rc != SQLITE_ROW) {
+    st = rc != SQLITE_DONE ? db_fail(s, "reading the run history")
+         : run_id > 0
+             ? pm_error(pm_store_context(s), PM_ENOTFOUND,
+                        "%s: there is no run %lld in the history; `planmetrics history` lists "
+                        "the recorded runs",
+                        pm_store_path(s), (long long)run_id)
+             : no_history(s);
+    sqlite3_finalize(q);
+    return st;
+  }
+  pm_run_result *run = calloc(1, sizeof *run);
+  if (!run) {
+    sqlite3_finalize(q);
+    return oom(s);
+  }
+  run->run_id = sqlite3_column_int64(q, 0);
+  if (col_str(q, 1, &run->plan) || col_str(q, 2, &run->title) || col_str(q, 3, &run->crs) ||
+      col_str(q, 4, &run->generated_at) || col_str(q, 5, &run->plan_hash))
+    st = oom(s);
+  sqlite3_finalize(q);
+  if (!st) st = load_results(s, run->run_id, run);
+  if (!st) st = load_gaps(s, run->run_id, run);
+  if (!st) st = load_classes(s, run->run_id, run);
+  if (!st) st = load_details(s, run->run_id, run);
+  if (st) {
+    pm_run_result_free(run);
+    return st;
+  }
+  *out = run;
+  return PM_OK;
+}
+
+/* ---------- listing ---------- */
+
+void pm_history_runs_free(pm_history_run *runs, size_t n) {
+  for (size_t i = 0; runs && i < n; i++) {
+    free(runs[i].plan);
+    free(runs[i].title);
+    free(runs[i].plan_path);
+    free(runs[i].plan_hash);
+    free(runs[i].crs);
+    free(runs[i].started_at);
+    free(runs[i].finished_at);
+    free(runs[i].input_hashes);
+  }
+  free(runs);
+}
+
+pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **runs, size_t *n) {
+  *runs = NULL;
+  *n = 0;
+  if (!table_exists(pm_store_db(s), "pm_runs")) return PM_OK;
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(s, "listing the recorded runs",
+                                  "SELECT run_id, plan, title, plan_path, plan_hash, crs, "
+                                  "started_at, finished_at, input_hashes, exit_code FROM pm_runs "
+                                  "WHERE ?1 IS NULL OR plan = ?1 ORDER BY run_id",
+                                  &q);
+  if (st) return st;
+  bind_text(q, 1, plan_id);
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (push((void **)runs, *n, sizeof **runs)) {
+      st = oom(s);
+      break;
+    }
+    pm_history_run *r = &(*runs)[(*n)++];
+    r->run_id = sqlite3_column_int64(q, 0);
+    r->exit_code = sqlite3_column_int(q, 9);
+    if (col_str(q, 1, &r->plan) || col_str(q, 2, &r->title) || col_str(q, 3, &r->plan_path) ||
+        col_str(q, 4, &r->plan_hash) || col_str(q, 5, &r->crs) || col_str(q, 6, &r->started_at) ||
+        col_str(q, 7, &r->finished_at) || col_str(q, 8, &r->input_hashes))
+      st = oom(s);
+  }
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, "listing the recorded runs");
+  sqlite3_finalize(q);
+  if (st) {
+    pm_history_runs_free(*runs, *n);
+    *runs = NULL;
+    *n = 0;
+  }
+  return st;
+}
+
+void pm_history_rows_free(pm_history_row *rows, size_t n) {
+  for (size_t i = 0; rows && i < n; i++) {
+    free(rows[i].finished_at);
+    free(rows[i].plan);
+    free(rows[i].indicator_id);
+    free(rows[i].title);
+    free(rows[i].unit);
+    free(rows[i].status);
+    free(rows[i].district);
+    free(rows[i].null_reason);
+  }
+  free(rows);
+}
+
+pm_status pm_history_list(pm_store *s, const char *plan_id, pm_history_row **rows, size_t *n) {
+  *rows = NULL;
+  *n = 0;
+  if (!table_exists(pm_store_db(s), "pm_runs") || !table_exists(pm_store_db(s), "pm_results"))
+    return PM_OK;
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm_store_prepare(
+      s, "listing the run history",
+      "SELECT r.run_id, u.finished_at, u.plan, r.indicator_id, r.title, r.unit, r.status, "
+      "r.district, r.value, r.null_reason, r.has_target, r.target_op, r.target, r.met, r.n_gaps "
+      "FROM pm_results r JOIN pm_runs u ON u.run_id = r.run_id "
+      "WHERE ?1 IS NULL OR u.plan = ?1 ORDER BY r.run_id, r.ind_ord, r.ord",
+      &q);
+  if (st) return st;
+  bind_text(q, 1, plan_id);
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (push((void **)rows, *n, sizeof **rows)) {
+      st = oom(s);
+      break;
+    }
+    pm_history_row *r = &(*rows)[(*n)++];
+    r->run_id = sqlite3_column_int64(q, 0);
+    r->has_value = sqlite3_column_type(q, 8) != SQLITE_NULL;
+    r->value = col_real(q, 8);
+    r->has_target = sqlite3_column_int(q, 10) != 0;
+    const unsigned char *op = sqlite3_column_text(q, 11);
+    if (r->has_target && op) snprintf(r->target_op, sizeof r->target_op, "%s", (const char *)op);
+    if (!op) r->has_target = 0;
+    r->target = r->has_target ? col_real(q, 12) : NAN;
+    r->met = sqlite3_column_type(q, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 13) != 0;
+    r->n_gaps = sqlite3_column_int64(q, 14);
+    if (col_str(q, 1, &r->finished_at) || col_str(q, 2, &r->plan) ||
+        col_str(q, 3, &r->indicator_id) || col_str(q, 4, &r->title) || col_str(q, 5, &r->unit) ||
+        col_str(q, 6, &r->status) || col_str(q, 7, &r->district) ||
+        col_str(q, 9, &r->null_reason))
+      st = oom(s);
+  }
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, "listing the run history");
+  sqlite3_finalize(q);
+  if (st) {
+    pm_history_rows_free(*rows, *n);
+    *rows = NULL;
+    *n = 0;
+  }
+  return st;
+}
+
+/* ---------- printing ---------- */
+
+static int same_str(const char *a, const char *b) {
+  if (!a || !b) return a == b;
+  return strcmp(a, b) == 0;
+}
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+typedef struct hkey {
+  const char *indicator;
+  const char *district;
+  const pm_history_row *cell[PM_HISTORY_PRINT_RUNS];
+} hkey;
+
+static void cell_text(const pm_history_row *r, char *buf, size_t size) {
+  if (!r) {
+    snprintf(buf, size, "—");
+    return;
+  }
+  if (!r->has_value) {
+    snprintf(buf, size, "%s", r->status && strcmp(r->status, "no data") == 0 ? "no data" : "n/a");
+    return;
+  }
+  char v[256];
+  pm_report_format_value(r->value, r->unit, r->has_target ? r->target_op : NULL, r->target, v,
+                         sizeof v);
+  snprintf(buf, size, "%s%s", v, r->met == 1 ? " ✓" : r->met == 0 ? " ✗" : "");
+}
+
+static void target_cell(const pm_history_row *r, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (!r || !r->has_target || !isfinite(r->target)) return;
+  char v[256];
+  pm_report_format_value(r->target, r->unit, NULL, NAN, v, sizeof v);
+  const char *op = strcmp(r->target_op, ">=") == 0   ? "≥"
+                   : strcmp(r->target_op, "<=") == 0 ? "≤"
+                   : strcmp(r->target_op, "==") == 0 ? "="
+                                                     : r->target_op;
+  snprintf(buf, size, "%s %s", op, v);
+}
+
+static void pad(FILE *f, size_t n) {
+  for (size_t i = 0; i < n; i++) fputc(' ', f);
+}
+
+/* One plan's table: the runs shown are runs[first .. first+k). */
+static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
+                            const pm_history_run *const *shown, size_t k, size_t n_runs,
+                            const pm_history_row *rows, size_t n_rows) {
+  size_t cap = 0, nk = 0;
+  hkey *keys = NULL;
+  pm_status st = PM_OK;
+  /* Rows in the order of the latest run; keys only older runs have go after their indicator. */
+  for (size_t j = k; !st && j-- > 0;) {
+    for (size_t i = 0; i < n_rows; i++) {
+      const pm_history_row *r = &rows[i];
+      if (r->run_id != shown[j]->run_id) continue;
+      size_t at = nk, last_same = SIZE_MAX;
+      for (size_t x = 0; x < nk; x++) {
+        if (!same_str(keys[x].indicator, r->indicator_id)) continue;
+        last_same = x;
+        if (same_str(keys[x].district, r->district)) {
+          at = x;
+          break;
+        }
+      }
+      if (at == nk) {
+        if ((st = pm_grow(ctx, (void **)&keys, &cap, nk + 1, sizeof *keys))) break;
+        at = last_same == SIZE_MAX ? nk : last_same + 1;
+        memmove(&keys[at + 1], &keys[at], (nk - at) * sizeof *keys);
+        memset(&keys[at], 0, sizeof *keys);
+        keys[at].indicator = r->indicator_id;
+        keys[at].district = r->district;
+        nk++;
+      }
+      if (!keys[at].cell[j]) keys[at].cell[j] = r;
+    }
+  }
+  size_t ncol = 3 + k, nrow = nk + 1;
+  char **cells = st ? NULL : calloc(ncol * nrow, sizeof *cells);
+  if (!st && !cells) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  char buf[512];
+  for (size_t c = 0; !st && c < ncol; c++) {
+    if (c < 3)
+      snprintf(buf, sizeof buf, "%s", c == 0 ? "Indicator" : c == 1 ? "District" : "Target");
+    else
+      snprintf(buf, sizeof buf, "#%lld %.10s", (long long)shown[c - 3]->run_id,
+               shown[c - 3]->finished_at ? shown[c - 3]->finished_at : "");
+    if (!(cells[c] = dup_str(buf))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; !st && i < nk; i++) {
+    const hkey *key = &keys[i];
+    const pm_history_row *latest = NULL;
+    for (size_t j = k; j-- > 0 && !latest;) latest = key->cell[j];
+    int first_of_ind = i == 0 || !same_str(keys[i - 1].indicator, key->indicator);
+    for (size_t c = 0; !st && c < ncol; c++) {
+      if (c == 0)
+        snprintf(buf, sizeof buf, "%s", first_of_ind && key->indicator ? key->indicator : "");
+      else if (c == 1)
+        snprintf(buf, sizeof buf, "%s", key->district ? key->district : "—");
+      else if (c == 2)
+        target_cell(latest, buf, sizeof buf);
+      else
+        cell_text(key->cell[c - 3], buf, sizeof buf);
+      if (!(cells[(i + 1) * ncol + c] = dup_str(buf)))
+        st = pm_error(ctx, PM_ENOMEM, "out of memory");
+    }
+  }
+  if (!st) {
+    const char *title = shown[k - 1]->title;
+    fprintf(out, "Plan %s", plan ? plan : "?");
+    if (title && *title) fprintf(out, " — %s", title);
+    fprintf(out, ": %zu run%s recorded", n_runs, n_runs == 1 ? "" : "s");
+    if (n_runs > k) fprintf(out, ", the last %zu shown", k);
+    fputs("\n\n", out);
+    size_t *width = calloc(ncol, sizeof *width);
+    if (!width) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < nrow; i++)
+      for (size_t c = 0; c < ncol; c++) {
+        size_t w = pm_report_text_width(cells[i * ncol + c]);
+        if (w > width[c]) width[c] = w;
+      }
+    for (size_t i = 0; !st && i < nrow; i++) {
+      for (size_t c = 0; c < ncol; c++) {
+        const char *t = cells[i * ncol + c];
+        size_t fill = width[c] - pm_report_text_width(t);
+        if (c) fputs("  ", out);
+        if (c >= 2 && i > 0) pad(out, fill); /* numbers align right */
+        fputs(t, out);
+        if (!(c >= 2 && i > 0) && c + 1 < ncol) pad(out, fill);
+      }
+      fputc('\n', out);
+    }
+    free(width);
+  }
+  for (size_t i = 0; cells && i < ncol * nrow; i++) free(cells[i]);
+  free(cells);
+  free(keys);
+  return st;
+}
+
+pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FILE *out) {
+  pm_history_run *runs = NULL;
+  pm_history_row *rows = NULL;
+  size_t nr = 0, nrows = 0;
+  pm_status st = pm_history_runs(s, plan_id, &runs, &nr);
+  if (st) return st;
+  if (nr == 0) {
+    pm_history_runs_free(runs, nr);
+    if (plan_id)
+      return pm_error(ctx, PM_ENOTFOUND,
+                      "%s: no run of plan '%s' is recorded; `planmetrics run PLAN` records one",
+                      pm_store_path(s), plan_id);
+    return no_history(s);
+  }
+  if ((st = pm_history_list(s, plan_id, &rows, &nrows))) {
+    pm_history_runs_free(runs, nr);
+    return st;
+  }
+  const pm_history_run **shown = calloc(nr, sizeof *shown);
+  if (!shown) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  int printed = 0;
+  /* One table per plan, plans in the order of their first run. */
+  for (size_t i = 0; !st && i < nr; i++) {
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++) seen = same_str(runs[j].plan, runs[i].plan);
+    if (seen) continue;
+    size_t n_plan = 0;
+    for (size_t j = i; j < nr; j++)
+      if (same_str(runs[j].plan, runs[i].plan)) shown[n_plan++] = &runs[j];
+    size_t k = n_plan < PM_HISTORY_PRINT_RUNS ? n_plan : PM_HISTORY_PRINT_RUNS;
+    if (printed++) fputc('\n', out);
+    st = print_plan(ctx, out, runs[i].plan, shown + (n_plan - k), k, n_plan, rows, nrows);
+  }
+  free(shown);
+  pm_history_rows_free(rows, nrows);
+  pm_history_runs_free(runs, nr);
+  if (!st && (fflush(out) != 0 || ferror(out)))
+    st = pm_error(ctx, PM_EIO, "cannot write the run history table");
+  return st;
+}

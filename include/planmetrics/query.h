@@ -1,0 +1,125 @@
+/* query.h: ad-hoc questions on a project (near, within, length, read-only SQL) answered as tables. */
+#ifndef PLANMETRICS_QUERY_H
+#define PLANMETRICS_QUERY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "planmetrics/context.h"
+#include "planmetrics/features.h"
+#include "planmetrics/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- pm_table: a small result table (named columns, rows of typed cells) ---- */
+
+typedef enum pm_cell_type {
+  PM_CELL_NULL = 0, /* no value: empty in a table and CSV, null in JSON */
+  PM_CELL_TEXT,     /* UTF-8 text */
+  PM_CELL_INT,
+  PM_CELL_REAL,     /* NaN is written as null */
+  PM_CELL_BOOL      /* "yes"/"no" in a table, true/false in JSON and CSV */
+} pm_cell_type;
+
+typedef struct pm_cell {
+  pm_cell_type type;
+  char *s;      /* PM_CELL_TEXT: owned by the table */
+  int64_t i;    /* PM_CELL_INT, PM_CELL_BOOL (0/1) */
+  double d;     /* PM_CELL_REAL */
+  int decimals; /* PM_CELL_REAL: digits after the point; -1 for up to 15 significant digits */
+} pm_cell;
+
+/* Everything is owned by the table and released by pm_table_free. cells is row-major:
+ * cell (r, c) is cells[r * n_cols + c]. summary is one human line printed under the table
+ * ("312 of 449 within 50 m (69.5 %)"), or NULL. */
+typedef struct pm_table {
+  size_t n_cols;
+  char **cols;
+  size_t n_rows, cap_rows;
+  pm_cell *cells;
+  char *summary;
+} pm_table;
+
+/* A table with these column names and no rows. The caller owns *out (pm_table_free). */
+pm_status pm_table_create(pm_context *ctx, const char *const *cols, size_t n_cols, pm_table **out);
+void pm_table_free(pm_table *t);
+
+/* Append a row of NULL cells; *row (may be NULL) receives its index. */
+pm_status pm_table_add_row(pm_context *ctx, pm_table *t, size_t *row);
+/* Set a cell of an existing row; text is copied (NULL gives a NULL cell). */
+pm_status pm_table_set_text(pm_context *ctx, pm_table *t, size_t row, size_t col, const char *s);
+pm_status pm_table_set_int(pm_context *ctx, pm_table *t, size_t row, size_t col, int64_t v);
+pm_status pm_table_set_real(pm_context *ctx, pm_table *t, size_t row, size_t col, double v,
+                            int decimals);
+pm_status pm_table_set_bool(pm_context *ctx, pm_table *t, size_t row, size_t col, int v);
+/* Set the summary line (printf format), replacing any earlier one. */
+pm_status pm_table_set_summary(pm_context *ctx, pm_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Borrowed cell (r, c). */
+const pm_cell *pm_table_cell(const pm_table *t, size_t row, size_t col);
+/* Index of the column named name, or -1. */
+int pm_table_col(const pm_table *t, const char *name);
+
+/* Columns on a terminal that UTF-8 text takes: CJK and other wide characters count 2, combining
+ * marks 0; invalid bytes count 1 each. */
+size_t pm_utf8_width(const char *s);
+
+/* Writers. They return PM_EIO when the stream reports a write error (no message is recorded,
+ * as there is no context: the caller names the output).
+ * - pm_table_print: columns aligned by display width (numbers right-aligned), a rule under the
+ *   header, then the summary line. Cells wider than 60 columns are cut with "…" (the JSON and
+ *   CSV writers never cut).
+ * - pm_table_write_json: an array of objects, one per row, keys the column names, then "\n".
+ * - pm_table_write_csv: RFC 4180 (header row, CRLF line ends, fields with a comma, quote or line
+ *   break quoted with doubled quotes). */
+pm_status pm_table_print(const pm_table *t, FILE *out);
+pm_status pm_table_write_json(const pm_table *t, FILE *out);
+pm_status pm_table_write_csv(const pm_table *t, FILE *out);
+
+/* ---- the query verbs. Each returns a new table the caller frees with pm_table_free. ---- */
+
+/* For each feature of `from` (filtered by where_from, may be NULL), the nearest feature of `to`
+ * (filtered by where_to): columns from_fid, from_name, to_fid, to_name, distance_m, within
+ * (distance_m <= within_m). Distances are planar, between geometries, in the project CRS; ties
+ * go to the lowest fid. When `to` is empty the to_* and distance cells are NULL and within is
+ * false. The summary counts the features within. Uses the STRtree of `to` (nearest-neighbour
+ * search with exact distances), never all pairs. within_m must be a number >= 0. */
+pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
+                        const char *to, const char *where_to, double within_m, pm_table **out);
+/* The same on selections already in memory (to is indexed if it is not yet). */
+pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
+                                 double within_m, pm_table **out);
+
+/* The features of `layer` (filtered by where) in the district `district` of the polygon layer
+ * districts_layer (NULL: "districts"), whose names are in name_field (NULL: "NAME").
+ * Points (and multipoints) count when the district polygon covers them (boundary included):
+ * columns fid, name, x, y. Lines and polygons count when a part of positive length or area lies
+ * inside: columns fid, name, length_inside_m, length_m (lines) or area_inside_m2, area_m2
+ * (polygons). Rows are in fid order. An unknown district is an error listing the names. */
+pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+                          const char *district, const char *districts_layer,
+                          const char *name_field, pm_table **out);
+
+/* Length in km of the dissolved line selection (overlaps count once): columns district,
+ * length_km. Without by_district one row, district "_all" (everything). With by_district one row
+ * per district of districts_layer (NULL: "districts", names in name_field, NULL: "NAME"), then
+ * "_all", the part inside the union of the districts. The summary gives the feature count and
+ * the whole dissolved length. A layer that does not hold lines is an error. */
+pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+                          int by_district, const char *districts_layer, const char *name_field,
+                          pm_table **out);
+
+/* Run one read-only SQL statement (SpatiaLite functions available) and return its rows; column
+ * names as SQLite gives them. SpatiaLite geometry blobs become WKT (as AsText would give), other
+ * blobs "<blob N bytes>". A statement that could change the database (INSERT, UPDATE, DELETE,
+ * CREATE, DROP, ...) or more than one statement is refused with PM_EINPUT. Open the store with
+ * PM_STORE_READONLY as a second guard. */
+pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

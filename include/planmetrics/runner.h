@@ -1,0 +1,41 @@
+/* runner.h: run a plan: ingest what changed, compute every indicator, record the run. */
+#ifndef PLANMETRICS_RUNNER_H
+#define PLANMETRICS_RUNNER_H
+
+#include "planmetrics/context.h"
+#include "planmetrics/plan.h"
+#include "planmetrics/result.h"
+#include "planmetrics/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pm_run_options {
+  const char *db;                 /* project database; NULL: the plan's (default next to it) */
+  const char *const *districts;   /* restrict to these districts of the plan's scope (may be NULL) */
+  size_t n_districts;
+  int record;                     /* write the run to the history (1 for `planmetrics run`) */
+  int threads;                    /* indicators computed in parallel (0: number of cores, max 2) */
+} pm_run_options;
+
+/* What changed during the run's ingest step, for the terminal and batch logs. */
+typedef struct pm_run_ingest_log {
+  size_t n_layers, n_ingested, n_skipped, n_missing;
+} pm_run_ingest_log;
+
+/* Run a plan. Layers are ingested (only those whose file or options changed), districts loaded,
+ * every indicator computed, and, with opt->record, the run stored in the history, all in one
+ * transaction: on error nothing is written (and a database created by this run is removed).
+ * Indicators whose layers are missing (optional layers without a file) get status "no data".
+ * The caller frees *out with pm_run_result_free. log may be NULL. */
+pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
+                      pm_run_result **out, pm_run_ingest_log *log);
+
+/* 0 when every target with a value is met, 1 when some target is missed (exit-code rule). */
+int pm_run_result_exit_code(const pm_run_result *run);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

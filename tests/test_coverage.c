@@ -1,0 +1,597 @@
+/* test_coverage.c: METRICS.md §2 coverage (park service radius) on hand-computable layouts. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Coordinates are metres in a projected CRS. Buffers are polygons with 32 segments per quarter
+ * circle, inscribed in the true circle: a full circle's area comes out about 0.04 % small
+ * (1 - (64/pi) sin(pi/64)). Where a round part of a buffer is measured, the tolerance is 0.05 % of
+ * that circle's area; straight parts (the flat sides of a buffered square) are exact, so layouts
+ * that only touch flat sides are compared to 1e-6 m2. */
+#define CIRCLE_TOL(r) (M_PI * (r) * (r) * 5e-4)
+
+typedef struct fixture {
+  pm_context *ctx;
+  char notices[4096];
+} fixture;
+
+static void on_notice(void *user, const char *message) {
+  fixture *f = user;
+  size_t n = strlen(f->notices);
+  snprintf(f->notices + n, sizeof f->notices - n, "%s\n", message);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (!f || pm_context_create(&f->ctx) != PM_OK) return -1;
+  pm_context_set_notice(f->ctx, on_notice, f);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  pm_context_destroy(f->ctx);
+  free(f);
+  return 0;
+}
+
+/* METRICS.md default classes: 400-10,000 m2 -> 300 m, >= 10,000 m2 -> 500 m. */
+static pm_size_class classes[2];
+
+static void spec_init(pm_indicator_spec *s) {
+  memset(s, 0, sizeof *s);
+  s->id = (char *)"park_500m";
+  s->title = (char *)"公园绿地服务半径覆盖率";
+  s->metric = (char *)"coverage";
+  s->unit = (char *)"%";
+  s->threshold_m = s->catchment_m = s->near_m = s->within_m = NAN;
+  s->radius_m = s->min_area_m2 = s->max_area_m2 = NAN;
+  s->target_value = NAN;
+  classes[0] = (pm_size_class){400, 10000, 300, (char *)"pocket park"};
+  classes[1] = (pm_size_class){10000, INFINITY, 500, (char *)"park"};
+  s->classes = classes;
+  s->n_classes = 2;
+}
+
+static const char *rect(char *buf, double x0, double y0, double x1, double y1) {
+  sprintf(buf, "POLYGON((%.10g %.10g, %.10g %.10g, %.10g %.10g, %.10g %.10g, %.10g %.10g))", x0, y0,
+          x1, y0, x1, y1, x0, y1, x0, y0);
+  return buf;
+}
+
+static pm_features *layer(pm_context *ctx, const char *name, const char *const *wkt,
+                          const char *const *labels, size_t n) {
+  pm_features *fs = NULL;
+  assert_int_equal(pm_features_from_wkt(ctx, name, wkt, labels, n, &fs), PM_OK);
+  return fs;
+}
+
+/* Districts A = [0,1000]x[0,h] and B = [1000,2000]x[0,h]. */
+static pm_districts *two_districts(pm_context *ctx, double h) {
+  char a[200], b[200];
+  const char *w[] = {rect(a, 0, 0, 1000, h), rect(b, 1000, 0, 2000, h)};
+  const char *names[] = {"A", "B"};
+  pm_features *fs = layer(ctx, "districts", w, names, 2);
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
+  pm_features_free(ctx, fs);
+  return d;
+}
+
+static pm_districts *no_districts(pm_context *ctx) {
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
+  return d;
+}
+
+static const pm_result *result_of(const pm_indicator_result *ir, const char *district) {
+  for (size_t i = 0; i < ir->n_results; i++)
+    if (strcmp(ir->results[i].district, district) == 0) return &ir->results[i];
+  fail_msg("no result for %s", district);
+  return NULL;
+}
+
+static size_t n_details(const pm_indicator_result *ir, const char *role) {
+  size_t n = 0;
+  for (size_t i = 0; i < ir->n_details; i++)
+    if (strcmp(ir->details[i].role, role) == 0) n++;
+  return n;
+}
+
+static const pm_detail *detail(const pm_indicator_result *ir, const char *role, size_t k) {
+  for (size_t i = 0; i < ir->n_details; i++)
+    if (strcmp(ir->details[i].role, role) == 0 && k-- == 0) return &ir->details[i];
+  fail_msg("no detail %s", role);
+  return NULL;
+}
+
+/* Run coverage of one park against one residential strip 10 m wide at x 550..560, y 0..100. */
+static void run_park_vs_strip(pm_context *ctx, const char *park_wkt, pm_indicator_spec *spec,
+                              pm_indicator_result *out) {
+  char r[200];
+  const char *pw[] = {park_wkt}, *pl[] = {"P"};
+  const char *rw[] = {rect(r, 550, 0, 560, 100)}, *rl[] = {"R"};
+  pm_features *parks = layer(ctx, "parks", pw, pl, 1);
+  pm_features *res = layer(ctx, "residential", rw, rl, 1);
+  pm_districts *d = no_districts(ctx);
+  memset(out, 0, sizeof *out);
+  assert_int_equal(pm_coverage(ctx, spec, parks, res, d, out), PM_OK);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, parks);
+  pm_features_free(ctx, res);
+}
+
+/* A 100 x 100 m park has exactly 10,000 m2: min is inclusive, so it is a 500 m park and reaches the
+ * strip 450..460 m east of it. A 99 x 99 m park (9,801 m2) is a pocket park (300 m) and does not. */
+static void test_class_boundary(void **state) {
+  fixture *f = *state;
+  pm_indicator_spec spec;
+  pm_indicator_result out;
+  char p[200];
+  spec_init(&spec);
+
+  run_park_vs_strip(f->ctx, rect(p, 0, 0, 100, 100), &spec, &out);
+  assert_int_equal(out.n_results, 1);
+  const pm_result *all = result_of(&out, "_all");
+  assert_true(all->has_value);
+  assert_near(all->value, 100.0, 1e-9);
+  assert_near(all->numerator, 1000.0, 1e-6);
+  assert_near(all->denominator, 1000.0, 1e-6);
+  assert_int_equal(all->n_gaps, 0);
+  assert_string_equal(detail(&out, "source", 0)->nearest, "park");
+  assert_string_equal(out.unit, "%");
+  assert_string_equal(out.id, "park_500m");
+  pm_indicator_result_clear(&out);
+
+  run_park_vs_strip(f->ctx, rect(p, 0, 0, 99, 99), &spec, &out);
+  all = result_of(&out, "_all");
+  assert_near(all->value, 0.0, 1e-9);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(all->gaps[0].name, "R");
+  assert_near(all->gaps[0].shortfall, 1000.0, 1e-6);
+  assert_near(all->gaps[0].distance_m, 451.0, 1e-9);
+  assert_string_equal(all->gaps[0].nearest, "parks#1");
+  assert_string_equal(detail(&out, "source", 0)->nearest, "pocket park");
+  pm_indicator_result_clear(&out);
+
+  /* radius_m overrides the class radius of polygons too: 500 m reaches the strip (<= 461 m). */
+  spec.radius_m = 500;
+  run_park_vs_strip(f->ctx, rect(p, 0, 0, 99, 99), &spec, &out);
+  assert_near(result_of(&out, "_all")->value, 100.0, 1e-9);
+  pm_indicator_result_clear(&out);
+
+  /* No classes in the spec: the METRICS.md defaults apply (10,000 m2 -> 500 m). */
+  spec_init(&spec);
+  spec.classes = NULL;
+  spec.n_classes = 0;
+  run_park_vs_strip(f->ctx, rect(p, 0, 0, 100, 100), &spec, &out);
+  assert_near(result_of(&out, "_all")->value, 100.0, 1e-9);
+  pm_indicator_result_clear(&out);
+}
+
+/* A 19 x 19 m green (361 m2) is below the smallest class: ignored, listed as a detail and in a
+ * notice. A 20 x 20 m green (exactly 400 m2) is a pocket park. */
+static void test_small_source_ignored(void **state) {
+  fixture *f = *state;
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  char a[200], b[200], r1[200], r2[200];
+  spec_init(&spec);
+  const char *pw[] = {rect(a, 0, 0, 19, 19), rect(b, 1000, 0, 1020, 20)}, *pl[] = {"tiny", "pocket"};
+  const char *rw[] = {rect(r1, 30, 0, 40, 19), rect(r2, 1030, 0, 1040, 20)}, *rl[] = {"R1", "R2"};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 2);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 2);
+  pm_districts *d = no_districts(f->ctx);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+
+  const pm_result *all = result_of(&out, "_all");
+  /* R1 (190 m2) lies next to the ignored green; R2 (200 m2) is 10..20 m from the pocket park. */
+  assert_near(all->numerator, 200.0, 1e-6);
+  assert_near(all->denominator, 390.0, 1e-6);
+  assert_near(all->value, 100.0 * 200.0 / 390.0, 1e-9);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(all->gaps[0].name, "R1");
+  assert_near(all->gaps[0].shortfall, 190.0, 1e-6);
+  assert_near(all->gaps[0].distance_m, 960.0, 1e-9); /* to the pocket park, not the ignored one */
+  assert_string_equal(all->gaps[0].nearest, "parks#2");
+
+  assert_int_equal(n_details(&out, "ignored_source"), 1);
+  const pm_detail *ig = detail(&out, "ignored_source", 0);
+  assert_string_equal(ig->name, "tiny");
+  assert_non_null(strstr(ig->nearest, "361 m2"));
+  assert_int_equal(n_details(&out, "source"), 1);
+  assert_string_equal(detail(&out, "source", 0)->name, "pocket");
+  assert_string_equal(detail(&out, "source", 0)->nearest, "pocket park");
+  assert_non_null(strstr(f->notices, "parks#1"));
+  assert_non_null(strstr(f->notices, "1 source"));
+
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
+/* Park [0,100]^2 (500 m) and a block [500,700]x[0,100]: the flat east side of the buffer at x = 600
+ * halves it, exactly. Also: the target is applied, and the details carry the geometry. */
+static void test_half_covered_and_target(void **state) {
+  fixture *f = *state;
+  char p[200], r[200];
+  const char *pw[] = {rect(p, 0, 0, 100, 100)}, *pl[] = {"P"};
+  const char *rw[] = {rect(r, 500, 0, 700, 100)}, *rl[] = {"R"};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 1);
+  pm_districts *d = no_districts(f->ctx);
+  const double targets[] = {50, 60};
+  for (int t = 0; t < 2; t++) {
+    pm_indicator_spec spec;
+    pm_indicator_result out = {0};
+    spec_init(&spec);
+    spec.has_target = 1;
+    strcpy(spec.target_op, ">=");
+    spec.target_value = targets[t];
+    assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+    const pm_result *all = result_of(&out, "_all");
+    assert_true(all->has_ratio);
+    assert_near(all->numerator, 10000.0, 1e-6);
+    assert_near(all->denominator, 20000.0, 1e-6);
+    assert_near(all->value, 50.0, 1e-9);
+    assert_true(all->has_target);
+    assert_near(all->target, targets[t], 0);
+    assert_int_equal(all->met, t == 0);
+    assert_int_equal(all->n_gaps, 1);
+    assert_near(all->gaps[0].shortfall, 10000.0, 1e-6);
+    assert_near(all->gaps[0].distance_m, 400.0, 1e-9);
+    assert_true(all->gaps[0].x > 600 && all->gaps[0].x < 700); /* in the uncovered half */
+    assert_non_null(strstr(all->gaps[0].note, "50% covered"));
+    assert_int_equal(n_details(&out, "service_area"), 1);
+    assert_int_equal(n_details(&out, "source"), 1);
+    assert_int_equal(n_details(&out, "uncovered"), 1);
+    const pm_detail *u = detail(&out, "uncovered", 0);
+    assert_int_equal(u->covered, 0);
+    assert_near(u->distance_m, 400.0, 1e-9);
+    assert_non_null(u->wkb);
+    pm_indicator_result_clear(&out);
+  }
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
+/* Weighted points around park [0,100]^2 (500 m). */
+static void test_weighted_points(void **state) {
+  fixture *f = *state;
+  char p[200], p4[100];
+  /* 499.9 m from the park's corner (100,100), half-way between two buffer vertices (which sit at
+   * multiples of 90/32 degrees): the inscribed buffer edge there is at 500 cos(pi/128) = 499.85 m,
+   * so the point lies outside the buffer polygon but within the radius; it must count. */
+  double th = (16 * 2.8125 + 1.40625) * M_PI / 180.0;
+  sprintf(p4, "POINT(%.12g %.12g)", 100 + 499.9 * cos(th), 100 + 499.9 * sin(th));
+  const char *pw[] = {rect(p, 0, 0, 100, 100)}, *pl[] = {"P"};
+  const char *hw[] = {"POINT(300 50)", "POINT(600 50)", "POINT(601 50)", p4, "POINT(50 50)",
+                      "POINT(40 40)"};
+  const char *hl[] = {"H1", "H2", "H3", "H4", "H5", "H6"};
+  const char *pop[] = {"100", "50", "25", "10", "", NULL};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
+  pm_features *homes = layer(f->ctx, "homes", hw, hl, 6);
+  assert_int_equal(pm_features_add_attr(f->ctx, homes, "pop", pop), PM_OK);
+  pm_districts *d = no_districts(f->ctx);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  spec.weight_field = (char *)"pop";
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_OK);
+  const pm_result *all = result_of(&out, "_all");
+  /* H2 is exactly 500 m away (inclusive); H3 is 501 m away; H5 and H6 have no weight. */
+  assert_near(all->numerator, 160.0, 1e-9);
+  assert_near(all->denominator, 185.0, 1e-9);
+  assert_near(all->value, 100.0 * 160.0 / 185.0, 1e-9);
+  assert_int_equal(all->n_gaps, 1);
+  assert_string_equal(all->gaps[0].name, "H3");
+  assert_near(all->gaps[0].shortfall, 25.0, 0);
+  assert_near(all->gaps[0].distance_m, 501.0, 1e-9);
+  assert_near(all->gaps[0].x, 601.0, 0);
+  assert_non_null(strstr(f->notices, "2 feature(s)")); /* H5, H6 without a weight */
+  pm_indicator_result_clear(&out);
+
+  /* A weight that is not a number, and a weight field that does not exist, are input errors. */
+  const char *bad[] = {"100", "many", "25", "10", "", NULL};
+  assert_int_equal(pm_features_add_attr(f->ctx, homes, "pop_bad", bad), PM_OK);
+  spec.weight_field = (char *)"pop_bad";
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "many"));
+  pm_indicator_result_clear(&out);
+  spec.weight_field = (char *)"residents";
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "residents"));
+  pm_indicator_result_clear(&out);
+
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, homes);
+}
+
+/* A 500 m park [950,1050]^2 straddling districts A = [0,1000]x[0,2000] and B = [1000,2000]x[0,2000]
+ * covers both; the district is the denominator. Covered area of a buffered square:
+ * s^2 + 4 s r + pi r^2 = 10,000 + 200,000 + 785,398.16 m2, half in each district. */
+static void test_straddling_park_district_denominator(void **state) {
+  fixture *f = *state;
+  char p[200];
+  const char *pw[] = {rect(p, 950, 950, 1050, 1050)}, *pl[] = {"P"};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
+  pm_districts *d = two_districts(f->ctx, 2000);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(out.n_results, 3);
+  assert_string_equal(out.results[0].district, "A");
+  assert_string_equal(out.results[1].district, "B");
+  assert_string_equal(out.results[2].district, "_all");
+  double covered = 10000 + 4 * 100 * 500 + M_PI * 500 * 500;
+  double tol = CIRCLE_TOL(500);
+  for (int i = 0; i < 2; i++) {
+    const pm_result *r = &out.results[i];
+    assert_near(r->denominator, 2e6, 1e-6);
+    assert_near(r->numerator, covered / 2, tol / 2);
+    assert_near(r->value, 100 * covered / 2 / 2e6, 100 * tol / 2 / 2e6);
+    assert_int_equal(r->n_gaps, 1);
+    assert_string_equal(r->gaps[0].id, r->district);
+    assert_near(r->gaps[0].shortfall, 2e6 - covered / 2, tol / 2);
+    assert_true(r->numerator < covered / 2); /* the buffer polygon is inscribed */
+  }
+  const pm_result *all = result_of(&out, "_all");
+  assert_near(all->denominator, 4e6, 1e-6);
+  assert_near(all->numerator, covered, tol);
+  assert_int_equal(all->n_gaps, 2);
+  assert_int_equal(n_details(&out, "service_area"), 2);
+  assert_int_equal(n_details(&out, "uncovered"), 2);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+}
+
+/* A point source has no area: it takes radius_m when given, else the largest class (500 m). */
+static void test_point_source(void **state) {
+  fixture *f = *state;
+  char dw[200];
+  const char *pw[] = {"POINT(0 0)"}, *pl[] = {"kiosk park"};
+  const char *w[] = {rect(dw, -1000, -1000, 1000, 1000)}, *names[] = {"D"};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
+  pm_features *dfs = layer(f->ctx, "districts", w, names, 1);
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_from_features(f->ctx, dfs, &d), PM_OK);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+
+  spec_init(&spec);
+  spec.radius_m = 100;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_near(result_of(&out, "D")->numerator, M_PI * 100 * 100, CIRCLE_TOL(100));
+  assert_near(result_of(&out, "D")->value, 100 * M_PI * 1e4 / 4e6, 100 * CIRCLE_TOL(100) / 4e6);
+  pm_indicator_result_clear(&out);
+
+  spec_init(&spec);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_near(result_of(&out, "D")->numerator, M_PI * 500 * 500, CIRCLE_TOL(500));
+  assert_string_equal(detail(&out, "source", 0)->nearest, "park");
+  pm_indicator_result_clear(&out);
+
+  /* A point population without weight_field counts each point once. (100,0) is exactly at the
+   * radius, (60,60) at 84.9 m, (70.8,70.8) at 100.13 m. */
+  const char *hw[] = {"POINT(100 0)", "POINT(70.8 70.8)", "POINT(60 60)"}, *hl[] = {"a", "b", "c"};
+  pm_features *homes = layer(f->ctx, "homes", hw, hl, 3);
+  spec_init(&spec);
+  spec.radius_m = 100;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_OK);
+  const pm_result *r = result_of(&out, "D");
+  assert_near(r->numerator, 2, 0);
+  assert_near(r->denominator, 3, 0);
+  assert_int_equal(r->n_gaps, 1);
+  assert_string_equal(r->gaps[0].name, "b");
+  assert_near(r->gaps[0].distance_m, 70.8 * M_SQRT2, 1e-9);
+  assert_string_equal(r->gaps[0].district, "D");
+  pm_indicator_result_clear(&out);
+
+  pm_features_free(f->ctx, homes);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, dfs);
+  pm_features_free(f->ctx, parks);
+}
+
+/* Residential land only in A: B's denominator is empty, so its value is null with a reason. */
+static void test_empty_denominator(void **state) {
+  fixture *f = *state;
+  char p[200], r[200];
+  const char *pw[] = {rect(p, 0, 0, 100, 100)}, *pl[] = {"P"};
+  const char *rw[] = {rect(r, 100, 100, 200, 200)}, *rl[] = {"R"};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 1);
+  pm_districts *d = two_districts(f->ctx, 1000);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  spec.has_target = 1;
+  strcpy(spec.target_op, ">=");
+  spec.target_value = 90;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  const pm_result *a = result_of(&out, "A"), *b = result_of(&out, "B");
+  assert_true(a->has_value);
+  assert_near(a->value, 100, 1e-9);
+  assert_true(a->met);
+  assert_false(b->has_value);
+  assert_false(b->met);
+  assert_non_null(b->null_reason);
+  assert_non_null(strstr(b->null_reason, "residential"));
+  assert_near(b->denominator, 0, 0);
+  assert_near(result_of(&out, "_all")->value, 100, 1e-9);
+  pm_indicator_result_clear(&out);
+
+  /* An empty population selection: every value null, no failure. */
+  pm_features *none = layer(f->ctx, "residential", NULL, NULL, 0);
+  none->kind = PM_KIND_POLYGON;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, none, d, &out), PM_OK);
+  for (size_t i = 0; i < out.n_results; i++) assert_false(out.results[i].has_value);
+  pm_indicator_result_clear(&out);
+
+  /* No sources at all: everything uncovered, gaps without a nearest source. */
+  pm_features *nosrc = layer(f->ctx, "parks", NULL, NULL, 0);
+  assert_int_equal(pm_coverage(f->ctx, &spec, nosrc, res, d, &out), PM_OK);
+  assert_near(result_of(&out, "A")->value, 0, 0);
+  assert_int_equal(result_of(&out, "A")->n_gaps, 1);
+  assert_null(result_of(&out, "A")->gaps[0].nearest);
+  assert_true(isnan(result_of(&out, "A")->gaps[0].distance_m));
+  pm_indicator_result_clear(&out);
+
+  pm_features_free(f->ctx, nosrc);
+  pm_features_free(f->ctx, none);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
+/* count_by_class: A has two pocket parks (900 m2) and a 100 m2 green (ignored); B a 4 ha park and
+ * a point park (largest class). */
+static void test_count_by_class(void **state) {
+  fixture *f = *state;
+  char p1[200], p2[200], p3[200], p4[200];
+  const char *pw[] = {rect(p1, 100, 100, 130, 130), rect(p2, 300, 300, 330, 330),
+                      rect(p3, 500, 500, 510, 510), rect(p4, 1200, 200, 1400, 400),
+                      "POINT(1500 500)"};
+  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 5);
+  pm_districts *d = two_districts(f->ctx, 1000);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  spec.count_by_class = 1;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  const int64_t want[3][2] = {{2, 0}, {0, 2}, {2, 2}}; /* A, B, _all x pocket park, park */
+  for (size_t i = 0; i < 3; i++) {
+    const pm_result *r = &out.results[i];
+    assert_int_equal(r->n_classes, 2);
+    assert_string_equal(r->classes[0].label, "pocket park");
+    assert_string_equal(r->classes[1].label, "park");
+    assert_int_equal(r->classes[0].count, want[i][0]);
+    assert_int_equal(r->classes[1].count, want[i][1]);
+  }
+  assert_int_equal(n_details(&out, "source"), 4);
+  assert_int_equal(n_details(&out, "ignored_source"), 1);
+  pm_indicator_result_clear(&out);
+
+  spec.count_by_class = 0;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(out.results[0].n_classes, 0);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+}
+
+/* Gaps come worst first: by uncovered area. Park [0,100]^2 (500 m, reaches x = 600 on its flat
+ * side). */
+static void test_gaps_sorted(void **state) {
+  fixture *f = *state;
+  char p[200], r1[200], r2[200], r3[200], r4[200], r5[200];
+  const char *pw[] = {rect(p, 0, 0, 100, 100)};
+  const char *rw[] = {rect(r1, 700, 0, 710, 10), rect(r2, 700, 20, 740, 60),
+                      rect(r3, 2000, 0, 2030, 30), rect(r4, 550, 0, 650, 100),
+                      rect(r5, 200, 0, 300, 100)};
+  const char *rl[] = {"R1", "R2", "R3", "R4", "R5"};
+  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 5);
+  pm_districts *d = no_districts(f->ctx);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  const pm_result *all = result_of(&out, "_all");
+  const char *order[] = {"R4", "R2", "R3", "R1"};
+  const double shortfall[] = {5000, 1600, 900, 100};
+  assert_int_equal(all->n_gaps, 4); /* R5 is fully covered */
+  for (size_t i = 0; i < 4; i++) {
+    assert_string_equal(all->gaps[i].name, order[i]);
+    assert_near(all->gaps[i].shortfall, shortfall[i], 1e-6);
+  }
+  assert_near(all->numerator, 5000 + 10000, 1e-6);
+  assert_near(all->denominator, 100 + 1600 + 900 + 10000 + 10000, 1e-6);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
+/* A residential block across the A/B boundary, half uncovered on each side: each district lists
+ * the block with its own uncovered area; `_all` with the whole. */
+static void test_gap_split_by_district(void **state) {
+  fixture *f = *state;
+  char p[200], r[200];
+  /* Park [900,1100]x[0,100] (2 ha, 500 m) reaches y = 600 on its flat north side. */
+  const char *pw[] = {rect(p, 900, 0, 1100, 100)};
+  const char *rw[] = {rect(r, 900, 500, 1100, 700)}, *rl[] = {"R"};
+  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 1);
+  pm_districts *d = two_districts(f->ctx, 1000);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  for (int i = 0; i < 2; i++) {
+    const pm_result *x = &out.results[i];
+    assert_near(x->value, 50, 1e-9);
+    assert_int_equal(x->n_gaps, 1);
+    assert_near(x->gaps[0].shortfall, 10000, 1e-6);
+    assert_string_equal(x->gaps[0].district, x->district);
+    assert_near(x->gaps[0].distance_m, 400, 1e-9);
+  }
+  const pm_result *all = result_of(&out, "_all");
+  assert_int_equal(all->n_gaps, 1);
+  assert_near(all->gaps[0].shortfall, 20000, 1e-6);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
+/* Without a population layer and without districts there is no denominator: refused. */
+static void test_needs_population_or_districts(void **state) {
+  fixture *f = *state;
+  char p[200];
+  const char *pw[] = {rect(p, 0, 0, 100, 100)};
+  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
+  pm_districts *d = no_districts(f->ctx);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "coverage needs a population layer or districts"));
+  pm_indicator_result_clear(&out);
+
+  /* A class with a negative radius is refused too. */
+  pm_districts *two = two_districts(f->ctx, 1000);
+  classes[0].radius_m = -1;
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, two, &out), PM_EINPUT);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, two);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_class_boundary, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_small_source_ignored, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_half_covered_and_target, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_weighted_points, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_straddling_park_district_denominator, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_point_source, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_empty_denominator, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_count_by_class, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gaps_sorted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gap_split_by_district, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_needs_population_or_districts, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

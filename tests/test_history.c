@@ -1,0 +1,433 @@
+/* test_history.c: recording runs in the project database and reading them back. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planmetrics/history.h"
+#include "testutil.h"
+
+static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char *role,
+                           const char *district, const char *id, const char *name, int covered,
+                           double d, const char *nearest, const char *wkt) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+  GEOSGeometry *g = wkt ? GEOSWKTReader_read_r(h, r, wkt) : NULL;
+  assert_true(!wkt || g);
+  assert_int_equal(pm_indicator_result_add_detail_geom(ctx, ir, role, district, id, name, covered,
+                                                       d, nearest, g),
+                   PM_OK);
+  if (g) GEOSGeom_destroy_r(h, g);
+  GEOSWKTReader_destroy_r(h, r);
+}
+
+/* Two indicators over 青浦区, 松江区 and _all (a null value with its reason, gaps, classes,
+ * details with geometries), an indicator without data and a manual figure. `second` changes
+ * the numbers as a later run would. */
+static pm_run_result *make_run(pm_context *ctx, int second) {
+  pm_run_result *run = calloc(1, sizeof *run);
+  assert_non_null(run);
+  pm_strdup(ctx, &run->plan, "qingpu-2024-2026");
+  pm_strdup(ctx, &run->title, "青浦区城市管理精细化三年行动计划（2024-2026年）");
+  pm_strdup(ctx, &run->crs, "EPSG:32651");
+  pm_strdup(ctx, &run->generated_at, second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z");
+  pm_strdup(ctx, &run->plan_hash, second ? "hash-2" : "hash-1");
+  run->n_indicators = 4;
+  run->indicators = calloc(4, sizeof *run->indicators);
+  assert_non_null(run->indicators);
+  const char *names[] = {"青浦区", "松江区", "_all"};
+
+  pm_indicator_result *ir = &run->indicators[0];
+  pm_strdup(ctx, &ir->id, "transfer_50m");
+  pm_strdup(ctx, &ir->title, "轨道交通和公共交通换乘距离在50米以内的占比");
+  pm_strdup(ctx, &ir->metric, "transfer_coverage");
+  pm_strdup(ctx, &ir->unit, "%");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 100;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  double num = second ? 12 : 3;
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[0], num, 15, NULL), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[1], 0, 0, "no stations in 松江区"), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[2], num, 15, NULL), PM_OK);
+  for (int r = 0; r < 3; r += 2) {
+    assert_int_equal(pm_result_add_gap(ctx, &ir->results[r], "metro_stations#7", "赵巷, \"北\"",
+                                       "青浦区", 120.25, NAN, "bus_stops#9", NULL, 1000.5, 2000.25),
+                     PM_OK);
+    assert_int_equal(pm_result_add_gap(ctx, &ir->results[r], "metro_stations#3", "人民广场",
+                                       "青浦区", 87.4, NAN, NULL, "note\n2", NAN, NAN),
+                     PM_OK);
+  }
+  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#7", "赵巷", 0, 120.25, "bus_stops#9",
+                 "POINT (1000.5 2000.25)");
+  add_wkt_detail(ctx, ir, "segment", "青浦区", "metro_stations#7|bus_stops#9", NULL, 0, 120.25,
+                 NULL, "LINESTRING (1000.5 2000.25, 1100 2068.5)");
+  add_wkt_detail(ctx, ir, "station", NULL, "metro_stations#1", NULL, -1, NAN, NULL, NULL);
+  pm_indicator_result_apply_target(ir);
+
+  ir = &run->indicators[1];
+  pm_strdup(ctx, &ir->id, "park_coverage");
+  pm_strdup(ctx, &ir->title, "公园绿地服务半径覆盖率");
+  pm_strdup(ctx, &ir->metric, "coverage");
+  pm_strdup(ctx, &ir->unit, "%");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 90;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[0], 2.0, 3.0, NULL), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[1], second ? 95 : 91, 100, NULL), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[2], second ? 97 : 93, 103, NULL), PM_OK);
+  assert_int_equal(pm_result_add_class(ctx, &ir->results[0], "pocket park (400-10000 m2, 300 m)", 4),
+                   PM_OK);
+  assert_int_equal(pm_result_add_class(ctx, &ir->results[0], "park (>= 10000 m2, 500 m)", 1), PM_OK);
+  assert_int_equal(pm_result_add_class(ctx, &ir->results[2], "pocket park (400-10000 m2, 300 m)", 9),
+                   PM_OK);
+  assert_int_equal(pm_result_add_gap(ctx, &ir->results[0], "residential#12", "小区", "青浦区", 812.5,
+                                     1234.5, "parks#3", NULL, 10, 20),
+                   PM_OK);
+  add_wkt_detail(ctx, ir, "service_area", "青浦区", "parks#3", "口袋公园", 1, NAN, NULL,
+                 "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))");
+  add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#12", "小区", 0, 812.5, "parks#3",
+                 "MULTIPOLYGON (((20 20, 30 20, 30 30, 20 20)), ((40 40, 50 40, 50 50, 40 40)))");
+  pm_indicator_result_apply_target(ir);
+
+  ir = &run->indicators[2];
+  pm_strdup(ctx, &ir->id, "sponge_share");
+  pm_strdup(ctx, &ir->title, "海绵城市建成区面积比例");
+  pm_strdup(ctx, &ir->metric, "area_share");
+  pm_strdup(ctx, &ir->unit, "%");
+  ir->status = PM_IND_NO_DATA;
+  pm_strdup(ctx, &ir->status_reason, "layer sponge_zones is not in the data");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 40;
+  ir->results = NULL;
+
+  ir = &run->indicators[3];
+  pm_strdup(ctx, &ir->id, "elevators");
+  pm_strdup(ctx, &ir->metric, "manual");
+  pm_strdup(ctx, &ir->unit, "台");
+  ir->status = PM_IND_MANUAL;
+  const char *all[] = {"_all"};
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, all, 1), PM_OK);
+  ir->results[0].has_value = 1;
+  ir->results[0].value = second ? 40 : 35;
+  pm_indicator_result_apply_target(ir); /* no target */
+  return run;
+}
+
+static void assert_str_eq(const char *a, const char *b) {
+  if (!a || !b) {
+    if (a != b) fail_msg("'%s' != '%s'", a ? a : "(null)", b ? b : "(null)");
+    return;
+  }
+  assert_string_equal(a, b);
+}
+
+/* Equal doubles, NAN equal to NAN: the history keeps full precision. */
+static void assert_num_eq(double a, double b) {
+  if (isnan(a) || isnan(b)) {
+    if (!(isnan(a) && isnan(b))) fail_msg("%.17g != %.17g", a, b);
+    return;
+  }
+  if (a != b) fail_msg("%.17g != %.17g", a, b);
+}
+
+static void assert_runs_equal(const pm_run_result *a, const pm_run_result *b) {
+  assert_str_eq(a->plan, b->plan);
+  assert_str_eq(a->title, b->title);
+  assert_str_eq(a->crs, b->crs);
+  assert_str_eq(a->generated_at, b->generated_at);
+  assert_str_eq(a->plan_hash, b->plan_hash);
+  assert_int_equal(a->n_indicators, b->n_indicators);
+  for (size_t k = 0; k < a->n_indicators; k++) {
+    const pm_indicator_result *x = &a->indicators[k], *y = &b->indicators[k];
+    assert_str_eq(x->id, y->id);
+    assert_str_eq(x->title, y->title);
+    assert_str_eq(x->metric, y->metric);
+    assert_str_eq(x->unit, y->unit);
+    assert_int_equal(x->status, y->status);
+    assert_str_eq(x->status_reason, y->status_reason);
+    assert_int_equal(x->has_target, y->has_target);
+    if (x->has_target) {
+      assert_string_equal(x->target_op, y->target_op);
+      assert_num_eq(x->target_value, y->target_value);
+    }
+    assert_int_equal(x->n_results, y->n_results);
+    for (size_t i = 0; i < x->n_results; i++) {
+      const pm_result *r = &x->results[i], *s = &y->results[i];
+      assert_str_eq(r->district, s->district);
+      assert_int_equal(r->has_value, s->has_value);
+      if (r->has_value) assert_num_eq(r->value, s->value);
+      assert_str_eq(r->has_value ? NULL : r->null_reason, s->has_value ? NULL : s->null_reason);
+      assert_int_equal(r->has_ratio, s->has_ratio);
+      assert_num_eq(r->numerator, s->numerator);
+      assert_num_eq(r->denominator, s->denominator);
+      assert_int_equal(r->has_target, s->has_target);
+      assert_num_eq(r->target, s->target);
+      assert_int_equal(r->met, s->met);
+      assert_int_equal(r->n_gaps, s->n_gaps);
+      for (size_t g = 0; g < r->n_gaps; g++) {
+        const pm_gap *p = &r->gaps[g], *q = &s->gaps[g];
+        assert_str_eq(p->id, q->id);
+        assert_str_eq(p->name, q->name);
+        assert_str_eq(p->district, q->district);
+        assert_num_eq(p->distance_m, q->distance_m);
+        assert_num_eq(p->shortfall, q->shortfall);
+        assert_str_eq(p->nearest, q->nearest);
+        assert_str_eq(p->note, q->note);
+        assert_num_eq(p->x, q->x);
+        assert_num_eq(p->y, q->y);
+      }
+      assert_int_equal(r->n_classes, s->n_classes);
+      for (size_t c = 0; c < r->n_classes; c++) {
+        assert_str_eq(r->classes[c].label, s->classes[c].label);
+        assert_int_equal(r->classes[c].count, s->classes[c].count);
+      }
+    }
+    assert_int_equal(x->n_details, y->n_details);
+    for (size_t d = 0; d < x->n_details; d++) {
+      const pm_detail *p = &x->details[d], *q = &y->details[d];
+      assert_str_eq(p->role, q->role);
+      assert_str_eq(p->district, q->district);
+      assert_str_eq(p->id, q->id);
+      assert_str_eq(p->name, q->name);
+      assert_int_equal(p->covered, q->covered);
+      assert_num_eq(p->distance_m, q->distance_m);
+      assert_str_eq(p->nearest, q->nearest);
+      assert_int_equal(p->wkb_len, q->wkb_len);
+      if (p->wkb_len) assert_memory_equal(p->wkb, q->wkb, p->wkb_len);
+    }
+  }
+}
+
+static pm_store *new_store(pm_context *ctx, const char *name) {
+  pm_store *store = NULL;
+  const char *path = pm_test_path(name);
+  remove(path);
+  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
+  assert_int_equal(pm_store_begin(store), PM_OK);
+  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
+  assert_int_equal(pm_store_commit(store), PM_OK);
+  return store;
+}
+
+static int64_t record(pm_store *store, const pm_run_result *run, const char *started, int exit_code) {
+  int64_t id = 0;
+  assert_int_equal(pm_store_begin(store), PM_OK);
+  pm_status st = pm_history_record(store, run, "plans/qingpu.yaml",
+                                   "{\"bus_stops\": \"aa11\", \"metro_stations\": \"bb22\"}",
+                                   started, exit_code, &id);
+  if (st) fail_msg("%s", pm_context_message(pm_store_context(store)));
+  assert_int_equal(pm_store_commit(store), PM_OK);
+  assert_true(id > 0);
+  return id;
+}
+
+static void test_record_and_load(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = new_store(ctx, "history.sqlite");
+  pm_run_result *one = make_run(ctx, 0), *two = make_run(ctx, 1);
+  int64_t id1 = record(store, one, "2026-01-01T07:59:00Z", 1);
+  int64_t id2 = record(store, two, "2026-02-01T07:59:00Z", 1);
+  assert_true(id2 > id1);
+
+  pm_run_result *back = NULL;
+  assert_int_equal(pm_history_load_run(store, 0, &back), PM_OK); /* latest = the second */
+  assert_int_equal(back->run_id, id2);
+  assert_runs_equal(two, back);
+  assert_num_eq(back->indicators[0].results[0].value, 80);
+  assert_num_eq(back->indicators[1].results[0].value, 200.0 / 3.0); /* full precision */
+  pm_run_result_free(back);
+  back = NULL;
+  assert_int_equal(pm_history_load_run(store, id1, &back), PM_OK);
+  assert_int_equal(back->run_id, id1);
+  assert_runs_equal(one, back);
+  pm_run_result_free(back);
+  back = NULL;
+
+  assert_int_equal(pm_history_load_run(store, id2 + 40, &back), PM_ENOTFOUND);
+  assert_null(back);
+  assert_non_null(strstr(pm_context_message(ctx), "no run"));
+
+  /* Details are a registered geometry column in the project CRS. */
+  sqlite3 *db = pm_store_db(store);
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT srid FROM geometry_columns WHERE "
+                                      "f_table_name = 'pm_details' AND f_geometry_column = 'geom'",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(q, 0), 32651);
+  sqlite3_finalize(q);
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT AsText(geom), ST_SRID(geom) FROM pm_details WHERE "
+                                      "run_id = ? AND role = 'station' AND id = 'metro_stations#7'",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_int64(q, 1, id1);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(q, 0), "POINT(1000.5 2000.25)");
+  assert_int_equal(sqlite3_column_int(q, 1), 32651);
+  sqlite3_finalize(q);
+  /* The tables of the brief, with the documented rows. */
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT (SELECT count(*) FROM pm_results WHERE run_id = ?1),"
+                                      " (SELECT count(*) FROM pm_gaps WHERE run_id = ?1),"
+                                      " (SELECT count(*) FROM pm_classes WHERE run_id = ?1),"
+                                      " (SELECT count(*) FROM pm_details WHERE run_id = ?1),"
+                                      " (SELECT input_hashes || '|' || exit_code || '|' || "
+                                      "started_at || '|' || plan_path FROM pm_runs WHERE run_id = ?1)",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_int64(q, 1, id2);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(q, 0), 3 + 3 + 1 + 1); /* no-data indicator: one row */
+  assert_int_equal(sqlite3_column_int(q, 1), 2 + 2 + 1);
+  assert_int_equal(sqlite3_column_int(q, 2), 3);
+  assert_int_equal(sqlite3_column_int(q, 3), 5);
+  assert_string_equal((const char *)sqlite3_column_text(q, 4),
+                      "{\"bus_stops\": \"aa11\", \"metro_stations\": \"bb22\"}|1|"
+                      "2026-02-01T07:59:00Z|plans/qingpu.yaml");
+  sqlite3_finalize(q);
+
+  pm_run_result_free(one);
+  pm_run_result_free(two);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
+static void test_list_and_print(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = new_store(ctx, "list.sqlite");
+  pm_run_result *one = make_run(ctx, 0), *two = make_run(ctx, 1);
+  int64_t id1 = record(store, one, NULL, 1);
+  int64_t id2 = record(store, two, NULL, 0);
+
+  pm_history_run *runs = NULL;
+  size_t nr = 0;
+  assert_int_equal(pm_history_runs(store, "qingpu-2024-2026", &runs, &nr), PM_OK);
+  assert_int_equal(nr, 2);
+  assert_int_equal(runs[0].run_id, id1);
+  assert_int_equal(runs[1].run_id, id2);
+  assert_string_equal(runs[1].finished_at, "2026-02-01T08:00:00Z");
+  assert_string_equal(runs[1].plan_hash, "hash-2");
+  assert_string_equal(runs[0].plan_path, "plans/qingpu.yaml");
+  assert_null(runs[0].started_at);
+  assert_int_equal(runs[0].exit_code, 1);
+  assert_int_equal(runs[1].exit_code, 0);
+  pm_history_runs_free(runs, nr);
+  assert_int_equal(pm_history_runs(store, "other-plan", &runs, &nr), PM_OK);
+  assert_int_equal(nr, 0);
+  pm_history_runs_free(runs, nr);
+
+  pm_history_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(pm_history_list(store, "qingpu-2024-2026", &rows, &n), PM_OK);
+  assert_int_equal(n, 2 * 8);
+  /* Run 1 first, in the run's order: transfer 青浦区 20 % missed. */
+  assert_int_equal(rows[0].run_id, id1);
+  assert_string_equal(rows[0].indicator_id, "transfer_50m");
+  assert_string_equal(rows[0].district, "青浦区");
+  assert_int_equal(rows[0].has_value, 1);
+  assert_near(rows[0].value, 20, 1e-12);
+  assert_int_equal(rows[0].has_target, 1);
+  assert_string_equal(rows[0].target_op, ">=");
+  assert_near(rows[0].target, 100, 0);
+  assert_int_equal(rows[0].met, 0);
+  assert_int_equal(rows[0].n_gaps, 2);
+  assert_string_equal(rows[0].finished_at, "2026-01-01T08:00:00Z");
+  /* 松江区: null, with its reason, no verdict. */
+  assert_string_equal(rows[1].district, "松江区");
+  assert_int_equal(rows[1].has_value, 0);
+  assert_true(isnan(rows[1].value));
+  assert_string_equal(rows[1].null_reason, "no stations in 松江区");
+  assert_int_equal(rows[1].met, -1);
+  /* No data: one row without district. */
+  assert_string_equal(rows[6].indicator_id, "sponge_share");
+  assert_null(rows[6].district);
+  assert_string_equal(rows[6].status, "no data");
+  /* Manual without target. */
+  assert_string_equal(rows[7].indicator_id, "elevators");
+  assert_int_equal(rows[7].has_target, 0);
+  assert_int_equal(rows[7].met, -1);
+  /* Run 2: park coverage in 松江区 95 % met. */
+  assert_int_equal(rows[8].run_id, id2);
+  assert_near(rows[8].value, 80, 1e-12);
+  assert_string_equal(rows[12].district, "松江区");
+  assert_near(rows[12].value, 95, 1e-12);
+  assert_int_equal(rows[12].met, 1);
+  pm_history_rows_free(rows, n);
+
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  assert_int_equal(pm_history_print(ctx, store, "qingpu-2024-2026", f), PM_OK);
+  fclose(f);
+  char h1[64], h2[64];
+  snprintf(h1, sizeof h1, "#%lld 2026-01-01", (long long)id1);
+  snprintf(h2, sizeof h2, "#%lld 2026-02-01", (long long)id2);
+  if (!strstr(text, h1) || !strstr(text, h2) || !strstr(text, "20% ✗") ||
+      !strstr(text, "80% ✗") || !strstr(text, "66.67% ✗") || !strstr(text, "95% ✓") ||
+      !strstr(text, "no data") || !strstr(text, "35 台") ||
+      !strstr(text, "40 台") || !strstr(text, "≥ 100%") || !strstr(text, "2 runs recorded"))
+    fail_msg("unexpected history table:\n%s", text);
+  /* One line per (indicator, district): 8 + header + title + blank. */
+  size_t lines = 0;
+  for (const char *p = text; *p; p++) lines += *p == '\n';
+  assert_int_equal(lines, 8 + 3);
+  free(text);
+
+  assert_int_equal(pm_history_print(ctx, store, "other-plan", stdout), PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(ctx), "other-plan"));
+
+  pm_run_result_free(one);
+  pm_run_result_free(two);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
+/* The caller's transaction decides: outside one the history refuses; a rollback records nothing. */
+static void test_transactions(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = new_store(ctx, "tx.sqlite");
+  pm_run_result *one = make_run(ctx, 0);
+  pm_run_result *back = NULL;
+  assert_int_equal(pm_history_load_run(store, 0, &back), PM_ENOTFOUND);
+  int64_t id = 0;
+  assert_int_equal(pm_history_record(store, one, NULL, NULL, NULL, 0, &id), PM_EINTERNAL);
+  assert_int_equal(id, 0);
+  assert_int_equal(pm_store_begin(store), PM_OK);
+  assert_int_equal(pm_history_record(store, one, NULL, NULL, NULL, 0, &id), PM_OK);
+  assert_true(id > 0);
+  pm_store_rollback(store);
+  assert_int_equal(pm_history_load_run(store, 0, &back), PM_ENOTFOUND);
+  assert_null(back);
+  pm_history_row *rows = NULL;
+  size_t n = 1;
+  assert_int_equal(pm_history_list(store, NULL, &rows, &n), PM_OK);
+  assert_int_equal(n, 0);
+  pm_history_rows_free(rows, n);
+  assert_int_equal(pm_history_print(ctx, store, NULL, stdout), PM_ENOTFOUND);
+  pm_run_result_free(one);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_record_and_load),
+      cmocka_unit_test(test_list_and_print),
+      cmocka_unit_test(test_transactions),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

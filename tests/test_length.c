@@ -1,0 +1,359 @@
+/* test_length.c: METRICS.md §2 length on hand-computable lines (projected metres). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static pm_context *ctx;
+
+static int setup(void **state) {
+  (void)state;
+  return pm_context_create(&ctx) == PM_OK ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  pm_context_destroy(ctx);
+  return 0;
+}
+
+static pm_features *wkt(const char *layer, const char *const *w, const char *const *labels,
+                        size_t n) {
+  pm_features *fs = NULL;
+  assert_int_equal(pm_features_from_wkt(ctx, layer, w, labels, n, &fs), PM_OK);
+  return fs;
+}
+
+/* District A: x 0..1000, B: x 1000..2000 (both y -500..500). */
+static pm_districts *two_districts(void) {
+  const char *w[] = {"POLYGON((0 -500, 1000 -500, 1000 500, 0 500, 0 -500))",
+                     "POLYGON((1000 -500, 2000 -500, 2000 500, 1000 500, 1000 -500))"};
+  const char *names[] = {"A", "B"};
+  pm_features *fs = wkt("districts", w, names, 2);
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
+  pm_features_free(ctx, fs);
+  return d;
+}
+
+static pm_districts *no_districts(void) {
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
+  return d;
+}
+
+static pm_indicator_spec spec_of(const char *unit) {
+  pm_indicator_spec s;
+  memset(&s, 0, sizeof s);
+  s.id = (char *)"greenway";
+  s.title = (char *)"绿道长度";
+  s.metric = (char *)"length";
+  s.unit = (char *)unit;
+  s.layer.layer = (char *)"lines";
+  s.threshold_m = s.catchment_m = s.near_m = s.within_m = s.radius_m = NAN;
+  s.min_area_m2 = s.max_area_m2 = NAN;
+  return s;
+}
+
+static void set_target(pm_indicator_spec *s, const char *op, double v) {
+  s->has_target = 1;
+  strcpy(s->target_op, op);
+  s->target_value = v;
+}
+
+/* Length in m of a detail's geometry. */
+static double detail_length(const pm_detail *x) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+  GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, x->wkb, x->wkb_len);
+  assert_non_null(g);
+  double len = -1;
+  GEOSLength_r(h, g, &len);
+  GEOSGeom_destroy_r(h, g);
+  GEOSWKBReader_destroy_r(h, rd);
+  return len;
+}
+
+static void test_duplicates_count_once(void **state) {
+  (void)state;
+  /* 0..1000 twice and 500..1500 overlapping: the dissolved network is 0..1500 = 1.5 km. */
+  const char *w[] = {"LINESTRING(0 0, 1000 0)", "LINESTRING(1000 0, 0 0)",
+                     "LINESTRING(500 0, 1500 0)"};
+  pm_features *lines = wkt("lines", w, NULL, 3);
+  pm_districts *d = no_districts();
+  pm_indicator_spec s = spec_of(NULL);
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
+  assert_string_equal(out.unit, "km");
+  assert_string_equal(out.id, "greenway");
+  assert_int_equal(out.n_results, 1);
+  assert_string_equal(out.results[0].district, "_all");
+  assert_true(out.results[0].has_value);
+  assert_near(out.results[0].value, 1.5, 1e-9);
+  assert_near(out.results[0].numerator, 1.5, 1e-9);
+  assert_int_equal(out.results[0].has_ratio, 0);
+  assert_int_equal(out.results[0].n_gaps, 0);
+  /* Without districts, `_all` carries the measured detail. */
+  assert_int_equal(out.n_details, 1);
+  assert_string_equal(out.details[0].role, "measured");
+  assert_near(detail_length(&out.details[0]), 1500, 1e-6);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, lines);
+}
+
+static void test_line_split_between_districts(void **state) {
+  (void)state;
+  /* 200..1700 crosses x = 1000: 0.8 km in A, 0.7 km in B; 2500..3000 lies outside both. */
+  const char *w[] = {"LINESTRING(200 0, 1700 0)", "LINESTRING(2500 0, 3000 0)"};
+  pm_features *lines = wkt("lines", w, NULL, 2);
+  pm_districts *d = two_districts();
+  pm_indicator_spec s = spec_of("km");
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
+  assert_int_equal(out.n_results, 3);
+  assert_string_equal(out.results[0].district, "A");
+  assert_string_equal(out.results[1].district, "B");
+  assert_string_equal(out.results[2].district, "_all");
+  assert_near(out.results[0].value, 0.8, 1e-9);
+  assert_near(out.results[1].value, 0.7, 1e-9);
+  assert_near(out.results[2].value, 1.5, 1e-9);
+  /* One measured detail per district, none for `_all` (it would repeat them). */
+  assert_int_equal(out.n_details, 2);
+  for (size_t k = 0; k < out.n_details; k++) {
+    assert_string_equal(out.details[k].role, "measured");
+    assert_near(detail_length(&out.details[k]),
+                strcmp(out.details[k].district, "A") == 0 ? 800 : 700, 1e-6);
+  }
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, lines);
+}
+
+static void test_within(void **state) {
+  (void)state;
+  /* Zone x 0..500, y -50..50: half of the first line is inside, the second line (y = 200) is not;
+   * a third line runs along the zone's edge (y = 50) and counts (boundary included). */
+  const char *w[] = {"LINESTRING(0 0, 1000 0)", "LINESTRING(0 200, 1000 200)",
+                     "LINESTRING(100 50, 300 50)"};
+  const char *z[] = {"POLYGON((0 -50, 500 -50, 500 50, 0 50, 0 -50))"};
+  pm_features *lines = wkt("lines", w, NULL, 3);
+  pm_features *zones = wkt("zones", z, NULL, 1);
+  const pm_features *within[] = {zones};
+  pm_districts *d = no_districts();
+  pm_indicator_spec s = spec_of("m");
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, within, 1, NULL, 0, NULL, d, &out), PM_OK);
+  assert_string_equal(out.unit, "m");
+  assert_near(out.results[0].value, 700, 1e-6);
+  assert_near(out.results[0].numerator, 700, 1e-6);
+  pm_indicator_result_clear(&out);
+
+  /* An empty `within` selection leaves nothing. */
+  pm_features *none = wkt("zones", NULL, NULL, 0);
+  const pm_features *within0[] = {none};
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, within0, 1, NULL, 0, NULL, d, &out), PM_OK);
+  assert_true(out.results[0].has_value);
+  assert_near(out.results[0].value, 0, 1e-12);
+  assert_int_equal(out.n_details, 0);
+  pm_indicator_result_clear(&out);
+  pm_features_free(ctx, none);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, zones);
+  pm_features_free(ctx, lines);
+}
+
+static void test_near_inclusive(void **state) {
+  (void)state;
+  /* River along y = 0 (x 0..1000), park a square at x 3000..3100. near_m 30:
+   * footway at y = 30 (exactly 30 m): counts whole, 1 km;
+   * footway at y = -30.5: beyond, nothing;
+   * footway from (3000 -60) to (3000 -10) approaches the park: the part within 30 m of it
+   *   (y -30..-10) is 20 m. */
+  const char *w[] = {"LINESTRING(0 30, 1000 30)", "LINESTRING(0 -30.5, 1000 -30.5)",
+                     "LINESTRING(3050 -60, 3050 -10)"};
+  const char *r[] = {"LINESTRING(0 0, 1000 0)"};
+  const char *p[] = {"POLYGON((3000 0, 3100 0, 3100 100, 3000 100, 3000 0))"};
+  pm_features *lines = wkt("footways", w, NULL, 3);
+  pm_features *rivers = wkt("rivers", r, NULL, 1);
+  pm_features *parks = wkt("parks", p, NULL, 1);
+  const pm_features *near[] = {rivers, parks};
+  pm_districts *d = no_districts();
+  pm_indicator_spec s = spec_of(NULL);
+  s.near_m = 30;
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_OK);
+  assert_near(out.results[0].value, 1.020, 1e-6);
+  pm_indicator_result_clear(&out);
+
+  /* near_m 29.9: the footway at exactly 30 m no longer counts. */
+  s.near_m = 29.9;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_OK);
+  assert_near(out.results[0].value, 0.0199, 1e-6);
+  pm_indicator_result_clear(&out);
+
+  /* `near` without near_m is a planner's error. */
+  s.near_m = NAN;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "near_m"));
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, parks);
+  pm_features_free(ctx, rivers);
+  pm_features_free(ctx, lines);
+}
+
+static void test_share_of(void **state) {
+  (void)state;
+  /* Rivers 0..1500 (plus a duplicate of 0..800, dissolved away); remediated 0..800.
+   * A holds 1.0 km of river, 0.8 km remediated -> 80 %;
+   * B holds 0.5 km of river (1000..1500), none remediated -> 0 %;
+   * _all: 0.8 / 1.5 -> 53.33 %. */
+  const char *rv[] = {"LINESTRING(0 0, 1500 0)", "LINESTRING(0 0, 800 0)"};
+  const char *rm[] = {"LINESTRING(0 0, 800 0)"};
+  pm_features *rivers = wkt("rivers", rv, NULL, 2);
+  pm_features *remediated = wkt("rivers", rm, NULL, 1);
+  pm_districts *d = two_districts();
+  pm_indicator_spec s = spec_of("%");
+  set_target(&s, ">=", 50);
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, remediated, NULL, 0, NULL, 0, rivers, d, &out), PM_OK);
+  assert_string_equal(out.unit, "%");
+  pm_result *a = &out.results[0], *b = &out.results[1], *all = &out.results[2];
+  assert_true(a->has_ratio);
+  assert_near(a->value, 80, 1e-9);
+  assert_near(a->numerator, 0.8, 1e-9);
+  assert_near(a->denominator, 1.0, 1e-9);
+  assert_true(a->met);
+  assert_near(b->value, 0, 1e-9);
+  assert_near(b->denominator, 0.5, 1e-9);
+  assert_false(b->met);
+  assert_int_equal(b->n_gaps, 1);
+  assert_near(b->gaps[0].shortfall, 50, 1e-9); /* percentage points */
+  assert_near(all->value, 100.0 * 0.8 / 1.5, 1e-9);
+  assert_true(all->met);
+  pm_indicator_result_clear(&out);
+
+  /* A unit that is not a share is refused. */
+  s = spec_of("km");
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, remediated, NULL, 0, NULL, 0, rivers, d, &out), PM_EINPUT);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, remediated);
+  pm_features_free(ctx, rivers);
+}
+
+static void test_empty_denominator_is_null(void **state) {
+  (void)state;
+  /* All rivers lie in A: B has no river length, so its share is null with a reason. */
+  const char *rv[] = {"LINESTRING(100 0, 600 0)"};
+  pm_features *rivers = wkt("rivers", rv, NULL, 1);
+  pm_districts *d = two_districts();
+  pm_indicator_spec s = spec_of(NULL);
+  set_target(&s, ">=", 90);
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, rivers, NULL, 0, NULL, 0, rivers, d, &out), PM_OK);
+  assert_near(out.results[0].value, 100, 1e-9);
+  assert_true(out.results[0].met);
+  assert_false(out.results[1].has_value);
+  assert_non_null(out.results[1].null_reason);
+  assert_non_null(strstr(out.results[1].null_reason, "rivers"));
+  assert_false(out.results[1].met);
+  assert_int_equal(out.results[1].n_gaps, 0); /* no value, nothing to fall short of */
+  assert_near(out.results[2].value, 100, 1e-9);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, rivers);
+}
+
+static void test_target_gaps(void **state) {
+  (void)state;
+  /* A 0.8 km, B 0.7 km, _all 1.5 km; target >= 0.75 km: B short by 0.05 km. */
+  const char *w[] = {"LINESTRING(200 0, 1700 0)"};
+  const char *names[] = {"绿道1号"};
+  pm_features *lines = wkt("greenways", w, names, 1);
+  pm_districts *d = two_districts();
+  pm_indicator_spec s = spec_of("km");
+  set_target(&s, ">=", 0.75);
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
+  assert_true(out.has_target);
+  assert_true(out.results[0].has_target);
+  assert_near(out.results[0].target, 0.75, 0);
+  assert_true(out.results[0].met);
+  assert_int_equal(out.results[0].n_gaps, 0);
+  assert_false(out.results[1].met);
+  assert_int_equal(out.results[1].n_gaps, 1);
+  assert_string_equal(out.results[1].gaps[0].district, "B");
+  assert_near(out.results[1].gaps[0].shortfall, 0.05, 1e-9);
+  /* The gap points into the district. */
+  assert_true(out.results[1].gaps[0].x >= 1000 && out.results[1].gaps[0].x <= 2000);
+  assert_true(out.results[2].met);
+  pm_indicator_result_clear(&out);
+
+  /* Same in metres: the shortfall follows the unit (50 m). */
+  s = spec_of("m");
+  set_target(&s, ">=", 750);
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
+  assert_near(out.results[1].value, 700, 1e-6);
+  assert_near(out.results[1].gaps[0].shortfall, 50, 1e-6);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, lines);
+}
+
+static void test_bad_inputs(void **state) {
+  (void)state;
+  const char *p[] = {"POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))"};
+  const char *l[] = {"LINESTRING(0 0, 10 0)"};
+  pm_features *polys = wkt("parks", p, NULL, 1);
+  pm_features *lines = wkt("roads", l, NULL, 1);
+  pm_districts *d = no_districts();
+  pm_indicator_spec s = spec_of(NULL);
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  /* A polygon layer has no length. */
+  assert_int_equal(pm_length(ctx, &s, polys, NULL, 0, NULL, 0, NULL, d, &out), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "parks"));
+  pm_indicator_result_clear(&out);
+  /* `within` needs polygons. */
+  const pm_features *within[] = {lines};
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, within, 1, NULL, 0, NULL, d, &out), PM_EINPUT);
+  pm_indicator_result_clear(&out);
+  /* A unit a length cannot have. */
+  s = spec_of("ha");
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_EINPUT);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, lines);
+  pm_features_free(ctx, polys);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_duplicates_count_once),
+      cmocka_unit_test(test_line_split_between_districts),
+      cmocka_unit_test(test_within),
+      cmocka_unit_test(test_near_inclusive),
+      cmocka_unit_test(test_share_of),
+      cmocka_unit_test(test_empty_denominator_is_null),
+      cmocka_unit_test(test_target_gaps),
+      cmocka_unit_test(test_bad_inputs),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

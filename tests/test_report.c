@@ -1,0 +1,396 @@
+/* test_report.c: the JSON, CSV, Markdown and terminal report writers on a hand-built run. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planmetrics/report.h"
+#include "testutil.h"
+
+/* A run with: a share with gaps and a null district, a count with classes and 25 gaps, an
+ * indicator without data, and a manual figure. Chinese names throughout. */
+static pm_run_result *make_run(pm_context *ctx) {
+  pm_run_result *run = calloc(1, sizeof *run);
+  assert_non_null(run);
+  assert_int_equal(pm_strdup(ctx, &run->plan, "qingpu-2024-2026"), PM_OK);
+  assert_int_equal(pm_strdup(ctx, &run->title, "青浦区城市管理精细化三年行动计划（2024-2026年）"), PM_OK);
+  assert_int_equal(pm_strdup(ctx, &run->crs, "EPSG:32651"), PM_OK);
+  assert_int_equal(pm_strdup(ctx, &run->generated_at, "2026-01-01T00:00:00Z"), PM_OK);
+  assert_int_equal(pm_strdup(ctx, &run->plan_hash, "abc123"), PM_OK);
+  run->n_indicators = 4;
+  run->indicators = calloc(4, sizeof *run->indicators);
+  assert_non_null(run->indicators);
+  const char *names[] = {"青浦区", "松江区", "_all"};
+
+  /* 1. transfer: 3 of 15 stations = 20 %; 松江区 has no station (null). */
+  pm_indicator_result *ir = &run->indicators[0];
+  pm_strdup(ctx, &ir->id, "transfer_50m");
+  pm_strdup(ctx, &ir->title, "轨道交通和公共交通换乘距离在50米以内的占比");
+  pm_strdup(ctx, &ir->metric, "transfer_coverage");
+  pm_strdup(ctx, &ir->unit, "%");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 100;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[0], 3, 15, NULL), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[1], 0, 0, "no stations in 松江区"), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[2], 3, 15, NULL), PM_OK);
+  for (int r = 0; r < 3; r += 2) {
+    assert_int_equal(pm_result_add_gap(ctx, &ir->results[r], "metro_stations#7", "赵巷, \"北\"",
+                                       "青浦区", 120.25, NAN, "bus_stops#9", NULL, 1000.5, 2000.25),
+                     PM_OK);
+    assert_int_equal(pm_result_add_gap(ctx, &ir->results[r], "metro_stations#3", "人民广场",
+                                       "青浦区", 87.4, NAN, NULL, "line1\nline2\ttab\x01 \\ end",
+                                       NAN, NAN),
+                     PM_OK);
+  }
+  pm_indicator_result_apply_target(ir);
+
+  /* 2. count of pocket parks: 5 and 2, target >= 4; 25 gaps in 松江区. */
+  ir = &run->indicators[1];
+  pm_strdup(ctx, &ir->id, "pocket_parks");
+  pm_strdup(ctx, &ir->title, "口袋公园");
+  pm_strdup(ctx, &ir->metric, "count");
+  pm_strdup(ctx, &ir->unit, "count");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 4;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  double counts[] = {5, 2, 7};
+  for (int r = 0; r < 3; r++) {
+    ir->results[r].has_value = 1;
+    ir->results[r].value = counts[r];
+    ir->results[r].numerator = counts[r];
+  }
+  assert_int_equal(pm_result_add_class(ctx, &ir->results[0], "pocket park (400-10000 m2, 300 m)", 5),
+                   PM_OK);
+  assert_int_equal(pm_result_add_class(ctx, &ir->results[2], "pocket park (400-10000 m2, 300 m)", 7),
+                   PM_OK);
+  for (int g = 25; g >= 1; g--) {
+    char id[32];
+    snprintf(id, sizeof id, "parks#%d", g);
+    assert_int_equal(pm_result_add_gap(ctx, &ir->results[1], id, NULL, "松江区", NAN, g * 0.5, NULL,
+                                       NULL, NAN, NAN),
+                     PM_OK);
+  }
+  pm_indicator_result_apply_target(ir);
+
+  /* 3. no data. */
+  ir = &run->indicators[2];
+  pm_strdup(ctx, &ir->id, "sponge_share");
+  pm_strdup(ctx, &ir->title, "海绵城市建成区面积比例");
+  pm_strdup(ctx, &ir->metric, "area_share");
+  pm_strdup(ctx, &ir->unit, "%");
+  ir->status = PM_IND_NO_DATA;
+  pm_strdup(ctx, &ir->status_reason, "layer sponge_zones is not in the data");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 40;
+
+  /* 4. manual figure: 35 elevators against >= 30. */
+  ir = &run->indicators[3];
+  pm_strdup(ctx, &ir->id, "elevators");
+  pm_strdup(ctx, &ir->title, "既有多层住宅加装电梯");
+  pm_strdup(ctx, &ir->metric, "manual");
+  pm_strdup(ctx, &ir->unit, "台");
+  ir->status = PM_IND_MANUAL;
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 30;
+  const char *all[] = {"_all"};
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, all, 1), PM_OK);
+  ir->results[0].has_value = 1;
+  ir->results[0].value = 35;
+  pm_indicator_result_apply_target(ir);
+  return run;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  assert_non_null(s);
+  assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+  s[n] = '\0';
+  fclose(f);
+  return s;
+}
+
+#define assert_contains(hay, needle)                                                              \
+  do {                                                                                            \
+    if (!strstr((hay), (needle))) fail_msg("missing: %s\n--- in ---\n%s", (needle), (hay));       \
+  } while (0)
+
+static void test_numbers(void **state) {
+  (void)state;
+  char b[64];
+  assert_string_equal(pm_report_number(20.000000000000004, b, sizeof b), "20");
+  assert_string_equal(pm_report_number(2.0 / 3 * 100, b, sizeof b), "66.66666667");
+  assert_string_equal(pm_report_number(87.4, b, sizeof b), "87.4");
+  assert_string_equal(pm_report_number(-0.0, b, sizeof b), "0");
+  assert_string_equal(pm_report_number(3456789, b, sizeof b), "3456789");
+  assert_string_equal(pm_report_number(0.30000000000000004, b, sizeof b), "0.3");
+  assert_string_equal(pm_report_number(1e-7, b, sizeof b), "1e-07");
+  assert_string_equal(pm_report_number(NAN, b, sizeof b), "");
+  assert_string_equal(pm_report_number(INFINITY, b, sizeof b), "");
+
+  assert_string_equal(pm_report_format_value(2.0 / 3 * 100, "%", NULL, NAN, b, sizeof b), "66.67%");
+  assert_string_equal(pm_report_format_value(12.5, "km", NULL, NAN, b, sizeof b), "12.5 km");
+  assert_string_equal(pm_report_format_value(4, "count", ">=", 4, b, sizeof b), "4");
+  /* 99.996 would round to 100 and look like the target is reached. */
+  assert_string_equal(pm_report_format_value(99.996, "%", ">=", 100, b, sizeof b), "99.996%");
+  assert_string_equal(pm_report_format_value(100, "%", ">=", 100, b, sizeof b), "100%");
+  /* 40.004 against "<= 40" is missed: show it. */
+  assert_string_equal(pm_report_format_value(40.004, "%", "<=", 40, b, sizeof b), "40.004%");
+  assert_string_equal(pm_report_format_value(40.01, "%", "<=", 40, b, sizeof b), "40.01%");
+}
+
+static void test_text_width(void **state) {
+  (void)state;
+  assert_int_equal(pm_report_text_width("abc"), 3);
+  assert_int_equal(pm_report_text_width("青浦区"), 6);
+  assert_int_equal(pm_report_text_width("（2024）"), 8); /* fullwidth parentheses */
+  assert_int_equal(pm_report_text_width("e\xcc\x81"), 1);  /* e + combining acute */
+  assert_int_equal(pm_report_text_width("\xff" "a"), 2);   /* an invalid byte shows as one column */
+  assert_int_equal(pm_report_text_width("✓"), 1);
+  assert_int_equal(pm_report_text_width(""), 0);
+  assert_int_equal(pm_report_text_width(NULL), 0);
+}
+
+static void test_json(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_run_result *run = make_run(ctx);
+  const char *path = pm_test_path("report.json");
+  assert_int_equal(pm_report_write_json(ctx, run, path), PM_OK);
+  char *j = slurp(path);
+  assert_contains(j, "\"plan\": \"qingpu-2024-2026\"");
+  assert_contains(j, "\"title\": \"青浦区城市管理精细化三年行动计划（2024-2026年）\"");
+  assert_contains(j, "\"crs\": \"EPSG:32651\"");
+  assert_contains(j, "\"generated_at\": \"2026-01-01T00:00:00Z\"");
+  assert_contains(j, "\"run_id\": null");
+  assert_contains(j, "\"id\": \"transfer_50m\"");
+  assert_contains(j, "\"metric\": \"transfer_coverage\"");
+  assert_contains(j, "\"unit\": \"%\"");
+  assert_contains(j, "\"status\": \"computed\"");
+  assert_contains(j, "\"target_op\": \">=\"");
+  assert_contains(j, "\"district\": \"青浦区\",\n          \"value\": 20,\n"
+                     "          \"null_reason\": null,\n          \"numerator\": 3,\n"
+                     "          \"denominator\": 15,\n          \"target\": 100,\n"
+                     "          \"met\": false,\n          \"n_gaps\": 2");
+  assert_contains(j, "\"district\": \"松江区\",\n          \"value\": null,\n"
+                     "          \"null_reason\": \"no stations in 松江区\",\n"
+                     "          \"numerator\": 0,\n          \"denominator\": 0,\n"
+                     "          \"target\": 100,\n          \"met\": null");
+  assert_contains(j, "{\"id\": \"metro_stations#7\", \"name\": \"赵巷, \\\"北\\\"\", "
+                     "\"district\": \"青浦区\", \"distance_m\": 120.25, \"shortfall\": null, "
+                     "\"nearest\": \"bus_stops#9\", \"note\": null, \"x\": 1000.5, \"y\": 2000.25}");
+  assert_contains(j, "\"note\": \"line1\\nline2\\ttab\\u0001 \\\\ end\"");
+  /* a count: numerator only */
+  assert_contains(j, "\"value\": 5,\n          \"null_reason\": null,\n          \"numerator\": 5,\n"
+                     "          \"denominator\": null,\n          \"target\": 4,\n"
+                     "          \"met\": true");
+  assert_contains(j, "\"classes\": [{\"label\": \"pocket park (400-10000 m2, 300 m)\", \"count\": 5}]");
+  assert_contains(j, "\"shortfall\": 12.5");
+  assert_contains(j, "\"status\": \"no data\",\n      \"status_reason\": \"layer sponge_zones is "
+                     "not in the data\",\n      \"target_op\": \">=\",\n      \"target\": 40,\n"
+                     "      \"results\": []");
+  assert_contains(j, "\"status\": \"manual\"");
+  free(j);
+  /* Valid JSON, and the parsed values are the ones written. */
+  assert_int_equal(
+      pm_test_system("python3 -c 'import json,sys; d=json.load(open(sys.argv[1], encoding=\"utf-8\"));"
+                     " i=d[\"indicators\"]; r=i[0][\"results\"];"
+                     " assert len(i)==4 and len(r)==3, d;"
+                     " assert r[0][\"value\"]==20 and r[0][\"met\"] is False and r[1][\"value\"] is None;"
+                     " assert r[0][\"gaps\"][0][\"name\"]==\"赵巷, \\\"北\\\"\";"
+                     " assert r[0][\"gaps\"][1][\"note\"]==\"line1\\nline2\\ttab\\x01 \\\\ end\";"
+                     " assert len(i[1][\"results\"][1][\"gaps\"])==25;"
+                     " assert i[2][\"status\"]==\"no data\" and i[2][\"results\"]==[]' '%s'",
+                     path),
+      0);
+  pm_run_result_free(run);
+  pm_context_destroy(ctx);
+}
+
+static void test_csv(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_run_result *run = make_run(ctx);
+  const char *path = pm_test_path("report.csv");
+  assert_int_equal(pm_report_write_csv(ctx, run, path), PM_OK);
+  char *c = slurp(path);
+  assert_memory_equal(c, "\xEF\xBB\xBF" "indicator_id,title,metric,unit,status,district,value,"
+                         "numerator,denominator,target_op,target,met,n_gaps,worst_gaps,"
+                         "null_reason\r\n",
+                      strlen("\xEF\xBB\xBF" "indicator_id,title,metric,unit,status,district,value,"
+                             "numerator,denominator,target_op,target,met,n_gaps,worst_gaps,"
+                             "null_reason\r\n"));
+  assert_contains(c, "\r\ntransfer_50m,轨道交通和公共交通换乘距离在50米以内的占比,transfer_coverage,%,"
+                     "computed,青浦区,20,3,15,>=,100,false,2,\"metro_stations#7 (赵巷, \"\"北\"\"): "
+                     "120.25 m; metro_stations#3 (人民广场): 87.4 m\",\r\n");
+  assert_contains(c, "\r\ntransfer_50m,轨道交通和公共交通换乘距离在50米以内的占比,transfer_coverage,%,"
+                     "computed,松江区,,0,0,>=,100,,0,,no stations in 松江区\r\n");
+  assert_contains(c, "\r\npocket_parks,口袋公园,count,count,computed,松江区,2,2,,>=,4,false,25,"
+                     "parks#25: short by 12.5; parks#24: short by 12; parks#23: short by 11.5; "
+                     "parks#22: short by 11; parks#21: short by 10.5; ... and 20 more,\r\n");
+  assert_contains(c, "\r\nsponge_share,海绵城市建成区面积比例,area_share,%,no data,,,,,>=,40,,0,,"
+                     "layer sponge_zones is not in the data\r\n");
+  assert_contains(c, "\r\nelevators,既有多层住宅加装电梯,manual,台,manual,_all,35,,,>=,30,true,0,,\r\n");
+  free(c);
+  /* Any CSV reader gets 1 + 3 + 3 + 1 + 1 rows of 15 fields, the quoted name intact. */
+  assert_int_equal(
+      pm_test_system("python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1], "
+                     "encoding=\"utf-8-sig\", newline=\"\"))); assert len(rows)==9, rows;"
+                     " assert all(len(r)==15 for r in rows), rows;"
+                     " assert rows[1][13].startswith(\"metro_stations#7 (赵巷, \\\"北\\\")\"), rows[1]' '%s'",
+                     path),
+      0);
+  pm_run_result_free(run);
+  pm_context_destroy(ctx);
+}
+
+static void test_markdown(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_run_result *run = make_run(ctx);
+  run->run_id = 7;
+  const char *path = pm_test_path("report.md");
+  assert_int_equal(pm_report_write_markdown(ctx, run, path), PM_OK);
+  char *m = slurp(path);
+  assert_contains(m, "# 青浦区城市管理精细化三年行动计划（2024-2026年）\n\n- Plan: `qingpu-2024-2026`\n"
+                     "- CRS: EPSG:32651\n- Generated: 2026-01-01T00:00:00Z\n- Run: 7\n");
+  assert_contains(m, "## transfer\\_50m — 轨道交通和公共交通换乘距离在50米以内的占比\n\n"
+                     "Metric: `transfer_coverage` · Unit: % · Target: ≥ 100% · Status: computed\n");
+  assert_contains(m, "| District | Value | Numerator | Denominator | Target | Met |\n"
+                     "|---|---:|---:|---:|---:|:-:|\n"
+                     "| 青浦区 | 20% | 3 | 15 | ≥ 100% | ✗ |\n"
+                     "| 松江区 | — (no stations in 松江区) | 0 | 0 | ≥ 100% |  |\n"
+                     "| \\_all | 20% | 3 | 15 | ≥ 100% | ✗ |\n");
+  assert_contains(m, "### Gaps in 青浦区 (2)\n\n| # | ID | Name | Distance (m) | Nearest | Note |\n");
+  assert_contains(m, "| 1 | `metro_stations#7` | 赵巷, \"北\" | 120.25 | bus\\_stops#9 |  |\n");
+  assert_contains(m, "| 2 | `metro_stations#3` | 人民广场 | 87.4 |  | line1 line2 tab  \\\\ end |\n");
+  /* `_all` repeats the districts' gaps: listed once only. */
+  assert_true(strstr(m, "### Gaps in \\_all") == NULL);
+  /* 25 gaps: the worst 20, then the count of the rest. */
+  assert_contains(m, "### Gaps in 松江区 (25)\n\n| # | ID | Shortfall |\n|---:|---|---:|\n"
+                     "| 1 | `parks#25` | 12.5 |\n");
+  assert_contains(m, "| 20 | `parks#6` | 3 |\n\n... and 5 more\n");
+  assert_true(strstr(m, "parks#5`") == NULL);
+  assert_contains(m, "| 松江区 | 2 | 2 |  | ≥ 4 | ✗ |\n");
+  assert_contains(m, "| 青浦区 | pocket park (400-10000 m2, 300 m) | 5 |\n");
+  assert_contains(m, "Status: no data (layer sponge\\_zones is not in the data)\n");
+  assert_contains(m, "| `elevators` | 既有多层住宅加装电梯 | 35 台 | ≥ 30 台 | ✓ |\n");
+  free(m);
+  pm_run_result_free(run);
+  pm_context_destroy(ctx);
+}
+
+/* The display column at which `needle` starts on the line that contains `key`. */
+static size_t column_of(const char *text, const char *key, const char *needle) {
+  const char *line = text;
+  while (line && *line) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    char *copy = strndup(line, len);
+    assert_non_null(copy);
+    char *k = strstr(copy, key), *n = k ? strstr(k + strlen(key), needle) : NULL;
+    if (n) {
+      *n = '\0';
+      size_t col = pm_report_text_width(copy);
+      free(copy);
+      return col;
+    }
+    free(copy);
+    line = end ? end + 1 : NULL;
+  }
+  fail_msg("no line with %s ... %s", key, needle);
+  return 0;
+}
+
+static char *summary_text(pm_context *ctx, const pm_run_result *run, int color) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(pm_report_print_summary(ctx, run, f, color), PM_OK);
+  fclose(f);
+  return buf;
+}
+
+static void test_summary(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_run_result *run = make_run(ctx);
+  char *s = summary_text(ctx, run, 0);
+  assert_contains(s, "青浦区城市管理精细化三年行动计划（2024-2026年）\n"
+                     "plan qingpu-2024-2026 · EPSG:32651 · 2026-01-01T00:00:00Z\n");
+  assert_true(strstr(s, "\033[") == NULL);
+  /* Values right-aligned in one column whatever the width of the district names. */
+  size_t c1 = column_of(s, "青浦区", "20%");
+  size_t c2 = column_of(s, "_all", "20%");
+  assert_int_equal(c1, c2);
+  assert_int_equal(column_of(s, "Indicator", "District"), column_of(s, "transfer_50m", "青浦区"));
+  assert_int_equal(column_of(s, "Indicator", "Met") + 0, column_of(s, "pocket_parks", "✓"));
+  assert_contains(s, "✗");
+  assert_contains(s, "n/a");
+  assert_contains(s, "no stations in 松江区");
+  assert_contains(s, "no data");
+  assert_contains(s, "layer sponge_zones is not in the data");
+  assert_contains(s, "manual");
+  assert_contains(s, "Targets: 1 met, 2 missed; 1 indicator without data; 1 reported by hand.\n");
+  free(s);
+  s = summary_text(ctx, run, 1);
+  assert_contains(s, "\033[31m✗\033[0m");
+  assert_contains(s, "\033[32m✓\033[0m");
+  free(s);
+  pm_run_result_free(run);
+  pm_context_destroy(ctx);
+}
+
+/* A failed write names the path and leaves neither a half report nor a temporary file. */
+static void test_write_failure(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_run_result *run = make_run(ctx);
+  const char *missing = pm_test_path("no/such/dir/report.json");
+  assert_int_equal(pm_report_write_json(ctx, run, missing), PM_EIO);
+  assert_non_null(strstr(pm_context_message(ctx), missing));
+
+  /* The target is a directory: the rename fails, the temporary file is removed. */
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s", pm_test_path("isdir.md"));
+  assert_int_equal(pm_test_system("mkdir -p '%s'", dir), 0);
+  assert_int_equal(pm_report_write_markdown(ctx, run, dir), PM_EIO);
+  assert_non_null(strstr(pm_context_message(ctx), dir));
+  assert_int_equal(pm_test_system("ls -a '%s' | grep -q '\\.tmp\\.'", pm_test_tmpdir()), 1);
+
+  /* Rewriting an existing report replaces it whole. */
+  const char *path = pm_test_path("again.csv");
+  pm_test_write_file(path, "old");
+  assert_int_equal(pm_report_write_csv(ctx, run, path), PM_OK);
+  char *c = slurp(path);
+  assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
+  free(c);
+  pm_run_result_free(run);
+  pm_context_destroy(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_numbers),  cmocka_unit_test(test_text_width),
+      cmocka_unit_test(test_json),     cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_markdown), cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_write_failure),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
