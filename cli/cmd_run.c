@@ -39,6 +39,20 @@ static int check_output(pm_cli *cli, const char *path) {
   return ok ? 0 : -1;
 }
 
+typedef struct report_paths {
+  const char *json, *csv, *md;
+} report_paths;
+
+/* Reports are written before the run is committed: if one cannot be written, nothing is. */
+static pm_status write_reports(pm_context *ctx, const pm_run_result *run, void *user) {
+  const report_paths *p = user;
+  pm_status st = PM_OK;
+  if (!st && p->json) st = pm_report_write_json(ctx, run, p->json);
+  if (!st && p->csv) st = pm_report_write_csv(ctx, run, p->csv);
+  if (!st && p->md) st = pm_report_write_markdown(ctx, run, p->md);
+  return st;
+}
+
 static int strict_missed(const pm_run_result *run) {
   for (size_t i = 0; i < run->n_indicators; i++)
     for (size_t k = 0; k < run->indicators[i].n_results; k++) {
@@ -82,6 +96,9 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     return pm_cli_fail(cli);
   pm_plan *plan = NULL;
   if (pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
+  report_paths paths = {json, csv, md};
+  opt.before_commit = write_reports;
+  opt.before_commit_user = &paths;
   pm_run_result *run = NULL;
   pm_run_ingest_log log;
   pm_status st = pm_plan_run(cli->ctx, plan, &opt, &run, &log);
@@ -90,9 +107,6 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     return pm_cli_fail(cli);
   }
   int to_stdout = (json && !strcmp(json, "-")) || (csv && !strcmp(csv, "-")) || (md && !strcmp(md, "-"));
-  if (!st && json) st = pm_report_write_json(cli->ctx, run, json);
-  if (!st && csv) st = pm_report_write_csv(cli->ctx, run, csv);
-  if (!st && md) st = pm_report_write_markdown(cli->ctx, run, md);
   if (!st && !cli->quiet) {
     FILE *out = to_stdout ? stderr : stdout;
     st = pm_report_print_summary(cli->ctx, run, out, cli->color && !to_stdout);

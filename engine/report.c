@@ -312,8 +312,7 @@ static pm_status out_open(pm_context *ctx, const char *path, const char *what, o
   /* mkstemp creates 0600; a report is an ordinary file (keep the mode of one being replaced). */
   struct stat sb;
   mode_t mode = stat(path, &sb) == 0 ? (sb.st_mode & 0777) : 0644;
-  if (fchmod(fd, mode) != 0) { /* not fatal: the report is still written */
-  }
+  (void)fchmod(fd, mode); /* best effort: a report with the wrong mode is still a report */
   o->f = fdopen(fd, "wb");
   if (!o->f) {
     st = pm_error(ctx, PM_EIO, "%s: cannot write the %s report (%s)", path, what, strerror(errno));
@@ -675,7 +674,6 @@ static void md_text(FILE *f, const char *s) {
   for (const char *p = s; *p; p++) {
     switch (*p) {
     case '\\': case '|': case '*': case '_': case '`': case '<': case '>': case '[': case ']':
-    case '#':
       fputc('\\', f);
       fputc(*p, f);
       break;
@@ -926,8 +924,8 @@ typedef struct srow {
   const char *color;    /* ANSI colour of the met mark / status, or NULL */
 } srow;
 
-static void pad(FILE *f, size_t n) {
-  for (size_t i = 0; i < n; i++) fputc(' ', f);
+static void sb_pad(sbuf *b, size_t n) {
+  for (size_t i = 0; i < n; i++) sb_add(b, " ", 1);
 }
 
 #define ANSI_GREEN "\033[32m"
@@ -980,6 +978,7 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
       r->color = ANSI_YELLOW;
       continue;
     }
+    const char *prev_note = NULL;
     for (size_t i = 0; i < ir->n_results; i++) {
       const pm_result *res = &ir->results[i];
       srow *r = &rows[n++];
@@ -1002,6 +1001,10 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
       if (!res->has_value) note = res->null_reason;
       if (!note && ir->status == PM_IND_MANUAL) note = "manual";
       if (!note && i == 0 && ir->status_reason) note = ir->status_reason;
+      /* Say a reason once per indicator ("no data: layer parks ..." on every district is noise). */
+      if (note && note == prev_note) note = NULL;
+      else if (note && prev_note && strcmp(note, prev_note) == 0) note = NULL;
+      else if (note) prev_note = note;
       if (note) failed |= !(r->note = dup_str(note));
       r->color = v == 1 ? ANSI_GREEN : v == 0 ? ANSI_RED
                  : ir->status == PM_IND_NO_DATA ? ANSI_YELLOW
@@ -1044,29 +1047,35 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
   if (run->run_id > 0) fprintf(out, " · run %lld", (long long)run->run_id);
   fputs("\n\n", out);
 
-  /* Numbers align right, text left. */
+  /* Numbers align right, text left; no trailing blanks. */
   const int right[SUM_COLS] = {0, 0, 1, 1, 0, 1};
+  sbuf line = {0};
   for (size_t i = 0; i < n; i++) {
     const srow *r = &rows[i];
-    if (i == 0 && color) fputs(ANSI_BOLD, out);
+    line.len = 0;
     for (int c = 0; c < SUM_COLS; c++) {
-      size_t w = pm_report_text_width(r->cell[c]);
-      size_t fill = width[c] - w;
-      if (c) fputs("  ", out);
-      if (right[c] && i > 0) pad(out, fill);
-      int colored = color && i > 0 && r->color && (c == 4 || (c == 2 && !r->cell[4][0]));
-      if (colored) fputs(r->color, out);
-      fputs(r->cell[c], out);
-      if (colored) fputs(ANSI_RESET, out);
-      if (!(right[c] && i > 0) && (c + 1 < SUM_COLS || r->note)) pad(out, fill);
+      size_t fill = width[c] - pm_report_text_width(r->cell[c]);
+      if (c) sb_puts(&line, "  ");
+      if (right[c] && i > 0) sb_pad(&line, fill);
+      int colored = color && i > 0 && r->color && r->cell[c][0] &&
+                    (c == 4 || (c == 2 && !r->cell[4][0]));
+      if (colored) sb_puts(&line, r->color);
+      sb_puts(&line, r->cell[c]);
+      if (colored) sb_puts(&line, ANSI_RESET);
+      if (!(right[c] && i > 0)) sb_pad(&line, fill);
     }
     if (r->note) {
-      fputs("  ", out);
-      fputs(r->note, out);
+      sb_puts(&line, "  ");
+      sb_puts(&line, r->note);
     }
+    while (line.len && line.s[line.len - 1] == ' ') line.s[--line.len] = '\0';
+    if (i == 0 && color) fputs(ANSI_BOLD, out);
+    fputs(sb_str(&line), out);
     if (i == 0 && color) fputs(ANSI_RESET, out);
     fputc('\n', out);
   }
+  failed = line.failed;
+  free(line.s);
 
   fputc('\n', out);
   fprintf(out, "Targets: %d met, %d missed", n_met, n_missed);
@@ -1080,6 +1089,7 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
     free(rows[i].note);
   }
   free(rows);
+  if (failed) return pm_error(ctx, PM_ENOMEM, "out of memory");
   if (fflush(out) != 0 || ferror(out))
     return pm_error(ctx, PM_EIO, "cannot write the summary (%s)", strerror(errno));
   return PM_OK;

@@ -404,6 +404,7 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
       st = pm_history_record(r.store, run, plan->path, hashes, started,
                              pm_run_result_exit_code(run), &run->run_id);
   }
+  if (!st && opt->before_commit) st = opt->before_commit(ctx, run, opt->before_commit_user);
   if (!st) st = pm_store_commit(r.store);
   else if (began) pm_store_rollback(r.store);
   free(hashes);

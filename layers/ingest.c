@@ -114,12 +114,13 @@ pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
 }
 
 pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *o, char **out) {
+  /* Everything that changes what is stored. Not the project CRS: it is fixed per project. */
   return pm_asprintf(ctx, out, "as=%s\x1f" "encoding=%s\x1f" "src_crs=%s\x1f" "x=%s\x1f" "y=%s\x1f"
-                     "source_layer=%s\x1f" "where=%s\x1f" "crs=%s",
+                     "source_layer=%s\x1f" "where=%s",
                      o->as ? o->as : "", o->encoding ? o->encoding : "",
                      o->src_crs ? o->src_crs : "", o->x_field ? o->x_field : "",
                      o->y_field ? o->y_field : "", o->source_layer ? o->source_layer : "",
-                     o->where ? o->where : "", o->crs ? o->crs : "");
+                     o->where ? o->where : "");
 }
 
 void pm_ingest_report_clear(pm_ingest_report *r) {

@@ -8,7 +8,8 @@
 
 #include "engine/internal.h"
 
-/* ---- helpers shared by the dissolve-and-clip metrics (length, line_coverage, area_share) ---- */
+/* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
+ * area_share.c (each keeps the parts it uses); change them together. ---- */
 
 typedef struct geom_list {
   GEOSGeometry **v; /* owned */

@@ -9,6 +9,28 @@
 #include "engine/internal.h"
 #include "planmetrics/metrics.h"
 
+/* Choices where METRICS.md is silent (also for the project docs):
+ * - Classes: a polygon source belongs to the first class with min_area_m2 <= area < max_area_m2.
+ *   Sources matching no class (below the smallest, or in a hole between classes) do not count;
+ *   they are named in a notice and exported as details of role "ignored_source" whose `nearest`
+ *   says why ("ignored: 361 m2 is below the smallest class (400 m2)").
+ * - radius_m replaces every class radius, but the classes still decide which polygons count and
+ *   which class they are reported under. Points and lines have no area: they take the class with
+ *   the largest min_area_m2 (and radius_m when given).
+ * - Population polygons without weight_field are measured by area; a point layer without
+ *   weight_field counts each point once. An empty weight counts 0 (with a notice); a weight that
+ *   is not a number >= 0 is an input error naming the feature.
+ * - A representative point on a shared district boundary counts in both districts, once in _all.
+ * - Gaps: polygon population: each feature with uncovered land, in every district that land
+ *   reaches (shortfall = uncovered m2 there; _all: inside the plan area); distance_m is from the
+ *   feature to the nearest counting source (0 when touching), nearest names it. Weighted: each
+ *   feature of weight > 0 whose representative point is out of reach (shortfall = its weight,
+ *   distance from that point). District denominator: one gap per district (shortfall = uncovered
+ *   m2, no distance), all of them listed under _all.
+ * - Details: "source" (class label in `nearest`), "ignored_source", "service_area" (covered
+ *   region per district, or for _all without districts), "uncovered" (uncovered part of each
+ *   population polygon, or the weighted feature, or the uncovered part of each district). */
+
 /* Quadrant segments of the buffers. A buffer's round parts are polygons inscribed in the true
  * circle: with q segments per quarter, a full circle's area is underestimated by about
  * (pi / 2q)^2 / 6 (q = 16: 0.16 %, q = 32: 0.04 %) and its edge lies up to r (1 - cos(pi / 4q))
@@ -695,9 +717,9 @@ static pm_status deno_area(cov *c) {
     int single = next[head[r]] == none;
     const GEOSGeometry *g = pop->geom[head[r]];
     if (!single) {
-      size_t m = 0;
-      for (size_t i = head[r]; i != none; i = next[i]) m++;
-      GEOSGeometry **parts = calloc(m, sizeof *parts);
+      size_t total = 0, m = 0;
+      for (size_t i = head[r]; i != none; i = next[i]) total++;
+      GEOSGeometry **parts = calloc(total, sizeof *parts);
       if (!parts) {
         st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
         goto done;
@@ -709,7 +731,7 @@ static pm_status deno_area(cov *c) {
         m++;
       }
       GEOSGeometry *coll = NULL;
-      if (m > 0 && next[head[r]] != none && m >= 2) /* every clone made */
+      if (m == total) /* every clone made */
         coll = GEOSGeom_createCollection_r(c->h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)m);
       else
         for (size_t k = 0; k < m; k++) GEOSGeom_destroy_r(c->h, parts[k]);

@@ -12,7 +12,8 @@
  * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
 #define PM_INCLUSIVE_EPS_M 1e-6
 
-/* ---- helpers shared by the dissolve-and-clip metrics (length, line_coverage, area_share) ---- */
+/* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
+ * area_share.c (each keeps the parts it uses); change them together. ---- */
 
 typedef struct geom_list {
   GEOSGeometry **v; /* owned */

@@ -555,6 +555,41 @@ static void test_gap_split_by_district(void **state) {
   pm_features_free(f->ctx, res);
 }
 
+/* Overlapping land counts once (METRICS.md: areas of the dissolved selection); land that only
+ * shares an edge simply adds up. Park [0,100]^2 reaches x = 600. R1 and its duplicate R2 are
+ * [500,700]x[0,100], R3 = [650,750]x[0,100] overlaps them, R4 = [750,800]x[0,100] touches R3:
+ * land [500,800]x[0,100] = 30,000 m2, covered [500,600] = 10,000 m2. */
+static void test_overlapping_population_dissolved(void **state) {
+  fixture *f = *state;
+  char p[200], r1[200], r2[200], r3[200], r4[200];
+  const char *pw[] = {rect(p, 0, 0, 100, 100)};
+  const char *rw[] = {rect(r1, 500, 0, 700, 100), rect(r2, 500, 0, 700, 100),
+                      rect(r3, 650, 0, 750, 100), rect(r4, 750, 0, 800, 100)};
+  const char *rl[] = {"R1", "R2", "R3", "R4"};
+  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 4);
+  pm_districts *d = two_districts(f->ctx, 1000);
+  pm_indicator_spec spec;
+  pm_indicator_result out = {0};
+  spec_init(&spec);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  const pm_result *a = result_of(&out, "A");
+  assert_near(a->denominator, 30000, 1e-6);
+  assert_near(a->numerator, 10000, 1e-6);
+  assert_near(a->value, 100.0 / 3.0, 1e-9);
+  /* Gaps are per feature: R1 and R2 10,000 m2 each, R3 10,000, R4 5,000. */
+  assert_int_equal(a->n_gaps, 4);
+  assert_string_equal(a->gaps[3].name, "R4");
+  assert_near(a->gaps[3].shortfall, 5000, 1e-6);
+  for (int i = 0; i < 3; i++) assert_near(a->gaps[i].shortfall, 10000, 1e-6);
+  assert_false(result_of(&out, "B")->has_value);
+  assert_near(result_of(&out, "_all")->denominator, 30000, 1e-6);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
 /* Without a population layer and without districts there is no denominator: refused. */
 static void test_needs_population_or_districts(void **state) {
   fixture *f = *state;
@@ -591,6 +626,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_count_by_class, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gaps_sorted, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gap_split_by_district, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_overlapping_population_dissolved, setup, teardown),
       cmocka_unit_test_setup_teardown(test_needs_population_or_districts, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #include "planmetrics/plan.h"
 #include "planmetrics/metrics.h"
 #include "planmetrics/runner.h"
+#include "planmetrics/report.h"
+#include "planmetrics/history.h"
 
 #define PLANMETRICS_VERSION "0.1.0"
 

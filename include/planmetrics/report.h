@@ -54,7 +54,9 @@ pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const c
 pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path);
 
 /* A readable aligned table for the terminal: indicator, district, value, target, met (✓/✗), gaps,
- * or "no data"/"manual"; then one line counting targets met and missed. Column widths count
+ * or "no data"/"manual", with null reasons and status reasons after the last column; then one line
+ * counting indicators whose target is met (in every district and `_all`) and missed (somewhere),
+ * those without data and those reported by hand. Column widths count
  * East Asian wide characters (Chinese) as two columns. color != 0 adds ANSI colours (use it when
  * `out` is a terminal). */
 pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FILE *out, int color);

@@ -17,6 +17,10 @@ typedef struct pm_run_options {
   size_t n_districts;
   int record;                     /* write the run to the history (1 for `planmetrics run`) */
   int threads;                    /* indicators computed in parallel (0: number of cores, max 2) */
+  /* Called with the finished run before it is committed (e.g. to write reports); an error rolls
+   * the whole run back, so a failed report leaves nothing written. May be NULL. */
+  pm_status (*before_commit)(pm_context *ctx, const pm_run_result *run, void *user);
+  void *before_commit_user;
 } pm_run_options;
 
 /* What changed during the run's ingest step, for the terminal and batch logs. */

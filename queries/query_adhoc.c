@@ -1,0 +1,452 @@
+/* query_adhoc.c: the planner's ad-hoc questions: nearest feature, features in a district,
+ * dissolved length. Each answers with a pm_table. */
+#include "planmetrics/query.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "planmetrics/districts.h"
+
+static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+static pm_status geos_failed(pm_context *ctx, const char *what, const char *layer) {
+  return pm_error(ctx, PM_EGEOM, "layer '%s': %s failed (GEOS: %s)", layer, what,
+                  pm_context_geos_message(ctx));
+}
+
+/* A missing layer is named together with the layers the project has, so a typo is obvious. */
+static pm_status check_layer(pm_context *ctx, pm_store *store, const char *layer, const char *role) {
+  if (!layer || !*layer) return pm_error(ctx, PM_EINPUT, "give the %s layer", role);
+  pm_layer_info info;
+  int found = 0;
+  pm_status st = pm_store_layer_info(store, layer, &info, &found);
+  if (st) return st;
+  pm_layer_info_clear(&info);
+  if (found) return PM_OK;
+  pm_layer_info *all = NULL;
+  size_t n = 0;
+  if ((st = pm_store_list_layers(store, &all, &n))) return st;
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++) len += strlen(all[i].name) + 2;
+  char *list = calloc(len, 1);
+  for (size_t i = 0; list && i < n; i++) {
+    if (i) strcat(list, ", ");
+    strcat(list, all[i].name);
+  }
+  pm_layer_info_free_all(all, n);
+  if (!list) return oom(ctx);
+  st = pm_error(ctx, PM_ENOTFOUND,
+                "%s: no layer '%s' (%s) in the project; %s%s%s", pm_store_path(store), layer, role,
+                n ? "its layers are: " : "the project has no layers yet", list,
+                n ? "" : " (ingest one with planmetrics ingest)");
+  free(list);
+  return st;
+}
+
+static pm_status load(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+                      const char *role, pm_features **out) {
+  *out = NULL;
+  pm_status st = check_layer(ctx, store, layer, role);
+  if (st) return st;
+  pm_load_options opt = {.where = where && *where ? where : NULL};
+  return pm_features_load(ctx, store, layer, &opt, out);
+}
+
+typedef struct idx_list {
+  size_t *v;
+  size_t n, cap;
+  pm_context *ctx;
+  pm_status st;
+} idx_list;
+
+static void idx_list_cb(void *item, void *user) {
+  idx_list *l = user;
+  if (l->st) return;
+  if ((l->st = pm_grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
+  l->v[l->n++] = (size_t)(uintptr_t)item;
+}
+
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The tree items under g's envelope grown by dist, sorted (the tree's order is not stable). */
+static pm_status query_box(pm_context *ctx, GEOSSTRtree *tree, const GEOSGeometry *g, double dist,
+                           idx_list *l) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  double x0, y0, x1, y1;
+  l->n = 0;
+  l->st = PM_OK;
+  if (!GEOSGeom_getXMin_r(h, g, &x0) || !GEOSGeom_getYMin_r(h, g, &y0) ||
+      !GEOSGeom_getXMax_r(h, g, &x1) || !GEOSGeom_getYMax_r(h, g, &y1))
+    return PM_OK; /* empty geometry: nothing near it */
+  GEOSGeometry *box = GEOSGeom_createRectangle_r(h, x0 - dist, y0 - dist, x1 + dist, y1 + dist);
+  if (!box) return oom(ctx);
+  GEOSSTRtree_query_r(h, tree, box, idx_list_cb, l);
+  GEOSGeom_destroy_r(h, box);
+  if (!l->st) qsort(l->v, l->n, sizeof *l->v, cmp_size);
+  return l->st;
+}
+
+/* ---- near ---- */
+
+/* The nearest-neighbour search hands the callback the query item and a tree item (a feature
+ * index, where index 0 is the null pointer); the query item is this struct's own address, so
+ * the two can always be told apart. */
+typedef struct near_search {
+  GEOSContextHandle_t h;
+  const pm_features *to;
+  const GEOSGeometry *query;
+  int failed;
+} near_search;
+
+static int near_distance(const void *a, const void *b, double *d, void *user) {
+  near_search *ns = user;
+  size_t i = (size_t)(uintptr_t)(a == (const void *)ns ? b : a);
+  if (i >= ns->to->n || !GEOSDistance_r(ns->h, ns->to->geom[i], ns->query, d)) {
+    ns->failed = 1;
+    return 0;
+  }
+  return 1;
+}
+
+/* Nearest feature of `to` (indexed, not empty) to g: *best and its distance. Among features at
+ * the same distance the one with the lowest fid wins, so the answer does not depend on how the
+ * tree happens to be built. */
+static pm_status nearest(pm_context *ctx, const pm_features *to, const GEOSGeometry *g,
+                         idx_list *cand, size_t *best, double *dist) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  near_search ns = {h, to, g, 0};
+  const void *item = GEOSSTRtree_nearest_generic_r(h, to->tree, &ns, g, near_distance, &ns);
+  size_t i = (size_t)(uintptr_t)item;
+  double d;
+  if (ns.failed || i >= to->n || !GEOSDistance_r(h, to->geom[i], g, &d))
+    return geos_failed(ctx, "the nearest-feature search", to->layer);
+  pm_status st = query_box(ctx, to->tree, g, d, cand);
+  if (st) return st;
+  for (size_t k = 0; k < cand->n; k++) {
+    size_t j = cand->v[k];
+    double dj;
+    if (j == i || to->fid[j] > to->fid[i]) continue;
+    if (!GEOSDistance_r(h, to->geom[j], g, &dj)) return geos_failed(ctx, "a distance", to->layer);
+    if (dj < d || (dj == d && to->fid[j] < to->fid[i])) {
+      i = j;
+      d = dj;
+    }
+  }
+  *best = i;
+  *dist = d;
+  return PM_OK;
+}
+
+pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
+                                 double within_m, pm_table **out) {
+  *out = NULL;
+  if (isnan(within_m) || within_m < 0)
+    return pm_error(ctx, PM_EINPUT, "the distance for `within` must be a number of metres >= 0");
+  static const char *const cols[] = {"from_fid", "from_name", "to_fid", "to_name", "distance_m",
+                                     "within"};
+  pm_status st = to->n ? pm_features_index(ctx, to) : PM_OK;
+  pm_table *t = NULL;
+  if (!st) st = pm_table_create(ctx, cols, PM_ARRAY_LEN(cols), &t);
+  idx_list cand = {.ctx = ctx};
+  size_t n_within = 0;
+  for (size_t i = 0; !st && i < from->n; i++) {
+    size_t r;
+    if ((st = pm_table_add_row(ctx, t, &r))) break;
+    pm_table_set_int(ctx, t, r, 0, from->fid[i]);
+    if ((st = pm_table_set_text(ctx, t, r, 1, from->label[i]))) break;
+    if (to->n == 0) {
+      pm_table_set_bool(ctx, t, r, 5, 0);
+      continue;
+    }
+    size_t j;
+    double d;
+    if ((st = nearest(ctx, to, from->geom[i], &cand, &j, &d))) break;
+    pm_table_set_int(ctx, t, r, 2, to->fid[j]);
+    if ((st = pm_table_set_text(ctx, t, r, 3, to->label[j]))) break;
+    pm_table_set_real(ctx, t, r, 4, d, 2);
+    pm_table_set_bool(ctx, t, r, 5, d <= within_m);
+    n_within += d <= within_m;
+  }
+  free(cand.v);
+  if (!st) {
+    if (from->n == 0)
+      st = pm_table_set_summary(ctx, t, "no features of %s to measure", from->layer);
+    else
+      st = pm_table_set_summary(ctx, t, "%zu of %zu features of %s within %g m of %s (%.1f %%)",
+                                n_within, from->n, from->layer, within_m, to->layer,
+                                100.0 * (double)n_within / (double)from->n);
+  }
+  if (st) {
+    pm_table_free(t);
+    return st;
+  }
+  *out = t;
+  return PM_OK;
+}
+
+pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
+                        const char *to, const char *where_to, double within_m, pm_table **out) {
+  *out = NULL;
+  if (isnan(within_m) || within_m < 0)
+    return pm_error(ctx, PM_EINPUT, "the distance for `within` must be a number of metres >= 0");
+  pm_features *f = NULL, *t = NULL;
+  pm_status st = load(ctx, store, from, where_from, "from", &f);
+  if (!st) st = load(ctx, store, to, where_to, "to", &t);
+  if (!st) st = pm_query_near_features(ctx, f, t, within_m, out);
+  pm_features_free(ctx, f);
+  pm_features_free(ctx, t);
+  return st;
+}
+
+/* ---- within ---- */
+
+pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+                          const char *district, const char *districts_layer,
+                          const char *name_field, pm_table **out) {
+  *out = NULL;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  if (!district || !*district)
+    return pm_error(ctx, PM_EINPUT, "name the district (e.g. 青浦区)");
+  if (!districts_layer) districts_layer = "districts";
+  if (!name_field) name_field = "NAME";
+  pm_status st = check_layer(ctx, store, districts_layer, "districts");
+  if (st) return st;
+  pm_districts *d = NULL;
+  pm_features *fs = NULL;
+  pm_table *t = NULL;
+  idx_list hits = {.ctx = ctx};
+  const char *only[1] = {district};
+  if ((st = pm_districts_load(ctx, store, districts_layer, name_field, only, 1, &d))) goto done;
+  if ((st = load(ctx, store, layer, where, "layer", &fs))) goto done;
+  if ((st = pm_features_index(ctx, fs))) goto done;
+
+  static const char *const point_cols[] = {"fid", "name", "x", "y"};
+  static const char *const line_cols[] = {"fid", "name", "length_inside_m", "length_m"};
+  static const char *const poly_cols[] = {"fid", "name", "area_inside_m2", "area_m2"};
+  int dim = fs->kind == PM_KIND_LINE ? 1 : fs->kind == PM_KIND_POLYGON ? 2 : 0;
+  if ((st = pm_table_create(ctx, dim == 0 ? point_cols : dim == 1 ? line_cols : poly_cols, 4, &t)))
+    goto done;
+  if (fs->n > 0) GEOSSTRtree_query_r(h, fs->tree, d->geom[0], idx_list_cb, &hits);
+  if ((st = hits.st)) goto done;
+  qsort(hits.v, hits.n, sizeof *hits.v, cmp_size); /* feature order is fid order */
+  double sum = 0;
+  size_t n_in = 0;
+  for (size_t k = 0; k < hits.n; k++) {
+    const GEOSGeometry *g = fs->geom[hits.v[k]];
+    double inside = 0, whole = 0;
+    if (dim == 0) {
+      char c = GEOSPreparedCovers_r(h, d->prep[0], g);
+      if (c == 2) {
+        st = geos_failed(ctx, "the district test", fs->layer);
+        goto done;
+      }
+      if (c != 1) continue;
+    } else {
+      char c = GEOSPreparedIntersects_r(h, d->prep[0], g);
+      if (c == 2) {
+        st = geos_failed(ctx, "the district test", fs->layer);
+        goto done;
+      }
+      if (c != 1) continue;
+      GEOSGeometry *part = NULL;
+      if ((st = pm_districts_clip(ctx, d, 0, g, &part))) goto done;
+      int ok = dim == 1 ? GEOSLength_r(h, part, &inside) && GEOSLength_r(h, g, &whole)
+                        : GEOSArea_r(h, part, &inside) && GEOSArea_r(h, g, &whole);
+      GEOSGeom_destroy_r(h, part);
+      if (!ok) {
+        st = geos_failed(ctx, dim == 1 ? "measuring a length" : "measuring an area", fs->layer);
+        goto done;
+      }
+      /* Touching the district at a point or along its edge is not lying in it. */
+      if (inside <= 0) continue;
+    }
+    size_t r, i = hits.v[k];
+    if ((st = pm_table_add_row(ctx, t, &r))) goto done;
+    pm_table_set_int(ctx, t, r, 0, fs->fid[i]);
+    if ((st = pm_table_set_text(ctx, t, r, 1, fs->label[i]))) goto done;
+    if (dim == 0) {
+      double x = NAN, y = NAN;
+      GEOSGeometry *c = GEOSGeomTypeId_r(h, g) == GEOS_POINT ? NULL : GEOSGetCentroid_r(h, g);
+      const GEOSGeometry *p = c ? c : g;
+      if (GEOSGeomTypeId_r(h, p) == GEOS_POINT) {
+        GEOSGeomGetX_r(h, p, &x);
+        GEOSGeomGetY_r(h, p, &y);
+      }
+      if (c) GEOSGeom_destroy_r(h, c);
+      pm_table_set_real(ctx, t, r, 2, x, 2);
+      pm_table_set_real(ctx, t, r, 3, y, 2);
+    } else {
+      pm_table_set_real(ctx, t, r, 2, inside, dim == 1 ? 2 : 1);
+      pm_table_set_real(ctx, t, r, 3, whole, dim == 1 ? 2 : 1);
+    }
+    sum += inside;
+    n_in++;
+  }
+  if (dim == 0)
+    st = pm_table_set_summary(ctx, t, "%zu of %zu features of %s lie in %s", n_in, fs->n,
+                              fs->layer, district);
+  else if (dim == 1)
+    st = pm_table_set_summary(ctx, t,
+                              "%zu of %zu features of %s lie (partly) in %s; their parts inside "
+                              "add up to %.3f km (overlaps counted once by `query length`)",
+                              n_in, fs->n, fs->layer, district, sum / 1000.0);
+  else
+    st = pm_table_set_summary(ctx, t,
+                              "%zu of %zu features of %s lie (partly) in %s; their parts inside "
+                              "add up to %.1f m2 (%.2f ha)",
+                              n_in, fs->n, fs->layer, district, sum, sum / 10000.0);
+
+done:
+  free(hits.v);
+  pm_features_free(ctx, fs);
+  pm_districts_free(ctx, d);
+  if (st) {
+    pm_table_free(t);
+    return st;
+  }
+  *out = t;
+  return PM_OK;
+}
+
+/* ---- length ---- */
+
+typedef struct line_parts {
+  const GEOSGeometry **part; /* leaves of the dissolved lines, borrowed */
+  size_t n, cap;
+} line_parts;
+
+static pm_status collect_lines(pm_context *ctx, line_parts *lp, const GEOSGeometry *g) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  int type = GEOSGeomTypeId_r(h, g);
+  if (type == GEOS_MULTILINESTRING || type == GEOS_GEOMETRYCOLLECTION) {
+    int n = GEOSGetNumGeometries_r(h, g);
+    for (int k = 0; k < n; k++) {
+      pm_status st = collect_lines(ctx, lp, GEOSGetGeometryN_r(h, g, k));
+      if (st) return st;
+    }
+    return PM_OK;
+  }
+  if (type != GEOS_LINESTRING && type != GEOS_LINEARRING) return PM_OK;
+  if (GEOSisEmpty_r(h, g) != 0) return PM_OK;
+  pm_status st = pm_grow(ctx, (void **)&lp->part, &lp->cap, lp->n + 1, sizeof *lp->part);
+  if (st) return st;
+  lp->part[lp->n++] = g;
+  return PM_OK;
+}
+
+/* Metres of the dissolved lines inside result slot i: parts the district covers count whole,
+ * only parts crossing its edge are clipped. tree indexes lp's parts. */
+static pm_status slot_length(pm_context *ctx, const pm_districts *d, size_t i, const line_parts *lp,
+                             GEOSSTRtree *tree, const char *layer, double *len_m) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  *len_m = 0;
+  const GEOSGeometry *region = i < d->n ? d->geom[i] : d->all;
+  const GEOSPreparedGeometry *prep = i < d->n ? d->prep[i] : d->all_prep;
+  idx_list hits = {.ctx = ctx};
+  if (lp->n) GEOSSTRtree_query_r(h, tree, region, idx_list_cb, &hits);
+  pm_status st = hits.st;
+  if (!st) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size);
+  for (size_t k = 0; !st && k < hits.n; k++) {
+    const GEOSGeometry *p = lp->part[hits.v[k]];
+    double l = 0;
+    char covers = GEOSPreparedCovers_r(h, prep, p);
+    if (covers == 1) {
+      if (!GEOSLength_r(h, p, &l)) st = geos_failed(ctx, "measuring a length", layer);
+    } else if (covers == 0) {
+      GEOSGeometry *x = NULL;
+      st = pm_districts_clip(ctx, d, i, p, &x);
+      if (!st && !GEOSLength_r(h, x, &l)) st = geos_failed(ctx, "measuring a length", layer);
+      if (x) GEOSGeom_destroy_r(h, x);
+    } else {
+      st = geos_failed(ctx, "the district test", layer);
+    }
+    *len_m += l;
+  }
+  free(hits.v);
+  return st;
+}
+
+pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+                          int by_district, const char *districts_layer, const char *name_field,
+                          pm_table **out) {
+  *out = NULL;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  if (!districts_layer) districts_layer = "districts";
+  if (!name_field) name_field = "NAME";
+  pm_features *fs = NULL;
+  pm_districts *d = NULL;
+  pm_table *t = NULL;
+  GEOSGeometry *u = NULL;
+  GEOSSTRtree *tree = NULL;
+  line_parts lp = {0};
+  pm_status st = load(ctx, store, layer, where, "layer", &fs);
+  if (st) goto done;
+  if (fs->kind != PM_KIND_LINE) {
+    st = pm_error(ctx, PM_EINPUT,
+                  "layer '%s' holds %ss; `length` measures line layers (for the area of "
+                  "polygons in a district use `within`)",
+                  layer, pm_geom_kind_name(fs->kind));
+    goto done;
+  }
+  if (by_district) {
+    if ((st = check_layer(ctx, store, districts_layer, "districts"))) goto done;
+    if ((st = pm_districts_load(ctx, store, districts_layer, name_field, NULL, 0, &d))) goto done;
+  }
+  if ((st = pm_features_union(ctx, fs, &u))) goto done;
+  double total_m = 0;
+  if (!GEOSLength_r(h, u, &total_m)) {
+    st = geos_failed(ctx, "measuring the dissolved length", layer);
+    goto done;
+  }
+  static const char *const cols[] = {"district", "length_km"};
+  if ((st = pm_table_create(ctx, cols, 2, &t))) goto done;
+  if (!by_district) {
+    size_t r;
+    if ((st = pm_table_add_row(ctx, t, &r))) goto done;
+    pm_table_set_text(ctx, t, r, 0, PM_ALL);
+    pm_table_set_real(ctx, t, r, 1, total_m / 1000.0, 3);
+    st = pm_table_set_summary(ctx, t, "%s: %zu features, dissolved length %.3f km", layer, fs->n,
+                              total_m / 1000.0);
+    goto done;
+  }
+  if ((st = collect_lines(ctx, &lp, u))) goto done;
+  if (!(tree = GEOSSTRtree_create_r(h, 10))) {
+    st = oom(ctx);
+    goto done;
+  }
+  for (size_t k = 0; k < lp.n; k++)
+    GEOSSTRtree_insert_r(h, tree, lp.part[k], (void *)(uintptr_t)k);
+  double all_m = 0;
+  for (size_t i = 0; i <= d->n; i++) {
+    double len_m = 0;
+    size_t r;
+    if ((st = slot_length(ctx, d, i, &lp, tree, layer, &len_m))) goto done;
+    if ((st = pm_table_add_row(ctx, t, &r))) goto done;
+    if ((st = pm_table_set_text(ctx, t, r, 0, pm_districts_name(d, i)))) goto done;
+    pm_table_set_real(ctx, t, r, 1, len_m / 1000.0, 3);
+    if (i == d->n) all_m = len_m;
+  }
+  st = pm_table_set_summary(ctx, t,
+                            "%s: %zu features, dissolved length %.3f km, of which %.3f km inside "
+                            "the %zu districts of %s (_all)",
+                            layer, fs->n, total_m / 1000.0, all_m / 1000.0, d->n, districts_layer);
+
+done:
+  if (tree) GEOSSTRtree_destroy_r(h, tree);
+  free(lp.part);
+  if (u) GEOSGeom_destroy_r(h, u);
+  pm_features_free(ctx, fs);
+  pm_districts_free(ctx, d);
+  if (st) {
+    pm_table_free(t);
+    return st;
+  }
+  *out = t;
+  return PM_OK;
+}

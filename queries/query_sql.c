@@ -1,0 +1,167 @@
+/* query_sql.c: `planmetrics sql`: one read-only SpatiaLite statement on the project, as a table. */
+#include "planmetrics/query.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+/* Skip blanks, comments and semicolons: what may follow the one statement. */
+static const char *skip_trailer(const char *p) {
+  for (;;) {
+    while (*p && (isspace((unsigned char)*p) || *p == ';')) p++;
+    if (p[0] == '-' && p[1] == '-') {
+      while (*p && *p != '\n') p++;
+    } else if (p[0] == '/' && p[1] == '*') {
+      const char *e = strstr(p + 2, "*/");
+      if (!e) return p + strlen(p);
+      p = e + 2;
+    } else {
+      return p;
+    }
+  }
+}
+
+/* "a, b, c" of the project's layers (caller frees), or NULL when it cannot be listed. */
+static char *layer_list(pm_store *store) {
+  pm_layer_info *all = NULL;
+  size_t n = 0;
+  if (pm_store_list_layers(store, &all, &n)) return NULL;
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++) len += strlen(all[i].name) + 2;
+  char *list = calloc(len, 1);
+  for (size_t i = 0; list && i < n; i++) {
+    if (i) strcat(list, ", ");
+    strcat(list, all[i].name);
+  }
+  pm_layer_info_free_all(all, n);
+  return list;
+}
+
+/* msg must not point into SQLite's own error buffer: listing the layers replaces that. */
+static pm_status sql_error(pm_context *ctx, pm_store *store, const char *msg) {
+  char *layers = NULL;
+  const char *hint = "";
+  if (strstr(msg, "no such table")) {
+    layers = layer_list(store);
+    hint = layers ? "; the project's layers are: " : "";
+  } else if (strstr(msg, "no such column")) {
+    hint = "; list a layer's fields with PRAGMA table_info(LAYER)";
+  }
+  pm_status st = pm_error(ctx, PM_EINPUT, "SQL: %s%s%s", msg, hint, layers ? layers : "");
+  free(layers);
+  return st;
+}
+
+/* A SpatiaLite geometry blob as WKT (NULL when the blob is not a geometry). Caller frees. */
+static pm_status blob_wkt(pm_context *ctx, pm_store *store, sqlite3_stmt **astext,
+                          const void *blob, int len, char **wkt) {
+  *wkt = NULL;
+  if (!*astext) {
+    pm_status st = pm_store_prepare(store, "converting geometries to WKT", "SELECT AsText(?1)", astext);
+    if (st) return st;
+  }
+  sqlite3_reset(*astext);
+  sqlite3_bind_blob(*astext, 1, blob, len, SQLITE_STATIC);
+  if (sqlite3_step(*astext) == SQLITE_ROW && sqlite3_column_type(*astext, 0) == SQLITE_TEXT) {
+    if (!(*wkt = strdup((const char *)sqlite3_column_text(*astext, 0)))) return oom(ctx);
+  }
+  sqlite3_reset(*astext);
+  sqlite3_clear_bindings(*astext);
+  return PM_OK;
+}
+
+pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out) {
+  *out = NULL;
+  sqlite3 *db = pm_store_db(store);
+  if (!sql || !*skip_trailer(sql))
+    return pm_error(ctx, PM_EINPUT,
+                    "give one SQL statement, e.g. \"SELECT name, AsText(geom) FROM bus_stops "
+                    "LIMIT 5\"");
+  sqlite3_stmt *q = NULL;
+  const char *tail = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, &tail) != SQLITE_OK) {
+    char *msg = strdup(sqlite3_errmsg(db));
+    pm_status st = msg ? sql_error(ctx, store, msg) : oom(ctx);
+    free(msg);
+    return st;
+  }
+  if (!q)
+    return pm_error(ctx, PM_EINPUT, "the SQL holds no statement; give one, e.g. \"SELECT ...\"");
+  if (tail && *skip_trailer(tail)) {
+    sqlite3_finalize(q);
+    return pm_error(ctx, PM_EINPUT,
+                    "give one SQL statement at a time (found more after the first `;`)");
+  }
+  if (!sqlite3_stmt_readonly(q)) {
+    pm_status st = pm_error(ctx, PM_EINPUT,
+                            "SQL: `%.60s%s` would change the project database; `sql` only reads "
+                            "(SELECT ...). Layers are changed by re-ingesting them",
+                            sql, strlen(sql) > 60 ? "..." : "");
+    sqlite3_finalize(q);
+    return st;
+  }
+  int nc = sqlite3_column_count(q);
+  const char **cols = calloc(nc > 0 ? (size_t)nc : 1, sizeof *cols);
+  if (!cols) {
+    sqlite3_finalize(q);
+    return oom(ctx);
+  }
+  for (int c = 0; c < nc; c++) {
+    cols[c] = sqlite3_column_name(q, c);
+    if (!cols[c]) cols[c] = "?";
+  }
+  pm_table *t = NULL;
+  pm_status st = pm_table_create(ctx, cols, (size_t)nc, &t);
+  free(cols);
+  sqlite3_stmt *astext = NULL;
+  int rc = SQLITE_DONE;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    size_t r;
+    if ((st = pm_table_add_row(ctx, t, &r))) break;
+    for (int c = 0; !st && c < nc; c++) {
+      switch (sqlite3_column_type(q, c)) {
+      case SQLITE_INTEGER: st = pm_table_set_int(ctx, t, r, (size_t)c, sqlite3_column_int64(q, c)); break;
+      case SQLITE_FLOAT:
+        st = pm_table_set_real(ctx, t, r, (size_t)c, sqlite3_column_double(q, c), -1);
+        break;
+      case SQLITE_TEXT:
+        st = pm_table_set_text(ctx, t, r, (size_t)c, (const char *)sqlite3_column_text(q, c));
+        break;
+      case SQLITE_BLOB: {
+        int len = sqlite3_column_bytes(q, c);
+        const void *blob = sqlite3_column_blob(q, c);
+        char *wkt = NULL;
+        st = blob_wkt(ctx, store, &astext, blob, len, &wkt);
+        if (!st && wkt) {
+          st = pm_table_set_text(ctx, t, r, (size_t)c, wkt);
+        } else if (!st) {
+          char buf[48];
+          snprintf(buf, sizeof buf, "<blob %d bytes>", len);
+          st = pm_table_set_text(ctx, t, r, (size_t)c, buf);
+        }
+        free(wkt);
+        break;
+      }
+      default: break; /* NULL */
+      }
+    }
+  }
+  if (!st && rc != SQLITE_DONE) {
+    char *msg = strdup(sqlite3_errmsg(db));
+    st = msg ? sql_error(ctx, store, msg) : oom(ctx);
+    free(msg);
+  }
+  sqlite3_finalize(astext);
+  sqlite3_finalize(q);
+  if (!st) st = pm_table_set_summary(ctx, t, "%zu row%s", t->n_rows, t->n_rows == 1 ? "" : "s");
+  if (st) {
+    pm_table_free(t);
+    return st;
+  }
+  *out = t;
+  return PM_OK;
+}

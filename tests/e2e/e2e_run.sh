@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# e2e_run.sh: `planmetrics run` and `history` on the real Shanghai data: reports, exit codes,
+# unchanged layers not re-ingested, identical numbers on a second run, bad plans leave nothing.
+. "$(dirname "$0")/lib.sh"
+SH=$PM_SHARED_DATA/shanghai
+cat >"$WORK/plan.yaml" <<YAML
+plan: e2e-plan
+title: 青浦区城市管理精细化三年行动计划（2024-2026年）
+crs: auto
+districts: {layer: districts, name_field: NAME, only: [青浦区, 长宁区]}
+layers:
+  districts:      {path: $SH/districts.shp}
+  metro_stations: {path: $SH/metro_stations.csv, x: lon, y: lat, src_crs: EPSG:4326}
+  bus_stops:      {path: $SH/bus_stops.csv, x: lon, y: lat, src_crs: EPSG:4326}
+  parks:          {path: $WORK/parks.gpkg, optional: true}
+indicators:
+  - id: transfer_50m
+    title: 轨道交通和公共交通换乘距离在50米以内的占比
+    metric: transfer_coverage
+    from: {layer: metro_stations, where: "(';' || address) GLOB '*;[^(]*'"}
+    to: bus_stops
+    threshold_m: 50
+    target: {op: ">=", value: 100, unit: "%"}
+  - id: pocket_parks
+    title: 口袋公园
+    metric: count
+    layer: parks
+    target: {op: ">=", value: 4}
+YAML
+DB=$WORK/plan.sqlite
+expect_exit 1 "first run misses the 100 % target" "$PM" run "$WORK/plan.yaml" --db "$DB" \
+  --json "$WORK/r1.json" --csv "$WORK/r1.csv" --md "$WORK/r1.md"
+contains "summary shows the district" "$OUT" "青浦区"
+contains "summary shows no data" "$OUT" "no data"
+contains "three layers ingested" "$OUT" "3 ingested"
+check "JSON is valid" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/r1.json"
+check "JSON follows METRICS.md §4" python3 - "$WORK/r1.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["plan"] == "e2e-plan" and r["crs"] == "EPSG:32651" and r["generated_at"].endswith("Z")
+ind = {i["id"]: i for i in r["indicators"]}
+t = ind["transfer_50m"]
+assert t["metric"] == "transfer_coverage" and t["unit"] == "%"
+names = [x["district"] for x in t["results"]]
+assert names == ["青浦区", "长宁区", "_all"], names
+for x in t["results"]:
+    assert x["denominator"] > 0 and 0 <= x["numerator"] <= x["denominator"]
+    assert abs(x["value"] - 100.0 * x["numerator"] / x["denominator"]) < 1e-6
+    assert x["target"] == 100 and x["met"] is False
+    assert len(x["gaps"]) == x["denominator"] - x["numerator"]
+    d = [g["distance_m"] for g in x["gaps"]]
+    assert d == sorted(d, reverse=True), "gaps worst first"
+    assert all(v > 50 for v in d)
+a = {x["district"]: x for x in t["results"]}
+assert a["_all"]["denominator"] == a["青浦区"]["denominator"] + a["长宁区"]["denominator"]
+p = ind["pocket_parks"]
+assert p["status"] == "no data" and all(x["value"] is None for x in p["results"])
+PY
+check "CSV has a row per indicator and district" test "$(($(wc -l <"$WORK/r1.csv") - 1))" -eq 6
+contains "Markdown has the title" "$(cat "$WORK/r1.md")" "轨道交通和公共交通换乘距离在50米以内的占比"
+
+expect_exit 1 "second run" "$PM" run "$WORK/plan.yaml" --db "$DB" --json "$WORK/r2.json"
+contains "second run ingests nothing" "$OUT" "0 ingested, 3 unchanged"
+check "second run gives identical numbers" python3 - "$WORK/r1.json" "$WORK/r2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+strip = lambda r: [(i["id"], [(x["district"], x["value"], x["numerator"], x["denominator"],
+                    [(g["id"], g["distance_m"]) for g in x["gaps"]]) for x in i["results"]])
+                   for i in r["indicators"]]
+assert strip(a) == strip(b)
+assert b["run_id"] == a["run_id"] + 1
+PY
+expect_exit 0 "history" "$PM" history "$WORK/plan.yaml" --db "$DB"
+contains "history lists the indicator" "$OUT" "transfer_50m"
+contains "history shows both runs" "$OUT" "#2"
+
+expect_exit 1 "one district" "$PM" run "$WORK/plan.yaml" --db "$DB" --district 长宁区 --json "$WORK/r3.json"
+check "only that district and _all" python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))
+assert [x["district"] for x in r["indicators"][0]["results"]] == ["长宁区", "_all"]' "$WORK/r3.json"
+expect_exit 2 "district outside the scope" "$PM" run "$WORK/plan.yaml" --db "$DB" --district 松江区
+contains "names the district" "$ERR" "松江区"
+
+# Bad plans: exit 2, message with file and line, database unchanged.
+before=$(sha256sum "$DB" | cut -d' ' -f1)
+sed 's/threshold_m: 50/treshold_m: 50/' "$WORK/plan.yaml" >"$WORK/typo.yaml"
+expect_exit 2 "unknown key" "$PM" run "$WORK/typo.yaml" --db "$DB"
+contains "unknown key names file and line" "$ERR" "typo.yaml:16"
+sed 's/address) GLOB/adress) GLOB/' "$WORK/plan.yaml" >"$WORK/field.yaml"
+expect_exit 2 "unknown field in where" "$PM" run "$WORK/field.yaml" --db "$DB"
+contains "unknown field is named" "$ERR" "adress"
+sed "s|$SH/bus_stops.csv|$WORK/nope.csv|" "$WORK/plan.yaml" >"$WORK/missing.yaml"
+expect_exit 2 "missing required layer file" "$PM" run "$WORK/missing.yaml" --db "$DB"
+contains "missing file is named" "$ERR" "nope.csv"
+check "database unchanged by failed runs" test "$(sha256sum "$DB" | cut -d' ' -f1)" = "$before"
+expect_exit 2 "missing plan" "$PM" run "$WORK/none.yaml" --db "$WORK/none.sqlite"
+check "no database created for a failed run" test ! -e "$WORK/none.sqlite"
+finish

@@ -1,0 +1,33 @@
+# lib.sh: shared helpers for the end-to-end tests (sourced). Counts checks and prints the closing
+# line "NAME: N passed, M failed" that CTest logs show; the script exits non-zero on any failure.
+set -uo pipefail
+: "${PM:?PM (the planmetrics CLI) must be set}"
+: "${PM_SHARED_DATA:?PM_SHARED_DATA must be set}"
+: "${PM_SOURCE_DIR:?PM_SOURCE_DIR must be set}"
+E2E_NAME=${E2E_NAME:-$(basename "$0" .sh)}
+PASS=0
+FAIL=0
+WORK=$(mktemp -d /tmp/pm-e2e.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+ok() { PASS=$((PASS + 1)); }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*" >&2; }
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then ok; else bad "$what"; fi
+}
+# expect_exit CODE DESCRIPTION COMMAND...: run, compare the exit code, keep output in $OUT/$ERR
+expect_exit() {
+  local want=$1 what=$2; shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local got=$?
+  OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
+  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, wanted $want; stderr: $ERR"; fi
+}
+contains() { # contains DESCRIPTION HAYSTACK NEEDLE
+  case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
+}
+finish() {
+  echo "$E2E_NAME: $PASS passed, $FAIL failed"
+  [ "$FAIL" -eq 0 ]
+}
