@@ -167,7 +167,7 @@ static pm_status load_refs(runner *r, const pm_indicator_spec *spec, const pm_la
 /* An indicator that is not computed: every slot null with the reason. */
 static pm_status not_computed(runner *r, const pm_indicator_spec *spec, pm_indicator_status status,
                               const char *reason, pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(r->ctx, spec, r->districts, out);
+  pm_status st = pm_metric_begin(r->ctx, spec, spec->metric, NULL, r->districts, out);
   if (st) return st;
   out->status = status;
   if ((st = pm_strdup(r->ctx, &out->status_reason, reason))) return st;
@@ -177,7 +177,7 @@ static pm_status not_computed(runner *r, const pm_indicator_spec *spec, pm_indic
 }
 
 static pm_status manual(runner *r, const pm_indicator_spec *spec, pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(r->ctx, spec, r->districts, out);
+  pm_status st = pm_metric_begin(r->ctx, spec, spec->metric, NULL, r->districts, out);
   if (st) return st;
   out->status = PM_IND_MANUAL;
   if ((st = pm_strdup(r->ctx, &out->status_reason, "reported in the plan file, not measured")))

@@ -149,7 +149,10 @@ pm_status pm_crs_metric_epsg(pm_context *ctx, const char *spec, int *epsg) {
   snprintf(def, sizeof def, "EPSG:%d", code);
   PJ *crs = proj_create(pc, def);
   if (!crs)
-    return pm_error(ctx, PM_ECRS, "unknown CRS %s: PROJ's database has no such EPSG code", def);
+    return pm_error(ctx, PM_ECRS,
+                    "unknown CRS %s: PROJ's database has no such EPSG code; give a projected CRS "
+                    "in metres such as EPSG:32651 (WGS 84 / UTM 51N) or EPSG:4549",
+                    def);
   pm_status st = PM_OK;
   PJ_TYPE t = proj_get_type(crs);
   if (t != PJ_TYPE_PROJECTED_CRS) {
@@ -193,6 +196,20 @@ pm_status pm_crs_identify_epsg(pm_context *ctx, const char *definition, int *eps
 
 /* ---- transformations ---- */
 
+/* Whether a source CRS string is an identifier or a definition (EPSG:4326, urn:ogc:..., WKT, a
+ * PROJ string, PROJJSON) rather than a name for PROJ to look up. */
+static int is_definition(const char *s) {
+  while (isspace((unsigned char)*s)) s++;
+  if (*s == '+' || *s == '{' || strchr(s, '[') || strncasecmp(s, "proj=", 5) == 0 ||
+      strncasecmp(s, "urn:", 4) == 0 || strncasecmp(s, "http", 4) == 0)
+    return 1;
+  const char *colon = strchr(s, ':');
+  if (!colon || colon == s || !colon[1]) return 0;
+  for (const char *p = s; p < colon; p++)
+    if (!isalnum((unsigned char)*p) && *p != '_') return 0;
+  return 1;
+}
+
 typedef enum { WEB_NONE, WEB_GCJ02, WEB_BD09 } web_kind;
 
 struct pm_transform {
@@ -220,7 +237,21 @@ pm_status pm_transform_create(pm_context *ctx, const char *source, int target_ep
     snprintf(tr->name, sizeof tr->name, "bd09");
   }
   PJ_CONTEXT *pc = pm_context_proj(ctx);
+  char epsg_def[32];
+  if (!tr->web && parse_epsg(def) && strncasecmp(def, "EPSG:", 5) != 0) {
+    snprintf(epsg_def, sizeof epsg_def, "EPSG:%d", parse_epsg(def)); /* a bare "4326" */
+    def = epsg_def;
+  }
   PJ *src = proj_create(pc, def);
+  /* PROJ also takes a CRS name and then guesses among similar ones ("FOO" gives a Bessel 1841
+   * CRS): a name is only accepted when PROJ knows it exactly. */
+  if (src && !tr->web && !is_definition(def)) {
+    const char *found = proj_get_name(src);
+    if (!found || strcasecmp(found, def) != 0) {
+      proj_destroy(src);
+      src = NULL;
+    }
+  }
   if (!src) {
     free(tr);
     return pm_error(ctx, PM_ECRS,

@@ -36,13 +36,19 @@ typedef struct ingest {
   GDALDatasetH ds;
   OGRLayerH lyr;
   char osmconf[64];
-  int is_shapefile, is_csv, is_osm;
+  int is_shapefile, is_csv, is_osm; /* from the driver that opened the file */
   const char *decode;      /* encoding we decode raw text from, or NULL when text arrives as UTF-8 */
   int x_idx, y_idx;        /* coordinate fields, -1 when geometry comes from the source */
   size_t n_fields;
   int *src_idx;            /* source field index of each stored field */
   pm_field_def *fields;
   char **field_names;
+  /* CSV columns whose numbers GDAL would alter (leading zeros, 64-bit overflow) are kept as the
+   * text of the file: raw_col[i] >= 0 is the column in raw_vals of stored field i. */
+  int *raw_col;
+  size_t n_raw_cols, n_raw_rows;
+  int64_t *raw_fid;        /* ascending */
+  char **raw_vals;         /* n_raw_rows x n_raw_cols, NULL for an empty value */
   pm_geom_kind kind;
   int multipoint;
   pm_transform *tr;
@@ -69,6 +75,8 @@ static int has_ext(const char *path, const char *ext) {
 /* path with its extension replaced: find a sidecar with either case of the extension. */
 static char *sidecar(const char *path, const char *ext_lower) {
   const char *dot = strrchr(path, '.');
+  const char *slash = strrchr(path, '/');
+  if (dot && slash && dot < slash) dot = NULL; /* a dot in a directory name is no extension */
   size_t base = dot ? (size_t)(dot - path) : strlen(path);
   char *s = malloc(base + strlen(ext_lower) + 1);
   if (!s) return NULL;
@@ -81,24 +89,46 @@ static char *sidecar(const char *path, const char *ext_lower) {
   return s; /* the lower-case name, which does not exist */
 }
 
+static int sidecar_exists(const char *path, const char *ext_lower) {
+  char *s = sidecar(path, ext_lower);
+  int ok = s && access(s, F_OK) == 0;
+  free(s);
+  return ok;
+}
+
 pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
   *hex = NULL;
-  const char *paths[6];
-  int optional[6] = {0};
-  char *owned[5] = {0};
+  /* The sidecar files that change what GDAL reads: a shapefile's index, attributes, CRS and code
+   * page; a CSV's column types (.csvt) and CRS (.prj). */
+  static const char *const shp_exts[] = {".shx", ".dbf", ".prj", ".cpg"};
+  static const int shp_optional[] = {0, 0, 1, 1};
+  static const char *const csv_exts[] = {".csvt", ".prj"};
+  static const int csv_optional[] = {1, 1};
+  const char *const *exts = NULL;
+  const int *ext_optional = NULL;
+  size_t n_ext = 0;
+  if (has_ext(path, ".shp")) {
+    exts = shp_exts;
+    ext_optional = shp_optional;
+    n_ext = 4;
+  } else if (has_ext(path, ".csv") || has_ext(path, ".tsv")) {
+    exts = csv_exts;
+    ext_optional = csv_optional;
+    n_ext = 2;
+  }
+  const char *paths[5];
+  int optional[5] = {0};
+  char *owned[4] = {0};
   size_t n = 0;
   paths[n++] = path;
-  if (has_ext(path, ".shp")) {
-    static const char *const exts[] = {".shx", ".dbf", ".prj", ".cpg"};
-    for (size_t i = 0; i < 4; i++) {
-      owned[i] = sidecar(path, exts[i]);
-      if (!owned[i]) {
-        for (size_t j = 0; j < i; j++) free(owned[j]);
-        return oom(ctx);
-      }
-      optional[n] = i >= 2; /* .prj and .cpg may be absent */
-      paths[n++] = owned[i];
+  for (size_t i = 0; i < n_ext; i++) {
+    owned[i] = sidecar(path, exts[i]);
+    if (!owned[i]) {
+      for (size_t j = 0; j < i; j++) free(owned[j]);
+      return oom(ctx);
     }
+    optional[n] = ext_optional[i];
+    paths[n++] = owned[i];
   }
   struct stat sb;
   pm_status st = PM_OK;
@@ -107,7 +137,7 @@ pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
     snprintf(buf, sizeof buf, "directory");
   else
     st = pm_sha256_files(ctx, paths, optional, n, buf);
-  for (size_t i = 0; i < 5; i++) free(owned[i]);
+  for (size_t i = 0; i < 4; i++) free(owned[i]);
   if (st) return st;
   *hex = strdup(buf);
   return *hex ? PM_OK : oom(ctx);
@@ -133,6 +163,15 @@ void pm_ingest_report_clear(pm_ingest_report *r) {
   memset(r, 0, sizeof *r);
 }
 
+static void free_raw(ingest *g) {
+  for (size_t i = 0; i < g->n_raw_rows * g->n_raw_cols; i++) free(g->raw_vals[i]);
+  free(g->raw_vals);
+  free(g->raw_fid);
+  g->raw_vals = NULL;
+  g->raw_fid = NULL;
+  g->n_raw_rows = 0;
+}
+
 static void ingest_free(ingest *g) {
   if (g->writer) pm_layer_writer_destroy(g->writer);
   if (g->tr) pm_transform_destroy(g->tr);
@@ -144,6 +183,17 @@ static void ingest_free(ingest *g) {
   free(g->field_names);
   free(g->fields);
   free(g->src_idx);
+  free(g->raw_col);
+  free_raw(g);
+}
+
+/* How a planner finds a source feature again: the CSV data row, else the source FID. */
+static const char *feature_ref(const ingest *g, GIntBig fid, char *buf, size_t size) {
+  if (g->is_csv)
+    snprintf(buf, size, "row %lld", (long long)fid);
+  else
+    snprintf(buf, size, "feature FID %lld", (long long)fid);
+  return buf;
 }
 
 /* Append "id" to a comma-separated list, stopping at MAX_LISTED_IDS with ",...". */
@@ -164,8 +214,9 @@ static pm_status note_dropped(ingest *g, GIntBig src_fid, const char *why) {
   snprintf(id, sizeof id, "%lld", (long long)src_fid);
   pm_status st = list_append(g->ctx, &g->rep->dropped_ids, &g->dropped_len, g->rep->n_dropped, id);
   if (!st && g->n_reasons < 20) {
-    char item[300];
-    snprintf(item, sizeof item, "%sFID %lld: %s", g->n_reasons ? "; " : "", (long long)src_fid, why);
+    char item[300], ref[48];
+    snprintf(item, sizeof item, "%s%s: %s", g->n_reasons ? "; " : "",
+             feature_ref(g, src_fid, ref, sizeof ref), why);
     size_t add = strlen(item);
     char *p = realloc(g->rep->dropped_reasons, g->reasons_len + add + 1);
     if (!p) return oom(g->ctx);
@@ -178,10 +229,32 @@ static pm_status note_dropped(ingest *g, GIntBig src_fid, const char *why) {
   return st;
 }
 
+/* The next feature of the layer, or NULL at the end. A driver error while reading (a truncated
+ * .shp, a broken GeoPackage) is an error naming the feature, never a silently shorter layer.
+ * *last_fid is the FID of the previous feature (-1 before the first). */
+static pm_status read_next(ingest *g, GIntBig *last_fid, OGRFeatureH *out) {
+  CPLErrorReset();
+  *out = OGR_L_GetNextFeature(g->lyr);
+  if (CPLGetLastErrorType() < CE_Failure) {
+    if (*out) *last_fid = OGR_F_GetFID(*out);
+    return PM_OK;
+  }
+  char why[512], ref[48];
+  snprintf(why, sizeof why, "%s", gdal_msg("read error"));
+  GIntBig fid = *out ? OGR_F_GetFID(*out) : *last_fid + 1;
+  if (*out) OGR_F_Destroy(*out);
+  *out = NULL;
+  return pm_error(g->ctx, PM_EIO,
+                  "%s: %s cannot be read (%s); the file looks damaged or truncated (re-export or "
+                  "re-copy it)",
+                  g->opt->path, feature_ref(g, fid, ref, sizeof ref), why);
+}
+
 /* ---- opening ---- */
 
 static pm_status check_files(pm_context *ctx, const pm_ingest_options *o) {
   struct stat sb;
+  if (!o->path || !*o->path) return pm_error(ctx, PM_EINPUT, "give the file to ingest");
   if (stat(o->path, &sb) != 0)
     return pm_error(ctx, PM_EIO, "%s: no such file (%s); check the path", o->path, strerror(errno));
   if (has_ext(o->path, ".shp")) {
@@ -203,18 +276,29 @@ static pm_status check_files(pm_context *ctx, const pm_ingest_options *o) {
   return PM_OK;
 }
 
+static const char *driver_name(GDALDatasetH ds) {
+  GDALDriverH d = GDALGetDatasetDriver(ds);
+  const char *n = d ? GDALGetDriverShortName(d) : NULL;
+  return n ? n : "";
+}
+
 static pm_status open_dataset(ingest *g) {
   const pm_ingest_options *o = g->opt;
   pm_context *ctx = g->ctx;
-  g->is_shapefile = has_ext(o->path, ".shp") || has_ext(o->path, ".dbf");
-  g->is_csv = has_ext(o->path, ".csv") || has_ext(o->path, ".tsv") || has_ext(o->path, ".txt");
-  g->is_osm = has_ext(o->path, ".osm") || has_ext(o->path, ".pbf");
-  char *open_opts[4] = {NULL};
+  int shp_ext = has_ext(o->path, ".shp") || has_ext(o->path, ".dbf");
+  int csv_ext = has_ext(o->path, ".csv") || has_ext(o->path, ".tsv") || has_ext(o->path, ".txt");
+  int osm_ext = has_ext(o->path, ".osm") || has_ext(o->path, ".pbf");
+  char *open_opts[5] = {NULL};
   int n = 0;
-  if (g->is_shapefile && o->encoding) open_opts[n++] = "ENCODING="; /* raw bytes: we decode strictly */
-  if (g->is_csv) open_opts[n++] = "AUTODETECT_TYPE=YES";
+  if (shp_ext && o->encoding) open_opts[n++] = "ENCODING="; /* raw bytes: we decode strictly */
+  if (csv_ext) {
+    /* Numeric columns become numbers (so --where "pop > 1000" compares numbers); the whole file
+     * is looked at, so a text value late in the file does not become 0. */
+    open_opts[n++] = "AUTODETECT_TYPE=YES";
+    open_opts[n++] = "AUTODETECT_SIZE_LIMIT=0";
+  }
   char conf_opt[96];
-  if (g->is_osm) {
+  if (osm_ext) {
     /* The project's OSM configuration is compiled in; GDAL reads it from a file at open time. */
     snprintf(g->osmconf, sizeof g->osmconf, "%s/pm-osmconf-XXXXXX.ini",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -239,6 +323,10 @@ static pm_status open_dataset(ingest *g) {
                     "%s: GDAL cannot read this as a vector layer (%s); check that the file is "
                     "complete and in a format GDAL reads (Shapefile, GeoPackage, GeoJSON, CSV, OSM)",
                     o->path, gdal_msg("unrecognised or damaged file"));
+  const char *drv = driver_name(g->ds);
+  g->is_shapefile = strcmp(drv, "ESRI Shapefile") == 0;
+  g->is_csv = strcmp(drv, "CSV") == 0;
+  g->is_osm = strcmp(drv, "OSM") == 0;
   int nl = GDALDatasetGetLayerCount(g->ds);
   if (o->source_layer) {
     g->lyr = GDALDatasetGetLayerByName(g->ds, o->source_layer);
@@ -255,8 +343,12 @@ static pm_status open_dataset(ingest *g) {
     if (o->source_layer)
       return pm_error(ctx, PM_EINPUT, "%s: no layer '%s' in this file; its layers are: %s", o->path,
                       o->source_layer, names);
-    return pm_error(ctx, PM_EINPUT, "%s holds %d layers (%s); choose one with --source-layer",
-                    o->path, nl, names);
+    if (nl == 0) return pm_error(ctx, PM_EINPUT, "%s: the file holds no layer", o->path);
+    return pm_error(ctx, PM_EINPUT,
+                    "%s holds %d layers (%s); choose one with --source-layer%s", o->path, nl, names,
+                    g->is_osm ? " (points, lines or multipolygons) and filter it on tags with "
+                                "--where, e.g. --where \"highway = 'bus_stop'\""
+                              : "");
   }
   return PM_OK;
 }
@@ -268,20 +360,135 @@ static pm_status list_source_fields(ingest *g, char **out) {
   for (int i = 0; i < nf; i++) len += strlen(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))) + 2;
   *out = calloc(len, 1);
   if (!*out) return oom(g->ctx);
-  for (int i = 0; i < nf; i++) {
-    if (i) strcat(*out, ", ");
-    strcat(*out, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
-  }
+  size_t at = 0;
+  for (int i = 0; i < nf; i++)
+    at += (size_t)snprintf(*out + at, len - at, "%s%s", i ? ", " : "",
+                           OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
   return PM_OK;
 }
 
-static int find_source_field(OGRFeatureDefnH defn, const char *name) {
-  int i = OGR_FD_GetFieldIndex(defn, name);
-  if (i >= 0) return i;
+static int find_source_field_n(OGRFeatureDefnH defn, const char *name, size_t len) {
   int nf = OGR_FD_GetFieldCount(defn);
-  for (i = 0; i < nf; i++)
-    if (strcasecmp(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)), name) == 0) return i;
+  for (int i = 0; i < nf; i++) {
+    const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+    if (strlen(f) == len && strncmp(f, name, len) == 0) return i;
+  }
+  for (int i = 0; i < nf; i++) {
+    const char *f = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+    if (strlen(f) == len && strncasecmp(f, name, len) == 0) return i;
+  }
   return -1;
+}
+
+static int find_source_field(OGRFeatureDefnH defn, const char *name) {
+  return find_source_field_n(defn, name, strlen(name));
+}
+
+/* Words of OGR SQL / SQLite expressions that are not field names. */
+static int sql_word(const char *s, size_t len) {
+  static const char *const words[] = {
+      "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "BETWEEN", "ESCAPE", "TRUE", "FALSE",
+      "CAST", "AS", "CASE", "WHEN", "THEN", "ELSE", "END", "GLOB", "REGEXP", "MATCH", "COLLATE",
+      "NOCASE", "DISTINCT", "INTEGER", "INTEGER64", "BIGINT", "REAL", "FLOAT", "DOUBLE", "NUMERIC",
+      "DECIMAL", "CHARACTER", "CHAR", "VARCHAR", "STRING", "TEXT", "DATE", "TIME", "TIMESTAMP",
+      "DATETIME", "BOOLEAN", "FID", "OGR_GEOMETRY", "OGR_GEOM_AREA", "OGR_GEOM_WKT", "OGR_STYLE"};
+  for (size_t i = 0; i < PM_ARRAY_LEN(words); i++)
+    if (strlen(words[i]) == len && strncasecmp(words[i], s, len) == 0) return 1;
+  return 0;
+}
+
+/* The first name in a filter expression that is neither a field of the layer, a keyword nor a
+ * function: what a planner most likely mistyped. Only used to explain a filter the driver refused,
+ * so a word it does not know makes the message less precise, never refuses a good filter. */
+static int where_unknown_field(OGRFeatureDefnH defn, const char *w, char *out, size_t size) {
+  const char *p = w;
+  while (*p) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '\'') { /* string literal, '' inside */
+      p++;
+      while (*p && !(*p == '\'' && p[1] != '\'')) p += (*p == '\'') ? 2 : 1;
+      if (*p) p++;
+      continue;
+    }
+    if (c == '"') { /* quoted identifier: always a field */
+      const char *s = ++p;
+      while (*p && *p != '"') p++;
+      size_t len = (size_t)(p - s);
+      if (*p) p++;
+      if (find_source_field_n(defn, s, len) < 0) {
+        snprintf(out, size, "%.*s", (int)len, s);
+        return 1;
+      }
+      continue;
+    }
+    if (isdigit(c) || (c == '.' && isdigit((unsigned char)p[1]))) {
+      while (isalnum((unsigned char)*p) || *p == '.') p++;
+      continue;
+    }
+    if (isalpha(c) || c == '_' || c >= 0x80) {
+      const char *s = p;
+      while (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80) p++;
+      size_t len = (size_t)(p - s);
+      const char *q = p;
+      while (*q == ' ' || *q == '\t') q++;
+      if (*q == '(' || sql_word(s, len) || find_source_field_n(defn, s, len) >= 0) continue;
+      snprintf(out, size, "%.*s", (int)len, s);
+      return 1;
+    }
+    p++;
+  }
+  return 0;
+}
+
+static pm_status filter_error(ingest *g, const char *gdal_why) {
+  const pm_ingest_options *o = g->opt;
+  char why[512], unknown[128];
+  snprintf(why, sizeof why, "%s", gdal_why);
+  char *list = NULL;
+  list_source_fields(g, &list);
+  pm_status st;
+  if (where_unknown_field(OGR_L_GetLayerDefn(g->lyr), o->where, unknown, sizeof unknown))
+    st = pm_error(g->ctx, PM_EINPUT,
+                  "%s: no field '%s' in the filter --where \"%s\"; the fields are: %s (quote text "
+                  "values with single quotes: name = 'x')",
+                  o->path, unknown, o->where, list ? list : "?");
+  else
+    st = pm_error(g->ctx, PM_EINPUT,
+                  "%s: the filter --where \"%s\" cannot be used (%s); write it as SQL on the "
+                  "fields, e.g. \"highway = 'bus_stop'\"; the fields are: %s",
+                  o->path, o->where, why, list ? list : "?");
+  free(list);
+  return st;
+}
+
+/* Set the --where filter. Drivers that turn it into SQL (GeoPackage, SQLite) only complain when
+ * reading, so read one feature to find out now, before anything is written. */
+static pm_status apply_filter(ingest *g) {
+  const char *where = g->opt->where;
+  if (!where || !*where) return PM_OK;
+  CPLErrorReset();
+  if (OGR_L_SetAttributeFilter(g->lyr, where) != OGRERR_NONE)
+    return filter_error(g, gdal_msg("syntax error"));
+  if (g->is_osm) return PM_OK; /* OGR's own evaluator checked it; a trial read parses the file */
+  CPLErrorReset();
+  OGR_L_ResetReading(g->lyr);
+  OGRFeatureH f = OGR_L_GetNextFeature(g->lyr);
+  int failed = CPLGetLastErrorType() >= CE_Failure;
+  char why[512];
+  snprintf(why, sizeof why, "%s", gdal_msg("the driver refused it"));
+  if (f) OGR_F_Destroy(f);
+  OGR_L_ResetReading(g->lyr);
+  if (!failed) return PM_OK;
+  /* The filter, or a damaged file? Read once without the filter to tell. */
+  OGR_L_SetAttributeFilter(g->lyr, NULL);
+  CPLErrorReset();
+  f = OGR_L_GetNextFeature(g->lyr);
+  int plain_ok = CPLGetLastErrorType() < CE_Failure;
+  if (f) OGR_F_Destroy(f);
+  OGR_L_SetAttributeFilter(g->lyr, where);
+  OGR_L_ResetReading(g->lyr);
+  if (!plain_ok) return PM_OK; /* the write pass reports the damaged feature */
+  return filter_error(g, why);
 }
 
 static pm_status setup_fields(ingest *g) {
@@ -306,24 +513,24 @@ static pm_status setup_fields(ingest *g) {
         return st;
       }
     }
+  } else if (wkbFlatten(OGR_L_GetGeomType(g->lyr)) == wkbNone) {
+    char *list = NULL;
+    list_source_fields(g, &list);
+    pm_status st = pm_error(ctx, PM_EINPUT,
+                            "%s: the layer has no geometry; for a table give its coordinate "
+                            "columns with --x and --y (the fields are: %s)",
+                            o->path, list ? list : "?");
+    free(list);
+    return st;
   }
-  if (o->where && *o->where) {
-    CPLErrorReset();
-    if (OGR_L_SetAttributeFilter(g->lyr, o->where) != OGRERR_NONE) {
-      char *list = NULL;
-      list_source_fields(g, &list);
-      pm_status st = pm_error(ctx, PM_EINPUT,
-                              "%s: the filter --where \"%s\" cannot be used (%s); the fields are: %s",
-                              o->path, o->where, gdal_msg("syntax error"), list ? list : "?");
-      free(list);
-      return st;
-    }
-  }
+  pm_status st = apply_filter(g);
+  if (st) return st;
   int nf = OGR_FD_GetFieldCount(defn);
   g->fields = calloc((size_t)nf + 1, sizeof *g->fields);
   g->field_names = calloc((size_t)nf + 1, sizeof *g->field_names);
   g->src_idx = calloc((size_t)nf + 1, sizeof *g->src_idx);
-  if (!g->fields || !g->field_names || !g->src_idx) return oom(ctx);
+  g->raw_col = calloc((size_t)nf + 1, sizeof *g->raw_col);
+  if (!g->fields || !g->field_names || !g->src_idx || !g->raw_col) return oom(ctx);
   for (int i = 0; i < nf; i++) {
     OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
     const char *src = OGR_Fld_GetNameRef(fd);
@@ -353,9 +560,128 @@ static pm_status setup_fields(ingest *g) {
     g->fields[g->n_fields].name = dup;
     g->fields[g->n_fields].type = t;
     g->src_idx[g->n_fields] = i;
+    g->raw_col[g->n_fields] = -1;
     g->n_fields++;
   }
   return PM_OK;
+}
+
+/* ---- CSV numbers that must stay text ---- */
+
+/* Whether GDAL's number for this CSV value would lose something: a leading zero (postcodes,
+ * codes such as 0571), an integer beyond 64 bits, or more digits than a double keeps. */
+static int number_loses_text(const char *s, pm_field_type t) {
+  while (*s == ' ' || *s == '\t') s++;
+  if (!*s) return 0;
+  const char *d = s;
+  if (*d == '+' || *d == '-') d++;
+  if (d[0] == '0' && isdigit((unsigned char)d[1])) return 1;
+  size_t digits = 0;
+  const char *p = d;
+  while (isdigit((unsigned char)*p)) {
+    p++;
+    digits++;
+  }
+  int integer_like = digits > 0 && (*p == '\0' || *p == ' ' || *p == '\t');
+  if (t == PM_FIELD_INTEGER) {
+    errno = 0;
+    (void)strtoll(s, NULL, 10);
+    return errno == ERANGE;
+  }
+  return integer_like && digits > 15;
+}
+
+/* Read the CSV a second time as plain text; columns GDAL typed as numbers but whose text a number
+ * would change are stored as TEXT with the file's own characters. */
+static pm_status csv_keep_text(ingest *g) {
+  if (!g->is_csv || sidecar_exists(g->opt->path, ".csvt")) return PM_OK; /* .csvt: types given */
+  int any_numeric = 0;
+  for (size_t i = 0; i < g->n_fields; i++) any_numeric |= g->fields[i].type != PM_FIELD_TEXT;
+  if (!any_numeric) return PM_OK;
+  pm_context *ctx = g->ctx;
+  GDALDatasetH raw = GDALOpenEx(g->opt->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+  OGRLayerH rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
+  if (!rl || OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(rl)) !=
+                 OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(g->lyr))) {
+    if (raw) GDALClose(raw);
+    return PM_OK; /* cannot compare: keep GDAL's types */
+  }
+  int *keep = calloc(g->n_fields + 1, sizeof *keep);
+  if (!keep) {
+    GDALClose(raw);
+    return oom(ctx);
+  }
+  OGRFeatureH f;
+  size_t n_keep = 0;
+  while ((f = OGR_L_GetNextFeature(rl)) != NULL) {
+    for (size_t i = 0; i < g->n_fields; i++) {
+      if (keep[i] || g->fields[i].type == PM_FIELD_TEXT) continue;
+      int si = g->src_idx[i];
+      if (OGR_F_IsFieldSetAndNotNull(f, si) &&
+          number_loses_text(OGR_F_GetFieldAsString(f, si), g->fields[i].type)) {
+        keep[i] = 1 + (int)g->fields[i].type; /* remembers the type GDAL gave */
+        n_keep++;
+      }
+    }
+    OGR_F_Destroy(f);
+  }
+  pm_status st = PM_OK;
+  if (n_keep) {
+    for (size_t i = 0; i < g->n_fields; i++)
+      if (keep[i]) {
+        g->raw_col[i] = (int)g->n_raw_cols++;
+        g->fields[i].type = PM_FIELD_TEXT;
+      }
+    size_t cap_rows = 0, cap_fid = 0;
+    OGR_L_ResetReading(rl);
+    while (!st && (f = OGR_L_GetNextFeature(rl)) != NULL) {
+      size_t r = g->n_raw_rows;
+      st = pm_grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
+      if (!st) st = pm_grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
+                            sizeof *g->raw_vals);
+      if (!st) {
+        g->raw_fid[r] = OGR_F_GetFID(f);
+        for (size_t i = 0; i < g->n_fields; i++) {
+          if (g->raw_col[i] < 0) continue;
+          int si = g->src_idx[i];
+          const char *s = OGR_F_IsFieldSetAndNotNull(f, si) ? OGR_F_GetFieldAsString(f, si) : "";
+          char **slot = &g->raw_vals[r * g->n_raw_cols + (size_t)g->raw_col[i]];
+          *slot = NULL;
+          if (*s && !(*slot = strdup(s))) st = oom(ctx);
+        }
+        g->n_raw_rows++;
+      }
+      OGR_F_Destroy(f);
+    }
+    /* CSV rows come in ascending FID order, which the lookup's binary search needs; should a
+     * driver ever differ, keep GDAL's types rather than risk pairing values with wrong rows. */
+    for (size_t r = 1; !st && r < g->n_raw_rows; r++)
+      if (g->raw_fid[r] <= g->raw_fid[r - 1]) {
+        for (size_t i = 0; i < g->n_fields; i++)
+          if (g->raw_col[i] >= 0) {
+            g->raw_col[i] = -1;
+            g->fields[i].type = (pm_field_type)(keep[i] - 1);
+          }
+        free_raw(g);
+        g->n_raw_cols = 0;
+        break;
+      }
+  }
+  free(keep);
+  GDALClose(raw);
+  return st;
+}
+
+/* The file's text of stored field i for source FID fid (NULL when empty or unknown). */
+static const char *raw_value(const ingest *g, size_t i, int64_t fid) {
+  size_t lo = 0, hi = g->n_raw_rows;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (g->raw_fid[mid] < fid) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= g->n_raw_rows || g->raw_fid[lo] != fid) return NULL;
+  return g->raw_vals[lo * g->n_raw_cols + (size_t)g->raw_col[i]];
 }
 
 /* ---- encoding ---- */
@@ -374,9 +700,9 @@ static pm_status choose_encoding(ingest *g) {
   if (o->encoding) {
     if (!pm_encoding_known(o->encoding))
       return pm_error(ctx, PM_EINPUT,
-                      "--encoding %s is not an encoding this system knows; use e.g. GBK, GB18030, "
-                      "UTF-8, BIG5, CP1252 or ISO-8859-1",
-                      o->encoding);
+                      "%s: --encoding %s is not an encoding this system knows; use e.g. GBK, "
+                      "GB18030, UTF-8, BIG5, CP1252 or ISO-8859-1",
+                      o->path, o->encoding);
     g->decode = o->encoding;
     rep->encoding = strdup(o->encoding);
     return rep->encoding ? PM_OK : oom(ctx);
@@ -406,7 +732,7 @@ static pm_status choose_encoding(ingest *g) {
       if (!high) continue;
       any_high = 1;
       if (all_utf8 && !pm_utf8_valid(s, len)) all_utf8 = 0;
-      if (all_gb && !CPLCanRecode(s, "GB18030", CPL_ENC_UTF8)) all_gb = 0;
+      if (all_gb && !pm_gb18030_plausible(s, len)) all_gb = 0;
     }
     OGR_F_Destroy(f);
   }
@@ -421,9 +747,9 @@ static pm_status choose_encoding(ingest *g) {
     rep->encoding = strdup("GB18030");
     rep->encoding_detected = 1;
     pm_notice(ctx,
-              "%s: no encoding declared (no .cpg) and the text is not UTF-8; detected GBK/GB18030 "
+              "%s: no encoding declared (%s) and the text is not UTF-8; detected GBK/GB18030 "
               "(Chinese). If names look wrong, give --encoding",
-              o->path);
+              o->path, g->is_shapefile ? "no .cpg, no code page in the .dbf" : "CSV");
     return rep->encoding ? PM_OK : oom(ctx);
   }
   return pm_error(ctx, PM_EINPUT,
@@ -437,7 +763,12 @@ static pm_status choose_encoding(ingest *g) {
 static pm_status source_crs_definition(ingest *g, char **def) {
   *def = NULL;
   const pm_ingest_options *o = g->opt;
-  if (o->src_crs) return pm_strdup(g->ctx, def, o->src_crs);
+  if (o->src_crs) {
+    if (!*o->src_crs)
+      return pm_error(g->ctx, PM_ECRS, "%s: --src-crs is empty; give e.g. EPSG:4326 or gcj02",
+                      o->path);
+    return pm_strdup(g->ctx, def, o->src_crs);
+  }
   OGRSpatialReferenceH srs = g->x_idx >= 0 ? NULL : OGR_L_GetSpatialRef(g->lyr);
   if (!srs) {
     if (g->x_idx >= 0)
@@ -457,8 +788,10 @@ static pm_status source_crs_definition(ingest *g, char **def) {
   const char *wopts[] = {"FORMAT=WKT2_2019", NULL};
   if (OSRExportToWktEx(srs, &wkt, wopts) != OGRERR_NONE || !wkt) {
     CPLFree(wkt);
-    return pm_error(g->ctx, PM_ECRS, "%s: the layer's CRS cannot be read (%s)", o->path,
-                    gdal_msg("invalid definition"));
+    return pm_error(g->ctx, PM_ECRS,
+                    "%s: the layer's CRS cannot be read (%s); give it with --src-crs (e.g. "
+                    "EPSG:4326)",
+                    o->path, gdal_msg("invalid definition"));
   }
   pm_status st = pm_strdup(g->ctx, def, wkt);
   CPLFree(wkt);
@@ -483,11 +816,14 @@ static pm_status read_xy(ingest *g, OGRFeatureH f, double *x, double *y, int *em
     char *end = NULL;
     *v[k] = strtod(s, &end);
     while (end && (*end == ' ' || *end == '\t')) end++;
-    if (!end || *end || !isfinite(*v[k]))
+    if (!end || end == s || *end || !isfinite(*v[k])) {
+      char ref[48];
       return pm_error(g->ctx, PM_EINPUT,
-                      "%s: feature FID %lld: field %s is '%s', not a number; fix the row or leave "
-                      "it out with --where",
-                      g->opt->path, (long long)OGR_F_GetFID(f), k ? g->opt->y_field : g->opt->x_field, s);
+                      "%s: %s: field %s is '%s', not a number; fix the row or leave it out with "
+                      "--where",
+                      g->opt->path, feature_ref(g, OGR_F_GetFID(f), ref, sizeof ref),
+                      k ? g->opt->y_field : g->opt->x_field, s);
+    }
   }
   return PM_OK;
 }
@@ -498,9 +834,10 @@ static pm_status layer_centre(ingest *g, const char *src_def, double *lon, doubl
   if (g->x_idx >= 0) {
     double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
     OGRFeatureH f;
+    GIntBig last = -1;
     OGR_L_ResetReading(g->lyr);
     pm_status st = PM_OK;
-    while (!st && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+    while (!st && !(st = read_next(g, &last, &f)) && f) {
       double x, y;
       int empty;
       st = read_xy(g, f, &x, &y, &empty);
@@ -531,7 +868,7 @@ static pm_status layer_centre(ingest *g, const char *src_def, double *lon, doubl
   pm_status st = pm_transform_create(g->ctx, src_def, 4326, &tr);
   if (!st) st = pm_transform_xy(tr, &cx, &cy);
   pm_transform_destroy(tr);
-  if (st) return st;
+  if (st) return pm_error_prefix(g->ctx, "%s: ", g->opt->path);
   *lon = cx;
   *lat = cy;
   return PM_OK;
@@ -591,9 +928,37 @@ static pm_geom_kind kind_of_geos(GEOSContextHandle_t h, const GEOSGeometry *g) {
   }
 }
 
+/* Layers whose type the source does not say (GeoJSON, CSV with WKT, mixed GeoPackage): the first
+ * geometry decides the kind; a point layer is stored as MULTIPOINT when any feature is one. */
+static pm_status scan_kind(ingest *g) {
+  OGRFeatureH f;
+  GIntBig last = -1;
+  pm_status st;
+  OGR_L_ResetReading(g->lyr);
+  while (!(st = read_next(g, &last, &f)) && f) {
+    OGRGeometryH og = OGR_F_GetGeometryRef(f);
+    if (og && !OGR_G_IsEmpty(og)) {
+      OGRwkbGeometryType t = OGR_G_GetGeometryType(og);
+      if (g->kind == PM_KIND_NONE) g->kind = kind_of_ogr(t);
+      if (g->kind == PM_KIND_POINT && wkbFlatten(t) == wkbMultiPoint) g->multipoint = 1;
+    }
+    OGR_F_Destroy(f);
+    if (g->kind != PM_KIND_NONE && g->kind != PM_KIND_POINT) break;
+  }
+  OGR_L_ResetReading(g->lyr);
+  if (st) return st;
+  if (g->kind == PM_KIND_NONE)
+    return pm_error(g->ctx, PM_EINPUT,
+                    "%s: no feature has a point, line or polygon geometry%s; for a table with "
+                    "coordinate columns give --x and --y",
+                    g->opt->path, g->opt->where ? " that passes the filter" : "");
+  return PM_OK;
+}
+
 /* Keep the parts of g of the layer's kind (MakeValid may return a collection with stray lines or
- * points), as one multi geometry. Takes ownership of g; *out may be NULL when nothing is left. */
-static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out) {
+ * points), as one multi geometry. Takes ownership of geom; *out is NULL when nothing is left, and
+ * then *why may say why. */
+static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out, const char **why) {
   GEOSContextHandle_t h = g->h;
   *out = NULL;
   int want_multi = g->kind == PM_KIND_LINE ? GEOS_MULTILINESTRING
@@ -610,8 +975,8 @@ static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out) {
       GEOSGeom_destroy_r(h, geom);
       return *out ? PM_OK : oom(g->ctx);
     }
-    if (t != GEOS_POINT) GEOSGeom_destroy_r(h, geom);
-    else *out = geom;
+    if (t == GEOS_MULTIPOINT) *why = "a multi-point in a layer of single points";
+    GEOSGeom_destroy_r(h, geom);
     return PM_OK;
   }
   /* Collect the parts of the right kind. */
@@ -626,13 +991,10 @@ static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out) {
     const GEOSGeometry *p = GEOSGetGeometryN_r(h, geom, i);
     if (GEOSisEmpty_r(h, p) == 1) continue;
     int pt = GEOSGeomTypeId_r(h, p);
-    int np = (pt == GEOS_MULTILINESTRING || pt == GEOS_MULTIPOLYGON || pt == GEOS_MULTIPOINT)
-                 ? GEOSGetNumGeometries_r(h, p) : 1;
+    int is_multi = pt == GEOS_MULTILINESTRING || pt == GEOS_MULTIPOLYGON || pt == GEOS_MULTIPOINT;
+    int np = is_multi ? GEOSGetNumGeometries_r(h, p) : 1;
     for (int j = 0; j < np; j++) {
-      const GEOSGeometry *q = np > 1 || pt == GEOS_MULTILINESTRING || pt == GEOS_MULTIPOLYGON ||
-                                      pt == GEOS_MULTIPOINT
-                                  ? GEOSGetGeometryN_r(h, p, j)
-                                  : p;
+      const GEOSGeometry *q = is_multi ? GEOSGetGeometryN_r(h, p, j) : p;
       if (kind_of_geos(h, q) != g->kind || GEOSisEmpty_r(h, q) == 1) continue;
       GEOSGeometry **grown = realloc(parts, sizeof *parts * (k + 1));
       if (!grown) {
@@ -642,7 +1004,13 @@ static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out) {
         return oom(g->ctx);
       }
       parts = grown;
-      parts[k++] = GEOSGeom_clone_r(h, q);
+      if (!(parts[k] = GEOSGeom_clone_r(h, q))) {
+        for (unsigned m = 0; m < k; m++) GEOSGeom_destroy_r(h, parts[m]);
+        free(parts);
+        GEOSGeom_destroy_r(h, geom);
+        return oom(g->ctx);
+      }
+      k++;
     }
   }
   GEOSGeom_destroy_r(h, geom);
@@ -651,6 +1019,8 @@ static pm_status keep_kind(ingest *g, GEOSGeometry *geom, GEOSGeometry **out) {
     return PM_OK;
   }
   *out = GEOSGeom_createCollection_r(h, want_multi, parts, k);
+  if (!*out)
+    for (unsigned m = 0; m < k; m++) GEOSGeom_destroy_r(h, parts[m]);
   free(parts);
   return *out ? PM_OK : oom(g->ctx);
 }
@@ -687,6 +1057,38 @@ static pm_status validate(ingest *g, GEOSGeometry **geom, int *repaired, const c
 
 /* ---- the write pass ---- */
 
+/* The source geometry of f as GEOS (2D, curves linearised), or NULL with *why. */
+static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, const char **why) {
+  *out = NULL;
+  OGRGeometryH og = OGR_F_GetGeometryRef(f);
+  if (!og) {
+    *why = "no geometry";
+    return PM_OK;
+  }
+  if (OGR_G_IsEmpty(og)) {
+    *why = "empty geometry";
+    return PM_OK;
+  }
+  OGRGeometryH lin = OGR_G_HasCurveGeometry(og, TRUE) ? OGR_G_GetLinearGeometry(og, 0, NULL)
+                                                      : OGR_G_Clone(og);
+  if (!lin) {
+    *why = "unreadable curve geometry";
+    return PM_OK;
+  }
+  OGR_G_FlattenTo2D(lin);
+  int len = OGR_G_WkbSize(lin);
+  unsigned char *buf = len > 0 ? malloc((size_t)len) : NULL;
+  pm_status st = PM_OK;
+  if (len <= 0) *why = "unreadable geometry";
+  else if (!buf) st = oom(g->ctx);
+  else if (OGR_G_ExportToIsoWkb(lin, wkbNDR, buf) != OGRERR_NONE) *why = "unreadable geometry";
+  else if (!(*out = GEOSWKBReader_read_r(g->h, g->wkb_in, buf, (size_t)len)))
+    *why = "geometry GEOS cannot read";
+  free(buf);
+  OGR_G_DestroyGeometry(lin);
+  return st;
+}
+
 static pm_status write_features(ingest *g, double *ext) {
   pm_context *ctx = g->ctx;
   GEOSContextHandle_t h = g->h;
@@ -701,12 +1103,13 @@ static pm_status write_features(ingest *g, double *ext) {
   GIntBig total = OGR_L_GetFeatureCount(g->lyr, FALSE);
   char label[128];
   snprintf(label, sizeof label, "ingest %s", o->as);
-  int64_t next_fid = 0, last_fid = -1;
+  int64_t last_fid = -1;
+  GIntBig last_src = -1;
   pm_status st = PM_OK;
   OGRFeatureH f;
+  char ref[48];
   OGR_L_ResetReading(g->lyr);
-  CPLErrorReset();
-  while (!st && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+  while (!st && !(st = read_next(g, &last_src, &f)) && f) {
     GIntBig src_fid = OGR_F_GetFID(f);
     g->rep->n_read++;
     if ((g->rep->n_read & 1023) == 0)
@@ -727,31 +1130,11 @@ static pm_status write_features(ingest *g, double *ext) {
         if (!geom) st = oom(ctx);
       }
     } else {
-      OGRGeometryH og = OGR_F_GetGeometryRef(f);
-      if (!og || OGR_G_IsEmpty(og)) {
-        why = "no geometry";
-      } else {
-        OGRGeometryH lin = OGR_G_HasCurveGeometry(og, TRUE) ? OGR_G_GetLinearGeometry(og, 0, NULL)
-                                                            : OGR_G_Clone(og);
-        if (!lin) {
-          why = "unreadable curve geometry";
-        } else {
-          OGR_G_FlattenTo2D(lin);
-          int len = OGR_G_WkbSize(lin);
-          unsigned char *buf = malloc((size_t)len);
-          if (!buf) st = oom(ctx);
-          else if (OGR_G_ExportToIsoWkb(lin, wkbNDR, buf) != OGRERR_NONE) why = "unreadable geometry";
-          else geom = GEOSWKBReader_read_r(h, g->wkb_in, buf, (size_t)len);
-          if (!st && !why && !geom) why = "geometry GEOS cannot read";
-          free(buf);
-          OGR_G_DestroyGeometry(lin);
-        }
-      }
+      st = source_geom(g, f, &geom, &why);
     }
     /* Kind check, transformation, validation. */
     if (!st && geom && !why) {
       pm_geom_kind k = kind_of_geos(h, geom);
-      if (g->kind == PM_KIND_NONE && k != PM_KIND_NONE) g->kind = k;
       if (k == PM_KIND_NONE && GEOSGeomTypeId_r(h, geom) == GEOS_GEOMETRYCOLLECTION)
         k = g->kind; /* a collection: keep_kind extracts the matching parts */
       if (k != g->kind) why = k == PM_KIND_POINT ? "a point in a layer of other shapes"
@@ -762,7 +1145,7 @@ static pm_status write_features(ingest *g, double *ext) {
       GEOSGeometry *t = NULL;
       st = pm_transform_geom(g->tr, geom, &t);
       if (st) {
-        pm_error_prefix(ctx, "%s: feature FID %lld: ", o->path, (long long)src_fid);
+        pm_error_prefix(ctx, "%s: %s: ", o->path, feature_ref(g, src_fid, ref, sizeof ref));
       } else {
         GEOSGeom_destroy_r(h, geom);
         geom = t;
@@ -772,9 +1155,10 @@ static pm_status write_features(ingest *g, double *ext) {
     if (!st && geom && !why) st = validate(g, &geom, &repaired, &why);
     if (!st && geom && !why) {
       GEOSGeometry *kept = NULL;
-      st = keep_kind(g, geom, &kept);
+      st = keep_kind(g, geom, &kept, &why);
       geom = kept;
-      if (!st && !geom) why = repaired ? "repair left nothing of the layer's shape" : "empty geometry";
+      if (!st && !geom && !why)
+        why = repaired ? "repair left nothing of the layer's shape" : "empty geometry";
     }
     if (!st && why) {
       if (geom) GEOSGeom_destroy_r(h, geom);
@@ -794,6 +1178,11 @@ static pm_status write_features(ingest *g, double *ext) {
       int si = g->src_idx[i];
       pm_value *v = &vals[i];
       memset(v, 0, sizeof *v);
+      if (g->raw_col[i] >= 0) { /* a CSV number kept as the file's text */
+        v->s = raw_value(g, i, (int64_t)src_fid);
+        v->is_null = v->s == NULL;
+        continue;
+      }
       if (!OGR_F_IsFieldSetAndNotNull(f, si)) {
         v->is_null = 1;
         continue;
@@ -807,15 +1196,16 @@ static pm_status write_features(ingest *g, double *ext) {
           st = pm_recode_to_utf8(ctx, s, g->decode, &texts[i]);
           if (st)
             pm_error(ctx, PM_EINPUT,
-                     "%s: feature FID %lld, field %s: the text is not valid %s; give the file's "
-                     "real encoding with --encoding (e.g. GBK, GB18030, UTF-8, BIG5)",
-                     o->path, (long long)src_fid, g->fields[i].name, g->decode);
+                     "%s: %s, field %s: the text is not valid %s; give the file's real encoding "
+                     "with --encoding (e.g. GBK, GB18030, UTF-8, BIG5)",
+                     o->path, feature_ref(g, src_fid, ref, sizeof ref), g->fields[i].name,
+                     g->decode);
           v->s = texts[i];
         } else if (!pm_utf8_valid(s, strlen(s))) {
           st = pm_error(ctx, PM_EINPUT,
-                        "%s: feature FID %lld, field %s: the text is not valid UTF-8; give the "
-                        "file's encoding with --encoding (e.g. GBK)",
-                        o->path, (long long)src_fid, g->fields[i].name);
+                        "%s: %s, field %s: the text is not valid UTF-8; give the file's encoding "
+                        "with --encoding (e.g. GBK)",
+                        o->path, feature_ref(g, src_fid, ref, sizeof ref), g->fields[i].name);
         } else {
           v->s = s;
         }
@@ -826,15 +1216,15 @@ static pm_status write_features(ingest *g, double *ext) {
     if (!st) {
       size_t len = 0;
       unsigned char *wkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
-      if (!wkb) st = pm_error(ctx, PM_EGEOM, "%s: feature FID %lld: cannot encode geometry (%s)",
-                              o->path, (long long)src_fid, pm_context_geos_message(ctx));
+      if (!wkb) st = pm_error(ctx, PM_EGEOM, "%s: %s: cannot encode geometry (%s)", o->path,
+                              feature_ref(g, src_fid, ref, sizeof ref),
+                              pm_context_geos_message(ctx));
       /* Keep the source FID as the stored fid while it increases (Shapefile, CSV, GeoPackage), so a
        * planner finds the same feature in QGIS; otherwise number on. */
       int64_t fid = (src_fid != OGRNullFID && src_fid > last_fid) ? (int64_t)src_fid : last_fid + 1;
       if (!st) st = pm_layer_writer_add(g->writer, fid, wkb, len, vals);
       if (wkb) GEOSFree_r(h, wkb);
       last_fid = fid;
-      next_fid++;
       if (!st) {
         double x0, y0, x1, y1;
         if (GEOSGeom_getXMin_r(h, geom, &x0) && GEOSGeom_getYMin_r(h, geom, &y0) &&
@@ -851,22 +1241,41 @@ static pm_status write_features(ingest *g, double *ext) {
       free(texts[i]);
       texts[i] = NULL;
     }
-    GEOSGeom_destroy_r(h, geom);
+    if (geom) GEOSGeom_destroy_r(h, geom);
     OGR_F_Destroy(f);
   }
   free(vals);
   free(texts);
-  if (!st && CPLGetLastErrorType() >= CE_Failure)
-    st = pm_error(ctx, PM_EIO,
-                  "%s: reading stopped after %lld features: %s; the file looks damaged or "
-                  "truncated (re-export or re-copy it)",
-                  o->path, (long long)g->rep->n_read, gdal_msg("read error"));
   if (!st && total > 0 && !(o->where && *o->where) && g->rep->n_read < total && g->is_shapefile)
     st = pm_error(ctx, PM_EIO,
                   "%s: only %lld of the %lld features in the index could be read; the .shp looks "
                   "truncated (re-copy the shapefile)",
                   o->path, (long long)g->rep->n_read, (long long)total);
   if (!st) pm_progress(ctx, label, (uint64_t)g->rep->n_read, (uint64_t)g->rep->n_read);
+  return st;
+}
+
+/* The project CRS: the one fixed already, or --crs, or the UTM zone of this layer's centre. */
+static pm_status project_srid(ingest *g, const char *src_def, int *srid) {
+  const pm_ingest_options *opt = g->opt;
+  pm_context *ctx = g->ctx;
+  pm_store_crs(g->store, srid, NULL);
+  if (opt->crs) {
+    int want = 0;
+    pm_status st = pm_crs_metric_epsg(ctx, opt->crs, &want);
+    if (st) return pm_error_prefix(ctx, "%s: --crs: ", opt->path);
+    if (*srid && want != *srid)
+      return pm_error(ctx, PM_ECRS,
+                      "%s: the project's CRS is EPSG:%d, fixed when it was created; --crs "
+                      "EPSG:%d cannot change it (leave out --crs, or use a new --db)",
+                      pm_store_path(g->store), *srid, want);
+    *srid = want;
+    return PM_OK;
+  }
+  if (*srid) return PM_OK;
+  double lon, lat;
+  pm_status st = layer_centre(g, src_def, &lon, &lat);
+  if (!st) st = pm_crs_utm_epsg(lon, lat, srid);
   return st;
 }
 
@@ -885,50 +1294,18 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
   if (!st) st = choose_encoding(&g);
   if (!st) st = source_crs_definition(&g, &src_def);
   int srid = 0;
-  if (!st) pm_store_crs(store, &srid, NULL);
-  if (!st && !srid) {
-    if (opt->crs) {
-      st = pm_crs_metric_epsg(ctx, opt->crs, &srid);
-    } else {
-      double lon, lat;
-      st = layer_centre(&g, src_def, &lon, &lat);
-      if (!st) st = pm_crs_utm_epsg(lon, lat, &srid);
-    }
-  } else if (!st && opt->crs) {
-    int want = 0;
-    st = pm_crs_metric_epsg(ctx, opt->crs, &want);
-    if (!st && want != srid)
-      st = pm_error(ctx, PM_ECRS,
-                    "%s: the project's CRS is EPSG:%d, fixed when it was created; --crs EPSG:%d "
-                    "cannot change it (use a new --db)",
-                    pm_store_path(store), srid, want);
-  }
-  if (!st) st = pm_transform_create(ctx, src_def, srid, &g.tr);
-  if (st == PM_ECRS && src_def) pm_error_prefix(ctx, "%s: ", opt->path);
+  if (!st) st = project_srid(&g, src_def, &srid);
   if (!st) {
-    rep->source_crs = strdup(pm_transform_source_name(g.tr));
+    st = pm_transform_create(ctx, src_def, srid, &g.tr);
+    if (st) pm_error_prefix(ctx, "%s: %s", opt->path, opt->src_crs ? "--src-crs: " : "");
+  }
+  if (!st && !(rep->source_crs = strdup(pm_transform_source_name(g.tr)))) st = oom(ctx);
+  if (!st) {
     g.kind = g.x_idx >= 0 ? PM_KIND_POINT : kind_of_ogr(OGR_L_GetGeomType(g.lyr));
     g.multipoint = g.x_idx < 0 && wkbFlatten(OGR_L_GetGeomType(g.lyr)) == wkbMultiPoint;
-    if (g.kind == PM_KIND_NONE) {
-      /* Unknown or mixed layer type (GeoJSON, CSV with WKT): the first geometry decides. */
-      OGRFeatureH f;
-      OGR_L_ResetReading(g.lyr);
-      while (g.kind == PM_KIND_NONE && (f = OGR_L_GetNextFeature(g.lyr)) != NULL) {
-        OGRGeometryH og = OGR_F_GetGeometryRef(f);
-        if (og && !OGR_G_IsEmpty(og)) {
-          g.kind = kind_of_ogr(OGR_G_GetGeometryType(og));
-          g.multipoint = wkbFlatten(OGR_G_GetGeometryType(og)) == wkbMultiPoint;
-        }
-        OGR_F_Destroy(f);
-      }
-      OGR_L_ResetReading(g.lyr);
-      if (g.kind == PM_KIND_NONE)
-        st = pm_error(ctx, PM_EINPUT,
-                      "%s: no feature has a point, line or polygon geometry%s; for a table with "
-                      "coordinate columns give --x and --y",
-                      opt->path, opt->where ? " that passes the filter" : "");
-    }
+    if (g.kind == PM_KIND_NONE) st = scan_kind(&g);
   }
+  if (!st) st = csv_keep_text(&g);
   if (!st) {
     g.wkb_in = GEOSWKBReader_create_r(g.h);
     g.wkb_out = GEOSWKBWriter_create_r(g.h);
@@ -980,6 +1357,11 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
   if (!st) st = pm_store_commit(store);
   else if (began) pm_store_rollback(store);
   CPLPopErrorHandler();
+  if (!st && rep->n_stored == 0)
+    pm_notice(ctx, "%s: layer '%s' is empty: %s", opt->path, opt->as,
+              opt->where && *opt->where && rep->n_read == 0
+                  ? "no feature passed the --where filter (check the field values)"
+                  : "no feature has a usable geometry");
   free(src_def);
   free(hash);
   free(options);
@@ -1009,8 +1391,10 @@ pm_status pm_ingest_if_changed(pm_context *ctx, pm_store *store, const pm_ingest
       rep->n_stored = info.n_stored;
       rep->n_repaired = info.n_repaired;
       rep->n_dropped = info.n_dropped;
-      pm_strdup(ctx, &rep->encoding, info.encoding);
-      pm_strdup(ctx, &rep->source_crs, info.source_crs);
+      if (!st) st = pm_strdup(ctx, &rep->encoding, info.encoding);
+      if (!st) st = pm_strdup(ctx, &rep->source_crs, info.source_crs);
+      if (!st) st = pm_strdup(ctx, &rep->repaired_ids, info.repaired_ids);
+      if (!st) st = pm_strdup(ctx, &rep->dropped_ids, info.dropped_ids);
     }
     pm_layer_info_clear(&info);
     if (st || same) return st;

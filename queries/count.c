@@ -22,28 +22,6 @@ static pm_status geos_fail(pm_context *ctx, const char *ind, const char *what) {
                   m);
 }
 
-static pm_status fill_header(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
-                             pm_indicator_result *out) {
-  pm_status st;
-  if ((st = pm_strdup(ctx, &out->id, spec->id)) ||
-      (st = pm_strdup(ctx, &out->title, spec->title)) ||
-      (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : "count")) ||
-      (st = pm_strdup(ctx, &out->unit, "count")))
-    return st;
-  out->status = PM_IND_COMPUTED;
-  out->has_target = spec->has_target;
-  memcpy(out->target_op, spec->target_op, sizeof out->target_op);
-  out->target_op[sizeof out->target_op - 1] = '\0';
-  out->target_value = spec->target_value;
-  size_t n = d->n + 1;
-  const char **names = malloc(n * sizeof *names);
-  if (!names) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) names[i] = pm_districts_name(d, i);
-  st = pm_indicator_result_init_results(ctx, out, names, n);
-  free(names);
-  return st;
-}
-
 /* How many features a count misses its target by (counts are whole numbers, so a strict bound
  * needs one more, or one fewer). */
 static double shortfall(const char *op, double target, double value) {
@@ -82,7 +60,7 @@ pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_feat
   int bounded = !isnan(min_a) || !isnan(max_a);
   size_t nd = d->n;
   pm_status st;
-  if ((st = fill_header(ctx, spec, d, out))) return st;
+  if ((st = pm_metric_begin(ctx, spec, "count", "count", d, out))) return st;
   double *cnt = calloc(nd + 1, sizeof *cnt);
   size_t *idx = malloc((nd ? nd : 1) * sizeof *idx);
   if (!cnt || !idx) {

@@ -232,7 +232,8 @@ static pm_status point_covered(cov *c, const GEOSGeometry *pt, int *covered) {
   if (st) return st;
   for (size_t k = 0; k < c->ncand; k++) {
     double dist;
-    if (!GEOSDistance_r(c->h, c->cand[k]->g, pt, &dist)) return geos_fail(c, "measuring a distance");
+    if (!GEOSDistance_r(c->h, c->cand[k]->g, pt, &dist))
+      return geos_fail(c, "measuring a distance");
     if (dist <= c->cand[k]->radius) {
       *covered = 1;
       break;
@@ -421,7 +422,8 @@ static pm_status build_sources(cov *c) {
     goto done;
   }
   for (size_t k = 0; k < c->nitems; k++) tmp[k] = NULL;
-  for (size_t k = 0; k < c->nitems; k++) c->items[k].buf = GEOSGetGeometryN_r(c->h, c->bufs, (int)k);
+  for (size_t k = 0; k < c->nitems; k++)
+    c->items[k].buf = GEOSGetGeometryN_r(c->h, c->bufs, (int)k);
   c->covered = GEOSUnaryUnion_r(c->h, c->bufs);
   if (!c->covered) {
     st = geos_fail(c, "dissolving the service areas");
@@ -944,10 +946,7 @@ static pm_status deno_district(cov *c) {
 
 /* pm_metric_begin, with the unit and metric name defaulted for specs built in code. */
 static pm_status copy_header(cov *c) {
-  pm_status st = pm_metric_begin(c->ctx, c->spec, c->d, c->out);
-  if (!st && !c->out->unit) st = pm_strdup(c->ctx, &c->out->unit, "%");
-  if (!st && !c->out->metric) st = pm_strdup(c->ctx, &c->out->metric, "coverage");
-  return st;
+  return pm_metric_begin(c->ctx, c->spec, "coverage", "%", c->d, c->out);
 }
 
 static void cov_free(cov *c) {
@@ -972,7 +971,8 @@ pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_f
                       pm_indicator_result *out) {
   if (!ctx) return PM_EINTERNAL;
   if (!spec || !sources || !d || !out)
-    return pm_error(ctx, PM_EINTERNAL, "pm_coverage: spec, sources, districts and out are required");
+    return pm_error(ctx, PM_EINTERNAL,
+                    "pm_coverage: spec, sources, districts and out are required");
   const char *ind = spec->id ? spec->id : "coverage";
   if (!population && d->n == 0)
     return pm_error(ctx, PM_EINPUT,

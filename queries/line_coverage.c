@@ -7,269 +7,13 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "queries/measure.h"
 
 /* Buffers are widened by this much so that a part lying exactly at near_m (up to floating-point
  * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
-#define PM_INCLUSIVE_EPS_M 1e-6
 
 /* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
  * area_share.c (each keeps the parts it uses); change them together. ---- */
-
-typedef struct geom_list {
-  GEOSGeometry **v; /* owned */
-  size_t n, cap;
-} geom_list;
-
-static pm_status geos_failed(pm_context *ctx, const pm_indicator_spec *spec, const char *what) {
-  return pm_error(ctx, PM_EGEOM,
-                  "indicator %s: %s failed (GEOS: %s); run `planmetrics info` on the layers to "
-                  "find invalid geometries",
-                  spec->id ? spec->id : "?", what, pm_context_geos_message(ctx));
-}
-
-/* Takes ownership of g (destroyed on failure). */
-static pm_status geom_list_push(pm_context *ctx, geom_list *l, GEOSGeometry *g) {
-  pm_status st = pm_grow(ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
-  if (st) {
-    GEOSGeom_destroy_r(pm_context_geos(ctx), g);
-    return st;
-  }
-  l->v[l->n++] = g;
-  return PM_OK;
-}
-
-static void geom_list_clear(pm_context *ctx, geom_list *l) {
-  for (size_t i = 0; i < l->n; i++) GEOSGeom_destroy_r(pm_context_geos(ctx), l->v[i]);
-  free(l->v);
-  memset(l, 0, sizeof *l);
-}
-
-/* Consumes the list into one Multi* (type) of its members; an empty list gives an empty one. */
-static GEOSGeometry *geom_list_collect(pm_context *ctx, geom_list *l, int type) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSGeometry *g;
-  if (l->n == 0) {
-    g = GEOSGeom_createEmptyCollection_r(h, type);
-  } else {
-    g = GEOSGeom_createCollection_r(h, type, l->v, (unsigned)l->n);
-    l->n = 0; /* GEOS owns the members now, and frees them itself when it fails */
-  }
-  geom_list_clear(ctx, l);
-  return g;
-}
-
-/* Consumes the list into the dissolved union of its members (cascaded union). */
-static GEOSGeometry *geom_list_union(pm_context *ctx, geom_list *l, int empty_type) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  if (l->n == 0) {
-    geom_list_clear(ctx, l);
-    return GEOSGeom_createEmptyCollection_r(h, empty_type);
-  }
-  GEOSGeometry *c = geom_list_collect(ctx, l, GEOS_GEOMETRYCOLLECTION);
-  if (!c) return NULL;
-  GEOSGeometry *u = GEOSUnaryUnion_r(h, c);
-  GEOSGeom_destroy_r(h, c);
-  return u;
-}
-
-typedef struct idx_list {
-  size_t *v;
-  size_t n, cap;
-  size_t offset; /* subtracted from the item value: 1 for our trees, 0 for pm_districts.tree */
-  pm_context *ctx;
-  pm_status st;
-} idx_list;
-
-static void idx_list_cb(void *item, void *user) {
-  idx_list *l = user;
-  if (l->st) return;
-  if ((l->st = pm_grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
-  l->v[l->n++] = (size_t)(uintptr_t)item - l->offset;
-}
-
-static int cmp_size(const void *a, const void *b) {
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* The leaves of a dissolved geometry, with an STRtree over them, so that a district clips only
- * the parts near it and takes the parts it covers whole without an overlay. */
-typedef struct parts_index {
-  const GEOSGeometry **part; /* borrowed from the indexed geometry */
-  size_t n, cap;
-  GEOSSTRtree *tree;         /* items: part index + 1 */
-} parts_index;
-
-static pm_status parts_collect(pm_context *ctx, parts_index *pi, const GEOSGeometry *g, int dim) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  int type = GEOSGeomTypeId_r(h, g);
-  if (type == GEOS_MULTIPOINT || type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON ||
-      type == GEOS_GEOMETRYCOLLECTION) {
-    int n = GEOSGetNumGeometries_r(h, g);
-    for (int k = 0; k < n; k++) {
-      pm_status st = parts_collect(ctx, pi, GEOSGetGeometryN_r(h, g, k), dim);
-      if (st) return st;
-    }
-    return PM_OK;
-  }
-  if (GEOSisEmpty_r(h, g) != 0 || GEOSGeom_getDimensions_r(h, g) != dim) return PM_OK;
-  pm_status st = pm_grow(ctx, (void **)&pi->part, &pi->cap, pi->n + 1, sizeof *pi->part);
-  if (st) return st;
-  pi->part[pi->n++] = g;
-  return PM_OK;
-}
-
-static void parts_index_free(pm_context *ctx, parts_index *pi) {
-  if (pi->tree) GEOSSTRtree_destroy_r(pm_context_geos(ctx), pi->tree);
-  free(pi->part);
-  memset(pi, 0, sizeof *pi);
-}
-
-/* Index the parts of dimension dim (1 lines, 2 polygons) of g, which must outlive pi. */
-static pm_status parts_index_build(pm_context *ctx, parts_index *pi, const GEOSGeometry *g,
-                                   int dim) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  memset(pi, 0, sizeof *pi);
-  pm_status st = parts_collect(ctx, pi, g, dim);
-  if (st) return st;
-  pi->tree = GEOSSTRtree_create_r(h, 10);
-  if (!pi->tree) return pm_error(ctx, PM_ENOMEM, "out of memory building a spatial index");
-  for (size_t k = 0; k < pi->n; k++)
-    GEOSSTRtree_insert_r(h, pi->tree, pi->part[k], (void *)(uintptr_t)(k + 1));
-  return PM_OK;
-}
-
-/* Whether some indexed part's envelope comes within dist of g's envelope. */
-static pm_status parts_near(pm_context *ctx, const parts_index *pi, const GEOSGeometry *g,
-                            double dist, int *hit) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  *hit = 0;
-  if (pi->n == 0) return PM_OK;
-  double x0, y0, x1, y1;
-  if (!GEOSGeom_getXMin_r(h, g, &x0) || !GEOSGeom_getYMin_r(h, g, &y0) ||
-      !GEOSGeom_getXMax_r(h, g, &x1) || !GEOSGeom_getYMax_r(h, g, &y1))
-    return PM_OK; /* empty */
-  GEOSGeometry *rect = GEOSGeom_createRectangle_r(h, x0 - dist, y0 - dist, x1 + dist, y1 + dist);
-  if (!rect) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  idx_list l = {.offset = 1, .ctx = ctx};
-  GEOSSTRtree_query_r(h, pi->tree, rect, idx_list_cb, &l);
-  GEOSGeom_destroy_r(h, rect);
-  *hit = l.n > 0;
-  free(l.v);
-  return l.st;
-}
-
-/* Clone the leaves of dimension dim of g into l. */
-static pm_status push_leaves(pm_context *ctx, geom_list *l, const GEOSGeometry *g, int dim) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  int type = GEOSGeomTypeId_r(h, g);
-  if (type == GEOS_MULTIPOINT || type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON ||
-      type == GEOS_GEOMETRYCOLLECTION) {
-    int n = GEOSGetNumGeometries_r(h, g);
-    for (int k = 0; k < n; k++) {
-      pm_status st = push_leaves(ctx, l, GEOSGetGeometryN_r(h, g, k), dim);
-      if (st) return st;
-    }
-    return PM_OK;
-  }
-  if (GEOSisEmpty_r(h, g) != 0 || GEOSGeom_getDimensions_r(h, g) != dim) return PM_OK;
-  GEOSGeometry *c = GEOSGeom_clone_r(h, g);
-  if (!c) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  return geom_list_push(ctx, l, c);
-}
-
-static double measure(GEOSContextHandle_t h, const GEOSGeometry *g, int dim) {
-  double v = 0;
-  if (dim == 1 ? !GEOSLength_r(h, g, &v) : !GEOSArea_r(h, g, &v)) return 0;
-  return v;
-}
-
-/* The part of the indexed geometry inside result slot i (i == d->n: the plan area) as one
- * MultiLineString (dim 1) or MultiPolygon (dim 2), and its length or area in m / m2. Caller owns
- * *out. Parts the district covers are taken whole; only the parts crossing its boundary are
- * clipped. */
-static pm_status clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
-                           size_t i, const parts_index *pi, int dim, GEOSGeometry **out,
-                           double *size) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  geom_list l = {0};
-  pm_status st = PM_OK;
-  *out = NULL;
-  *size = 0;
-  const GEOSGeometry *region = i < d->n ? d->geom[i] : d->all;
-  if (!region) { /* `_all` without districts: everything */
-    for (size_t k = 0; k < pi->n && !st; k++) st = push_leaves(ctx, &l, pi->part[k], dim);
-  } else if (pi->n > 0) {
-    const GEOSPreparedGeometry *prep = i < d->n ? (d->prep ? d->prep[i] : NULL) : d->all_prep;
-    const GEOSPreparedGeometry *own = NULL;
-    if (!prep) prep = own = GEOSPrepare_r(h, region);
-    if (!prep) return geos_failed(ctx, spec, "preparing a district");
-    idx_list hits = {.offset = 1, .ctx = ctx};
-    GEOSSTRtree_query_r(h, pi->tree, region, idx_list_cb, &hits);
-    st = hits.st;
-    /* Sorted, so that the output does not depend on the tree's order. */
-    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size);
-    for (size_t k = 0; k < hits.n && !st; k++) {
-      const GEOSGeometry *p = pi->part[hits.v[k]];
-      char covers = GEOSPreparedCovers_r(h, prep, p);
-      if (covers == 1) {
-        st = push_leaves(ctx, &l, p, dim);
-        continue;
-      }
-      char inter = covers == 2 ? 2 : GEOSPreparedIntersects_r(h, prep, p);
-      if (inter == 2) {
-        st = geos_failed(ctx, spec, "testing a part against a district");
-      } else if (inter == 1) {
-        GEOSGeometry *x = NULL;
-        st = pm_districts_clip(ctx, d, i, p, &x);
-        if (!st) st = push_leaves(ctx, &l, x, dim);
-        if (x) GEOSGeom_destroy_r(h, x);
-      }
-    }
-    free(hits.v);
-    if (own) GEOSPreparedGeom_destroy_r(h, own);
-  }
-  if (st) {
-    geom_list_clear(ctx, &l);
-    return st;
-  }
-  for (size_t k = 0; k < l.n; k++) *size += measure(h, l.v[k], dim);
-  *out = geom_list_collect(ctx, &l, dim == 1 ? GEOS_MULTILINESTRING : GEOS_MULTIPOLYGON);
-  if (!*out) return geos_failed(ctx, spec, "collecting the clipped parts");
-  return PM_OK;
-}
-
-/* Arcs of buffers are approximated by chords; choose enough segments per quarter circle that the
- * chord stays within 5 cm of the true arc (capped at 32, i.e. 15 cm at a 500 m radius). Straight
- * parts of a buffer are exact, so only places near a feature's end or corner are affected. */
-static int quadsegs_for(double r) {
-  const double tol = 0.05;
-  if (r <= tol * 2) return 8;
-  double q = ceil(acos(-1.0) / (4.0 * acos(1.0 - tol / r)));
-  return q < 8 ? 8 : q > 32 ? 32 : (int)q;
-}
-
-/* pm_metric_begin, with the unit this metric reports in (which may differ from spec->unit). */
-static pm_status init_out(pm_context *ctx, const pm_indicator_spec *spec, const char *unit,
-                          const pm_districts *d, pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(ctx, spec, d, out);
-  if (st) return st;
-  free(out->unit);
-  out->unit = NULL;
-  return pm_strdup(ctx, &out->unit, unit);
-}
-
-/* Details are given per district; `_all` only when there are no districts, so that export layers
- * never hold the same part twice. */
-static int slot_has_details(const pm_districts *d, size_t i) { return i < d->n || d->n == 0; }
-
-static int kind_is(const pm_features *fs, pm_geom_kind kind) {
-  return !fs || fs->n == 0 || fs->kind == kind || fs->kind == PM_KIND_NONE;
-}
-
-static const char *layer_name(const pm_features *fs, const char *fallback) {
-  return fs && fs->layer ? fs->layer : fallback ? fallback : "?";
-}
 
 /* ---- line_coverage ---- */
 
@@ -321,10 +65,10 @@ static pm_status lc_check(pm_context *ctx, const pm_indicator_spec *spec, const 
   if (!lines || !d)
     return pm_error(ctx, PM_EINTERNAL,
                     "indicator %s: line_coverage called without lines or districts", id);
-  if (!kind_is(lines, PM_KIND_LINE))
+  if (!pm_kind_is(lines, PM_KIND_LINE))
     return pm_error(ctx, PM_EINPUT,
                     "indicator %s: layer '%s' holds %ss; line_coverage measures a line layer", id,
-                    layer_name(lines, spec->layer.layer), pm_geom_kind_name(lines->kind));
+                    pm_layer_name(lines, spec->layer.layer), pm_geom_kind_name(lines->kind));
   if (isnan(spec->within_m) || spec->within_m < 0)
     return pm_error(ctx, PM_EINPUT,
                     "indicator %s: line_coverage needs `within_m`, the reach of `by` in metres "
@@ -342,7 +86,7 @@ static pm_status lc_check(pm_context *ctx, const pm_indicator_spec *spec, const 
  * into the covering region and index both the features (nearest) and the buffers (local
  * differences for gaps). */
 static pm_status lc_build_cover(lc *c, const pm_features *const *by, size_t n_by,
-                                const parts_index *lines_parts) {
+                                const pm_parts_index *lines_parts) {
   GEOSContextHandle_t h = c->h;
   size_t n = 0;
   for (size_t s = 0; s < n_by; s++) n += by[s] ? by[s]->n : 0;
@@ -374,31 +118,31 @@ static pm_status lc_build_cover(lc *c, const pm_features *const *by, size_t n_by
   if (st) return st;
 
   double r = c->spec->within_m;
-  int quadsegs = quadsegs_for(r);
-  geom_list l = {0};
+  int quadsegs = pm_quadsegs_for(r);
+  pm_geom_list l = {0};
   for (size_t k = 0; k < c->nby && !st; k++) {
     GEOSSTRtree_insert_r(h, c->by_tree, c->byg[k], (void *)(uintptr_t)(k + 1));
     int hit = 0;
-    if ((st = parts_near(c->ctx, lines_parts, c->byg[k], r + PM_INCLUSIVE_EPS_M, &hit))) break;
+    if ((st = pm_parts_near(c->ctx, lines_parts, c->byg[k], r + PM_INCLUSIVE_EPS_M, &hit))) break;
     if (!hit) continue; /* reaches no line: it covers nothing, but may still be the nearest */
     c->buf[k] = GEOSBuffer_r(h, c->byg[k], r + PM_INCLUSIVE_EPS_M, quadsegs);
     GEOSGeometry *copy = c->buf[k] ? GEOSGeom_clone_r(h, c->buf[k]) : NULL;
     if (!copy) {
-      st = geos_failed(c->ctx, c->spec, "buffering a `by` feature");
+      st = pm_metric_geos_failed(c->ctx, c->spec, "buffering a `by` feature");
       break;
     }
     GEOSSTRtree_insert_r(h, c->buf_tree, c->buf[k], (void *)(uintptr_t)(k + 1));
-    st = geom_list_push(c->ctx, &l, copy);
+    st = pm_geom_list_push(c->ctx, &l, copy);
   }
   if (st) {
-    geom_list_clear(c->ctx, &l);
+    pm_geom_list_clear(c->ctx, &l);
     return st;
   }
   c->cover_empty = l.n == 0;
-  c->cover = geom_list_union(c->ctx, &l, GEOS_MULTIPOLYGON);
-  if (!c->cover) return geos_failed(c->ctx, c->spec, "dissolving the covered region");
+  c->cover = pm_geom_list_union(c->ctx, &l, GEOS_MULTIPOLYGON);
+  if (!c->cover) return pm_metric_geos_failed(c->ctx, c->spec, "dissolving the covered region");
   c->cover_prep = GEOSPrepare_r(h, c->cover);
-  if (!c->cover_prep) return geos_failed(c->ctx, c->spec, "preparing the covered region");
+  if (!c->cover_prep) return pm_metric_geos_failed(c->ctx, c->spec, "preparing the covered region");
   return PM_OK;
 }
 
@@ -410,7 +154,7 @@ static pm_status lc_uncovered(lc *c, const GEOSGeometry *f, GEOSGeometry **out) 
   *out = NULL;
   if (!c->cover_empty) {
     char cv = GEOSPreparedCovers_r(h, c->cover_prep, f);
-    if (cv == 2) return geos_failed(c->ctx, c->spec, "testing a line against the covered region");
+    if (cv == 2) return pm_metric_geos_failed(c->ctx, c->spec, "testing a line against the covered region");
     if (cv == 1) return PM_OK;
   }
   GEOSGeometry *u = GEOSGeom_clone_r(h, f);
@@ -419,19 +163,19 @@ static pm_status lc_uncovered(lc *c, const GEOSGeometry *f, GEOSGeometry **out) 
     *out = u;
     return PM_OK;
   }
-  idx_list hits = {.offset = 1, .ctx = c->ctx};
-  GEOSSTRtree_query_r(h, c->buf_tree, f, idx_list_cb, &hits);
+  pm_idx_list hits = {.offset = 1, .ctx = c->ctx};
+  GEOSSTRtree_query_r(h, c->buf_tree, f, pm_idx_list_cb, &hits);
   pm_status st = hits.st;
-  if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size);
+  if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm_cmp_size);
   for (size_t j = 0; j < hits.n && !st; j++) {
     const GEOSGeometry *b = c->buf[hits.v[j]];
     char it = GEOSIntersects_r(h, u, b);
     if (it == 2) {
-      st = geos_failed(c->ctx, c->spec, "testing a line against a buffer");
+      st = pm_metric_geos_failed(c->ctx, c->spec, "testing a line against a buffer");
     } else if (it == 1) {
       GEOSGeometry *nu = GEOSDifference_r(h, u, b);
       if (!nu) {
-        st = geos_failed(c->ctx, c->spec, "cutting the covered part off a line");
+        st = pm_metric_geos_failed(c->ctx, c->spec, "cutting the covered part off a line");
         break;
       }
       GEOSGeom_destroy_r(h, u);
@@ -468,10 +212,10 @@ static pm_status lc_nearest(lc *c, const GEOSGeometry *g, size_t *k, double *dis
   if (c->nby == 0) return PM_OK;
   lc_near q = {c->h, g, c->byg};
   const void *hit = GEOSSTRtree_nearest_generic_r(c->h, c->by_tree, &q, g, lc_near_dist, &q);
-  if (!hit) return geos_failed(c->ctx, c->spec, "finding the nearest `by` feature");
+  if (!hit) return pm_metric_geos_failed(c->ctx, c->spec, "finding the nearest `by` feature");
   *k = (size_t)(uintptr_t)hit - 1;
   if (!GEOSDistance_r(c->h, g, c->byg[*k], dist))
-    return geos_failed(c->ctx, c->spec, "measuring a distance");
+    return pm_metric_geos_failed(c->ctx, c->spec, "measuring a distance");
   return PM_OK;
 }
 
@@ -491,7 +235,7 @@ static pm_status lc_in_slot(lc *c, size_t i, const GEOSGeometry *u, double *len,
   GEOSGeometry *x_part = NULL;
   pm_status st = pm_districts_clip(c->ctx, c->d, i, u, &x_part);
   if (st) return st;
-  *len = measure(c->h, x_part, 1);
+  *len = pm_measure_dim(c->h, x_part, 1);
   point_of(c->h, x_part, x, y);
   GEOSGeom_destroy_r(c->h, x_part);
   return PM_OK;
@@ -500,7 +244,7 @@ static pm_status lc_in_slot(lc *c, size_t i, const GEOSGeometry *u, double *len,
 static pm_status lc_gap(lc *c, pm_result *r, size_t f, const char *district, double len_m,
                         double dist, const char *nearest, double x, double y) {
   char *id = NULL, *note = NULL;
-  double total_m = measure(c->h, c->lines->geom[f], 1);
+  double total_m = pm_measure_dim(c->h, c->lines->geom[f], 1);
   pm_status st = pm_features_id(c->ctx, c->lines, f, &id);
   if (!st)
     st = pm_asprintf(c->ctx, &note, "%.3f km of %.3f km farther than %g m from %s", len_m / 1000.0,
@@ -524,7 +268,7 @@ static pm_status lc_feature_gaps(lc *c, size_t f) {
   char *nearest = NULL;
   size_t k;
   double dist;
-  if (measure(h, u, 1) < LC_SLIVER_M) goto done;
+  if (pm_measure_dim(h, u, 1) < LC_SLIVER_M) goto done;
   if ((st = lc_nearest(c, c->lines->geom[f], &k, &dist))) goto done;
   if (k != SIZE_MAX && (st = pm_features_id(c->ctx, c->byfs[k], c->byi[k], &nearest))) goto done;
   if (k != SIZE_MAX && c->byfs[k]->label && c->byfs[k]->label[c->byi[k]]) {
@@ -536,14 +280,14 @@ static pm_status lc_feature_gaps(lc *c, size_t f) {
   size_t best = SIZE_MAX;
   double best_len = 0;
   if (d->n > 0) {
-    idx_list hits = {.offset = 0, .ctx = c->ctx};
+    pm_idx_list hits = {.offset = 0, .ctx = c->ctx};
     if (d->tree) {
-      GEOSSTRtree_query_r(h, d->tree, u, idx_list_cb, &hits);
+      GEOSSTRtree_query_r(h, d->tree, u, pm_idx_list_cb, &hits);
     } else {
-      for (size_t j = 0; j < d->n && !hits.st; j++) idx_list_cb((void *)(uintptr_t)j, &hits);
+      for (size_t j = 0; j < d->n && !hits.st; j++) pm_idx_list_cb((void *)(uintptr_t)j, &hits);
     }
     st = hits.st;
-    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size);
+    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm_cmp_size);
     for (size_t m = 0; m < hits.n && !st; m++) {
       size_t j = hits.v[m];
       double len, x, y;
@@ -576,16 +320,16 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   GEOSContextHandle_t h = pm_context_geos(ctx);
   pm_status st = lc_check(ctx, spec, lines, d);
   if (st) return st;
-  if ((st = init_out(ctx, spec, "%", d, out))) return st;
+  if ((st = pm_metric_begin(ctx, spec, "line_coverage", "%", d, out))) return st;
 
   lc c = {.ctx = ctx, .h = h, .spec = spec, .lines = lines, .d = d, .out = out};
   GEOSGeometry *all = NULL, *cov = NULL, *unc = NULL;
-  parts_index pall = {0}, pcov = {0}, punc = {0};
+  pm_parts_index pall = {0}, pcov = {0}, punc = {0};
 
   /* Dissolve once; split the dissolved network into its covered and uncovered parts with two
    * overlays against the dissolved buffers, then clip both per district. */
   if ((st = pm_features_union(ctx, lines, &all))) goto done;
-  if ((st = parts_index_build(ctx, &pall, all, 1))) goto done;
+  if ((st = pm_parts_index_build(ctx, &pall, all, 1))) goto done;
   if ((st = lc_build_cover(&c, by, n_by, &pall))) goto done;
   if (c.cover_empty) {
     cov = GEOSGeom_createEmptyCollection_r(h, GEOS_MULTILINESTRING);
@@ -595,10 +339,10 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
     unc = GEOSDifference_r(h, all, c.cover);
   }
   if (!cov || !unc) {
-    st = geos_failed(ctx, spec, "splitting the lines into covered and uncovered parts");
+    st = pm_metric_geos_failed(ctx, spec, "splitting the lines into covered and uncovered parts");
     goto done;
   }
-  if ((st = parts_index_build(ctx, &pcov, cov, 1)) || (st = parts_index_build(ctx, &punc, unc, 1)))
+  if ((st = pm_parts_index_build(ctx, &pcov, cov, 1)) || (st = pm_parts_index_build(ctx, &punc, unc, 1)))
     goto done;
 
   for (size_t i = 0; i <= d->n; i++) {
@@ -606,22 +350,22 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
     GEOSGeometry *gc = NULL, *gu = NULL;
     double cov_m = 0, unc_m = 0;
     char *why = NULL;
-    st = clip_slot(ctx, spec, d, i, &pcov, 1, &gc, &cov_m);
-    if (!st) st = clip_slot(ctx, spec, d, i, &punc, 1, &gu, &unc_m);
+    st = pm_clip_slot(ctx, spec, d, i, &pcov, 1, &gc, &cov_m);
+    if (!st) st = pm_clip_slot(ctx, spec, d, i, &punc, 1, &gu, &unc_m);
     if (!st && cov_m + unc_m <= 0)
       st = pm_asprintf(ctx, &why, "no line of '%s' in %s, so there is nothing to cover",
-                       layer_name(lines, spec->layer.layer),
+                       pm_layer_name(lines, spec->layer.layer),
                        i < d->n ? "this district" : "the plan area");
     /* The total is covered + uncovered, so the share can never exceed 100 % by rounding. */
     if (!st) st = pm_result_set_share(ctx, r, cov_m / 1000.0, (cov_m + unc_m) / 1000.0, why);
     free(why);
-    if (!st && slot_has_details(d, i) && gc && GEOSisEmpty_r(h, gc) == 0)
+    if (!st && pm_slot_has_details(d, i) && gc && GEOSisEmpty_r(h, gc) == 0)
       st = pm_indicator_result_add_detail_geom(ctx, out, "covered", r->district, r->district,
-                                               layer_name(lines, spec->layer.layer), 1, NAN, NULL,
+                                               pm_layer_name(lines, spec->layer.layer), 1, NAN, NULL,
                                                gc);
-    if (!st && slot_has_details(d, i) && gu && GEOSisEmpty_r(h, gu) == 0)
+    if (!st && pm_slot_has_details(d, i) && gu && GEOSisEmpty_r(h, gu) == 0)
       st = pm_indicator_result_add_detail_geom(ctx, out, "uncovered", r->district, r->district,
-                                               layer_name(lines, spec->layer.layer), 0, NAN, NULL,
+                                               pm_layer_name(lines, spec->layer.layer), 0, NAN, NULL,
                                                gu);
     if (gc) GEOSGeom_destroy_r(h, gc);
     if (gu) GEOSGeom_destroy_r(h, gu);
@@ -632,9 +376,9 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   if (!st) st = pm_metric_finish(ctx, out);
 
 done:
-  parts_index_free(ctx, &pall);
-  parts_index_free(ctx, &pcov);
-  parts_index_free(ctx, &punc);
+  pm_parts_index_free(ctx, &pall);
+  pm_parts_index_free(ctx, &pcov);
+  pm_parts_index_free(ctx, &punc);
   if (all) GEOSGeom_destroy_r(h, all);
   if (cov) GEOSGeom_destroy_r(h, cov);
   if (unc) GEOSGeom_destroy_r(h, unc);

@@ -5,17 +5,18 @@
 
 #include "planmetrics/metrics.h"
 
-pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
-                          pm_indicator_result *out) {
+pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const char *default_metric,
+                          const char *unit, const pm_districts *d, pm_indicator_result *out) {
   memset(out, 0, sizeof *out);
   pm_status st;
   if ((st = pm_strdup(ctx, &out->id, spec->id)) || (st = pm_strdup(ctx, &out->title, spec->title)) ||
-      (st = pm_strdup(ctx, &out->metric, spec->metric)) ||
-      (st = pm_strdup(ctx, &out->unit, spec->unit)))
+      (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : default_metric)) ||
+      (st = pm_strdup(ctx, &out->unit, unit ? unit : spec->unit)))
     return st;
   out->status = PM_IND_COMPUTED;
   out->has_target = spec->has_target;
   memcpy(out->target_op, spec->target_op, sizeof out->target_op);
+  out->target_op[sizeof out->target_op - 1] = '\0';
   out->target_value = spec->has_target ? spec->target_value : NAN;
   size_t n = d->n + 1;
   const char **names = malloc(n * sizeof *names);

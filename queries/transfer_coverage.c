@@ -736,30 +736,6 @@ done:
   return st;
 }
 
-static pm_status fill_header(tc *t) {
-  pm_context *ctx = t->ctx;
-  const pm_indicator_spec *spec = t->spec;
-  pm_indicator_result *out = t->out;
-  pm_status st;
-  if ((st = pm_strdup(ctx, &out->id, spec->id)) ||
-      (st = pm_strdup(ctx, &out->title, spec->title)) ||
-      (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : "transfer_coverage")) ||
-      (st = pm_strdup(ctx, &out->unit, "%")))
-    return st;
-  out->status = PM_IND_COMPUTED;
-  out->has_target = spec->has_target;
-  memcpy(out->target_op, spec->target_op, sizeof out->target_op);
-  out->target_op[sizeof out->target_op - 1] = '\0';
-  out->target_value = spec->target_value;
-  size_t n = t->d->n + 1;
-  const char **names = malloc(n * sizeof *names);
-  if (!names) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) names[i] = pm_districts_name(t->d, i);
-  st = pm_indicator_result_init_results(ctx, out, names, n);
-  free(names);
-  return st;
-}
-
 static pm_status set_values(tc *t) {
   pm_status st = PM_OK;
   size_t n = t->d->n;
@@ -832,7 +808,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   }
 
   size_t nd = d->n;
-  if ((st = fill_header(&t))) goto done;
+  if ((st = pm_metric_begin(t.ctx, t.spec, "transfer_coverage", "%", t.d, t.out))) goto done;
   t.num = calloc(nd + 1, sizeof *t.num);
   t.den = calloc(nd + 1, sizeof *t.den);
   t.stop_pos = malloc((stops->n ? stops->n : 1) * sizeof *t.stop_pos);

@@ -17,10 +17,12 @@ extern "C" {
  * `d` then `_all` (in that order), gaps sorted worst first, details for export, and the target
  * applied. Inputs are borrowed. Distances are inclusive (d <= threshold). */
 
-/* Shared start of every metric: copy spec id/title/metric/unit and target into out and create one
- * empty result per district of d, then `_all` (status PM_IND_COMPUTED). */
-pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
-                          pm_indicator_result *out);
+/* Shared start of every metric: copy spec id/title and target into out, the metric name
+ * (spec->metric, else default_metric) and the unit (unit when not NULL: the unit the metric reports
+ * in; else spec->unit), and create one empty result per district of d, then `_all` (status
+ * PM_IND_COMPUTED). */
+pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const char *default_metric,
+                          const char *unit, const pm_districts *d, pm_indicator_result *out);
 /* Shared end: sort every result's gaps worst first and apply the target. */
 pm_status pm_metric_finish(pm_context *ctx, pm_indicator_result *out);
 

@@ -1,0 +1,268 @@
+/* measure.c: dissolve, clip and measure helpers shared by the metric kinds. */
+#include "queries/measure.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+pm_status pm_metric_geos_failed(pm_context *ctx, const pm_indicator_spec *spec, const char *what) {
+  return pm_error(ctx, PM_EGEOM,
+                  "indicator %s: %s failed (GEOS: %s); run `planmetrics info` on the layers to "
+                  "find invalid geometries",
+                  spec->id ? spec->id : "?", what, pm_context_geos_message(ctx));
+}
+
+/* Takes ownership of g (destroyed on failure). */
+pm_status pm_geom_list_push(pm_context *ctx, pm_geom_list *l, GEOSGeometry *g) {
+  pm_status st = pm_grow(ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+  if (st) {
+    GEOSGeom_destroy_r(pm_context_geos(ctx), g);
+    return st;
+  }
+  l->v[l->n++] = g;
+  return PM_OK;
+}
+
+void pm_geom_list_clear(pm_context *ctx, pm_geom_list *l) {
+  for (size_t i = 0; i < l->n; i++) GEOSGeom_destroy_r(pm_context_geos(ctx), l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+/* Consumes the list into one Multi* (type) of its members; an empty list gives an empty one. */
+GEOSGeometry *pm_geom_list_collect(pm_context *ctx, pm_geom_list *l, int type) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSGeometry *g;
+  if (l->n == 0) {
+    g = GEOSGeom_createEmptyCollection_r(h, type);
+  } else {
+    g = GEOSGeom_createCollection_r(h, type, l->v, (unsigned)l->n);
+    l->n = 0; /* GEOS owns the members now, and frees them itself when it fails */
+  }
+  pm_geom_list_clear(ctx, l);
+  return g;
+}
+
+/* Consumes the list into the dissolved union of its members (cascaded union). */
+GEOSGeometry *pm_geom_list_union(pm_context *ctx, pm_geom_list *l, int empty_type) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  if (l->n == 0) {
+    pm_geom_list_clear(ctx, l);
+    return GEOSGeom_createEmptyCollection_r(h, empty_type);
+  }
+  GEOSGeometry *c = pm_geom_list_collect(ctx, l, GEOS_GEOMETRYCOLLECTION);
+  if (!c) return NULL;
+  GEOSGeometry *u = GEOSUnaryUnion_r(h, c);
+  GEOSGeom_destroy_r(h, c);
+  return u;
+}
+
+void pm_idx_list_cb(void *item, void *user) {
+  pm_idx_list *l = user;
+  if (l->st) return;
+  if ((l->st = pm_grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
+  l->v[l->n++] = (size_t)(uintptr_t)item - l->offset;
+}
+
+int pm_cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+pm_status pm_parts_collect(pm_context *ctx, pm_parts_index *pi, const GEOSGeometry *g, int dim) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  int type = GEOSGeomTypeId_r(h, g);
+  if (type == GEOS_MULTIPOINT || type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON ||
+      type == GEOS_GEOMETRYCOLLECTION) {
+    int n = GEOSGetNumGeometries_r(h, g);
+    for (int k = 0; k < n; k++) {
+      pm_status st = pm_parts_collect(ctx, pi, GEOSGetGeometryN_r(h, g, k), dim);
+      if (st) return st;
+    }
+    return PM_OK;
+  }
+  if (GEOSisEmpty_r(h, g) != 0 || GEOSGeom_getDimensions_r(h, g) != dim) return PM_OK;
+  pm_status st = pm_grow(ctx, (void **)&pi->part, &pi->cap, pi->n + 1, sizeof *pi->part);
+  if (st) return st;
+  pi->part[pi->n++] = g;
+  return PM_OK;
+}
+
+void pm_parts_index_free(pm_context *ctx, pm_parts_index *pi) {
+  if (pi->tree) GEOSSTRtree_destroy_r(pm_context_geos(ctx), pi->tree);
+  free(pi->part);
+  memset(pi, 0, sizeof *pi);
+}
+
+/* Index the parts of dimension dim (1 lines, 2 polygons) of g, which must outlive pi. */
+pm_status pm_parts_index_build(pm_context *ctx, pm_parts_index *pi, const GEOSGeometry *g,
+                                   int dim) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  memset(pi, 0, sizeof *pi);
+  pm_status st = pm_parts_collect(ctx, pi, g, dim);
+  if (st) return st;
+  pi->tree = GEOSSTRtree_create_r(h, 10);
+  if (!pi->tree) return pm_error(ctx, PM_ENOMEM, "out of memory building a spatial index");
+  for (size_t k = 0; k < pi->n; k++)
+    GEOSSTRtree_insert_r(h, pi->tree, pi->part[k], (void *)(uintptr_t)(k + 1));
+  return PM_OK;
+}
+
+/* Whether some indexed part's envelope comes within dist of g's envelope. */
+pm_status pm_parts_near(pm_context *ctx, const pm_parts_index *pi, const GEOSGeometry *g,
+                            double dist, int *hit) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  *hit = 0;
+  if (pi->n == 0) return PM_OK;
+  double x0, y0, x1, y1;
+  if (!GEOSGeom_getXMin_r(h, g, &x0) || !GEOSGeom_getYMin_r(h, g, &y0) ||
+      !GEOSGeom_getXMax_r(h, g, &x1) || !GEOSGeom_getYMax_r(h, g, &y1))
+    return PM_OK; /* empty */
+  GEOSGeometry *rect = GEOSGeom_createRectangle_r(h, x0 - dist, y0 - dist, x1 + dist, y1 + dist);
+  if (!rect) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  pm_idx_list l = {.offset = 1, .ctx = ctx};
+  GEOSSTRtree_query_r(h, pi->tree, rect, pm_idx_list_cb, &l);
+  GEOSGeom_destroy_r(h, rect);
+  *hit = l.n > 0;
+  free(l.v);
+  return l.st;
+}
+
+/* Clone the leaves of dimension dim of g into l. */
+pm_status pm_push_leaves(pm_context *ctx, pm_geom_list *l, const GEOSGeometry *g, int dim) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  int type = GEOSGeomTypeId_r(h, g);
+  if (type == GEOS_MULTIPOINT || type == GEOS_MULTILINESTRING || type == GEOS_MULTIPOLYGON ||
+      type == GEOS_GEOMETRYCOLLECTION) {
+    int n = GEOSGetNumGeometries_r(h, g);
+    for (int k = 0; k < n; k++) {
+      pm_status st = pm_push_leaves(ctx, l, GEOSGetGeometryN_r(h, g, k), dim);
+      if (st) return st;
+    }
+    return PM_OK;
+  }
+  if (GEOSisEmpty_r(h, g) != 0 || GEOSGeom_getDimensions_r(h, g) != dim) return PM_OK;
+  GEOSGeometry *c = GEOSGeom_clone_r(h, g);
+  if (!c) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  return pm_geom_list_push(ctx, l, c);
+}
+
+double pm_measure_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim) {
+  double v = 0;
+  if (dim == 1 ? !GEOSLength_r(h, g, &v) : !GEOSArea_r(h, g, &v)) return 0;
+  return v;
+}
+
+/* The part of the indexed geometry inside result slot i (i == d->n: the plan area) as one
+ * MultiLineString (dim 1) or MultiPolygon (dim 2), and its length or area in m / m2. Caller owns
+ * *out. Parts the district covers are taken whole; only the parts crossing its boundary are
+ * clipped. */
+pm_status pm_clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+                           size_t i, const pm_parts_index *pi, int dim, GEOSGeometry **out,
+                           double *size) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  pm_geom_list l = {0};
+  pm_status st = PM_OK;
+  *out = NULL;
+  *size = 0;
+  const GEOSGeometry *region = i < d->n ? d->geom[i] : d->all;
+  if (!region) { /* `_all` without districts: everything */
+    for (size_t k = 0; k < pi->n && !st; k++) st = pm_push_leaves(ctx, &l, pi->part[k], dim);
+  } else if (pi->n > 0) {
+    const GEOSPreparedGeometry *prep = i < d->n ? (d->prep ? d->prep[i] : NULL) : d->all_prep;
+    const GEOSPreparedGeometry *own = NULL;
+    if (!prep) prep = own = GEOSPrepare_r(h, region);
+    if (!prep) return pm_metric_geos_failed(ctx, spec, "preparing a district");
+    pm_idx_list hits = {.offset = 1, .ctx = ctx};
+    GEOSSTRtree_query_r(h, pi->tree, region, pm_idx_list_cb, &hits);
+    st = hits.st;
+    /* Sorted, so that the output does not depend on the tree's order. */
+    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm_cmp_size);
+    for (size_t k = 0; k < hits.n && !st; k++) {
+      const GEOSGeometry *p = pi->part[hits.v[k]];
+      char covers = GEOSPreparedCovers_r(h, prep, p);
+      if (covers == 1) {
+        st = pm_push_leaves(ctx, &l, p, dim);
+        continue;
+      }
+      char inter = covers == 2 ? 2 : GEOSPreparedIntersects_r(h, prep, p);
+      if (inter == 2) {
+        st = pm_metric_geos_failed(ctx, spec, "testing a part against a district");
+      } else if (inter == 1) {
+        GEOSGeometry *x = NULL;
+        st = pm_districts_clip(ctx, d, i, p, &x);
+        if (!st) st = pm_push_leaves(ctx, &l, x, dim);
+        if (x) GEOSGeom_destroy_r(h, x);
+      }
+    }
+    free(hits.v);
+    if (own) GEOSPreparedGeom_destroy_r(h, own);
+  }
+  if (st) {
+    pm_geom_list_clear(ctx, &l);
+    return st;
+  }
+  for (size_t k = 0; k < l.n; k++) *size += pm_measure_dim(h, l.v[k], dim);
+  *out = pm_geom_list_collect(ctx, &l, dim == 1 ? GEOS_MULTILINESTRING : GEOS_MULTIPOLYGON);
+  if (!*out) return pm_metric_geos_failed(ctx, spec, "collecting the clipped parts");
+  return PM_OK;
+}
+
+/* Arcs of buffers are approximated by chords; choose enough segments per quarter circle that the
+ * chord stays within 5 cm of the true arc (capped at 32, i.e. 15 cm at a 500 m radius). Straight
+ * parts of a buffer are exact, so only places near a feature's end or corner are affected. */
+int pm_quadsegs_for(double r) {
+  const double tol = 0.05;
+  if (r <= tol * 2) return 8;
+  double q = ceil(acos(-1.0) / (4.0 * acos(1.0 - tol / r)));
+  return q < 8 ? 8 : q > 32 ? 32 : (int)q;
+}
+
+/* Representative point of slot i's area (NAN when the plan area is unbounded). */
+void pm_slot_point(pm_context *ctx, const pm_districts *d, size_t i, double *x, double *y) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  *x = *y = NAN;
+  const GEOSGeometry *region = i < d->n ? d->geom[i] : d->all;
+  if (!region) return;
+  GEOSGeometry *p = GEOSPointOnSurface_r(h, region);
+  if (p && GEOSisEmpty_r(h, p) == 0) {
+    GEOSGeomGetX_r(h, p, x);
+    GEOSGeomGetY_r(h, p, y);
+  }
+  if (p) GEOSGeom_destroy_r(h, p);
+}
+
+/* One gap per slot whose value misses the target, with the distance to it as shortfall. */
+pm_status pm_add_target_gaps(pm_context *ctx, const pm_districts *d, pm_indicator_result *out,
+                                 const char *unit) {
+  for (size_t i = 0; i < out->n_results; i++) {
+    pm_result *r = &out->results[i];
+    if (!r->has_target || !r->has_value || r->met) continue;
+    char *note = NULL;
+    pm_status st = pm_asprintf(ctx, &note, "%.6g %s measured, target %s %.6g %s", r->value, unit,
+                               out->target_op, r->target, unit);
+    if (st) return st;
+    double x, y;
+    pm_slot_point(ctx, d, i, &x, &y);
+    st = pm_result_add_gap(ctx, r, r->district, r->district, r->district, NAN,
+                           fabs(r->target - r->value), NULL, note, x, y);
+    free(note);
+    if (st) return st;
+  }
+  return PM_OK;
+}
+
+/* Details are given per district; `_all` only when there are no districts, so that export layers
+ * never hold the same part twice. */
+int pm_slot_has_details(const pm_districts *d, size_t i) { return i < d->n || d->n == 0; }
+
+int pm_kind_is(const pm_features *fs, pm_geom_kind kind) {
+  return !fs || fs->n == 0 || fs->kind == kind || fs->kind == PM_KIND_NONE;
+}
+
+const char *pm_layer_name(const pm_features *fs, const char *fallback) {
+  return fs && fs->layer ? fs->layer : fallback ? fallback : "?";
+}

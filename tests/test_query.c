@@ -1,0 +1,602 @@
+/* test_query.c: hand-computable cases for the ad-hoc queries (near, within, length, sql) and the
+ * pm_table writers. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planmetrics/query.h"
+#include "testutil.h"
+
+/* The project, in EPSG:32651 around (X0, Y0), coordinates below are offsets in metres:
+ *   districts 甲区 x 0..1000 and 乙区 x 1000..2000, both y -500..500 (they share x = 1000).
+ *   stations  S1 (0,0) on 甲区's west edge, S2 (1000,0) on the shared edge, S3 (5000,5000) outside.
+ *   stops     P1 (50,0): exactly 50 m from S1; P2 (1000,50.01); P3 (5000,5100) and
+ *             P4 (5000,4900): both exactly 100 m from S3 (the tie goes to the lower fid, P3).
+ *   roads     R1 (0,0)-(1000,0) and R2 (500,0)-(1500,0) overlap on 500 m; R3 (5000,0)-(5200,0)
+ *             lies outside; R4 (-100,600)-(0,500) touches 甲区 only at its corner.
+ *   parks     K1 x 900..1100 y 0..100 straddles the shared edge (100 x 100 m in each district);
+ *             K2 x 1000..1100 y 200..300 lies in 乙区 and touches 甲区 along its edge. */
+#define X0 350000.0
+#define Y0 3450000.0
+
+typedef struct feat {
+  int64_t fid;
+  const char *name;
+  const char *wkt; /* offsets, shifted by (X0, Y0) when written */
+} feat;
+
+static const feat DISTRICTS[] = {
+    {1, "甲区", "MULTIPOLYGON(((0 -500,1000 -500,1000 500,0 500,0 -500)))"},
+    {2, "乙区", "MULTIPOLYGON(((1000 -500,2000 -500,2000 500,1000 500,1000 -500)))"},
+};
+static const feat STATIONS[] = {
+    {1, "S1", "POINT(0 0)"}, {2, "S2", "POINT(1000 0)"}, {3, "S3", "POINT(5000 5000)"}};
+static const feat STOPS[] = {{1, "P1", "POINT(50 0)"},
+                             {2, "P2", "POINT(1000 50.01)"},
+                             {3, "P3", "POINT(5000 5100)"},
+                             {4, "P4", "POINT(5000 4900)"}};
+static const feat ROADS[] = {{1, "R1", "MULTILINESTRING((0 0,1000 0))"},
+                             {2, "R2", "MULTILINESTRING((500 0,1500 0))"},
+                             {3, "R3", "MULTILINESTRING((5000 0,5200 0))"},
+                             {4, "R4", "MULTILINESTRING((-100 600,0 500))"}};
+static const feat PARKS[] = {
+    {1, "K1", "MULTIPOLYGON(((900 0,1100 0,1100 100,900 100,900 0)))"},
+    {2, "K2", "MULTIPOLYGON(((1000 200,1100 200,1100 300,1000 300,1000 200)))"}};
+
+static int shift_xy(double *x, double *y, void *user) {
+  (void)user;
+  *x += X0;
+  *y += Y0;
+  return 1;
+}
+
+static void write_layer(pm_context *ctx, pm_store *store, const char *name, pm_geom_kind kind,
+                        const char *geometry_type, const feat *fs, size_t n) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  pm_field_def fields[] = {{"name", PM_FIELD_TEXT}};
+  pm_layer_writer *w = NULL;
+  assert_int_equal(pm_store_layer_create(store, name, kind, 0, fields, 1, &w), PM_OK);
+  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
+  GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
+  for (size_t i = 0; i < n; i++) {
+    GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, fs[i].wkt);
+    assert_non_null(g);
+    GEOSGeometry *s = GEOSGeom_transformXY_r(h, g, shift_xy, NULL);
+    assert_non_null(s);
+    size_t len = 0;
+    unsigned char *wkb = GEOSWKBWriter_write_r(h, wr, s, &len);
+    assert_non_null(wkb);
+    pm_value v = {.s = fs[i].name};
+    assert_int_equal(pm_layer_writer_add(w, fs[i].fid, wkb, len, &v), PM_OK);
+    GEOSFree_r(h, wkb);
+    GEOSGeom_destroy_r(h, s);
+    GEOSGeom_destroy_r(h, g);
+  }
+  GEOSWKBWriter_destroy_r(h, wr);
+  GEOSWKTReader_destroy_r(h, rd);
+  assert_int_equal(pm_layer_writer_finish(w), PM_OK);
+  pm_layer_writer_destroy(w);
+  pm_layer_info info;
+  memset(&info, 0, sizeof info);
+  info.name = (char *)name;
+  info.kind = kind;
+  info.geometry_type = (char *)geometry_type;
+  info.source_path = (char *)"test";
+  info.n_read = info.n_stored = (int64_t)n;
+  info.minx = info.miny = info.maxx = info.maxy = NAN;
+  info.ingested_at = (char *)"2026-01-01T00:00:00Z";
+  assert_int_equal(pm_store_put_layer_info(store, &info), PM_OK);
+}
+
+/* Build the project once per test process; returns its path. */
+static const char *project(void) {
+  static char path[512];
+  if (path[0]) return path;
+  snprintf(path, sizeof path, "%s", pm_test_path("query.sqlite"));
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = NULL;
+  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
+  assert_int_equal(pm_store_begin(store), PM_OK);
+  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
+  write_layer(ctx, store, "districts", PM_KIND_POLYGON, "MULTIPOLYGON", DISTRICTS, 2);
+  write_layer(ctx, store, "stations", PM_KIND_POINT, "POINT", STATIONS, 3);
+  write_layer(ctx, store, "stops", PM_KIND_POINT, "POINT", STOPS, 4);
+  write_layer(ctx, store, "roads", PM_KIND_LINE, "MULTILINESTRING", ROADS, 4);
+  write_layer(ctx, store, "parks", PM_KIND_POLYGON, "MULTIPOLYGON", PARKS, 2);
+  assert_int_equal(pm_store_commit(store), PM_OK);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+  return path;
+}
+
+typedef struct fixture {
+  pm_context *ctx;
+  pm_store *store;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  const char *path = project();
+  assert_int_equal(pm_context_create(&f->ctx), PM_OK);
+  assert_int_equal(pm_store_open(f->ctx, path, PM_STORE_READONLY, &f->store, NULL), PM_OK);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  pm_store_close(f->store);
+  pm_context_destroy(f->ctx);
+  free(f);
+  return 0;
+}
+
+static const pm_cell *cell(const pm_table *t, size_t row, const char *col) {
+  int c = pm_table_col(t, col);
+  if (c < 0) fail_msg("no column %s", col);
+  const pm_cell *x = pm_table_cell(t, row, (size_t)c);
+  assert_non_null(x);
+  return x;
+}
+
+static const char *text(const pm_table *t, size_t row, const char *col) {
+  const pm_cell *x = cell(t, row, col);
+  assert_int_equal(x->type, PM_CELL_TEXT);
+  return x->s;
+}
+
+static double real(const pm_table *t, size_t row, const char *col) {
+  const pm_cell *x = cell(t, row, col);
+  assert_int_equal(x->type, PM_CELL_REAL);
+  return x->d;
+}
+
+static int64_t integer(const pm_table *t, size_t row, const char *col) {
+  const pm_cell *x = cell(t, row, col);
+  assert_int_equal(x->type, PM_CELL_INT);
+  return x->i;
+}
+
+static int boolean(const pm_table *t, size_t row, const char *col) {
+  const pm_cell *x = cell(t, row, col);
+  assert_int_equal(x->type, PM_CELL_BOOL);
+  return (int)x->i;
+}
+
+/* Run a writer into a string (caller frees). */
+static char *capture(pm_status (*fn)(const pm_table *, FILE *), const pm_table *t) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  assert_int_equal(fn(t, f), PM_OK);
+  assert_int_equal(fclose(f), 0);
+  return buf;
+}
+
+/* ---- near ---- */
+
+/* 50.0 m is within 50 (inclusive), 50.01 m is not; the tie at 100 m goes to fid 3. */
+static void test_near_inclusive_and_ties(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 50, &t), PM_OK);
+  assert_int_equal(t->n_rows, 3);
+  assert_int_equal(integer(t, 0, "from_fid"), 1);
+  assert_string_equal(text(t, 0, "from_name"), "S1");
+  assert_int_equal(integer(t, 0, "to_fid"), 1); /* the tree's item 0: must not read as "none" */
+  assert_string_equal(text(t, 0, "to_name"), "P1");
+  assert_near(real(t, 0, "distance_m"), 50.0, 1e-9);
+  assert_true(boolean(t, 0, "within"));
+  assert_string_equal(text(t, 1, "to_name"), "P2");
+  assert_near(real(t, 1, "distance_m"), 50.01, 1e-6);
+  assert_false(boolean(t, 1, "within"));
+  assert_int_equal(integer(t, 2, "to_fid"), 3);
+  assert_near(real(t, 2, "distance_m"), 100.0, 1e-9);
+  assert_false(boolean(t, 2, "within"));
+  assert_non_null(t->summary);
+  assert_non_null(strstr(t->summary, "1 of 3"));
+  assert_non_null(strstr(t->summary, "33.3 %"));
+  pm_table_free(t);
+
+  /* At 100 m all three are within. */
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 100, &t), PM_OK);
+  for (size_t r = 0; r < 3; r++) assert_true(boolean(t, r, "within"));
+  assert_non_null(strstr(t->summary, "3 of 3"));
+  pm_table_free(t);
+}
+
+/* Filters restrict both sides: without P1 the nearest stop of S1 is P2 (sqrt(1000^2+50.01^2)). */
+static void test_near_filters(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", "name <> 'S3'", "stops",
+                                 "name <> 'P1'", 50, &t),
+                   PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "to_name"), "P2");
+  assert_near(real(t, 0, "distance_m"), sqrt(1000.0 * 1000.0 + 50.01 * 50.01), 1e-6);
+  assert_non_null(strstr(t->summary, "0 of 2"));
+  pm_table_free(t);
+
+  /* Nothing to look for: every row has no nearest feature and is not within. */
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "1 = 0", 50, &t),
+                   PM_OK);
+  assert_int_equal(t->n_rows, 3);
+  assert_int_equal(cell(t, 0, "to_fid")->type, PM_CELL_NULL);
+  assert_int_equal(cell(t, 0, "distance_m")->type, PM_CELL_NULL);
+  assert_false(boolean(t, 0, "within"));
+  pm_table_free(t);
+}
+
+static void test_near_errors(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_near(f->ctx, f->store, "station", NULL, "stops", NULL, 50, &t),
+                   PM_ENOTFOUND);
+  assert_null(t);
+  const char *m = pm_context_message(f->ctx);
+  assert_non_null(strstr(m, "'station'"));
+  assert_non_null(strstr(m, "districts, parks, roads, stations, stops"));
+
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "route = '1'", 50, &t),
+                   PM_EINPUT);
+  m = pm_context_message(f->ctx);
+  assert_non_null(strstr(m, "stops"));
+  assert_non_null(strstr(m, "route"));
+  assert_non_null(strstr(m, "name")); /* the fields that exist */
+
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, -1, &t),
+                   PM_EINPUT);
+  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, NAN, &t),
+                   PM_EINPUT);
+  assert_null(t);
+}
+
+/* The same search on in-memory selections, many points against many: every answer agrees with a
+ * brute-force minimum. */
+static void test_near_matches_brute_force(void **state) {
+  fixture *f = *state;
+  pm_context *ctx = f->ctx;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  enum { NA = 60, NB = 200 };
+  char *wa[NA], *wb[NB];
+  unsigned seed = 7;
+  for (int i = 0; i < NA; i++) {
+    seed = seed * 1103515245u + 12345u;
+    double x = (seed >> 8) % 10000 / 10.0;
+    seed = seed * 1103515245u + 12345u;
+    double y = (seed >> 8) % 10000 / 10.0;
+    assert_true(asprintf(&wa[i], "POINT(%g %g)", x, y) > 0);
+  }
+  for (int i = 0; i < NB; i++) {
+    seed = seed * 1103515245u + 12345u;
+    double x = (seed >> 8) % 10000 / 10.0;
+    seed = seed * 1103515245u + 12345u;
+    double y = (seed >> 8) % 10000 / 10.0;
+    if (i % 3 == 0)
+      assert_true(asprintf(&wb[i], "LINESTRING(%g %g,%g %g)", x, y, x + 30, y + 10) > 0);
+    else
+      assert_true(asprintf(&wb[i], "POINT(%g %g)", x, y) > 0);
+  }
+  pm_features *a = NULL, *b = NULL;
+  assert_int_equal(pm_features_from_wkt(ctx, "a", (const char *const *)wa, NULL, NA, &a), PM_OK);
+  assert_int_equal(pm_features_from_wkt(ctx, "b", (const char *const *)wb, NULL, NB, &b), PM_OK);
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_near_features(ctx, a, b, 25, &t), PM_OK);
+  assert_int_equal(t->n_rows, NA);
+  size_t n_within = 0;
+  for (size_t i = 0; i < NA; i++) {
+    double best = INFINITY;
+    int64_t best_fid = -1;
+    for (size_t j = 0; j < NB; j++) {
+      double d;
+      assert_int_equal(GEOSDistance_r(h, a->geom[i], b->geom[j], &d), 1);
+      if (d < best) {
+        best = d;
+        best_fid = b->fid[j];
+      }
+    }
+    assert_near(real(t, i, "distance_m"), best, 1e-9);
+    assert_int_equal(integer(t, i, "to_fid"), best_fid);
+    assert_int_equal(boolean(t, i, "within"), best <= 25);
+    n_within += best <= 25;
+  }
+  char want[32];
+  snprintf(want, sizeof want, "%zu of %d", n_within, NA);
+  assert_non_null(strstr(t->summary, want));
+  pm_table_free(t);
+  pm_features_free(ctx, a);
+  pm_features_free(ctx, b);
+  for (int i = 0; i < NA; i++) free(wa[i]);
+  for (int i = 0; i < NB; i++) free(wb[i]);
+}
+
+/* ---- within ---- */
+
+/* Points on the edge are covered: S1 (west edge) and S2 (shared edge) are in 甲区, S2 also in 乙区. */
+static void test_within_points(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_within(f->ctx, f->store, "stations", NULL, "甲区", NULL, "name", &t),
+                   PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "name"), "S1");
+  assert_string_equal(text(t, 1, "name"), "S2");
+  assert_near(real(t, 1, "x"), X0 + 1000, 1e-6);
+  assert_near(real(t, 1, "y"), Y0, 1e-6);
+  pm_table_free(t);
+  assert_int_equal(pm_query_within(f->ctx, f->store, "stations", NULL, "乙区", "districts", "name",
+                                   &t),
+                   PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "name"), "S2");
+  pm_table_free(t);
+  /* A filter applies before the district test. */
+  assert_int_equal(pm_query_within(f->ctx, f->store, "stations", "name = 'S2'", "甲区", NULL,
+                                   "name", &t),
+                   PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  pm_table_free(t);
+}
+
+/* R1 lies wholly in 甲区 (1000 m), R2 half (500 of 1000 m); R4 only touches a corner: left out. */
+static void test_within_lines_and_polygons(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_within(f->ctx, f->store, "roads", NULL, "甲区", NULL, "name", &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "name"), "R1");
+  assert_near(real(t, 0, "length_inside_m"), 1000, 1e-6);
+  assert_near(real(t, 0, "length_m"), 1000, 1e-6);
+  assert_string_equal(text(t, 1, "name"), "R2");
+  assert_near(real(t, 1, "length_inside_m"), 500, 1e-6);
+  assert_near(real(t, 1, "length_m"), 1000, 1e-6);
+  assert_non_null(strstr(t->summary, "1.500 km"));
+  pm_table_free(t);
+
+  /* K1 has 100 x 100 m in 甲区; K2 only shares an edge with it. In 乙区 both count. */
+  assert_int_equal(pm_query_within(f->ctx, f->store, "parks", NULL, "甲区", NULL, "name", &t), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "name"), "K1");
+  assert_near(real(t, 0, "area_inside_m2"), 10000, 1e-3);
+  assert_near(real(t, 0, "area_m2"), 20000, 1e-3);
+  pm_table_free(t);
+  assert_int_equal(pm_query_within(f->ctx, f->store, "parks", NULL, "乙区", NULL, "name", &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_near(real(t, 1, "area_inside_m2"), 10000, 1e-3);
+  pm_table_free(t);
+}
+
+static void test_within_errors(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_within(f->ctx, f->store, "stations", NULL, "丙区", NULL, "name", &t),
+                   PM_EINPUT);
+  const char *m = pm_context_message(f->ctx);
+  assert_non_null(strstr(m, "丙区"));
+  assert_non_null(strstr(m, "甲区, 乙区"));
+  assert_int_equal(pm_query_within(f->ctx, f->store, "stations", NULL, "甲区", NULL, "NAMEX", &t),
+                   PM_EINPUT);
+  m = pm_context_message(f->ctx);
+  assert_non_null(strstr(m, "NAMEX"));
+  assert_non_null(strstr(m, "districts"));
+  assert_int_equal(pm_query_within(f->ctx, f->store, "stations", NULL, "甲区", "zones", "name", &t),
+                   PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(f->ctx), "zones"));
+  assert_null(t);
+}
+
+/* ---- length ---- */
+
+/* R1 and R2 overlap on 500 m, which counts once: 1500 m, + R3 200 m + R4 141.42 m. */
+static void test_length_dissolved(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_length(f->ctx, f->store, "roads", NULL, 0, NULL, NULL, &t), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "district"), "_all");
+  assert_near(real(t, 0, "length_km"), (1700 + 100 * sqrt(2.0)) / 1000.0, 1e-9);
+  assert_non_null(strstr(t->summary, "4 features"));
+  pm_table_free(t);
+
+  assert_int_equal(pm_query_length(f->ctx, f->store, "roads", "name IN ('R1', 'R2')", 0, NULL,
+                                   NULL, &t),
+                   PM_OK);
+  assert_near(real(t, 0, "length_km"), 1.5, 1e-9);
+  pm_table_free(t);
+
+  /* Per district: 甲区 1000 m, 乙区 500 m; the plan area holds 1500 m (R3, R4 lie outside). */
+  assert_int_equal(pm_query_length(f->ctx, f->store, "roads", NULL, 1, "districts", "name", &t),
+                   PM_OK);
+  assert_int_equal(t->n_rows, 3);
+  assert_string_equal(text(t, 0, "district"), "甲区");
+  assert_near(real(t, 0, "length_km"), 1.0, 1e-9);
+  assert_string_equal(text(t, 1, "district"), "乙区");
+  assert_near(real(t, 1, "length_km"), 0.5, 1e-9);
+  assert_string_equal(text(t, 2, "district"), "_all");
+  assert_near(real(t, 2, "length_km"), 1.5, 1e-9);
+  pm_table_free(t);
+}
+
+static void test_length_errors(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_length(f->ctx, f->store, "parks", NULL, 0, NULL, NULL, &t), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "polygon"));
+  assert_int_equal(pm_query_length(f->ctx, f->store, "road", NULL, 0, NULL, NULL, &t),
+                   PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(f->ctx), "roads"));
+  assert_int_equal(pm_query_length(f->ctx, f->store, "roads", "kind = 'x'", 0, NULL, NULL, &t),
+                   PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "kind"));
+  assert_null(t);
+}
+
+/* ---- sql ---- */
+
+static void test_sql_select(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_sql(f->ctx, f->store,
+                                "SELECT fid, name, ST_X(geom) - 350000 AS dx, geom, x'00ff' AS b, "
+                                "NULL AS n FROM stations ORDER BY fid;  -- done",
+                                &t),
+                   PM_OK);
+  assert_int_equal(t->n_cols, 6);
+  assert_string_equal(t->cols[2], "dx");
+  assert_int_equal(t->n_rows, 3);
+  assert_int_equal(integer(t, 1, "fid"), 2);
+  assert_string_equal(text(t, 1, "name"), "S2");
+  assert_near(real(t, 1, "dx"), 1000, 1e-9);
+  assert_non_null(strstr(text(t, 1, "geom"), "POINT(351000"));
+  assert_string_equal(text(t, 0, "b"), "<blob 2 bytes>");
+  assert_int_equal(cell(t, 0, "n")->type, PM_CELL_NULL);
+  assert_string_equal(t->summary, "3 rows");
+  pm_table_free(t);
+
+  /* SpatiaLite functions measure in the project CRS: the overlap shows in the raw sum. */
+  assert_int_equal(pm_query_sql(f->ctx, f->store,
+                                "SELECT sum(ST_Length(geom)) AS m FROM roads WHERE name IN ('R1','R2')",
+                                &t),
+                   PM_OK);
+  assert_near(real(t, 0, "m"), 2000, 1e-9);
+  pm_table_free(t);
+}
+
+static void test_sql_refuses_writes(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  const char *writes[] = {"DELETE FROM stations", "UPDATE stations SET name = 'x'",
+                          "DROP TABLE roads", "CREATE TABLE x (a)",
+                          "INSERT INTO stations (fid, name) VALUES (9, 'S9')"};
+  for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+    assert_int_equal(pm_query_sql(f->ctx, f->store, writes[i], &t), PM_EINPUT);
+    assert_non_null(strstr(pm_context_message(f->ctx), "would change"));
+  }
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "SELECT 1; DELETE FROM stations", &t), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "one SQL statement"));
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "  -- nothing\n", &t), PM_EINPUT);
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "SELECT * FROM station", &t), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "parks, roads, stations, stops"));
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "SELEC 1", &t), PM_EINPUT);
+  assert_null(t);
+  /* Nothing was changed. */
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "SELECT count(*) AS n FROM stations", &t), PM_OK);
+  assert_int_equal(integer(t, 0, "n"), 3);
+  pm_table_free(t);
+}
+
+/* ---- pm_table writers ---- */
+
+static void test_utf8_width(void **state) {
+  (void)state;
+  assert_int_equal(pm_utf8_width(""), 0);
+  assert_int_equal(pm_utf8_width("abc"), 3);
+  assert_int_equal(pm_utf8_width("青浦区"), 6);
+  assert_int_equal(pm_utf8_width("a青b"), 4);
+  assert_int_equal(pm_utf8_width("（全角）"), 8); /* fullwidth parentheses */
+  assert_int_equal(pm_utf8_width("e\xcc\x81"), 1); /* e + combining acute */
+  assert_int_equal(pm_utf8_width("\xff"), 1);      /* invalid byte */
+}
+
+static pm_table *sample(pm_context *ctx) {
+  const char *cols[] = {"name", "n", "ok", "d"};
+  pm_table *t = NULL;
+  assert_int_equal(pm_table_create(ctx, cols, 4, &t), PM_OK);
+  size_t r;
+  assert_int_equal(pm_table_add_row(ctx, t, &r), PM_OK);
+  pm_table_set_text(ctx, t, r, 0, "青浦区");
+  pm_table_set_int(ctx, t, r, 1, 7);
+  pm_table_set_bool(ctx, t, r, 2, 1);
+  pm_table_set_real(ctx, t, r, 3, 12.3456, 2);
+  assert_int_equal(pm_table_add_row(ctx, t, &r), PM_OK);
+  pm_table_set_text(ctx, t, r, 0, "a,\"b\"\nc");
+  pm_table_set_int(ctx, t, r, 1, 1234);
+  pm_table_set_bool(ctx, t, r, 2, 0);
+  pm_table_set_real(ctx, t, r, 3, NAN, 2);
+  assert_int_equal(pm_table_set_summary(ctx, t, "%d rows", 2), PM_OK);
+  assert_int_equal(pm_table_set_text(ctx, t, 5, 0, "x"), PM_EINTERNAL); /* no such row */
+  return t;
+}
+
+/* Every line of the table has the same display width: wide characters count twice. */
+static void test_table_print(void **state) {
+  fixture *f = *state;
+  pm_table *t = sample(f->ctx);
+  char *s = capture(pm_table_print, t);
+  assert_string_equal(s, "name        n  ok       d\n"
+                         "-------  ----  ---  -----\n"
+                         "青浦区      7  yes  12.35\n"
+                         "a,\"b\" c  1234  no        \n"
+                         "2 rows\n");
+  free(s);
+  pm_table_free(t);
+
+  /* A long cell is cut at 60 columns with an ellipsis. */
+  const char *cols[] = {"wkt"};
+  assert_int_equal(pm_table_create(f->ctx, cols, 1, &t), PM_OK);
+  char longtext[200];
+  memset(longtext, 'x', 150);
+  longtext[150] = '\0';
+  assert_int_equal(pm_table_add_row(f->ctx, t, NULL), PM_OK);
+  pm_table_set_text(f->ctx, t, 0, 0, longtext);
+  s = capture(pm_table_print, t);
+  char *line = strchr(strchr(s, '\n') + 1, '\n') + 1;
+  *strchr(line, '\n') = '\0';
+  assert_int_equal(pm_utf8_width(line), 60);
+  assert_non_null(strstr(line, "\xe2\x80\xa6"));
+  free(s);
+  pm_table_free(t);
+}
+
+static void test_table_json_csv(void **state) {
+  fixture *f = *state;
+  pm_table *t = sample(f->ctx);
+  char *s = capture(pm_table_write_json, t);
+  assert_string_equal(s, "[\n"
+                         " {\"name\": \"青浦区\", \"n\": 7, \"ok\": true, \"d\": 12.35},\n"
+                         " {\"name\": \"a,\\\"b\\\"\\nc\", \"n\": 1234, \"ok\": false, \"d\": null}\n"
+                         "]\n");
+  free(s);
+  s = capture(pm_table_write_csv, t);
+  assert_string_equal(s, "name,n,ok,d\r\n"
+                         "青浦区,7,true,12.35\r\n"
+                         "\"a,\"\"b\"\"\nc\",1234,false,\r\n");
+  free(s);
+  pm_table_free(t);
+
+  const char *cols[] = {"x"};
+  assert_int_equal(pm_table_create(f->ctx, cols, 1, &t), PM_OK);
+  s = capture(pm_table_write_json, t);
+  assert_string_equal(s, "[]\n");
+  free(s);
+  s = capture(pm_table_print, t);
+  assert_string_equal(s, "x\n-\n(no rows)\n");
+  free(s);
+  pm_table_free(t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_near_inclusive_and_ties, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_near_filters, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_near_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_near_matches_brute_force, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_within_points, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_within_lines_and_polygons, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_within_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_length_dissolved, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_length_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sql_select, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sql_refuses_writes, setup, teardown),
+      cmocka_unit_test(test_utf8_width),
+      cmocka_unit_test_setup_teardown(test_table_print, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table_json_csv, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
