@@ -57,6 +57,7 @@ typedef struct ingest {
   GEOSWKBWriter *wkb_out;
   size_t repaired_len, dropped_len, reasons_len;
   int n_reasons;
+  char why_buf[256];       /* a drop reason built for one feature */
 } ingest;
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
@@ -1057,9 +1058,12 @@ static pm_status validate(ingest *g, GEOSGeometry **geom, int *repaired, const c
 
 /* ---- the write pass ---- */
 
-/* The source geometry of f as GEOS (2D, curves linearised), or NULL with *why. */
-static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, const char **why) {
+/* The source geometry of f as GEOS (2D, curves linearised), or NULL with *why (which may point
+ * into g->why_buf). Unclosed polygon rings are closed, which counts as a repair. */
+static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, int *closed,
+                             const char **why) {
   *out = NULL;
+  *closed = 0;
   OGRGeometryH og = OGR_F_GetGeometryRef(f);
   if (!og) {
     *why = "no geometry";
@@ -1076,14 +1080,27 @@ static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, const
     return PM_OK;
   }
   OGR_G_FlattenTo2D(lin);
+  if (kind_of_ogr(OGR_G_GetGeometryType(lin)) == PM_KIND_POLYGON ||
+      wkbFlatten(OGR_G_GetGeometryType(lin)) == wkbGeometryCollection) {
+    int before = OGR_G_WkbSize(lin);
+    OGR_G_CloseRings(lin);
+    *closed = OGR_G_WkbSize(lin) != before;
+  }
   int len = OGR_G_WkbSize(lin);
   unsigned char *buf = len > 0 ? malloc((size_t)len) : NULL;
   pm_status st = PM_OK;
-  if (len <= 0) *why = "unreadable geometry";
-  else if (!buf) st = oom(g->ctx);
-  else if (OGR_G_ExportToIsoWkb(lin, wkbNDR, buf) != OGRERR_NONE) *why = "unreadable geometry";
-  else if (!(*out = GEOSWKBReader_read_r(g->h, g->wkb_in, buf, (size_t)len)))
-    *why = "geometry GEOS cannot read";
+  if (len <= 0) {
+    *why = "unreadable geometry";
+  } else if (!buf) {
+    st = oom(g->ctx);
+  } else if (OGR_G_ExportToIsoWkb(lin, wkbNDR, buf) != OGRERR_NONE) {
+    *why = "unreadable geometry";
+  } else if (!(*out = GEOSWKBReader_read_r(g->h, g->wkb_in, buf, (size_t)len))) {
+    /* e.g. a ring of 2 points left by clipping an OSM extract: nothing to repair from */
+    snprintf(g->why_buf, sizeof g->why_buf, "degenerate geometry, not repairable (%.200s)",
+             pm_context_geos_message(g->ctx));
+    *why = g->why_buf;
+  }
   free(buf);
   OGR_G_DestroyGeometry(lin);
   return st;
@@ -1116,6 +1133,7 @@ static pm_status write_features(ingest *g, double *ext) {
       pm_progress(ctx, label, (uint64_t)g->rep->n_read, total > 0 ? (uint64_t)total : 0);
     GEOSGeometry *geom = NULL;
     const char *why = NULL;
+    int repaired = 0;
     if (g->x_idx >= 0) {
       double x = 0, y = 0;
       int empty = 0;
@@ -1130,7 +1148,7 @@ static pm_status write_features(ingest *g, double *ext) {
         if (!geom) st = oom(ctx);
       }
     } else {
-      st = source_geom(g, f, &geom, &why);
+      st = source_geom(g, f, &geom, &repaired, &why);
     }
     /* Kind check, transformation, validation. */
     if (!st && geom && !why) {
@@ -1151,8 +1169,11 @@ static pm_status write_features(ingest *g, double *ext) {
         geom = t;
       }
     }
-    int repaired = 0;
-    if (!st && geom && !why) st = validate(g, &geom, &repaired, &why);
+    if (!st && geom && !why) {
+      int fixed = 0;
+      st = validate(g, &geom, &fixed, &why);
+      repaired |= fixed;
+    }
     if (!st && geom && !why) {
       GEOSGeometry *kept = NULL;
       st = keep_kind(g, geom, &kept, &why);

@@ -74,6 +74,11 @@ static int cmp_size(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Sorted item indices: the tree's visiting order is not stable, the output must be. */
+static void sort_idx(idx_list *l) {
+  if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, cmp_size);
+}
+
 /* The tree items under g's envelope grown by dist, sorted (the tree's order is not stable). */
 static pm_status query_box(pm_context *ctx, GEOSSTRtree *tree, const GEOSGeometry *g, double dist,
                            idx_list *l) {
@@ -88,7 +93,7 @@ static pm_status query_box(pm_context *ctx, GEOSSTRtree *tree, const GEOSGeometr
   if (!box) return oom(ctx);
   GEOSSTRtree_query_r(h, tree, box, idx_list_cb, l);
   GEOSGeom_destroy_r(h, box);
-  if (!l->st) qsort(l->v, l->n, sizeof *l->v, cmp_size);
+  if (!l->st) sort_idx(l);
   return l->st;
 }
 
@@ -234,7 +239,7 @@ pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, c
     goto done;
   if (fs->n > 0) GEOSSTRtree_query_r(h, fs->tree, d->geom[0], idx_list_cb, &hits);
   if ((st = hits.st)) goto done;
-  qsort(hits.v, hits.n, sizeof *hits.v, cmp_size); /* feature order is fid order */
+  sort_idx(&hits); /* feature order is fid order */
   double sum = 0;
   size_t n_in = 0;
   for (size_t k = 0; k < hits.n; k++) {
@@ -351,7 +356,7 @@ static pm_status slot_length(pm_context *ctx, const pm_districts *d, size_t i, c
   idx_list hits = {.ctx = ctx};
   if (lp->n) GEOSSTRtree_query_r(h, tree, region, idx_list_cb, &hits);
   pm_status st = hits.st;
-  if (!st) qsort(hits.v, hits.n, sizeof *hits.v, cmp_size);
+  if (!st) sort_idx(&hits);
   for (size_t k = 0; !st && k < hits.n; k++) {
     const GEOSGeometry *p = lp->part[hits.v[k]];
     double l = 0;

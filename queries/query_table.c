@@ -280,7 +280,10 @@ pm_status pm_table_print(const pm_table *t, FILE *out) {
       if (tw[r * nc + c] > width[c]) width[c] = tw[r * nc + c];
       if (cell->type != PM_CELL_NULL && right[c] != 0) right[c] = is_number(cell);
     }
-  if (!st) {
+  if (!st && nc == 0) {
+    fputs("(no columns)\n", out); /* a statement that returns nothing, e.g. BEGIN */
+    if (t->summary) fprintf(out, "%s\n", t->summary);
+  } else if (!st) {
     /* header: a numeric column's name sits over its right-aligned numbers */
     for (size_t c = 0; c < nc; c++) {
       size_t w = pm_utf8_width(t->cols[c]), gap = width[c] - w;
