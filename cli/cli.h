@@ -27,6 +27,8 @@ void pm_cli_setup_output(pm_cli *cli);
 int pm_cmd_ingest(pm_cli *cli, int argc, char **argv);
 int pm_cmd_info(pm_cli *cli, int argc, char **argv);
 int pm_cmd_run(pm_cli *cli, int argc, char **argv);
+int pm_cmd_query(pm_cli *cli, int argc, char **argv);
+int pm_cmd_sql(pm_cli *cli, int argc, char **argv);
 int pm_cmd_history(pm_cli *cli, int argc, char **argv);
 
 #endif

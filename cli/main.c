@@ -18,6 +18,8 @@ static const command COMMANDS[] = {
     {"info", pm_cmd_info, "list a project's layers with kind, geometry type, count, extent, CRS"},
     {"run", pm_cmd_run, "compute a plan's indicators, write reports, record the run"},
     {"history", pm_cmd_history, "show indicators' values across recorded runs"},
+    {"query", pm_cmd_query, "ad-hoc questions: nearest feature, features in a district, length"},
+    {"sql", pm_cmd_sql, "run one read-only SpatiaLite SQL statement on a project"},
 };
 
 static void usage(FILE *out) {
@@ -41,16 +43,8 @@ int main(int argc, char **argv) {
     printf("planmetrics %s\n", PLANMETRICS_VERSION);
     return PM_EXIT_OK;
   }
-  const command *cmd = NULL;
-  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-    if (strcmp(argv[1], COMMANDS[i].name) == 0) cmd = &COMMANDS[i];
-  if (!cmd) {
-    fprintf(stderr, "planmetrics: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return PM_EXIT_ERROR;
-  }
   pm_cli cli = {0};
-  /* --quiet may stand anywhere; remove it before the sub-command parses its options. */
+  /* --quiet may stand anywhere, before or after the command; remove it before parsing. */
   int n = 1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
@@ -60,6 +54,18 @@ int main(int argc, char **argv) {
   }
   argc = n;
   argv[argc] = NULL;
+  if (argc < 2) {
+    usage(stderr);
+    return PM_EXIT_ERROR;
+  }
+  const command *cmd = NULL;
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    if (strcmp(argv[1], COMMANDS[i].name) == 0) cmd = &COMMANDS[i];
+  if (!cmd) {
+    fprintf(stderr, "planmetrics: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return PM_EXIT_ERROR;
+  }
   cli.tty = isatty(STDERR_FILENO);
   cli.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   if (pm_context_create(&cli.ctx) != PM_OK) {

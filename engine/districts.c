@@ -55,7 +55,14 @@ static pm_status finish(pm_context *ctx, pm_districts *d) {
   if (d->n == 0) return PM_OK;
   GEOSGeometry **parts = malloc(d->n * sizeof *parts);
   if (!parts) return oom(ctx);
-  for (size_t i = 0; i < d->n; i++) parts[i] = GEOSGeom_clone_r(h, d->geom[i]);
+  for (size_t i = 0; i < d->n; i++) {
+    parts[i] = GEOSGeom_clone_r(h, d->geom[i]);
+    if (!parts[i]) {
+      for (size_t j = 0; j < i; j++) GEOSGeom_destroy_r(h, parts[j]);
+      free(parts);
+      return oom(ctx);
+    }
+  }
   GEOSGeometry *coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)d->n);
   free(parts);
   if (!coll) return oom(ctx);

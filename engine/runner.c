@@ -186,6 +186,11 @@ static pm_status manual(runner *r, const pm_indicator_spec *spec, pm_indicator_r
    * single district's when the plan covers one district. */
   for (size_t i = 0; i < out->n_results; i++) {
     pm_result *res = &out->results[i];
+    if (!spec->has_manual_value) {
+      if ((st = pm_strdup(r->ctx, &res->null_reason, "not reported yet (value: null in the plan file)")))
+        return st;
+      continue;
+    }
     if (i == out->n_results - 1 || out->n_results == 2) {
       res->has_value = 1;
       res->value = spec->manual_value;

@@ -215,7 +215,7 @@ static pm_status note_dropped(ingest *g, GIntBig src_fid, const char *why) {
   snprintf(id, sizeof id, "%lld", (long long)src_fid);
   pm_status st = list_append(g->ctx, &g->rep->dropped_ids, &g->dropped_len, g->rep->n_dropped, id);
   if (!st && g->n_reasons < 20) {
-    char item[300], ref[48];
+    char item[512], ref[48];
     snprintf(item, sizeof item, "%s%s: %s", g->n_reasons ? "; " : "",
              feature_ref(g, src_fid, ref, sizeof ref), why);
     size_t add = strlen(item);
@@ -1164,6 +1164,13 @@ static pm_status write_features(ingest *g, double *ext) {
       st = pm_transform_geom(g->tr, geom, &t);
       if (st) {
         pm_error_prefix(ctx, "%s: %s: ", o->path, feature_ref(g, src_fid, ref, sizeof ref));
+        if (g->x_idx >= 0) /* the usual cause: columns swapped or a wrong --src-crs */
+          pm_error(ctx, st, "%s; check that --x %s is the longitude (easting) column, --y %s the "
+                   "latitude (northing) one, and that --src-crs %s is their CRS",
+                   pm_context_message(ctx), o->x_field, o->y_field, o->src_crs ? o->src_crs : "");
+        else
+          pm_error(ctx, st, "%s; check the layer's CRS or give the right one with --src-crs",
+                   pm_context_message(ctx));
       } else {
         GEOSGeom_destroy_r(h, geom);
         geom = t;

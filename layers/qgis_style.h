@@ -55,11 +55,13 @@ typedef struct pm_qgis_project {
   double minx, miny, maxx, maxy; /* initial view: the plan area */
 } pm_qgis_project;
 
-/* Write a QGIS 3 project (.qgs XML, or zipped when path ends in .qgz) showing the layers:
- * points on top, then lines, then polygons, district layers at the bottom; one group per
- * indicator (the first visible, the others switched off) and a group of input layers (off).
- * Written to a temporary file and renamed into place. */
+/* Write a QGIS 3 project showing the layers: points on top, then lines, then polygons, district
+ * layers at the bottom; one group per indicator (the first switched on, the others off) and a
+ * group of input layers (only the districts outline on). final_path is where the project will
+ * live (layer paths are made relative to it; a name ending in .qgz means a zipped project);
+ * the bytes go to write_path (a temporary file the caller renames to final_path). */
 pm_status pm_qgis_write_project(pm_context *ctx, const pm_qgis_project *proj,
-                                const pm_qgis_layer *layers, size_t n, const char *path);
+                                const pm_qgis_layer *layers, size_t n, const char *final_path,
+                                const char *write_path);
 
 #endif

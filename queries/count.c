@@ -27,9 +27,9 @@ static pm_status geos_fail(pm_context *ctx, const char *ind, const char *what) {
 static double shortfall(const char *op, double target, double value) {
   if (strcmp(op, ">") == 0) return floor(target) + 1 - value;
   if (strcmp(op, "<") == 0) return value - (ceil(target) - 1);
-  if (strcmp(op, "<=") == 0) return value - target;
+  if (strcmp(op, "<=") == 0) return value - floor(target);
   if (strcmp(op, "==") == 0) return fabs(target - value);
-  return target - value;
+  return ceil(target) - value;
 }
 
 static pm_status add_short_gap(pm_context *ctx, const pm_indicator_result *ir, pm_result *into,
@@ -112,6 +112,10 @@ pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_feat
     if (k < nd) st = add_short_gap(ctx, out, &out->results[k], r);
     if (!st && (k < nd || nd == 0)) st = add_short_gap(ctx, out, &out->results[nd], r);
   }
+  /* The plan area can miss its target while no district does (e.g. an upper bound on the sum). */
+  pm_result *all = &out->results[nd];
+  if (!st && all->has_target && all->has_value && !all->met && all->n_gaps == 0)
+    st = add_short_gap(ctx, out, all, all);
   for (size_t k = 0; k <= nd; k++) pm_result_sort_gaps(&out->results[k]);
 done:
   free(cnt);

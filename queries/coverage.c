@@ -417,11 +417,13 @@ static pm_status build_sources(cov *c) {
   c->bufs = c->nitems > 0 ? GEOSGeom_createCollection_r(c->h, GEOS_GEOMETRYCOLLECTION, tmp,
                                                         (unsigned)c->nitems)
                           : GEOSGeom_createEmptyCollection_r(c->h, GEOS_GEOMETRYCOLLECTION);
+  /* GEOS owns the buffers now, also when it failed (it frees them then). */
+  if (c->nitems > 0)
+    for (size_t k = 0; k < c->nitems; k++) tmp[k] = NULL;
   if (!c->bufs) {
     st = geos_fail(c, "collecting the service areas");
     goto done;
   }
-  for (size_t k = 0; k < c->nitems; k++) tmp[k] = NULL;
   for (size_t k = 0; k < c->nitems; k++)
     c->items[k].buf = GEOSGetGeometryN_r(c->h, c->bufs, (int)k);
   c->covered = GEOSUnaryUnion_r(c->h, c->bufs);
@@ -1025,8 +1027,21 @@ pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_f
                        population->layer ? population->layer : "population");
     why = why_buf;
   }
-  for (size_t j = 0; !st && j < c.nslots; j++)
-    st = pm_result_set_share(ctx, &out->results[j], c.num[j], c.den[j], why);
+  for (size_t j = 0; !st && j < c.nslots; j++) {
+    /* The last slot is `_all`: say "the plan area" there, not "this district". */
+    char *all_why = NULL;
+    const char *w = why;
+    if (j + 1 == c.nslots && why && strstr(why, "this district")) {
+      const char *p = strstr(why, "this district");
+      st = pm_asprintf(ctx, &all_why, "%.*sthe plan area%s", (int)(p - why), why,
+                       p + strlen("this district"));
+      w = all_why;
+    } else if (j + 1 == c.nslots && why && strcmp(why, "the district has no area") == 0) {
+      w = "the plan area has no area";
+    }
+    if (!st) st = pm_result_set_share(ctx, &out->results[j], c.num[j], c.den[j], w);
+    free(all_why);
+  }
   free(why_buf);
   if (!st) st = pm_metric_finish(ctx, out);
 

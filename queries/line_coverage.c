@@ -269,7 +269,7 @@ static pm_status lc_feature_gaps(lc *c, size_t f) {
   size_t k;
   double dist;
   if (pm_measure_dim(h, u, 1) < LC_SLIVER_M) goto done;
-  if ((st = lc_nearest(c, c->lines->geom[f], &k, &dist))) goto done;
+  if ((st = lc_nearest(c, u, &k, &dist))) goto done; /* from the part that is not covered */
   if (k != SIZE_MAX && (st = pm_features_id(c->ctx, c->byfs[k], c->byi[k], &nearest))) goto done;
   if (k != SIZE_MAX && c->byfs[k]->label && c->byfs[k]->label[c->byi[k]]) {
     free(nearest);

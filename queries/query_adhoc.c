@@ -169,8 +169,8 @@ pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_fe
       pm_table_set_bool(ctx, t, r, 5, 0);
       continue;
     }
-    size_t j;
-    double d;
+    size_t j = 0;
+    double d = 0;
     if ((st = nearest(ctx, to, from->geom[i], &cand, &j, &d))) break;
     pm_table_set_int(ctx, t, r, 2, to->fid[j]);
     if ((st = pm_table_set_text(ctx, t, r, 3, to->label[j]))) break;
@@ -183,7 +183,7 @@ pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_fe
     if (from->n == 0)
       st = pm_table_set_summary(ctx, t, "no features of %s to measure", from->layer);
     else
-      st = pm_table_set_summary(ctx, t, "%zu of %zu features of %s within %g m of %s (%.1f %%)",
+      st = pm_table_set_summary(ctx, t, "%zu of %zu features of %s within %.10g m of %s (%.1f %%)",
                                 n_within, from->n, from->layer, within_m, to->layer,
                                 100.0 * (double)n_within / (double)from->n);
   }

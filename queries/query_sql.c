@@ -97,10 +97,16 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
                     "give one SQL statement at a time (found more after the first `;`)");
   }
   if (!sqlite3_stmt_readonly(q)) {
+    /* Quote at most 60 bytes of the statement, cut at a character boundary. */
+    int n = (int)strlen(sql);
+    if (n > 60) {
+      n = 60;
+      while (n > 0 && ((unsigned char)sql[n] & 0xC0) == 0x80) n--;
+    }
     pm_status st = pm_error(ctx, PM_EINPUT,
-                            "SQL: `%.60s%s` would change the project database; `sql` only reads "
+                            "SQL: `%.*s%s` would change the project database; `sql` only reads "
                             "(SELECT ...). Layers are changed by re-ingesting them",
-                            sql, strlen(sql) > 60 ? "..." : "");
+                            n, sql, sql[n] ? "..." : "");
     sqlite3_finalize(q);
     return st;
   }

@@ -752,7 +752,6 @@ static pm_status set_values(tc *t) {
                        where);
     if (!st) st = pm_result_set_share(t->ctx, &t->out->results[k], t->num[k], t->den[k], why);
     free(why);
-    if (!st) pm_result_sort_gaps(&t->out->results[k]);
   }
   return st;
 }
@@ -840,7 +839,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   }
   if (!st && t.basis == BASIS_STOP) st = finish_stops(&t);
   if (!st) st = set_values(&t);
-  if (!st) pm_indicator_result_apply_target(out);
+  if (!st) st = pm_metric_finish(ctx, out);
 done:
   free(t.sd_off);
   free(t.sd_idx);

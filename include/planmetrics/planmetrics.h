@@ -14,6 +14,7 @@
 #include "planmetrics/runner.h"
 #include "planmetrics/report.h"
 #include "planmetrics/history.h"
+#include "planmetrics/query.h"
 
 #define PLANMETRICS_VERSION "0.1.0"
 

@@ -70,8 +70,9 @@ size_t pm_utf8_width(const char *s);
 /* Writers. They return PM_EIO when the stream reports a write error (no message is recorded,
  * as there is no context: the caller names the output).
  * - pm_table_print: columns aligned by display width (numbers right-aligned), a rule under the
- *   header, then the summary line. Cells wider than 60 columns are cut with "…" (the JSON and
- *   CSV writers never cut).
+ *   header, "(no rows)" when there are none, then the summary line. Cells wider than 60 columns
+ *   are cut with "…" and control characters shown as spaces (the JSON and CSV writers keep
+ *   every byte).
  * - pm_table_write_json: an array of objects, one per row, keys the column names, then "\n".
  * - pm_table_write_csv: RFC 4180 (header row, CRLF line ends, fields with a comma, quote or line
  *   break quoted with doubled quotes). */

@@ -86,7 +86,7 @@ else
   bad "near: distances equal the brute-force minimum" "$(diff "$TMP/brute.txt" "$TMP/mine.txt" | head -5)"
 fi
 # Inclusive: with --within set to the largest nearest distance, every station is within.
-max_d=$(tr -d '\r' <"$TMP/near.csv" | tail -n +2 | awk -F, '$(NF-1) > m { m = $(NF-1) } END { print m + 0.005 }')
+max_d=$(tr -d '\r' <"$TMP/near.csv" | tail -n +2 | awk -F, '$(NF-1) > m { m = $(NF-1) } END { printf "%.3f", m + 0.005 }')
 run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within "$max_d"
 tail -n 1 "$TMP/o" | grep -q '^449 of 449 ' && ok "near: all within the largest distance" || bad "near: all within the largest distance" "$(tail -n 1 "$TMP/o")"
 # Filters on both sides.

@@ -1,0 +1,376 @@
+/* test_html_report.c: the HTML report: map view transform, escaping, SVG paths, a whole page. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planmetrics/history.h"
+#include "planmetrics/html.h"
+#include "testutil.h"
+
+/* ---------- view ---------- */
+
+/* 100 x 50 m into 220 px wide, at most 200 px high, 10 px margin: the width decides (2 px/m),
+ * the map is 50 * 2 + 20 = 120 px high; (0, 50) is the top-left data corner at (10, 10). */
+static void test_view_fit_wide(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_html_view v;
+  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
+  assert_near(v.scale, 2, 1e-12);
+  assert_near(v.width_px, 220, 1e-12);
+  assert_near(v.height_px, 120, 1e-12);
+  double x, y;
+  pm_html_view_apply(&v, 0, 50, &x, &y);
+  assert_near(x, 10, 1e-9);
+  assert_near(y, 10, 1e-9);
+  pm_html_view_apply(&v, 100, 0, &x, &y); /* y flipped: the lowest y is at the bottom */
+  assert_near(x, 210, 1e-9);
+  assert_near(y, 110, 1e-9);
+  pm_html_view_apply(&v, 0, 0, &x, &y);
+  assert_near(x, 10, 1e-9);
+  assert_near(y, 110, 1e-9);
+  /* The shown extent is the whole SVG: its corners map to the SVG's corners. */
+  pm_html_view_apply(&v, v.minx, v.maxy, &x, &y);
+  assert_near(x, 0, 1e-9);
+  assert_near(y, 0, 1e-9);
+  pm_html_view_apply(&v, v.maxx, v.miny, &x, &y);
+  assert_near(x, 220, 1e-9);
+  assert_near(y, 120, 1e-9);
+  pm_context_destroy(ctx);
+}
+
+/* A tall extent (10 x 100 m) is limited by the height (180 px usable: 1.8 px/m) and centred
+ * horizontally in the 220 px map. */
+static void test_view_fit_tall(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_html_view v;
+  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 10, 100, 220, 200, 10, &v), PM_OK);
+  assert_near(v.scale, 1.8, 1e-12);
+  assert_near(v.height_px, 200, 1e-12);
+  double x, y;
+  pm_html_view_apply(&v, 5, 50, &x, &y);
+  assert_near(x, 110, 1e-9);
+  assert_near(y, 100, 1e-9);
+  pm_html_view_apply(&v, 0, 100, &x, &y);
+  assert_near(x, 110 - 9, 1e-9);
+  assert_near(y, 10, 1e-9);
+  pm_context_destroy(ctx);
+}
+
+/* One point: 1 km around it, in 100 px usable: 0.1 px/m, the point in the middle. */
+static void test_view_fit_point_and_errors(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_html_view v;
+  assert_int_equal(pm_html_view_fit(ctx, 500, 500, 500, 500, 120, 120, 10, &v), PM_OK);
+  assert_near(v.scale, 0.1, 1e-12);
+  double x, y;
+  pm_html_view_apply(&v, 500, 500, &x, &y);
+  assert_near(x, 60, 1e-9);
+  assert_near(y, 60, 1e-9);
+  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 10, 10, 20, 100, 10, &v), PM_EINPUT);
+  assert_int_equal(pm_html_view_fit(ctx, NAN, 0, 10, 10, 200, 100, 10, &v), PM_EINPUT);
+  assert_int_equal(pm_html_view_fit(ctx, 10, 0, 0, 10, 200, 100, 10, &v), PM_EINPUT);
+  pm_context_destroy(ctx);
+}
+
+/* ---------- escaping ---------- */
+
+static void check_escape(pm_context *ctx, const char *in, const char *want) {
+  char *out = NULL;
+  assert_int_equal(pm_html_escape(ctx, in, &out), PM_OK);
+  assert_string_equal(out, want);
+  free(out);
+}
+
+static void test_escape(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  check_escape(ctx, "<a href=\"x\">R&D's</a>", "&lt;a href=&quot;x&quot;&gt;R&amp;D&#39;s&lt;/a&gt;");
+  check_escape(ctx, "人民广场（地铁站）", "人民广场（地铁站）");
+  check_escape(ctx, "a\x01" "b\tc\nd\x7f", "ab\tc\nd");
+  check_escape(ctx, "bad \xff byte \xe4\xb8", "bad \xEF\xBF\xBD byte \xEF\xBF\xBD\xEF\xBF\xBD");
+  check_escape(ctx, "&amp;", "&amp;amp;");
+  check_escape(ctx, NULL, "");
+  check_escape(ctx, "", "");
+  pm_context_destroy(ctx);
+}
+
+/* ---------- SVG paths ---------- */
+
+/* WKB of a WKT geometry (caller frees). */
+static unsigned char *wkb_of(pm_context *ctx, const char *wkt, size_t *len) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+  GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
+  assert_non_null(g);
+  GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+  unsigned char *tmp = GEOSWKBWriter_write_r(h, w, g, len);
+  assert_non_null(tmp);
+  unsigned char *out = malloc(*len);
+  assert_non_null(out);
+  memcpy(out, tmp, *len);
+  GEOSFree_r(h, tmp);
+  GEOSWKBWriter_destroy_r(h, w);
+  GEOSGeom_destroy_r(h, g);
+  GEOSWKTReader_destroy_r(h, r);
+  return out;
+}
+
+static void check_path(pm_context *ctx, const pm_html_view *v, const char *wkt, double simplify,
+                       const char *want, size_t want_n) {
+  size_t len = 0, n = 99;
+  unsigned char *wkb = wkb_of(ctx, wkt, &len);
+  char *d = NULL;
+  assert_int_equal(pm_html_svg_path(ctx, v, wkb, len, simplify, &d, &n), PM_OK);
+  if (strcmp(d, want) != 0) fail_msg("%s: got '%s', want '%s'", wkt, d, want);
+  assert_int_equal(n, want_n);
+  free(d);
+  free(wkb);
+}
+
+/* The view of test_view_fit_wide: px = (x + 5) * 2, py = (55 - y) * 2. */
+static void test_svg_path(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_html_view v;
+  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
+  check_path(ctx, &v, "POINT (10 40)", 0, "M30 30h0", 1);
+  check_path(ctx, &v, "POINT (0.123 49.99)", 0, "M10.25 10.02h0", 1);
+  check_path(ctx, &v, "POINT (-5.025 55.5)", 0, "M-.05-1h0", 1);
+  check_path(ctx, &v, "MULTIPOINT ((0 0), (100 50))", 0, "M10 110h0M210 10h0", 2);
+  /* Relative steps after the first point; the ring's closing point is not repeated. */
+  check_path(ctx, &v, "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))", 0, "M10 110l20 0 0-20-20 0z", 4);
+  check_path(ctx, &v, "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 2 2))", 0,
+             "M10 110l20 0 0-20-20 0zM14 106l0-4 4 0z", 7);
+  /* A point closer than 0.01 px to the previous one is dropped. */
+  check_path(ctx, &v, "LINESTRING (0 0, 0.001 0, 10 0)", 0, "M10 110l20 0", 2);
+  /* A 0.1 m kink is 0.2 px: kept without simplification, gone with a 1 px tolerance. */
+  check_path(ctx, &v, "LINESTRING (0 0, 5 0.1, 10 0)", 0, "M10 110l10-.2 10 .2", 3);
+  check_path(ctx, &v, "LINESTRING (0 0, 5 0.1, 10 0)", 1, "M10 110l20 0", 2);
+  check_path(ctx, &v, "GEOMETRYCOLLECTION EMPTY", 0, "", 0);
+  char *d = NULL;
+  unsigned char junk[] = {1, 99, 0, 0, 0};
+  assert_int_equal(pm_html_svg_path(ctx, &v, junk, sizeof junk, 0, &d, NULL), PM_EGEOM);
+  assert_null(d);
+  pm_context_destroy(ctx);
+}
+
+/* ---------- a whole page ---------- */
+
+static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char *role,
+                           const char *district, const char *id, const char *name, int covered,
+                           double d, const char *nearest, const char *wkt) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+  GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
+  assert_non_null(g);
+  assert_int_equal(pm_indicator_result_add_detail_geom(ctx, ir, role, district, id, name, covered,
+                                                       d, nearest, g),
+                   PM_OK);
+  GEOSGeom_destroy_r(h, g);
+  GEOSWKTReader_destroy_r(h, r);
+}
+
+#define HOSTILE_DISTRICT "长宁<区>&"
+
+/* Two districts; a transfer indicator with a hostile title, 3 stations (two within 50 m), 60
+ * gaps; an indicator without data. `second` changes the value as a later run would. */
+static pm_run_result *make_run(pm_context *ctx, int second) {
+  pm_run_result *run = calloc(1, sizeof *run);
+  assert_non_null(run);
+  pm_strdup(ctx, &run->plan, "html-test");
+  pm_strdup(ctx, &run->title, "测试计划 <b>bold</b>");
+  pm_strdup(ctx, &run->crs, "EPSG:32651");
+  pm_strdup(ctx, &run->generated_at, second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z");
+  pm_strdup(ctx, &run->plan_hash, "hash-1");
+  run->n_indicators = 2;
+  run->indicators = calloc(2, sizeof *run->indicators);
+  assert_non_null(run->indicators);
+  const char *names[] = {"青浦区", HOSTILE_DISTRICT, "_all"};
+  pm_indicator_result *ir = &run->indicators[0];
+  pm_strdup(ctx, &ir->id, "transfer_50m");
+  pm_strdup(ctx, &ir->title, "<script>alert('x')</script>换乘");
+  pm_strdup(ctx, &ir->metric, "transfer_coverage");
+  pm_strdup(ctx, &ir->unit, "%");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 100;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[0], second ? 2 : 1, 2, NULL), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[1], 0, 0, "no stations <here>"), PM_OK);
+  assert_int_equal(pm_result_set_share(ctx, &ir->results[2], second ? 2 : 1, 2, NULL), PM_OK);
+  for (int i = 0; i < 60; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "metro_stations#%d", i);
+    assert_int_equal(pm_result_add_gap(ctx, &ir->results[2], id, "站 & <站>", "青浦区",
+                                       200.0 - i, NAN, "bus_stops#1", NULL, 500, 500),
+                     PM_OK);
+  }
+  pm_result_sort_gaps(&ir->results[2]);
+  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#1", "甲", 1, 30, "bus_stops#1",
+                 "POINT (200 200)");
+  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#2", "乙", 1, 45, "bus_stops#2",
+                 "POINT (400 400)");
+  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#3", "丙\"", 0, 80, "bus_stops#3",
+                 "POINT (600 600)");
+  add_wkt_detail(ctx, ir, "segment", "青浦区", "metro_stations#3", "丙", 0, 80, "bus_stops#3",
+                 "LINESTRING (600 600, 680 600)");
+  pm_indicator_result_apply_target(ir);
+
+  ir = &run->indicators[1];
+  pm_strdup(ctx, &ir->id, "pocket_parks");
+  pm_strdup(ctx, &ir->title, "口袋公园");
+  pm_strdup(ctx, &ir->metric, "count");
+  pm_strdup(ctx, &ir->unit, "count");
+  ir->status = PM_IND_NO_DATA;
+  pm_strdup(ctx, &ir->status_reason, "layer parks is not in the data");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 4;
+  return run;
+}
+
+static void add_district(pm_context *ctx, pm_layer_writer *w, int64_t fid, const char *name,
+                         const char *wkt) {
+  size_t len = 0;
+  unsigned char *wkb = wkb_of(ctx, wkt, &len);
+  pm_value v = {.s = name};
+  assert_int_equal(pm_layer_writer_add(w, fid, wkb, len, &v), PM_OK);
+  free(wkb);
+}
+
+static pm_store *make_store(pm_context *ctx, const char *name) {
+  pm_store *store = NULL;
+  const char *path = pm_test_path(name);
+  remove(path);
+  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
+  assert_int_equal(pm_store_begin(store), PM_OK);
+  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
+  pm_field_def f = {"NAME", PM_FIELD_TEXT};
+  pm_layer_writer *w = NULL;
+  assert_int_equal(pm_store_layer_create(store, "districts", PM_KIND_POLYGON, 0, &f, 1, &w), PM_OK);
+  add_district(ctx, w, 1, "青浦区", "MULTIPOLYGON (((0 0, 1000 0, 1000 1000, 0 1000, 0 0)))");
+  add_district(ctx, w, 2, HOSTILE_DISTRICT,
+               "MULTIPOLYGON (((1000 0, 2000 0, 2000 1000, 1000 1000, 1000 0)))");
+  add_district(ctx, w, 3, "松江区", "MULTIPOLYGON (((0 5000, 10 5000, 10 5010, 0 5000)))");
+  assert_int_equal(pm_layer_writer_finish(w), PM_OK);
+  pm_layer_writer_destroy(w);
+  for (int second = 0; second < 2; second++) {
+    pm_run_result *run = make_run(ctx, second);
+    int64_t id = 0;
+    pm_status st = pm_history_record(store, run, "nowhere/plan.yaml", NULL, NULL, 1, &id);
+    if (st) fail_msg("%s", pm_context_message(ctx));
+    pm_run_result_free(run);
+  }
+  assert_int_equal(pm_store_commit(store), PM_OK);
+  return store;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  assert_non_null(s);
+  assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+  s[n] = '\0';
+  fclose(f);
+  return s;
+}
+
+static size_t count_of(const char *s, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
+static void must_contain(const char *page, const char *needle) {
+  if (!strstr(page, needle)) fail_msg("page lacks: %s", needle);
+}
+
+static void test_page(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = make_store(ctx, "html.sqlite");
+  const char *out = pm_test_path("report.html");
+  pm_status st = pm_html_write_report(store, 0, out);
+  if (st) fail_msg("%s", pm_context_message(ctx));
+  char *page = slurp(out);
+  /* Every text is escaped: no markup from names gets through. */
+  must_contain(page, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;换乘");
+  assert_null(strstr(page, "<script>alert"));
+  assert_int_equal(count_of(page, "<script>"), 1); /* the page's own */
+  must_contain(page, "测试计划 &lt;b&gt;bold&lt;/b&gt;");
+  must_contain(page, "长宁&lt;区&gt;&amp;");
+  must_contain(page, "站 &amp; &lt;站&gt;");
+  must_contain(page, "no stations &lt;here&gt;");
+  /* One map (the no-data indicator has none) with both districts in scope as outlines; the
+   * third district is not one of the run's. */
+  assert_int_equal(count_of(page, "<svg class=\"map\""), 1);
+  must_contain(page, "id=\"m1-d0\"");
+  must_contain(page, "id=\"m1-d1\"");
+  assert_null(strstr(page, "id=\"m1-d2\""));
+  assert_null(strstr(page, "松江区"));
+  /* A bar chart per indicator. */
+  assert_int_equal(count_of(page, "<svg class=\"bars\""), 2);
+  must_contain(page, "layer parks is not in the data");
+  /* Stations: 2 covered, 1 not; the threshold is not stored and the plan file is gone: 50 m agrees
+   * with the distances (30, 45 covered, 80 not), so circles of 50 m. All the stations lie in
+   * 青浦区, so the map shows that district (1000 m square) in at most 960 x 620 px with 16 px
+   * margins: 588 / 1000 px/m, r = 29.4 px. */
+  must_contain(page, "换乘阈值 threshold 50 m");
+  must_contain(page, "r=\"29.4\"");
+  /* "all": both districts, 2000 x 1000 m, from x = (960 - 588) / 2 px. */
+  must_contain(page, "data-box=\"186 16 1176 588\">全部 all</button>");
+  assert_int_equal(count_of(page, "<circle cx="), 3);
+  /* The gap table: 50 rows then the rest counted, worst first. */
+  must_contain(page, "… 还有 10 条 (10 more)");
+  assert_int_equal(count_of(page, "<tr data-x="), 50);
+  const char *first = strstr(page, "metro_stations#0<"), *second = strstr(page, "metro_stations#1<");
+  assert_non_null(first);
+  assert_non_null(second);
+  assert_true(first < second);
+  /* Two runs: the history charts, one per result of the computed indicator. */
+  must_contain(page, "历次运行 History");
+  assert_int_equal(count_of(page, "<figure>"), 3);
+  /* Self-contained: nothing loaded from elsewhere. */
+  assert_null(strstr(page, "http://"));
+  assert_null(strstr(page, "https://"));
+  assert_null(strstr(page, "src="));
+  free(page);
+
+  /* Run 1 as of then: no history yet. */
+  assert_int_equal(pm_html_write_report(store, 1, out), PM_OK);
+  page = slurp(out);
+  assert_null(strstr(page, "历次运行 History"));
+  must_contain(page, "运行 run #1");
+  free(page);
+  assert_int_equal(pm_html_write_report(store, 7, out), PM_ENOTFOUND);
+  assert_int_equal(pm_html_write_report(store, 0, pm_test_path("no/such/dir/r.html")), PM_EIO);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_view_fit_wide),
+      cmocka_unit_test(test_view_fit_tall),
+      cmocka_unit_test(test_view_fit_point_and_errors),
+      cmocka_unit_test(test_escape),
+      cmocka_unit_test(test_svg_path),
+      cmocka_unit_test(test_page),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

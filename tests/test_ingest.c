@@ -1,0 +1,510 @@
+/* test_ingest.c: pm_ingest on small files written here: repair and drop of geometries, encoding
+ * detection, missing CRS, GCJ-02/BD-09 sources, CSV text kept, unchanged-file skipping, and
+ * errors that leave the project as it was. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+typedef struct notices {
+  char text[4096];
+  int n;
+} notices;
+
+static void on_notice(void *user, const char *message) {
+  notices *ns = user;
+  size_t len = strlen(ns->text);
+  snprintf(ns->text + len, sizeof ns->text - len, "%s\n", message);
+  ns->n++;
+}
+
+static pm_store *new_store(pm_context *ctx, const char *name) {
+  char db[512];
+  snprintf(db, sizeof db, "%s", pm_test_path(name));
+  unlink(db);
+  pm_store *s = NULL;
+  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &s, NULL), PM_OK);
+  return s;
+}
+
+static double sql_double(pm_store *s, const char *sql) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(pm_store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(pm_store_db(s)));
+  double v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_double(q, 0) : NAN;
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* The text of the first row of a query (copied into buf), or "" */
+static const char *sql_text(pm_store *s, const char *sql, char *buf, size_t size) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(pm_store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(pm_store_db(s)));
+  buf[0] = '\0';
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+  return buf;
+}
+
+/* A square (1 ha at the equator is not the point: area is checked in the project CRS), a bow-tie
+ * (self-intersecting: repaired into two triangles), an empty polygon and a feature without
+ * geometry (both dropped), and a valid polygon after them. */
+static const char *SHAPES_GEOJSON =
+    "{\"type\":\"FeatureCollection\",\"features\":[\n"
+    "{\"type\":\"Feature\",\"properties\":{\"name\":\"square\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[121.40,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.21],[121.40,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"name\":\"bowtie\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[121.42,31.20],[121.43,31.21],[121.43,31.20],[121.42,31.21],[121.42,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"name\":\"empty\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"name\":\"none\"},\"geometry\":null},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"name\":\"last\"},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[121.44,31.20],[121.45,31.20],[121.45,31.21],[121.44,31.20]]]}}\n"
+    "]}\n";
+
+static void repairs_and_drops(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s", pm_test_path("shapes.geojson"));
+  pm_test_write_file(path, SHAPES_GEOJSON);
+  pm_store *s = new_store(ctx, "shapes.sqlite");
+  pm_ingest_options o = {.path = path, .as = "shapes"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.n_read, 5);
+  assert_int_equal(r.n_stored, 3);
+  assert_int_equal(r.n_repaired, 1);
+  assert_string_equal(r.repaired_ids, "1");
+  assert_int_equal(r.n_dropped, 2);
+  assert_string_equal(r.dropped_ids, "2,3");
+  assert_non_null(strstr(r.dropped_reasons, "FID 2: empty geometry"));
+  assert_non_null(strstr(r.dropped_reasons, "FID 3: no geometry"));
+  assert_string_equal(r.source_crs, "EPSG:4326");
+  int srid = 0;
+  pm_store_crs(s, &srid, NULL);
+  assert_int_equal(srid, 32651); /* UTM zone of the layer */
+  char buf[256];
+  /* Stored geometries are valid multipolygons; the bow-tie became two triangles whose area is half
+   * the square's (the square and the bow-tie's bounding box are the same size). */
+  assert_string_equal(sql_text(s, "SELECT group_concat(ST_IsValid(geom)) FROM shapes", buf,
+                               sizeof buf),
+                      "1,1,1");
+  assert_string_equal(sql_text(s, "SELECT ST_NumGeometries(geom) FROM shapes WHERE name='bowtie'",
+                               buf, sizeof buf),
+                      "2");
+  double sq = sql_double(s, "SELECT ST_Area(geom) FROM shapes WHERE name='square'");
+  double bt = sql_double(s, "SELECT ST_Area(geom) FROM shapes WHERE name='bowtie'");
+  assert_true(sq > 1.0e6 && sq < 1.1e6); /* about 953 m x 1108 m */
+  assert_near(bt / sq, 0.5, 0.01);
+  /* The stored fid is the source FID. */
+  assert_string_equal(sql_text(s, "SELECT group_concat(fid) FROM shapes", buf, sizeof buf),
+                      "0,1,4");
+  pm_layer_info info;
+  int found = 0;
+  assert_int_equal(pm_store_layer_info(s, "shapes", &info, &found), PM_OK);
+  assert_int_equal(found, 1);
+  assert_int_equal(info.n_repaired, 1);
+  assert_int_equal(info.n_dropped, 2);
+  assert_string_equal(info.repaired_ids, "1");
+  assert_true(info.minx < info.maxx && info.miny < info.maxy);
+  pm_layer_info_clear(&info);
+  pm_ingest_report_clear(&r);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+/* 青浦区, 松江区, 长宁区 in GBK, in a CSV with no encoding said anywhere. */
+static const char *GBK_CSV = "name,kind,lon,lat\n"
+                             "\xc7\xe0\xc6\xd6\xc7\xf8,a,121.1,31.15\n"
+                             "\xcb\xc9\xbd\xad\xc7\xf8,b,121.2,31.03\n"
+                             "\xb3\xa4\xc4\xfe\xc7\xf8,c,121.4,31.22\n";
+
+static void gbk_csv_detected(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  notices ns = {{0}, 0};
+  pm_context_set_notice(ctx, on_notice, &ns);
+  char path[512];
+  snprintf(path, sizeof path, "%s", pm_test_path("gbk.csv"));
+  pm_test_write_file(path, GBK_CSV);
+  pm_store *s = new_store(ctx, "gbk.sqlite");
+  pm_ingest_options o = {.path = path, .as = "towns", .x_field = "lon", .y_field = "lat",
+                         .src_crs = "EPSG:4326"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.n_stored, 3);
+  assert_string_equal(r.encoding, "GB18030");
+  assert_int_equal(r.encoding_detected, 1);
+  assert_int_equal(ns.n, 1);
+  assert_non_null(strstr(ns.text, "gbk.csv"));
+  assert_non_null(strstr(ns.text, "GBK/GB18030"));
+  char buf[256];
+  assert_string_equal(sql_text(s, "SELECT group_concat(name, ' ') FROM towns", buf, sizeof buf),
+                      "青浦区 松江区 长宁区");
+  assert_string_equal(sql_text(s, "SELECT encoding FROM layers WHERE name='towns'", buf,
+                               sizeof buf),
+                      "GB18030");
+  pm_ingest_report_clear(&r);
+
+  /* --encoding GBK says it: same names, nothing detected. */
+  o.as = "towns2";
+  o.encoding = "GBK";
+  ns.n = 0;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.encoding_detected, 0);
+  assert_int_equal(ns.n, 0);
+  assert_string_equal(sql_text(s, "SELECT group_concat(name, ' ') FROM towns2", buf, sizeof buf),
+                      "青浦区 松江区 长宁区");
+  pm_ingest_report_clear(&r);
+
+  /* --encoding UTF-8 on GBK text: an error naming the file, the row and the field; nothing
+   * stored. */
+  o.as = "towns3";
+  o.encoding = "UTF-8";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  const char *m = pm_context_message(ctx);
+  assert_non_null(strstr(m, "gbk.csv"));
+  assert_non_null(strstr(m, "row 1"));
+  assert_non_null(strstr(m, "field name"));
+  assert_non_null(strstr(m, "--encoding"));
+  int found = 1;
+  pm_layer_info info;
+  assert_int_equal(pm_store_layer_info(s, "towns3", &info, &found), PM_OK);
+  assert_int_equal(found, 0);
+  pm_ingest_report_clear(&r);
+
+  /* An encoding nobody knows. */
+  o.encoding = "FOO";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "FOO"));
+  assert_non_null(strstr(pm_context_message(ctx), "gbk.csv"));
+  pm_ingest_report_clear(&r);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+/* The Shanghai districts: CP936 declared in the .dbf header (GDAL decodes it), and a copy with
+ * the language-driver byte zeroed (no declaration: detected). */
+static void districts_encoding(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char shp[512];
+  snprintf(shp, sizeof shp, "%s/shanghai/districts.shp", PM_SHARED_DATA);
+  pm_store *s = new_store(ctx, "districts.sqlite");
+  pm_ingest_options o = {.path = shp, .as = "districts"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.n_stored, 17);
+  assert_string_equal(r.encoding, "CP936");
+  assert_int_equal(r.encoding_detected, 0);
+  char buf[512];
+  assert_string_equal(sql_text(s, "SELECT count(*) FROM districts WHERE NAME IN ('青浦区', "
+                                  "'松江区', '长宁区')",
+                               buf, sizeof buf),
+                      "3");
+  pm_ingest_report_clear(&r);
+
+  const char *dir = pm_test_tmpdir();
+  assert_int_equal(pm_test_system("for e in shp shx dbf prj; do cp '%s/shanghai/districts.'$e "
+                                  "'%s/noldid.'$e && chmod u+w '%s/noldid.'$e; done && printf "
+                                  "'\\000' | dd of='%s/noldid.dbf' bs=1 seek=29 conv=notrunc "
+                                  "2>/dev/null",
+                                  PM_SHARED_DATA, dir, dir, dir),
+                   0);
+  notices ns = {{0}, 0};
+  pm_context_set_notice(ctx, on_notice, &ns);
+  char copy[512];
+  snprintf(copy, sizeof copy, "%s/noldid.shp", dir);
+  o.path = copy;
+  o.as = "districts2";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.n_stored, 17);
+  assert_string_equal(r.encoding, "GB18030");
+  assert_int_equal(r.encoding_detected, 1);
+  assert_non_null(strstr(ns.text, "noldid.shp"));
+  assert_string_equal(sql_text(s, "SELECT count(*) FROM districts2 WHERE NAME IN ('青浦区', "
+                                  "'松江区', '长宁区')",
+                               buf, sizeof buf),
+                      "3");
+  pm_ingest_report_clear(&r);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+static void csv_needs_src_crs(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char path[512], db[512];
+  snprintf(path, sizeof path, "%s", pm_test_path("nocrs.csv"));
+  pm_test_write_file(path, "name,lon,lat\na,121.47,31.23\n");
+  snprintf(db, sizeof db, "%s", pm_test_path("nocrs.sqlite"));
+  pm_store *s = NULL;
+  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &s, NULL), PM_OK);
+  pm_ingest_options o = {.path = path, .as = "pts", .x_field = "lon", .y_field = "lat"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_ECRS);
+  assert_non_null(strstr(pm_context_message(ctx), "nocrs.csv"));
+  assert_non_null(strstr(pm_context_message(ctx), "--src-crs"));
+  pm_ingest_report_clear(&r);
+  /* Nothing fixed, nothing stored. */
+  int srid = -1;
+  pm_store_crs(s, &srid, NULL);
+  assert_int_equal(srid, 0);
+  pm_layer_info *all = NULL;
+  size_t n = 9;
+  assert_int_equal(pm_store_list_layers(s, &all, &n), PM_OK);
+  assert_int_equal(n, 0);
+  pm_layer_info_free_all(all, n);
+  /* Without --x/--y the table has no geometry at all: say which options to give. */
+  o.x_field = o.y_field = NULL;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "--x and --y"));
+  pm_ingest_report_clear(&r);
+  /* A field that is not there. */
+  o.x_field = "lng";
+  o.y_field = "lat";
+  o.src_crs = "EPSG:4326";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "'lng'"));
+  assert_non_null(strstr(pm_context_message(ctx), "name, lon, lat"));
+  pm_ingest_report_clear(&r);
+  /* A filter on a field that is not there. */
+  o.x_field = "lon";
+  o.where = "kind = 'metro'";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "'kind'"));
+  pm_ingest_report_clear(&r);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+/* The same places given in WGS 84, GCJ-02 and BD-09 land on the same spot. */
+static void web_map_sources(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  static const double pts[3][2] = {{121.4706, 31.2347}, {121.5272106, 31.1774276}, {121.1, 31.15}};
+  char wgs[1024] = "id,lon,lat\n", gcj[1024] = "id,lon,lat\n", bd[1024] = "id,lon,lat\n";
+  for (int i = 0; i < 3; i++) {
+    double glon, glat, blon, blat;
+    pm_gcj02_from_wgs84(pts[i][0], pts[i][1], &glon, &glat);
+    pm_bd09_from_wgs84(pts[i][0], pts[i][1], &blon, &blat);
+    snprintf(wgs + strlen(wgs), sizeof wgs - strlen(wgs), "%d,%.10f,%.10f\n", i + 1, pts[i][0],
+             pts[i][1]);
+    snprintf(gcj + strlen(gcj), sizeof gcj - strlen(gcj), "%d,%.10f,%.10f\n", i + 1, glon, glat);
+    snprintf(bd + strlen(bd), sizeof bd - strlen(bd), "%d,%.10f,%.10f\n", i + 1, blon, blat);
+  }
+  char pw[512], pg[512], pb[512];
+  snprintf(pw, sizeof pw, "%s", pm_test_path("wgs.csv"));
+  snprintf(pg, sizeof pg, "%s", pm_test_path("gcj.csv"));
+  snprintf(pb, sizeof pb, "%s", pm_test_path("bd.csv"));
+  pm_test_write_file(pw, wgs);
+  pm_test_write_file(pg, gcj);
+  pm_test_write_file(pb, bd);
+  pm_store *s = new_store(ctx, "web.sqlite");
+  pm_ingest_report r;
+  pm_ingest_options o = {.path = pw, .as = "wgs", .x_field = "lon", .y_field = "lat",
+                         .src_crs = "EPSG:4326"};
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  pm_ingest_report_clear(&r);
+  o.path = pg;
+  o.as = "gcj";
+  o.src_crs = "gcj02";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_string_equal(r.source_crs, "gcj02");
+  pm_ingest_report_clear(&r);
+  o.path = pb;
+  o.as = "bd";
+  o.src_crs = "bd09";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_string_equal(r.source_crs, "bd09");
+  pm_ingest_report_clear(&r);
+  double dg = sql_double(s, "SELECT max(ST_Distance(w.geom, g.geom)) FROM wgs w JOIN gcj g "
+                            "ON g.id = w.id");
+  double db = sql_double(s, "SELECT max(ST_Distance(w.geom, b.geom)) FROM wgs w JOIN bd b "
+                            "ON b.id = w.id");
+  assert_true(dg < 0.05);
+  assert_true(db < 0.05);
+  /* and the GCJ-02 coordinates read as if they were WGS 84 would be hundreds of metres off */
+  o.path = pg;
+  o.as = "gcj_as_wgs";
+  o.src_crs = "EPSG:4326";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  pm_ingest_report_clear(&r);
+  double off = sql_double(s, "SELECT min(ST_Distance(w.geom, g.geom)) FROM wgs w JOIN gcj_as_wgs "
+                             "g ON g.id = w.id");
+  assert_true(off > 300 && off < 800);
+  /* the CSV's own coordinate columns are kept as attributes, as given */
+  assert_near(sql_double(s, "SELECT lon FROM wgs WHERE id = 1"), 121.4706, 1e-9);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+/* Numbers GDAL would change stay the file's text; real numbers stay numbers (and filterable). */
+static void csv_text_kept(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s", pm_test_path("codes.csv"));
+  pm_test_write_file(path, "name,code,pop,big,lon,lat\n"
+                           "a,0571,1500,12345678901234567890,121.4,31.2\n"
+                           "b,1234,800,1,121.5,31.3\n"
+                           "c,,2500,,121.6,31.4\n");
+  pm_store *s = new_store(ctx, "codes.sqlite");
+  pm_ingest_options o = {.path = path, .as = "codes", .x_field = "lon", .y_field = "lat",
+                         .src_crs = "EPSG:4326", .where = "pop > 1000"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.n_stored, 2);
+  pm_ingest_report_clear(&r);
+  char buf[256];
+  assert_string_equal(sql_text(s, "SELECT code FROM codes WHERE name = 'a'", buf, sizeof buf),
+                      "0571");
+  assert_string_equal(sql_text(s, "SELECT big FROM codes WHERE name = 'a'", buf, sizeof buf),
+                      "12345678901234567890");
+  assert_string_equal(sql_text(s, "SELECT typeof(code) || typeof(pop) || typeof(lon) FROM codes "
+                                  "WHERE name = 'a'",
+                               buf, sizeof buf),
+                      "textintegerreal");
+  assert_string_equal(sql_text(s, "SELECT typeof(code) FROM codes WHERE name = 'c'", buf,
+                               sizeof buf),
+                      "null");
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+static void bad_rows_change_nothing(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char good[512], bad[512];
+  snprintf(good, sizeof good, "%s", pm_test_path("good.csv"));
+  snprintf(bad, sizeof bad, "%s", pm_test_path("bad.csv"));
+  pm_test_write_file(good, "name,lon,lat\na,121.4,31.2\nb,121.5,31.3\n");
+  pm_test_write_file(bad, "name,lon,lat\na,121.4,31.2\nb,121.5x,31.3\n");
+  pm_store *s = new_store(ctx, "bad.sqlite");
+  pm_ingest_options o = {.path = good, .as = "stops", .x_field = "lon", .y_field = "lat",
+                         .src_crs = "EPSG:4326"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  pm_ingest_report_clear(&r);
+  /* Re-ingest replaces: the count stays 2. */
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  pm_ingest_report_clear(&r);
+  assert_near(sql_double(s, "SELECT count(*) FROM stops"), 2, 0);
+  /* A bad coordinate in the replacement: the error names file, row and field; the old layer
+   * stays. */
+  o.path = bad;
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  const char *m = pm_context_message(ctx);
+  assert_non_null(strstr(m, "bad.csv"));
+  assert_non_null(strstr(m, "row 2"));
+  assert_non_null(strstr(m, "lon"));
+  assert_non_null(strstr(m, "121.5x"));
+  pm_ingest_report_clear(&r);
+  assert_near(sql_double(s, "SELECT count(*) FROM stops"), 2, 0);
+  char buf[512];
+  assert_non_null(strstr(sql_text(s, "SELECT source_path FROM layers WHERE name = 'stops'", buf,
+                                  sizeof buf),
+                         "good.csv"));
+  /* Reserved layer names are refused before anything is read. */
+  o.path = good;
+  o.as = "layers";
+  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
+  pm_ingest_report_clear(&r);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+static void if_changed(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s", pm_test_path("changing.csv"));
+  pm_test_write_file(path, "name,lon,lat\na,121.4,31.2\nb,121.5,31.3\n");
+  pm_store *s = new_store(ctx, "changing.sqlite");
+  pm_ingest_options o = {.path = path, .as = "pts", .x_field = "lon", .y_field = "lat",
+                         .src_crs = "EPSG:4326"};
+  pm_ingest_report r;
+  assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.skipped, 0);
+  assert_int_equal(r.n_stored, 2);
+  pm_ingest_report_clear(&r);
+  char first[64], buf[64];
+  sql_text(s, "SELECT ingested_at || source_hash FROM layers WHERE name='pts'", first,
+           sizeof first);
+  /* Unchanged file, same options: skipped, with the stored counts. */
+  assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.skipped, 1);
+  assert_int_equal(r.n_stored, 2);
+  assert_string_equal(r.source_crs, "EPSG:4326");
+  pm_ingest_report_clear(&r);
+  /* Other options: ingested again. */
+  o.where = "name = 'a'";
+  assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.skipped, 0);
+  assert_int_equal(r.n_stored, 1);
+  pm_ingest_report_clear(&r);
+  o.where = NULL;
+  assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.skipped, 0);
+  assert_int_equal(r.n_stored, 2);
+  pm_ingest_report_clear(&r);
+  /* A changed file: ingested again. */
+  pm_test_write_file(path, "name,lon,lat\na,121.4,31.2\nb,121.5,31.3\nc,121.6,31.4\n");
+  assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.skipped, 0);
+  assert_int_equal(r.n_stored, 3);
+  pm_ingest_report_clear(&r);
+  sql_text(s, "SELECT ingested_at || source_hash FROM layers WHERE name='pts'", buf, sizeof buf);
+  assert_string_not_equal(buf, first);
+  assert_near(sql_double(s, "SELECT count(*) FROM pts"), 3, 0);
+  /* A file that went missing is an error, not a skip. */
+  unlink(path);
+  assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_EIO);
+  assert_non_null(strstr(pm_context_message(ctx), "changing.csv"));
+  pm_ingest_report_clear(&r);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
+static void auto_epsg(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char path[512];
+  snprintf(path, sizeof path, "%s/shanghai/metro_stations.csv", PM_SHARED_DATA);
+  pm_ingest_options o = {.path = path, .as = "metro", .x_field = "lon", .y_field = "lat",
+                         .src_crs = "EPSG:4326"};
+  int epsg = 0;
+  assert_int_equal(pm_ingest_auto_epsg(ctx, &o, &epsg), PM_OK);
+  assert_int_equal(epsg, 32651);
+  snprintf(path, sizeof path, "%s/osm/porto.osm.pbf", PM_SHARED_DATA);
+  pm_ingest_options p = {.path = path, .as = "bus", .source_layer = "points"};
+  assert_int_equal(pm_ingest_auto_epsg(ctx, &p, &epsg), PM_OK);
+  assert_int_equal(epsg, 32629);
+  pm_context_destroy(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(repairs_and_drops),  cmocka_unit_test(gbk_csv_detected),
+      cmocka_unit_test(districts_encoding), cmocka_unit_test(csv_needs_src_crs),
+      cmocka_unit_test(web_map_sources),    cmocka_unit_test(csv_text_kept),
+      cmocka_unit_test(bad_rows_change_nothing), cmocka_unit_test(if_changed),
+      cmocka_unit_test(auto_epsg),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
