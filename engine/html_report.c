@@ -739,8 +739,7 @@ static void legend_label(pm_hbuf *b, int s, const char *role, double thr) {
       else pm_hbuf_put(b, "未达标 fails");
       break;
     case S_THR_PASS: case S_THR_FAIL:
-      pm_hbuf_printf(b, "%s 换乘距离范围 %s around the station%s", t, t,
-                     s == S_THR_FAIL ? "（未达标 failing）" : "");
+      pm_hbuf_printf(b, "车站周围 %s 范围 %s around the station", t, t);
       break;
     case S_LINE_PASS:
       if (seg) pm_hbuf_printf(b, "至最近公交站（≤ %s） to the nearest stop", t);
@@ -1065,11 +1064,16 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
   *drawn = 1;
   district_buttons(p, ir, &m.v, id);
   pm_hbuf_printf(b, "<div class=\"mapbox\" id=\"map-%d\">\n", id);
+  /* Many points at this scale: smaller dots, so neighbours stay apart. */
+  size_t n_points = 0;
+  for (int s = 0; s < S_N; s++)
+    if (STYLES[s].kind == K_POINT) n_points += m.bk[s].drawn;
   pm_hbuf_printf(b,
-                 "<svg class=\"map\" width=\"%g\" "
+                 "<svg class=\"map%s\" width=\"%g\" "
                  "height=\"%.0f\" viewBox=\"0 0 %g %.0f\" data-scale=\"%.9g\" role=\"img\" "
                  "aria-label=\"地图 map: ",
-                 m.v.width_px, m.v.height_px, m.v.width_px, m.v.height_px, m.v.scale);
+                 n_points > 150 ? " dense" : "", m.v.width_px, m.v.height_px, m.v.width_px,
+                 m.v.height_px, m.v.scale);
   pm_hbuf_esc(b, ir->title ? ir->title : ir->id);
   pm_hbuf_put(b, "\">\n");
   /* District fills at the bottom; their outlines above the areas, below lines and points. */
@@ -1106,9 +1110,13 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
   pm_hbuf_put(b, "<g class=\"lbl\" font-size=\"13\" stroke-width=\"3\">");
   for (size_t i = 0; i < p->n_dist; i++) {
     if (!p->dist[i].label) continue;
-    double x, y;
+    double x, y, f[4] = {0, 0, 0, 0};
     pm_html_view_apply(&m.v, p->dist[i].lx, p->dist[i].ly, &x, &y);
-    pm_hbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x, y);
+    /* The district's width in pixels: the script hides names of districts too small to hold
+     * them at the current zoom. */
+    envelope(p->h, p->dist[i].g, f);
+    pm_hbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" data-w=\"%.0f\">", x, y,
+                   (f[2] - f[0]) * m.v.scale);
     pm_hbuf_esc(b, p->dist[i].name);
     pm_hbuf_put(b, "</text>");
   }
@@ -1127,8 +1135,10 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
   for (int s = 0; s < S_N; s++) {
     bucket *bk = &m.bk[s];
     if (s == S_OUTLINES || (!bk->drawn && !bk->skipped)) continue;
+    if (s == S_THR_FAIL && m.bk[S_THR_PASS].drawn) continue; /* one item for both circles */
     pm_hbuf_put(b, "<span class=\"item\">");
     swatch(b, s);
+    if (s == S_THR_PASS && m.bk[S_THR_FAIL].drawn) swatch(b, S_THR_FAIL);
     legend_label(b, s, bk->role, m.thr);
     if (STYLES[s].kind != K_CIRCLE)
       pm_hbuf_printf(b, " <span class=\"count\">%zu</span>", bk->drawn + bk->skipped);

@@ -409,12 +409,43 @@ static pm_status normalize_crs(parser *p, char **crs) {
 }
 
 /* A path relative to the plan's directory (absolute paths stay as given). */
+/* Remove "." and "dir/.." components lexically, so messages show data/x.shp rather than
+ * plans/../data/x.shp. Leading ".." of a relative path are kept. Works in place. */
+static void normalize_path(char *path) {
+  int absolute = path[0] == '/';
+  size_t len = strlen(path) + 2; /* measured before strtok cuts the string */
+  char *parts[256];
+  size_t n = 0;
+  for (char *tok = strtok(path + absolute, "/"); tok && n < 256; tok = strtok(NULL, "/")) {
+    if (strcmp(tok, ".") == 0) continue;
+    if (strcmp(tok, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0) {
+      n--;
+      continue;
+    }
+    if (strcmp(tok, "..") == 0 && absolute) continue;
+    parts[n++] = tok;
+  }
+  /* Rebuild; parts point into path, so copy through a buffer. */
+  char *buf = malloc(len);
+  if (!buf) return;
+  size_t k = 0;
+  if (absolute) buf[k++] = '/';
+  for (size_t i = 0; i < n; i++) k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? "/" : "", parts[i]);
+  if (k == 0) buf[k++] = '.';
+  buf[k] = '\0';
+  memcpy(path, buf, k + 1);
+  free(buf);
+}
+
 static pm_status resolve_path(parser *p, const char *rel, char **out) {
   free(*out);
   *out = NULL;
-  if (rel[0] == '/' || strcmp(p->plan->dir, ".") == 0) return pm_strdup(p->ctx, out, rel);
-  if (strcmp(p->plan->dir, "/") == 0) return pm_asprintf(p->ctx, out, "/%s", rel);
-  return pm_asprintf(p->ctx, out, "%s/%s", p->plan->dir, rel);
+  pm_status st;
+  if (rel[0] == '/' || strcmp(p->plan->dir, ".") == 0) st = pm_strdup(p->ctx, out, rel);
+  else if (strcmp(p->plan->dir, "/") == 0) st = pm_asprintf(p->ctx, out, "/%s", rel);
+  else st = pm_asprintf(p->ctx, out, "%s/%s", p->plan->dir, rel);
+  if (!st && *out) normalize_path(*out);
+  return st;
 }
 
 /* --- Layer references --- */

@@ -1,5 +1,4 @@
-/* export.c: write a recorded run as a GeoPackage (input, result and district layers, QGIS
- * styles in layer_styles) and a QGIS project, from the run history, never recomputed. */
+/* export.c: a recorded run (never recomputed) as a styled GeoPackage and a QGIS project. */
 #define _GNU_SOURCE /* strcasestr, mkstemps */
 #include "planmetrics/export.h"
 
@@ -586,15 +585,21 @@ static pm_status write_results(exporter *e, const pm_indicator_result *ir) {
         OGR_G_CreateFromWkb(dt->wkb, NULL, &geoms[i], (int)dt->wkb_len) != OGRERR_NONE)
       geoms[i] = NULL;
   }
-  /* roles in first-seen order; each split by dimension only when it mixes them */
+  /* roles in first-seen order (a handful per indicator, so a linear search is enough) */
+  const char **roles = NULL;
+  size_t n_roles = 0, cap_roles = 0;
   for (size_t i = 0; i < ir->n_details && !st; i++) {
-    const char *role = ir->details[i].role;
-    int first = 1;
-    for (size_t k = 0; k < i && first; k++) first = strcmp(ir->details[k].role, role) != 0;
-    if (!first) continue;
+    int seen = 0;
+    for (size_t k = 0; k < n_roles && !seen; k++) seen = strcmp(roles[k], ir->details[i].role) == 0;
+    if (!seen && !(st = pm_grow(e->ctx, (void **)&roles, &cap_roles, n_roles + 1, sizeof *roles)))
+      roles[n_roles++] = ir->details[i].role;
+  }
+  /* each role split by dimension only when it mixes them */
+  for (size_t r = 0; r < n_roles && !st; r++) {
+    const char *role = roles[r];
     int dims[3] = {0, 0, 0}, nd = 0, main_dim = -1;
     size_t best = 0;
-    for (size_t k = i; k < ir->n_details; k++) {
+    for (size_t k = 0; k < ir->n_details; k++) {
       if (strcmp(ir->details[k].role, role) != 0) continue;
       int gd = geom_dim(geoms[k]);
       if (gd >= 0 && gd <= 2) dims[gd]++;
@@ -611,6 +616,7 @@ static pm_status write_results(exporter *e, const pm_indicator_result *ir) {
   for (size_t i = 0; i < ir->n_details; i++)
     if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
   free(geoms);
+  free(roles);
   return st;
 }
 

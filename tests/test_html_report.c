@@ -243,27 +243,34 @@ static void add_district(pm_context *ctx, pm_layer_writer *w, int64_t fid, const
                          const char *wkt) {
   size_t len = 0;
   unsigned char *wkb = wkb_of(ctx, wkt, &len);
-  pm_value v = {.s = name};
-  assert_int_equal(pm_layer_writer_add(w, fid, wkb, len, &v), PM_OK);
+  pm_value v[2] = {{.s = "区"}, {.s = name}};
+  assert_int_equal(pm_layer_writer_add(w, fid, wkb, len, v), PM_OK);
   free(wkb);
 }
 
-static pm_store *make_store(pm_context *ctx, const char *name) {
+static pm_store *make_store_as(pm_context *ctx, const char *name, const char *layer,
+                               const char *field) {
   pm_store *store = NULL;
   const char *path = pm_test_path(name);
   remove(path);
   assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
   assert_int_equal(pm_store_begin(store), PM_OK);
   assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
-  pm_field_def f = {"NAME", PM_FIELD_TEXT};
+  pm_field_def f[2] = {{"kind", PM_FIELD_TEXT}, {field, PM_FIELD_TEXT}};
   pm_layer_writer *w = NULL;
-  assert_int_equal(pm_store_layer_create(store, "districts", PM_KIND_POLYGON, 0, &f, 1, &w), PM_OK);
+  assert_int_equal(pm_store_layer_create(store, layer, PM_KIND_POLYGON, 0, f, 2, &w), PM_OK);
   add_district(ctx, w, 1, "青浦区", "MULTIPOLYGON (((0 0, 1000 0, 1000 1000, 0 1000, 0 0)))");
   add_district(ctx, w, 2, HOSTILE_DISTRICT,
                "MULTIPOLYGON (((1000 0, 2000 0, 2000 1000, 1000 1000, 1000 0)))");
   add_district(ctx, w, 3, "松江区", "MULTIPOLYGON (((0 5000, 10 5000, 10 5010, 0 5000)))");
   assert_int_equal(pm_layer_writer_finish(w), PM_OK);
   pm_layer_writer_destroy(w);
+  pm_layer_info info;
+  memset(&info, 0, sizeof info);
+  info.name = (char *)layer;
+  info.kind = PM_KIND_POLYGON;
+  info.geometry_type = (char *)"MULTIPOLYGON";
+  assert_int_equal(pm_store_put_layer_info(store, &info), PM_OK);
   for (int second = 0; second < 2; second++) {
     pm_run_result *run = make_run(ctx, second);
     int64_t id = 0;
@@ -273,6 +280,10 @@ static pm_store *make_store(pm_context *ctx, const char *name) {
   }
   assert_int_equal(pm_store_commit(store), PM_OK);
   return store;
+}
+
+static pm_store *make_store(pm_context *ctx, const char *name) {
+  return make_store_as(ctx, name, "districts", "NAME");
 }
 
 static char *slurp(const char *path) {
@@ -318,7 +329,7 @@ static void test_page(void **state) {
   must_contain(page, "no stations &lt;here&gt;");
   /* One map (the no-data indicator has none) with both districts in scope as outlines; the
    * third district is not one of the run's. */
-  assert_int_equal(count_of(page, "<svg class=\"map\""), 1);
+  assert_int_equal(count_of(page, "<svg class=\"map"), 1);
   must_contain(page, "id=\"m1-d0\"");
   must_contain(page, "id=\"m1-d1\"");
   assert_null(strstr(page, "id=\"m1-d2\""));
@@ -363,6 +374,25 @@ static void test_page(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* Without a `districts` layer, the outlines come from the polygon layer whose text field holds
+ * the run's district names (not from its other text field). */
+static void test_page_other_layer(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = make_store_as(ctx, "html2.sqlite", "admin_areas", "qu_name");
+  const char *out = pm_test_path("report2.html");
+  pm_status st = pm_html_write_report(store, 0, out);
+  if (st) fail_msg("%s", pm_context_message(ctx));
+  char *page = slurp(out);
+  must_contain(page, "id=\"m1-d0\"");
+  must_contain(page, "id=\"m1-d1\"");
+  must_contain(page, "区界 districts: admin_areas.qu_name");
+  free(page);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_view_fit_wide),
@@ -371,6 +401,7 @@ int main(void) {
       cmocka_unit_test(test_escape),
       cmocka_unit_test(test_svg_path),
       cmocka_unit_test(test_page),
+      cmocka_unit_test(test_page_other_layer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
