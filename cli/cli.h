@@ -28,6 +28,7 @@ int pm_cmd_ingest(pm_cli *cli, int argc, char **argv);
 int pm_cmd_info(pm_cli *cli, int argc, char **argv);
 int pm_cmd_run(pm_cli *cli, int argc, char **argv);
 int pm_cmd_query(pm_cli *cli, int argc, char **argv);
+int pm_cmd_export(pm_cli *cli, int argc, char **argv);
 int pm_cmd_sql(pm_cli *cli, int argc, char **argv);
 int pm_cmd_history(pm_cli *cli, int argc, char **argv);
 

@@ -1029,12 +1029,10 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
   if (ir->status == PM_IND_NO_DATA) return PM_OK;
   GEOSGeometry **geoms = ir->n_details ? calloc(ir->n_details, sizeof *geoms) : NULL;
   if (ir->n_details && !geoms) return oom(p);
-  size_t n_geoms = 0;
   for (size_t i = 0; i < ir->n_details; i++) {
     const pm_detail *d = &ir->details[i];
-    if (!d->wkb || !d->wkb_len) continue;
-    geoms[i] = GEOSWKBReader_read_r(p->h, p->reader, d->wkb, d->wkb_len);
-    if (geoms[i]) n_geoms++;
+    /* An unreadable detail only loses its drawing; the numbers and the gap list stay. */
+    if (d->wkb && d->wkb_len) geoms[i] = GEOSWKBReader_read_r(p->h, p->reader, d->wkb, d->wkb_len);
   }
   mapctx m;
   memset(&m, 0, sizeof m);
@@ -1165,7 +1163,6 @@ done:
     if (geoms && geoms[i]) GEOSGeom_destroy_r(p->h, geoms[i]);
   free(geoms);
   map_free(&m);
-  (void)n_geoms;
   return st;
 }
 

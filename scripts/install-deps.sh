@@ -13,7 +13,7 @@ packages=(build-essential cmake pkg-config git
           libyaml-dev libssl-dev libcmocka-dev python3)
 for arg in "$@"; do
   case "$arg" in
-    --qgis) packages+=(qgis python3-qgis xvfb xauth) ;;
+    --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;
     --browser) packages+=(chromium) ;;
     --bench) packages+=(python3-geopandas python3-shapely python3-gdal postgresql postgis hyperfine time) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;

@@ -24,9 +24,13 @@ extern "C" {
  * across runs per district.
  *
  * Maps are inline SVG drawn from the recorded detail geometries (WKB in the project CRS), y flipped,
- * simplified to about half a pixel (GEOSTopologyPreserveSimplify_r) and written with coordinates
- * rounded to 0.1 px, repeated points dropped. Failing features are always drawn; passing and
- * neutral ones stop at a vertex budget and the legend says how many were left out. What is drawn:
+ * simplified to half a pixel (GEOSTopologyPreserveSimplify_r; district outlines to 0.1 px) and
+ * written with coordinates rounded to 0.01 px, repeated points dropped. A map shows the
+ * indicator's districts that hold some of its geometry (all its districts when none does); buttons
+ * zoom to each district. Failing features are drawn first and always (up to 400,000 coordinates);
+ * passing and neutral ones stop at 150,000 coordinates and the map's note says how many were left
+ * out. Features have hover titles (name, id, district, distance, nearest) when the indicator has
+ * at most 4,000 details. What is drawn:
  *   transfer_coverage: stations (green covered / red not) with a circle of the threshold distance,
  *     the segment to the nearest bus stop, route pairs (basis route), stops (basis stop);
  *   coverage: service areas (green), uncovered land (red), sources, ignored sources (grey);

@@ -15,6 +15,7 @@
 #include "planmetrics/report.h"
 #include "planmetrics/history.h"
 #include "planmetrics/query.h"
+#include "planmetrics/export.h"
 
 #define PLANMETRICS_VERSION "0.1.0"
 
