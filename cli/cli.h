@@ -29,6 +29,7 @@ int pm_cmd_info(pm_cli *cli, int argc, char **argv);
 int pm_cmd_run(pm_cli *cli, int argc, char **argv);
 int pm_cmd_query(pm_cli *cli, int argc, char **argv);
 int pm_cmd_export(pm_cli *cli, int argc, char **argv);
+int pm_cmd_report(pm_cli *cli, int argc, char **argv);
 int pm_cmd_sql(pm_cli *cli, int argc, char **argv);
 int pm_cmd_history(pm_cli *cli, int argc, char **argv);
 

@@ -18,6 +18,7 @@ static const command COMMANDS[] = {
     {"info", pm_cmd_info, "list a project's layers with kind, geometry type, count, extent, CRS"},
     {"run", pm_cmd_run, "compute a plan's indicators, write reports, record the run"},
     {"history", pm_cmd_history, "show indicators' values across recorded runs"},
+    {"report", pm_cmd_report, "write a recorded run's reports: HTML page with maps, JSON, CSV, Markdown"},
     {"export", pm_cmd_export, "write a run as a styled GeoPackage and a QGIS project"},
     {"query", pm_cmd_query, "ad-hoc questions: nearest feature, features in a district, length"},
     {"sql", pm_cmd_sql, "run one read-only SpatiaLite SQL statement on a project"},

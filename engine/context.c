@@ -141,6 +141,11 @@ void pm_notice(pm_context *ctx, const char *fmt, ...) {
   free(m);
 }
 
+void pm_context_inherit_notice(pm_context *child, const pm_context *parent) {
+  child->notice = parent->notice;
+  child->notice_user = parent->notice_user;
+}
+
 void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *user) {
   ctx->progress = fn;
   ctx->progress_user = user;

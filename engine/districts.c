@@ -160,6 +160,32 @@ static pm_status from_features(pm_context *ctx, const pm_features *fs, const cha
   return PM_OK;
 }
 
+pm_status pm_districts_clone(pm_context *ctx, const pm_districts *src, pm_districts **out) {
+  *out = NULL;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  pm_districts *d = calloc(1, sizeof *d);
+  if (!d) return oom(ctx);
+  pm_status st = PM_OK;
+  if (src->n) {
+    d->name = calloc(src->n, sizeof *d->name);
+    d->geom = calloc(src->n, sizeof *d->geom);
+    if (!d->name || !d->geom) st = oom(ctx);
+  }
+  for (size_t i = 0; !st && i < src->n; i++) {
+    d->name[i] = strdup(src->name[i]);
+    d->geom[i] = GEOSGeom_clone_r(h, src->geom[i]);
+    d->n = i + 1;
+    if (!d->name[i] || !d->geom[i]) st = oom(ctx);
+  }
+  if (!st) st = finish(ctx, d);
+  if (st) {
+    pm_districts_free(ctx, d);
+    return st;
+  }
+  *out = d;
+  return PM_OK;
+}
+
 pm_status pm_districts_from_features(pm_context *ctx, const pm_features *fs, pm_districts **out) {
   return from_features(ctx, fs, NULL, 0, NULL, out);
 }

@@ -14,7 +14,7 @@ packages=(build-essential cmake pkg-config git
 for arg in "$@"; do
   case "$arg" in
     --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;
-    --browser) packages+=(chromium) ;;
+    --browser) packages+=(chromium fonts-noto-cjk) ;;
     --bench) packages+=(python3-geopandas python3-shapely python3-gdal postgresql postgis hyperfine time) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac

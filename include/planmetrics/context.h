@@ -66,6 +66,9 @@ void pm_context_clear_error(pm_context *ctx);
 void pm_context_set_notice(pm_context *ctx, pm_notice_fn fn, void *user);
 void pm_notice(pm_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *user);
+/* Give a worker thread's context the notice printer of its parent (not progress: bars from
+ * several threads would garble each other). The callback must be safe to call from threads. */
+void pm_context_inherit_notice(pm_context *child, const pm_context *parent);
 void pm_progress(pm_context *ctx, const char *label, uint64_t done, uint64_t total);
 
 /* printf into a new heap string. The caller frees *out with free(). */

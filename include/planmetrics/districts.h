@@ -35,6 +35,9 @@ pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
 pm_status pm_districts_from_features(pm_context *ctx, const pm_features *fs, pm_districts **out);
 /* No districts: only `_all`, which covers everything. */
 pm_status pm_districts_none(pm_context *ctx, pm_districts **out);
+/* A deep copy with its own prepared geometries and index, for another thread (GEOS prepared
+ * geometries build their indexes lazily, so threads must not share them). Caller owns *out. */
+pm_status pm_districts_clone(pm_context *ctx, const pm_districts *d, pm_districts **out);
 void pm_districts_free(pm_context *ctx, pm_districts *d);
 
 /* Name of result slot i (i == d->n gives "_all"). Borrowed. */

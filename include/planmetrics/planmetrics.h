@@ -16,6 +16,7 @@
 #include "planmetrics/history.h"
 #include "planmetrics/query.h"
 #include "planmetrics/export.h"
+#include "planmetrics/html.h"
 
 #define PLANMETRICS_VERSION "0.1.0"
 

@@ -94,6 +94,8 @@ ls "$WORK"/*.tmp.* >/dev/null 2>&1 && bad "temporary files left behind" || ok
 rc=$?
 if [ $rc -eq 77 ]; then
   echo "e2e_html: browser check SKIPPED (chromium not installed)"
+  # CI installs Chromium (scripts/test.sh): there a missing browser is a failure, not a skip.
+  [ -n "${CI:-}" ] && bad "browser check cannot run in CI: chromium is not installed"
 elif [ $rc -eq 0 ]; then
   ok
 else
