@@ -22,7 +22,8 @@ static const char RUN_HELP[] =
     "  --db FILE        project database (default: the plan's `db:`, else PLAN_ID.sqlite next to it)\n"
     "  --district NAME  only this district of the plan's scope (repeatable)\n"
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
-    "  --no-history     do not record the run\n\n"
+    "  --no-history     do not record the run\n"
+    "  --threads N      compute indicators on N threads (default: 2 on a multi-core machine)\n\n"
     "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
 
 /* Refuse an output path whose directory cannot be written, before any work is done. */
@@ -69,7 +70,7 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
       {"db", required_argument, NULL, 'd'},      {"json", required_argument, NULL, 'j'},
       {"csv", required_argument, NULL, 'c'},     {"md", required_argument, NULL, 'm'},
       {"district", required_argument, NULL, 'D'}, {"strict", no_argument, NULL, 's'},
-      {"no-history", no_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+      {"no-history", no_argument, NULL, 'n'},    {"threads", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *json = NULL, *csv = NULL, *md = NULL;
   const char *districts[64];
@@ -88,6 +89,13 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
       break;
     case 's': strict = 1; break;
     case 'n': opt.record = 0; break;
+    case 't': {
+      char *end = NULL;
+      long v = strtol(optarg, &end, 10);
+      if (!end || *end || v < 1 || v > 8) return pm_cli_usage("run", "--threads takes 1 to 8");
+      opt.threads = (int)v;
+      break;
+    }
     case 'h': fputs(RUN_HELP, stdout); return PM_EXIT_OK;
     case ':': return pm_cli_usage("run", "option %s needs a value", argv[optind - 1]);
     default: return pm_cli_usage("run", "unknown option %s", argv[optind - 1]);

@@ -3,6 +3,8 @@
 #include "planmetrics/runner.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,29 +167,31 @@ static pm_status load_refs(runner *r, const pm_indicator_spec *spec, const pm_la
 }
 
 /* An indicator that is not computed: every slot null with the reason. */
-static pm_status not_computed(runner *r, const pm_indicator_spec *spec, pm_indicator_status status,
-                              const char *reason, pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(r->ctx, spec, spec->metric, NULL, r->districts, out);
+static pm_status not_computed(pm_context *ctx, const pm_districts *d, const pm_indicator_spec *spec,
+                              pm_indicator_status status, const char *reason,
+                              pm_indicator_result *out) {
+  pm_status st = pm_metric_begin(ctx, spec, spec->metric, NULL, d, out);
   if (st) return st;
   out->status = status;
-  if ((st = pm_strdup(r->ctx, &out->status_reason, reason))) return st;
+  if ((st = pm_strdup(ctx, &out->status_reason, reason))) return st;
   for (size_t i = 0; i < out->n_results; i++)
-    if ((st = pm_strdup(r->ctx, &out->results[i].null_reason, reason))) return st;
-  return pm_metric_finish(r->ctx, out);
+    if ((st = pm_strdup(ctx, &out->results[i].null_reason, reason))) return st;
+  return pm_metric_finish(ctx, out);
 }
 
-static pm_status manual(runner *r, const pm_indicator_spec *spec, pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(r->ctx, spec, spec->metric, NULL, r->districts, out);
+static pm_status manual(pm_context *ctx, const pm_districts *d, const pm_indicator_spec *spec,
+                        pm_indicator_result *out) {
+  pm_status st = pm_metric_begin(ctx, spec, spec->metric, NULL, d, out);
   if (st) return st;
   out->status = PM_IND_MANUAL;
-  if ((st = pm_strdup(r->ctx, &out->status_reason, "reported in the plan file, not measured")))
+  if ((st = pm_strdup(ctx, &out->status_reason, "reported in the plan file, not measured")))
     return st;
   /* A manual figure is reported for the plan as a whole: it is the plan area's value, and a
    * single district's when the plan covers one district. */
   for (size_t i = 0; i < out->n_results; i++) {
     pm_result *res = &out->results[i];
     if (!spec->has_manual_value) {
-      if ((st = pm_strdup(r->ctx, &res->null_reason, "not reported yet (value: null in the plan file)")))
+      if ((st = pm_strdup(ctx, &res->null_reason, "not reported yet (value: null in the plan file)")))
         return st;
       continue;
     }
@@ -195,73 +199,180 @@ static pm_status manual(runner *r, const pm_indicator_spec *spec, pm_indicator_r
       res->has_value = 1;
       res->value = spec->manual_value;
       res->numerator = spec->manual_value;
-    } else if ((st = pm_strdup(r->ctx, &res->null_reason,
+    } else if ((st = pm_strdup(ctx, &res->null_reason,
                                "a manual figure is reported for the whole plan area only"))) {
       return st;
     }
   }
-  return pm_metric_finish(r->ctx, out);
+  return pm_metric_finish(ctx, out);
 }
 
-static pm_status compute(runner *r, const pm_indicator_spec *spec, pm_indicator_result *out) {
-  pm_context *ctx = r->ctx;
+/* One indicator's work: its inputs, loaded on the main thread (one database connection), then
+ * computed on any thread. */
+typedef enum { JOB_METRIC, JOB_MANUAL, JOB_NO_DATA } job_kind;
+
+typedef struct job {
+  const pm_indicator_spec *spec;
+  job_kind kind;
+  char reason[512];
+  const pm_features *a, *b, *c;   /* the metric's inputs, see execute() */
+  const pm_features **l1, **l2;   /* within/by, near */
+  pm_status st;                   /* outcome of execute() */
+  char *msg;                      /* its error message (heap) */
+} job;
+
+static void job_clear(job *j) {
+  free(j->l1);
+  free(j->l2);
+  free(j->msg);
+}
+
+/* Load everything an indicator needs through the cache (main thread only). */
+static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
+  memset(j, 0, sizeof *j);
+  j->spec = spec;
   const char *m = spec->metric;
-  if (strcmp(m, "manual") == 0) return manual(r, spec, out);
+  if (strcmp(m, "manual") == 0) {
+    j->kind = JOB_MANUAL;
+    return PM_OK;
+  }
   const char *gone = missing_layer(r, spec);
   if (gone) {
     int li = layer_index(r->plan, gone);
-    char reason[512];
-    snprintf(reason, sizeof reason, "no data: layer %s (%s) is not in the data", gone,
+    j->kind = JOB_NO_DATA;
+    snprintf(j->reason, sizeof j->reason, "no data: layer %s (%s) is not in the data", gone,
              li >= 0 ? r->plan->layers[li].path : "?");
-    return not_computed(r, spec, PM_IND_NO_DATA, reason, out);
+    return PM_OK;
   }
   pm_status st = PM_OK;
   if (strcmp(m, "transfer_coverage") == 0) {
-    const pm_features *from = NULL, *to = NULL, *ent = NULL;
     const char *routes = spec->basis && strcmp(spec->basis, "route") == 0 ? spec->routes_field : NULL;
-    if (!(st = load_ref(r, spec, &spec->from, NULL, NULL, &from)) &&
-        !(st = load_ref(r, spec, &spec->to, routes, NULL, &to)) &&
-        (!spec->entrances.layer ||
-         !(st = load_ref(r, spec, &spec->entrances, spec->entrance_station_field, NULL, &ent))))
-      st = pm_transfer_coverage(ctx, spec, from, to, ent, r->districts, out);
+    if (!(st = load_ref(r, spec, &spec->from, NULL, NULL, &j->a)) &&
+        !(st = load_ref(r, spec, &spec->to, routes, NULL, &j->b)) && spec->entrances.layer)
+      st = load_ref(r, spec, &spec->entrances, spec->entrance_station_field, NULL, &j->c);
   } else if (strcmp(m, "length") == 0) {
-    const pm_features *lines = NULL, *share = NULL;
-    const pm_features **within = NULL, **near = NULL;
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &lines)) &&
-        !(st = load_refs(r, spec, &spec->within, &within)) &&
-        !(st = load_refs(r, spec, &spec->near, &near)) &&
-        (!spec->share_of.layer || !(st = load_ref(r, spec, &spec->share_of, NULL, NULL, &share))))
-      st = pm_length(ctx, spec, lines, within, spec->within.n, near, spec->near.n, share,
-                     r->districts, out);
-    free(within);
-    free(near);
+    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)) &&
+        !(st = load_refs(r, spec, &spec->within, &j->l1)) &&
+        !(st = load_refs(r, spec, &spec->near, &j->l2)) && spec->share_of.layer)
+      st = load_ref(r, spec, &spec->share_of, NULL, NULL, &j->c);
   } else if (strcmp(m, "coverage") == 0) {
-    const pm_features *src = NULL, *pop = NULL;
-    if (!(st = load_ref(r, spec, &spec->sources, NULL, NULL, &src)) &&
-        (!spec->population.layer ||
-         !(st = load_ref(r, spec, &spec->population, spec->weight_field, NULL, &pop))))
-      st = pm_coverage(ctx, spec, src, pop, r->districts, out);
+    if (!(st = load_ref(r, spec, &spec->sources, NULL, NULL, &j->a)) && spec->population.layer)
+      st = load_ref(r, spec, &spec->population, spec->weight_field, NULL, &j->b);
   } else if (strcmp(m, "area_share") == 0) {
-    const pm_features *lay = NULL, *of = NULL;
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &lay)) &&
-        (!spec->of.layer || !(st = load_ref(r, spec, &spec->of, NULL, NULL, &of))))
-      st = pm_area_share(ctx, spec, lay, of, r->districts, out);
+    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)) && spec->of.layer)
+      st = load_ref(r, spec, &spec->of, NULL, NULL, &j->b);
   } else if (strcmp(m, "count") == 0) {
-    const pm_features *lay = NULL;
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &lay)))
-      st = pm_count(ctx, spec, lay, r->districts, out);
+    st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a);
   } else if (strcmp(m, "line_coverage") == 0) {
-    const pm_features *lines = NULL, **by = NULL;
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &lines)) &&
-        !(st = load_refs(r, spec, &spec->by, &by)))
-      st = pm_line_coverage(ctx, spec, lines, by, spec->by.n, r->districts, out);
-    free(by);
+    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)))
+      st = load_refs(r, spec, &spec->by, &j->l1);
   } else {
-    st = pm_error(ctx, PM_EINPUT, "%s:%d: indicator %s: unknown metric '%s'", r->plan->path,
+    st = pm_error(r->ctx, PM_EINPUT, "%s:%d: indicator %s: unknown metric '%s'", r->plan->path,
                   spec->line, spec->id, m);
   }
-  if (st && pm_context_message(ctx)[0] && !strstr(pm_context_message(ctx), r->plan->path))
-    pm_error_prefix(ctx, "%s:%d: indicator %s: ", r->plan->path, spec->line, spec->id);
+  return st;
+}
+
+/* Compute one prepared indicator with this thread's context and districts. Inputs are only read. */
+static pm_status execute(pm_context *ctx, const pm_districts *d, const job *j,
+                         pm_indicator_result *out) {
+  const pm_indicator_spec *spec = j->spec;
+  const char *m = spec->metric;
+  if (j->kind == JOB_MANUAL) return manual(ctx, d, spec, out);
+  if (j->kind == JOB_NO_DATA) return not_computed(ctx, d, spec, PM_IND_NO_DATA, j->reason, out);
+  if (strcmp(m, "transfer_coverage") == 0)
+    return pm_transfer_coverage(ctx, spec, j->a, j->b, j->c, d, out);
+  if (strcmp(m, "length") == 0)
+    return pm_length(ctx, spec, j->a, j->l1, spec->within.n, j->l2, spec->near.n, j->c, d, out);
+  if (strcmp(m, "coverage") == 0) return pm_coverage(ctx, spec, j->a, j->b, d, out);
+  if (strcmp(m, "area_share") == 0) return pm_area_share(ctx, spec, j->a, j->b, d, out);
+  if (strcmp(m, "count") == 0) return pm_count(ctx, spec, j->a, d, out);
+  return pm_line_coverage(ctx, spec, j->a, j->l1, spec->by.n, d, out);
+}
+
+/* Worker threads take indicators in turn. Each has its own context (GEOS handle) and its own copy
+ * of the districts; the loaded features are shared read-only (their STRtrees are built). */
+typedef struct pool {
+  pm_context *parent;
+  const pm_districts *districts;
+  job *jobs;
+  pm_indicator_result *out;
+  size_t n;
+  atomic_size_t next;
+  atomic_size_t done;
+} pool;
+
+static void run_jobs(pool *p, pm_context *ctx, const pm_districts *d) {
+  for (;;) {
+    size_t i = atomic_fetch_add(&p->next, 1);
+    if (i >= p->n) break;
+    job *j = &p->jobs[i];
+    pm_context_clear_error(ctx);
+    j->st = execute(ctx, d, j, &p->out[i]);
+    if (j->st) j->msg = strdup(pm_context_message(ctx));
+    atomic_fetch_add(&p->done, 1);
+  }
+}
+
+static void *worker(void *arg) {
+  pool *p = arg;
+  pm_context *ctx = NULL;
+  pm_districts *d = NULL;
+  pm_status st = pm_context_create(&ctx);
+  if (!st) {
+    pm_context_inherit_notice(ctx, p->parent);
+    st = pm_districts_clone(ctx, p->districts, &d);
+  }
+  if (!st) run_jobs(p, ctx, d);
+  /* A worker that could not start leaves its share to the others (and the main thread). */
+  pm_districts_free(ctx, d);
+  pm_context_destroy(ctx);
+  return NULL;
+}
+
+static int default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 2 ? 2 : 1; /* beyond two, memory bandwidth and the serial load step dominate */
+}
+
+/* Compute every indicator, on `threads` threads (the main thread is one of them). */
+static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
+  pm_context *ctx = r->ctx;
+  const pm_plan *plan = r->plan;
+  size_t n = plan->n_indicators;
+  job *jobs = calloc(n ? n : 1, sizeof *jobs);
+  if (!jobs) return oom(ctx);
+  pm_status st = PM_OK;
+  for (size_t i = 0; !st && i < n; i++) {
+    pm_progress(ctx, "loading layers", i, n);
+    st = prepare(r, &plan->indicators[i], &jobs[i]);
+  }
+  if (!st) pm_progress(ctx, "loading layers", n, n);
+  if (!st) {
+    pool p = {.parent = ctx, .districts = r->districts, .jobs = jobs, .out = run->indicators, .n = n};
+    atomic_init(&p.next, 0);
+    atomic_init(&p.done, 0);
+    if (threads < 1) threads = default_threads();
+    if ((size_t)threads > n) threads = n ? (int)n : 1;
+    pthread_t tid[8];
+    int started = 0;
+    for (int t = 1; t < threads && t < 8; t++)
+      if (pthread_create(&tid[started], NULL, worker, &p) == 0) started++;
+    run_jobs(&p, ctx, r->districts); /* the main thread works too; it also reports progress */
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    pm_progress(ctx, "computing indicators", n, n);
+    run->n_indicators = n;
+    /* Report the first failing indicator in plan order, with its file and line. */
+    for (size_t i = 0; i < n && !st; i++)
+      if (jobs[i].st) {
+        const pm_indicator_spec *spec = jobs[i].spec;
+        st = pm_error(ctx, jobs[i].st, "%s", jobs[i].msg ? jobs[i].msg : pm_status_name(jobs[i].st));
+        if (!strstr(pm_context_message(ctx), plan->path))
+          pm_error_prefix(ctx, "%s:%d: indicator %s: ", plan->path, spec->line, spec->id);
+      }
+  }
+  for (size_t i = 0; i < n; i++) job_clear(&jobs[i]);
+  free(jobs);
   return st;
 }
 
@@ -390,14 +501,7 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
       if (!run->indicators) st = oom(ctx);
     }
   }
-  for (size_t i = 0; !st && i < plan->n_indicators; i++) {
-    char label[160];
-    snprintf(label, sizeof label, "indicator %s", plan->indicators[i].id);
-    pm_progress(ctx, label, 0, 1);
-    st = compute(&r, &plan->indicators[i], &run->indicators[i]);
-    run->n_indicators = i + 1;
-    if (!st) pm_progress(ctx, label, 1, 1);
-  }
+  if (!st) st = compute_all(&r, opt->threads, run);
   if (!st) {
     char now[32];
     pm_utc_now(now, sizeof now);

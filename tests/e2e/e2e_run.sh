@@ -70,6 +70,15 @@ strip = lambda r: [(i["id"], [(x["district"], x["value"], x["numerator"], x["den
 assert strip(a) == strip(b)
 assert b["run_id"] == a["run_id"] + 1
 PY
+expect_exit 1 "one thread" "$PM" run "$WORK/plan.yaml" --db "$DB" --threads 1 --no-history --json "$WORK/t1.json"
+expect_exit 1 "two threads" "$PM" run "$WORK/plan.yaml" --db "$DB" --threads 2 --no-history --json "$WORK/t2.json"
+check "one and two threads give the same report" python3 - "$WORK/t1.json" "$WORK/t2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for r in (a, b): r.pop("generated_at"); r.pop("run_id", None)
+assert a == b
+PY
+expect_exit 2 "bad --threads" "$PM" run "$WORK/plan.yaml" --db "$DB" --threads 0
 expect_exit 0 "history" "$PM" history "$WORK/plan.yaml" --db "$DB"
 contains "history lists the indicator" "$OUT" "transfer_50m"
 contains "history shows both runs" "$OUT" "#2"
