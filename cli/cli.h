@@ -21,6 +21,9 @@ typedef struct pm_cli {
 int pm_cli_fail(pm_cli *cli);
 /* Print a usage error for a sub-command and return PM_EXIT_ERROR. */
 int pm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Refuse a report path whose directory cannot be written, before any work is done: returns -1
+ * with the error in cli->ctx, 0 when fine ("-" and NULL are fine). */
+int pm_cli_check_output(pm_cli *cli, const char *path);
 /* Install notice and progress printers on cli->ctx according to quiet/tty. */
 void pm_cli_setup_output(pm_cli *cli);
 

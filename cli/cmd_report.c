@@ -28,20 +28,6 @@ static const char REPORT_HELP[] =
     "  --json FILE, --csv FILE, --md FILE   the same reports as `planmetrics run` writes\n\n"
     "Exit codes: 0 written, 2 error (nothing written).\n";
 
-/* Refuse an output path whose directory cannot be written, before any work is done. */
-static int check_output(pm_cli *cli, const char *path) {
-  if (!path || strcmp(path, "-") == 0) return 0;
-  char *copy = strdup(path);
-  if (!copy) return -1;
-  const char *dir = dirname(copy);
-  int ok = access(dir, W_OK) == 0;
-  if (!ok)
-    pm_error(cli->ctx, PM_EIO, "%s: cannot write the report there (%s: %s)", path, dir,
-             strerror(errno));
-  free(copy);
-  return ok ? 0 : -1;
-}
-
 /* "latest" (0) or a positive run id. */
 static int parse_run(const char *s, int64_t *id) {
   if (strcmp(s, "latest") == 0) {
@@ -106,8 +92,8 @@ int pm_cmd_report(pm_cli *cli, int argc, char **argv) {
   int n_stdout = (html && !strcmp(html, "-")) + (json && !strcmp(json, "-")) +
                  (csv && !strcmp(csv, "-")) + (md && !strcmp(md, "-"));
   if (n_stdout > 1) return pm_cli_usage("report", "only one report can go to standard output (-)");
-  if (check_output(cli, html) || check_output(cli, json) || check_output(cli, csv) ||
-      check_output(cli, md))
+  if (pm_cli_check_output(cli, html) || pm_cli_check_output(cli, json) || pm_cli_check_output(cli, csv) ||
+      pm_cli_check_output(cli, md))
     return pm_cli_fail(cli);
   pm_plan *plan = NULL;
   if (optind == argc - 1 && pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);

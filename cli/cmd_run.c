@@ -26,20 +26,6 @@ static const char RUN_HELP[] =
     "  --threads N      compute indicators on N threads (default: 2 on a multi-core machine)\n\n"
     "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
 
-/* Refuse an output path whose directory cannot be written, before any work is done. */
-static int check_output(pm_cli *cli, const char *path) {
-  if (!path || strcmp(path, "-") == 0) return 0;
-  char *copy = strdup(path);
-  if (!copy) return -1;
-  const char *dir = dirname(copy);
-  int ok = access(dir, W_OK) == 0;
-  if (!ok)
-    pm_error(cli->ctx, PM_EIO, "%s: cannot write the report there (%s: %s)", path, dir,
-             strerror(errno));
-  free(copy);
-  return ok ? 0 : -1;
-}
-
 typedef struct report_paths {
   const char *json, *csv, *md;
 } report_paths;
@@ -102,7 +88,7 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     }
   }
   if (optind != argc - 1) return pm_cli_usage("run", "give one plan file (PLAN.yaml)");
-  if (check_output(cli, json) || check_output(cli, csv) || check_output(cli, md))
+  if (pm_cli_check_output(cli, json) || pm_cli_check_output(cli, csv) || pm_cli_check_output(cli, md))
     return pm_cli_fail(cli);
   pm_plan *plan = NULL;
   if (pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);

@@ -1,5 +1,8 @@
 /* output.c: how the command talks to people: errors, notices, progress bars on a terminal. */
+#include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -76,4 +79,17 @@ void pm_cli_setup_output(pm_cli *cli) {
   static progress_state state; /* one per process: the CLI is single-threaded at this level */
   if (!cli->quiet) pm_context_set_notice(cli->ctx, print_notice, NULL);
   if (!cli->quiet && cli->tty) pm_context_set_progress(cli->ctx, print_progress, &state);
+}
+
+int pm_cli_check_output(pm_cli *cli, const char *path) {
+  if (!path || strcmp(path, "-") == 0) return 0;
+  char *copy = strdup(path);
+  if (!copy) return -1;
+  const char *dir = dirname(copy);
+  int ok = access(dir, W_OK) == 0;
+  if (!ok)
+    pm_error(cli->ctx, PM_EIO, "%s: cannot write the report there (%s: %s)", path, dir,
+             strerror(errno));
+  free(copy);
+  return ok ? 0 : -1;
 }
