@@ -140,6 +140,9 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
     return st;
   }
   sqlite3_busy_timeout(s->db, 10000);
+  /* A large page cache: building a city-sized layer's R*Tree touches pages all over the index, and
+   * SQLite's 2 MB default makes that I/O-bound. Memory is only used as pages are read. */
+  sqlite3_exec(s->db, "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
   s->spatialite_cache = spatialite_alloc_connection();
   spatialite_init_ex(s->db, s->spatialite_cache, 0);
   pm_status st = PM_OK;
