@@ -43,8 +43,13 @@ def scale_name(k):
     return "k%d" % k if k == int(k) else "k%g" % k
 
 
+# Generated data lives outside the work tree by default (about 1.2 GB at k = 10), where nothing that
+# cleans the repository can remove it half-way through a run; PM_BENCH_DATA moves it.
+DATA_ROOT = os.environ.get("PM_BENCH_DATA", "/tmp/pm-bench-data")
+
+
 def data_dir(k):
-    return os.path.join(BENCH_DIR, "data", scale_name(k))
+    return os.path.join(DATA_ROOT, scale_name(k))
 
 
 def layers_of(ind):

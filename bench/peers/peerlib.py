@@ -26,10 +26,10 @@ def split_routes(text, sep=";"):
 
 def parse_args(tool):
     ap = argparse.ArgumentParser(description="%s peer: the benchmark indicators on the synthetic city" % tool)
-    ap.add_argument("--k", type=float, required=True, help="scale (data in bench/data/k{K})")
+    ap.add_argument("--k", type=float, required=True, help="scale (data in $PM_BENCH_DATA/k{K})")
     ap.add_argument("--indicator", default="all", help="indicator id or 'all' (comma-separated list allowed)")
     ap.add_argument("--json", required=True, help="output file")
-    ap.add_argument("--data", help="data folder (default bench/data/k{K})")
+    ap.add_argument("--data", help="data folder (default $PM_BENCH_DATA/k{K}, /tmp/pm-bench-data/k{K})")
     ap.add_argument("--fmt", default="gpkg", choices=["gpkg", "shp"])
     ap.add_argument("--workdir", help="scratch folder (databases)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")

@@ -15,7 +15,9 @@ typedef struct pm_gap {
   char *name;         /* display name, or NULL */
   char *district;     /* district name, or NULL when outside every district */
   double distance_m;  /* measured distance to the nearest candidate (NAN: none / not applicable) */
-  double shortfall;   /* how far from passing, in the indicator's unit (NAN: not applicable) */
+  double shortfall;   /* how far from passing (NAN: not applicable): for a district missing its target,
+                       * in the indicator's unit; coverage: uncovered m2 (or the feature's weight);
+                       * line_coverage: uncovered km of the line; count: features missing */
   char *nearest;      /* the nearest candidate (stop, park...), or NULL */
   char *note;         /* extra explanation, or NULL */
   double x, y;        /* representative point in the project CRS (NAN when none) */
