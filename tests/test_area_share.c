@@ -20,9 +20,7 @@ static int teardown(void **state) {
 
 static pm_features *wkt(const char *layer, const char *const *w, const char *const *labels,
                         size_t n) {
-  pm_features *fs = NULL;
-  assert_int_equal(pm_features_from_wkt(ctx, layer, w, labels, n, &fs), PM_OK);
-  return fs;
+  return pm_test_wkt(ctx, layer, w, labels, n);
 }
 
 /* District A: x 0..100, B: x 100..200 (both y 0..100, 1 ha each). */
@@ -30,17 +28,11 @@ static pm_districts *two_districts(void) {
   const char *w[] = {"POLYGON((0 0, 100 0, 100 100, 0 100, 0 0))",
                      "POLYGON((100 0, 200 0, 200 100, 100 100, 100 0))"};
   const char *names[] = {"长宁区", "青浦区"};
-  pm_features *fs = wkt("districts", w, names, 2);
-  pm_districts *d = NULL;
-  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
-  return d;
+  return pm_test_districts_wkt(ctx, w, names, 2);
 }
 
 static pm_districts *no_districts(void) {
-  pm_districts *d = NULL;
-  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
-  return d;
+  return pm_test_no_districts(ctx);
 }
 
 static pm_indicator_spec spec_of(void) {

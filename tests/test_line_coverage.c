@@ -20,9 +20,7 @@ static int teardown(void **state) {
 
 static pm_features *wkt(const char *layer, const char *const *w, const char *const *labels,
                         size_t n) {
-  pm_features *fs = NULL;
-  assert_int_equal(pm_features_from_wkt(ctx, layer, w, labels, n, &fs), PM_OK);
-  return fs;
+  return pm_test_wkt(ctx, layer, w, labels, n);
 }
 
 /* District A: x 0..1000, B: x 1000..2000 (both y -500..1500). */
@@ -30,17 +28,11 @@ static pm_districts *two_districts(void) {
   const char *w[] = {"POLYGON((0 -500, 1000 -500, 1000 1500, 0 1500, 0 -500))",
                      "POLYGON((1000 -500, 2000 -500, 2000 1500, 1000 1500, 1000 -500))"};
   const char *names[] = {"A", "B"};
-  pm_features *fs = wkt("districts", w, names, 2);
-  pm_districts *d = NULL;
-  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
-  return d;
+  return pm_test_districts_wkt(ctx, w, names, 2);
 }
 
 static pm_districts *no_districts(void) {
-  pm_districts *d = NULL;
-  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
-  return d;
+  return pm_test_no_districts(ctx);
 }
 
 static pm_indicator_spec spec_of(double within_m) {

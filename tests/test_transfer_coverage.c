@@ -19,9 +19,7 @@ static pm_districts *two_districts(pm_context *ctx) {
 }
 
 static pm_districts *no_districts(pm_context *ctx) {
-  pm_districts *d = NULL;
-  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
-  return d;
+  return pm_test_no_districts(ctx);
 }
 
 static pm_features *feats(pm_context *ctx, const char *layer, const char *const *wkt,

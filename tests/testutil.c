@@ -60,3 +60,25 @@ void pm_test_assert_near(double a, double b, double tol, const char *file, int l
     fail_msg("%s:%d: %.12g and %.12g differ by more than %g", file, line, a, b, tol);
   }
 }
+
+pm_features *pm_test_wkt(pm_context *ctx, const char *layer, const char *const *wkt,
+                         const char *const *labels, size_t n) {
+  pm_features *fs = NULL;
+  assert_int_equal(pm_features_from_wkt(ctx, layer, wkt, labels, n, &fs), PM_OK);
+  return fs;
+}
+
+pm_districts *pm_test_districts_wkt(pm_context *ctx, const char *const *wkt,
+                                    const char *const *names, size_t n) {
+  pm_features *fs = pm_test_wkt(ctx, "districts", wkt, names, n);
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
+  pm_features_free(ctx, fs);
+  return d;
+}
+
+pm_districts *pm_test_no_districts(pm_context *ctx) {
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
+  return d;
+}

@@ -23,4 +23,13 @@ int pm_test_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define assert_near(a, b, tol) pm_test_assert_near((a), (b), (tol), __FILE__, __LINE__)
 void pm_test_assert_near(double a, double b, double tol, const char *file, int line);
 
+/* Features from WKT (asserts success). Caller frees with pm_features_free. */
+pm_features *pm_test_wkt(pm_context *ctx, const char *layer, const char *const *wkt,
+                         const char *const *labels, size_t n);
+/* Districts from WKT polygons and names (asserts success). Caller frees with pm_districts_free. */
+pm_districts *pm_test_districts_wkt(pm_context *ctx, const char *const *wkt,
+                                    const char *const *names, size_t n);
+/* No districts: only `_all` (asserts success). */
+pm_districts *pm_test_no_districts(pm_context *ctx);
+
 #endif
