@@ -940,10 +940,11 @@ static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
   char *p = malloc(n);
   if (!p) return NULL;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i + 1 < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    p[i] = (c && (c < 0x20 || c == 0x7F)) ? ' ' : s[i];
+    p[i] = (c < 0x20 || c == 0x7F) ? ' ' : s[i];
   }
+  p[n - 1] = '\0'; /* written apart: GCC 12 -O3 misreads the loop over the terminator */
   return p;
 }
 
