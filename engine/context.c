@@ -16,6 +16,7 @@ struct pm_context {
   void *notice_user;
   pm_progress_fn progress;
   void *progress_user;
+  int threads;
 };
 
 const char *pm_status_name(pm_status st) {
@@ -57,6 +58,7 @@ pm_status pm_context_create(pm_context **out) {
   GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_message_handler, ctx);
   GEOSContext_setNoticeMessageHandler_r(ctx->geos, geos_notice_handler, ctx);
   proj_log_level(ctx->proj, PJ_LOG_NONE);
+  ctx->threads = 1;
   *out = ctx;
   return PM_OK;
 }
@@ -71,6 +73,12 @@ void pm_context_destroy(pm_context *ctx) {
 
 GEOSContextHandle_t pm_context_geos(pm_context *ctx) { return ctx->geos; }
 PJ_CONTEXT *pm_context_proj(pm_context *ctx) { return ctx->proj; }
+
+void pm_context_set_threads(pm_context *ctx, int threads) {
+  ctx->threads = threads < 1 ? 1 : threads > PM_MAX_THREADS ? PM_MAX_THREADS : threads;
+}
+
+int pm_context_threads(const pm_context *ctx) { return ctx->threads; }
 
 static char *vformat(const char *fmt, va_list ap) {
   va_list ap2;

@@ -27,6 +27,26 @@ static int dup_or_null(pm_context *ctx, char **dst, const char *src) {
   return 0;
 }
 
+/* Arrays of gaps, classes and details grow to the capacity of their length: 0, then powers of two
+ * from 8. The capacity is a function of the length, so no field stores it, and appending stays
+ * linear however many gaps a city has. */
+static size_t cap_for(size_t n) {
+  if (n == 0) return 0;
+  size_t c = 8;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/* Make room for `more` elements after the first n of *arr (elements of `size` bytes). */
+static int reserve(void **arr, size_t n, size_t more, size_t size) {
+  size_t want = cap_for(n + more);
+  if (want == cap_for(n) && *arr) return 0;
+  void *p = realloc(*arr, want * size);
+  if (!p) return -1;
+  *arr = p;
+  return 0;
+}
+
 pm_status pm_indicator_result_init_results(pm_context *ctx, pm_indicator_result *ir,
                                            const char *const *names, size_t n) {
   ir->results = calloc(n ? n : 1, sizeof *ir->results);
@@ -45,10 +65,9 @@ pm_status pm_indicator_result_init_results(pm_context *ctx, pm_indicator_result 
 pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const char *name,
                             const char *district, double distance_m, double shortfall,
                             const char *nearest, const char *note, double x, double y) {
-  pm_gap *g = realloc(r->gaps, (r->n_gaps + 1) * sizeof *g);
-  if (!g) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  r->gaps = g;
-  pm_gap *gap = &g[r->n_gaps];
+  if (reserve((void **)&r->gaps, r->n_gaps, 1, sizeof *r->gaps))
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  pm_gap *gap = &r->gaps[r->n_gaps];
   memset(gap, 0, sizeof *gap);
   r->n_gaps++;
   gap->distance_m = distance_m;
@@ -63,9 +82,9 @@ pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const
 }
 
 pm_status pm_result_add_class(pm_context *ctx, pm_result *r, const char *label, int64_t count) {
-  pm_class_count *c = realloc(r->classes, (r->n_classes + 1) * sizeof *c);
-  if (!c) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  r->classes = c;
+  if (reserve((void **)&r->classes, r->n_classes, 1, sizeof *r->classes))
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  pm_class_count *c = r->classes;
   c[r->n_classes].count = count;
   c[r->n_classes].label = NULL;
   r->n_classes++;
@@ -77,10 +96,9 @@ pm_status pm_indicator_result_add_detail(pm_context *ctx, pm_indicator_result *i
                                          const char *name, int covered, double distance_m,
                                          const char *nearest, const unsigned char *wkb,
                                          size_t wkb_len) {
-  pm_detail *d = realloc(ir->details, (ir->n_details + 1) * sizeof *d);
-  if (!d) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  ir->details = d;
-  pm_detail *x = &d[ir->n_details];
+  if (reserve((void **)&ir->details, ir->n_details, 1, sizeof *ir->details))
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  pm_detail *x = &ir->details[ir->n_details];
   memset(x, 0, sizeof *x);
   ir->n_details++;
   x->covered = covered;
@@ -185,6 +203,42 @@ static void gap_clear(pm_gap *g) {
   free(g->district);
   free(g->nearest);
   free(g->note);
+}
+
+pm_status pm_indicator_result_append(pm_context *ctx, pm_indicator_result *dst,
+                                     pm_indicator_result *src) {
+  if (dst->n_results != src->n_results)
+    return pm_error(ctx, PM_EINTERNAL, "merging results of %zu and %zu districts", dst->n_results,
+                    src->n_results);
+  /* Reserve everything first, so that a failure moves nothing. */
+  for (size_t i = 0; i < src->n_results; i++) {
+    pm_result *d = &dst->results[i], *s = &src->results[i];
+    if (reserve((void **)&d->gaps, d->n_gaps, s->n_gaps, sizeof *d->gaps) ||
+        reserve((void **)&d->classes, d->n_classes, s->n_classes, sizeof *d->classes))
+      return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  if (reserve((void **)&dst->details, dst->n_details, src->n_details, sizeof *dst->details))
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  for (size_t i = 0; i < src->n_results; i++) {
+    pm_result *d = &dst->results[i], *s = &src->results[i];
+    if (s->n_gaps) memcpy(d->gaps + d->n_gaps, s->gaps, s->n_gaps * sizeof *s->gaps);
+    if (s->n_classes)
+      memcpy(d->classes + d->n_classes, s->classes, s->n_classes * sizeof *s->classes);
+    d->n_gaps += s->n_gaps;
+    d->n_classes += s->n_classes;
+    free(s->gaps);
+    free(s->classes);
+    s->gaps = NULL;
+    s->classes = NULL;
+    s->n_gaps = s->n_classes = 0;
+  }
+  if (src->n_details)
+    memcpy(dst->details + dst->n_details, src->details, src->n_details * sizeof *src->details);
+  dst->n_details += src->n_details;
+  free(src->details);
+  src->details = NULL;
+  src->n_details = 0;
+  return PM_OK;
 }
 
 void pm_indicator_result_clear(pm_indicator_result *ir) {

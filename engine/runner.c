@@ -217,6 +217,7 @@ typedef struct job {
   char reason[512];
   const pm_features *a, *b, *c;   /* the metric's inputs, see execute() */
   const pm_features **l1, **l2;   /* within/by, near */
+  int wide;                       /* splits its own work over the threads, see compute_all() */
   pm_status st;                   /* outcome of execute() */
   char *msg;                      /* its error message (heap) */
 } job;
@@ -258,6 +259,8 @@ static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
   } else if (strcmp(m, "coverage") == 0) {
     if (!(st = load_ref(r, spec, &spec->sources, NULL, NULL, &j->a)) && spec->population.layer)
       st = load_ref(r, spec, &spec->population, spec->weight_field, NULL, &j->b);
+    /* Land measured by area: the heaviest overlay work of a plan, shared out by pm_coverage. */
+    j->wide = !st && j->b && j->b->kind == PM_KIND_POLYGON && !spec->weight_field;
   } else if (strcmp(m, "area_share") == 0) {
     if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)) && spec->of.layer)
       st = load_ref(r, spec, &spec->of, NULL, NULL, &j->b);
@@ -307,6 +310,7 @@ static void run_jobs(pool *p, pm_context *ctx, const pm_districts *d) {
     size_t i = atomic_fetch_add(&p->next, 1);
     if (i >= p->n) break;
     job *j = &p->jobs[i];
+    if (j->wide) continue;
     pm_context_clear_error(ctx);
     j->st = execute(ctx, d, j, &p->out[i]);
     if (j->st) j->msg = strdup(pm_context_message(ctx));
@@ -348,18 +352,35 @@ static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
     st = prepare(r, &plan->indicators[i], &jobs[i]);
   }
   if (!st) pm_progress(ctx, "loading layers", n, n);
+  /* Everything is in memory now; the database's page cache would only add to the peak. */
+  if (!st) pm_store_release_memory(r->store);
   if (!st) {
     pool p = {.parent = ctx, .districts = r->districts, .jobs = jobs, .out = run->indicators, .n = n};
     atomic_init(&p.next, 0);
     atomic_init(&p.done, 0);
     if (threads < 1) threads = default_threads();
-    if ((size_t)threads > n) threads = n ? (int)n : 1;
-    pthread_t tid[8];
+    if (threads > PM_MAX_THREADS) threads = PM_MAX_THREADS;
+    size_t narrow = 0;
+    for (size_t i = 0; i < n; i++) narrow += !jobs[i].wide;
+    int pool_threads = (size_t)threads > narrow ? (narrow ? (int)narrow : 1) : threads;
+    pthread_t tid[PM_MAX_THREADS];
     int started = 0;
-    for (int t = 1; t < threads && t < 8; t++)
+    for (int t = 1; t < pool_threads; t++)
       if (pthread_create(&tid[started], NULL, worker, &p) == 0) started++;
     run_jobs(&p, ctx, r->districts); /* the main thread works too; it also reports progress */
     for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    /* Wide indicators then run one at a time, each with every thread: faster than one thread
+     * each beside the others, and two large overlays are never in memory at once. */
+    pm_context_set_threads(ctx, threads);
+    for (size_t i = 0; i < n; i++) {
+      job *j = &jobs[i];
+      if (!j->wide) continue;
+      pm_context_clear_error(ctx);
+      j->st = execute(ctx, r->districts, j, &run->indicators[i]);
+      if (j->st) j->msg = strdup(pm_context_message(ctx));
+      atomic_fetch_add(&p.done, 1);
+    }
+    pm_context_set_threads(ctx, 1);
     pm_progress(ctx, "computing indicators", n, n);
     run->n_indicators = n;
     /* Report the first failing indicator in plan order, with its file and line. */

@@ -188,6 +188,10 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   return PM_OK;
 }
 
+void pm_store_release_memory(pm_store *store) {
+  if (store && store->db) sqlite3_db_release_memory(store->db);
+}
+
 void pm_store_close(pm_store *s) {
   if (!s) return;
   while (s->in_transaction > 0) pm_store_rollback(s);

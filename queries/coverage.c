@@ -8,6 +8,7 @@
 
 #include "engine/internal.h"
 #include "planmetrics/metrics.h"
+#include "queries/measure.h"
 
 /* Choices where METRICS.md is silent (also for the project docs):
  * - Classes: a polygon source belongs to the first class with min_area_m2 <= area < max_area_m2.
@@ -78,9 +79,14 @@ typedef struct cov {
   size_t nitems;
   GEOSGeometry *bufs; /* collection owning every buffer */
   GEOSSTRtree *tree;  /* items: cov_item *, indexed by source geometry */
+  const GEOSPreparedGeometry **src_prep; /* per item, made when first needed (per thread) */
   double rmax;
   GEOSGeometry *covered;
-  const GEOSPreparedGeometry *covered_prep;
+  pm_parts_index covered_parts; /* the disjoint parts of covered, indexed */
+  const GEOSPreparedGeometry **part_prep; /* per part, made when first needed (per thread) */
+  pm_idx_list part_hits;                  /* scratch: parts near a geometry */
+  size_t prep_coords;                     /* coordinates of this thread's prepared geometries */
+  GEOSGeometry **serv_geom;     /* covered ∩ district, per district (kept without population) */
 
   double *num, *den;      /* per slot */
   double *serv_area;      /* area of the covered region in each slot */
@@ -195,9 +201,72 @@ static pm_status query_reach(cov *c, const GEOSGeometry *g) {
   return PM_OK;
 }
 
+/* The prepared geometries a thread made for itself (arrays kept). */
+static void drop_preps(cov *c) {
+  if (c->src_prep)
+    for (size_t k = 0; k < c->nitems; k++)
+      if (c->src_prep[k]) {
+        GEOSPreparedGeom_destroy_r(c->h, c->src_prep[k]);
+        c->src_prep[k] = NULL;
+      }
+  if (c->part_prep)
+    for (size_t k = 0; k < c->covered_parts.n; k++)
+      if (c->part_prep[k]) {
+        GEOSPreparedGeom_destroy_r(c->h, c->part_prep[k]);
+        c->part_prep[k] = NULL;
+      }
+  c->prep_coords = 0;
+}
+
+/* Prepared geometries cost about 50 bytes per coordinate; a thread keeps at most this many
+ * coordinates prepared and starts afresh beyond (work goes in spatial order, so what it drops is
+ * mostly behind it). */
+#define COV_PREP_BUDGET 2000000
+
+/* The prepared form of g, kept in *slot (made on first use). */
+static pm_status prepared(cov *c, const GEOSGeometry *g, const GEOSPreparedGeometry **slot) {
+  if (*slot) return PM_OK;
+  int nc = GEOSGetNumCoordinates_r(c->h, g);
+  if (nc > 0 && c->prep_coords + (size_t)nc > COV_PREP_BUDGET) drop_preps(c);
+  if (!(*slot = GEOSPrepare_r(c->h, g))) return geos_fail(c, "preparing a geometry");
+  c->prep_coords += nc > 0 ? (size_t)nc : 0;
+  return PM_OK;
+}
+
+static void free_src_prep(cov *c) {
+  drop_preps(c);
+  free(c->src_prep);
+  c->src_prep = NULL;
+  free(c->part_prep);
+  c->part_prep = NULL;
+  free(c->part_hits.v);
+  memset(&c->part_hits, 0, sizeof c->part_hits);
+}
+
+/* The tree's search measures exact distances to the sources it cannot rule out; the smallest one
+ * is kept so that the winner's distance need not be measured again. */
+typedef struct nearest_search {
+  cov *c;
+  const cov_item *query;
+  const cov_item *best;
+  double best_dist;
+} nearest_search;
+
+/* Distances to a source go through its prepared geometry (made on first use, per thread), whose
+ * facet index then serves every block that asks. */
 static int item_distance(const void *a, const void *b, double *dist, void *user) {
-  GEOSContextHandle_t h = user;
-  return GEOSDistance_r(h, ((const cov_item *)a)->g, ((const cov_item *)b)->g, dist) ? 1 : 0;
+  nearest_search *ns = user;
+  cov *c = ns->c;
+  const cov_item *ia = a, *ib = b;
+  const cov_item *item = ia == ns->query ? ib : ia;
+  size_t k = (size_t)(item - c->items);
+  if (prepared(c, item->g, &c->src_prep[k])) return 0;
+  if (!GEOSPreparedDistance_r(c->h, c->src_prep[k], ns->query->g, dist)) return 0;
+  if (!ns->best || *dist < ns->best_dist) {
+    ns->best = item;
+    ns->best_dist = *dist;
+  }
+  return 1;
 }
 
 /* The nearest counting source to g (distance to its boundary, 0 when they touch or overlap).
@@ -208,11 +277,58 @@ static pm_status nearest_source(cov *c, const GEOSGeometry *g, const cov_item **
   *dist = NAN;
   if (!c->tree) return PM_OK;
   cov_item q = {.g = g};
-  const cov_item *it =
-      GEOSSTRtree_nearest_generic_r(c->h, c->tree, &q, g, item_distance, (void *)c->h);
+  if (!c->src_prep) {
+    c->src_prep = calloc(c->nitems, sizeof *c->src_prep);
+    if (!c->src_prep) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  }
+  nearest_search ns = {.c = c, .query = &q};
+  const cov_item *it = GEOSSTRtree_nearest_generic_r(c->h, c->tree, &q, g, item_distance, &ns);
   if (!it) return geos_fail(c, "finding the nearest source");
-  if (!GEOSDistance_r(c->h, it->g, g, dist)) return geos_fail(c, "measuring a distance");
+  if (it == ns.best)
+    *dist = ns.best_dist;
+  else if (!GEOSDistance_r(c->h, it->g, g, dist))
+    return geos_fail(c, "measuring a distance");
   *nearest = it;
+  return PM_OK;
+}
+
+/* Whether the covered region covers (covers = 1) or intersects (covers = 0) g. The region is
+ * tested part by part, and only the parts near g: its parts are disjoint, so each polygon of g it
+ * covers lies in one part. A prepared region of a whole city would be tested in time growing
+ * with the city's width (its point locator scans every edge at the point's latitude); a part's
+ * test grows only with that part. */
+static pm_status region_test(cov *c, const GEOSGeometry *g, int covers, int *result) {
+  *result = 0;
+  int type = GEOSGeomTypeId_r(c->h, g);
+  if (covers && (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION)) {
+    int n = GEOSGetNumGeometries_r(c->h, g);
+    for (int k = 0; k < n; k++) {
+      const GEOSGeometry *gk = GEOSGetGeometryN_r(c->h, g, k);
+      if (GEOSisEmpty_r(c->h, gk) == 1) continue;
+      pm_status st = region_test(c, gk, 1, result);
+      if (st || !*result) return st;
+    }
+    *result = 1;
+    return PM_OK;
+  }
+  if (c->covered_parts.n == 0) return PM_OK;
+  if (!c->part_prep && !(c->part_prep = calloc(c->covered_parts.n, sizeof *c->part_prep)))
+    return pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  pm_idx_list *l = &c->part_hits;
+  l->n = 0;
+  l->offset = 1;
+  l->ctx = c->ctx;
+  GEOSSTRtree_query_r(c->h, c->covered_parts.tree, g, pm_idx_list_cb, l);
+  if (l->st) return l->st;
+  for (size_t q = 0; q < l->n && !*result; q++) {
+    size_t k = l->v[q];
+    pm_status st = prepared(c, c->covered_parts.part[k], &c->part_prep[k]);
+    if (st) return st;
+    char r = covers ? GEOSPreparedCovers_r(c->h, c->part_prep[k], g)
+                    : GEOSPreparedIntersects_r(c->h, c->part_prep[k], g);
+    if (r == 2) return geos_fail(c, "testing coverage");
+    *result = r;
+  }
   return PM_OK;
 }
 
@@ -221,14 +337,9 @@ static pm_status nearest_source(cov *c, const GEOSGeometry *g, const cov_item **
  * distances, so d <= radius always counts. */
 static pm_status point_covered(cov *c, const GEOSGeometry *pt, int *covered) {
   *covered = 0;
-  if (!c->covered_prep) return PM_OK;
-  char r = GEOSPreparedCovers_r(c->h, c->covered_prep, pt);
-  if (r == 2) return geos_fail(c, "testing coverage");
-  if (r) {
-    *covered = 1;
-    return PM_OK;
-  }
-  pm_status st = query_reach(c, pt);
+  pm_status st = region_test(c, pt, 1, covered);
+  if (st || *covered) return st;
+  st = query_reach(c, pt);
   if (st) return st;
   for (size_t k = 0; k < c->ncand; k++) {
     double dist;
@@ -325,7 +436,113 @@ static pm_status point_xy(cov *c, const GEOSGeometry *pt, double *x, double *y) 
   return PM_OK;
 }
 
+static void ignore_item(void *item, void *user) {
+  (void)item;
+  (void)user;
+}
+
 /* --- sources ------------------------------------------------------------------------------ */
+
+/* Dissolving the buffers: in strips of sources ordered west to east, each strip on its own
+ * thread, then strip by strip. The strips depend only on the sources, so the region is the same
+ * for any number of threads. */
+#define COV_UNION_STRIPS 4
+#define COV_UNION_MIN 2048 /* fewer buffers are dissolved in one go */
+
+typedef struct union_job {
+  cov *c;
+  const size_t *order; /* items sorted west to east */
+  GEOSGeometry *strip[COV_UNION_STRIPS];
+  size_t step; /* 0: dissolve strip i; 1, 2, ...: strip[i * 2^step] absorbs its neighbour */
+} union_job;
+
+typedef struct x_key {
+  double x;
+  size_t i;
+} x_key;
+
+static int cmp_x_key(const void *a, const void *b) {
+  const x_key *p = a, *q = b;
+  if (p->x != q->x) return p->x < q->x ? -1 : 1;
+  return (p->i > q->i) - (p->i < q->i);
+}
+
+static pm_status union_task(pm_context *ctx, void *state, void *arg, size_t i) {
+  (void)state;
+  union_job *u = arg;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  if (u->step == 0) {
+    size_t n = u->c->nitems, b = i * n / COV_UNION_STRIPS, e = (i + 1) * n / COV_UNION_STRIPS;
+    pm_geom_list l = {0};
+    for (size_t k = b; k < e; k++) {
+      GEOSGeometry *g = GEOSGeom_clone_r(h, u->c->items[u->order[k]].buf);
+      if (!g) {
+        pm_geom_list_clear(ctx, &l);
+        return pm_error(ctx, PM_ENOMEM, "out of memory");
+      }
+      pm_status st = pm_geom_list_push(ctx, &l, g);
+      if (st) {
+        pm_geom_list_clear(ctx, &l);
+        return st;
+      }
+    }
+    u->strip[i] = pm_geom_list_union(ctx, &l, GEOS_GEOMETRYCOLLECTION);
+  } else {
+    size_t a = i << u->step, b = a + ((size_t)1 << (u->step - 1));
+    GEOSGeometry *m = GEOSUnion_r(h, u->strip[a], u->strip[b]);
+    if (m) {
+      GEOSGeom_destroy_r(h, u->strip[a]);
+      GEOSGeom_destroy_r(h, u->strip[b]);
+      u->strip[a] = m;
+      u->strip[b] = NULL;
+    }
+    if (!m) {
+      return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
+                      u->c->ind, pm_context_geos_message(ctx));
+    }
+  }
+  if (!u->strip[i << u->step])
+    return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
+                    u->c->ind, pm_context_geos_message(ctx));
+  return PM_OK;
+}
+
+static pm_status union_buffers(cov *c) {
+  if (c->nitems < COV_UNION_MIN) {
+    c->covered = GEOSUnaryUnion_r(c->h, c->bufs);
+    return c->covered ? PM_OK : geos_fail(c, "dissolving the service areas");
+  }
+  union_job u = {.c = c};
+  x_key *keys = malloc(c->nitems * sizeof *keys);
+  size_t *order = malloc(c->nitems * sizeof *order);
+  pm_status st = PM_OK;
+  if (!keys || !order) st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  for (size_t k = 0; !st && k < c->nitems; k++) {
+    double x0, x1;
+    if (!GEOSGeom_getXMin_r(c->h, c->items[k].buf, &x0) ||
+        !GEOSGeom_getXMax_r(c->h, c->items[k].buf, &x1))
+      st = geos_fail(c, "an extent");
+    keys[k].x = (x0 + x1) / 2;
+    keys[k].i = k;
+  }
+  if (!st) {
+    qsort(keys, c->nitems, sizeof *keys, cmp_x_key);
+    for (size_t k = 0; k < c->nitems; k++) order[k] = keys[k].i;
+    u.order = order;
+  }
+  int threads = pm_context_threads(c->ctx);
+  for (size_t n = COV_UNION_STRIPS; !st && n >= 1; n /= 2, u.step++)
+    st = pm_parallel_for(c->ctx, threads, n, NULL, union_task, NULL, &u);
+  if (!st) {
+    c->covered = u.strip[0];
+    u.strip[0] = NULL;
+  }
+  for (size_t k = 0; k < COV_UNION_STRIPS; k++)
+    if (u.strip[k]) GEOSGeom_destroy_r(c->h, u.strip[k]);
+  free(keys);
+  free(order);
+  return st;
+}
 
 /* Sort the sources into classes, drop those matching no class, buffer the rest by their radius
  * and dissolve the buffers into the covered region. Dropped sources are announced as a notice and
@@ -426,11 +643,7 @@ static pm_status build_sources(cov *c) {
   }
   for (size_t k = 0; k < c->nitems; k++)
     c->items[k].buf = GEOSGetGeometryN_r(c->h, c->bufs, (int)k);
-  c->covered = GEOSUnaryUnion_r(c->h, c->bufs);
-  if (!c->covered) {
-    st = geos_fail(c, "dissolving the service areas");
-    goto done;
-  }
+  if ((st = union_buffers(c))) goto done;
   if (GEOSisEmpty_r(c->h, c->covered)) {
     /* an empty polygon rather than an empty collection, which overlays refuse */
     GEOSGeom_destroy_r(c->h, c->covered);
@@ -440,11 +653,9 @@ static pm_status build_sources(cov *c) {
       goto done;
     }
   }
-  c->covered_prep = GEOSPrepare_r(c->h, c->covered);
-  if (!c->covered_prep) {
-    st = geos_fail(c, "preparing the service areas");
-    goto done;
-  }
+  if ((st = pm_parts_index_build(c->ctx, &c->covered_parts, c->covered, 2))) goto done;
+  /* built now, before threads share it (GEOS builds a tree at its first query) */
+  GEOSSTRtree_query_r(c->h, c->covered_parts.tree, c->covered, ignore_item, NULL);
   if (c->nitems > 0) {
     c->tree = GEOSSTRtree_create_r(c->h, 10);
     if (!c->tree) {
@@ -453,6 +664,8 @@ static pm_status build_sources(cov *c) {
     }
     for (size_t k = 0; k < c->nitems; k++)
       GEOSSTRtree_insert_r(c->h, c->tree, c->items[k].g, &c->items[k]);
+    /* GEOS builds a tree at its first query; build it here, before threads share it. */
+    GEOSSTRtree_query_r(c->h, c->tree, c->items[0].g, ignore_item, NULL);
   }
 
 done:
@@ -512,18 +725,27 @@ done:
 }
 
 /* The covered region clipped to each district: its area (used by the district denominator) and
- * a "service_area" detail per district (one for `_all` when there are no districts). */
+ * a "service_area" detail per district (one for `_all` when there are no districts). Only the
+ * parts of the region near a district are clipped, so the work grows with the region, not with
+ * region × districts. */
 static pm_status service_areas(cov *c) {
   pm_status st = PM_OK;
+  if (!c->pop && c->d->n > 0) {
+    c->serv_geom = calloc(c->d->n, sizeof *c->serv_geom);
+    if (!c->serv_geom) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  }
   for (size_t j = 0; j < c->nslots; j++) {
     GEOSGeometry *part = NULL;
-    if ((st = pm_districts_clip(c->ctx, c->d, j, c->covered, &part))) return st;
-    if (!part) continue;
-    st = area_of(c, part, &c->serv_area[j]);
-    if (!st && (c->d->n == 0 || j < c->d->n) && c->serv_area[j] > 0)
+    if ((st = pm_clip_slot(c->ctx, c->spec, c->d, j, &c->covered_parts, 2, &part,
+                           &c->serv_area[j])))
+      return st;
+    if (pm_slot_has_details(c->d, j) && c->serv_area[j] > 0)
       st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "service_area", slot_name(c, j),
                                                slot_name(c, j), NULL, 1, NAN, NULL, part);
-    GEOSGeom_destroy_r(c->h, part);
+    if (c->serv_geom && j < c->d->n)
+      c->serv_geom[j] = part;
+    else
+      GEOSGeom_destroy_r(c->h, part);
     if (st) return st;
   }
   return PM_OK;
@@ -535,8 +757,9 @@ static pm_status service_areas(cov *c) {
  * part, so the work stays local to g however large the city is. Caller owns *out. */
 static pm_status uncovered_part(cov *c, const GEOSGeometry *g, GEOSGeometry **out) {
   *out = NULL;
-  char r = GEOSPreparedIntersects_r(c->h, c->covered_prep, g);
-  if (r == 2) return geos_fail(c, "testing coverage");
+  int r;
+  pm_status st0 = region_test(c, g, 0, &r);
+  if (st0) return st0;
   GEOSGeometry *u = GEOSGeom_clone_r(c->h, g);
   if (!u) return geos_fail(c, "copying a geometry");
   if (r) {
@@ -661,19 +884,210 @@ static void idx_collect(void *item, void *user) {
   q->v[q->n++] = (size_t)(uintptr_t)item - 1;
 }
 
+/* Population land measured by area, one cluster of features with overlapping interiors: the
+ * cluster's dissolved land and its uncovered part go to the numerators and denominators, each
+ * feature with uncovered land becomes a gap. head/next list the cluster's features. */
+static pm_status area_cluster(cov *c, const size_t *next, size_t first) {
+  const pm_features *pop = c->pop;
+  const size_t none = (size_t)-1;
+  pm_status st = PM_OK;
+  GEOSGeometry *merged = NULL, *unc = NULL, *piece = NULL;
+  int single = next[first] == none;
+  const GEOSGeometry *g = pop->geom[first];
+  if (!single) {
+    size_t total = 0, m = 0;
+    for (size_t i = first; i != none; i = next[i]) total++;
+    GEOSGeometry **parts = calloc(total, sizeof *parts);
+    if (!parts) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
+    for (size_t i = first; i != none; i = next[i]) {
+      parts[m] = GEOSGeom_clone_r(c->h, pop->geom[i]);
+      if (!parts[m]) break;
+      m++;
+    }
+    GEOSGeometry *coll = NULL;
+    if (m == total) /* every clone made */
+      coll = GEOSGeom_createCollection_r(c->h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)m);
+    else
+      for (size_t k = 0; k < m; k++) GEOSGeom_destroy_r(c->h, parts[k]);
+    free(parts);
+    if (coll) {
+      merged = GEOSUnaryUnion_r(c->h, coll);
+      GEOSGeom_destroy_r(c->h, coll);
+    }
+    if (!merged) return geos_fail(c, "dissolving overlapping population features");
+    g = merged;
+  }
+  int cv;
+  if ((st = region_test(c, g, 1, &cv))) {
+    /* failed */
+  } else if (cv) {
+    st = area_accumulate(c, g, NULL);
+  } else if (!(st = uncovered_part(c, g, &unc)) && !(st = area_accumulate(c, g, unc))) {
+    for (size_t i = first; !st && i != none; i = next[i]) {
+      const GEOSGeometry *pc = unc;
+      if (!single) {
+        if ((st = region_test(c, pop->geom[i], 1, &cv))) break;
+        if (cv) continue;
+        if ((st = uncovered_part(c, pop->geom[i], &piece))) break;
+        pc = piece;
+      }
+      st = area_gaps(c, i, pc);
+      if (piece) GEOSGeom_destroy_r(c->h, piece);
+      piece = NULL;
+    }
+  }
+  if (unc) GEOSGeom_destroy_r(c->h, unc);
+  if (merged) GEOSGeom_destroy_r(c->h, merged);
+  return st;
+}
+
+/* Clusters are handled in chunks of a fixed size, each into its own partial sums and result, and
+ * the chunks are merged in order: the output is the same whatever the number of threads. */
+#define COV_CHUNK 256
+
+typedef struct cov_chunk {
+  pm_indicator_result res;
+  double *num, *den;
+} cov_chunk;
+
+typedef struct cov_area_job {
+  const cov *c;                /* the indicator (read-only for the tasks) */
+  const size_t *first, *next;  /* first feature of each cluster; next feature in a cluster */
+  size_t nclusters;
+  cov_chunk *chunks;
+} cov_area_job;
+
+/* A thread's own copy of the indicator: the shared inputs, sources, region and tree (all only
+ * read by now), with its own context, districts, prepared region and scratch space. */
+static pm_status worker_setup(pm_context *ctx, void *arg, void **state) {
+  const cov *c = ((cov_area_job *)arg)->c;
+  cov *w = calloc(1, sizeof *w);
+  *state = w;
+  if (!w) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  *w = *c;
+  w->ctx = ctx;
+  w->h = pm_context_geos(ctx);
+  w->d = NULL;
+  w->part_prep = NULL;
+  w->prep_coords = 0;
+  memset(&w->part_hits, 0, sizeof w->part_hits);
+  w->src_prep = NULL;
+  w->slot_idx = NULL;
+  w->cand = NULL;
+  w->dcand = NULL;
+  w->ncand = w->capcand = w->ndcand = w->capdcand = 0;
+  w->cand_oom = w->dcand_oom = 0;
+  pm_districts *d = NULL;
+  pm_status st = pm_districts_clone(ctx, c->d, &d);
+  w->d = d;
+  if (st) return st;
+  w->slot_idx = calloc(w->nslots, sizeof *w->slot_idx);
+  if (!w->slot_idx) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  return PM_OK;
+}
+
+static void worker_free(pm_context *ctx, void *state, void *arg) {
+  (void)arg;
+  cov *w = state;
+  if (!w) return;
+  free_src_prep(w);
+  pm_districts_free(ctx, (pm_districts *)w->d);
+  free(w->slot_idx);
+  free(w->cand);
+  free(w->dcand);
+  free(w);
+}
+
+static pm_status area_chunk(pm_context *ctx, void *state, void *arg, size_t k) {
+  cov_area_job *job = arg;
+  cov *w = state;
+  cov_chunk *ch = &job->chunks[k];
+  ch->num = calloc(w->nslots, sizeof *ch->num);
+  ch->den = calloc(w->nslots, sizeof *ch->den);
+  const char **names = calloc(w->nslots, sizeof *names);
+  pm_status st = PM_OK;
+  if (!names || !ch->num || !ch->den) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  for (size_t j = 0; !st && j < w->nslots; j++) names[j] = job->c->out->results[j].district;
+  if (!st) st = pm_indicator_result_init_results(ctx, &ch->res, names, w->nslots);
+  free(names);
+  w->out = &ch->res;
+  w->num = ch->num;
+  w->den = ch->den;
+  size_t end = (k + 1) * COV_CHUNK < job->nclusters ? (k + 1) * COV_CHUNK : job->nclusters;
+  for (size_t r = k * COV_CHUNK; !st && r < end; r++) st = area_cluster(w, job->next, job->first[r]);
+  return st;
+}
+
+/* Interleave the bits of x and y (Z-order). */
+static uint64_t morton(uint32_t x, uint32_t y) {
+  uint64_t z = 0;
+  for (int b = 0; b < 32; b++)
+    z |= ((uint64_t)((x >> b) & 1u) << (2 * b)) | ((uint64_t)((y >> b) & 1u) << (2 * b + 1));
+  return z;
+}
+
+typedef struct z_key {
+  uint64_t z;
+  size_t first;
+} z_key;
+
+static int cmp_z_key(const void *a, const void *b) {
+  const z_key *p = a, *q = b;
+  if (p->z != q->z) return p->z < q->z ? -1 : 1;
+  return (p->first > q->first) - (p->first < q->first);
+}
+
+/* Put the clusters (by first feature) in Z-order of 250 m cells, so that each chunk of work is a
+ * compact patch of the city: its sources and covered parts are prepared once and stay in cache,
+ * whatever order the layer's features come in. The order depends only on the data. */
+static pm_status spatial_order(cov *c, size_t *first, size_t n) {
+  if (n < 2) return PM_OK;
+  z_key *keys = malloc(n * sizeof *keys);
+  double *cx = malloc(n * sizeof *cx), *cy = malloc(n * sizeof *cy);
+  pm_status st = PM_OK;
+  if (!keys || !cx || !cy) st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  double x0 = INFINITY, y0 = INFINITY;
+  for (size_t k = 0; !st && k < n; k++) {
+    double a, b, e, f;
+    const GEOSGeometry *g = c->pop->geom[first[k]];
+    if (!GEOSGeom_getExtent_r(c->h, g, &a, &b, &e, &f)) {
+      st = geos_fail(c, "an extent");
+      break;
+    }
+    cx[k] = (a + e) / 2;
+    cy[k] = (b + f) / 2;
+    if (cx[k] < x0) x0 = cx[k];
+    if (cy[k] < y0) y0 = cy[k];
+  }
+  for (size_t k = 0; !st && k < n; k++) {
+    double fx = (cx[k] - x0) / 250.0, fy = (cy[k] - y0) / 250.0;
+    keys[k].z = morton(fx < 4e9 ? (uint32_t)fx : UINT32_MAX, fy < 4e9 ? (uint32_t)fy : UINT32_MAX);
+    keys[k].first = first[k];
+  }
+  if (!st) {
+    qsort(keys, n, sizeof *keys, cmp_z_key);
+    for (size_t k = 0; k < n; k++) first[k] = keys[k].first;
+  }
+  free(keys);
+  free(cx);
+  free(cy);
+  return st;
+}
+
 /* Population land measured by area: covered part of the dissolved land in the district ÷ the
  * dissolved land in the district. Rather than dissolving the whole layer (slow for tens of
  * thousands of blocks, and every overlay then spans the city), features are grouped into clusters
  * whose interiors overlap; each cluster is dissolved on its own, and clusters, having disjoint
- * interiors, add up. Gaps: every feature with uncovered land. */
+ * interiors, add up. Gaps: every feature with uncovered land. Clusters are shared out among the
+ * context's threads (pm_context_threads). */
 static pm_status deno_area(cov *c) {
   const pm_features *pop = c->pop;
   const size_t n = pop->n, none = (size_t)-1;
   pm_status st = PM_OK;
-  size_t *parent = NULL, *head = NULL, *next = NULL;
+  size_t *parent = NULL, *head = NULL, *next = NULL, nclusters = 0;
   GEOSSTRtree *tree = NULL;
-  GEOSGeometry *merged = NULL, *unc = NULL, *piece = NULL;
   idx_query q = {.ctx = c->ctx};
+  cov_area_job job = {.c = c};
   if (n == 0) return PM_OK;
   parent = malloc(n * sizeof *parent);
   head = malloc(n * sizeof *head);
@@ -715,78 +1129,40 @@ static pm_status deno_area(cov *c) {
     next[i] = head[r];
     head[r] = i;
   }
+  /* head[] now doubles as the list of clusters, in the order of their root feature. */
+  for (size_t r = 0; r < n; r++)
+    if (head[r] != none) head[nclusters++] = head[r];
+  if ((st = spatial_order(c, head, nclusters))) goto done;
 
-  for (size_t r = 0; r < n; r++) {
-    if (head[r] == none) continue;
-    int single = next[head[r]] == none;
-    const GEOSGeometry *g = pop->geom[head[r]];
-    if (!single) {
-      size_t total = 0, m = 0;
-      for (size_t i = head[r]; i != none; i = next[i]) total++;
-      GEOSGeometry **parts = calloc(total, sizeof *parts);
-      if (!parts) {
-        st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
-        goto done;
-      }
-      m = 0;
-      for (size_t i = head[r]; i != none; i = next[i]) {
-        parts[m] = GEOSGeom_clone_r(c->h, pop->geom[i]);
-        if (!parts[m]) break;
-        m++;
-      }
-      GEOSGeometry *coll = NULL;
-      if (m == total) /* every clone made */
-        coll = GEOSGeom_createCollection_r(c->h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)m);
-      else
-        for (size_t k = 0; k < m; k++) GEOSGeom_destroy_r(c->h, parts[k]);
-      free(parts);
-      if (coll) {
-        merged = GEOSUnaryUnion_r(c->h, coll);
-        GEOSGeom_destroy_r(c->h, coll);
-      }
-      if (!merged) {
-        st = geos_fail(c, "dissolving overlapping population features");
-        goto done;
-      }
-      g = merged;
+  job.first = head;
+  job.next = next;
+  job.nclusters = nclusters;
+  size_t nchunks = (nclusters + COV_CHUNK - 1) / COV_CHUNK;
+  job.chunks = calloc(nchunks ? nchunks : 1, sizeof *job.chunks);
+  if (!job.chunks) {
+    st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
+    goto done;
+  }
+  st = pm_parallel_for(c->ctx, pm_context_threads(c->ctx), nchunks, worker_setup, area_chunk,
+                       worker_free, &job);
+  /* Merge in chunk order. */
+  for (size_t k = 0; k < nchunks && !st; k++) {
+    cov_chunk *ch = &job.chunks[k];
+    for (size_t j = 0; j < c->nslots; j++) {
+      c->num[j] += ch->num[j];
+      c->den[j] += ch->den[j];
     }
-    char cv = GEOSPreparedCovers_r(c->h, c->covered_prep, g);
-    if (cv == 2) {
-      st = geos_fail(c, "testing coverage");
-      goto done;
-    }
-    if (cv) {
-      st = area_accumulate(c, g, NULL);
-    } else {
-      if ((st = uncovered_part(c, g, &unc)) || (st = area_accumulate(c, g, unc))) goto done;
-      for (size_t i = head[r]; !st && i != none; i = next[i]) {
-        const GEOSGeometry *pc = unc;
-        if (!single) {
-          cv = GEOSPreparedCovers_r(c->h, c->covered_prep, pop->geom[i]);
-          if (cv == 2) {
-            st = geos_fail(c, "testing coverage");
-            break;
-          }
-          if (cv) continue;
-          if ((st = uncovered_part(c, pop->geom[i], &piece))) break;
-          pc = piece;
-        }
-        st = area_gaps(c, i, pc);
-        if (piece) GEOSGeom_destroy_r(c->h, piece);
-        piece = NULL;
-      }
-    }
-    if (st) goto done;
-    if (unc) GEOSGeom_destroy_r(c->h, unc);
-    if (merged) GEOSGeom_destroy_r(c->h, merged);
-    unc = merged = NULL;
+    st = pm_indicator_result_append(c->ctx, c->out, &ch->res);
   }
 
 done:
+  for (size_t k = 0; job.chunks && k * COV_CHUNK < job.nclusters; k++) {
+    pm_indicator_result_clear(&job.chunks[k].res);
+    free(job.chunks[k].num);
+    free(job.chunks[k].den);
+  }
+  free(job.chunks);
   if (tree) GEOSSTRtree_destroy_r(c->h, tree);
-  if (merged) GEOSGeom_destroy_r(c->h, merged);
-  if (unc) GEOSGeom_destroy_r(c->h, unc);
-  if (piece) GEOSGeom_destroy_r(c->h, piece);
   free(q.v);
   free(parent);
   free(head);
@@ -915,7 +1291,7 @@ static pm_status deno_district(cov *c) {
   for (size_t j = 0; j < d->n; j++) {
     double short_m2 = c->den[j] - c->num[j];
     if (!(short_m2 > COV_SLIVER_M2)) continue;
-    GEOSGeometry *unc = GEOSDifference_r(c->h, d->geom[j], c->covered);
+    GEOSGeometry *unc = GEOSDifference_r(c->h, d->geom[j], c->serv_geom[j]);
     if (!unc) return geos_fail(c, "cutting the service areas out of a district");
     double x = NAN, y = NAN;
     char *note = NULL;
@@ -952,8 +1328,13 @@ static pm_status copy_header(cov *c) {
 }
 
 static void cov_free(cov *c) {
+  free_src_prep(c);
+  pm_parts_index_free(c->ctx, &c->covered_parts);
+  if (c->serv_geom)
+    for (size_t j = 0; j < c->d->n; j++)
+      if (c->serv_geom[j]) GEOSGeom_destroy_r(c->h, c->serv_geom[j]);
+  free(c->serv_geom);
   if (c->tree) GEOSSTRtree_destroy_r(c->h, c->tree);
-  if (c->covered_prep) GEOSPreparedGeom_destroy_r(c->h, c->covered_prep);
   if (c->covered) GEOSGeom_destroy_r(c->h, c->covered);
   if (c->bufs) GEOSGeom_destroy_r(c->h, c->bufs);
   if (c->cls_label)

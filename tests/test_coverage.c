@@ -612,6 +612,79 @@ static void test_needs_population_or_districts(void **state) {
   pm_features_free(f->ctx, parks);
 }
 
+/* The work is shared out among threads in chunks of clusters (and the buffers dissolved in
+ * strips once there are 2,048 sources or more); the output must not depend on the number of
+ * threads: same sums to the last bit, same gaps and details in the same order. */
+static void run_city(pm_context *ctx, int threads, pm_indicator_result *out) {
+  enum { NB = 60 * 40, NP = 50 * 42 };
+  static char bw[NB][200], pw[NP][200], bl[NB][16], pl[NP][16];
+  const char *bwk[NB], *pwk[NP], *blk[NB], *plk[NP];
+  size_t n = 0;
+  for (int i = 0; i < 60; i++)
+    for (int j = 0; j < 40; j++, n++) { /* blocks 25 x 25 m every 33 m over 2,000 x 1,320 m */
+      bwk[n] = rect(bw[n], i * 33.0, j * 33.0, i * 33.0 + 25, j * 33.0 + 25);
+      snprintf(bl[n], sizeof bl[n], "b%zu", n);
+      blk[n] = bl[n];
+    }
+  n = 0;
+  for (int i = 0; i < 50; i++)
+    for (int j = 0; j < 42; j++, n++) { /* pocket parks of 21 x 21 m, west of x = 520 */
+      double x = i * 10.0 + (j % 3), y = j * 31.0;
+      pwk[n] = rect(pw[n], x, y, x + 21, y + 21);
+      snprintf(pl[n], sizeof pl[n], "p%zu", n);
+      plk[n] = pl[n];
+    }
+  pm_features *parks = layer(ctx, "parks", pwk, plk, NP);
+  pm_features *res = layer(ctx, "residential", bwk, blk, NB);
+  pm_districts *d = two_districts(ctx, 1400);
+  pm_indicator_spec spec;
+  spec_init(&spec);
+  spec.count_by_class = 1;
+  memset(out, 0, sizeof *out);
+  pm_context_set_threads(ctx, threads);
+  assert_int_equal(pm_context_threads(ctx), threads);
+  assert_int_equal(pm_coverage(ctx, &spec, parks, res, d, out), PM_OK);
+  pm_context_set_threads(ctx, 1);
+  pm_districts_free(ctx, d);
+  pm_features_free(ctx, parks);
+  pm_features_free(ctx, res);
+}
+
+static void test_threads_same_result(void **state) {
+  fixture *f = *state;
+  pm_indicator_result one, three;
+  run_city(f->ctx, 1, &one);
+  run_city(f->ctx, 3, &three);
+  const pm_result *a = result_of(&one, "A"), *b = result_of(&one, "B");
+  /* A (x < 1000) is mostly within 300 m of the parks, B (x >= 1000) mostly not */
+  assert_true(a->value > 50 && a->value < 100);
+  assert_true(b->value < a->value);
+  assert_true(b->n_gaps > 100);
+  assert_int_equal(one.n_results, three.n_results);
+  for (size_t i = 0; i < one.n_results; i++) {
+    const pm_result *x = &one.results[i], *y = &three.results[i];
+    assert_true(x->numerator == y->numerator);
+    assert_true(x->denominator == y->denominator);
+    assert_int_equal(x->n_gaps, y->n_gaps);
+    for (size_t g = 0; g < x->n_gaps; g++) {
+      assert_string_equal(x->gaps[g].id, y->gaps[g].id);
+      assert_true(x->gaps[g].shortfall == y->gaps[g].shortfall);
+      assert_true(x->gaps[g].distance_m == y->gaps[g].distance_m);
+    }
+    assert_int_equal(x->n_classes, y->n_classes);
+    for (size_t k = 0; k < x->n_classes; k++)
+      assert_int_equal(x->classes[k].count, y->classes[k].count);
+  }
+  assert_int_equal(one.n_details, three.n_details);
+  for (size_t k = 0; k < one.n_details; k++) {
+    assert_string_equal(one.details[k].role, three.details[k].role);
+    assert_int_equal(one.details[k].wkb_len, three.details[k].wkb_len);
+    assert_memory_equal(one.details[k].wkb, three.details[k].wkb, one.details[k].wkb_len);
+  }
+  pm_indicator_result_clear(&one);
+  pm_indicator_result_clear(&three);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_class_boundary, setup, teardown),
@@ -626,6 +699,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_gap_split_by_district, setup, teardown),
       cmocka_unit_test_setup_teardown(test_overlapping_population_dissolved, setup, teardown),
       cmocka_unit_test_setup_teardown(test_needs_population_or_districts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_threads_same_result, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

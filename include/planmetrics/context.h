@@ -49,6 +49,13 @@ void pm_context_destroy(pm_context *ctx);
 GEOSContextHandle_t pm_context_geos(pm_context *ctx);
 PJ_CONTEXT *pm_context_proj(pm_context *ctx);
 
+/* Threads a computation called with this context may use (default 1; at most PM_MAX_THREADS).
+ * A metric that splits its work starts threads - 1 helpers, each with its own context; the
+ * results do not depend on the number. */
+#define PM_MAX_THREADS 8
+void pm_context_set_threads(pm_context *ctx, int threads);
+int pm_context_threads(const pm_context *ctx);
+
 /* Record an error message (printf format) and return st, so that callers can write
  * `return pm_error(ctx, PM_EINPUT, "%s: ...", path);`. Replaces any earlier message. */
 pm_status pm_error(pm_context *ctx, pm_status st, const char *fmt, ...)

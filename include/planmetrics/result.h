@@ -128,6 +128,12 @@ void pm_indicator_result_apply_target(pm_indicator_result *ir);
 /* Whether value satisfies `op target` (with a tolerance of 1e-9 relative for ==). */
 int pm_target_met(const char *op, double target, double value);
 
+/* Move src's gaps and class counts (slot by slot) and its details to the end of dst's, in order;
+ * both must have the same slots. The moved strings and WKB belong to dst afterwards and src is
+ * left without gaps, classes or details (its other fields untouched). On failure nothing moves. */
+pm_status pm_indicator_result_append(pm_context *ctx, pm_indicator_result *dst,
+                                     pm_indicator_result *src);
+
 void pm_indicator_result_clear(pm_indicator_result *ir);
 void pm_run_result_free(pm_run_result *run);
 

@@ -32,6 +32,9 @@ enum {
  * The caller owns *out and closes it with pm_store_close. */
 pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created);
 void pm_store_close(pm_store *store);
+/* Give back the page cache's clean pages (up to 256 MB), e.g. once a computation has loaded the
+ * layers it needs; later reads fill the cache again. */
+void pm_store_release_memory(pm_store *store);
 
 /* Borrowed handles, valid until pm_store_close. */
 sqlite3 *pm_store_db(pm_store *store);
