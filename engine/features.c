@@ -438,6 +438,21 @@ void pm_cache_destroy(pm_cache *c) {
   free(c);
 }
 
+void pm_cache_release_except(pm_cache *c, const pm_features *const *keep, size_t n_keep) {
+  size_t m = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    int kept = 0;
+    for (size_t k = 0; k < n_keep && !kept; k++) kept = keep[k] == c->v[i].fs;
+    if (kept) {
+      c->v[m++] = c->v[i];
+    } else {
+      free(c->v[i].key);
+      pm_features_free(c->ctx, c->v[i].fs);
+    }
+  }
+  c->n = m;
+}
+
 pm_status pm_cache_get(pm_cache *c, const char *layer, const pm_load_options *opt,
                        const pm_features **out) {
   *out = NULL;

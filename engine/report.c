@@ -364,6 +364,14 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
   const unsigned char *p = (const unsigned char *)s;
   while (*p) {
+    /* Plain ASCII needs no escaping: write each run of it at once. */
+    const unsigned char *q = p;
+    while (*q >= 0x20 && *q < 0x7F && *q != '"' && *q != '\\') q++;
+    if (q > p) {
+      fwrite(p, 1, (size_t)(q - p), f);
+      p = q;
+      continue;
+    }
     uint32_t cp;
     size_t n = utf8_next(p, &cp);
     if (n == 0) {

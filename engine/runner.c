@@ -339,6 +339,31 @@ static int default_threads(void) {
   return n >= 2 ? 2 : 1; /* beyond two, memory bandwidth and the serial load step dominate */
 }
 
+/* Free the loaded layers that no wide job (still to run) reads. Only memory is at stake: when
+ * the list cannot be made, everything stays loaded. */
+static void release_unused(runner *r, const job *jobs, size_t n) {
+  const pm_features **keep = NULL;
+  size_t nk = 0, cap = 0;
+  for (size_t i = 0; i < n; i++) {
+    const job *j = &jobs[i];
+    if (!j->wide) continue;
+    const pm_indicator_spec *s = j->spec;
+    size_t n1 = j->l1 ? s->within.n + s->by.n : 0, n2 = j->l2 ? s->near.n : 0;
+    if (pm_grow(r->ctx, (void **)&keep, &cap, nk + 3 + n1 + n2, sizeof *keep)) {
+      free(keep);
+      pm_context_clear_error(r->ctx);
+      return;
+    }
+    keep[nk++] = j->a;
+    keep[nk++] = j->b;
+    keep[nk++] = j->c;
+    for (size_t q = 0; q < n1; q++) keep[nk++] = j->l1[q];
+    for (size_t q = 0; q < n2; q++) keep[nk++] = j->l2[q];
+  }
+  pm_cache_release_except(r->cache, keep, nk);
+  free(keep);
+}
+
 /* Compute every indicator, on `threads` threads (the main thread is one of them). */
 static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
   pm_context *ctx = r->ctx;
@@ -370,7 +395,9 @@ static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
     run_jobs(&p, ctx, r->districts); /* the main thread works too; it also reports progress */
     for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
     /* Wide indicators then run one at a time, each with every thread: faster than one thread
-     * each beside the others, and two large overlays are never in memory at once. */
+     * each beside the others, and two large overlays are never in memory at once. The layers
+     * only the others needed are freed first. */
+    release_unused(r, jobs, n);
     pm_context_set_threads(ctx, threads);
     for (size_t i = 0; i < n; i++) {
       job *j = &jobs[i];

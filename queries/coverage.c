@@ -58,6 +58,7 @@ typedef struct cov_item {
   size_t fi;               /* feature index in the sources */
   size_t cls;
   double radius;
+  double x0, y0, x1, y1;   /* envelope of g */
 } cov_item;
 
 typedef struct cov {
@@ -252,6 +253,13 @@ typedef struct nearest_search {
   double best_dist;
 } nearest_search;
 
+/* Distance between the envelopes of two items: a lower bound of their distance. */
+static double envelope_distance(const cov_item *a, const cov_item *b) {
+  double dx = fmax(0, fmax(a->x0 - b->x1, b->x0 - a->x1));
+  double dy = fmax(0, fmax(a->y0 - b->y1, b->y0 - a->y1));
+  return hypot(dx, dy);
+}
+
 /* Distances to a source go through its prepared geometry (made on first use, per thread), whose
  * facet index then serves every block that asks. */
 static int item_distance(const void *a, const void *b, double *dist, void *user) {
@@ -259,6 +267,15 @@ static int item_distance(const void *a, const void *b, double *dist, void *user)
   cov *c = ns->c;
   const cov_item *ia = a, *ib = b;
   const cov_item *item = ia == ns->query ? ib : ia;
+  /* GEOS asks for the distance of every child of a node it opens. A source whose envelope is
+   * farther than a distance already measured cannot be the nearest: its envelope distance (a
+   * lower bound, strictly above the best) is answer enough, and the search still returns the
+   * source with the smallest exact distance. */
+  double lower = envelope_distance(item, ns->query);
+  if (ns->best && lower > ns->best_dist) {
+    *dist = lower;
+    return 1;
+  }
   size_t k = (size_t)(item - c->items);
   if (prepared(c, item->g, &c->src_prep[k])) return 0;
   if (!GEOSPreparedDistance_r(c->h, c->src_prep[k], ns->query->g, dist)) return 0;
@@ -277,6 +294,7 @@ static pm_status nearest_source(cov *c, const GEOSGeometry *g, const cov_item **
   *dist = NAN;
   if (!c->tree) return PM_OK;
   cov_item q = {.g = g};
+  if (!GEOSGeom_getExtent_r(c->h, g, &q.x0, &q.y0, &q.x1, &q.y1)) return geos_fail(c, "an extent");
   if (!c->src_prep) {
     c->src_prep = calloc(c->nitems, sizeof *c->src_prep);
     if (!c->src_prep) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
@@ -616,6 +634,10 @@ static pm_status build_sources(cov *c) {
     it->fi = i;
     it->cls = cls;
     it->radius = override ? c->spec->radius_m : c->cls[cls].radius_m;
+    if (!GEOSGeom_getExtent_r(c->h, g, &it->x0, &it->y0, &it->x1, &it->y1)) {
+      st = geos_fail(c, "an extent");
+      goto done;
+    }
     tmp[c->nitems] = GEOSBuffer_r(c->h, g, it->radius, COV_QUADSEGS);
     if (!tmp[c->nitems]) {
       st = geos_fail(c, "buffering a source");
@@ -768,18 +790,27 @@ static pm_status uncovered_part(cov *c, const GEOSGeometry *g, GEOSGeometry **ou
       GEOSGeom_destroy_r(c->h, u);
       return st;
     }
-    for (size_t k = 0; k < c->ncand; k++) {
-      char hit = GEOSIntersects_r(c->h, u, c->cand[k]->buf);
-      if (hit == 2) {
-        GEOSGeom_destroy_r(c->h, u);
-        return geos_fail(c, "testing coverage");
-      }
-      if (!hit) continue;
-      GEOSGeometry *v = GEOSDifference_r(c->h, u, c->cand[k]->buf);
+    /* Which buffers reach g: one prepared g against each candidate (cheaper than a relate of
+     * the shrinking remainder every time). */
+    const GEOSPreparedGeometry *pg = GEOSPrepare_r(c->h, g);
+    if (!pg) {
       GEOSGeom_destroy_r(c->h, u);
-      if (!v) return geos_fail(c, "cutting out a service area");
+      return geos_fail(c, "preparing a geometry");
+    }
+    for (size_t k = 0; k < c->ncand && GEOSisEmpty_r(c->h, u) == 0; k++) {
+      char hit = GEOSPreparedIntersects_r(c->h, pg, c->cand[k]->buf);
+      GEOSGeometry *v = NULL;
+      if (hit == 1) v = GEOSDifference_r(c->h, u, c->cand[k]->buf);
+      if (hit == 2 || (hit == 1 && !v)) {
+        GEOSPreparedGeom_destroy_r(c->h, pg);
+        GEOSGeom_destroy_r(c->h, u);
+        return geos_fail(c, hit == 2 ? "testing coverage" : "cutting out a service area");
+      }
+      if (!v) continue;
+      GEOSGeom_destroy_r(c->h, u);
       u = v;
     }
+    GEOSPreparedGeom_destroy_r(c->h, pg);
   }
   *out = u;
   return PM_OK;

@@ -67,6 +67,9 @@ typedef struct pm_cache pm_cache;
 pm_status pm_cache_create(pm_context *ctx, pm_store *store, pm_cache **out);
 pm_status pm_cache_get(pm_cache *cache, const char *layer, const pm_load_options *opt,
                        const pm_features **out);
+/* Free every cached selection except those in keep[0..n_keep): the others' pointers become
+ * invalid (e.g. once the indicators that used them are computed). */
+void pm_cache_release_except(pm_cache *cache, const pm_features *const *keep, size_t n_keep);
 void pm_cache_destroy(pm_cache *cache);
 
 #ifdef __cplusplus
