@@ -23,7 +23,8 @@ static const char RUN_HELP[] =
     "  --district NAME  only this district of the plan's scope (repeatable)\n"
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
     "  --no-history     do not record the run\n"
-    "  --threads N      compute indicators on N threads (default: 2 on a multi-core machine)\n\n"
+    "  --threads N      compute on N threads (default: 2 on a multi-core machine); the results do\n"
+    "                   not depend on N\n\n"
     "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
 
 typedef struct report_paths {

@@ -465,7 +465,7 @@ static void ignore_item(void *item, void *user) {
  * thread, then strip by strip. The strips depend only on the sources, so the region is the same
  * for any number of threads. */
 #define COV_UNION_STRIPS 4
-#define COV_UNION_MIN 2048 /* fewer buffers are dissolved in one go */
+#define COV_UNION_MIN 2048 /* fewer buffers are dissolved in one cascaded union */
 
 typedef struct union_job {
   cov *c;
@@ -505,24 +505,20 @@ static pm_status union_task(pm_context *ctx, void *state, void *arg, size_t i) {
       }
     }
     u->strip[i] = pm_geom_list_union(ctx, &l, GEOS_GEOMETRYCOLLECTION);
-  } else {
-    size_t a = i << u->step, b = a + ((size_t)1 << (u->step - 1));
-    GEOSGeometry *m = GEOSUnion_r(h, u->strip[a], u->strip[b]);
-    if (m) {
-      GEOSGeom_destroy_r(h, u->strip[a]);
-      GEOSGeom_destroy_r(h, u->strip[b]);
-      u->strip[a] = m;
-      u->strip[b] = NULL;
-    }
-    if (!m) {
-      return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
-                      u->c->ind, pm_context_geos_message(ctx));
-    }
+    if (!u->strip[i]) goto failed;
+    return PM_OK;
   }
-  if (!u->strip[i << u->step])
-    return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
-                    u->c->ind, pm_context_geos_message(ctx));
+  size_t a = i << u->step, b = a + ((size_t)1 << (u->step - 1));
+  GEOSGeometry *m = GEOSUnion_r(h, u->strip[a], u->strip[b]);
+  if (!m) goto failed;
+  GEOSGeom_destroy_r(h, u->strip[a]);
+  GEOSGeom_destroy_r(h, u->strip[b]);
+  u->strip[a] = m;
+  u->strip[b] = NULL;
   return PM_OK;
+failed:
+  return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
+                  u->c->ind, pm_context_geos_message(ctx));
 }
 
 static pm_status union_buffers(cov *c) {
@@ -538,8 +534,10 @@ static pm_status union_buffers(cov *c) {
   for (size_t k = 0; !st && k < c->nitems; k++) {
     double x0, x1;
     if (!GEOSGeom_getXMin_r(c->h, c->items[k].buf, &x0) ||
-        !GEOSGeom_getXMax_r(c->h, c->items[k].buf, &x1))
+        !GEOSGeom_getXMax_r(c->h, c->items[k].buf, &x1)) {
       st = geos_fail(c, "an extent");
+      break;
+    }
     keys[k].x = (x0 + x1) / 2;
     keys[k].i = k;
   }

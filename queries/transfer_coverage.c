@@ -171,6 +171,8 @@ static pm_status tree_of(tc *t, const pm_features *fs, GEOSSTRtree **tree, GEOSS
 static pm_status nearest_feature(tc *t, const pm_features *fs, GEOSSTRtree *tree,
                                  const GEOSGeometry *g, size_t *i, double *dist) {
   nearq nq = {t->h, fs, g, INFINITY, NONE, 0};
+  *i = NONE;      /* set on every path, which -O3's flow analysis needs to see */
+  *dist = INFINITY;
   GEOSSTRtree_nearest_generic_r(t->h, tree, g, g, near_dist, &nq);
   if (nq.err || nq.best_i == NONE) return geos_fail(t, "find the nearest feature");
   *i = nq.best_i;
