@@ -105,6 +105,16 @@ static pm_status geos_fail(cov *c, const char *what) {
                   pm_context_geos_message(c->ctx));
 }
 
+/* The extent of g; an empty g gets an inverted box, which no envelope test accepts and whose
+ * distance to anything is infinite. */
+static void extent_of(cov *c, const GEOSGeometry *g, double *x0, double *y0, double *x1,
+                      double *y1) {
+  if (GEOSisEmpty_r(c->h, g) != 0 || !GEOSGeom_getExtent_r(c->h, g, x0, y0, x1, y1)) {
+    *x0 = *y0 = INFINITY;
+    *x1 = *y1 = -INFINITY;
+  }
+}
+
 static pm_status area_of(cov *c, const GEOSGeometry *g, double *a) {
   if (!GEOSArea_r(c->h, g, a)) return geos_fail(c, "measuring an area");
   return PM_OK;
@@ -532,13 +542,8 @@ static pm_status union_buffers(cov *c) {
   pm_status st = PM_OK;
   if (!keys || !order) st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
   for (size_t k = 0; !st && k < c->nitems; k++) {
-    double x0, x1;
-    if (!GEOSGeom_getXMin_r(c->h, c->items[k].buf, &x0) ||
-        !GEOSGeom_getXMax_r(c->h, c->items[k].buf, &x1)) {
-      st = geos_fail(c, "an extent");
-      break;
-    }
-    keys[k].x = (x0 + x1) / 2;
+    const cov_item *it = &c->items[k];
+    keys[k].x = isfinite(it->x0) ? (it->x0 + it->x1) / 2 : 0; /* the source's centre */
     keys[k].i = k;
   }
   if (!st) {
@@ -632,10 +637,7 @@ static pm_status build_sources(cov *c) {
     it->fi = i;
     it->cls = cls;
     it->radius = override ? c->spec->radius_m : c->cls[cls].radius_m;
-    if (!GEOSGeom_getExtent_r(c->h, g, &it->x0, &it->y0, &it->x1, &it->y1)) {
-      st = geos_fail(c, "an extent");
-      goto done;
-    }
+    extent_of(c, g, &it->x0, &it->y0, &it->x1, &it->y1);
     tmp[c->nitems] = GEOSBuffer_r(c->h, g, it->radius, COV_QUADSEGS);
     if (!tmp[c->nitems]) {
       st = geos_fail(c, "buffering a source");
@@ -1078,18 +1080,14 @@ static pm_status spatial_order(cov *c, size_t *first, size_t n) {
   double x0 = INFINITY, y0 = INFINITY;
   for (size_t k = 0; !st && k < n; k++) {
     double a, b, e, f;
-    const GEOSGeometry *g = c->pop->geom[first[k]];
-    if (!GEOSGeom_getExtent_r(c->h, g, &a, &b, &e, &f)) {
-      st = geos_fail(c, "an extent");
-      break;
-    }
-    cx[k] = (a + e) / 2;
-    cy[k] = (b + f) / 2;
+    extent_of(c, c->pop->geom[first[k]], &a, &b, &e, &f);
+    cx[k] = isfinite(a) ? (a + e) / 2 : NAN; /* empty: first, with key 0 */
+    cy[k] = isfinite(b) ? (b + f) / 2 : NAN;
     if (cx[k] < x0) x0 = cx[k];
     if (cy[k] < y0) y0 = cy[k];
   }
   for (size_t k = 0; !st && k < n; k++) {
-    double fx = (cx[k] - x0) / 250.0, fy = (cy[k] - y0) / 250.0;
+    double fx = isnan(cx[k]) ? 0 : (cx[k] - x0) / 250.0, fy = isnan(cy[k]) ? 0 : (cy[k] - y0) / 250.0;
     keys[k].z = morton(fx < 4e9 ? (uint32_t)fx : UINT32_MAX, fy < 4e9 ? (uint32_t)fy : UINT32_MAX);
     keys[k].first = first[k];
   }

@@ -685,6 +685,32 @@ static void test_threads_same_result(void **state) {
   pm_indicator_result_clear(&three);
 }
 
+/* Empty geometries (kept by a layer built in code; ingest drops them) neither count nor fail. */
+static void test_empty_geometries(void **state) {
+  fixture *f = *state;
+  char p1[200], r1[200];
+  const char *pw[] = {rect(p1, 0, 0, 100, 100), "POLYGON EMPTY"}, *pl[] = {"P", "E"};
+  const char *rw[] = {"POLYGON EMPTY", rect(r1, 150, 0, 160, 100)}, *rl[] = {"RE", "R"};
+  pm_features *parks = layer(f->ctx, "parks", pw, pl, 2);
+  pm_features *res = layer(f->ctx, "residential", rw, rl, 2);
+  pm_districts *d = no_districts(f->ctx);
+  pm_indicator_spec spec;
+  spec_init(&spec);
+  pm_size_class all[] = {{0, INFINITY, 300, (char *)"any"}};
+  spec.classes = all; /* min 0: the empty park is in a class too */
+  spec.n_classes = 1;
+  pm_indicator_result out;
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  const pm_result *r = result_of(&out, "_all");
+  assert_near(r->denominator, 1000, 1e-9);
+  assert_near(r->value, 100, 1e-9);
+  pm_indicator_result_clear(&out);
+  pm_districts_free(f->ctx, d);
+  pm_features_free(f->ctx, parks);
+  pm_features_free(f->ctx, res);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_class_boundary, setup, teardown),
@@ -700,6 +726,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_overlapping_population_dissolved, setup, teardown),
       cmocka_unit_test_setup_teardown(test_needs_population_or_districts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads_same_result, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_empty_geometries, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
