@@ -3,8 +3,6 @@
 #include "planmetrics/runner.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,45 +291,39 @@ static pm_status execute(pm_context *ctx, const pm_districts *d, const job *j,
   return pm_line_coverage(ctx, spec, j->a, j->l1, spec->by.n, d, out);
 }
 
-/* Worker threads take indicators in turn. Each has its own context (GEOS handle) and its own copy
- * of the districts; the loaded features are shared read-only (their STRtrees are built). */
+/* Compute one prepared job; its failure stays with the job, to be reported in plan order. */
+static void run_job(pm_context *ctx, const pm_districts *d, job *j, pm_indicator_result *out) {
+  pm_context_clear_error(ctx);
+  j->st = execute(ctx, d, j, out);
+  if (j->st) j->msg = strdup(pm_context_message(ctx));
+}
+
+/* The narrow jobs, shared among threads (pm_parallel_for). Each thread has its own context (GEOS
+ * handle) and its own copy of the districts; the loaded features are shared read-only (their
+ * STRtrees are built). */
 typedef struct pool {
-  pm_context *parent;
   const pm_districts *districts;
   job *jobs;
   pm_indicator_result *out;
-  size_t n;
-  atomic_size_t next;
-  atomic_size_t done;
+  const size_t *idx; /* the jobs to run */
 } pool;
 
-static void run_jobs(pool *p, pm_context *ctx, const pm_districts *d) {
-  for (;;) {
-    size_t i = atomic_fetch_add(&p->next, 1);
-    if (i >= p->n) break;
-    job *j = &p->jobs[i];
-    if (j->wide) continue;
-    pm_context_clear_error(ctx);
-    j->st = execute(ctx, d, j, &p->out[i]);
-    if (j->st) j->msg = strdup(pm_context_message(ctx));
-    atomic_fetch_add(&p->done, 1);
-  }
+static pm_status pool_setup(pm_context *ctx, void *arg, void **state) {
+  pm_districts *d = NULL;
+  pm_status st = pm_districts_clone(ctx, ((pool *)arg)->districts, &d);
+  *state = d;
+  return st;
 }
 
-static void *worker(void *arg) {
+static pm_status pool_task(pm_context *ctx, void *state, void *arg, size_t k) {
   pool *p = arg;
-  pm_context *ctx = NULL;
-  pm_districts *d = NULL;
-  pm_status st = pm_context_create(&ctx);
-  if (!st) {
-    pm_context_inherit_notice(ctx, p->parent);
-    st = pm_districts_clone(ctx, p->districts, &d);
-  }
-  if (!st) run_jobs(p, ctx, d);
-  /* A worker that could not start leaves its share to the others (and the main thread). */
-  pm_districts_free(ctx, d);
-  pm_context_destroy(ctx);
-  return NULL;
+  run_job(ctx, state, &p->jobs[p->idx[k]], &p->out[p->idx[k]]);
+  return PM_OK; /* the others still run */
+}
+
+static void pool_teardown(pm_context *ctx, void *state, void *arg) {
+  (void)arg;
+  pm_districts_free(ctx, state);
 }
 
 static int default_threads(void) {
@@ -380,33 +372,22 @@ static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
   /* Everything is in memory now; the database's page cache would only add to the peak. */
   if (!st) pm_store_release_memory(r->store);
   if (!st) {
-    pool p = {.parent = ctx, .districts = r->districts, .jobs = jobs, .out = run->indicators, .n = n};
-    atomic_init(&p.next, 0);
-    atomic_init(&p.done, 0);
     if (threads < 1) threads = default_threads();
     if (threads > PM_MAX_THREADS) threads = PM_MAX_THREADS;
-    size_t narrow = 0;
-    for (size_t i = 0; i < n; i++) narrow += !jobs[i].wide;
-    int pool_threads = (size_t)threads > narrow ? (narrow ? (int)narrow : 1) : threads;
-    pthread_t tid[PM_MAX_THREADS];
-    int started = 0;
-    for (int t = 1; t < pool_threads; t++)
-      if (pthread_create(&tid[started], NULL, worker, &p) == 0) started++;
-    run_jobs(&p, ctx, r->districts); /* the main thread works too; it also reports progress */
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx), narrow = 0;
+    if (!idx) st = oom(ctx);
+    for (size_t i = 0; !st && i < n; i++)
+      if (!jobs[i].wide) idx[narrow++] = i;
+    pool p = {.districts = r->districts, .jobs = jobs, .out = run->indicators, .idx = idx};
+    if (!st) st = pm_parallel_for(ctx, threads, narrow, pool_setup, pool_task, pool_teardown, &p);
+    free(idx);
     /* Wide indicators then run one at a time, each with every thread: faster than one thread
      * each beside the others, and two large overlays are never in memory at once. The layers
      * only the others needed are freed first. */
     release_unused(r, jobs, n);
     pm_context_set_threads(ctx, threads);
-    for (size_t i = 0; i < n; i++) {
-      job *j = &jobs[i];
-      if (!j->wide) continue;
-      pm_context_clear_error(ctx);
-      j->st = execute(ctx, r->districts, j, &run->indicators[i]);
-      if (j->st) j->msg = strdup(pm_context_message(ctx));
-      atomic_fetch_add(&p.done, 1);
-    }
+    for (size_t i = 0; !st && i < n; i++)
+      if (jobs[i].wide) run_job(ctx, r->districts, &jobs[i], &run->indicators[i]);
     pm_context_set_threads(ctx, 1);
     pm_progress(ctx, "computing indicators", n, n);
     run->n_indicators = n;

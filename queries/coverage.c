@@ -61,6 +61,21 @@ typedef struct cov_item {
   double x0, y0, x1, y1;   /* envelope of g */
 } cov_item;
 
+/* What each thread has for itself: prepared geometries made on first use, and scratch space. */
+typedef struct cov_scratch {
+  const GEOSPreparedGeometry **src_prep;  /* per item */
+  const GEOSPreparedGeometry **part_prep; /* per part of the covered region */
+  size_t prep_coords;                     /* coordinates prepared, see COV_PREP_BUDGET */
+  pm_idx_list part_hits;                  /* parts near a geometry */
+  size_t *slot_idx;                       /* slots of a point, capacity nslots */
+  cov_item **cand;                        /* tree query results */
+  size_t ncand, capcand;
+  int cand_oom;
+  size_t *dcand;                          /* districts touching a geometry */
+  size_t ndcand, capdcand;
+  int dcand_oom;
+} cov_scratch;
+
 typedef struct cov {
   pm_context *ctx;
   GEOSContextHandle_t h;
@@ -80,24 +95,14 @@ typedef struct cov {
   size_t nitems;
   GEOSGeometry *bufs; /* collection owning every buffer */
   GEOSSTRtree *tree;  /* items: cov_item *, indexed by source geometry */
-  const GEOSPreparedGeometry **src_prep; /* per item, made when first needed (per thread) */
   double rmax;
   GEOSGeometry *covered;
   pm_parts_index covered_parts; /* the disjoint parts of covered, indexed */
-  const GEOSPreparedGeometry **part_prep; /* per part, made when first needed (per thread) */
-  pm_idx_list part_hits;                  /* scratch: parts near a geometry */
-  size_t prep_coords;                     /* coordinates of this thread's prepared geometries */
   GEOSGeometry **serv_geom;     /* covered ∩ district, per district (kept without population) */
 
   double *num, *den;      /* per slot */
   double *serv_area;      /* area of the covered region in each slot */
-  size_t *slot_idx;       /* scratch: slots of a point, capacity nslots */
-  cov_item **cand;        /* scratch: tree query results */
-  size_t ncand, capcand;
-  int cand_oom;
-  size_t *dcand;          /* scratch: districts touching a geometry */
-  size_t ndcand, capdcand;
-  int dcand_oom;
+  cov_scratch t;          /* this thread's own (ctx, h, d, out, num and den are too) */
 } cov;
 
 static pm_status geos_fail(cov *c, const char *what) {
@@ -188,18 +193,18 @@ static double smallest_min(const cov *c) {
 
 static void cand_collect(void *item, void *user) {
   cov *c = user;
-  if (c->cand_oom) return;
-  if (pm_grow(c->ctx, (void **)&c->cand, &c->capcand, c->ncand + 1, sizeof *c->cand)) {
-    c->cand_oom = 1;
+  if (c->t.cand_oom) return;
+  if (pm_grow(c->ctx, (void **)&c->t.cand, &c->t.capcand, c->t.ncand + 1, sizeof *c->t.cand)) {
+    c->t.cand_oom = 1;
     return;
   }
-  c->cand[c->ncand++] = item;
+  c->t.cand[c->t.ncand++] = item;
 }
 
 /* Sources whose buffer may reach g: their geometry's envelope meets g's envelope grown by the
- * largest radius. Results in c->cand[0..ncand). */
+ * largest radius. Results in c->t.cand[0..t.ncand). */
 static pm_status query_reach(cov *c, const GEOSGeometry *g) {
-  c->ncand = 0;
+  c->t.ncand = 0;
   if (!c->tree) return PM_OK;
   double x0, y0, x1, y1;
   if (!GEOSGeom_getExtent_r(c->h, g, &x0, &y0, &x1, &y1)) return geos_fail(c, "an extent");
@@ -208,25 +213,25 @@ static pm_status query_reach(cov *c, const GEOSGeometry *g) {
   if (!rect) return geos_fail(c, "building a search window");
   GEOSSTRtree_query_r(c->h, c->tree, rect, cand_collect, c);
   GEOSGeom_destroy_r(c->h, rect);
-  if (c->cand_oom) return PM_ENOMEM;
+  if (c->t.cand_oom) return PM_ENOMEM;
   return PM_OK;
 }
 
 /* The prepared geometries a thread made for itself (arrays kept). */
 static void drop_preps(cov *c) {
-  if (c->src_prep)
+  if (c->t.src_prep)
     for (size_t k = 0; k < c->nitems; k++)
-      if (c->src_prep[k]) {
-        GEOSPreparedGeom_destroy_r(c->h, c->src_prep[k]);
-        c->src_prep[k] = NULL;
+      if (c->t.src_prep[k]) {
+        GEOSPreparedGeom_destroy_r(c->h, c->t.src_prep[k]);
+        c->t.src_prep[k] = NULL;
       }
-  if (c->part_prep)
+  if (c->t.part_prep)
     for (size_t k = 0; k < c->covered_parts.n; k++)
-      if (c->part_prep[k]) {
-        GEOSPreparedGeom_destroy_r(c->h, c->part_prep[k]);
-        c->part_prep[k] = NULL;
+      if (c->t.part_prep[k]) {
+        GEOSPreparedGeom_destroy_r(c->h, c->t.part_prep[k]);
+        c->t.part_prep[k] = NULL;
       }
-  c->prep_coords = 0;
+  c->t.prep_coords = 0;
 }
 
 /* Prepared geometries cost about 50 bytes per coordinate; a thread keeps at most this many
@@ -238,22 +243,22 @@ static void drop_preps(cov *c) {
 static pm_status prepared(cov *c, const GEOSGeometry *g, const GEOSPreparedGeometry **slot) {
   if (*slot) return PM_OK;
   int nc = GEOSGetNumCoordinates_r(c->h, g);
-  if (nc > 0 && c->prep_coords + (size_t)nc > COV_PREP_BUDGET) drop_preps(c);
+  if (nc > 0 && c->t.prep_coords + (size_t)nc > COV_PREP_BUDGET) drop_preps(c);
   if (!(*slot = GEOSPrepare_r(c->h, g))) return geos_fail(c, "preparing a geometry");
-  c->prep_coords += nc > 0 ? (size_t)nc : 0;
+  c->t.prep_coords += nc > 0 ? (size_t)nc : 0;
   return PM_OK;
 }
 
-static void free_src_prep(cov *c) {
+static void scratch_free(cov *c) {
   drop_preps(c);
-  free(c->src_prep);
-  c->src_prep = NULL;
-  free(c->part_prep);
-  c->part_prep = NULL;
-  free(c->part_hits.v);
-  memset(&c->part_hits, 0, sizeof c->part_hits);
+  free(c->t.src_prep);
+  free(c->t.part_prep);
+  free(c->t.part_hits.v);
+  free(c->t.slot_idx);
+  free(c->t.cand);
+  free(c->t.dcand);
+  memset(&c->t, 0, sizeof c->t);
 }
-
 /* The tree's search measures exact distances to the sources it cannot rule out; the smallest one
  * is kept so that the winner's distance need not be measured again. */
 typedef struct nearest_search {
@@ -287,8 +292,8 @@ static int item_distance(const void *a, const void *b, double *dist, void *user)
     return 1;
   }
   size_t k = (size_t)(item - c->items);
-  if (prepared(c, item->g, &c->src_prep[k])) return 0;
-  if (!GEOSPreparedDistance_r(c->h, c->src_prep[k], ns->query->g, dist)) return 0;
+  if (prepared(c, item->g, &c->t.src_prep[k])) return 0;
+  if (!GEOSPreparedDistance_r(c->h, c->t.src_prep[k], ns->query->g, dist)) return 0;
   if (!ns->best || *dist < ns->best_dist) {
     ns->best = item;
     ns->best_dist = *dist;
@@ -305,9 +310,9 @@ static pm_status nearest_source(cov *c, const GEOSGeometry *g, const cov_item **
   if (!c->tree) return PM_OK;
   cov_item q = {.g = g};
   if (!GEOSGeom_getExtent_r(c->h, g, &q.x0, &q.y0, &q.x1, &q.y1)) return geos_fail(c, "an extent");
-  if (!c->src_prep) {
-    c->src_prep = calloc(c->nitems, sizeof *c->src_prep);
-    if (!c->src_prep) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  if (!c->t.src_prep) {
+    c->t.src_prep = calloc(c->nitems, sizeof *c->t.src_prep);
+    if (!c->t.src_prep) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
   }
   nearest_search ns = {.c = c, .query = &q};
   const cov_item *it = GEOSSTRtree_nearest_generic_r(c->h, c->tree, &q, g, item_distance, &ns);
@@ -340,9 +345,9 @@ static pm_status region_test(cov *c, const GEOSGeometry *g, int covers, int *res
     return PM_OK;
   }
   if (c->covered_parts.n == 0) return PM_OK;
-  if (!c->part_prep && !(c->part_prep = calloc(c->covered_parts.n, sizeof *c->part_prep)))
+  if (!c->t.part_prep && !(c->t.part_prep = calloc(c->covered_parts.n, sizeof *c->t.part_prep)))
     return pm_error(c->ctx, PM_ENOMEM, "out of memory");
-  pm_idx_list *l = &c->part_hits;
+  pm_idx_list *l = &c->t.part_hits;
   l->n = 0;
   l->offset = 1;
   l->ctx = c->ctx;
@@ -350,10 +355,10 @@ static pm_status region_test(cov *c, const GEOSGeometry *g, int covers, int *res
   if (l->st) return l->st;
   for (size_t q = 0; q < l->n && !*result; q++) {
     size_t k = l->v[q];
-    pm_status st = prepared(c, c->covered_parts.part[k], &c->part_prep[k]);
+    pm_status st = prepared(c, c->covered_parts.part[k], &c->t.part_prep[k]);
     if (st) return st;
-    char r = covers ? GEOSPreparedCovers_r(c->h, c->part_prep[k], g)
-                    : GEOSPreparedIntersects_r(c->h, c->part_prep[k], g);
+    char r = covers ? GEOSPreparedCovers_r(c->h, c->t.part_prep[k], g)
+                    : GEOSPreparedIntersects_r(c->h, c->t.part_prep[k], g);
     if (r == 2) return geos_fail(c, "testing coverage");
     *result = r;
   }
@@ -369,11 +374,11 @@ static pm_status point_covered(cov *c, const GEOSGeometry *pt, int *covered) {
   if (st || *covered) return st;
   st = query_reach(c, pt);
   if (st) return st;
-  for (size_t k = 0; k < c->ncand; k++) {
+  for (size_t k = 0; k < c->t.ncand; k++) {
     double dist;
-    if (!GEOSDistance_r(c->h, c->cand[k]->g, pt, &dist))
+    if (!GEOSDistance_r(c->h, c->t.cand[k]->g, pt, &dist))
       return geos_fail(c, "measuring a distance");
-    if (dist <= c->cand[k]->radius) {
+    if (dist <= c->t.cand[k]->radius) {
       *covered = 1;
       break;
     }
@@ -382,17 +387,17 @@ static pm_status point_covered(cov *c, const GEOSGeometry *pt, int *covered) {
 }
 
 /* Result slots holding point pt: the districts covering it, then `_all` when inside the plan
- * area. Written to c->slot_idx. */
+ * area. Written to c->t.slot_idx. */
 static pm_status slots_of_point(cov *c, const GEOSGeometry *pt, size_t *n) {
   *n = 0;
   if (c->d->n == 0) {
-    c->slot_idx[(*n)++] = 0;
+    c->t.slot_idx[(*n)++] = 0;
     return PM_OK;
   }
   int in_all = 0;
-  pm_status st = pm_districts_of_point(c->ctx, c->d, pt, c->slot_idx, n, &in_all);
+  pm_status st = pm_districts_of_point(c->ctx, c->d, pt, c->t.slot_idx, n, &in_all);
   if (st) return st;
-  if (in_all) c->slot_idx[(*n)++] = c->d->n;
+  if (in_all) c->t.slot_idx[(*n)++] = c->d->n;
   return PM_OK;
 }
 
@@ -402,31 +407,31 @@ static pm_status district_of(cov *c, const GEOSGeometry *pt, const char **name) 
   size_t n;
   pm_status st = slots_of_point(c, pt, &n);
   if (st) return st;
-  if (n > 0 && c->slot_idx[0] < c->d->n) *name = slot_name(c, c->slot_idx[0]);
+  if (n > 0 && c->t.slot_idx[0] < c->d->n) *name = slot_name(c, c->t.slot_idx[0]);
   return PM_OK;
 }
 
 static void dcand_collect(void *item, void *user) {
   cov *c = user;
-  if (c->dcand_oom) return;
-  if (pm_grow(c->ctx, (void **)&c->dcand, &c->capdcand, c->ndcand + 1, sizeof *c->dcand)) {
-    c->dcand_oom = 1;
+  if (c->t.dcand_oom) return;
+  if (pm_grow(c->ctx, (void **)&c->t.dcand, &c->t.capdcand, c->t.ndcand + 1, sizeof *c->t.dcand)) {
+    c->t.dcand_oom = 1;
     return;
   }
-  c->dcand[c->ndcand++] = (size_t)(uintptr_t)item;
+  c->t.dcand[c->t.ndcand++] = (size_t)(uintptr_t)item;
 }
 
-/* Districts whose envelope meets g, into c->dcand. */
+/* Districts whose envelope meets g, into c->t.dcand. */
 static pm_status districts_touching(cov *c, const GEOSGeometry *g) {
-  c->ndcand = 0;
+  c->t.ndcand = 0;
   if (c->d->n == 0) return PM_OK;
   if (c->d->tree) {
     GEOSSTRtree_query_r(c->h, c->d->tree, g, dcand_collect, c);
-    return c->dcand_oom ? PM_ENOMEM : PM_OK;
+    return c->t.dcand_oom ? PM_ENOMEM : PM_OK;
   }
   for (size_t j = 0; j < c->d->n; j++) {
     dcand_collect((void *)(uintptr_t)j, c);
-    if (c->dcand_oom) return PM_ENOMEM;
+    if (c->t.dcand_oom) return PM_ENOMEM;
   }
   return PM_OK;
 }
@@ -723,9 +728,9 @@ static pm_status source_details(cov *c) {
     st = slots_of_point(c, rep, &n);
     GEOSGeom_destroy_r(c->h, rep);
     if (st) goto done;
-    const char *dname = n > 0 && c->slot_idx[0] < c->d->n ? slot_name(c, c->slot_idx[0]) : NULL;
+    const char *dname = n > 0 && c->t.slot_idx[0] < c->d->n ? slot_name(c, c->t.slot_idx[0]) : NULL;
     if (counts)
-      for (size_t s = 0; s < n; s++) counts[c->slot_idx[s] * c->ncls + it->cls]++;
+      for (size_t s = 0; s < n; s++) counts[c->t.slot_idx[s] * c->ncls + it->cls]++;
     if ((st = pm_features_id(c->ctx, c->src, it->fi, &id))) goto done;
     if ((st = pm_indicator_result_add_detail_geom(
              c->ctx, c->out, "source", dname, id, c->src->label ? c->src->label[it->fi] : NULL, -1,
@@ -797,10 +802,10 @@ static pm_status uncovered_part(cov *c, const GEOSGeometry *g, GEOSGeometry **ou
       GEOSGeom_destroy_r(c->h, u);
       return geos_fail(c, "preparing a geometry");
     }
-    for (size_t k = 0; k < c->ncand && GEOSisEmpty_r(c->h, u) == 0; k++) {
-      char hit = GEOSPreparedIntersects_r(c->h, pg, c->cand[k]->buf);
+    for (size_t k = 0; k < c->t.ncand && GEOSisEmpty_r(c->h, u) == 0; k++) {
+      char hit = GEOSPreparedIntersects_r(c->h, pg, c->t.cand[k]->buf);
       GEOSGeometry *v = NULL;
-      if (hit == 1) v = GEOSDifference_r(c->h, u, c->cand[k]->buf);
+      if (hit == 1) v = GEOSDifference_r(c->h, u, c->t.cand[k]->buf);
       if (hit == 2 || (hit == 1 && !v)) {
         GEOSPreparedGeom_destroy_r(c->h, pg);
         GEOSGeom_destroy_r(c->h, u);
@@ -851,8 +856,8 @@ static pm_status area_gaps(cov *c, size_t i, const GEOSGeometry *piece) {
                                                 dist, near_id, piece)))
     goto done;
   if ((st = districts_touching(c, piece))) goto done;
-  for (size_t q = 0; !st && q < c->ndcand; q++) {
-    size_t j = c->dcand[q];
+  for (size_t q = 0; !st && q < c->t.ndcand; q++) {
+    size_t j = c->t.dcand[q];
     double aj;
     st = area_in_slot(c, j, piece, &aj);
     if (!st && aj > COV_SLIVER_M2)
@@ -877,8 +882,8 @@ done:
  * (NULL: none) to the numerator and denominator of every slot it reaches. */
 static pm_status area_accumulate(cov *c, const GEOSGeometry *g, const GEOSGeometry *unc) {
   pm_status st = districts_touching(c, g);
-  for (size_t q = 0; !st && q <= c->ndcand; q++) {
-    size_t j = q < c->ndcand ? c->dcand[q] : c->d->n;
+  for (size_t q = 0; !st && q <= c->t.ndcand; q++) {
+    size_t j = q < c->t.ndcand ? c->t.dcand[q] : c->d->n;
     double a = 0, u = 0;
     st = area_in_slot(c, j, g, &a);
     if (!st && unc) st = area_in_slot(c, j, unc, &u);
@@ -999,21 +1004,13 @@ static pm_status worker_setup(pm_context *ctx, void *arg, void **state) {
   w->ctx = ctx;
   w->h = pm_context_geos(ctx);
   w->d = NULL;
-  w->part_prep = NULL;
-  w->prep_coords = 0;
-  memset(&w->part_hits, 0, sizeof w->part_hits);
-  w->src_prep = NULL;
-  w->slot_idx = NULL;
-  w->cand = NULL;
-  w->dcand = NULL;
-  w->ncand = w->capcand = w->ndcand = w->capdcand = 0;
-  w->cand_oom = w->dcand_oom = 0;
+  memset(&w->t, 0, sizeof w->t);
   pm_districts *d = NULL;
   pm_status st = pm_districts_clone(ctx, c->d, &d);
   w->d = d;
   if (st) return st;
-  w->slot_idx = calloc(w->nslots, sizeof *w->slot_idx);
-  if (!w->slot_idx) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  w->t.slot_idx = calloc(w->nslots, sizeof *w->t.slot_idx);
+  if (!w->t.slot_idx) return pm_error(ctx, PM_ENOMEM, "out of memory");
   return PM_OK;
 }
 
@@ -1021,11 +1018,8 @@ static void worker_free(pm_context *ctx, void *state, void *arg) {
   (void)arg;
   cov *w = state;
   if (!w) return;
-  free_src_prep(w);
+  scratch_free(w);
   pm_districts_free(ctx, (pm_districts *)w->d);
-  free(w->slot_idx);
-  free(w->cand);
-  free(w->dcand);
   free(w);
 }
 
@@ -1263,8 +1257,8 @@ static pm_status deno_weight(cov *c) {
     if ((st = point_covered(c, rep, &covered))) goto done;
     /* point_covered reuses the scratch slots only through query_reach, not slot_idx */
     for (size_t s = 0; s < n; s++) {
-      c->den[c->slot_idx[s]] += w;
-      if (covered) c->num[c->slot_idx[s]] += w;
+      c->den[c->t.slot_idx[s]] += w;
+      if (covered) c->num[c->t.slot_idx[s]] += w;
     }
     if (!covered && w > 0) {
       const cov_item *near;
@@ -1274,12 +1268,12 @@ static pm_status deno_weight(cov *c) {
       if ((st = pm_features_id(c->ctx, pop, i, &id))) goto done;
       if (near && (st = pm_features_id(c->ctx, c->src, near->fi, &near_id))) goto done;
       const char *name = pop->label ? pop->label[i] : NULL;
-      const char *home = c->slot_idx[0] < c->d->n ? slot_name(c, c->slot_idx[0]) : NULL;
+      const char *home = c->t.slot_idx[0] < c->d->n ? slot_name(c, c->t.slot_idx[0]) : NULL;
       if ((st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "uncovered", home, id, name, 0,
                                                     dist, near_id, pop->geom[i])))
         goto done;
       for (size_t s = 0; s < n; s++) {
-        size_t j = c->slot_idx[s];
+        size_t j = c->t.slot_idx[s];
         if ((st = pm_result_add_gap(c->ctx, &c->out->results[j], id, name,
                                     j < c->d->n ? slot_name(c, j) : home, dist, w, near_id, NULL,
                                     x, y)))
@@ -1355,7 +1349,7 @@ static pm_status copy_header(cov *c) {
 }
 
 static void cov_free(cov *c) {
-  free_src_prep(c);
+  scratch_free(c);
   pm_parts_index_free(c->ctx, &c->covered_parts);
   if (c->serv_geom)
     for (size_t j = 0; j < c->d->n; j++)
@@ -1371,9 +1365,6 @@ static void cov_free(cov *c) {
   free(c->num);
   free(c->den);
   free(c->serv_area);
-  free(c->slot_idx);
-  free(c->cand);
-  free(c->dcand);
 }
 
 pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *sources,
@@ -1405,8 +1396,8 @@ pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_f
   c.num = calloc(c.nslots, sizeof *c.num);
   c.den = calloc(c.nslots, sizeof *c.den);
   c.serv_area = calloc(c.nslots, sizeof *c.serv_area);
-  c.slot_idx = calloc(c.nslots, sizeof *c.slot_idx);
-  if (!c.num || !c.den || !c.serv_area || !c.slot_idx) {
+  c.t.slot_idx = calloc(c.nslots, sizeof *c.t.slot_idx);
+  if (!c.num || !c.den || !c.serv_area || !c.t.slot_idx) {
     st = pm_error(ctx, PM_ENOMEM, "out of memory");
     goto done;
   }

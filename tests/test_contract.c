@@ -27,9 +27,7 @@ static int teardown(void **state) {
 
 static pm_features *feats(const char *layer, const char *const *wkt, const char *const *labels,
                           size_t n) {
-  pm_features *fs = NULL;
-  assert_int_equal(pm_features_from_wkt(ctx, layer, wkt, labels, n, &fs), PM_OK);
-  return fs;
+  return pm_test_wkt(ctx, layer, wkt, labels, n);
 }
 #define FEATS(layer, w, l) feats((layer), (w), (l), sizeof(w) / sizeof((w)[0]))
 

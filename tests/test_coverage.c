@@ -63,19 +63,13 @@ static const char *rect(char *buf, double x0, double y0, double x1, double y1) {
   return buf;
 }
 
-static pm_features *layer(pm_context *ctx, const char *name, const char *const *wkt,
-                          const char *const *labels, size_t n) {
-  pm_features *fs = NULL;
-  assert_int_equal(pm_features_from_wkt(ctx, name, wkt, labels, n, &fs), PM_OK);
-  return fs;
-}
 
 /* Districts A = [0,1000]x[0,h] and B = [1000,2000]x[0,h]. */
 static pm_districts *two_districts(pm_context *ctx, double h) {
   char a[200], b[200];
   const char *w[] = {rect(a, 0, 0, 1000, h), rect(b, 1000, 0, 2000, h)};
   const char *names[] = {"A", "B"};
-  pm_features *fs = layer(ctx, "districts", w, names, 2);
+  pm_features *fs = pm_test_wkt(ctx, "districts", w, names, 2);
   pm_districts *d = NULL;
   assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
   pm_features_free(ctx, fs);
@@ -113,8 +107,8 @@ static void run_park_vs_strip(pm_context *ctx, const char *park_wkt, pm_indicato
   char r[200];
   const char *pw[] = {park_wkt}, *pl[] = {"P"};
   const char *rw[] = {rect(r, 550, 0, 560, 100)}, *rl[] = {"R"};
-  pm_features *parks = layer(ctx, "parks", pw, pl, 1);
-  pm_features *res = layer(ctx, "residential", rw, rl, 1);
+  pm_features *parks = pm_test_wkt(ctx, "parks", pw, pl, 1);
+  pm_features *res = pm_test_wkt(ctx, "residential", rw, rl, 1);
   pm_districts *d = no_districts(ctx);
   memset(out, 0, sizeof *out);
   assert_int_equal(pm_coverage(ctx, spec, parks, res, d, out), PM_OK);
@@ -181,8 +175,8 @@ static void test_small_source_ignored(void **state) {
   spec_init(&spec);
   const char *pw[] = {rect(a, 0, 0, 19, 19), rect(b, 1000, 0, 1020, 20)}, *pl[] = {"tiny", "pocket"};
   const char *rw[] = {rect(r1, 30, 0, 40, 19), rect(r2, 1030, 0, 1040, 20)}, *rl[] = {"R1", "R2"};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 2);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 2);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 2);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 2);
   pm_districts *d = no_districts(f->ctx);
   assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
 
@@ -220,8 +214,8 @@ static void test_half_covered_and_target(void **state) {
   char p[200], r[200];
   const char *pw[] = {rect(p, 0, 0, 100, 100)}, *pl[] = {"P"};
   const char *rw[] = {rect(r, 500, 0, 700, 100)}, *rl[] = {"R"};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 1);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 1);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 1);
   pm_districts *d = no_districts(f->ctx);
   const double targets[] = {50, 60};
   for (int t = 0; t < 2; t++) {
@@ -273,8 +267,8 @@ static void test_weighted_points(void **state) {
                       "POINT(40 40)"};
   const char *hl[] = {"H1", "H2", "H3", "H4", "H5", "H6"};
   const char *pop[] = {"100", "50", "25", "10", "", NULL};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
-  pm_features *homes = layer(f->ctx, "homes", hw, hl, 6);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 1);
+  pm_features *homes = pm_test_wkt(f->ctx, "homes", hw, hl, 6);
   assert_int_equal(pm_features_add_attr(f->ctx, homes, "pop", pop), PM_OK);
   pm_districts *d = no_districts(f->ctx);
   pm_indicator_spec spec;
@@ -320,7 +314,7 @@ static void test_straddling_park_district_denominator(void **state) {
   fixture *f = *state;
   char p[200];
   const char *pw[] = {rect(p, 950, 950, 1050, 1050)}, *pl[] = {"P"};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 1);
   pm_districts *d = two_districts(f->ctx, 2000);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -359,8 +353,8 @@ static void test_point_source(void **state) {
   char dw[200];
   const char *pw[] = {"POINT(0 0)"}, *pl[] = {"kiosk park"};
   const char *w[] = {rect(dw, -1000, -1000, 1000, 1000)}, *names[] = {"D"};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
-  pm_features *dfs = layer(f->ctx, "districts", w, names, 1);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 1);
+  pm_features *dfs = pm_test_wkt(f->ctx, "districts", w, names, 1);
   pm_districts *d = NULL;
   assert_int_equal(pm_districts_from_features(f->ctx, dfs, &d), PM_OK);
   pm_indicator_spec spec;
@@ -382,7 +376,7 @@ static void test_point_source(void **state) {
   /* A point population without weight_field counts each point once. (100,0) is exactly at the
    * radius, (60,60) at 84.9 m, (70.8,70.8) at 100.13 m. */
   const char *hw[] = {"POINT(100 0)", "POINT(70.8 70.8)", "POINT(60 60)"}, *hl[] = {"a", "b", "c"};
-  pm_features *homes = layer(f->ctx, "homes", hw, hl, 3);
+  pm_features *homes = pm_test_wkt(f->ctx, "homes", hw, hl, 3);
   spec_init(&spec);
   spec.radius_m = 100;
   assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_OK);
@@ -407,8 +401,8 @@ static void test_empty_denominator(void **state) {
   char p[200], r[200];
   const char *pw[] = {rect(p, 0, 0, 100, 100)}, *pl[] = {"P"};
   const char *rw[] = {rect(r, 100, 100, 200, 200)}, *rl[] = {"R"};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 1);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 1);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 1);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 1);
   pm_districts *d = two_districts(f->ctx, 1000);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -430,14 +424,14 @@ static void test_empty_denominator(void **state) {
   pm_indicator_result_clear(&out);
 
   /* An empty population selection: every value null, no failure. */
-  pm_features *none = layer(f->ctx, "residential", NULL, NULL, 0);
+  pm_features *none = pm_test_wkt(f->ctx, "residential", NULL, NULL, 0);
   none->kind = PM_KIND_POLYGON;
   assert_int_equal(pm_coverage(f->ctx, &spec, parks, none, d, &out), PM_OK);
   for (size_t i = 0; i < out.n_results; i++) assert_false(out.results[i].has_value);
   pm_indicator_result_clear(&out);
 
   /* No sources at all: everything uncovered, gaps without a nearest source. */
-  pm_features *nosrc = layer(f->ctx, "parks", NULL, NULL, 0);
+  pm_features *nosrc = pm_test_wkt(f->ctx, "parks", NULL, NULL, 0);
   assert_int_equal(pm_coverage(f->ctx, &spec, nosrc, res, d, &out), PM_OK);
   assert_near(result_of(&out, "A")->value, 0, 0);
   assert_int_equal(result_of(&out, "A")->n_gaps, 1);
@@ -460,7 +454,7 @@ static void test_count_by_class(void **state) {
   const char *pw[] = {rect(p1, 100, 100, 130, 130), rect(p2, 300, 300, 330, 330),
                       rect(p3, 500, 500, 510, 510), rect(p4, 1200, 200, 1400, 400),
                       "POINT(1500 500)"};
-  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 5);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, NULL, 5);
   pm_districts *d = two_districts(f->ctx, 1000);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -498,8 +492,8 @@ static void test_gaps_sorted(void **state) {
                       rect(r3, 2000, 0, 2030, 30), rect(r4, 550, 0, 650, 100),
                       rect(r5, 200, 0, 300, 100)};
   const char *rl[] = {"R1", "R2", "R3", "R4", "R5"};
-  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 5);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, NULL, 1);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 5);
   pm_districts *d = no_districts(f->ctx);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -529,8 +523,8 @@ static void test_gap_split_by_district(void **state) {
   /* Park [900,1100]x[0,100] (2 ha, 500 m) reaches y = 600 on its flat north side. */
   const char *pw[] = {rect(p, 900, 0, 1100, 100)};
   const char *rw[] = {rect(r, 900, 500, 1100, 700)}, *rl[] = {"R"};
-  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 1);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, NULL, 1);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 1);
   pm_districts *d = two_districts(f->ctx, 1000);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -564,8 +558,8 @@ static void test_overlapping_population_dissolved(void **state) {
   const char *rw[] = {rect(r1, 500, 0, 700, 100), rect(r2, 500, 0, 700, 100),
                       rect(r3, 650, 0, 750, 100), rect(r4, 750, 0, 800, 100)};
   const char *rl[] = {"R1", "R2", "R3", "R4"};
-  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 4);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, NULL, 1);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 4);
   pm_districts *d = two_districts(f->ctx, 1000);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -593,7 +587,7 @@ static void test_needs_population_or_districts(void **state) {
   fixture *f = *state;
   char p[200];
   const char *pw[] = {rect(p, 0, 0, 100, 100)};
-  pm_features *parks = layer(f->ctx, "parks", pw, NULL, 1);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, NULL, 1);
   pm_districts *d = no_districts(f->ctx);
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
@@ -634,8 +628,8 @@ static void run_city(pm_context *ctx, int threads, pm_indicator_result *out) {
       snprintf(pl[n], sizeof pl[n], "p%zu", n);
       plk[n] = pl[n];
     }
-  pm_features *parks = layer(ctx, "parks", pwk, plk, NP);
-  pm_features *res = layer(ctx, "residential", bwk, blk, NB);
+  pm_features *parks = pm_test_wkt(ctx, "parks", pwk, plk, NP);
+  pm_features *res = pm_test_wkt(ctx, "residential", bwk, blk, NB);
   pm_districts *d = two_districts(ctx, 1400);
   pm_indicator_spec spec;
   spec_init(&spec);
@@ -691,8 +685,8 @@ static void test_empty_geometries(void **state) {
   char p1[200], r1[200];
   const char *pw[] = {rect(p1, 0, 0, 100, 100), "POLYGON EMPTY"}, *pl[] = {"P", "E"};
   const char *rw[] = {"POLYGON EMPTY", rect(r1, 150, 0, 160, 100)}, *rl[] = {"RE", "R"};
-  pm_features *parks = layer(f->ctx, "parks", pw, pl, 2);
-  pm_features *res = layer(f->ctx, "residential", rw, rl, 2);
+  pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 2);
+  pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 2);
   pm_districts *d = no_districts(f->ctx);
   pm_indicator_spec spec;
   spec_init(&spec);

@@ -22,12 +22,6 @@ static pm_districts *no_districts(pm_context *ctx) {
   return pm_test_no_districts(ctx);
 }
 
-static pm_features *feats(pm_context *ctx, const char *layer, const char *const *wkt,
-                          const char *const *labels, size_t n) {
-  pm_features *fs = NULL;
-  assert_int_equal(pm_features_from_wkt(ctx, layer, wkt, labels, n, &fs), PM_OK);
-  return fs;
-}
 
 static pm_indicator_spec spec_of(const char *basis) {
   pm_indicator_spec s;
@@ -76,7 +70,8 @@ static void test_threshold_inclusive(void **state) {
   const char *sl[] = {"甲站", "乙站"};
   const char *pw[] = {"POINT(150 100)", "POINT(150.01 500)"};
   const char *pl[] = {"P1", "P2"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 2);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
   pm_districts *d = no_districts(ctx);
   pm_indicator_spec spec = spec_of(NULL);
   pm_indicator_result ir;
@@ -122,9 +117,10 @@ static void test_three_entrances(void **state) {
   const char *pl[] = {"P"};
   /* E1 is 233.2 m from P, E2 60 m, E3 45 m. */
   const char *ew[] = {"POINT(500 620)", "POINT(640 500)", "POINT(655 500)"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", pw, pl, 1);
-  pm_features *en3 = feats(ctx, "entrances", ew, NULL, 3),
-              *en2 = feats(ctx, "entrances", ew, NULL, 2);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 1);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 1);
+  pm_features *en3 = pm_test_wkt(ctx, "entrances", ew, NULL, 3),
+              *en2 = pm_test_wkt(ctx, "entrances", ew, NULL, 2);
   pm_districts *d = no_districts(ctx);
   pm_indicator_spec spec = spec_of("station");
   pm_indicator_result ir;
@@ -172,9 +168,10 @@ static void test_entrance_station_field(void **state) {
   const char *pl[] = {"P"};
   const char *ew[] = {"POINT(280 100)"}; /* 180 m from 甲站, 20 m from 乙站, 40 m from P */
   const char *named[] = {"甲站"}, *unknown[] = {"丙站"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 1);
-  pm_features *en = feats(ctx, "entrances", ew, NULL, 1),
-              *en_unknown = feats(ctx, "entrances", ew, NULL, 1);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 1);
+  pm_features *en = pm_test_wkt(ctx, "entrances", ew, NULL, 1),
+              *en_unknown = pm_test_wkt(ctx, "entrances", ew, NULL, 1);
   assert_int_equal(pm_features_add_attr(ctx, en, "station", named), PM_OK);
   assert_int_equal(pm_features_add_attr(ctx, en_unknown, "station", unknown), PM_OK);
   pm_districts *d = no_districts(ctx);
@@ -237,7 +234,8 @@ static void test_route_basis(void **state) {
                           "\xE3\x80\x80"
                           "1路",
                           "3路", "4路", NULL};
-  pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", pw, pl, 5);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 1);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp, "routes", routes), PM_OK);
   pm_districts *d = no_districts(ctx);
   pm_indicator_spec spec = spec_of("route");
@@ -264,7 +262,7 @@ static void test_route_basis(void **state) {
 
   /* Another separator. */
   const char *routes2[] = {"1路/2路", "1路", "3路", "4路", NULL};
-  pm_features *sp2 = feats(ctx, "stops", pw, pl, 5);
+  pm_features *sp2 = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp2, "routes", routes2), PM_OK);
   spec.routes_sep = (char *)"/";
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp2, NULL, d, &ir), PM_OK);
@@ -305,7 +303,8 @@ static void test_stop_basis_two_districts(void **state) {
   /* P: 150 m from both; Q: 20 m from SA, 320 m from SB; T: 400 m from SB. */
   const char *pw[] = {"POINT(1050 500)", "POINT(880 500)", "POINT(1600 500)"};
   const char *pl[] = {"P", "Q", "T"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 2), *sp = feats(ctx, "stops", pw, pl, 3);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 3);
   pm_districts *d = two_districts(ctx);
   pm_indicator_spec spec = spec_of("stop");
   pm_indicator_result ir;
@@ -349,7 +348,8 @@ static void test_boundary_station_and_target(void **state) {
   const char *sl[] = {"S", "F", "X"};
   const char *pw[] = {"POINT(1030 500)", "POINT(200 800)"};
   const char *pl[] = {"P1", "P2"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 3), *sp = feats(ctx, "stops", pw, pl, 2);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 3);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
   pm_districts *d = two_districts(ctx);
   pm_indicator_spec spec = spec_of("station");
   spec.has_target = 1;
@@ -392,7 +392,8 @@ static void test_empty_denominator(void **state) {
   assert_int_equal(pm_context_create(&ctx), PM_OK);
   const char *sw[] = {"POINT(200 200)"};
   const char *sl[] = {"F"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 1), *sp = feats(ctx, "stops", NULL, NULL, 0);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 1);
+  pm_features *sp = pm_test_wkt(ctx, "stops", NULL, NULL, 0);
   pm_districts *d = two_districts(ctx);
   pm_indicator_spec spec = spec_of("station");
   spec.has_target = 1;
@@ -433,7 +434,8 @@ static void test_gaps_sorted(void **state) {
   const char *sw[] = {"POINT(100 100)", "POINT(100 400)", "POINT(100 700)"};
   const char *sl[] = {"S1", "S2", "S3"};
   const char *pw[] = {"POINT(160 100)", "POINT(300 400)", "POINT(190 700)"};
-  pm_features *st = feats(ctx, "stations", sw, sl, 3), *sp = feats(ctx, "stops", pw, NULL, 3);
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 3);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, NULL, 3);
   assert_int_equal(pm_features_index(ctx, sp), PM_OK); /* the caller's index is used as it is */
   pm_districts *d = two_districts(ctx);
   pm_indicator_spec spec = spec_of("station");
