@@ -179,4 +179,4 @@ pm_status pm_strdup(pm_context *ctx, char **out, const char *s) {
 }
 
 /* Internal: the last GEOS error text, for messages about failed geometry operations. */
-const char *pm_context_geos_message(const pm_context *ctx) { return ctx->geos_message; }
+const char *pm__context_geos_message(const pm_context *ctx) { return ctx->geos_message; }

@@ -69,7 +69,7 @@ static pm_status finish(pm_context *ctx, pm_districts *d) {
   d->all = GEOSUnaryUnion_r(h, coll);
   GEOSGeom_destroy_r(h, coll);
   if (!d->all)
-    return pm_error(ctx, PM_EGEOM, "cannot dissolve the districts (%s)", pm_context_geos_message(ctx));
+    return pm_error(ctx, PM_EGEOM, "cannot dissolve the districts (%s)", pm__context_geos_message(ctx));
   d->all_prep = GEOSPrepare_r(h, d->all);
   if (!d->all_prep) return oom(ctx);
   GEOSArea_r(h, d->all, &d->area_m2_all);
@@ -85,7 +85,7 @@ static pm_status add_or_merge(pm_context *ctx, pm_districts *d, size_t *cap, con
       GEOSGeometry *u = GEOSUnion_r(h, d->geom[i], g);
       GEOSGeom_destroy_r(h, g);
       if (!u) return pm_error(ctx, PM_EGEOM, "cannot merge the parts of district %s (%s)", name,
-                              pm_context_geos_message(ctx));
+                              pm__context_geos_message(ctx));
       GEOSGeom_destroy_r(h, d->geom[i]);
       d->geom[i] = u;
       return PM_OK;
@@ -111,8 +111,8 @@ static pm_status add_or_merge(pm_context *ctx, pm_districts *d, size_t *cap, con
   return PM_OK;
 }
 
-static pm_status from_features(pm_context *ctx, const pm_features *fs, const char *const *only,
-                               size_t n_only, const char *name_field, pm_districts **out) {
+pm_status pm_districts_create(pm_context *ctx, const pm_features *fs, const char *name_field,
+                              const char *const *only, size_t n_only, pm_districts **out) {
   *out = NULL;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   if (fs->kind != PM_KIND_POLYGON)
@@ -187,20 +187,7 @@ pm_status pm_districts_clone(pm_context *ctx, const pm_districts *src, pm_distri
 }
 
 pm_status pm_districts_from_features(pm_context *ctx, const pm_features *fs, pm_districts **out) {
-  return from_features(ctx, fs, NULL, 0, NULL, out);
-}
-
-pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
-                            const char *name_field, const char *const *only, size_t n_only,
-                            pm_districts **out) {
-  *out = NULL;
-  pm_load_options opt = {.label_field = name_field ? name_field : "NAME"};
-  pm_features *fs = NULL;
-  pm_status st = pm_features_load(ctx, store, layer, &opt, &fs);
-  if (st) return st;
-  st = from_features(ctx, fs, n_only ? only : NULL, n_only, opt.label_field, out);
-  pm_features_free(ctx, fs);
-  return st;
+  return pm_districts_create(ctx, fs, NULL, NULL, 0, out);
 }
 
 typedef struct point_query {
@@ -258,6 +245,6 @@ pm_status pm_districts_clip(pm_context *ctx, const pm_districts *d, size_t i,
     *out = GEOSIntersection_r(h, g, poly);
   if (!*out)
     return pm_error(ctx, PM_EGEOM, "cannot clip a geometry to %s (%s)", pm_districts_name(d, i),
-                    pm_context_geos_message(ctx));
+                    pm__context_geos_message(ctx));
   return PM_OK;
 }

@@ -15,7 +15,7 @@ static void to_hex(const unsigned char *md, unsigned len, char hex[65]) {
   hex[64] = '\0';
 }
 
-pm_status pm_sha256_files(pm_context *ctx, const char *const *paths, const int *optional, size_t n,
+pm_status pm__sha256_files(pm_context *ctx, const char *const *paths, const int *optional, size_t n,
                           char hex[65]) {
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
@@ -44,7 +44,7 @@ pm_status pm_sha256_files(pm_context *ctx, const char *const *paths, const int *
   return st;
 }
 
-void pm_sha256_buffer(const void *data, size_t len, char hex[65]) {
+void pm__sha256_buffer(const void *data, size_t len, char hex[65]) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);

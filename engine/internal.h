@@ -1,37 +1,56 @@
-/* internal.h: helpers shared inside the library; not installed, not part of the public API. */
-#ifndef PLANMETRICS_INTERNAL_H
-#define PLANMETRICS_INTERNAL_H
+/* internal.h: helpers every module of the library shares; not installed, not part of the API. */
+#ifndef PM_ENGINE_INTERNAL_H
+#define PM_ENGINE_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
 
 #include "planmetrics/context.h"
 
+#define PM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 /* The last GEOS error text of this context ("" when none). Borrowed. */
-const char *pm_context_geos_message(const pm_context *ctx);
+const char *pm__context_geos_message(const pm_context *ctx);
 
-/* Growable array helper: ensure *arr has room for need elements of size elem. */
-pm_status pm_grow(pm_context *ctx, void **arr, size_t *cap, size_t need, size_t elem);
+/* Growable array: ensure *arr has room for need elements of size elem (doubling). */
+pm_status pm__grow(pm_context *ctx, void **arr, size_t *cap, size_t need, size_t elem);
 
-/* Quote an SQL identifier ("a""b") into a new heap string. Caller frees. */
-char *pm_sql_ident(const char *name);
+/* qsort comparison of size_t values. */
+int pm__cmp_size(const void *a, const void *b);
 
 /* SHA-256 of the concatenated contents of the files (missing files are skipped when optional is
  * set for them, else an error naming the file). hex receives 64 hex digits and a NUL. */
-pm_status pm_sha256_files(pm_context *ctx, const char *const *paths, const int *optional, size_t n,
-                          char hex[65]);
+pm_status pm__sha256_files(pm_context *ctx, const char *const *paths, const int *optional, size_t n,
+                           char hex[65]);
 /* SHA-256 of a memory buffer. */
-void pm_sha256_buffer(const void *data, size_t len, char hex[65]);
+void pm__sha256_buffer(const void *data, size_t len, char hex[65]);
 
-/* pm_parallel_for: tasks 0 .. n-1 shared among up to `threads` threads, the calling thread
+/* --- UTF-8 text (text.c) --- */
+
+/* Decode one UTF-8 character at p: its length (1-4), or 0 when the bytes at p are not valid
+ * UTF-8 (the caller then skips one byte). Never reads past a NUL. */
+size_t pm__utf8_next(const unsigned char *p, uint32_t *cp);
+/* Columns on a terminal of one character (0, 1 or 2; control characters 0). */
+int pm__utf8_cp_width(uint32_t cp);
+/* Columns on a terminal of a text: wide East Asian characters count 2, combining marks 0, an invalid
+ * byte 1 (shown as a replacement character). NULL counts 0. */
+size_t pm__utf8_width(const char *utf8);
+/* s as a JSON string literal ("null" for NULL); invalid UTF-8 becomes U+FFFD, control
+ * characters and U+2028/2029 are escaped. */
+void pm__json_string(FILE *f, const char *s);
+
+/* --- Threads (parallel.c) --- */
+
+/* pm__parallel_for: tasks 0 .. n-1 shared among up to `threads` threads, the calling thread
  * included. Every thread has its own context (the caller's on the calling thread; a new one with
  * the caller's notice printer on the others) and makes its own state with setup (optional), freed
  * with teardown. Tasks must not depend on which thread runs them, so the caller's results are the
  * same for any number of threads. Returns the failure of the first failed task in task order, its
  * message copied into ctx; once a task fails, the tasks not yet started are skipped. */
-typedef pm_status (*pm_task_setup)(pm_context *ctx, void *arg, void **state);
-typedef pm_status (*pm_task_run)(pm_context *ctx, void *state, void *arg, size_t i);
-typedef void (*pm_task_teardown)(pm_context *ctx, void *state, void *arg);
-pm_status pm_parallel_for(pm_context *ctx, int threads, size_t n, pm_task_setup setup,
-                          pm_task_run run, pm_task_teardown teardown, void *arg);
-
-#define PM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+typedef pm_status (*pm__task_setup)(pm_context *ctx, void *arg, void **state);
+typedef pm_status (*pm__task_run)(pm_context *ctx, void *state, void *arg, size_t i);
+typedef void (*pm__task_teardown)(pm_context *ctx, void *state, void *arg);
+pm_status pm__parallel_for(pm_context *ctx, int threads, size_t n, pm__task_setup setup,
+                           pm__task_run run, pm__task_teardown teardown, void *arg);
 
 #endif

@@ -9,9 +9,9 @@
 typedef struct par {
   pm_context *parent;
   size_t n;
-  pm_task_setup setup;
-  pm_task_run run;
-  pm_task_teardown teardown;
+  pm__task_setup setup;
+  pm__task_run run;
+  pm__task_teardown teardown;
   void *arg;
   pm_status *st; /* per task */
   char **msg;    /* per task: the message of a failed task */
@@ -57,8 +57,8 @@ static void *par_thread(void *arg) {
   return NULL;
 }
 
-pm_status pm_parallel_for(pm_context *ctx, int threads, size_t n, pm_task_setup setup,
-                          pm_task_run run, pm_task_teardown teardown, void *arg) {
+pm_status pm__parallel_for(pm_context *ctx, int threads, size_t n, pm__task_setup setup,
+                          pm__task_run run, pm__task_teardown teardown, void *arg) {
   if (n == 0) return PM_OK;
   par p = {.parent = ctx, .n = n, .setup = setup, .run = run, .teardown = teardown, .arg = arg};
   p.st = calloc(n, sizeof *p.st);

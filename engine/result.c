@@ -131,7 +131,7 @@ pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_resu
     wkb = GEOSWKBWriter_write_r(h, w, g, &len);
     GEOSWKBWriter_destroy_r(h, w);
     if (!wkb) return pm_error(ctx, PM_EGEOM, "cannot encode a result geometry (%s)",
-                              pm_context_geos_message(ctx));
+                              pm__context_geos_message(ctx));
   }
   pm_status st = pm_indicator_result_add_detail(ctx, ir, role, district, id, name, covered,
                                                 distance_m, nearest, wkb, len);

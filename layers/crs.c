@@ -324,7 +324,7 @@ pm_status pm_transform_geom(pm_transform *tr, const GEOSGeometry *in, GEOSGeomet
   if (!*out) {
     if (tr->failed) return PM_ECRS; /* message set by pm_transform_xy */
     return pm_error(tr->ctx, PM_EGEOM, "cannot transform a geometry (%s)",
-                    pm_context_geos_message(tr->ctx));
+                    pm__context_geos_message(tr->ctx));
   }
   return PM_OK;
 }

@@ -137,7 +137,7 @@ pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
   if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
     snprintf(buf, sizeof buf, "directory");
   else
-    st = pm_sha256_files(ctx, paths, optional, n, buf);
+    st = pm__sha256_files(ctx, paths, optional, n, buf);
   for (size_t i = 0; i < 4; i++) free(owned[i]);
   if (st) return st;
   *hex = strdup(buf);
@@ -637,8 +637,8 @@ static pm_status csv_keep_text(ingest *g) {
     OGR_L_ResetReading(rl);
     while (!st && (f = OGR_L_GetNextFeature(rl)) != NULL) {
       size_t r = g->n_raw_rows;
-      st = pm_grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
-      if (!st) st = pm_grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
+      st = pm__grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
+      if (!st) st = pm__grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
                             sizeof *g->raw_vals);
       if (!st) {
         g->raw_fid[r] = OGR_F_GetFID(f);
@@ -1098,7 +1098,7 @@ static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, int *
   } else if (!(*out = GEOSWKBReader_read_r(g->h, g->wkb_in, buf, (size_t)len))) {
     /* e.g. a ring of 2 points left by clipping an OSM extract: nothing to repair from */
     snprintf(g->why_buf, sizeof g->why_buf, "degenerate geometry, not repairable (%.200s)",
-             pm_context_geos_message(g->ctx));
+             pm__context_geos_message(g->ctx));
     *why = g->why_buf;
   }
   free(buf);
@@ -1246,7 +1246,7 @@ static pm_status write_features(ingest *g, double *ext) {
       unsigned char *wkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
       if (!wkb) st = pm_error(ctx, PM_EGEOM, "%s: %s: cannot encode geometry (%s)", o->path,
                               feature_ref(g, src_fid, ref, sizeof ref),
-                              pm_context_geos_message(ctx));
+                              pm__context_geos_message(ctx));
       /* Keep the source FID as the stored fid while it increases (Shapefile, CSV, GeoPackage), so a
        * planner finds the same feature in QGIS; otherwise number on. */
       int64_t fid = (src_fid != OGRNullFID && src_fid > last_fid) ? (int64_t)src_fid : last_fid + 1;

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "engine/internal.h"
-#include "queries/measure.h"
+#include "engine/measure.h"
+#include "queries/metric_internal.h"
 
 /* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
  * area_share.c (each keeps the parts it uses); change them together. ---- */
@@ -50,7 +51,7 @@ pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm
   GEOSContextHandle_t h = pm_context_geos(ctx);
   pm_status st = as_check(ctx, spec, layer, of, d);
   if (st) return st;
-  if ((st = pm_metric_begin(ctx, spec, "area_share", "%", d, out))) return st;
+  if ((st = pm__metric_begin(ctx, spec, "area_share", "%", d, out))) return st;
 
   GEOSGeometry *a = NULL, *o = NULL;
   pm_parts_index pa = {0}, po = {0};
@@ -63,7 +64,7 @@ pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm
     if ((st = pm_features_union(ctx, of, &o))) goto done;
     GEOSGeometry *x = GEOSIntersection_r(h, a, o);
     if (!x) {
-      st = pm_metric_geos_failed(ctx, spec, "keeping the parts inside `of`");
+      st = pm__metric_geos_failed(ctx, spec, "keeping the parts inside `of`");
       goto done;
     }
     GEOSGeom_destroy_r(h, a);
@@ -77,10 +78,10 @@ pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm
     GEOSGeometry *part = NULL;
     double num_m2 = 0, den_m2 = 0;
     char *why = NULL;
-    if ((st = pm_clip_slot(ctx, spec, d, i, &pa, 2, &part, &num_m2))) goto done;
+    if ((st = pm_clip_slot(ctx, spec->id, d, i, &pa, 2, &part, &num_m2))) goto done;
     if (of) {
       GEOSGeometry *og = NULL;
-      st = pm_clip_slot(ctx, spec, d, i, &po, 2, &og, &den_m2);
+      st = pm_clip_slot(ctx, spec->id, d, i, &po, 2, &og, &den_m2);
       if (og) GEOSGeom_destroy_r(h, og);
       if (!st && den_m2 <= 0)
         st = pm_asprintf(ctx, &why, "no area of '%s' (of) in %s, so there is no share",
@@ -108,8 +109,8 @@ pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm
     GEOSGeom_destroy_r(h, part);
     if (st) goto done;
   }
-  if (!(st = pm_metric_finish(ctx, out)) && !(st = pm_add_target_gaps(ctx, d, out, "%")))
-    st = pm_metric_finish(ctx, out); /* sort the gaps just added */
+  if (!(st = pm__metric_finish(ctx, out)) && !(st = pm_add_target_gaps(ctx, d, out, "%")))
+    st = pm__metric_finish(ctx, out); /* sort the gaps just added */
 
 done:
   pm_parts_index_free(ctx, &pa);

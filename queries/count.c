@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "queries/metric_internal.h"
 #include "planmetrics/metrics.h"
 
 /* Choices where METRICS.md is silent (also in the project docs):
@@ -17,7 +18,7 @@
  *   (and itself when there are no districts). */
 
 static pm_status geos_fail(pm_context *ctx, const char *ind, const char *what) {
-  const char *m = pm_context_geos_message(ctx);
+  const char *m = pm__context_geos_message(ctx);
   return pm_error(ctx, PM_EGEOM, "indicator %s: GEOS failed to %s%s%s", ind, what, m[0] ? ": " : "",
                   m);
 }
@@ -60,7 +61,7 @@ pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_feat
   int bounded = !isnan(min_a) || !isnan(max_a);
   size_t nd = d->n;
   pm_status st;
-  if ((st = pm_metric_begin(ctx, spec, "count", "count", d, out))) return st;
+  if ((st = pm__metric_begin(ctx, spec, "count", "count", d, out))) return st;
   double *cnt = calloc(nd + 1, sizeof *cnt);
   size_t *idx = malloc((nd ? nd : 1) * sizeof *idx);
   if (!cnt || !idx) {

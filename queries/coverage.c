@@ -8,7 +8,8 @@
 
 #include "engine/internal.h"
 #include "planmetrics/metrics.h"
-#include "queries/measure.h"
+#include "engine/measure.h"
+#include "queries/metric_internal.h"
 
 /* Choices where METRICS.md is silent (also for the project docs):
  * - Classes: a polygon source belongs to the first class with min_area_m2 <= area < max_area_m2.
@@ -107,7 +108,7 @@ typedef struct cov {
 
 static pm_status geos_fail(cov *c, const char *what) {
   return pm_error(c->ctx, PM_EGEOM, "indicator %s: %s failed (%s)", c->ind, what,
-                  pm_context_geos_message(c->ctx));
+                  pm__context_geos_message(c->ctx));
 }
 
 /* The extent of g; an empty g gets an inverted box, which no envelope test accepts and whose
@@ -194,7 +195,7 @@ static double smallest_min(const cov *c) {
 static void cand_collect(void *item, void *user) {
   cov *c = user;
   if (c->t.cand_oom) return;
-  if (pm_grow(c->ctx, (void **)&c->t.cand, &c->t.capcand, c->t.ncand + 1, sizeof *c->t.cand)) {
+  if (pm__grow(c->ctx, (void **)&c->t.cand, &c->t.capcand, c->t.ncand + 1, sizeof *c->t.cand)) {
     c->t.cand_oom = 1;
     return;
   }
@@ -414,7 +415,7 @@ static pm_status district_of(cov *c, const GEOSGeometry *pt, const char **name) 
 static void dcand_collect(void *item, void *user) {
   cov *c = user;
   if (c->t.dcand_oom) return;
-  if (pm_grow(c->ctx, (void **)&c->t.dcand, &c->t.capdcand, c->t.ndcand + 1, sizeof *c->t.dcand)) {
+  if (pm__grow(c->ctx, (void **)&c->t.dcand, &c->t.capdcand, c->t.ndcand + 1, sizeof *c->t.dcand)) {
     c->t.dcand_oom = 1;
     return;
   }
@@ -533,7 +534,7 @@ static pm_status union_task(pm_context *ctx, void *state, void *arg, size_t i) {
   return PM_OK;
 failed:
   return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
-                  u->c->ind, pm_context_geos_message(ctx));
+                  u->c->ind, pm__context_geos_message(ctx));
 }
 
 static pm_status union_buffers(cov *c) {
@@ -558,7 +559,7 @@ static pm_status union_buffers(cov *c) {
   }
   int threads = pm_context_threads(c->ctx);
   for (size_t n = COV_UNION_STRIPS; !st && n >= 1; n /= 2, u.step++)
-    st = pm_parallel_for(c->ctx, threads, n, NULL, union_task, NULL, &u);
+    st = pm__parallel_for(c->ctx, threads, n, NULL, union_task, NULL, &u);
   if (!st) {
     c->covered = u.strip[0];
     u.strip[0] = NULL;
@@ -763,7 +764,7 @@ static pm_status service_areas(cov *c) {
   }
   for (size_t j = 0; j < c->nslots; j++) {
     GEOSGeometry *part = NULL;
-    if ((st = pm_clip_slot(c->ctx, c->spec, c->d, j, &c->covered_parts, 2, &part,
+    if ((st = pm_clip_slot(c->ctx, c->spec->id, c->d, j, &c->covered_parts, 2, &part,
                            &c->serv_area[j])))
       return st;
     if (pm_slot_has_details(c->d, j) && c->serv_area[j] > 0)
@@ -913,7 +914,7 @@ typedef struct idx_query {
 static void idx_collect(void *item, void *user) {
   idx_query *q = user;
   if (q->oom) return;
-  if (pm_grow(q->ctx, (void **)&q->v, &q->cap, q->n + 1, sizeof *q->v)) {
+  if (pm__grow(q->ctx, (void **)&q->v, &q->cap, q->n + 1, sizeof *q->v)) {
     q->oom = 1;
     return;
   }
@@ -1164,7 +1165,7 @@ static pm_status deno_area(cov *c) {
     st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
     goto done;
   }
-  st = pm_parallel_for(c->ctx, pm_context_threads(c->ctx), nchunks, worker_setup, area_chunk,
+  st = pm__parallel_for(c->ctx, pm_context_threads(c->ctx), nchunks, worker_setup, area_chunk,
                        worker_free, &job);
   /* Merge in chunk order. */
   for (size_t k = 0; k < nchunks && !st; k++) {
@@ -1343,9 +1344,9 @@ static pm_status deno_district(cov *c) {
 
 /* --- entry point -------------------------------------------------------------------------- */
 
-/* pm_metric_begin, with the unit and metric name defaulted for specs built in code. */
+/* pm__metric_begin, with the unit and metric name defaulted for specs built in code. */
 static pm_status copy_header(cov *c) {
-  return pm_metric_begin(c->ctx, c->spec, "coverage", "%", c->d, c->out);
+  return pm__metric_begin(c->ctx, c->spec, "coverage", "%", c->d, c->out);
 }
 
 static void cov_free(cov *c) {
@@ -1442,7 +1443,7 @@ pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_f
     free(all_why);
   }
   free(why_buf);
-  if (!st) st = pm_metric_finish(ctx, out);
+  if (!st) st = pm__metric_finish(ctx, out);
 
 done:
   cov_free(&c);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "engine/internal.h"
-#include "queries/measure.h"
+#include "engine/measure.h"
+#include "queries/metric_internal.h"
 
 /* Buffers are widened by this much so that a part lying exactly at near_m (up to floating-point
  * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
@@ -40,7 +41,7 @@ static pm_status union_of(pm_context *ctx, const pm_indicator_spec *spec,
       GEOSGeometry *b = dist >= 0 ? GEOSBuffer_r(h, g, dist + PM_INCLUSIVE_EPS_M, quadsegs)
                                   : GEOSGeom_clone_r(h, g);
       if (!b) {
-        st = pm_metric_geos_failed(ctx, spec, "buffering a feature");
+        st = pm__metric_geos_failed(ctx, spec, "buffering a feature");
         break;
       }
       st = pm_geom_list_push(ctx, &l, b);
@@ -51,7 +52,7 @@ static pm_status union_of(pm_context *ctx, const pm_indicator_spec *spec,
     return st;
   }
   *out = pm_geom_list_union(ctx, &l, GEOS_MULTIPOLYGON);
-  if (!*out) return pm_metric_geos_failed(ctx, spec, "dissolving polygons");
+  if (!*out) return pm__metric_geos_failed(ctx, spec, "dissolving polygons");
   return PM_OK;
 }
 
@@ -114,7 +115,7 @@ pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_fea
   pm_status st =
       check_length_inputs(ctx, spec, lines, within, n_within, n_near, share_of, d, &unit);
   if (st) return st;
-  if ((st = pm_metric_begin(ctx, spec, "length", unit, d, out))) return st;
+  if ((st = pm__metric_begin(ctx, spec, "length", unit, d, out))) return st;
 
   GEOSGeometry *m = NULL, *s = NULL;
   pm_parts_index pm = {0}, ps = {0};
@@ -139,7 +140,7 @@ pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_fea
       GEOSGeometry *x = GEOSIntersection_r(h, m, region);
       GEOSGeom_destroy_r(h, region);
       if (!x) {
-        st = pm_metric_geos_failed(ctx, spec, r == 0 ? "keeping the parts within" : "keeping the parts near");
+        st = pm__metric_geos_failed(ctx, spec, r == 0 ? "keeping the parts within" : "keeping the parts near");
         break;
       }
       GEOSGeom_destroy_r(h, m);
@@ -157,11 +158,11 @@ pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_fea
     pm_result *r = &out->results[i];
     GEOSGeometry *part = NULL;
     double len_m = 0;
-    if ((st = pm_clip_slot(ctx, spec, d, i, &pm, 1, &part, &len_m))) goto done;
+    if ((st = pm_clip_slot(ctx, spec->id, d, i, &pm, 1, &part, &len_m))) goto done;
     if (share_of) {
       GEOSGeometry *all = NULL;
       double den_m = 0;
-      st = pm_clip_slot(ctx, spec, d, i, &ps, 1, &all, &den_m);
+      st = pm_clip_slot(ctx, spec->id, d, i, &ps, 1, &all, &den_m);
       if (all) GEOSGeom_destroy_r(h, all);
       char *why = NULL;
       if (!st && den_m <= 0)
@@ -184,8 +185,8 @@ pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_fea
     GEOSGeom_destroy_r(h, part);
     if (st) goto done;
   }
-  if (!(st = pm_metric_finish(ctx, out)) && !(st = pm_add_target_gaps(ctx, d, out, unit)))
-    st = pm_metric_finish(ctx, out); /* sort the gaps just added */
+  if (!(st = pm__metric_finish(ctx, out)) && !(st = pm_add_target_gaps(ctx, d, out, unit)))
+    st = pm__metric_finish(ctx, out); /* sort the gaps just added */
 
 done:
   pm_parts_index_free(ctx, &pm);

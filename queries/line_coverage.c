@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "engine/internal.h"
-#include "queries/measure.h"
+#include "engine/measure.h"
+#include "queries/metric_internal.h"
 
 /* Buffers are widened by this much so that a part lying exactly at near_m (up to floating-point
  * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
@@ -128,7 +129,7 @@ static pm_status lc_build_cover(lc *c, const pm_features *const *by, size_t n_by
     c->buf[k] = GEOSBuffer_r(h, c->byg[k], r + PM_INCLUSIVE_EPS_M, quadsegs);
     GEOSGeometry *copy = c->buf[k] ? GEOSGeom_clone_r(h, c->buf[k]) : NULL;
     if (!copy) {
-      st = pm_metric_geos_failed(c->ctx, c->spec, "buffering a `by` feature");
+      st = pm__metric_geos_failed(c->ctx, c->spec, "buffering a `by` feature");
       break;
     }
     GEOSSTRtree_insert_r(h, c->buf_tree, c->buf[k], (void *)(uintptr_t)(k + 1));
@@ -140,9 +141,9 @@ static pm_status lc_build_cover(lc *c, const pm_features *const *by, size_t n_by
   }
   c->cover_empty = l.n == 0;
   c->cover = pm_geom_list_union(c->ctx, &l, GEOS_MULTIPOLYGON);
-  if (!c->cover) return pm_metric_geos_failed(c->ctx, c->spec, "dissolving the covered region");
+  if (!c->cover) return pm__metric_geos_failed(c->ctx, c->spec, "dissolving the covered region");
   c->cover_prep = GEOSPrepare_r(h, c->cover);
-  if (!c->cover_prep) return pm_metric_geos_failed(c->ctx, c->spec, "preparing the covered region");
+  if (!c->cover_prep) return pm__metric_geos_failed(c->ctx, c->spec, "preparing the covered region");
   return PM_OK;
 }
 
@@ -154,7 +155,7 @@ static pm_status lc_uncovered(lc *c, const GEOSGeometry *f, GEOSGeometry **out) 
   *out = NULL;
   if (!c->cover_empty) {
     char cv = GEOSPreparedCovers_r(h, c->cover_prep, f);
-    if (cv == 2) return pm_metric_geos_failed(c->ctx, c->spec, "testing a line against the covered region");
+    if (cv == 2) return pm__metric_geos_failed(c->ctx, c->spec, "testing a line against the covered region");
     if (cv == 1) return PM_OK;
   }
   GEOSGeometry *u = GEOSGeom_clone_r(h, f);
@@ -166,16 +167,16 @@ static pm_status lc_uncovered(lc *c, const GEOSGeometry *f, GEOSGeometry **out) 
   pm_idx_list hits = {.offset = 1, .ctx = c->ctx};
   GEOSSTRtree_query_r(h, c->buf_tree, f, pm_idx_list_cb, &hits);
   pm_status st = hits.st;
-  if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm_cmp_size);
+  if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm__cmp_size);
   for (size_t j = 0; j < hits.n && !st; j++) {
     const GEOSGeometry *b = c->buf[hits.v[j]];
     char it = GEOSIntersects_r(h, u, b);
     if (it == 2) {
-      st = pm_metric_geos_failed(c->ctx, c->spec, "testing a line against a buffer");
+      st = pm__metric_geos_failed(c->ctx, c->spec, "testing a line against a buffer");
     } else if (it == 1) {
       GEOSGeometry *nu = GEOSDifference_r(h, u, b);
       if (!nu) {
-        st = pm_metric_geos_failed(c->ctx, c->spec, "cutting the covered part off a line");
+        st = pm__metric_geos_failed(c->ctx, c->spec, "cutting the covered part off a line");
         break;
       }
       GEOSGeom_destroy_r(h, u);
@@ -212,10 +213,10 @@ static pm_status lc_nearest(lc *c, const GEOSGeometry *g, size_t *k, double *dis
   if (c->nby == 0) return PM_OK;
   lc_near q = {c->h, g, c->byg};
   const void *hit = GEOSSTRtree_nearest_generic_r(c->h, c->by_tree, &q, g, lc_near_dist, &q);
-  if (!hit) return pm_metric_geos_failed(c->ctx, c->spec, "finding the nearest `by` feature");
+  if (!hit) return pm__metric_geos_failed(c->ctx, c->spec, "finding the nearest `by` feature");
   *k = (size_t)(uintptr_t)hit - 1;
   if (!GEOSDistance_r(c->h, g, c->byg[*k], dist))
-    return pm_metric_geos_failed(c->ctx, c->spec, "measuring a distance");
+    return pm__metric_geos_failed(c->ctx, c->spec, "measuring a distance");
   return PM_OK;
 }
 
@@ -287,7 +288,7 @@ static pm_status lc_feature_gaps(lc *c, size_t f) {
       for (size_t j = 0; j < d->n && !hits.st; j++) pm_idx_list_cb((void *)(uintptr_t)j, &hits);
     }
     st = hits.st;
-    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm_cmp_size);
+    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm__cmp_size);
     for (size_t m = 0; m < hits.n && !st; m++) {
       size_t j = hits.v[m];
       double len, x, y;
@@ -320,7 +321,7 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   GEOSContextHandle_t h = pm_context_geos(ctx);
   pm_status st = lc_check(ctx, spec, lines, d);
   if (st) return st;
-  if ((st = pm_metric_begin(ctx, spec, "line_coverage", "%", d, out))) return st;
+  if ((st = pm__metric_begin(ctx, spec, "line_coverage", "%", d, out))) return st;
 
   lc c = {.ctx = ctx, .h = h, .spec = spec, .lines = lines, .d = d, .out = out};
   GEOSGeometry *all = NULL, *cov = NULL, *unc = NULL;
@@ -339,7 +340,7 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
     unc = GEOSDifference_r(h, all, c.cover);
   }
   if (!cov || !unc) {
-    st = pm_metric_geos_failed(ctx, spec, "splitting the lines into covered and uncovered parts");
+    st = pm__metric_geos_failed(ctx, spec, "splitting the lines into covered and uncovered parts");
     goto done;
   }
   if ((st = pm_parts_index_build(ctx, &pcov, cov, 1)) || (st = pm_parts_index_build(ctx, &punc, unc, 1)))
@@ -350,8 +351,8 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
     GEOSGeometry *gc = NULL, *gu = NULL;
     double cov_m = 0, unc_m = 0;
     char *why = NULL;
-    st = pm_clip_slot(ctx, spec, d, i, &pcov, 1, &gc, &cov_m);
-    if (!st) st = pm_clip_slot(ctx, spec, d, i, &punc, 1, &gu, &unc_m);
+    st = pm_clip_slot(ctx, spec->id, d, i, &pcov, 1, &gc, &cov_m);
+    if (!st) st = pm_clip_slot(ctx, spec->id, d, i, &punc, 1, &gu, &unc_m);
     if (!st && cov_m + unc_m <= 0)
       st = pm_asprintf(ctx, &why, "no line of '%s' in %s, so there is nothing to cover",
                        pm_layer_name(lines, spec->layer.layer),
@@ -373,7 +374,7 @@ pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   }
 
   for (size_t f = 0; f < lines->n && !st; f++) st = lc_feature_gaps(&c, f);
-  if (!st) st = pm_metric_finish(ctx, out);
+  if (!st) st = pm__metric_finish(ctx, out);
 
 done:
   pm_parts_index_free(ctx, &pall);

@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planmetrics/metrics.h"
+#include "engine/measure.h"
+#include "queries/metric_internal.h"
 
-pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const char *default_metric,
+pm_status pm__metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const char *default_metric,
                           const char *unit, const pm_districts *d, pm_indicator_result *out) {
   memset(out, 0, sizeof *out);
   pm_status st;
@@ -27,9 +28,13 @@ pm_status pm_metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const 
   return st;
 }
 
-pm_status pm_metric_finish(pm_context *ctx, pm_indicator_result *out) {
+pm_status pm__metric_finish(pm_context *ctx, pm_indicator_result *out) {
   (void)ctx;
   for (size_t i = 0; i < out->n_results; i++) pm_result_sort_gaps(&out->results[i]);
   pm_indicator_result_apply_target(out);
   return PM_OK;
+}
+
+pm_status pm__metric_geos_failed(pm_context *ctx, const pm_indicator_spec *spec, const char *what) {
+  return pm_geos_failed(ctx, spec->id, what);
 }

@@ -14,7 +14,7 @@ static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of 
 
 static pm_status geos_failed(pm_context *ctx, const char *what, const char *layer) {
   return pm_error(ctx, PM_EGEOM, "layer '%s': %s failed (GEOS: %s)", layer, what,
-                  pm_context_geos_message(ctx));
+                  pm__context_geos_message(ctx));
 }
 
 /* A missing layer is named together with the layers the project has, so a typo is obvious. */
@@ -65,7 +65,7 @@ typedef struct idx_list {
 static void idx_list_cb(void *item, void *user) {
   idx_list *l = user;
   if (l->st) return;
-  if ((l->st = pm_grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
+  if ((l->st = pm__grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
   l->v[l->n++] = (size_t)(uintptr_t)item;
 }
 
@@ -339,7 +339,7 @@ static pm_status collect_lines(pm_context *ctx, line_parts *lp, const GEOSGeomet
   }
   if (type != GEOS_LINESTRING && type != GEOS_LINEARRING) return PM_OK;
   if (GEOSisEmpty_r(h, g) != 0) return PM_OK;
-  pm_status st = pm_grow(ctx, (void **)&lp->part, &lp->cap, lp->n + 1, sizeof *lp->part);
+  pm_status st = pm__grow(ctx, (void **)&lp->part, &lp->cap, lp->n + 1, sizeof *lp->part);
   if (st) return st;
   lp->part[lp->n++] = g;
   return PM_OK;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "store/store_internal.h"
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
 
@@ -61,7 +62,7 @@ static pm_status blob_wkt(pm_context *ctx, pm_store *store, sqlite3_stmt **astex
                           const void *blob, int len, char **wkt) {
   *wkt = NULL;
   if (!*astext) {
-    pm_status st = pm_store_prepare(store, "converting geometries to WKT", "SELECT AsText(?1)", astext);
+    pm_status st = pm__store_prepare(store, "converting geometries to WKT", "SELECT AsText(?1)", astext);
     if (st) return st;
   }
   sqlite3_reset(*astext);
@@ -76,7 +77,7 @@ static pm_status blob_wkt(pm_context *ctx, pm_store *store, sqlite3_stmt **astex
 
 pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out) {
   *out = NULL;
-  sqlite3 *db = pm_store_db(store);
+  sqlite3 *db = pm__store_db(store);
   if (!sql || !*skip_trailer(sql))
     return pm_error(ctx, PM_EINPUT,
                     "give one SQL statement, e.g. \"SELECT name, AsText(geom) FROM bus_stops "

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "queries/metric_internal.h"
 #include "planmetrics/metrics.h"
 
 /* Choices where METRICS.md is silent (also in the project docs):
@@ -104,7 +105,7 @@ typedef struct tc {
 } tc;
 
 static pm_status geos_fail(tc *t, const char *what) {
-  const char *m = pm_context_geos_message(t->ctx);
+  const char *m = pm__context_geos_message(t->ctx);
   return pm_error(t->ctx, PM_EGEOM, "indicator %s: GEOS failed to %s%s%s", t->ind, what,
                   m[0] ? ": " : "", m);
 }
@@ -227,7 +228,7 @@ static pm_status scan_station(tc *t, size_t s, nearest *best) {
       if (!(dd <= t->catch_m)) continue;
       size_t p = t->stop_pos[j];
       if (p == NONE) {
-        if ((st = pm_grow(t->ctx, (void **)&t->cand, &t->cap_cand, t->n_cand + 1, sizeof *t->cand)))
+        if ((st = pm__grow(t->ctx, (void **)&t->cand, &t->cap_cand, t->n_cand + 1, sizeof *t->cand)))
           return st;
         t->stop_pos[j] = t->n_cand;
         t->cand[t->n_cand++] = (cand){j, dd, k};
@@ -305,7 +306,7 @@ static pm_status assign_districts(tc *t) {
     if (st) break;
     t->in_all[s] = (unsigned char)(in_all != 0);
     if (!in_all) m = 0;
-    if ((st = pm_grow(t->ctx, (void **)&t->sd_idx, &cap, t->sd_off[s] + m + 1, sizeof *t->sd_idx)))
+    if ((st = pm__grow(t->ctx, (void **)&t->sd_idx, &cap, t->sd_off[s] + m + 1, sizeof *t->sd_idx)))
       break;
     memcpy(t->sd_idx + t->sd_off[s], buf, m * sizeof *buf);
     t->sd_off[s + 1] = t->sd_off[s] + m;
@@ -481,7 +482,7 @@ static pm_status parse_routes(tc *t, int fi) {
           break;
       }
       if (end > b) {
-        if ((st = pm_grow(t->ctx, (void **)&rt->refs, &cap, rt->n_refs + 1, sizeof *rt->refs)))
+        if ((st = pm__grow(t->ctx, (void **)&rt->refs, &cap, rt->n_refs + 1, sizeof *rt->refs)))
           return st;
         char *name = malloc((size_t)(end - b) + 1);
         if (!name) return pm_error(t->ctx, PM_ENOMEM, "out of memory");
@@ -615,7 +616,7 @@ static pm_status station_routes(tc *t, size_t s) {
   for (size_t c = 0; c < t->n_cand; c++) {
     const cand *x = &t->cand[c];
     for (size_t q = t->rt.off[x->stop]; q < t->rt.off[x->stop + 1]; q++) {
-      if ((st = pm_grow(t->ctx, (void **)&t->rp, &t->cap_rp, t->n_rp + 1, sizeof *t->rp))) {
+      if ((st = pm__grow(t->ctx, (void **)&t->rp, &t->cap_rp, t->n_rp + 1, sizeof *t->rp))) {
         free(sname);
         return st;
       }
@@ -660,7 +661,7 @@ static pm_status station_stops(tc *t, size_t s) {
       t->stop_best[x->stop] = x->dist;
       t->stop_best_s[x->stop] = s;
     }
-    if ((st = pm_grow(t->ctx, (void **)&t->spr, &t->cap_spr, t->n_spr + nk + 1, sizeof *t->spr)))
+    if ((st = pm__grow(t->ctx, (void **)&t->spr, &t->cap_spr, t->n_spr + nk + 1, sizeof *t->spr)))
       return st;
     for (size_t i = 0; i < nk; i++) t->spr[t->n_spr++] = (spair){x->stop, ks[i]};
     t->spr[t->n_spr++] = (spair){x->stop, t->d->n};
@@ -809,7 +810,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   }
 
   size_t nd = d->n;
-  if ((st = pm_metric_begin(t.ctx, t.spec, "transfer_coverage", "%", t.d, t.out))) goto done;
+  if ((st = pm__metric_begin(t.ctx, t.spec, "transfer_coverage", "%", t.d, t.out))) goto done;
   t.num = calloc(nd + 1, sizeof *t.num);
   t.den = calloc(nd + 1, sizeof *t.den);
   t.stop_pos = malloc((stops->n ? stops->n : 1) * sizeof *t.stop_pos);
@@ -841,7 +842,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   }
   if (!st && t.basis == BASIS_STOP) st = finish_stops(&t);
   if (!st) st = set_values(&t);
-  if (!st) st = pm_metric_finish(ctx, out);
+  if (!st) st = pm__metric_finish(ctx, out);
 done:
   free(t.sd_off);
   free(t.sd_idx);

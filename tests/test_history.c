@@ -254,7 +254,7 @@ static void test_record_and_load(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "no run"));
 
   /* Details are a registered geometry column in the project CRS. */
-  sqlite3 *db = pm_store_db(store);
+  sqlite3 *db = pm__store_db(store);
   sqlite3_stmt *q = NULL;
   assert_int_equal(sqlite3_prepare_v2(db,
                                       "SELECT srid FROM geometry_columns WHERE "

@@ -32,8 +32,8 @@ static pm_store *new_store(pm_context *ctx, const char *name) {
 
 static double sql_double(pm_store *s, const char *sql) {
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(pm_store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
-    fail_msg("%s: %s", sql, sqlite3_errmsg(pm_store_db(s)));
+  if (sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(pm__store_db(s)));
   double v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_double(q, 0) : NAN;
   sqlite3_finalize(q);
   return v;
@@ -42,8 +42,8 @@ static double sql_double(pm_store *s, const char *sql) {
 /* The text of the first row of a query (copied into buf), or "" */
 static const char *sql_text(pm_store *s, const char *sql, char *buf, size_t size) {
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(pm_store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
-    fail_msg("%s: %s", sql, sqlite3_errmsg(pm_store_db(s)));
+  if (sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(pm__store_db(s)));
   buf[0] = '\0';
   if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
     snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));

@@ -1,4 +1,4 @@
-/* test_parallel.c: pm_parallel_for (engine/parallel.c) and merging partial results
+/* test_parallel.c: pm__parallel_for (engine/parallel.c) and merging partial results
  * (pm_indicator_result_append), the two pieces metrics use to split their work over threads. */
 #include "testutil.h"
 
@@ -51,7 +51,7 @@ static void test_every_task_once(void **state) {
     long out[1000];
     memset(out, 0xff, sizeof out);
     sum_job j = {.out = out, .fail_at = (size_t)-1};
-    assert_int_equal(pm_parallel_for(ctx, threads, 1000, sum_setup, sum_run, sum_teardown, &j),
+    assert_int_equal(pm__parallel_for(ctx, threads, 1000, sum_setup, sum_run, sum_teardown, &j),
                      PM_OK);
     for (long i = 0; i < 1000; i++) assert_int_equal(out[i], i * i);
     assert_true(j.setups >= 1 && j.setups <= threads);
@@ -66,11 +66,11 @@ static void test_failure_reported_with_message(void **state) {
   assert_int_equal(pm_context_create(&ctx), PM_OK);
   long out[64] = {0};
   sum_job j = {.out = out, .fail_at = 17};
-  assert_int_equal(pm_parallel_for(ctx, 3, 64, sum_setup, sum_run, sum_teardown, &j), PM_EINPUT);
+  assert_int_equal(pm__parallel_for(ctx, 3, 64, sum_setup, sum_run, sum_teardown, &j), PM_EINPUT);
   assert_string_equal(pm_context_message(ctx), "task 17 failed on purpose");
   assert_int_equal(j.setups, j.teardowns);
   /* no tasks: nothing runs, nothing fails */
-  assert_int_equal(pm_parallel_for(ctx, 3, 0, sum_setup, sum_run, sum_teardown, &j), PM_OK);
+  assert_int_equal(pm__parallel_for(ctx, 3, 0, sum_setup, sum_run, sum_teardown, &j), PM_OK);
   pm_context_destroy(ctx);
 }
 
@@ -86,7 +86,7 @@ static void test_setup_failure(void **state) {
   assert_int_equal(pm_context_create(&ctx), PM_OK);
   long out[8] = {0};
   sum_job j = {.out = out, .fail_at = (size_t)-1};
-  assert_int_equal(pm_parallel_for(ctx, 2, 8, failing_setup, sum_run, NULL, &j), PM_ENOMEM);
+  assert_int_equal(pm__parallel_for(ctx, 2, 8, failing_setup, sum_run, NULL, &j), PM_ENOMEM);
   assert_string_equal(pm_context_message(ctx), "no room for the scratch space");
   pm_context_destroy(ctx);
 }

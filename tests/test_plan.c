@@ -178,7 +178,7 @@ static void test_full_plan(void **state) {
   assert_path(p->path, "full.yaml");
   assert_string_equal(p->dir, pm_test_tmpdir());
   char hex[65];
-  pm_sha256_buffer(FULL, strlen(FULL), hex);
+  pm__sha256_buffer(FULL, strlen(FULL), hex);
   assert_string_equal(p->hash, hex);
   assert_string_equal(p->id, "full-plan_1.0");
   assert_string_equal(p->title, "Full: 青浦");

@@ -500,13 +500,13 @@ static void test_sql_refuses_writes(void **state) {
 
 static void test_utf8_width(void **state) {
   (void)state;
-  assert_int_equal(pm_utf8_width(""), 0);
-  assert_int_equal(pm_utf8_width("abc"), 3);
-  assert_int_equal(pm_utf8_width("青浦区"), 6);
-  assert_int_equal(pm_utf8_width("a青b"), 4);
-  assert_int_equal(pm_utf8_width("（全角）"), 8); /* fullwidth parentheses */
-  assert_int_equal(pm_utf8_width("e\xcc\x81"), 1); /* e + combining acute */
-  assert_int_equal(pm_utf8_width("\xff"), 1);      /* invalid byte */
+  assert_int_equal(pm__utf8_width(""), 0);
+  assert_int_equal(pm__utf8_width("abc"), 3);
+  assert_int_equal(pm__utf8_width("青浦区"), 6);
+  assert_int_equal(pm__utf8_width("a青b"), 4);
+  assert_int_equal(pm__utf8_width("（全角）"), 8); /* fullwidth parentheses */
+  assert_int_equal(pm__utf8_width("e\xcc\x81"), 1); /* e + combining acute */
+  assert_int_equal(pm__utf8_width("\xff"), 1);      /* invalid byte */
 }
 
 static pm_table *sample(pm_context *ctx) {
@@ -553,7 +553,7 @@ static void test_table_print(void **state) {
   s = capture(pm_table_print, t);
   char *line = strchr(strchr(s, '\n') + 1, '\n') + 1;
   *strchr(line, '\n') = '\0';
-  assert_int_equal(pm_utf8_width(line), 60);
+  assert_int_equal(pm__utf8_width(line), 60);
   assert_non_null(strstr(line, "\xe2\x80\xa6"));
   free(s);
   pm_table_free(t);

@@ -151,14 +151,14 @@ static void test_numbers(void **state) {
 
 static void test_text_width(void **state) {
   (void)state;
-  assert_int_equal(pm_report_text_width("abc"), 3);
-  assert_int_equal(pm_report_text_width("青浦区"), 6);
-  assert_int_equal(pm_report_text_width("（2024）"), 8); /* fullwidth parentheses */
-  assert_int_equal(pm_report_text_width("e\xcc\x81"), 1);  /* e + combining acute */
-  assert_int_equal(pm_report_text_width("\xff" "a"), 2);   /* an invalid byte shows as one column */
-  assert_int_equal(pm_report_text_width("✓"), 1);
-  assert_int_equal(pm_report_text_width(""), 0);
-  assert_int_equal(pm_report_text_width(NULL), 0);
+  assert_int_equal(pm__utf8_width("abc"), 3);
+  assert_int_equal(pm__utf8_width("青浦区"), 6);
+  assert_int_equal(pm__utf8_width("（2024）"), 8); /* fullwidth parentheses */
+  assert_int_equal(pm__utf8_width("e\xcc\x81"), 1);  /* e + combining acute */
+  assert_int_equal(pm__utf8_width("\xff" "a"), 2);   /* an invalid byte shows as one column */
+  assert_int_equal(pm__utf8_width("✓"), 1);
+  assert_int_equal(pm__utf8_width(""), 0);
+  assert_int_equal(pm__utf8_width(NULL), 0);
 }
 
 static void test_json(void **state) {
@@ -304,7 +304,7 @@ static size_t column_of(const char *text, const char *key, const char *needle) {
     char *k = strstr(copy, key), *n = k ? strstr(k + strlen(key), needle) : NULL;
     if (n) {
       *n = '\0';
-      size_t col = pm_report_text_width(copy);
+      size_t col = pm__utf8_width(copy);
       free(copy);
       return col;
     }

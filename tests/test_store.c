@@ -72,7 +72,7 @@ static void write_parks(pm_context *ctx, pm_store *s, const char *layer) {
 
 static int sql_int(pm_store *s, const char *sql) {
   sqlite3_stmt *q = NULL;
-  assert_int_equal(sqlite3_prepare_v2(pm_store_db(s), sql, -1, &q, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL), SQLITE_OK);
   int v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
   sqlite3_finalize(q);
   return v;

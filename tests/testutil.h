@@ -10,6 +10,10 @@
 
 #include "planmetrics/planmetrics.h"
 
+/* Tests see the library's internals too (they link its objects). */
+#include "engine/internal.h"
+#include "store/store_internal.h"
+
 /* A fresh temporary directory for this test process (created once, removed at exit). Borrowed. */
 const char *pm_test_tmpdir(void);
 /* A path inside the temporary directory: pm_test_path("a.sqlite"). Returns a static buffer

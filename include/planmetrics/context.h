@@ -84,6 +84,9 @@ pm_status pm_asprintf(pm_context *ctx, char **out, const char *fmt, ...)
 /* strdup that records PM_ENOMEM in ctx; s may be NULL (then *out is NULL). Caller frees. */
 pm_status pm_strdup(pm_context *ctx, char **out, const char *s);
 
+/* Current time as ISO 8601 UTC ("2026-01-01T00:00:00Z") into buf (at least 21 bytes). */
+void pm_utc_now(char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,6 @@
 
 #include "planmetrics/context.h"
 #include "planmetrics/features.h"
-#include "planmetrics/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,13 +24,13 @@ typedef struct pm_districts {
   double area_m2_all;                   /* area of `all` (0 when n == 0) */
 } pm_districts;
 
-/* Load districts from a polygon layer. name_field is the attribute holding the names; only (may be
- * NULL) restricts the scope to these names, in that order (an unknown name is an error that lists
- * the names present). Districts with the same name are merged. Caller owns *out. */
-pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
-                            const char *name_field, const char *const *only, size_t n_only,
-                            pm_districts **out);
-/* Districts from features already in memory (tests); names from fs->label. */
+/* Districts from a polygon selection in memory; names from fs->label (name_field, only for messages,
+ * names the attribute they came from). only (may be NULL) restricts the scope to these names, in
+ * that order (an unknown name is an error that lists the names present). Districts with the same
+ * name are merged. Caller owns *out (pm_districts_free). */
+pm_status pm_districts_create(pm_context *ctx, const pm_features *fs, const char *name_field,
+                              const char *const *only, size_t n_only, pm_districts **out);
+/* pm_districts_create with every named polygon in scope. */
 pm_status pm_districts_from_features(pm_context *ctx, const pm_features *fs, pm_districts **out);
 /* No districts: only `_all`, which covers everything. */
 pm_status pm_districts_none(pm_context *ctx, pm_districts **out);

@@ -2,8 +2,6 @@
 #ifndef PLANMETRICS_HISTORY_H
 #define PLANMETRICS_HISTORY_H
 
-#include <stdio.h>
-
 #include "planmetrics/context.h"
 #include "planmetrics/result.h"
 #include "planmetrics/store.h"
@@ -92,15 +90,6 @@ typedef struct pm_history_row {
  * The caller frees with pm_history_rows_free(*rows, *n). */
 pm_status pm_history_list(pm_store *store, const char *plan_id, pm_history_row **rows, size_t *n);
 void pm_history_rows_free(pm_history_row *rows, size_t n);
-
-/* How many of the latest runs pm_history_print shows side by side. */
-#define PM_HISTORY_PRINT_RUNS 6
-
-/* Print the progress table of a plan (plan_id NULL: every plan, one table each): indicator,
- * district, then one column per run (the latest PM_HISTORY_PRINT_RUNS; header "#id date") with
- * the value and ✓ (met) or ✗ (missed); "—" where the run has no such result. No recorded run is
- * PM_ENOTFOUND with a message saying how to record one. */
-pm_status pm_history_print(pm_context *ctx, pm_store *store, const char *plan_id, FILE *out);
 
 #ifdef __cplusplus
 }

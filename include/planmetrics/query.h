@@ -63,23 +63,6 @@ const pm_cell *pm_table_cell(const pm_table *t, size_t row, size_t col);
 /* Index of the column named name, or -1. */
 int pm_table_col(const pm_table *t, const char *name);
 
-/* Columns on a terminal that UTF-8 text takes: CJK and other wide characters count 2, combining
- * marks 0; invalid bytes count 1 each. */
-size_t pm_utf8_width(const char *s);
-
-/* Writers. They return PM_EIO when the stream reports a write error (no message is recorded,
- * as there is no context: the caller names the output).
- * - pm_table_print: columns aligned by display width (numbers right-aligned), a rule under the
- *   header, "(no rows)" when there are none, then the summary line. Cells wider than 60 columns
- *   are cut with "…" and control characters shown as spaces (the JSON and CSV writers keep
- *   every byte).
- * - pm_table_write_json: an array of objects, one per row, keys the column names, then "\n".
- * - pm_table_write_csv: RFC 4180 (header row, CRLF line ends, fields with a comma, quote or line
- *   break quoted with doubled quotes). */
-pm_status pm_table_print(const pm_table *t, FILE *out);
-pm_status pm_table_write_json(const pm_table *t, FILE *out);
-pm_status pm_table_write_csv(const pm_table *t, FILE *out);
-
 /* ---- the query verbs. Each returns a new table the caller frees with pm_table_free. ---- */
 
 /* For each feature of `from` (filtered by where_from, may be NULL), the nearest feature of `to`

@@ -5,7 +5,10 @@
 #include <stdio.h>
 
 #include "planmetrics/context.h"
+#include "planmetrics/history.h"
+#include "planmetrics/query.h"
 #include "planmetrics/result.h"
+#include "planmetrics/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,9 +75,32 @@ const char *pm_report_number(double v, char *buf, size_t size);
  * the reverse ("99.996%" instead of "100%"). "" for NAN. Returns buf. */
 const char *pm_report_format_value(double value, const char *unit, const char *op, double target,
                                    char *buf, size_t size);
-/* Terminal display width of a UTF-8 string (wide East Asian characters count 2, combining marks
- * 0; invalid bytes 1). */
-size_t pm_report_text_width(const char *utf8);
+
+/* --- The run history (see history.h) --- */
+
+/* How many of the latest runs pm_history_print shows side by side. */
+#define PM_HISTORY_PRINT_RUNS 6
+
+/* Print the progress table of a plan (plan_id NULL: every plan, one table each): indicator,
+ * district, then one column per run (the latest PM_HISTORY_PRINT_RUNS; header "#id date") with
+ * the value and ✓ (met) or ✗ (missed); "—" where the run has no such result. No recorded run is
+ * PM_ENOTFOUND with a message saying how to record one. */
+pm_status pm_history_print(pm_context *ctx, pm_store *store, const char *plan_id, FILE *out);
+
+/* --- Ad-hoc query tables (see query.h) --- */
+
+/* Writers. They return PM_EIO when the stream reports a write error (no message is recorded,
+ * as there is no context: the caller names the output).
+ * - pm_table_print: columns aligned by display width (numbers right-aligned), a rule under the
+ *   header, "(no rows)" when there are none, then the summary line. Cells wider than 60 columns
+ *   are cut with "…" and control characters shown as spaces (the JSON and CSV writers keep
+ *   every byte).
+ * - pm_table_write_json: an array of objects, one per row, keys the column names, then "\n".
+ * - pm_table_write_csv: RFC 4180 (header row, CRLF line ends, fields with a comma, quote or line
+ *   break quoted with doubled quotes). */
+pm_status pm_table_print(const pm_table *t, FILE *out);
+pm_status pm_table_write_json(const pm_table *t, FILE *out);
+pm_status pm_table_write_csv(const pm_table *t, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -2,25 +2,15 @@
 #ifndef PLANMETRICS_STORE_H
 #define PLANMETRICS_STORE_H
 
-#include <sqlite3.h>
-
 #include "planmetrics/context.h"
+#include "planmetrics/districts.h"
+#include "planmetrics/features.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct pm_store pm_store;
-
-typedef enum pm_geom_kind {
-  PM_KIND_NONE = 0,
-  PM_KIND_POINT = 1,
-  PM_KIND_LINE = 2,
-  PM_KIND_POLYGON = 3
-} pm_geom_kind;
-
-/* "point", "line", "polygon" (static strings). */
-const char *pm_geom_kind_name(pm_geom_kind kind);
 
 enum {
   PM_STORE_READONLY = 1, /* open an existing database read-only */
@@ -37,7 +27,6 @@ void pm_store_close(pm_store *store);
 void pm_store_release_memory(pm_store *store);
 
 /* Borrowed handles, valid until pm_store_close. */
-sqlite3 *pm_store_db(pm_store *store);
 pm_context *pm_store_context(pm_store *store);
 const char *pm_store_path(const pm_store *store);
 
@@ -47,11 +36,6 @@ const char *pm_store_path(const pm_store *store);
 pm_status pm_store_begin(pm_store *store);
 pm_status pm_store_commit(pm_store *store);
 void pm_store_rollback(pm_store *store);
-
-/* Execute SQL that returns no rows; errors name the SQL's purpose (what) for the user. */
-pm_status pm_store_exec(pm_store *store, const char *what, const char *sql);
-/* Prepare one statement; on error the message names `what`. Caller finalizes *out. */
-pm_status pm_store_prepare(pm_store *store, const char *what, const char *sql, sqlite3_stmt **out);
 
 /* The project's metric CRS: srid 0 means not fixed yet (no layer ingested). *name is borrowed,
  * e.g. "EPSG:32651". */
@@ -135,9 +119,38 @@ void pm_layer_writer_destroy(pm_layer_writer *w);
 /* Drop a layer table and its metadata row (inside a transaction). */
 pm_status pm_store_drop_layer(pm_store *store, const char *name);
 
-/* Current time as ISO 8601 UTC ("2026-01-01T00:00:00Z") into buf (at least 21 bytes). */
-void pm_utc_now(char *buf, size_t size);
+/* --- Loading layers into memory --- */
 
+typedef struct pm_load_options {
+  const char *where;               /* SQL WHERE on the layer's attributes (OGR SQL subset), or NULL */
+  const char *label_field;         /* field used as display name; NULL: `name`/`NAME` if present */
+  const char *const *attrs;        /* further attributes to load as text */
+  size_t n_attrs;
+} pm_load_options;
+
+/* Load a layer (or its filtered selection) from the project database. A filter naming a missing
+ * field, or a missing layer, is an error naming the layer and the field. Caller owns *out. */
+pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
+                           const pm_load_options *opt, pm_features **out);
+
+/* A cache of loaded selections, keyed by layer, filter, label field and attributes, so several
+ * indicators on the same layer load it once. Returned features are borrowed from the cache and
+ * live until pm_cache_destroy. */
+typedef struct pm_cache pm_cache;
+pm_status pm_cache_create(pm_context *ctx, pm_store *store, pm_cache **out);
+pm_status pm_cache_get(pm_cache *cache, const char *layer, const pm_load_options *opt,
+                       const pm_features **out);
+/* Free every cached selection except those in keep[0..n_keep): the others' pointers become
+ * invalid (e.g. once the indicators that used them are computed). */
+void pm_cache_release_except(pm_cache *cache, const pm_features *const *keep, size_t n_keep);
+void pm_cache_destroy(pm_cache *cache);
+
+/* Load districts from a polygon layer. name_field is the attribute holding the names; only (may be
+ * NULL) restricts the scope to these names, in that order (an unknown name is an error that lists
+ * the names present). Districts with the same name are merged. Caller owns *out. */
+pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
+                            const char *name_field, const char *const *only, size_t n_only,
+                            pm_districts **out);
 #ifdef __cplusplus
 }
 #endif

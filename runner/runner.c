@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "queries/metric_internal.h"
 #include "planmetrics/crs.h"
 #include "planmetrics/districts.h"
 #include "planmetrics/features.h"
@@ -168,18 +169,18 @@ static pm_status load_refs(runner *r, const pm_indicator_spec *spec, const pm_la
 static pm_status not_computed(pm_context *ctx, const pm_districts *d, const pm_indicator_spec *spec,
                               pm_indicator_status status, const char *reason,
                               pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(ctx, spec, spec->metric, NULL, d, out);
+  pm_status st = pm__metric_begin(ctx, spec, spec->metric, NULL, d, out);
   if (st) return st;
   out->status = status;
   if ((st = pm_strdup(ctx, &out->status_reason, reason))) return st;
   for (size_t i = 0; i < out->n_results; i++)
     if ((st = pm_strdup(ctx, &out->results[i].null_reason, reason))) return st;
-  return pm_metric_finish(ctx, out);
+  return pm__metric_finish(ctx, out);
 }
 
 static pm_status manual(pm_context *ctx, const pm_districts *d, const pm_indicator_spec *spec,
                         pm_indicator_result *out) {
-  pm_status st = pm_metric_begin(ctx, spec, spec->metric, NULL, d, out);
+  pm_status st = pm__metric_begin(ctx, spec, spec->metric, NULL, d, out);
   if (st) return st;
   out->status = PM_IND_MANUAL;
   if ((st = pm_strdup(ctx, &out->status_reason, "reported in the plan file, not measured")))
@@ -202,7 +203,7 @@ static pm_status manual(pm_context *ctx, const pm_districts *d, const pm_indicat
       return st;
     }
   }
-  return pm_metric_finish(ctx, out);
+  return pm__metric_finish(ctx, out);
 }
 
 /* One indicator's work: its inputs, loaded on the main thread (one database connection), then
@@ -298,7 +299,7 @@ static void run_job(pm_context *ctx, const pm_districts *d, job *j, pm_indicator
   if (j->st) j->msg = strdup(pm_context_message(ctx));
 }
 
-/* The narrow jobs, shared among threads (pm_parallel_for). Each thread has its own context (GEOS
+/* The narrow jobs, shared among threads (pm__parallel_for). Each thread has its own context (GEOS
  * handle) and its own copy of the districts; the loaded features are shared read-only (their
  * STRtrees are built). */
 typedef struct pool {
@@ -341,7 +342,7 @@ static void release_unused(runner *r, const job *jobs, size_t n) {
     if (!j->wide) continue;
     const pm_indicator_spec *s = j->spec;
     size_t n1 = j->l1 ? s->within.n + s->by.n : 0, n2 = j->l2 ? s->near.n : 0;
-    if (pm_grow(r->ctx, (void **)&keep, &cap, nk + 3 + n1 + n2, sizeof *keep)) {
+    if (pm__grow(r->ctx, (void **)&keep, &cap, nk + 3 + n1 + n2, sizeof *keep)) {
       free(keep);
       pm_context_clear_error(r->ctx);
       return;
@@ -379,7 +380,7 @@ static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
     for (size_t i = 0; !st && i < n; i++)
       if (!jobs[i].wide) idx[narrow++] = i;
     pool p = {.districts = r->districts, .jobs = jobs, .out = run->indicators, .idx = idx};
-    if (!st) st = pm_parallel_for(ctx, threads, narrow, pool_setup, pool_task, pool_teardown, &p);
+    if (!st) st = pm__parallel_for(ctx, threads, narrow, pool_setup, pool_task, pool_teardown, &p);
     free(idx);
     /* Wide indicators then run one at a time, each with every thread: faster than one thread
      * each beside the others, and two large overlays are never in memory at once. The layers

@@ -1,6 +1,6 @@
-/* qgis_style.h: QGIS styles (QML) and QGIS projects for exported layers; private to layers/. */
-#ifndef PM_LAYERS_QGIS_STYLE_H
-#define PM_LAYERS_QGIS_STYLE_H
+/* qgis_style.h: QGIS styles (QML) and QGIS projects for exported layers; private to report/. */
+#ifndef PM_REPORT_QGIS_STYLE_H
+#define PM_REPORT_QGIS_STYLE_H
 
 #include <stddef.h>
 #include <stdint.h>

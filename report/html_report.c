@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/html_internal.h"
+#include "report/html_internal.h"
+#include "report/output.h"
 #include "engine/internal.h"
+#include "store/store_internal.h"
 #include "planmetrics/history.h"
 #include "planmetrics/plan.h"
 #include "planmetrics/planmetrics.h"
@@ -262,11 +264,11 @@ static const char *names_find(const names *ns, const char *s) {
 
 /* How many of the names occur in layer.field (0 when the layer or field does not exist). */
 static size_t count_matches(page *p, const char *layer, const char *field, const names *ns) {
-  char *l = pm_sql_ident(layer), *f = pm_sql_ident(field), *sql = NULL;
+  char *l = pm__sql_ident(layer), *f = pm__sql_ident(field), *sql = NULL;
   size_t m = 0;
   if (l && f && pm_asprintf(p->ctx, &sql, "SELECT DISTINCT %s FROM %s", f, l) == PM_OK) {
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(pm_store_db(p->store), sql, -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(pm__store_db(p->store), sql, -1, &q, NULL) == SQLITE_OK) {
       while (sqlite3_step(q) == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(q, 0);
         if (v && names_has(ns, v)) m++;
@@ -282,7 +284,7 @@ static size_t count_matches(page *p, const char *layer, const char *field, const
 }
 
 static pm_status read_districts(page *p, const char *layer, const char *field, const names *ns) {
-  char *l = pm_sql_ident(layer), *f = pm_sql_ident(field), *sql = NULL;
+  char *l = pm__sql_ident(layer), *f = pm__sql_ident(field), *sql = NULL;
   pm_status st = (!l || !f) ? oom(p)
                             : pm_asprintf(p->ctx, &sql,
                                           "SELECT %s, AsBinary(geom) FROM %s WHERE geom IS NOT NULL",
@@ -291,7 +293,7 @@ static pm_status read_districts(page *p, const char *layer, const char *field, c
   free(f);
   if (st) return st;
   sqlite3_stmt *q = NULL;
-  st = pm_store_prepare(p->store, "reading the district outlines", sql, &q);
+  st = pm__store_prepare(p->store, "reading the district outlines", sql, &q);
   free(sql);
   if (st) return st;
   size_t cap = 0;
@@ -303,7 +305,7 @@ static pm_status read_districts(page *p, const char *layer, const char *field, c
     if (!name || !wkb || len <= 0) continue;
     GEOSGeometry *g = GEOSWKBReader_read_r(p->h, p->reader, wkb, (size_t)len);
     if (!g) continue; /* an unreadable outline only loses the base map */
-    if ((st = pm_grow(p->ctx, (void **)&p->dist, &cap, p->n_dist + 1, sizeof *p->dist))) {
+    if ((st = pm__grow(p->ctx, (void **)&p->dist, &cap, p->n_dist + 1, sizeof *p->dist))) {
       GEOSGeom_destroy_r(p->h, g);
       break;
     }
@@ -343,7 +345,7 @@ static pm_status add_cand(page *p, cand **c, size_t *n, size_t *cap, const char 
                           const char *field) {
   for (size_t i = 0; i < *n; i++)
     if (strcmp((*c)[i].layer, layer) == 0 && strcmp((*c)[i].field, field) == 0) return PM_OK;
-  pm_status st = pm_grow(p->ctx, (void **)c, cap, *n + 1, sizeof **c);
+  pm_status st = pm__grow(p->ctx, (void **)c, cap, *n + 1, sizeof **c);
   if (st) return st;
   cand *x = &(*c)[*n];
   x->layer = strdup(layer);
@@ -365,7 +367,7 @@ static pm_status load_districts(page *p) {
     for (size_t k = 0; k < ir->n_results && !st; k++) {
       const char *d = ir->results[k].district;
       if (!d || is_all(d) || names_has(&ns, d)) continue;
-      if (!(st = pm_grow(p->ctx, (void **)&ns.v, &ns.cap, ns.n + 1, sizeof *ns.v))) ns.v[ns.n++] = d;
+      if (!(st = pm__grow(p->ctx, (void **)&ns.v, &ns.cap, ns.n + 1, sizeof *ns.v))) ns.v[ns.n++] = d;
     }
   }
   if (st || ns.n == 0) {
@@ -852,14 +854,14 @@ static pm_status draw_detail(mapctx *m, const pm_detail *d, const GEOSGeometry *
   }
   GEOSGeometry *sg = pm_html_simplify(p->h, &m->v, g, SIMPLIFY_PX);
   if (!sg) return pm_error(p->ctx, PM_EGEOM, "cannot simplify the geometry of %s for the map (%s)",
-                           d->id ? d->id : "a detail", pm_context_geos_message(p->ctx));
+                           d->id ? d->id : "a detail", pm__context_geos_message(p->ctx));
   pm_hbuf path = {0};
   long n = pm_html_path_geom(p->h, &m->v, sg, &path);
   GEOSGeom_destroy_r(p->h, sg);
   if (n < 0) {
     pm_hbuf_free(&path);
     return pm_error(p->ctx, PM_EGEOM, "cannot read the geometry of %s for the map (%s)",
-                    d->id ? d->id : "a detail", pm_context_geos_message(p->ctx));
+                    d->id ? d->id : "a detail", pm__context_geos_message(p->ctx));
   }
   if (path.oom) {
     pm_hbuf_free(&path);
@@ -1551,51 +1553,6 @@ static pm_status build_page(page *p) {
 
 /* ---------- output ---------- */
 
-static pm_status write_file(pm_context *ctx, const char *path, const pm_hbuf *b) {
-  if (strcmp(path, "-") == 0) {
-    if (fwrite(b->s, 1, b->len, stdout) != b->len || fflush(stdout) != 0)
-      return pm_error(ctx, PM_EIO, "cannot write the HTML report to standard output (%s)",
-                      strerror(errno));
-    return PM_OK;
-  }
-  char *tmp = NULL;
-  pm_status st = pm_asprintf(ctx, &tmp, "%s.tmp.XXXXXX", path);
-  if (st) return st;
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    st = pm_error(ctx, PM_EIO,
-                  "%s: cannot write the HTML report (%s); check that the directory exists and is "
-                  "writable",
-                  path, strerror(errno));
-    free(tmp);
-    return st;
-  }
-  struct stat sb;
-  (void)fchmod(fd, stat(path, &sb) == 0 ? (sb.st_mode & 0777) : 0644);
-  int err = 0;
-  size_t off = 0;
-  while (off < b->len && !err) {
-    ssize_t w = write(fd, b->s + off, b->len - off);
-    if (w < 0) {
-      if (errno != EINTR) err = errno;
-    } else {
-      off += (size_t)w;
-    }
-  }
-  if (!err && fsync(fd) != 0) err = errno;
-  if (close(fd) != 0 && !err) err = errno;
-  if (!err && rename(tmp, path) != 0) err = errno;
-  if (err) {
-    unlink(tmp);
-    st = pm_error(ctx, PM_EIO,
-                  "%s: cannot write the HTML report (%s); nothing was written, check the disk "
-                  "space and that the path is a writable file",
-                  path, strerror(err));
-  }
-  free(tmp);
-  return st;
-}
-
 pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path) {
   pm_context *ctx = pm_store_context(store);
   if (!path || !*path) return pm_error(ctx, PM_EINPUT, "give a file name for the HTML report");
@@ -1610,7 +1567,7 @@ pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path
   if (!st) find_plan(&p);
   if (!st) st = load_districts(&p);
   if (!st) st = build_page(&p);
-  if (!st) st = write_file(ctx, path, &p.b);
+  if (!st) st = pm__output_write_all(ctx, path, "HTML report", p.b.s, p.b.len);
   pm_hbuf_free(&p.b);
   for (size_t i = 0; i < p.n_dist; i++) GEOSGeom_destroy_r(p.h, p.dist[i].g);
   free(p.dist);

@@ -1,5 +1,5 @@
 /* qgis_style.c: QGIS 3 styles (QML renderers, labels) and QGIS projects (.qgs/.qgz) for export. */
-#include "layers/qgis_style.h"
+#include "report/qgis_style.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>

@@ -1174,7 +1174,7 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
     return pm_error(ctx, PM_ENOMEM, "out of memory");
   }
   char hex[65];
-  pm_sha256_buffer(data, len, hex);
+  pm__sha256_buffer(data, len, hex);
   if ((st = pm_strdup(ctx, &plan->path, path)) || (st = dir_of(ctx, path, &plan->dir)) ||
       (st = pm_strdup(ctx, &plan->hash, hex))) {
     free(data);

@@ -1,8 +1,10 @@
 /* measure.h: dissolve, clip and measure helpers shared by the metric kinds (internal, not installed). */
-#ifndef PM_QUERIES_MEASURE_H
-#define PM_QUERIES_MEASURE_H
+#ifndef PM_ENGINE_MEASURE_H
+#define PM_ENGINE_MEASURE_H
 
-#include "planmetrics/metrics.h"
+#include "planmetrics/districts.h"
+#include "planmetrics/features.h"
+#include "planmetrics/result.h"
 
 /* Buffers are widened by this much so that a part lying exactly at a threshold (up to floating-point
  * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
@@ -13,7 +15,8 @@ typedef struct pm_geom_list {
   size_t n, cap;
 } pm_geom_list;
 
-pm_status pm_metric_geos_failed(pm_context *ctx, const pm_indicator_spec *spec, const char *what);
+/* A failed GEOS call of indicator `who` (its id, for the message), with GEOS's own message. */
+pm_status pm_geos_failed(pm_context *ctx, const char *who, const char *what);
 
 /* Takes ownership of g (destroyed on failure). */
 pm_status pm_geom_list_push(pm_context *ctx, pm_geom_list *l, GEOSGeometry *g);
@@ -35,8 +38,6 @@ typedef struct pm_idx_list {
 } pm_idx_list;
 
 void pm_idx_list_cb(void *item, void *user);
-
-int pm_cmp_size(const void *a, const void *b);
 
 /* The leaves of a dissolved geometry, with an STRtree over them, so that a district clips only
  * the parts near it and takes the parts it covers whole without an overlay. */
@@ -67,7 +68,7 @@ double pm_measure_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim);
  * MultiLineString (dim 1) or MultiPolygon (dim 2), and its length or area in m / m2. Caller owns
  * *out. Parts the district covers are taken whole; only the parts crossing its boundary are
  * clipped. */
-pm_status pm_clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+pm_status pm_clip_slot(pm_context *ctx, const char *who, const pm_districts *d,
                            size_t i, const pm_parts_index *pi, int dim, GEOSGeometry **out,
                            double *size);
 

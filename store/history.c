@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
-#include "planmetrics/report.h"
+#include "store/store_internal.h"
 
 static const char *HISTORY_SCHEMA =
     "CREATE TABLE IF NOT EXISTS pm_runs ("
@@ -62,13 +62,13 @@ static int details_has_geom(sqlite3 *db) {
 }
 
 static pm_status ensure_schema(pm_store *s, int srid) {
-  pm_status st = pm_store_exec(s, "creating the run history tables", HISTORY_SCHEMA);
-  if (st || srid <= 0 || details_has_geom(pm_store_db(s))) return st;
+  pm_status st = pm__store_exec(s, "creating the run history tables", HISTORY_SCHEMA);
+  if (st || srid <= 0 || details_has_geom(pm__store_db(s))) return st;
   char sql[160];
   snprintf(sql, sizeof sql, "SELECT AddGeometryColumn('pm_details', 'geom', %d, 'GEOMETRY', 'XY')",
            srid);
   sqlite3_stmt *q = NULL;
-  if ((st = pm_store_prepare(s, "adding the geometry column of the run details", sql, &q))) return st;
+  if ((st = pm__store_prepare(s, "adding the geometry column of the run details", sql, &q))) return st;
   int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
   sqlite3_finalize(q);
   if (!ok)
@@ -111,7 +111,7 @@ static int col_str(sqlite3_stmt *q, int i, char **dst) {
 
 static pm_status db_fail(pm_store *s, const char *what) {
   return pm_error(pm_store_context(s), PM_EDB, "%s: %s (%s)", pm_store_path(s), what,
-                  sqlite3_errmsg(pm_store_db(s)));
+                  sqlite3_errmsg(pm__store_db(s)));
 }
 
 static pm_status step_done(pm_store *s, sqlite3_stmt *q, const char *what) {
@@ -273,7 +273,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
                             const char *input_hashes_json, const char *started_at, int exit_code,
                             int64_t *run_id) {
   pm_context *ctx = pm_store_context(s);
-  sqlite3 *db = pm_store_db(s);
+  sqlite3 *db = pm__store_db(s);
   if (run_id) *run_id = 0;
   if (sqlite3_get_autocommit(db))
     return pm_error(ctx, PM_EINTERNAL,
@@ -288,7 +288,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   char now[32];
   pm_utc_now(now, sizeof now);
   sqlite3_stmt *ins = NULL;
-  if ((st = pm_store_prepare(s, "recording the run",
+  if ((st = pm__store_prepare(s, "recording the run",
                              "INSERT INTO pm_runs (plan, title, plan_path, plan_hash, crs, "
                              "started_at, finished_at, input_hashes, exit_code) "
                              "VALUES (?,?,?,?,?,?,?,?,?)",
@@ -320,23 +320,23 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
     snprintf(det_sql, sizeof det_sql,
              "INSERT INTO pm_details (run_id, indicator_id, role, district, id, name, covered, "
              "distance_m, nearest, ord) VALUES (?,?,?,?,?,?,?,?,?,?)");
-  if (!(st = pm_store_prepare(
+  if (!(st = pm__store_prepare(
             s, "recording results",
             "INSERT INTO pm_results (run_id, indicator_id, title, metric, unit, status, "
             "status_reason, target_op, target_value, district, value, null_reason, numerator, "
             "denominator, has_ratio, met, n_gaps, ord, ind_ord, has_target, target) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             &q.res)) &&
-      !(st = pm_store_prepare(s, "recording gaps",
+      !(st = pm__store_prepare(s, "recording gaps",
                               "INSERT INTO pm_gaps (run_id, indicator_id, district, ord, id, name, "
                               "distance_m, shortfall, nearest, note, x, y, result_ord, "
                               "gap_district) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               &q.gap)) &&
-      !(st = pm_store_prepare(s, "recording class counts",
+      !(st = pm__store_prepare(s, "recording class counts",
                               "INSERT INTO pm_classes (run_id, indicator_id, district, label, "
                               "count, result_ord, ord) VALUES (?,?,?,?,?,?,?)",
                               &q.cls)))
-    st = pm_store_prepare(s, "recording result details", det_sql, &q.det);
+    st = pm__store_prepare(s, "recording result details", det_sql, &q.det);
   for (size_t k = 0; !st && k < run->n_indicators; k++)
     st = record_indicator(s, &q, id, srid, with_geom, &run->indicators[k], k);
   sqlite3_finalize(q.res);
@@ -381,7 +381,7 @@ static pm_status corrupt(pm_store *s, int64_t run_id, const char *what) {
 
 static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(
+  pm_status st = pm__store_prepare(
       s, "reading the run history",
       "SELECT indicator_id, title, metric, unit, status, status_reason, target_op, target_value, "
       "district, value, null_reason, numerator, denominator, has_ratio, met, has_target, target, "
@@ -444,7 +444,7 @@ static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
 
 static pm_status load_gaps(pm_store *s, int64_t id, pm_run_result *run) {
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "reading the gaps of a run",
+  pm_status st = pm__store_prepare(s, "reading the gaps of a run",
                                   "SELECT indicator_id, result_ord, id, name, gap_district, "
                                   "distance_m, shortfall, nearest, note, x, y FROM pm_gaps "
                                   "WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
@@ -482,7 +482,7 @@ static pm_status load_gaps(pm_store *s, int64_t id, pm_run_result *run) {
 
 static pm_status load_classes(pm_store *s, int64_t id, pm_run_result *run) {
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "reading the class counts of a run",
+  pm_status st = pm__store_prepare(s, "reading the class counts of a run",
                                   "SELECT indicator_id, result_ord, label, count FROM pm_classes "
                                   "WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
                                   &q);
@@ -513,14 +513,14 @@ static pm_status load_classes(pm_store *s, int64_t id, pm_run_result *run) {
 }
 
 static pm_status load_details(pm_store *s, int64_t id, pm_run_result *run) {
-  int with_geom = details_has_geom(pm_store_db(s));
+  int with_geom = details_has_geom(pm__store_db(s));
   char sql[400];
   snprintf(sql, sizeof sql,
            "SELECT indicator_id, role, district, id, name, covered, distance_m, nearest, %s "
            "FROM pm_details WHERE run_id = ? ORDER BY indicator_id, ord",
            with_geom ? "AsBinary(geom)" : "NULL");
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "reading the details of a run", sql, &q);
+  pm_status st = pm__store_prepare(s, "reading the details of a run", sql, &q);
   if (st) return st;
   sqlite3_bind_int64(q, 1, id);
   size_t hint = 0;
@@ -563,10 +563,10 @@ static pm_status load_details(pm_store *s, int64_t id, pm_run_result *run) {
 
 pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) {
   *out = NULL;
-  sqlite3 *db = pm_store_db(s);
+  sqlite3 *db = pm__store_db(s);
   if (!table_exists(db, "pm_runs")) return no_history(s);
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(
+  pm_status st = pm__store_prepare(
       s, "reading the run history",
       run_id > 0 ? "SELECT run_id, plan, title, crs, finished_at, plan_hash FROM pm_runs "
                    "WHERE run_id = ?"
@@ -628,9 +628,9 @@ void pm_history_runs_free(pm_history_run *runs, size_t n) {
 pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **runs, size_t *n) {
   *runs = NULL;
   *n = 0;
-  if (!table_exists(pm_store_db(s), "pm_runs")) return PM_OK;
+  if (!table_exists(pm__store_db(s), "pm_runs")) return PM_OK;
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "listing the recorded runs",
+  pm_status st = pm__store_prepare(s, "listing the recorded runs",
                                   "SELECT run_id, plan, title, plan_path, plan_hash, crs, "
                                   "started_at, finished_at, input_hashes, exit_code FROM pm_runs "
                                   "WHERE ?1 IS NULL OR plan = ?1 ORDER BY run_id",
@@ -678,10 +678,10 @@ void pm_history_rows_free(pm_history_row *rows, size_t n) {
 pm_status pm_history_list(pm_store *s, const char *plan_id, pm_history_row **rows, size_t *n) {
   *rows = NULL;
   *n = 0;
-  if (!table_exists(pm_store_db(s), "pm_runs") || !table_exists(pm_store_db(s), "pm_results"))
+  if (!table_exists(pm__store_db(s), "pm_runs") || !table_exists(pm__store_db(s), "pm_results"))
     return PM_OK;
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(
+  pm_status st = pm__store_prepare(
       s, "listing the run history",
       "SELECT r.run_id, u.finished_at, u.plan, r.indicator_id, r.title, r.unit, r.status, "
       "r.district, r.value, r.null_reason, r.has_target, r.target_op, r.target, r.met, r.n_gaps "
@@ -720,193 +720,5 @@ pm_status pm_history_list(pm_store *s, const char *plan_id, pm_history_row **row
     *rows = NULL;
     *n = 0;
   }
-  return st;
-}
-
-/* ---------- printing ---------- */
-
-static int same_str(const char *a, const char *b) {
-  if (!a || !b) return a == b;
-  return strcmp(a, b) == 0;
-}
-
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
-typedef struct hkey {
-  const char *indicator;
-  const char *district;
-  const pm_history_row *cell[PM_HISTORY_PRINT_RUNS];
-} hkey;
-
-static void cell_text(const pm_history_row *r, char *buf, size_t size) {
-  if (!r) {
-    snprintf(buf, size, "—");
-    return;
-  }
-  if (!r->has_value) {
-    snprintf(buf, size, "%s", r->status && strcmp(r->status, "no data") == 0 ? "no data" : "n/a");
-    return;
-  }
-  char v[256];
-  pm_report_format_value(r->value, r->unit, r->has_target ? r->target_op : NULL, r->target, v,
-                         sizeof v);
-  snprintf(buf, size, "%s%s", v, r->met == 1 ? " ✓" : r->met == 0 ? " ✗" : "");
-}
-
-static void target_cell(const pm_history_row *r, char *buf, size_t size) {
-  buf[0] = '\0';
-  if (!r || !r->has_target || !isfinite(r->target)) return;
-  char v[256];
-  pm_report_format_value(r->target, r->unit, NULL, NAN, v, sizeof v);
-  const char *op = strcmp(r->target_op, ">=") == 0   ? "≥"
-                   : strcmp(r->target_op, "<=") == 0 ? "≤"
-                   : strcmp(r->target_op, "==") == 0 ? "="
-                                                     : r->target_op;
-  snprintf(buf, size, "%s %s", op, v);
-}
-
-static void pad(FILE *f, size_t n) {
-  for (size_t i = 0; i < n; i++) fputc(' ', f);
-}
-
-/* One plan's table: the runs shown are runs[first .. first+k). */
-static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
-                            const pm_history_run *const *shown, size_t k, size_t n_runs,
-                            const pm_history_row *rows, size_t n_rows) {
-  size_t cap = 0, nk = 0;
-  hkey *keys = NULL;
-  pm_status st = PM_OK;
-  /* Rows in the order of the latest run; keys only older runs have go after their indicator. */
-  for (size_t j = k; !st && j-- > 0;) {
-    for (size_t i = 0; i < n_rows; i++) {
-      const pm_history_row *r = &rows[i];
-      if (r->run_id != shown[j]->run_id) continue;
-      size_t at = nk, last_same = SIZE_MAX;
-      for (size_t x = 0; x < nk; x++) {
-        if (!same_str(keys[x].indicator, r->indicator_id)) continue;
-        last_same = x;
-        if (same_str(keys[x].district, r->district)) {
-          at = x;
-          break;
-        }
-      }
-      if (at == nk) {
-        if ((st = pm_grow(ctx, (void **)&keys, &cap, nk + 1, sizeof *keys))) break;
-        at = last_same == SIZE_MAX ? nk : last_same + 1;
-        memmove(&keys[at + 1], &keys[at], (nk - at) * sizeof *keys);
-        memset(&keys[at], 0, sizeof *keys);
-        keys[at].indicator = r->indicator_id;
-        keys[at].district = r->district;
-        nk++;
-      }
-      if (!keys[at].cell[j]) keys[at].cell[j] = r;
-    }
-  }
-  size_t ncol = 3 + k, nrow = nk + 1;
-  char **cells = st ? NULL : calloc(ncol * nrow, sizeof *cells);
-  if (!st && !cells) st = pm_error(ctx, PM_ENOMEM, "out of memory");
-  char buf[512];
-  for (size_t c = 0; !st && c < ncol; c++) {
-    if (c < 3)
-      snprintf(buf, sizeof buf, "%s", c == 0 ? "Indicator" : c == 1 ? "District" : "Target");
-    else
-      snprintf(buf, sizeof buf, "#%lld %.10s", (long long)shown[c - 3]->run_id,
-               shown[c - 3]->finished_at ? shown[c - 3]->finished_at : "");
-    if (!(cells[c] = dup_str(buf))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
-  }
-  for (size_t i = 0; !st && i < nk; i++) {
-    const hkey *key = &keys[i];
-    const pm_history_row *latest = NULL;
-    for (size_t j = k; j-- > 0 && !latest;) latest = key->cell[j];
-    int first_of_ind = i == 0 || !same_str(keys[i - 1].indicator, key->indicator);
-    for (size_t c = 0; !st && c < ncol; c++) {
-      if (c == 0)
-        snprintf(buf, sizeof buf, "%s", first_of_ind && key->indicator ? key->indicator : "");
-      else if (c == 1)
-        snprintf(buf, sizeof buf, "%s", key->district ? key->district : "—");
-      else if (c == 2)
-        target_cell(latest, buf, sizeof buf);
-      else
-        cell_text(key->cell[c - 3], buf, sizeof buf);
-      if (!(cells[(i + 1) * ncol + c] = dup_str(buf)))
-        st = pm_error(ctx, PM_ENOMEM, "out of memory");
-    }
-  }
-  if (!st) {
-    const char *title = shown[k - 1]->title;
-    fprintf(out, "Plan %s", plan ? plan : "?");
-    if (title && *title) fprintf(out, " — %s", title);
-    fprintf(out, ": %zu run%s recorded", n_runs, n_runs == 1 ? "" : "s");
-    if (n_runs > k) fprintf(out, ", the last %zu shown", k);
-    fputs("\n\n", out);
-    size_t *width = calloc(ncol, sizeof *width);
-    if (!width) st = pm_error(ctx, PM_ENOMEM, "out of memory");
-    for (size_t i = 0; !st && i < nrow; i++)
-      for (size_t c = 0; c < ncol; c++) {
-        size_t w = pm_report_text_width(cells[i * ncol + c]);
-        if (w > width[c]) width[c] = w;
-      }
-    for (size_t i = 0; !st && i < nrow; i++) {
-      for (size_t c = 0; c < ncol; c++) {
-        const char *t = cells[i * ncol + c];
-        size_t fill = width[c] - pm_report_text_width(t);
-        if (c) fputs("  ", out);
-        if (c >= 2 && i > 0) pad(out, fill); /* numbers align right */
-        fputs(t, out);
-        if (!(c >= 2 && i > 0) && c + 1 < ncol) pad(out, fill);
-      }
-      fputc('\n', out);
-    }
-    free(width);
-  }
-  for (size_t i = 0; cells && i < ncol * nrow; i++) free(cells[i]);
-  free(cells);
-  free(keys);
-  return st;
-}
-
-pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FILE *out) {
-  pm_history_run *runs = NULL;
-  pm_history_row *rows = NULL;
-  size_t nr = 0, nrows = 0;
-  pm_status st = pm_history_runs(s, plan_id, &runs, &nr);
-  if (st) return st;
-  if (nr == 0) {
-    pm_history_runs_free(runs, nr);
-    if (plan_id)
-      return pm_error(ctx, PM_ENOTFOUND,
-                      "%s: no run of plan '%s' is recorded; `planmetrics run PLAN` records one",
-                      pm_store_path(s), plan_id);
-    return no_history(s);
-  }
-  if ((st = pm_history_list(s, plan_id, &rows, &nrows))) {
-    pm_history_runs_free(runs, nr);
-    return st;
-  }
-  const pm_history_run **shown = calloc(nr, sizeof *shown);
-  if (!shown) st = pm_error(ctx, PM_ENOMEM, "out of memory");
-  int printed = 0;
-  /* One table per plan, plans in the order of their first run. */
-  for (size_t i = 0; !st && i < nr; i++) {
-    int seen = 0;
-    for (size_t j = 0; j < i && !seen; j++) seen = same_str(runs[j].plan, runs[i].plan);
-    if (seen) continue;
-    size_t n_plan = 0;
-    for (size_t j = i; j < nr; j++)
-      if (same_str(runs[j].plan, runs[i].plan)) shown[n_plan++] = &runs[j];
-    size_t k = n_plan < PM_HISTORY_PRINT_RUNS ? n_plan : PM_HISTORY_PRINT_RUNS;
-    if (printed++) fputc('\n', out);
-    st = print_plan(ctx, out, runs[i].plan, shown + (n_plan - k), k, n_plan, rows, nrows);
-  }
-  free(shown);
-  pm_history_rows_free(rows, nrows);
-  pm_history_runs_free(runs, nr);
-  if (!st && (fflush(out) != 0 || ferror(out)))
-    st = pm_error(ctx, PM_EIO, "cannot write the run history table");
   return st;
 }

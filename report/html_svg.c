@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/html_internal.h"
+#include "report/html_internal.h"
 #include "engine/internal.h"
 
 /* ---------- buffer ---------- */
@@ -320,19 +320,19 @@ pm_status pm_html_svg_path(pm_context *ctx, const pm_html_view *v, const unsigne
   GEOSWKBReader_destroy_r(h, r);
   if (!g)
     return pm_error(ctx, PM_EGEOM, "unreadable geometry for the HTML map (%s)",
-                    pm_context_geos_message(ctx));
+                    pm__context_geos_message(ctx));
   GEOSGeometry *s = pm_html_simplify(h, v, g, simplify_px);
   GEOSGeom_destroy_r(h, g);
   if (!s)
     return pm_error(ctx, PM_EGEOM, "cannot simplify a geometry for the HTML map (%s)",
-                    pm_context_geos_message(ctx));
+                    pm__context_geos_message(ctx));
   pm_hbuf b = {0};
   long n = pm_html_path_geom(h, v, s, &b);
   GEOSGeom_destroy_r(h, s);
   if (n < 0) {
     pm_hbuf_free(&b);
     return pm_error(ctx, PM_EGEOM, "cannot read a geometry for the HTML map (%s)",
-                    pm_context_geos_message(ctx));
+                    pm__context_geos_message(ctx));
   }
   if (!b.oom && !b.s) {
     b.s = calloc(1, 1);

@@ -1,5 +1,5 @@
 /* measure.c: dissolve, clip and measure helpers shared by the metric kinds. */
-#include "queries/measure.h"
+#include "engine/measure.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -8,16 +8,16 @@
 
 #include "engine/internal.h"
 
-pm_status pm_metric_geos_failed(pm_context *ctx, const pm_indicator_spec *spec, const char *what) {
+pm_status pm_geos_failed(pm_context *ctx, const char *who, const char *what) {
   return pm_error(ctx, PM_EGEOM,
                   "indicator %s: %s failed (GEOS: %s); run `planmetrics info` on the layers to "
                   "find invalid geometries",
-                  spec->id ? spec->id : "?", what, pm_context_geos_message(ctx));
+                  who ? who : "?", what, pm__context_geos_message(ctx));
 }
 
 /* Takes ownership of g (destroyed on failure). */
 pm_status pm_geom_list_push(pm_context *ctx, pm_geom_list *l, GEOSGeometry *g) {
-  pm_status st = pm_grow(ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+  pm_status st = pm__grow(ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
   if (st) {
     GEOSGeom_destroy_r(pm_context_geos(ctx), g);
     return st;
@@ -63,13 +63,8 @@ GEOSGeometry *pm_geom_list_union(pm_context *ctx, pm_geom_list *l, int empty_typ
 void pm_idx_list_cb(void *item, void *user) {
   pm_idx_list *l = user;
   if (l->st) return;
-  if ((l->st = pm_grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
+  if ((l->st = pm__grow(l->ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))) return;
   l->v[l->n++] = (size_t)(uintptr_t)item - l->offset;
-}
-
-int pm_cmp_size(const void *a, const void *b) {
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return (x > y) - (x < y);
 }
 
 pm_status pm_parts_collect(pm_context *ctx, pm_parts_index *pi, const GEOSGeometry *g, int dim) {
@@ -85,7 +80,7 @@ pm_status pm_parts_collect(pm_context *ctx, pm_parts_index *pi, const GEOSGeomet
     return PM_OK;
   }
   if (GEOSisEmpty_r(h, g) != 0 || GEOSGeom_getDimensions_r(h, g) != dim) return PM_OK;
-  pm_status st = pm_grow(ctx, (void **)&pi->part, &pi->cap, pi->n + 1, sizeof *pi->part);
+  pm_status st = pm__grow(ctx, (void **)&pi->part, &pi->cap, pi->n + 1, sizeof *pi->part);
   if (st) return st;
   pi->part[pi->n++] = g;
   return PM_OK;
@@ -160,7 +155,7 @@ double pm_measure_dim(GEOSContextHandle_t h, const GEOSGeometry *g, int dim) {
  * MultiLineString (dim 1) or MultiPolygon (dim 2), and its length or area in m / m2. Caller owns
  * *out. Parts the district covers are taken whole; only the parts crossing its boundary are
  * clipped. */
-pm_status pm_clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+pm_status pm_clip_slot(pm_context *ctx, const char *who, const pm_districts *d,
                            size_t i, const pm_parts_index *pi, int dim, GEOSGeometry **out,
                            double *size) {
   GEOSContextHandle_t h = pm_context_geos(ctx);
@@ -175,12 +170,12 @@ pm_status pm_clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_
     const GEOSPreparedGeometry *prep = i < d->n ? (d->prep ? d->prep[i] : NULL) : d->all_prep;
     const GEOSPreparedGeometry *own = NULL;
     if (!prep) prep = own = GEOSPrepare_r(h, region);
-    if (!prep) return pm_metric_geos_failed(ctx, spec, "preparing a district");
+    if (!prep) return pm_geos_failed(ctx, who, "preparing a district");
     pm_idx_list hits = {.offset = 1, .ctx = ctx};
     GEOSSTRtree_query_r(h, pi->tree, region, pm_idx_list_cb, &hits);
     st = hits.st;
     /* Sorted, so that the output does not depend on the tree's order. */
-    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm_cmp_size);
+    if (!st && hits.n > 1) qsort(hits.v, hits.n, sizeof *hits.v, pm__cmp_size);
     for (size_t k = 0; k < hits.n && !st; k++) {
       const GEOSGeometry *p = pi->part[hits.v[k]];
       char covers = GEOSPreparedCovers_r(h, prep, p);
@@ -190,7 +185,7 @@ pm_status pm_clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_
       }
       char inter = covers == 2 ? 2 : GEOSPreparedIntersects_r(h, prep, p);
       if (inter == 2) {
-        st = pm_metric_geos_failed(ctx, spec, "testing a part against a district");
+        st = pm_geos_failed(ctx, who, "testing a part against a district");
       } else if (inter == 1) {
         GEOSGeometry *x = NULL;
         st = pm_districts_clip(ctx, d, i, p, &x);
@@ -207,7 +202,7 @@ pm_status pm_clip_slot(pm_context *ctx, const pm_indicator_spec *spec, const pm_
   }
   for (size_t k = 0; k < l.n; k++) *size += pm_measure_dim(h, l.v[k], dim);
   *out = pm_geom_list_collect(ctx, &l, dim == 1 ? GEOS_MULTILINESTRING : GEOS_MULTIPOLYGON);
-  if (!*out) return pm_metric_geos_failed(ctx, spec, "collecting the clipped parts");
+  if (!*out) return pm_geos_failed(ctx, who, "collecting the clipped parts");
   return PM_OK;
 }
 

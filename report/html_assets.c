@@ -1,5 +1,5 @@
 /* html_assets.c: the HTML report's inline stylesheet and script (no fonts or files from outside). */
-#include "engine/html_internal.h"
+#include "report/html_internal.h"
 
 const char PM_HTML_CSS[] =
     ":root{--ok:#1a9850;--bad:#d73027;--na:#9aa1a9;--neu:#4a78b0;--ink:#1f2933;--muted:#5f6b7a;"

@@ -10,112 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---------- UTF-8 ---------- */
-
-/* Decode one UTF-8 character at p. Returns its length (1-4), or 0 when the bytes at p are not
- * valid UTF-8 (the caller then skips one byte). Never reads past a NUL. */
-static size_t utf8_next(const unsigned char *p, uint32_t *cp) {
-  unsigned char c = p[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  size_t n;
-  uint32_t v, min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    v = c & 0x1F;
-    min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    v = c & 0x0F;
-    min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    v = c & 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  for (size_t i = 1; i < n; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (p[i] & 0x3F);
-  }
-  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return n;
-}
-
-typedef struct cp_range {
-  uint32_t lo, hi;
-} cp_range;
-
-/* Combining marks and zero-width characters: they take no column. */
-static const cp_range ZERO_WIDTH[] = {
-    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A}, {0x064B, 0x065F},
-    {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x2028, 0x202E}, {0x2060, 0x2064},
-    {0x20D0, 0x20FF}, {0x3099, 0x309A}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
-    {0xE0100, 0xE01EF}};
-
-/* East Asian Wide and Fullwidth characters (Unicode EAW W/F, the ranges that occur in practice):
- * Hangul jamo, CJK radicals and punctuation, kana, CJK ideographs, Hangul syllables, fullwidth
- * forms (（）、，：), emoji. */
-static const cp_range WIDE[] = {
-    {0x1100, 0x115F},   {0x231A, 0x231B},   {0x2329, 0x232A},   {0x23E9, 0x23EC},
-    {0x23F0, 0x23F0},   {0x23F3, 0x23F3},   {0x25FD, 0x25FE},   {0x2614, 0x2615},
-    {0x2648, 0x2653},   {0x267F, 0x267F},   {0x2693, 0x2693},   {0x26A1, 0x26A1},
-    {0x26AA, 0x26AB},   {0x26BD, 0x26BE},   {0x26C4, 0x26C5},   {0x26CE, 0x26CE},
-    {0x26D4, 0x26D4},   {0x26EA, 0x26EA},   {0x26F2, 0x26F3},   {0x26F5, 0x26F5},
-    {0x26FA, 0x26FA},   {0x26FD, 0x26FD},   {0x2705, 0x2705},   {0x270A, 0x270B},
-    {0x2728, 0x2728},   {0x274C, 0x274C},   {0x274E, 0x274E},   {0x2753, 0x2755},
-    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27B0, 0x27B0},   {0x27BF, 0x27BF},
-    {0x2B1B, 0x2B1C},   {0x2B50, 0x2B50},   {0x2B55, 0x2B55},   {0x2E80, 0x303E},
-    {0x3041, 0x33FF},   {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},
-    {0xA960, 0xA97F},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},
-    {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x16FE0, 0x16FE4},
-    {0x17000, 0x18CFF}, {0x1B000, 0x1B2FF}, {0x1F004, 0x1F004}, {0x1F0CF, 0x1F0CF},
-    {0x1F18E, 0x1F18E}, {0x1F191, 0x1F19A}, {0x1F200, 0x1F251}, {0x1F300, 0x1F64F},
-    {0x1F680, 0x1F6FF}, {0x1F7E0, 0x1F7EB}, {0x1F90C, 0x1F9FF}, {0x1FA70, 0x1FAFF},
-    {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD}};
-
-static int in_ranges(uint32_t c, const cp_range *r, size_t n) {
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (c < r[mid].lo)
-      hi = mid;
-    else if (c > r[mid].hi)
-      lo = mid + 1;
-    else
-      return 1;
-  }
-  return 0;
-}
-
-static int cp_width(uint32_t c) {
-  if (c < 0x20 || (c >= 0x7F && c < 0xA0)) return 0;
-  if (in_ranges(c, ZERO_WIDTH, sizeof ZERO_WIDTH / sizeof ZERO_WIDTH[0])) return 0;
-  if (in_ranges(c, WIDE, sizeof WIDE / sizeof WIDE[0])) return 2;
-  return 1;
-}
-
-size_t pm_report_text_width(const char *utf8) {
-  size_t w = 0;
-  if (!utf8) return 0;
-  const unsigned char *p = (const unsigned char *)utf8;
-  while (*p) {
-    uint32_t cp;
-    size_t n = utf8_next(p, &cp);
-    if (n == 0) {
-      w += 1; /* shown as a replacement character */
-      p++;
-      continue;
-    }
-    w += (size_t)cp_width(cp);
-    p += n;
-  }
-  return w;
-}
+#include "engine/internal.h"
+#include "report/output.h"
 
 /* ---------- numbers ---------- */
 
@@ -279,125 +175,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 
 static const char *sb_str(const sbuf *b) { return b->s ? b->s : ""; }
 
-/* ---------- atomic output file ---------- */
-
-typedef struct outfile {
-  FILE *f;
-  char *tmp;
-  const char *path;
-  int is_stdout;
-} outfile;
-
-static pm_status out_open(pm_context *ctx, const char *path, const char *what, outfile *o) {
-  memset(o, 0, sizeof *o);
-  o->path = path;
-  if (!path || !*path) return pm_error(ctx, PM_EINPUT, "no file name given for the %s report", what);
-  if (strcmp(path, "-") == 0) {
-    o->f = stdout;
-    o->is_stdout = 1;
-    return PM_OK;
-  }
-  pm_status st = pm_asprintf(ctx, &o->tmp, "%s.tmp.XXXXXX", path);
-  if (st) return st;
-  int fd = mkstemp(o->tmp);
-  if (fd < 0) {
-    st = pm_error(ctx, PM_EIO,
-                  "%s: cannot write the %s report (%s); check that the directory exists and is "
-                  "writable",
-                  path, what, strerror(errno));
-    free(o->tmp);
-    o->tmp = NULL;
-    return st;
-  }
-  /* mkstemp creates 0600; a report is an ordinary file (keep the mode of one being replaced). */
-  struct stat sb;
-  mode_t mode = stat(path, &sb) == 0 ? (sb.st_mode & 0777) : 0644;
-  (void)fchmod(fd, mode); /* best effort: a report with the wrong mode is still a report */
-  o->f = fdopen(fd, "wb");
-  if (!o->f) {
-    st = pm_error(ctx, PM_EIO, "%s: cannot write the %s report (%s)", path, what, strerror(errno));
-    close(fd);
-    unlink(o->tmp);
-    free(o->tmp);
-    o->tmp = NULL;
-  }
-  return st;
-}
-
-/* Finish the file: on success rename it into place; on any failure remove the temporary file and
- * leave an existing report untouched. */
-static pm_status out_close(pm_context *ctx, outfile *o, const char *what, pm_status st) {
-  if (o->is_stdout) {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-      int e = errno;
-      clearerr(stdout);
-      if (!st) st = pm_error(ctx, PM_EIO, "cannot write the %s report to standard output (%s)",
-                             what, strerror(e));
-    }
-    return st;
-  }
-  int err = 0;
-  if (!st && (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)) err = errno ? errno : EIO;
-  if (fclose(o->f) != 0 && !st && !err) err = errno ? errno : EIO;
-  o->f = NULL;
-  if (!st && !err && rename(o->tmp, o->path) != 0) err = errno;
-  if (st || err) {
-    unlink(o->tmp);
-    if (!st)
-      st = pm_error(ctx, PM_EIO,
-                    "%s: cannot write the %s report (%s); nothing was written, check the disk "
-                    "space and that the path is a writable file",
-                    o->path, what, strerror(err));
-  }
-  free(o->tmp);
-  o->tmp = NULL;
-  return st;
-}
-
 /* ---------- JSON ---------- */
-
-static void json_string(FILE *f, const char *s) {
-  if (!s) {
-    fputs("null", f);
-    return;
-  }
-  fputc('"', f);
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    /* Plain ASCII needs no escaping: write each run of it at once. */
-    const unsigned char *q = p;
-    while (*q >= 0x20 && *q < 0x7F && *q != '"' && *q != '\\') q++;
-    if (q > p) {
-      fwrite(p, 1, (size_t)(q - p), f);
-      p = q;
-      continue;
-    }
-    uint32_t cp;
-    size_t n = utf8_next(p, &cp);
-    if (n == 0) {
-      fputs("\xEF\xBF\xBD", f); /* U+FFFD for a byte that is not UTF-8 */
-      p++;
-      continue;
-    }
-    switch (cp) {
-    case '"': fputs("\\\"", f); break;
-    case '\\': fputs("\\\\", f); break;
-    case '\b': fputs("\\b", f); break;
-    case '\f': fputs("\\f", f); break;
-    case '\n': fputs("\\n", f); break;
-    case '\r': fputs("\\r", f); break;
-    case '\t': fputs("\\t", f); break;
-    default:
-      /* U+2028/2029 are valid JSON but break JavaScript string literals; escape them too. */
-      if (cp < 0x20 || cp == 0x7F || cp == 0x2028 || cp == 0x2029)
-        fprintf(f, "\\u%04x", (unsigned)cp);
-      else
-        fwrite(p, 1, n, f);
-    }
-    p += n;
-  }
-  fputc('"', f);
-}
 
 static void json_number(FILE *f, double v) {
   char buf[64];
@@ -415,7 +193,7 @@ static void json_key(FILE *f, int *first, const char *indent, const char *key) {
   else if (!*first)
     fputc(' ', f);
   *first = 0;
-  json_string(f, key);
+  pm__json_string(f, key);
   fputs(": ", f);
 }
 
@@ -423,19 +201,19 @@ static void json_gap(FILE *f, const pm_gap *g) {
   int first = 1;
   fputc('{', f);
   json_key(f, &first, NULL, "id");
-  json_string(f, g->id);
+  pm__json_string(f, g->id);
   json_key(f, &first, NULL, "name");
-  json_string(f, g->name);
+  pm__json_string(f, g->name);
   json_key(f, &first, NULL, "district");
-  json_string(f, g->district);
+  pm__json_string(f, g->district);
   json_key(f, &first, NULL, "distance_m");
   json_number(f, g->distance_m);
   json_key(f, &first, NULL, "shortfall");
   json_number(f, g->shortfall);
   json_key(f, &first, NULL, "nearest");
-  json_string(f, g->nearest);
+  pm__json_string(f, g->nearest);
   json_key(f, &first, NULL, "note");
-  json_string(f, g->note);
+  pm__json_string(f, g->note);
   json_key(f, &first, NULL, "x");
   json_number(f, g->x);
   json_key(f, &first, NULL, "y");
@@ -448,11 +226,11 @@ static void json_result(FILE *f, const pm_result *r) {
   int first = 1;
   fputs("{", f);
   json_key(f, &first, in, "district");
-  json_string(f, r->district);
+  pm__json_string(f, r->district);
   json_key(f, &first, in, "value");
   json_number(f, r->has_value ? r->value : NAN);
   json_key(f, &first, in, "null_reason");
-  json_string(f, r->has_value ? NULL : (r->null_reason ? r->null_reason : "no value"));
+  pm__json_string(f, r->has_value ? NULL : (r->null_reason ? r->null_reason : "no value"));
   json_key(f, &first, in, "numerator");
   json_number(f, r->numerator);
   json_key(f, &first, in, "denominator");
@@ -470,7 +248,7 @@ static void json_result(FILE *f, const pm_result *r) {
     fputs(c ? ", {" : "{", f);
     int cf = 1;
     json_key(f, &cf, NULL, "label");
-    json_string(f, r->classes[c].label);
+    pm__json_string(f, r->classes[c].label);
     json_key(f, &cf, NULL, "count");
     fprintf(f, "%lld", (long long)r->classes[c].count);
     fputc('}', f);
@@ -495,19 +273,19 @@ static void json_indicator(FILE *f, const pm_indicator_result *ir) {
   int first = 1;
   fputs("{", f);
   json_key(f, &first, in, "id");
-  json_string(f, ir->id);
+  pm__json_string(f, ir->id);
   json_key(f, &first, in, "title");
-  json_string(f, ir->title);
+  pm__json_string(f, ir->title);
   json_key(f, &first, in, "metric");
-  json_string(f, ir->metric);
+  pm__json_string(f, ir->metric);
   json_key(f, &first, in, "unit");
-  json_string(f, ir->unit);
+  pm__json_string(f, ir->unit);
   json_key(f, &first, in, "status");
-  json_string(f, pm_indicator_status_name(ir->status));
+  pm__json_string(f, pm_indicator_status_name(ir->status));
   json_key(f, &first, in, "status_reason");
-  json_string(f, ir->status_reason);
+  pm__json_string(f, ir->status_reason);
   json_key(f, &first, in, "target_op");
-  json_string(f, ir->has_target ? ir->target_op : NULL);
+  pm__json_string(f, ir->has_target ? ir->target_op : NULL);
   json_key(f, &first, in, "target");
   json_number(f, ir->has_target ? ir->target_value : NAN);
   json_key(f, &first, in, "results");
@@ -529,20 +307,20 @@ static void json_run(FILE *f, const pm_run_result *run) {
   int first = 1;
   fputs("{", f);
   json_key(f, &first, in, "plan");
-  json_string(f, run->plan);
+  pm__json_string(f, run->plan);
   json_key(f, &first, in, "title");
-  json_string(f, run->title);
+  pm__json_string(f, run->title);
   json_key(f, &first, in, "crs");
-  json_string(f, run->crs);
+  pm__json_string(f, run->crs);
   json_key(f, &first, in, "generated_at");
-  json_string(f, run->generated_at);
+  pm__json_string(f, run->generated_at);
   json_key(f, &first, in, "run_id");
   if (run->run_id > 0)
     fprintf(f, "%lld", (long long)run->run_id);
   else
     fputs("null", f);
   json_key(f, &first, in, "plan_hash");
-  json_string(f, run->plan_hash);
+  pm__json_string(f, run->plan_hash);
   json_key(f, &first, in, "indicators");
   if (run->n_indicators == 0) {
     fputs("[]", f);
@@ -558,11 +336,11 @@ static void json_run(FILE *f, const pm_run_result *run) {
 }
 
 pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const char *path) {
-  outfile o;
-  pm_status st = out_open(ctx, path, "JSON", &o);
+  pm__output o;
+  pm_status st = pm__output_open(ctx, &o, path, "JSON report");
   if (st) return st;
   json_run(o.f, run);
-  return out_close(ctx, &o, "JSON", PM_OK);
+  return pm__output_close(ctx, &o, PM_OK);
 }
 
 /* ---------- CSV ---------- */
@@ -666,11 +444,11 @@ static int csv_run(FILE *f, const pm_run_result *run) {
 }
 
 pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const char *path) {
-  outfile o;
-  pm_status st = out_open(ctx, path, "CSV", &o);
+  pm__output o;
+  pm_status st = pm__output_open(ctx, &o, path, "CSV report");
   if (st) return st;
   if (csv_run(o.f, run)) st = pm_error(ctx, PM_ENOMEM, "out of memory writing %s", path);
-  return out_close(ctx, &o, "CSV", st);
+  return pm__output_close(ctx, &o, st);
 }
 
 /* ---------- Markdown ---------- */
@@ -915,11 +693,11 @@ static void md_run(FILE *f, const pm_run_result *run) {
 }
 
 pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path) {
-  outfile o;
-  pm_status st = out_open(ctx, path, "Markdown", &o);
+  pm__output o;
+  pm_status st = pm__output_open(ctx, &o, path, "Markdown report");
   if (st) return st;
   md_run(o.f, run);
-  return out_close(ctx, &o, "Markdown", PM_OK);
+  return pm__output_close(ctx, &o, PM_OK);
 }
 
 /* ---------- terminal summary ---------- */
@@ -1042,7 +820,7 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
   size_t width[SUM_COLS] = {0};
   for (size_t i = 0; i < n; i++)
     for (int c = 0; c < SUM_COLS; c++) {
-      size_t w = pm_report_text_width(rows[i].cell[c]);
+      size_t w = pm__utf8_width(rows[i].cell[c]);
       if (w > width[c]) width[c] = w;
     }
 
@@ -1063,7 +841,7 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
     const srow *r = &rows[i];
     line.len = 0;
     for (int c = 0; c < SUM_COLS; c++) {
-      size_t fill = width[c] - pm_report_text_width(r->cell[c]);
+      size_t fill = width[c] - pm__utf8_width(r->cell[c]);
       if (c) sb_puts(&line, "  ");
       if (right[c] && i > 0) sb_pad(&line, fill);
       int colored = color && i > 0 && r->color && r->cell[c][0] &&

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <spatialite.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "store/store_internal.h"
 
 struct pm_store {
   pm_context *ctx;
@@ -31,28 +33,7 @@ struct pm_layer_writer {
   int srid;
 };
 
-const char *pm_geom_kind_name(pm_geom_kind kind) {
-  switch (kind) {
-  case PM_KIND_POINT: return "point";
-  case PM_KIND_LINE: return "line";
-  case PM_KIND_POLYGON: return "polygon";
-  case PM_KIND_NONE: break;
-  }
-  return "none";
-}
-
-pm_status pm_grow(pm_context *ctx, void **arr, size_t *cap, size_t need, size_t elem) {
-  if (need <= *cap) return PM_OK;
-  size_t n = *cap ? *cap : 16;
-  while (n < need) n *= 2;
-  void *p = realloc(*arr, n * elem);
-  if (!p) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  *arr = p;
-  *cap = n;
-  return PM_OK;
-}
-
-char *pm_sql_ident(const char *name) {
+char *pm__sql_ident(const char *name) {
   size_t n = 3;
   for (const char *p = name; *p; p++) n += (*p == '"') ? 2 : 1;
   char *out = malloc(n);
@@ -68,18 +49,11 @@ char *pm_sql_ident(const char *name) {
   return out;
 }
 
-void pm_utc_now(char *buf, size_t size) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static pm_status db_error(pm_store *s, pm_status st, const char *what) {
   return pm_error(s->ctx, st, "%s: %s (%s)", s->path, what, sqlite3_errmsg(s->db));
 }
 
-pm_status pm_store_exec(pm_store *s, const char *what, const char *sql) {
+pm_status pm__store_exec(pm_store *s, const char *what, const char *sql) {
   char *err = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
     pm_status st = pm_error(s->ctx, PM_EDB, "%s: %s (%s)", s->path, what, err ? err : "?");
@@ -89,7 +63,7 @@ pm_status pm_store_exec(pm_store *s, const char *what, const char *sql) {
   return PM_OK;
 }
 
-pm_status pm_store_prepare(pm_store *s, const char *what, const char *sql, sqlite3_stmt **out) {
+pm_status pm__store_prepare(pm_store *s, const char *what, const char *sql, sqlite3_stmt **out) {
   if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
     *out = NULL;
     return db_error(s, PM_EDB, what);
@@ -148,7 +122,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   pm_status st = PM_OK;
   if (!exists) {
     if (created) *created = 1;
-    st = pm_store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
+    st = pm__store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
   } else {
     /* Refuse anything that is not a SQLite file early, with a clear message. */
     sqlite3_stmt *q = NULL;
@@ -167,7 +141,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
       sqlite3_finalize(g);
     }
   }
-  if (!st && !(flags & PM_STORE_READONLY)) st = pm_store_exec(s, "creating project tables", SCHEMA);
+  if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", SCHEMA);
   if (!st) {
     sqlite3_stmt *t = NULL;
     int has_project = 0;
@@ -201,7 +175,7 @@ void pm_store_close(pm_store *s) {
   free(s);
 }
 
-sqlite3 *pm_store_db(pm_store *s) { return s->db; }
+sqlite3 *pm__store_db(pm_store *s) { return s->db; }
 pm_context *pm_store_context(pm_store *s) { return s->ctx; }
 const char *pm_store_path(const pm_store *s) { return s->path; }
 
@@ -210,12 +184,12 @@ pm_status pm_store_begin(pm_store *s) {
    * one outer transaction: all of it lands, or none. */
   pm_status st;
   if (s->in_transaction == 0) {
-    st = pm_store_exec(s, "starting a transaction (is another planmetrics writing?)",
+    st = pm__store_exec(s, "starting a transaction (is another planmetrics writing?)",
                        "BEGIN IMMEDIATE");
   } else {
     char sql[48];
     snprintf(sql, sizeof sql, "SAVEPOINT pm_sp%d", s->in_transaction);
-    st = pm_store_exec(s, "starting a savepoint", sql);
+    st = pm__store_exec(s, "starting a savepoint", sql);
   }
   if (!st) s->in_transaction++;
   return st;
@@ -225,11 +199,11 @@ pm_status pm_store_commit(pm_store *s) {
   if (s->in_transaction <= 0) return pm_error(s->ctx, PM_EINTERNAL, "commit without a transaction");
   pm_status st;
   if (s->in_transaction == 1) {
-    st = pm_store_exec(s, "committing", "COMMIT");
+    st = pm__store_exec(s, "committing", "COMMIT");
   } else {
     char sql[48];
     snprintf(sql, sizeof sql, "RELEASE pm_sp%d", s->in_transaction - 1);
-    st = pm_store_exec(s, "releasing a savepoint", sql);
+    st = pm__store_exec(s, "releasing a savepoint", sql);
   }
   if (st) {
     pm_store_rollback(s);
@@ -256,7 +230,7 @@ void pm_store_rollback(pm_store *s) {
 pm_status pm_store_get_setting(pm_store *s, const char *key, char **value) {
   *value = NULL;
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "reading project settings",
+  pm_status st = pm__store_prepare(s, "reading project settings",
                                   "SELECT value FROM pm_project WHERE key = ?", &q);
   if (st) return st;
   sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
@@ -270,7 +244,7 @@ pm_status pm_store_get_setting(pm_store *s, const char *key, char **value) {
 
 pm_status pm_store_set_setting(pm_store *s, const char *key, const char *value) {
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "writing project settings",
+  pm_status st = pm__store_prepare(s, "writing project settings",
                                   "INSERT OR REPLACE INTO pm_project(key, value) VALUES (?, ?)", &q);
   if (st) return st;
   sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
@@ -416,7 +390,7 @@ pm_status pm_store_layer_info(pm_store *s, const char *name, pm_layer_info *info
   char sql[512];
   snprintf(sql, sizeof sql, "SELECT %s FROM layers WHERE name = ?", LAYER_COLUMNS);
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "reading layer metadata", sql, &q);
+  pm_status st = pm__store_prepare(s, "reading layer metadata", sql, &q);
   if (st) return st;
   sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
   if (sqlite3_step(q) == SQLITE_ROW) {
@@ -433,11 +407,11 @@ pm_status pm_store_list_layers(pm_store *s, pm_layer_info **out, size_t *n) {
   char sql[512];
   snprintf(sql, sizeof sql, "SELECT %s FROM layers ORDER BY name", LAYER_COLUMNS);
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "listing layers", sql, &q);
+  pm_status st = pm__store_prepare(s, "listing layers", sql, &q);
   if (st) return st;
   size_t cap = 0;
   while (sqlite3_step(q) == SQLITE_ROW) {
-    if ((st = pm_grow(s->ctx, (void **)out, &cap, *n + 1, sizeof **out))) break;
+    if ((st = pm__grow(s->ctx, (void **)out, &cap, *n + 1, sizeof **out))) break;
     memset(&(*out)[*n], 0, sizeof **out);
     read_info_row(q, &(*out)[(*n)++]);
   }
@@ -471,7 +445,7 @@ pm_status pm_store_put_layer_info(pm_store *s, const pm_layer_info *in) {
            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
            LAYER_COLUMNS);
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "writing layer metadata", sql, &q);
+  pm_status st = pm__store_prepare(s, "writing layer metadata", sql, &q);
   if (st) return st;
   bind_text_or_null(q, 1, in->name);
   bind_text_or_null(q, 2, pm_geom_kind_name(in->kind));
@@ -504,14 +478,14 @@ pm_status pm_store_layer_fields(pm_store *s, const char *layer, char ***names, c
   *names = NULL;
   *types = NULL;
   *n = 0;
-  char *id = pm_sql_ident(layer);
+  char *id = pm__sql_ident(layer);
   char *sql = NULL;
   pm_status st = id ? pm_asprintf(s->ctx, &sql, "PRAGMA table_info(%s)", id)
                     : pm_error(s->ctx, PM_ENOMEM, "out of memory");
   free(id);
   if (st) return st;
   sqlite3_stmt *q = NULL;
-  st = pm_store_prepare(s, "reading layer fields", sql, &q);
+  st = pm__store_prepare(s, "reading layer fields", sql, &q);
   free(sql);
   if (st) return st;
   size_t cap_n = 0, cap_t = 0;
@@ -519,8 +493,8 @@ pm_status pm_store_layer_fields(pm_store *s, const char *layer, char ***names, c
     const char *name = (const char *)sqlite3_column_text(q, 1);
     const char *type = (const char *)sqlite3_column_text(q, 2);
     if (strcmp(name, "fid") == 0 || strcmp(name, "geom") == 0) continue;
-    if ((st = pm_grow(s->ctx, (void **)names, &cap_n, *n + 1, sizeof(char *)))) break;
-    if ((st = pm_grow(s->ctx, (void **)types, &cap_t, *n + 1, sizeof(char *)))) break;
+    if ((st = pm__grow(s->ctx, (void **)names, &cap_n, *n + 1, sizeof(char *)))) break;
+    if ((st = pm__grow(s->ctx, (void **)types, &cap_t, *n + 1, sizeof(char *)))) break;
     (*names)[*n] = strdup(name);
     (*types)[*n] = strdup(type ? type : "");
     (*n)++;
@@ -567,7 +541,7 @@ pm_status pm_store_drop_layer(pm_store *s, const char *name) {
   if (table_exists(s, name)) {
     /* DropTable removes the table with its geometry registration, triggers and spatial index. */
     sqlite3_stmt *q = NULL;
-    if ((st = pm_store_prepare(s, "dropping a layer", "SELECT DropTable(NULL, ?, 1)", &q)))
+    if ((st = pm__store_prepare(s, "dropping a layer", "SELECT DropTable(NULL, ?, 1)", &q)))
       return st;
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
@@ -576,7 +550,7 @@ pm_status pm_store_drop_layer(pm_store *s, const char *name) {
     if (!ok) return db_error(s, PM_EDB, "dropping the old layer table");
   }
   sqlite3_stmt *d = NULL;
-  if ((st = pm_store_prepare(s, "dropping layer metadata", "DELETE FROM layers WHERE name = ?", &d)))
+  if ((st = pm__store_prepare(s, "dropping layer metadata", "DELETE FROM layers WHERE name = ?", &d)))
     return st;
   sqlite3_bind_text(d, 1, name, -1, SQLITE_STATIC);
   if (sqlite3_step(d) != SQLITE_DONE) st = db_error(s, PM_EDB, "dropping layer metadata");
@@ -597,7 +571,7 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
   size_t cap = 256 + strlen(name) * 2;
   for (size_t i = 0; i < n_fields; i++) cap += strlen(fields[i].name) * 2 + 16;
   char *sql = malloc(cap), *ins = malloc(cap + n_fields * 2 + 64);
-  char *tbl = pm_sql_ident(name);
+  char *tbl = pm__sql_ident(name);
   if (!sql || !ins || !tbl) {
     free(sql);
     free(ins);
@@ -607,7 +581,7 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
   size_t len = (size_t)snprintf(sql, cap, "CREATE TABLE %s (fid INTEGER PRIMARY KEY", tbl);
   size_t ilen = (size_t)snprintf(ins, cap, "INSERT INTO %s (fid", tbl);
   for (size_t i = 0; i < n_fields; i++) {
-    char *col = pm_sql_ident(fields[i].name);
+    char *col = pm__sql_ident(fields[i].name);
     if (!col) {
       st = pm_error(ctx, PM_ENOMEM, "out of memory");
       break;
@@ -617,7 +591,7 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
     free(col);
   }
   snprintf(sql + len, cap - len, ")");
-  if (!st) st = pm_store_exec(s, "creating the layer table", sql);
+  if (!st) st = pm__store_exec(s, "creating the layer table", sql);
   const char *gtype = kind == PM_KIND_POINT ? (multipoint ? "MULTIPOINT" : "POINT")
                       : kind == PM_KIND_LINE ? "MULTILINESTRING"
                                              : "MULTIPOLYGON";
@@ -625,7 +599,7 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
     snprintf(sql, cap, "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY')", name, s->srid,
              gtype);
     sqlite3_stmt *q = NULL;
-    if (!(st = pm_store_prepare(s, "adding the geometry column", sql, &q))) {
+    if (!(st = pm__store_prepare(s, "adding the geometry column", sql, &q))) {
       if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 1)
         st = pm_error(ctx, PM_EDB,
                       "%s: SpatiaLite refused the geometry column of layer '%s' (EPSG:%d %s)",
@@ -652,7 +626,7 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
   }
   if (!st) {
     w->srid = s->srid;
-    st = pm_store_prepare(s, "preparing the layer insert", ins, &w->insert);
+    st = pm__store_prepare(s, "preparing the layer insert", ins, &w->insert);
   }
   free(sql);
   free(ins);
@@ -694,13 +668,13 @@ pm_status pm_layer_writer_finish(pm_layer_writer *w) {
   char sql[256];
   snprintf(sql, sizeof sql, "SELECT CreateSpatialIndex('%s', 'geom')", w->name);
   sqlite3_stmt *q = NULL;
-  pm_status st = pm_store_prepare(s, "creating the spatial index", sql, &q);
+  pm_status st = pm__store_prepare(s, "creating the spatial index", sql, &q);
   if (st) return st;
   int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
   sqlite3_finalize(q);
   if (!ok) return db_error(s, PM_EDB, "creating the spatial index");
   snprintf(sql, sizeof sql, "SELECT UpdateLayerStatistics('%s', 'geom')", w->name);
-  return pm_store_exec(s, "updating layer statistics", sql);
+  return pm__store_exec(s, "updating layer statistics", sql);
 }
 
 void pm_layer_writer_destroy(pm_layer_writer *w) {

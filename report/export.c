@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
-#include "layers/qgis_style.h"
+#include "store/store_internal.h"
+#include "report/output.h"
+#include "report/qgis_style.h"
 #include "planmetrics/districts.h"
 #include "planmetrics/history.h"
 #include "planmetrics/plan.h"
@@ -34,8 +36,7 @@ typedef struct exporter {
   pm_run_result *run;
   GDALDatasetH ds;
   OGRSpatialReferenceH srs;
-  char *tmp_gpkg;
-  char *tmp_qgs;
+  pm__output gpkg, qgs;        /* the files being written (temporary until complete) */
   pm_districts *d;
   char *d_layer, *d_field;
   pm_qgis_layer *ql;          /* the spatial layers written, in writing order */
@@ -61,7 +62,7 @@ static pm_status oom(exporter *e) { return pm_error(e->ctx, PM_ENOMEM, "out of m
 /* Keep a heap string alive until the end of the export; returns it (NULL on failure). */
 static char *keep(exporter *e, char *s) {
   if (!s) return NULL;
-  if (pm_grow(e->ctx, (void **)&e->owned, &e->cap_owned, e->n_owned + 1, sizeof *e->owned)) {
+  if (pm__grow(e->ctx, (void **)&e->owned, &e->cap_owned, e->n_owned + 1, sizeof *e->owned)) {
     free(s);
     return NULL;
   }
@@ -80,7 +81,7 @@ static pm_status unique_table(exporter *e, const char *base, const char **out) {
     if (pm_asprintf(e->ctx, &name, "%s_%d", base, k)) return pm_context_status(e->ctx);
   }
   if (!name || !keep(e, name)) return oom(e);
-  if (pm_grow(e->ctx, (void **)&e->tables, &e->cap_tables, e->n_tables + 1, sizeof *e->tables))
+  if (pm__grow(e->ctx, (void **)&e->tables, &e->cap_tables, e->n_tables + 1, sizeof *e->tables))
     return pm_context_status(e->ctx);
   e->tables[e->n_tables++] = name;
   *out = name;
@@ -101,7 +102,7 @@ static void grow_box(int *has, double *x0, double *y0, double *x1, double *y1, c
 
 /* Register a written spatial layer for styles and the project (its extent read back). */
 static pm_status add_qgis_layer(exporter *e, OGRLayerH lyr, const pm_qgis_layer *tmpl) {
-  if (pm_grow(e->ctx, (void **)&e->ql, &e->cap_ql, e->n_ql + 1, sizeof *e->ql))
+  if (pm__grow(e->ctx, (void **)&e->ql, &e->cap_ql, e->n_ql + 1, sizeof *e->ql))
     return pm_context_status(e->ctx);
   pm_qgis_layer *l = &e->ql[e->n_ql++];
   *l = *tmpl;
@@ -237,7 +238,7 @@ static pm_status copy_input(exporter *e, const pm_layer_info *li) {
   }
   strcpy(sql, "SELECT fid, AsBinary(geom)");
   for (size_t i = 0; i < nf; i++) {
-    char *id = pm_sql_ident(names[i]);
+    char *id = pm__sql_ident(names[i]);
     if (!id) {
       st = oom(e);
       goto done;
@@ -246,7 +247,7 @@ static pm_status copy_input(exporter *e, const pm_layer_info *li) {
     strcat(sql, id);
     free(id);
   }
-  char *tid = pm_sql_ident(li->name);
+  char *tid = pm__sql_ident(li->name);
   if (!tid) {
     st = oom(e);
     goto done;
@@ -255,7 +256,7 @@ static pm_status copy_input(exporter *e, const pm_layer_info *li) {
   strcat(sql, tid);
   strcat(sql, " ORDER BY fid");
   free(tid);
-  if ((st = pm_store_prepare(e->store, "reading a layer to export", sql, &q))) goto done;
+  if ((st = pm__store_prepare(e->store, "reading a layer to export", sql, &q))) goto done;
   if ((st = begin(e))) goto done;
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
   int rc = SQLITE_DONE;
@@ -284,7 +285,7 @@ static pm_status copy_input(exporter *e, const pm_layer_info *li) {
   }
   if (!st && rc != SQLITE_DONE)
     st = pm_error(e->ctx, PM_EDB, "%s: cannot read layer %s (%s)", pm_store_path(e->store),
-                  li->name, sqlite3_errmsg(pm_store_db(e->store)));
+                  li->name, sqlite3_errmsg(pm__store_db(e->store)));
   if (!st) st = commit(e);
   if (!st) {
     int is_d = e->d_layer && strcmp(e->d_layer, li->name) == 0;
@@ -323,7 +324,7 @@ static pm_status run_district_names(exporter *e, const char ***out, size_t *n) {
       int seen = 0;
       for (size_t j = 0; j < *n && !seen; j++) seen = strcmp(v[j], dn) == 0;
       if (seen) continue;
-      if (pm_grow(e->ctx, (void **)&v, &cap, *n + 1, sizeof *v)) {
+      if (pm__grow(e->ctx, (void **)&v, &cap, *n + 1, sizeof *v)) {
         free(v);
         return pm_context_status(e->ctx);
       }
@@ -350,7 +351,7 @@ static int try_districts(exporter *e, const char *layer, const char *field, cons
 /* Whether a text field of a polygon layer holds every one of the names. */
 static int field_has_names(exporter *e, const char *layer, const char *field, const char **names,
                            size_t n) {
-  char *tl = pm_sql_ident(layer), *tf = pm_sql_ident(field), *sql = NULL;
+  char *tl = pm__sql_ident(layer), *tf = pm__sql_ident(field), *sql = NULL;
   size_t len = 96 + (tl ? strlen(tl) : 0) + (tf ? strlen(tf) : 0) * 2 + n * 2;
   int ok = 0;
   if (tl && tf && (sql = malloc(len))) {
@@ -358,7 +359,7 @@ static int field_has_names(exporter *e, const char *layer, const char *field, co
     for (size_t i = 0; i < n; i++) w += snprintf(sql + w, len - (size_t)w, i ? ",?" : "?");
     snprintf(sql + w, len - (size_t)w, ")");
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(pm_store_db(e->store), sql, -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(pm__store_db(e->store), sql, -1, &q, NULL) == SQLITE_OK) {
       for (size_t i = 0; i < n; i++) sqlite3_bind_text(q, (int)i + 1, names[i], -1, SQLITE_STATIC);
       ok = sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_int64(q, 0) == n;
     }
@@ -591,7 +592,7 @@ static pm_status write_results(exporter *e, const pm_indicator_result *ir) {
   for (size_t i = 0; i < ir->n_details && !st; i++) {
     int seen = 0;
     for (size_t k = 0; k < n_roles && !seen; k++) seen = strcmp(roles[k], ir->details[i].role) == 0;
-    if (!seen && !(st = pm_grow(e->ctx, (void **)&roles, &cap_roles, n_roles + 1, sizeof *roles)))
+    if (!seen && !(st = pm__grow(e->ctx, (void **)&roles, &cap_roles, n_roles + 1, sizeof *roles)))
       roles[n_roles++] = ir->details[i].role;
   }
   /* each role split by dimension only when it mixes them */
@@ -802,28 +803,6 @@ static pm_status write_styles(exporter *e) {
 
 /* ---------- files ---------- */
 
-/* A free temporary name next to path, keeping its extension (GDAL picks drivers by it). */
-static pm_status temp_name(exporter *e, const char *path, const char *ext, char **out) {
-  char *t = NULL;
-  pm_status st = pm_asprintf(e->ctx, &t, "%s.tmp-XXXXXX%s", path, ext);
-  if (st) return st;
-  int fd = mkstemps(t, (int)strlen(ext));
-  if (fd < 0) {
-    st = pm_error(e->ctx, PM_EIO, "%s: cannot write there (%s)", path, strerror(errno));
-    free(t);
-    return st;
-  }
-  close(fd);
-  unlink(t); /* GDAL refuses to create over an existing file; the name stays ours in practice */
-  *out = t;
-  return PM_OK;
-}
-
-static const char *extension_of(const char *path) {
-  const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-  return dot && (!slash || dot > slash) ? dot : "";
-}
-
 static pm_status check_paths(exporter *e) {
   const pm_export_options *o = e->opt;
   if (!o->gpkg_path || !*o->gpkg_path)
@@ -841,9 +820,9 @@ static pm_status check_paths(exporter *e) {
 static pm_status write_gpkg(exporter *e) {
   GDALDriverH drv = GDALGetDriverByName("GPKG");
   if (!drv) return pm_error(e->ctx, PM_EINTERNAL, "GDAL has no GPKG driver");
-  pm_status st = temp_name(e, e->opt->gpkg_path, ".gpkg", &e->tmp_gpkg);
+  pm_status st = pm__output_reserve(e->ctx, &e->gpkg, e->opt->gpkg_path, "GeoPackage");
   if (st) return st;
-  e->ds = GDALCreate(drv, e->tmp_gpkg, 0, 0, 0, GDT_Unknown, NULL);
+  e->ds = GDALCreate(drv, e->gpkg.tmp, 0, 0, 0, GDT_Unknown, NULL);
   if (!e->ds) return gdal_fail(e, "create the GeoPackage");
   e->srs = OSRNewSpatialReference(NULL);
   if (!e->srs || OSRImportFromEPSG(e->srs, e->srid) != OGRERR_NONE)
@@ -880,14 +859,8 @@ static pm_status write_gpkg(exporter *e) {
 static void exporter_free(exporter *e) {
   if (e->ds) GDALClose(e->ds);
   if (e->srs) OSRDestroySpatialReference(e->srs);
-  if (e->tmp_gpkg) {
-    unlink(e->tmp_gpkg);
-    free(e->tmp_gpkg);
-  }
-  if (e->tmp_qgs) {
-    unlink(e->tmp_qgs);
-    free(e->tmp_qgs);
-  }
+  if (e->gpkg.tmp) pm__output_close(e->ctx, &e->gpkg, PM_EIO);
+  if (e->qgs.tmp) pm__output_close(e->ctx, &e->qgs, PM_EIO);
   if (e->d) pm_districts_free(e->ctx, e->d);
   free(e->d_layer);
   free(e->d_field);
@@ -926,25 +899,11 @@ pm_status pm_export(pm_context *ctx, pm_store *store, const pm_export_options *o
     } else if (e.has_all) {
       proj.minx = e.bx0, proj.miny = e.by0, proj.maxx = e.bx1, proj.maxy = e.by1;
     }
-    st = temp_name(&e, opt->qgs_path, extension_of(opt->qgs_path), &e.tmp_qgs);
-    if (!st) st = pm_qgis_write_project(ctx, &proj, e.ql, e.n_ql, opt->qgs_path, e.tmp_qgs);
+    st = pm__output_reserve(ctx, &e.qgs, opt->qgs_path, "QGIS project");
+    if (!st) st = pm_qgis_write_project(ctx, &proj, e.ql, e.n_ql, opt->qgs_path, e.qgs.tmp);
   }
-  if (!st && rename(e.tmp_gpkg, opt->gpkg_path) != 0)
-    st = pm_error(ctx, PM_EIO, "%s: cannot write the GeoPackage (%s)", opt->gpkg_path,
-                  strerror(errno));
-  if (!st) {
-    free(e.tmp_gpkg);
-    e.tmp_gpkg = NULL;
-  }
-  if (!st && e.tmp_qgs) {
-    if (rename(e.tmp_qgs, opt->qgs_path) != 0)
-      st = pm_error(ctx, PM_EIO, "%s: cannot write the QGIS project (%s)", opt->qgs_path,
-                    strerror(errno));
-    else {
-      free(e.tmp_qgs);
-      e.tmp_qgs = NULL;
-    }
-  }
+  if (!st) st = pm__output_close(ctx, &e.gpkg, st);
+  if (!st && e.qgs.tmp) st = pm__output_close(ctx, &e.qgs, st);
   CPLPopErrorHandler();
   if (!st && rep) {
     rep->run_id = e.run->run_id;

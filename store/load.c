@@ -1,0 +1,311 @@
+/* load.c: layers from the project database into memory: features (with a filter, a label field and
+ * attributes), the cache that shares them between indicators, and the districts in scope. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/features_internal.h"
+#include "engine/internal.h"
+#include "planmetrics/districts.h"
+#include "planmetrics/store.h"
+#include "store/store_internal.h"
+
+static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+/* Find a field by exact name, else case-insensitively; returns its stored spelling or NULL. */
+static const char *find_field(char **names, size_t n, const char *want) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(names[i], want) == 0) return names[i];
+  for (size_t i = 0; i < n; i++)
+    if (strcasecmp(names[i], want) == 0) return names[i];
+  return NULL;
+}
+
+static char *join_fields(char **names, size_t n) {
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++) len += strlen(names[i]) + 2;
+  char *s = malloc(len);
+  if (!s) return NULL;
+  s[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (i) strcat(s, ", ");
+    strcat(s, names[i]);
+  }
+  return s;
+}
+
+static void free_fields(char **names, char **types, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(names[i]);
+    free(types[i]);
+  }
+  free(names);
+  free(types);
+}
+
+pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
+                           const pm_load_options *opt, pm_features **out) {
+  *out = NULL;
+  pm_load_options none = {0};
+  if (!opt) opt = &none;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  pm_layer_info info;
+  int found = 0;
+  pm_status st = pm_store_layer_info(store, layer, &info, &found);
+  if (st) return st;
+  pm_geom_kind kind = info.kind;
+  pm_layer_info_clear(&info);
+  if (!found)
+    return pm_error(ctx, PM_ENOTFOUND,
+                    "%s: no layer '%s' in the project; ingest it first (planmetrics ingest FILE "
+                    "--db %s --as %s)",
+                    pm_store_path(store), layer, pm_store_path(store), layer);
+  char **names = NULL, **types = NULL;
+  size_t nf = 0;
+  if ((st = pm_store_layer_fields(store, layer, &names, &types, &nf))) return st;
+
+  const char *label = NULL;
+  if (opt->label_field) {
+    label = find_field(names, nf, opt->label_field);
+    if (!label) {
+      char *list = join_fields(names, nf);
+      st = pm_error(ctx, PM_EINPUT, "layer '%s' has no field '%s' (for names); its fields are: %s",
+                    layer, opt->label_field, list ? list : "?");
+      free(list);
+      free_fields(names, types, nf);
+      return st;
+    }
+  } else {
+    label = find_field(names, nf, "name");
+  }
+  const char **attr_cols = calloc(opt->n_attrs ? opt->n_attrs : 1, sizeof *attr_cols);
+  if (!attr_cols) {
+    free_fields(names, types, nf);
+    return oom(ctx);
+  }
+  for (size_t a = 0; a < opt->n_attrs; a++) {
+    attr_cols[a] = find_field(names, nf, opt->attrs[a]);
+    if (!attr_cols[a]) {
+      char *list = join_fields(names, nf);
+      st = pm_error(ctx, PM_EINPUT, "layer '%s' has no field '%s'; its fields are: %s", layer,
+                    opt->attrs[a], list ? list : "?");
+      free(list);
+      free(attr_cols);
+      free_fields(names, types, nf);
+      return st;
+    }
+  }
+
+  /* SELECT fid, AsBinary(geom), label, attrs... FROM layer WHERE (filter) ORDER BY fid */
+  size_t cap = 256 + strlen(layer) * 2 + (opt->where ? strlen(opt->where) : 0);
+  for (size_t a = 0; a < opt->n_attrs; a++) cap += strlen(attr_cols[a]) * 2 + 8;
+  if (label) cap += strlen(label) * 2 + 8;
+  char *sql = malloc(cap);
+  char *tbl = pm__sql_ident(layer);
+  if (!sql || !tbl) {
+    free(sql);
+    free(tbl);
+    free(attr_cols);
+    free_fields(names, types, nf);
+    return oom(ctx);
+  }
+  size_t len = (size_t)snprintf(sql, cap, "SELECT fid, AsBinary(geom)");
+  const char *cols[2] = {label, NULL};
+  for (size_t c = 0; c < 1; c++) {
+    char *q = pm__sql_ident(cols[c] ? cols[c] : "fid");
+    len += (size_t)snprintf(sql + len, cap - len, ", %s", cols[c] && q ? q : "NULL");
+    free(q);
+  }
+  for (size_t a = 0; a < opt->n_attrs; a++) {
+    char *q = pm__sql_ident(attr_cols[a]);
+    len += (size_t)snprintf(sql + len, cap - len, ", CAST(%s AS TEXT)", q ? q : "NULL");
+    free(q);
+  }
+  len += (size_t)snprintf(sql + len, cap - len, " FROM %s", tbl);
+  if (opt->where && *opt->where)
+    len += (size_t)snprintf(sql + len, cap - len, " WHERE (%s)", opt->where);
+  snprintf(sql + len, cap - len, " ORDER BY fid");
+  free(tbl);
+
+  sqlite3 *db = pm__store_db(store);
+  sqlite3_stmt *q = NULL;
+  const char *tail = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, &tail) != SQLITE_OK || (tail && *tail)) {
+    const char *why = q ? "the filter must be a single expression" : sqlite3_errmsg(db);
+    char *list = join_fields(names, nf);
+    if (opt->where)
+      st = pm_error(ctx, PM_EINPUT,
+                    "layer '%s': the filter `%s` cannot be used (%s); the layer's fields are: %s",
+                    layer, opt->where, why, list ? list : "?");
+    else
+      st = pm_error(ctx, PM_EDB, "%s: cannot read layer '%s' (%s)", pm_store_path(store), layer, why);
+    free(list);
+    sqlite3_finalize(q);
+    free(sql);
+    free(attr_cols);
+    free_fields(names, types, nf);
+    return st;
+  }
+  free(sql);
+
+  pm_features *fs = pm__features_new(ctx, layer);
+  if (!fs) st = PM_ENOMEM;
+  if (!st && opt->n_attrs) {
+    fs->attr_names = calloc(opt->n_attrs, sizeof *fs->attr_names);
+    fs->attr = calloc(opt->n_attrs, sizeof *fs->attr);
+    if (!fs->attr_names || !fs->attr) st = oom(ctx);
+    for (size_t a = 0; !st && a < opt->n_attrs; a++)
+      if (!(fs->attr_names[a] = strdup(opt->attrs[a]))) st = oom(ctx);
+    if (!st) fs->n_attrs = opt->n_attrs;
+  }
+  free(attr_cols);
+  free_fields(names, types, nf);
+  if (fs) fs->kind = kind;
+
+  GEOSWKBReader *rd = st ? NULL : GEOSWKBReader_create_r(h);
+  if (!st && !rd) st = oom(ctx);
+  size_t capn = 0;
+  int rc;
+  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t fid = sqlite3_column_int64(q, 0);
+    const unsigned char *wkb = sqlite3_column_blob(q, 1);
+    int wlen = sqlite3_column_bytes(q, 1);
+    if (!wkb || wlen <= 0) continue; /* NULL geometry rows are not stored by ingest; tolerate */
+    GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, wkb, (size_t)wlen);
+    if (!g) {
+      st = pm_error(ctx, PM_EGEOM, "layer '%s' feature %lld: unreadable geometry (%s)", layer,
+                    (long long)fid, pm__context_geos_message(ctx));
+      break;
+    }
+    if (GEOSisEmpty_r(h, g) == 1) {
+      GEOSGeom_destroy_r(h, g);
+      continue;
+    }
+    char *lab = NULL;
+    if (label && sqlite3_column_type(q, 2) != SQLITE_NULL) {
+      lab = strdup((const char *)sqlite3_column_text(q, 2));
+      if (!lab) {
+        GEOSGeom_destroy_r(h, g);
+        st = oom(ctx);
+        break;
+      }
+    }
+    if ((st = pm__features_push(ctx, fs, &capn, fid, g, lab))) break;
+    for (size_t a = 0; a < fs->n_attrs; a++) {
+      const unsigned char *t = sqlite3_column_text(q, 3 + (int)a);
+      if (t && !(fs->attr[a][fs->n - 1] = strdup((const char *)t))) st = oom(ctx);
+    }
+  }
+  if (!st && rc != SQLITE_DONE)
+    st = pm_error(ctx, opt->where ? PM_EINPUT : PM_EDB, "layer '%s'%s%s%s: %s", layer,
+                  opt->where ? " with filter `" : "", opt->where ? opt->where : "",
+                  opt->where ? "`" : "", sqlite3_errmsg(db));
+  if (rd) GEOSWKBReader_destroy_r(h, rd);
+  sqlite3_finalize(q);
+  if (st) {
+    pm_features_free(ctx, fs);
+    return st;
+  }
+  *out = fs;
+  return PM_OK;
+}
+
+/* --- cache --- */
+
+typedef struct cache_entry {
+  char *key;
+  pm_features *fs;
+} cache_entry;
+
+struct pm_cache {
+  pm_context *ctx;
+  pm_store *store;
+  cache_entry *v;
+  size_t n, cap;
+};
+
+pm_status pm_cache_create(pm_context *ctx, pm_store *store, pm_cache **out) {
+  *out = calloc(1, sizeof **out);
+  if (!*out) return oom(ctx);
+  (*out)->ctx = ctx;
+  (*out)->store = store;
+  return PM_OK;
+}
+
+void pm_cache_destroy(pm_cache *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n; i++) {
+    free(c->v[i].key);
+    pm_features_free(c->ctx, c->v[i].fs);
+  }
+  free(c->v);
+  free(c);
+}
+
+void pm_cache_release_except(pm_cache *c, const pm_features *const *keep, size_t n_keep) {
+  size_t m = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    int kept = 0;
+    for (size_t k = 0; k < n_keep && !kept; k++) kept = keep[k] == c->v[i].fs;
+    if (kept) {
+      c->v[m++] = c->v[i];
+    } else {
+      free(c->v[i].key);
+      pm_features_free(c->ctx, c->v[i].fs);
+    }
+  }
+  c->n = m;
+}
+
+pm_status pm_cache_get(pm_cache *c, const char *layer, const pm_load_options *opt,
+                       const pm_features **out) {
+  *out = NULL;
+  pm_load_options none = {0};
+  if (!opt) opt = &none;
+  /* The key separates parts with a byte that cannot occur in UTF-8 text. */
+  size_t len = strlen(layer) + 8 + (opt->where ? strlen(opt->where) : 0) +
+               (opt->label_field ? strlen(opt->label_field) : 0);
+  for (size_t a = 0; a < opt->n_attrs; a++) len += strlen(opt->attrs[a]) + 1;
+  char *key = malloc(len);
+  if (!key) return oom(c->ctx);
+  snprintf(key, len, "%s\xff%s\xff%s\xff", layer, opt->where ? opt->where : "",
+           opt->label_field ? opt->label_field : "");
+  for (size_t a = 0; a < opt->n_attrs; a++) {
+    strcat(key, opt->attrs[a]);
+    strcat(key, "\xfe");
+  }
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->v[i].key, key) == 0) {
+      free(key);
+      *out = c->v[i].fs;
+      return PM_OK;
+    }
+  pm_features *fs = NULL;
+  pm_status st = pm_features_load(c->ctx, c->store, layer, opt, &fs);
+  if (!st) st = pm_features_index(c->ctx, fs);
+  if (!st) st = pm__grow(c->ctx, (void **)&c->v, &c->cap, c->n + 1, sizeof *c->v);
+  if (st) {
+    free(key);
+    pm_features_free(c->ctx, fs);
+    return st;
+  }
+  c->v[c->n].key = key;
+  c->v[c->n].fs = fs;
+  c->n++;
+  *out = fs;
+  return PM_OK;
+}
+
+pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
+                            const char *name_field, const char *const *only, size_t n_only,
+                            pm_districts **out) {
+  *out = NULL;
+  pm_load_options opt = {.label_field = name_field ? name_field : "NAME"};
+  pm_features *fs = NULL;
+  pm_status st = pm_features_load(ctx, store, layer, &opt, &fs);
+  if (st) return st;
+  st = pm_districts_create(ctx, fs, opt.label_field, n_only ? only : NULL, n_only, out);
+  pm_features_free(ctx, fs);
+  return st;
+}
