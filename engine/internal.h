@@ -39,6 +39,10 @@ size_t pm__utf8_width(const char *utf8);
  * characters and U+2028/2029 are escaped. */
 void pm__json_string(FILE *f, const char *s);
 
+/* A decimal number as a planner writes it: [-+]digits[.digits][e[-+]digits] (no hex, no
+ * "inf"/"nan", no spaces), or ".inf" when allow_inf. 1 and *out set when it is one, else 0. */
+int pm__parse_decimal(const char *s, int allow_inf, double *out);
+
 /* --- Threads (parallel.c) --- */
 
 /* pm__parallel_for: tasks 0 .. n-1 shared among up to `threads` threads, the calling thread

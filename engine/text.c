@@ -1,6 +1,11 @@
 /* text.c: UTF-8 text: decoding, display width on a terminal, JSON string escaping (one copy each). */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "engine/internal.h"
 
@@ -152,3 +157,31 @@ void pm__json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+int pm__parse_decimal(const char *s, int allow_inf, double *out) {
+  const char *p = s;
+  if (*p == '+' || *p == '-') p++;
+  if (allow_inf && (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 || strcmp(p, ".INF") == 0)) {
+    *out = s[0] == '-' ? -INFINITY : INFINITY;
+    return 1;
+  }
+  int digits = 0;
+  while (isdigit((unsigned char)*p)) p++, digits++;
+  if (*p == '.') {
+    p++;
+    while (isdigit((unsigned char)*p)) p++, digits++;
+  }
+  if (!digits) return 0;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return 0;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  if (*p) return 0;
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end || !isfinite(v)) return 0;
+  *out = v;
+  return 1;
+}

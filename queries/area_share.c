@@ -2,6 +2,7 @@
 #include "planmetrics/metrics.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,3 +120,34 @@ done:
   if (o) GEOSGeom_destroy_r(h, o);
   return st;
 }
+
+/* ---------- registry row ---------- */
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const pm_param PARAMS[] = {
+    {"layer", PM_PARAM_REF, OFF(layer), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the polygons whose area is measured"},
+    {"where", PM_PARAM_WHERE, OFF(layer), 0, NULL, NULL, NULL, NULL, "filter of the layer"},
+    {"of", PM_PARAM_REF, OFF(of), 0, NULL, NULL, NULL, NULL,
+     "the denominator polygons (default: the district)"},
+};
+#undef OFF
+
+static const pm_detail_role ROLES[] = {{"measured", PM_ROLE_MEASURED, "nearest"}};
+static const char *const UNITS[] = {"%", NULL};
+
+static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
+                         const pm_districts *d, pm_indicator_result *out) {
+  return pm_area_share(ctx, spec, in[0].v[0], in[2].n ? in[2].v[0] : NULL, d, out);
+}
+
+const pm_metric_kind pm__kind_area_share = {
+    .name = "area_share",
+    .summary = "area of the dissolved selection inside the district over the area of `of`",
+    .params = PARAMS,
+    .n_params = PM_ARRAY_LEN(PARAMS),
+    .units = UNITS,
+    .roles = ROLES,
+    .n_roles = PM_ARRAY_LEN(ROLES),
+    .compute = compute,
+};

@@ -1,5 +1,6 @@
 /* count.c: METRICS.md §2 count, the number of features per district by representative point. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,3 +124,46 @@ done:
   free(idx);
   return st;
 }
+
+/* ---------- registry row ---------- */
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const pm_param PARAMS[] = {
+    {"layer", PM_PARAM_REF, OFF(layer), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the features that are counted"},
+    {"where", PM_PARAM_WHERE, OFF(layer), 0, NULL, NULL, NULL, NULL, "filter of the layer"},
+    {"min_area_m2", PM_PARAM_AREA, OFF(min_area_m2), 0, NULL, NULL, NULL, NULL,
+     "polygons smaller than this are not counted"},
+    {"max_area_m2", PM_PARAM_AREA_MAX, OFF(max_area_m2), 0, NULL, NULL, NULL, NULL,
+     "polygons larger than this are not counted"},
+};
+#undef OFF
+
+static const pm_detail_role ROLES[] = {{"counted", PM_ROLE_MEASURED, "nearest"}};
+static const char *const UNITS[] = {"count", NULL};
+
+static const char *check(const pm_indicator_spec *s, char *msg, size_t size) {
+  if (!isnan(s->min_area_m2) && !isnan(s->max_area_m2) && !(s->min_area_m2 <= s->max_area_m2)) {
+    snprintf(msg, size, "indicator %s: max_area_m2 is below min_area_m2", s->id);
+    return "max_area_m2";
+  }
+  return NULL;
+}
+
+static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
+                         const pm_districts *d, pm_indicator_result *out) {
+  return pm_count(ctx, spec, in[0].v[0], d, out);
+}
+
+const pm_metric_kind pm__kind_count = {
+    .name = "count",
+    .summary = "number of features (by representative point) per district",
+    .params = PARAMS,
+    .n_params = PM_ARRAY_LEN(PARAMS),
+    .units = UNITS,
+    .shortfall = "features missing",
+    .roles = ROLES,
+    .n_roles = PM_ARRAY_LEN(ROLES),
+    .compute = compute,
+    .check = check,
+};

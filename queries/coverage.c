@@ -1,6 +1,7 @@
 /* coverage.c: METRICS.md §2 coverage — the share of residents within the service radius of parks. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +45,6 @@
 /* Uncovered remainders below this area are overlay noise where a feature's edge runs along a
  * buffer's edge, not a gap a planner could act on. */
 #define COV_SLIVER_M2 1e-3
-
-/* METRICS.md defaults, used when the spec carries no classes (built in code without
- * pm_indicator_spec_defaults). */
-static const pm_size_class cov_default_classes[] = {
-    {400.0, 10000.0, 300.0, (char *)"pocket park"},
-    {10000.0, INFINITY, 500.0, (char *)"park"},
-};
 
 /* One source that counts: its geometry, class and buffer. */
 typedef struct cov_item {
@@ -137,13 +131,14 @@ static const char *slot_name(const cov *c, size_t j) { return pm_districts_name(
 
 static pm_status setup_classes(cov *c) {
   const pm_indicator_spec *s = c->spec;
-  if (s->n_classes > 0 && s->classes) {
-    c->cls = s->classes;
-    c->ncls = s->n_classes;
-  } else {
-    c->cls = cov_default_classes;
-    c->ncls = PM_ARRAY_LEN(cov_default_classes);
-  }
+  if (s->n_classes == 0 || !s->classes)
+    return pm_error(c->ctx, PM_EINPUT,
+                    "indicator %s: no service-radius classes; build the spec with "
+                    "pm_indicator_spec_create (or pm_indicator_spec_defaults), which gives the "
+                    "defaults of METRICS.md",
+                    c->ind);
+  c->cls = s->classes;
+  c->ncls = s->n_classes;
   c->cls_label = calloc(c->ncls, sizeof *c->cls_label);
   if (!c->cls_label) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
   for (size_t k = 0; k < c->ncls; k++) {
@@ -1449,3 +1444,89 @@ done:
   cov_free(&c);
   return st;
 }
+
+/* ---------- registry row ---------- */
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const pm_param PARAMS[] = {
+    {"sources", PM_PARAM_REF, OFF(sources), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the layer of parks (or other sources)"},
+    {"population", PM_PARAM_REF, OFF(population), 0, NULL, NULL, NULL, NULL,
+     "the denominator: land by area, or features by weight (default: the district)"},
+    {"radius_m", PM_PARAM_DIST, OFF(radius_m), 0, NULL, NULL, NULL, NULL,
+     "one radius for every source (point sources: the largest class's otherwise)"},
+    {"weight_field", PM_PARAM_TEXT, OFF(weight_field), 0, NULL, NULL, "population", "population",
+     "the population field that weighs each feature"},
+    {"classes", PM_PARAM_CLASSES, 0, 0, NULL, NULL, NULL, NULL,
+     "service radius by source area: [{min_area_m2, max_area_m2, radius_m, label}]"},
+    {"count_by_class", PM_PARAM_BOOL, OFF(count_by_class), 0, NULL, NULL, NULL, NULL,
+     "also count the sources of each class per district"},
+};
+#undef OFF
+
+static const pm_detail_role ROLES[] = {
+    {"source", PM_ROLE_SOURCE, "class"},
+    {"ignored_source", PM_ROLE_IGNORED, "reason"},
+    {"service_area", PM_ROLE_PASS, "nearest"},
+    {"uncovered", PM_ROLE_FAIL, "nearest_source"},
+};
+static const char *const UNITS[] = {"%", NULL};
+
+/* "400", "0.5", "1e+06" printed as a planner writes them. */
+static void fmt_num(char *buf, size_t cap, double v) {
+  if (v == floor(v) && fabs(v) < 1e15)
+    snprintf(buf, cap, "%.0f", v);
+  else
+    snprintf(buf, cap, "%g", v);
+}
+
+/* METRICS.md's classes (400-10,000 m2: 300 m, pocket park; >= 10,000 m2: 500 m, park) when none
+ * are given, and a label for every class. */
+static pm_status defaults(pm_context *ctx, pm_indicator_spec *s) {
+  pm_status st;
+  if (s->n_classes == 0) {
+    s->classes = calloc(2, sizeof *s->classes);
+    if (!s->classes) return pm_error(ctx, PM_ENOMEM, "out of memory");
+    s->n_classes = 2;
+    s->classes[0] = (pm_size_class){400, 10000, 300, NULL};
+    s->classes[1] = (pm_size_class){10000, INFINITY, 500, NULL};
+    if ((st = pm_strdup(ctx, &s->classes[0].label, "pocket park")) ||
+        (st = pm_strdup(ctx, &s->classes[1].label, "park")))
+      return st;
+  }
+  for (size_t i = 0; i < s->n_classes; i++) {
+    pm_size_class *c = &s->classes[i];
+    if (c->label) continue;
+    char lo[32], hi[32];
+    fmt_num(lo, sizeof lo, c->min_area_m2);
+    fmt_num(hi, sizeof hi, c->max_area_m2);
+    st = isinf(c->max_area_m2) ? pm_asprintf(ctx, &c->label, ">= %s m2", lo)
+                               : pm_asprintf(ctx, &c->label, "%s-%s m2", lo, hi);
+    if (st) return st;
+  }
+  return PM_OK;
+}
+
+/* Land measured by area: the heaviest overlay work of a plan, shared out among the threads. */
+static int wide(const pm_indicator_spec *s, const pm_metric_input *in) {
+  return in[1].n && in[1].v[0]->kind == PM_KIND_POLYGON && !s->weight_field;
+}
+
+static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
+                         const pm_districts *d, pm_indicator_result *out) {
+  return pm_coverage(ctx, spec, in[0].v[0], in[1].n ? in[1].v[0] : NULL, d, out);
+}
+
+const pm_metric_kind pm__kind_coverage = {
+    .name = "coverage",
+    .summary = "share of the population (land, weight or district) within the service radius of sources",
+    .params = PARAMS,
+    .n_params = PM_ARRAY_LEN(PARAMS),
+    .units = UNITS,
+    .shortfall = "uncovered (m2 / weight)",
+    .roles = ROLES,
+    .n_roles = PM_ARRAY_LEN(ROLES),
+    .compute = compute,
+    .defaults = defaults,
+    .wide = wide,
+};

@@ -2,6 +2,7 @@
 #include "planmetrics/metrics.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,3 +196,48 @@ done:
   if (s) GEOSGeom_destroy_r(h, s);
   return st;
 }
+
+/* ---------- registry row ---------- */
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const pm_param PARAMS[] = {
+    {"layer", PM_PARAM_REF, OFF(layer), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the layer that is measured"},
+    {"where", PM_PARAM_WHERE, OFF(layer), 0, NULL, NULL, NULL, NULL, "filter of the layer"},
+    {"within", PM_PARAM_REFS, OFF(within), 0, NULL, NULL, NULL, NULL,
+     "only the parts inside the union of these polygons count"},
+    {"near", PM_PARAM_REFS, OFF(near), 0, NULL, NULL, NULL, "near_m",
+     "only the parts within near_m of these layers count"},
+    {"near_m", PM_PARAM_DIST, OFF(near_m), 0, NULL, NULL, NULL, "near",
+     "the distance in metres from the `near` layers"},
+    {"share_of", PM_PARAM_REF, OFF(share_of), 0, NULL, NULL, NULL, NULL,
+     "a second selection whose length is the denominator (value in %)"},
+};
+#undef OFF
+
+static const pm_detail_role ROLES[] = {{"measured", PM_ROLE_MEASURED, "nearest"}};
+
+static const char *const UNITS_KM[] = {"km", "m", NULL};
+static const char *const UNITS_SHARE[] = {"%", NULL};
+
+static const char *const *units_of(const pm_indicator_spec *s) {
+  return s->share_of.layer ? UNITS_SHARE : UNITS_KM;
+}
+
+static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
+                         const pm_districts *d, pm_indicator_result *out) {
+  return pm_length(ctx, spec, in[0].v[0], in[2].v, in[2].n, in[3].v, in[3].n,
+                   in[5].n ? in[5].v[0] : NULL, d, out);
+}
+
+const pm_metric_kind pm__kind_length = {
+    .name = "length",
+    .summary = "km of the dissolved line selection per district (or its share of another)",
+    .params = PARAMS,
+    .n_params = PM_ARRAY_LEN(PARAMS),
+    .units = UNITS_KM,
+    .roles = ROLES,
+    .n_roles = PM_ARRAY_LEN(ROLES),
+    .compute = compute,
+    .units_of = units_of,
+};

@@ -2,6 +2,7 @@
 #include "planmetrics/metrics.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,3 +387,40 @@ done:
   lc_free(&c);
   return st;
 }
+
+/* ---------- registry row ---------- */
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const pm_param PARAMS[] = {
+    {"layer", PM_PARAM_REF, OFF(layer), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the lines whose covered share is measured"},
+    {"where", PM_PARAM_WHERE, OFF(layer), 0, NULL, NULL, NULL, NULL, "filter of the layer"},
+    {"by", PM_PARAM_REFS, OFF(by), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the layer(s) that cover the lines, e.g. cameras"},
+    {"within_m", PM_PARAM_DIST, OFF(within_m), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the covering distance in metres"},
+};
+#undef OFF
+
+static const pm_detail_role ROLES[] = {
+    {"covered", PM_ROLE_PASS, "nearest"},
+    {"uncovered", PM_ROLE_FAIL, "nearest"},
+};
+static const char *const UNITS[] = {"%", NULL};
+
+static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
+                         const pm_districts *d, pm_indicator_result *out) {
+  return pm_line_coverage(ctx, spec, in[0].v[0], in[2].v, in[2].n, d, out);
+}
+
+const pm_metric_kind pm__kind_line_coverage = {
+    .name = "line_coverage",
+    .summary = "share of the dissolved line length within within_m of `by`",
+    .params = PARAMS,
+    .n_params = PM_ARRAY_LEN(PARAMS),
+    .units = UNITS,
+    .shortfall = "uncovered (km)",
+    .roles = ROLES,
+    .n_roles = PM_ARRAY_LEN(ROLES),
+    .compute = compute,
+};

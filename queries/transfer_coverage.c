@@ -1,5 +1,6 @@
 /* transfer_coverage.c: METRICS.md §2 transfer_coverage (rail-to-bus transfer distance). */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,7 +463,10 @@ static int cmp_route_ref(const void *a, const void *b) {
 static pm_status parse_routes(tc *t, int fi) {
   const pm_features *sp = t->sp;
   routes *rt = &t->rt;
-  const char *sep = t->spec->routes_sep && t->spec->routes_sep[0] ? t->spec->routes_sep : ";";
+  const char *sep = t->spec->routes_sep;
+  if (!sep || !*sep)
+    return pm_error(t->ctx, PM_EINPUT, "indicator %s: routes_sep is empty; give the separator of "
+                    "the routes in %s (e.g. \";\")", t->ind, t->spec->routes_field);
   size_t seplen = strlen(sep), cap = 0;
   pm_status st;
   for (size_t j = 0; j < sp->n; j++) {
@@ -777,14 +781,18 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   t.en = entrances && entrances->n ? entrances : NULL;
   t.d = d;
   t.out = out;
-  t.thr = isnan(spec->threshold_m) ? 50.0 : spec->threshold_m;
-  t.catch_m = isnan(spec->catchment_m) ? 300.0 : spec->catchment_m;
+  t.thr = spec->threshold_m;
+  t.catch_m = spec->catchment_m;
   if (!(t.thr >= 0) || !(t.catch_m >= 0) || isinf(t.thr) || isinf(t.catch_m))
     return pm_error(ctx, PM_EINPUT,
                     "indicator %s: threshold_m (%g) and catchment_m (%g) must be finite distances "
-                    ">= 0 in metres",
+                    ">= 0 in metres (a spec built in code gets the defaults from "
+                    "pm_indicator_spec_create)",
                     t.ind, t.thr, t.catch_m);
-  if (!spec->basis || strcmp(spec->basis, "station") == 0)
+  if (!spec->basis)
+    return pm_error(ctx, PM_EINPUT, "indicator %s: no basis (a spec built in code gets the "
+                    "defaults from pm_indicator_spec_create)", t.ind);
+  if (strcmp(spec->basis, "station") == 0)
     t.basis = BASIS_STATION;
   else if (strcmp(spec->basis, "route") == 0)
     t.basis = BASIS_ROUTE;
@@ -865,3 +873,67 @@ done:
   if (t.own_st) GEOSSTRtree_destroy_r(t.h, t.own_st);
   return st;
 }
+
+/* ---------- registry row ---------- */
+
+#define OFF(f) offsetof(pm_indicator_spec, f)
+static const pm_param PARAMS[] = {
+    {"from", PM_PARAM_REF, OFF(from), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL,
+     "the rail stations layer"},
+    {"from_where", PM_PARAM_WHERE, OFF(from), 0, NULL, NULL, NULL, NULL, "filter of the stations"},
+    {"to", PM_PARAM_REF, OFF(to), PM_PARAM_REQUIRED, NULL, NULL, NULL, NULL, "the bus stops layer"},
+    {"to_where", PM_PARAM_WHERE, OFF(to), 0, NULL, NULL, NULL, NULL, "filter of the stops"},
+    {"entrances", PM_PARAM_REF, OFF(entrances), 0, NULL, NULL, NULL, NULL,
+     "station entrance points (a station's access points; none: the station point)"},
+    {"threshold_m", PM_PARAM_DIST, OFF(threshold_m), 0, "50", NULL, NULL, NULL,
+     "the transfer distance that passes (inclusive)"},
+    {"catchment_m", PM_PARAM_DIST, OFF(catchment_m), 0, "300", NULL, NULL, NULL,
+     "how far a station's entrances and (basis route, stop) its stops may be"},
+    {"basis", PM_PARAM_CHOICE, OFF(basis), 0, "station", "station|route|stop", NULL, NULL,
+     "what is counted: stations, (station, route) pairs or stops"},
+    {"routes_field", PM_PARAM_TEXT, OFF(routes_field), 0, NULL, NULL, "to", NULL,
+     "the bus-stop field listing its routes (basis route)"},
+    {"routes_sep", PM_PARAM_TEXT, OFF(routes_sep), 0, ";", NULL, NULL, NULL,
+     "the separator of routes in routes_field"},
+    {"entrance_station_field", PM_PARAM_TEXT, OFF(entrance_station_field), 0, NULL, NULL,
+     "entrances", "entrances", "the entrance field naming its station"},
+};
+#undef OFF
+
+static const pm_detail_role ROLES[] = {
+    {"station", PM_ROLE_VERDICT, "nearest_stop"},
+    {"segment", PM_ROLE_VERDICT, "nearest_stop"},
+    {"pair", PM_ROLE_PAIR, "nearest_stop"},
+    {"stop", PM_ROLE_STOP, "nearest_station"},
+};
+
+static const char *const UNITS[] = {"%", NULL};
+
+static const char *check(const pm_indicator_spec *s, char *msg, size_t size) {
+  if (s->basis && strcmp(s->basis, "route") == 0 && !s->routes_field) {
+    snprintf(msg, size,
+             "indicator %s: basis route needs 'routes_field' (the bus-stop attribute listing the "
+             "routes, e.g. routes_field: routes)",
+             s->id);
+    return "basis";
+  }
+  return NULL;
+}
+
+static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
+                         const pm_districts *d, pm_indicator_result *out) {
+  return pm_transfer_coverage(ctx, spec, in[0].v[0], in[2].v[0], in[4].n ? in[4].v[0] : NULL, d,
+                              out);
+}
+
+const pm_metric_kind pm__kind_transfer_coverage = {
+    .name = "transfer_coverage",
+    .summary = "share of rail stations (pairs, stops) with a bus stop within threshold_m",
+    .params = PARAMS,
+    .n_params = PM_ARRAY_LEN(PARAMS),
+    .units = UNITS,
+    .roles = ROLES,
+    .n_roles = PM_ARRAY_LEN(ROLES),
+    .compute = compute,
+    .check = check,
+};

@@ -16,101 +16,6 @@
 #include "planmetrics/plan.h"
 #include "planmetrics/store.h"
 
-/* --- Metric kinds and their parameters --- */
-
-static const char *const METRICS[] = {"transfer_coverage", "length",        "coverage", "area_share",
-                                      "count",             "line_coverage", "manual"};
-enum {
-  M_TRANSFER = 1u << 0,
-  M_LENGTH = 1u << 1,
-  M_COVERAGE = 1u << 2,
-  M_AREA = 1u << 3,
-  M_COUNT = 1u << 4,
-  M_LINE = 1u << 5,
-  M_MANUAL = 1u << 6,
-  M_ALL = 0x7fu,
-  M_LAYER = M_LENGTH | M_AREA | M_COUNT | M_LINE
-};
-
-static unsigned metric_bit(const char *name) {
-  for (size_t i = 0; name && i < PM_ARRAY_LEN(METRICS); i++)
-    if (strcmp(name, METRICS[i]) == 0) return 1u << i;
-  return 0;
-}
-
-typedef enum ptype {
-  P_ID,
-  P_METRIC,
-  P_TEXT,   /* any non-empty text */
-  P_UNIT,   /* text, may be empty */
-  P_TARGET,
-  P_REF,    /* a layer reference */
-  P_WHERE,  /* the filter of the reference at `off` */
-  P_REFS,   /* a list of layer references */
-  P_DIST,   /* metres >= 0 */
-  P_AREA,   /* m2 >= 0 */
-  P_AREA_MAX, /* m2 >= 0 or .inf */
-  P_BASIS,
-  P_CLASSES,
-  P_BOOL,
-  P_VALUE
-} ptype;
-
-typedef struct param {
-  const char *name;
-  unsigned metrics;   /* where the key is allowed */
-  unsigned required;  /* where the key is required */
-  ptype type;
-  size_t off;
-  const char *help;   /* said when the key is missing */
-} param;
-
-#define OFF(f) offsetof(pm_indicator_spec, f)
-static const param PARAMS[] = {
-    {"id", M_ALL, M_ALL, P_ID, OFF(id), "a unique name such as transfer_50m"},
-    {"title", M_ALL, 0, P_TEXT, OFF(title), NULL},
-    {"metric", M_ALL, M_ALL, P_METRIC, OFF(metric), NULL},
-    {"unit", M_ALL, 0, P_UNIT, OFF(unit), NULL},
-    {"note", M_ALL, 0, P_TEXT, OFF(note), NULL},
-    {"target", M_ALL, 0, P_TARGET, 0, NULL},
-    {"layer", M_LAYER, M_LAYER, P_REF, OFF(layer), "the layer that is measured"},
-    {"where", M_LAYER, 0, P_WHERE, OFF(layer), NULL},
-    {"from", M_TRANSFER, M_TRANSFER, P_REF, OFF(from), "the rail stations layer"},
-    {"from_where", M_TRANSFER, 0, P_WHERE, OFF(from), NULL},
-    {"to", M_TRANSFER, M_TRANSFER, P_REF, OFF(to), "the bus stops layer"},
-    {"to_where", M_TRANSFER, 0, P_WHERE, OFF(to), NULL},
-    {"entrances", M_TRANSFER, 0, P_REF, OFF(entrances), NULL},
-    {"within", M_LENGTH, 0, P_REFS, OFF(within), NULL},
-    {"near", M_LENGTH, 0, P_REFS, OFF(near), NULL},
-    {"by", M_LINE, M_LINE, P_REFS, OFF(by), "the layer(s) that cover the lines, e.g. cameras"},
-    {"share_of", M_LENGTH, 0, P_REF, OFF(share_of), NULL},
-    {"of", M_AREA, 0, P_REF, OFF(of), NULL},
-    {"sources", M_COVERAGE, M_COVERAGE, P_REF, OFF(sources), "the layer of parks (or other sources)"},
-    {"population", M_COVERAGE, 0, P_REF, OFF(population), NULL},
-    {"threshold_m", M_TRANSFER, 0, P_DIST, OFF(threshold_m), NULL},
-    {"catchment_m", M_TRANSFER, 0, P_DIST, OFF(catchment_m), NULL},
-    {"near_m", M_LENGTH, 0, P_DIST, OFF(near_m), NULL},
-    {"within_m", M_LINE, M_LINE, P_DIST, OFF(within_m), "the covering distance in metres"},
-    {"radius_m", M_COVERAGE, 0, P_DIST, OFF(radius_m), NULL},
-    {"min_area_m2", M_COUNT, 0, P_AREA, OFF(min_area_m2), NULL},
-    {"max_area_m2", M_COUNT, 0, P_AREA_MAX, OFF(max_area_m2), NULL},
-    {"basis", M_TRANSFER, 0, P_BASIS, OFF(basis), NULL},
-    {"routes_field", M_TRANSFER, 0, P_TEXT, OFF(routes_field), NULL},
-    {"routes_sep", M_TRANSFER, 0, P_TEXT, OFF(routes_sep), NULL},
-    {"entrance_station_field", M_TRANSFER, 0, P_TEXT, OFF(entrance_station_field), NULL},
-    {"weight_field", M_COVERAGE, 0, P_TEXT, OFF(weight_field), NULL},
-    {"classes", M_COVERAGE, 0, P_CLASSES, 0, NULL},
-    {"count_by_class", M_COVERAGE, 0, P_BOOL, OFF(count_by_class), NULL},
-    {"value", M_MANUAL, M_MANUAL, P_VALUE, 0, "the reported value (a number, or null when not known yet)"},
-};
-#undef OFF
-
-static const param *find_param(const char *name) {
-  for (size_t i = 0; i < PM_ARRAY_LEN(PARAMS); i++)
-    if (strcmp(PARAMS[i].name, name) == 0) return &PARAMS[i];
-  return NULL;
-}
-
 static const char *const TOP_KEYS[] = {"plan", "title", "crs", "db", "districts", "layers",
                                        "indicators", NULL};
 static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x",
@@ -121,7 +26,6 @@ static const char *const REF_KEYS[] = {"layer", "where", NULL};
 static const char *const TARGET_KEYS[] = {"op", "value", "unit", NULL};
 static const char *const CLASS_KEYS[] = {"min_area_m2", "max_area_m2", "radius_m", "label", NULL};
 static const char *const OPS[] = {">=", ">", "<=", "<", "=="};
-static const char *const BASES[] = {"station", "route", "stop"};
 
 /* --- Small helpers --- */
 
@@ -182,44 +86,6 @@ static int is_identifier(const char *s, size_t max) {
   for (size_t i = 0; i < n; i++)
     if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) return 0;
   return 1;
-}
-
-/* Strict YAML number: [-+]digits[.digits][e[-+]digits], or .inf (flag). */
-static int parse_number(const char *s, int allow_inf, double *out) {
-  const char *p = s;
-  if (*p == '+' || *p == '-') p++;
-  if (allow_inf && (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 || strcmp(p, ".INF") == 0)) {
-    *out = s[0] == '-' ? -INFINITY : INFINITY;
-    return 1;
-  }
-  int digits = 0;
-  while (isdigit((unsigned char)*p)) p++, digits++;
-  if (*p == '.') {
-    p++;
-    while (isdigit((unsigned char)*p)) p++, digits++;
-  }
-  if (!digits) return 0;
-  if (*p == 'e' || *p == 'E') {
-    p++;
-    if (*p == '+' || *p == '-') p++;
-    if (!isdigit((unsigned char)*p)) return 0;
-    while (isdigit((unsigned char)*p)) p++;
-  }
-  if (*p) return 0;
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (end == s || *end || !isfinite(v)) return 0;
-  *out = v;
-  return 1;
-}
-
-/* "400", "0.5", "1e+06" printed as a planner writes them. */
-static void fmt_num(char *buf, size_t cap, double v) {
-  if (v == floor(v) && fabs(v) < 1e15)
-    snprintf(buf, cap, "%.0f", v);
-  else
-    snprintf(buf, cap, "%g", v);
 }
 
 /* --- Parser state and error reporting --- */
@@ -354,11 +220,11 @@ static pm_status get_number(parser *p, const char *key, const char *what, yaml_n
     return fail(p, v, "key '%s'%s must be a number%s, not %s", key, what, unit, got);
   }
   double x;
-  if (!parse_number(text_of(v), allow_inf, &x)) {
+  if (!pm__parse_decimal(text_of(v), allow_inf, &x)) {
     describe(v, got, sizeof got);
     double y;
     int quoted_number = v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
-                        parse_number(text_of(v), allow_inf, &y);
+                        pm__parse_decimal(text_of(v), allow_inf, &y);
     size_t tl = strlen(text_of(v));
     int percent = tl > 1 && text_of(v)[tl - 1] == '%';
     return fail(p, v, "key '%s'%s must be a number%s, not %s%s", key, what, unit, got,
@@ -582,7 +448,7 @@ static pm_status parse_target(parser *p, const char *what, yaml_node_t *v, pm_in
       const char *num = t + k;
       while (*num == ' ') num++;
       double x;
-      if (parse_number(num, 0, &x)) {
+      if (pm__parse_decimal(num, 0, &x)) {
         size_t i = 0;
         for (; i < PM_ARRAY_LEN(OPS); i++)
           if (strcmp(OPS[i], opbuf) == 0) break;
@@ -695,6 +561,86 @@ static pm_status check_choice(parser *p, const char *key, const char *what, yaml
   return fail(p, v, "%s '%s'%s must be %s", key, value, what, list);
 }
 
+/* The keys a kind accepts (common ones first), as a list for messages and "did you mean". */
+static size_t kind_keys(const pm_metric_kind *k, const char **keys, size_t cap, char *list,
+                        size_t list_cap) {
+  size_t nc = 0, n = 0;
+  const pm_param *common = pm_metric_common_params(&nc);
+  list[0] = '\0';
+  for (size_t part = 0; part < 2; part++) {
+    const pm_param *ps = part ? k->params : common;
+    size_t np = part ? k->n_params : nc;
+    for (size_t i = 0; i < np && n < cap; i++) {
+      if (n) buf_add(list, list_cap, ", ");
+      buf_add(list, list_cap, ps[i].name);
+      keys[n++] = ps[i].name;
+    }
+  }
+  return n;
+}
+
+/* Whether some other kind has a parameter of that name (for "not a parameter of metric X"). */
+static int other_kind_has(const char *key) {
+  size_t nk = 0;
+  const pm_metric_kind *const *kinds = pm_metric_kinds(&nk);
+  for (size_t i = 0; i < nk; i++)
+    if (pm_metric_param(kinds[i], key)) return 1;
+  return 0;
+}
+
+/* A number parameter: YAML syntax, then the registry's range. */
+static pm_status get_param_number(parser *p, const pm_param *prm, const char *what, yaml_node_t *v,
+                                  double *out) {
+  pm_status st = get_number(p, prm->name, what, v, prm->type != PM_PARAM_NUMBER,
+                            prm->type == PM_PARAM_AREA_MAX, out);
+  if (st) return st;
+  const char *why = pm_metric_param_range(prm, *out);
+  if (why) return fail(p, v, "key '%s'%s %s (got %s)", prm->name, what, why, text_of(v));
+  return PM_OK;
+}
+
+static pm_status parse_param(parser *p, const pm_param *prm, const char *what, yaml_node_t *v,
+                             pm_indicator_spec *s, yaml_node_t **target_unit) {
+  const char *key = prm->name;
+  void *field = (char *)s + prm->offset;
+  pm_status st;
+  switch (prm->type) {
+    case PM_PARAM_ID:
+    case PM_PARAM_METRIC:
+      return PM_OK; /* read first, by parse_indicator */
+    case PM_PARAM_TEXT: return get_text(p, key, what, v, 0, field);
+    case PM_PARAM_UNIT: return get_text(p, key, what, v, 1, field);
+    case PM_PARAM_CHOICE: {
+      if ((st = get_text(p, key, what, v, 0, field))) return st;
+      const char *choices[16];
+      size_t n = 0;
+      char buf[256];
+      snprintf(buf, sizeof buf, "%s", prm->choices);
+      for (char *c = strtok(buf, "|"); c && n < PM_ARRAY_LEN(choices); c = strtok(NULL, "|"))
+        choices[n++] = c;
+      return check_choice(p, key, what, v, *(char **)field, choices, n);
+    }
+    case PM_PARAM_TARGET: return parse_target(p, what, v, s, target_unit);
+    case PM_PARAM_REF: return parse_ref(p, key, what, v, field);
+    case PM_PARAM_WHERE: return set_where(p, key, what, v, field);
+    case PM_PARAM_REFS: return parse_refs(p, key, what, v, field);
+    case PM_PARAM_DIST:
+    case PM_PARAM_AREA:
+    case PM_PARAM_AREA_MAX: return get_param_number(p, prm, what, v, field);
+    case PM_PARAM_CLASSES: return parse_classes(p, what, v, s);
+    case PM_PARAM_BOOL: return get_bool(p, key, what, v, field);
+    case PM_PARAM_NUMBER:
+      if (is_null(v)) {
+        s->has_manual_value = 0;
+        return PM_OK;
+      }
+      if ((st = get_param_number(p, prm, what, v, &s->manual_value))) return st;
+      s->has_manual_value = 1;
+      return PM_OK;
+  }
+  return PM_OK;
+}
+
 static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indicator_spec *s) {
   pm_status st;
   char what[200];
@@ -724,150 +670,85 @@ static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indic
                   s->id, p->plan->indicators[i].line);
   snprintf(what, sizeof what, " in indicator %s", s->id);
 
-  char metrics_list[200] = "";
-  for (size_t i = 0; i < PM_ARRAY_LEN(METRICS); i++) {
+  size_t nk = 0;
+  const pm_metric_kind *const *kinds = pm_metric_kinds(&nk);
+  const char *kind_names[32];
+  char metrics_list[300] = "";
+  for (size_t i = 0; i < nk && i < PM_ARRAY_LEN(kind_names); i++) {
+    kind_names[i] = kinds[i]->name;
     if (i) buf_add(metrics_list, sizeof metrics_list, ", ");
-    buf_add(metrics_list, sizeof metrics_list, METRICS[i]);
+    buf_add(metrics_list, sizeof metrics_list, kinds[i]->name);
   }
   pr = map_find(p, n, "metric");
   if (!pr) return fail(p, n, "indicator %s has no metric: add `metric:` with one of %s", s->id, metrics_list);
   yaml_node_t *mn = node_at(p, pr->value);
   if ((st = get_text(p, "metric", what, mn, 0, &s->metric))) return st;
-  unsigned m = metric_bit(s->metric);
-  if (!m) {
-    const char *guess = closest(s->metric, METRICS, PM_ARRAY_LEN(METRICS));
+  const pm_metric_kind *k = pm_metric_kind_find(s->metric);
+  if (!k) {
+    const char *guess = closest(s->metric, kind_names, nk);
     if (guess)
       return fail(p, mn, "unknown metric '%s'%s (did you mean %s?)", s->metric, what, guess);
     return fail(p, mn, "unknown metric '%s'%s; use one of %s", s->metric, what, metrics_list);
   }
 
-  /* The keys this metric accepts, for messages. */
-  const char *allowed[PM_ARRAY_LEN(PARAMS)];
-  size_t n_allowed = 0;
-  char allowed_list[600] = "";
-  for (size_t i = 0; i < PM_ARRAY_LEN(PARAMS); i++) {
-    if (!(PARAMS[i].metrics & m)) continue;
-    if (n_allowed) buf_add(allowed_list, sizeof allowed_list, ", ");
-    buf_add(allowed_list, sizeof allowed_list, PARAMS[i].name);
-    allowed[n_allowed++] = PARAMS[i].name;
-  }
+  const char *allowed[64];
+  char allowed_list[600];
+  size_t n_allowed = kind_keys(k, allowed, PM_ARRAY_LEN(allowed), allowed_list, sizeof allowed_list);
 
   yaml_node_t *target_unit = NULL;
   for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-    yaml_node_t *k = node_at(p, pr->key), *v = node_at(p, pr->value);
-    const char *key = text_of(k);
-    const param *prm = find_param(key);
+    yaml_node_t *kn = node_at(p, pr->key), *v = node_at(p, pr->value);
+    const char *key = text_of(kn);
+    const pm_param *prm = pm_metric_param(k, key);
     if (!prm) {
+      if (other_kind_has(key))
+        return fail(p, kn, "key '%s'%s is not a parameter of metric %s; allowed: %s", key, what,
+                    s->metric, allowed_list);
       const char *guess = closest(key, allowed, n_allowed);
-      if (guess) return fail(p, k, "unknown key '%s'%s (did you mean %s?)", key, what, guess);
-      return fail(p, k, "unknown key '%s'%s; keys of metric %s: %s", key, what, s->metric,
+      if (guess) return fail(p, kn, "unknown key '%s'%s (did you mean %s?)", key, what, guess);
+      return fail(p, kn, "unknown key '%s'%s; keys of metric %s: %s", key, what, s->metric,
                   allowed_list);
     }
-    if (!(prm->metrics & m))
-      return fail(p, k, "key '%s'%s is not a parameter of metric %s; allowed: %s", key, what,
-                  s->metric, allowed_list);
-    void *field = (char *)s + prm->off;
-    switch (prm->type) {
-      case P_ID:
-      case P_METRIC:
-        break;
-      case P_TEXT:
-        st = get_text(p, key, what, v, 0, field);
-        break;
-      case P_UNIT:
-        st = get_text(p, key, what, v, 1, field);
-        break;
-      case P_TARGET:
-        st = parse_target(p, what, v, s, &target_unit);
-        break;
-      case P_REF:
-        st = parse_ref(p, key, what, v, field);
-        break;
-      case P_WHERE:
-        st = set_where(p, key, what, v, field);
-        break;
-      case P_REFS:
-        st = parse_refs(p, key, what, v, field);
-        break;
-      case P_DIST:
-      case P_AREA:
-        st = get_number(p, key, what, v, 1, 0, field);
-        break;
-      case P_AREA_MAX:
-        st = get_number(p, key, what, v, 1, 1, field);
-        break;
-      case P_BASIS:
-        if (!(st = get_text(p, key, what, v, 0, &s->basis)))
-          st = check_choice(p, key, what, v, s->basis, BASES, PM_ARRAY_LEN(BASES));
-        break;
-      case P_CLASSES:
-        st = parse_classes(p, what, v, s);
-        break;
-      case P_BOOL:
-        st = get_bool(p, key, what, v, field);
-        break;
-      case P_VALUE:
-        if (is_null(v)) {
-          s->has_manual_value = 0;
-          st = PM_OK;
-        } else if (!(st = get_number(p, key, what, v, 0, 0, &s->manual_value))) {
-          s->has_manual_value = 1;
-        }
-        break;
-    }
-    if (st) return st;
+    if ((st = parse_param(p, prm, what, v, s, &target_unit))) return st;
   }
 
   /* Required keys and keys that only make sense together. */
-  for (size_t i = 0; i < PM_ARRAY_LEN(PARAMS); i++)
-    if ((PARAMS[i].required & m) && !map_find(p, n, PARAMS[i].name))
+  for (size_t i = 0; i < n_allowed; i++) {
+    const pm_param *prm = pm_metric_param(k, allowed[i]);
+    yaml_node_pair_t *a = map_find(p, n, prm->name);
+    if ((prm->flags & PM_PARAM_REQUIRED) && !a)
       return fail(p, n, "indicator %s (metric %s) needs key '%s': %s", s->id, s->metric,
-                  PARAMS[i].name, PARAMS[i].help);
-  yaml_node_pair_t *a, *b;
-  if ((a = map_find(p, n, "near")) && !map_find(p, n, "near_m"))
-    return fail(p, node_at(p, a->key),
-                "indicator %s: 'near' needs 'near_m' (the distance in metres from those layers)",
-                s->id);
-  if ((a = map_find(p, n, "near_m")) && !map_find(p, n, "near"))
-    return fail(p, node_at(p, a->key),
-                "indicator %s: 'near_m' needs 'near' (the layers the lines must be near)", s->id);
-  if (s->basis && strcmp(s->basis, "route") == 0 && !s->routes_field)
-    return fail(p, node_at(p, map_find(p, n, "basis")->value),
-                "indicator %s: basis route needs 'routes_field' (the bus-stop attribute listing "
-                "the routes, e.g. routes_field: routes)",
-                s->id);
-  if ((a = map_find(p, n, "entrance_station_field")) && !s->entrances.layer)
-    return fail(p, node_at(p, a->key),
-                "indicator %s: 'entrance_station_field' needs 'entrances' (the entrances layer)",
-                s->id);
-  if ((a = map_find(p, n, "weight_field")) && !s->population.layer)
-    return fail(p, node_at(p, a->key),
-                "indicator %s: 'weight_field' needs 'population' (the layer that carries it)",
-                s->id);
-  if ((a = map_find(p, n, "min_area_m2")) && (b = map_find(p, n, "max_area_m2")) &&
-      !(s->min_area_m2 <= s->max_area_m2))
-    return fail(p, node_at(p, b->key), "indicator %s: max_area_m2 is below min_area_m2", s->id);
+                  prm->name, prm->help);
+    if (a && prm->needs && !map_find(p, n, prm->needs)) {
+      const pm_param *need = pm_metric_param(k, prm->needs);
+      return fail(p, node_at(p, a->key), "indicator %s: '%s' needs '%s' (%s)", s->id, prm->name,
+                  prm->needs, need ? need->help : "");
+    }
+  }
+  char msg[400];
+  const char *bad = k->check ? k->check(s, msg, sizeof msg) : NULL;
+  if (bad) {
+    yaml_node_pair_t *a = map_find(p, n, bad);
+    return fail(p, a ? node_at(p, a->value) : n, "%s", msg);
+  }
 
   if ((st = pm_indicator_spec_defaults(p->ctx, s))) return st;
   /* The metric fixes the unit it reports in; refuse others here rather than when running. */
-  const char *units = m == M_LENGTH ? (s->share_of.layer ? "%" : "km|m")
-                      : m == M_COUNT ? "count"
-                      : m == M_MANUAL ? NULL
-                                      : "%";
+  yaml_node_pair_t *a;
+  const char *const *units = pm_metric_units(k, s);
   if (units && (a = map_find(p, n, "unit"))) {
     int ok = 0;
-    size_t ul = strlen(s->unit);
-    for (const char *u = units; *u;) {
-      size_t l = strcspn(u, "|");
-      if (l == ul && strncmp(u, s->unit, l) == 0) ok = 1;
-      u += l + (u[l] == '|');
+    char list[100] = "";
+    for (size_t i = 0; units[i]; i++) {
+      if (strcmp(units[i], s->unit) == 0) ok = 1;
+      if (i) buf_add(list, sizeof list, " or ");
+      buf_add(list, sizeof list, units[i]);
     }
     if (!ok)
       return fail(p, node_at(p, a->value),
                   "unit '%s'%s: metric %s%s reports in %s; write unit: \"%s\" or leave unit out",
-                  s->unit, what, s->metric, s->share_of.layer ? " with share_of" : "",
-                  m == M_LENGTH && !s->share_of.layer ? "km or m" : units,
-                  m == M_LENGTH && !s->share_of.layer ? "km" : units);
+                  s->unit, what, s->metric, s->share_of.layer ? " with share_of" : "", list,
+                  units[0]);
   }
   if (target_unit && strcmp(text_of(target_unit), s->unit) != 0)
     return fail(p, target_unit,
@@ -1222,118 +1103,6 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
   }
   *out = plan;
   return PM_OK;
-}
-
-/* --- Specs --- */
-
-void pm_indicator_spec_init(pm_indicator_spec *s) {
-  memset(s, 0, sizeof *s);
-  s->target_value = NAN;
-  s->threshold_m = NAN;
-  s->catchment_m = NAN;
-  s->near_m = NAN;
-  s->within_m = NAN;
-  s->radius_m = NAN;
-  s->min_area_m2 = NAN;
-  s->max_area_m2 = NAN;
-  s->manual_value = NAN;
-}
-
-static pm_status set_default(pm_context *ctx, char **field, const char *value) {
-  return *field ? PM_OK : pm_strdup(ctx, field, value);
-}
-
-pm_status pm_indicator_spec_defaults(pm_context *ctx, pm_indicator_spec *s) {
-  const char *id = s->id ? s->id : "(unnamed)";
-  if (!s->metric) return pm_error(ctx, PM_EINPUT, "indicator %s: no metric given", id);
-  unsigned m = metric_bit(s->metric);
-  pm_status st = PM_OK;
-  switch (m) {
-    case M_TRANSFER:
-      if (isnan(s->threshold_m)) s->threshold_m = 50;
-      if (isnan(s->catchment_m)) s->catchment_m = 300;
-      if ((st = set_default(ctx, &s->basis, "station")) ||
-          (st = set_default(ctx, &s->routes_sep, ";")))
-        return st;
-      return set_default(ctx, &s->unit, "%");
-    case M_LENGTH:
-      return set_default(ctx, &s->unit, s->share_of.layer ? "%" : "km");
-    case M_COVERAGE:
-      if (s->n_classes == 0) {
-        s->classes = calloc(2, sizeof *s->classes);
-        if (!s->classes) return pm_error(ctx, PM_ENOMEM, "out of memory");
-        s->n_classes = 2;
-        s->classes[0] = (pm_size_class){400, 10000, 300, NULL};
-        s->classes[1] = (pm_size_class){10000, INFINITY, 500, NULL};
-        if ((st = pm_strdup(ctx, &s->classes[0].label, "pocket park")) ||
-            (st = pm_strdup(ctx, &s->classes[1].label, "park")))
-          return st;
-      }
-      for (size_t i = 0; i < s->n_classes; i++) {
-        pm_size_class *c = &s->classes[i];
-        if (c->label) continue;
-        char lo[32], hi[32];
-        fmt_num(lo, sizeof lo, c->min_area_m2);
-        fmt_num(hi, sizeof hi, c->max_area_m2);
-        st = isinf(c->max_area_m2) ? pm_asprintf(ctx, &c->label, ">= %s m2", lo)
-                                   : pm_asprintf(ctx, &c->label, "%s-%s m2", lo, hi);
-        if (st) return st;
-      }
-      return set_default(ctx, &s->unit, "%");
-    case M_AREA:
-    case M_LINE:
-      return set_default(ctx, &s->unit, "%");
-    case M_COUNT:
-      return set_default(ctx, &s->unit, "count");
-    case M_MANUAL:
-      return set_default(ctx, &s->unit, "");
-    default:
-      return pm_error(ctx, PM_EINPUT,
-                      "indicator %s: unknown metric '%s' (transfer_coverage, length, coverage, "
-                      "area_share, count, line_coverage or manual)",
-                      id, s->metric);
-  }
-}
-
-static void ref_clear(pm_layer_ref *r) {
-  free(r->layer);
-  free(r->where);
-  r->layer = r->where = NULL;
-}
-
-static void refs_clear(pm_layer_refs *r) {
-  for (size_t i = 0; i < r->n; i++) ref_clear(&r->v[i]);
-  free(r->v);
-  r->v = NULL;
-  r->n = 0;
-}
-
-void pm_indicator_spec_clear(pm_indicator_spec *s) {
-  if (!s) return;
-  free(s->id);
-  free(s->title);
-  free(s->metric);
-  free(s->unit);
-  free(s->note);
-  ref_clear(&s->layer);
-  ref_clear(&s->from);
-  ref_clear(&s->to);
-  ref_clear(&s->entrances);
-  refs_clear(&s->within);
-  refs_clear(&s->near);
-  refs_clear(&s->by);
-  ref_clear(&s->share_of);
-  ref_clear(&s->of);
-  ref_clear(&s->sources);
-  ref_clear(&s->population);
-  free(s->basis);
-  free(s->routes_field);
-  free(s->routes_sep);
-  free(s->entrance_station_field);
-  free(s->weight_field);
-  for (size_t i = 0; i < s->n_classes; i++) free(s->classes[i].label);
-  free(s->classes);
-  pm_indicator_spec_init(s);
 }
 
 /* --- Plans --- */

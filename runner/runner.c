@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
-#include "queries/metric_internal.h"
 #include "planmetrics/crs.h"
 #include "planmetrics/districts.h"
 #include "planmetrics/features.h"
@@ -118,15 +117,11 @@ static pm_status ingest_layers(runner *r, pm_run_ingest_log *log) {
   return PM_OK;
 }
 
-/* Load a referenced selection through the cache. attr may be NULL. */
+/* Load a referenced selection through the cache, with the attributes the metric reads. */
 static pm_status load_ref(runner *r, const pm_indicator_spec *spec, const pm_layer_ref *ref,
-                          const char *attr, const char *attr2, const pm_features **out) {
+                          const char *const *attrs, size_t n_attrs, const pm_features **out) {
   *out = NULL;
   int li = layer_index(r->plan, ref->layer);
-  const char *attrs[2];
-  size_t n_attrs = 0;
-  if (attr) attrs[n_attrs++] = attr;
-  if (attr2) attrs[n_attrs++] = attr2;
   pm_load_options o = {.where = ref->where,
                        .label_field = li >= 0 ? r->plan->layers[li].label_field : NULL,
                        .attrs = attrs,
@@ -136,160 +131,115 @@ static pm_status load_ref(runner *r, const pm_indicator_spec *spec, const pm_lay
   return st;
 }
 
+static int is_input(const pm_param *prm) {
+  return prm->type == PM_PARAM_REF || prm->type == PM_PARAM_REFS;
+}
+
+/* The references of input parameter prm (a REF or REFS) of spec. */
+static void refs_of(const pm_indicator_spec *spec, const pm_param *prm, const pm_layer_ref **v,
+                    size_t *n) {
+  const void *f = (const char *)spec + prm->offset;
+  if (prm->type == PM_PARAM_REF) {
+    *v = f;
+    *n = ((const pm_layer_ref *)f)->layer ? 1 : 0;
+  } else {
+    *v = ((const pm_layer_refs *)f)->v;
+    *n = ((const pm_layer_refs *)f)->n;
+  }
+}
+
 /* The first missing layer an indicator needs, or NULL. */
-static const char *missing_layer(runner *r, const pm_indicator_spec *s) {
-  const pm_layer_ref *refs[] = {&s->layer, &s->from, &s->to, &s->entrances, &s->share_of,
-                                &s->of, &s->sources, &s->population};
-  for (size_t i = 0; i < PM_ARRAY_LEN(refs); i++) {
-    if (!refs[i]->layer) continue;
-    int li = layer_index(r->plan, refs[i]->layer);
-    if (li >= 0 && r->missing[li]) return refs[i]->layer;
-  }
-  const pm_layer_refs *lists[] = {&s->within, &s->near, &s->by};
-  for (size_t k = 0; k < PM_ARRAY_LEN(lists); k++)
-    for (size_t i = 0; i < lists[k]->n; i++) {
-      int li = layer_index(r->plan, lists[k]->v[i].layer);
-      if (li >= 0 && r->missing[li]) return lists[k]->v[i].layer;
+static const char *missing_layer(runner *r, const pm_metric_kind *k, const pm_indicator_spec *s) {
+  for (size_t p = 0; p < k->n_params; p++) {
+    if (!is_input(&k->params[p])) continue;
+    const pm_layer_ref *v;
+    size_t n;
+    refs_of(s, &k->params[p], &v, &n);
+    for (size_t i = 0; i < n; i++) {
+      int li = layer_index(r->plan, v[i].layer);
+      if (li >= 0 && r->missing[li]) return v[i].layer;
     }
+  }
   return NULL;
-}
-
-static pm_status load_refs(runner *r, const pm_indicator_spec *spec, const pm_layer_refs *refs,
-                           const pm_features ***out) {
-  *out = calloc(refs->n ? refs->n : 1, sizeof **out);
-  if (!*out) return oom(r->ctx);
-  for (size_t i = 0; i < refs->n; i++) {
-    pm_status st = load_ref(r, spec, &refs->v[i], NULL, NULL, &(*out)[i]);
-    if (st) return st;
-  }
-  return PM_OK;
-}
-
-/* An indicator that is not computed: every slot null with the reason. */
-static pm_status not_computed(pm_context *ctx, const pm_districts *d, const pm_indicator_spec *spec,
-                              pm_indicator_status status, const char *reason,
-                              pm_indicator_result *out) {
-  pm_status st = pm__metric_begin(ctx, spec, spec->metric, NULL, d, out);
-  if (st) return st;
-  out->status = status;
-  if ((st = pm_strdup(ctx, &out->status_reason, reason))) return st;
-  for (size_t i = 0; i < out->n_results; i++)
-    if ((st = pm_strdup(ctx, &out->results[i].null_reason, reason))) return st;
-  return pm__metric_finish(ctx, out);
-}
-
-static pm_status manual(pm_context *ctx, const pm_districts *d, const pm_indicator_spec *spec,
-                        pm_indicator_result *out) {
-  pm_status st = pm__metric_begin(ctx, spec, spec->metric, NULL, d, out);
-  if (st) return st;
-  out->status = PM_IND_MANUAL;
-  if ((st = pm_strdup(ctx, &out->status_reason, "reported in the plan file, not measured")))
-    return st;
-  /* A manual figure is reported for the plan as a whole: it is the plan area's value, and a
-   * single district's when the plan covers one district. */
-  for (size_t i = 0; i < out->n_results; i++) {
-    pm_result *res = &out->results[i];
-    if (!spec->has_manual_value) {
-      if ((st = pm_strdup(ctx, &res->null_reason, "not reported yet (value: null in the plan file)")))
-        return st;
-      continue;
-    }
-    if (i == out->n_results - 1 || out->n_results == 2) {
-      res->has_value = 1;
-      res->value = spec->manual_value;
-      res->numerator = spec->manual_value;
-    } else if ((st = pm_strdup(ctx, &res->null_reason,
-                               "a manual figure is reported for the whole plan area only"))) {
-      return st;
-    }
-  }
-  return pm__metric_finish(ctx, out);
 }
 
 /* One indicator's work: its inputs, loaded on the main thread (one database connection), then
  * computed on any thread. */
-typedef enum { JOB_METRIC, JOB_MANUAL, JOB_NO_DATA } job_kind;
-
 typedef struct job {
   const pm_indicator_spec *spec;
-  job_kind kind;
+  const pm_metric_kind *kind;      /* NULL: no data, `reason` says why */
   char reason[512];
-  const pm_features *a, *b, *c;   /* the metric's inputs, see execute() */
-  const pm_features **l1, **l2;   /* within/by, near */
-  int wide;                       /* splits its own work over the threads, see compute_all() */
-  pm_status st;                   /* outcome of execute() */
-  char *msg;                      /* its error message (heap) */
+  pm_metric_input *in;             /* one slot per parameter of the kind */
+  const pm_features **loaded;      /* what in[] points into */
+  int wide;                        /* splits its own work over the threads, see compute_all() */
+  pm_status st;                    /* outcome of execute() */
+  char *msg;                       /* its error message (heap) */
 } job;
 
 static void job_clear(job *j) {
-  free(j->l1);
-  free(j->l2);
+  free(j->in);
+  free(j->loaded);
   free(j->msg);
 }
 
-/* Load everything an indicator needs through the cache (main thread only). */
+/* Load everything an indicator needs through the cache (main thread only): every layer its
+ * kind's input parameters name, with the attributes its field parameters (attr_of) name. */
 static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
   memset(j, 0, sizeof *j);
   j->spec = spec;
-  const char *m = spec->metric;
-  if (strcmp(m, "manual") == 0) {
-    j->kind = JOB_MANUAL;
-    return PM_OK;
-  }
-  const char *gone = missing_layer(r, spec);
+  const pm_metric_kind *k = pm_metric_kind_find(spec->metric);
+  if (!k)
+    return pm_error(r->ctx, PM_EINPUT, "%s:%d: indicator %s: unknown metric '%s'", r->plan->path,
+                    spec->line, spec->id, spec->metric);
+  const char *gone = missing_layer(r, k, spec);
   if (gone) {
     int li = layer_index(r->plan, gone);
-    j->kind = JOB_NO_DATA;
     snprintf(j->reason, sizeof j->reason, "no data: layer %s (%s) is not in the data", gone,
              li >= 0 ? r->plan->layers[li].path : "?");
     return PM_OK;
   }
-  pm_status st = PM_OK;
-  if (strcmp(m, "transfer_coverage") == 0) {
-    const char *routes = spec->basis && strcmp(spec->basis, "route") == 0 ? spec->routes_field : NULL;
-    if (!(st = load_ref(r, spec, &spec->from, NULL, NULL, &j->a)) &&
-        !(st = load_ref(r, spec, &spec->to, routes, NULL, &j->b)) && spec->entrances.layer)
-      st = load_ref(r, spec, &spec->entrances, spec->entrance_station_field, NULL, &j->c);
-  } else if (strcmp(m, "length") == 0) {
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)) &&
-        !(st = load_refs(r, spec, &spec->within, &j->l1)) &&
-        !(st = load_refs(r, spec, &spec->near, &j->l2)) && spec->share_of.layer)
-      st = load_ref(r, spec, &spec->share_of, NULL, NULL, &j->c);
-  } else if (strcmp(m, "coverage") == 0) {
-    if (!(st = load_ref(r, spec, &spec->sources, NULL, NULL, &j->a)) && spec->population.layer)
-      st = load_ref(r, spec, &spec->population, spec->weight_field, NULL, &j->b);
-    /* Land measured by area: the heaviest overlay work of a plan, shared out by pm_coverage. */
-    j->wide = !st && j->b && j->b->kind == PM_KIND_POLYGON && !spec->weight_field;
-  } else if (strcmp(m, "area_share") == 0) {
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)) && spec->of.layer)
-      st = load_ref(r, spec, &spec->of, NULL, NULL, &j->b);
-  } else if (strcmp(m, "count") == 0) {
-    st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a);
-  } else if (strcmp(m, "line_coverage") == 0) {
-    if (!(st = load_ref(r, spec, &spec->layer, NULL, NULL, &j->a)))
-      st = load_refs(r, spec, &spec->by, &j->l1);
-  } else {
-    st = pm_error(r->ctx, PM_EINPUT, "%s:%d: indicator %s: unknown metric '%s'", r->plan->path,
-                  spec->line, spec->id, m);
+  j->kind = k;
+  size_t total = 0;
+  for (size_t p = 0; p < k->n_params; p++) {
+    const pm_layer_ref *v;
+    size_t n = 0;
+    if (is_input(&k->params[p])) refs_of(spec, &k->params[p], &v, &n);
+    total += n;
   }
+  j->in = calloc(k->n_params ? k->n_params : 1, sizeof *j->in);
+  j->loaded = calloc(total ? total : 1, sizeof *j->loaded);
+  if (!j->in || !j->loaded) return oom(r->ctx);
+  pm_status st = PM_OK;
+  size_t at = 0;
+  for (size_t p = 0; !st && p < k->n_params; p++) {
+    const pm_param *prm = &k->params[p];
+    if (!is_input(prm)) continue;
+    const char *attrs[8];
+    size_t n_attrs = 0;
+    for (size_t q = 0; q < k->n_params && n_attrs < PM_ARRAY_LEN(attrs); q++) {
+      const pm_param *f = &k->params[q];
+      const char *name = f->attr_of && strcmp(f->attr_of, prm->name) == 0
+                             ? *(char *const *)((const char *)spec + f->offset)
+                             : NULL;
+      if (name) attrs[n_attrs++] = name;
+    }
+    const pm_layer_ref *v;
+    size_t n;
+    refs_of(spec, prm, &v, &n);
+    j->in[p].v = j->loaded + at;
+    j->in[p].n = n;
+    for (size_t i = 0; !st && i < n; i++)
+      st = load_ref(r, spec, &v[i], attrs, n_attrs, &j->loaded[at++]);
+  }
+  if (!st && k->wide) j->wide = k->wide(spec, j->in);
   return st;
 }
 
 /* Compute one prepared indicator with this thread's context and districts. Inputs are only read. */
 static pm_status execute(pm_context *ctx, const pm_districts *d, const job *j,
                          pm_indicator_result *out) {
-  const pm_indicator_spec *spec = j->spec;
-  const char *m = spec->metric;
-  if (j->kind == JOB_MANUAL) return manual(ctx, d, spec, out);
-  if (j->kind == JOB_NO_DATA) return not_computed(ctx, d, spec, PM_IND_NO_DATA, j->reason, out);
-  if (strcmp(m, "transfer_coverage") == 0)
-    return pm_transfer_coverage(ctx, spec, j->a, j->b, j->c, d, out);
-  if (strcmp(m, "length") == 0)
-    return pm_length(ctx, spec, j->a, j->l1, spec->within.n, j->l2, spec->near.n, j->c, d, out);
-  if (strcmp(m, "coverage") == 0) return pm_coverage(ctx, spec, j->a, j->b, d, out);
-  if (strcmp(m, "area_share") == 0) return pm_area_share(ctx, spec, j->a, j->b, d, out);
-  if (strcmp(m, "count") == 0) return pm_count(ctx, spec, j->a, d, out);
-  return pm_line_coverage(ctx, spec, j->a, j->l1, spec->by.n, d, out);
+  if (!j->kind) return pm_metric_no_data(ctx, j->spec, d, j->reason, out);
+  return pm_metric_compute(ctx, j->spec, j->in, d, out);
 }
 
 /* Compute one prepared job; its failure stays with the job, to be reported in plan order. */
@@ -340,18 +290,14 @@ static void release_unused(runner *r, const job *jobs, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const job *j = &jobs[i];
     if (!j->wide) continue;
-    const pm_indicator_spec *s = j->spec;
-    size_t n1 = j->l1 ? s->within.n + s->by.n : 0, n2 = j->l2 ? s->near.n : 0;
-    if (pm__grow(r->ctx, (void **)&keep, &cap, nk + 3 + n1 + n2, sizeof *keep)) {
-      free(keep);
-      pm_context_clear_error(r->ctx);
-      return;
+    for (size_t p = 0; p < j->kind->n_params; p++) {
+      if (pm__grow(r->ctx, (void **)&keep, &cap, nk + j->in[p].n + 1, sizeof *keep)) {
+        free(keep);
+        pm_context_clear_error(r->ctx);
+        return;
+      }
+      for (size_t q = 0; q < j->in[p].n; q++) keep[nk++] = j->in[p].v[q];
     }
-    keep[nk++] = j->a;
-    keep[nk++] = j->b;
-    keep[nk++] = j->c;
-    for (size_t q = 0; q < n1; q++) keep[nk++] = j->l1[q];
-    for (size_t q = 0; q < n2; q++) keep[nk++] = j->l2[q];
   }
   pm_cache_release_except(r->cache, keep, nk);
   free(keep);

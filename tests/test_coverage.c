@@ -156,13 +156,25 @@ static void test_class_boundary(void **state) {
   assert_near(result_of(&out, "_all")->value, 100.0, 1e-9);
   pm_indicator_result_clear(&out);
 
-  /* No classes in the spec: the METRICS.md defaults apply (10,000 m2 -> 500 m). */
+  /* No classes in the spec: refused (the defaults live in the registry, not in the metric)... */
   spec_init(&spec);
   spec.classes = NULL;
   spec.n_classes = 0;
-  run_park_vs_strip(f->ctx, rect(p, 0, 0, 100, 100), &spec, &out);
+  pm_features *pk = pm_test_wkt(f->ctx, "parks", (const char *[]){rect(p, 0, 0, 100, 100)}, NULL, 1);
+  pm_districts *nd = no_districts(f->ctx);
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_coverage(f->ctx, &spec, pk, pk, nd, &out), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "pm_indicator_spec_create"));
+  pm_indicator_result_clear(&out);
+  pm_features_free(f->ctx, pk);
+  pm_districts_free(f->ctx, nd);
+  /* ... and a spec made from the registry has METRICS.md's classes (10,000 m2 -> 500 m). */
+  pm_indicator_spec reg = pm_test_spec(f->ctx, "coverage", "park_500m", "sources", "parks", NULL);
+  assert_int_equal(reg.n_classes, 2);
+  run_park_vs_strip(f->ctx, rect(p, 0, 0, 100, 100), &reg, &out);
   assert_near(result_of(&out, "_all")->value, 100.0, 1e-9);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&reg);
 }
 
 /* A 19 x 19 m green (361 m2) is below the smallest class: ignored, listed as a detail and in a

@@ -1,6 +1,7 @@
 /* test_transfer_coverage.c: hand-computable cases for the transfer_coverage metric (METRICS.md §2).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -23,20 +24,11 @@ static pm_districts *no_districts(pm_context *ctx) {
 }
 
 
-static pm_indicator_spec spec_of(const char *basis) {
-  pm_indicator_spec s;
-  memset(&s, 0, sizeof s);
-  s.id = (char *)"transfer_50m";
-  s.title = (char *)"轨道交通和公共交通换乘距离在50米以内的占比";
-  s.metric = (char *)"transfer_coverage";
-  s.unit = (char *)"%";
-  s.threshold_m = 50;
-  s.catchment_m = 300;
-  s.near_m = s.within_m = s.radius_m = NAN;
-  s.min_area_m2 = s.max_area_m2 = NAN;
-  s.target_value = NAN;
-  s.basis = (char *)basis;
-  return s;
+/* The registry's defaults (threshold 50 m, catchment 300 m, basis station), basis when given. */
+static pm_indicator_spec spec_of(pm_context *ctx, const char *basis) {
+  return pm_test_spec(ctx, "transfer_coverage", "transfer_50m", "title",
+                      "轨道交通和公共交通换乘距离在50米以内的占比", "basis", basis ? basis : "station",
+                      NULL);
 }
 
 static const pm_result *res(const pm_indicator_result *ir, const char *district) {
@@ -73,7 +65,7 @@ static void test_threshold_inclusive(void **state) {
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
   pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of(NULL);
+  pm_indicator_spec spec = spec_of(ctx, NULL);
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
@@ -104,6 +96,7 @@ static void test_threshold_inclusive(void **state) {
   pm_features_free(ctx, sp);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* Three entrances: the entrance nearest to a stop decides, not the station point (200 m away). */
@@ -122,7 +115,7 @@ static void test_three_entrances(void **state) {
   pm_features *en3 = pm_test_wkt(ctx, "entrances", ew, NULL, 3),
               *en2 = pm_test_wkt(ctx, "entrances", ew, NULL, 2);
   pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of("station");
+  pm_indicator_spec spec = spec_of(ctx, "station");
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
 
@@ -155,6 +148,7 @@ static void test_three_entrances(void **state) {
   pm_features_free(ctx, en2);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* An entrance named after a station belongs to it even when another station is nearer. */
@@ -175,8 +169,8 @@ static void test_entrance_station_field(void **state) {
   assert_int_equal(pm_features_add_attr(ctx, en, "station", named), PM_OK);
   assert_int_equal(pm_features_add_attr(ctx, en_unknown, "station", unknown), PM_OK);
   pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of("station");
-  spec.entrance_station_field = (char *)"station";
+  pm_indicator_spec spec = spec_of(ctx, "station");
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "entrance_station_field", "station"), PM_OK);
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
 
@@ -198,6 +192,7 @@ static void test_entrance_station_field(void **state) {
   memset(&ir, 0, sizeof ir);
 
   /* Without the field the same happens. */
+  free(spec.entrance_station_field);
   spec.entrance_station_field = NULL;
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_OK);
   assert_int_equal(ir.results[0].n_gaps, 1);
@@ -206,7 +201,7 @@ static void test_entrance_station_field(void **state) {
   memset(&ir, 0, sizeof ir);
 
   /* A field the entrances do not have is an error, not a silent fallback. */
-  spec.entrance_station_field = (char *)"no_such_field";
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "entrance_station_field", "no_such_field"), PM_OK);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "no_such_field"));
   pm_indicator_result_clear(&ir);
@@ -217,6 +212,7 @@ static void test_entrance_station_field(void **state) {
   pm_features_free(ctx, en_unknown);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* Route 1路 stops on both sides of the station (40 m and 70 m): one pair at 40 m. */
@@ -238,8 +234,8 @@ static void test_route_basis(void **state) {
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp, "routes", routes), PM_OK);
   pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of("route");
-  spec.routes_field = (char *)"routes";
+  pm_indicator_spec spec = spec_of(ctx, "route");
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_field", "routes"), PM_OK);
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
 
@@ -264,24 +260,28 @@ static void test_route_basis(void **state) {
   const char *routes2[] = {"1路/2路", "1路", "3路", "4路", NULL};
   pm_features *sp2 = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp2, "routes", routes2), PM_OK);
-  spec.routes_sep = (char *)"/";
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_sep", "/"), PM_OK);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp2, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].denominator, 3, 0);
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
 
   /* Errors a planner can fix. */
+  free(spec.routes_field);
   spec.routes_field = NULL;
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "routes_field"));
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
-  spec.routes_field = (char *)"lines";
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_field", "lines"), PM_OK);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "lines"));
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
-  spec.basis = (char *)"line";
+  /* the registry refuses it, and so does the metric for a spec built by hand */
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "basis", "line"), PM_EINPUT);
+  free(spec.basis);
+  spec.basis = strdup("line");
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "basis"));
   pm_indicator_result_clear(&ir);
@@ -291,6 +291,7 @@ static void test_route_basis(void **state) {
   pm_features_free(ctx, sp2);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* A stop in the catchment of a station in A and of one in B counts in both, once in _all. */
@@ -306,7 +307,7 @@ static void test_stop_basis_two_districts(void **state) {
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 3);
   pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of("stop");
+  pm_indicator_spec spec = spec_of(ctx, "stop");
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
@@ -336,6 +337,7 @@ static void test_stop_basis_two_districts(void **state) {
   pm_features_free(ctx, sp);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* A station on the A|B boundary counts in both districts and once in _all; a station outside
@@ -351,7 +353,7 @@ static void test_boundary_station_and_target(void **state) {
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 3);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
   pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of("station");
+  pm_indicator_spec spec = spec_of(ctx, "station");
   spec.has_target = 1;
   strcpy(spec.target_op, ">=");
   spec.target_value = 100;
@@ -383,6 +385,7 @@ static void test_boundary_station_and_target(void **state) {
   pm_features_free(ctx, sp);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* A district without stations has a null value and says why; no stops at all gives 0 %. */
@@ -395,7 +398,7 @@ static void test_empty_denominator(void **state) {
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 1);
   pm_features *sp = pm_test_wkt(ctx, "stops", NULL, NULL, 0);
   pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of("station");
+  pm_indicator_spec spec = spec_of(ctx, "station");
   spec.has_target = 1;
   strcpy(spec.target_op, ">=");
   spec.target_value = 90;
@@ -415,7 +418,7 @@ static void test_empty_denominator(void **state) {
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
 
-  spec.basis = (char *)"stop";
+  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "basis", "stop"), PM_OK);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
   assert_false(res(&ir, "A")->has_value);
   assert_non_null(strstr(res(&ir, "A")->null_reason, "no bus stops within 300 m"));
@@ -424,6 +427,7 @@ static void test_empty_denominator(void **state) {
   pm_features_free(ctx, sp);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 /* Gaps come worst first: 200 m, 90 m, 60 m. */
@@ -438,7 +442,7 @@ static void test_gaps_sorted(void **state) {
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, NULL, 3);
   assert_int_equal(pm_features_index(ctx, sp), PM_OK); /* the caller's index is used as it is */
   pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of("station");
+  pm_indicator_spec spec = spec_of(ctx, "station");
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
@@ -458,6 +462,7 @@ static void test_gaps_sorted(void **state) {
   pm_features_free(ctx, sp);
   pm_districts_free(ctx, d);
   pm_context_destroy(ctx);
+  pm_indicator_spec_clear(&spec);
 }
 
 int main(void) {

@@ -82,3 +82,18 @@ pm_districts *pm_test_no_districts(pm_context *ctx) {
   assert_int_equal(pm_districts_none(ctx, &d), PM_OK);
   return d;
 }
+
+pm_indicator_spec pm_test_spec(pm_context *ctx, const char *metric, const char *id, ...) {
+  pm_indicator_spec s;
+  assert_int_equal(pm_indicator_spec_create(ctx, &s, metric, id), PM_OK);
+  va_list ap;
+  va_start(ap, id);
+  for (const char *key = va_arg(ap, const char *); key; key = va_arg(ap, const char *)) {
+    const char *value = va_arg(ap, const char *);
+    if (pm_indicator_spec_set(ctx, &s, key, value) != PM_OK) fail_msg("%s", pm_context_message(ctx));
+  }
+  va_end(ap);
+  /* a parameter set after the defaults may change them (basis, share_of): apply them again */
+  assert_int_equal(pm_indicator_spec_defaults(ctx, &s), PM_OK);
+  return s;
+}

@@ -27,6 +27,11 @@ int pm_test_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define assert_near(a, b, tol) pm_test_assert_near((a), (b), (tol), __FILE__, __LINE__)
 void pm_test_assert_near(double a, double b, double tol, const char *file, int line);
 
+/* A spec of `metric` with the registry's defaults, id `id`, then key/value pairs set as a plan
+ * writes them (pm_indicator_spec_set), ending with NULL: pm_test_spec(ctx, "transfer_coverage",
+ * "t", "basis", "route", NULL). Asserts success. The caller clears it (pm_indicator_spec_clear). */
+pm_indicator_spec pm_test_spec(pm_context *ctx, const char *metric, const char *id, ...);
+
 /* Features from WKT (asserts success). Caller frees with pm_features_free. */
 pm_features *pm_test_wkt(pm_context *ctx, const char *layer, const char *const *wkt,
                          const char *const *labels, size_t n);

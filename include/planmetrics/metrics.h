@@ -1,4 +1,5 @@
-/* metrics.h: the metric kinds of METRICS.md §2, each computed on features already in memory. */
+/* metrics.h: indicator specs, the registry of metric kinds (METRICS.md §2), and the kinds' compute
+ * functions, each on features already in memory. */
 #ifndef PLANMETRICS_METRICS_H
 #define PLANMETRICS_METRICS_H
 
@@ -75,14 +76,154 @@ typedef struct pm_indicator_spec {
   double manual_value;
 } pm_indicator_spec;
 
-/* Set every field to "not given": NULL strings, NAN numbers, no target, no classes. Use it before
- * filling a spec by hand (a zeroed spec would read as threshold_m 0). Frees nothing. */
+/* Set every field to "not given": NULL strings, NAN numbers, no target, no classes. Frees
+ * nothing. Prefer pm_indicator_spec_create, which also applies the metric's defaults. */
 void pm_indicator_spec_init(pm_indicator_spec *spec);
-/* Fill METRICS.md defaults for the spec's metric (idempotent). */
+/* Fill the defaults of the spec's metric from the registry (idempotent); an unknown metric is
+ * PM_EINPUT. */
 pm_status pm_indicator_spec_defaults(pm_context *ctx, pm_indicator_spec *spec);
+/* A spec of metric `metric` with id `id` (may be NULL) and every default applied: the starting
+ * point for a spec built in code. Clear it with pm_indicator_spec_clear. */
+pm_status pm_indicator_spec_create(pm_context *ctx, pm_indicator_spec *spec, const char *metric,
+                                   const char *id);
+/* Set one parameter of the spec's metric from its text, as a plan file writes it ("50",
+ * "station", "true", a layer name, ".inf"), with the same validation as the plan parser (range,
+ * choices). key is a registry name: "threshold_m", "basis", "from", "from_where", ... Lists and
+ * classes cannot be set this way. */
+pm_status pm_indicator_spec_set(pm_context *ctx, pm_indicator_spec *spec, const char *key,
+                                const char *value);
 /* Free everything the spec owns and leave it as after pm_indicator_spec_init. */
 void pm_indicator_spec_clear(pm_indicator_spec *spec);
 
+/* The spec as canonical JSON: one object with every parameter of its metric in registry order,
+ * defaults applied, absent ones as null; numbers printed so that they read back exactly. Two
+ * specs that compute the same are the same text. The caller frees *out with free(). */
+pm_status pm_indicator_spec_to_json(pm_context *ctx, const pm_indicator_spec *spec, char **out);
+/* Read a spec back from pm_indicator_spec_to_json's text (spec is initialised first; on error
+ * it is left cleared). The caller clears it with pm_indicator_spec_clear. */
+pm_status pm_indicator_spec_from_json(pm_context *ctx, const char *json, pm_indicator_spec *spec);
+
+/* --- The registry of metric kinds: one row per kind, read by the plan parser, the runner, the
+ * writers and the docs (`planmetrics metrics`). --- */
+
+typedef enum pm_param_type {
+  PM_PARAM_ID,        /* the indicator id (letters, digits, '_') */
+  PM_PARAM_METRIC,    /* the metric kind's name */
+  PM_PARAM_TEXT,      /* non-empty text (char *) */
+  PM_PARAM_UNIT,      /* text, may be empty (char *) */
+  PM_PARAM_CHOICE,    /* one of pm_param.choices (char *) */
+  PM_PARAM_TARGET,    /* {op, value, unit} (has_target, target_op, target_value) */
+  PM_PARAM_REF,       /* a layer reference (pm_layer_ref): an input of the metric */
+  PM_PARAM_WHERE,     /* the filter of the reference at the same offset */
+  PM_PARAM_REFS,      /* one or more layer references (pm_layer_refs): inputs */
+  PM_PARAM_DIST,      /* metres, 0 .. PM_MAX_DIST_M (double) */
+  PM_PARAM_AREA,      /* square metres, 0 .. PM_MAX_AREA_M2 (double) */
+  PM_PARAM_AREA_MAX,  /* square metres or .inf (double) */
+  PM_PARAM_BOOL,      /* true/false (int) */
+  PM_PARAM_NUMBER,    /* any finite number or null (has_manual_value, manual_value) */
+  PM_PARAM_CLASSES    /* coverage service-radius classes (classes, n_classes) */
+} pm_param_type;
+
+/* Distances and areas beyond these are refused as typing errors: 1,000 km is farther than any
+ * plan measures; 1,000,000 km2 is larger than any province. */
+#define PM_MAX_DIST_M 1e6
+#define PM_MAX_AREA_M2 1e12
+
+enum {
+  PM_PARAM_REQUIRED = 1 /* the plan must give it */
+};
+
+typedef struct pm_param {
+  const char *name;      /* the plan key */
+  pm_param_type type;
+  size_t offset;         /* the field in pm_indicator_spec */
+  unsigned flags;
+  const char *dflt;      /* default as a plan writes it; NULL: none (the parameter is optional) */
+  const char *choices;   /* PM_PARAM_CHOICE: "station|route|stop" */
+  const char *attr_of;   /* a field-name parameter: the input (a REF parameter's name) whose layer
+                          * carries that field; the runner loads it with the layer */
+  const char *needs;     /* another parameter this one cannot go without */
+  const char *help;      /* what it is, one line (docs, and "needs key X: <help>") */
+} pm_param;
+
+/* How maps and QGIS styles draw a detail feature of a role. */
+typedef enum pm_role_style {
+  PM_ROLE_VERDICT,  /* pass/fail by pm_detail.covered (stations, segments) */
+  PM_ROLE_STOP,     /* a candidate target (bus stops), pass/fail by distance */
+  PM_ROLE_PAIR,     /* a station-route pair's segment */
+  PM_ROLE_PASS,     /* always what passes (service areas, covered parts) */
+  PM_ROLE_FAIL,     /* always what fails (uncovered parts) */
+  PM_ROLE_SOURCE,   /* a source (park) that serves */
+  PM_ROLE_IGNORED,  /* a source left out (below the smallest class) */
+  PM_ROLE_MEASURED  /* what is measured or counted */
+} pm_role_style;
+
+/* A role of the detail features a metric writes (pm_detail.role), for export layers and maps. */
+typedef struct pm_detail_role {
+  const char *role;     /* "station", "service_area", ... */
+  pm_role_style style;
+  const char *nearest;  /* name of the export field holding pm_detail.nearest */
+} pm_detail_role;
+
+/* A metric's inputs, one slot per parameter of the kind (in pm_metric_kind.params order): for a
+ * REF parameter v[0] (n = 1, or n = 0 when the plan does not name the layer), for REFS one per
+ * reference; other parameters n = 0. Borrowed. */
+typedef struct pm_metric_input {
+  const pm_features *const *v;
+  size_t n;
+} pm_metric_input;
+
+typedef pm_status (*pm_metric_fn)(pm_context *ctx, const pm_indicator_spec *spec,
+                                  const pm_metric_input *in, const pm_districts *d,
+                                  pm_indicator_result *out);
+
+typedef struct pm_metric_kind {
+  const char *name;
+  const char *summary;            /* one line, for docs and `planmetrics metrics` */
+  const pm_param *params;         /* the kind's own parameters (pm_metric_common_params() come first) */
+  size_t n_params;
+  const char *const *units;       /* units it reports in, the default first, NULL-terminated;
+                                   * NULL: any (manual figures) */
+  const char *shortfall;          /* what a gap's shortfall measures, e.g. "uncovered (km)"; NULL:
+                                   * the indicator's unit away from the target */
+  const pm_detail_role *roles;
+  size_t n_roles;
+  pm_metric_fn compute;
+  /* Optional hooks for what a table cannot say. `defaults` completes defaults after the table's
+   * (e.g. class labels); `check` returns the key at fault with a message in msg (NULL: fine);
+   * `wide` says whether the metric shares its own work among threads (it then runs alone). */
+  pm_status (*defaults)(pm_context *ctx, pm_indicator_spec *spec);
+  const char *(*check)(const pm_indicator_spec *spec, char *msg, size_t size);
+  int (*wide)(const pm_indicator_spec *spec, const pm_metric_input *in);
+  /* The units this spec reports in when they depend on its parameters (length with share_of
+   * reports "%"); NULL: `units`. */
+  const char *const *(*units_of)(const pm_indicator_spec *spec);
+} pm_metric_kind;
+
+/* Every kind, in docs order; *n receives the count. Static, never freed. */
+const pm_metric_kind *const *pm_metric_kinds(size_t *n);
+/* The kind of that name, or NULL. */
+const pm_metric_kind *pm_metric_kind_find(const char *name);
+/* The parameters every kind has (id, title, metric, unit, note, target). */
+const pm_param *pm_metric_common_params(size_t *n);
+/* The parameter `name` of kind k (common ones included), or NULL. */
+const pm_param *pm_metric_param(const pm_metric_kind *k, const char *name);
+/* The role `role` of the kind named metric, or NULL (unknown kind or role). */
+const pm_detail_role *pm_metric_role(const char *metric, const char *role);
+/* The units a spec of kind k reports in (NULL-terminated, the default first; NULL: any unit). */
+const char *const *pm_metric_units(const pm_metric_kind *k, const pm_indicator_spec *spec);
+/* Why value v is out of range for parameter p (a static sentence such as "must be >= 0"), or NULL
+ * when it is acceptable. */
+const char *pm_metric_param_range(const pm_param *p, double v);
+
+/* Compute an indicator with its kind's function: one result per district of d, then `_all`.
+ * in[] as pm_metric_input says. out must be zeroed; clear it with pm_indicator_result_clear. */
+pm_status pm_metric_compute(pm_context *ctx, const pm_indicator_spec *spec,
+                            const pm_metric_input *in, const pm_districts *d,
+                            pm_indicator_result *out);
+/* An indicator that could not be measured (status PM_IND_NO_DATA): every slot null with reason. */
+pm_status pm_metric_no_data(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+                            const char *reason, pm_indicator_result *out);
 
 /* Every metric function fills `out` (which the caller zeroed and later clears with
  * pm_indicator_result_clear): copies of spec id/title/metric/unit, one pm_result per district in
