@@ -267,6 +267,7 @@ void pm_indicator_result_clear(pm_indicator_result *ir) {
   free(ir->title);
   free(ir->metric);
   free(ir->unit);
+  free(ir->params);
   free(ir->status_reason);
   memset(ir, 0, sizeof *ir);
 }
@@ -280,5 +281,7 @@ void pm_run_result_free(pm_run_result *run) {
   free(run->crs);
   free(run->generated_at);
   free(run->plan_hash);
+  free(run->districts_layer);
+  free(run->districts_name_field);
   free(run);
 }

@@ -23,7 +23,6 @@
 #include "report/qgis_style.h"
 #include "planmetrics/districts.h"
 #include "planmetrics/history.h"
-#include "planmetrics/plan.h"
 #include "planmetrics/result.h"
 
 /* Everything one export holds; released by exporter_free. */
@@ -335,100 +334,32 @@ static pm_status run_district_names(exporter *e, const char ***out, size_t *n) {
   return PM_OK;
 }
 
-static int try_districts(exporter *e, const char *layer, const char *field, const char **names,
-                         size_t n) {
-  pm_districts *d = NULL;
-  if (pm_districts_load(e->ctx, e->store, layer, field, names, n, &d)) {
-    pm_context_clear_error(e->ctx);
-    return 0;
-  }
-  e->d = d;
-  e->d_layer = strdup(layer);
-  e->d_field = strdup(field);
-  return e->d_layer && e->d_field;
-}
-
-/* Whether a text field of a polygon layer holds every one of the names. */
-static int field_has_names(exporter *e, const char *layer, const char *field, const char **names,
-                           size_t n) {
-  char *tl = pm__sql_ident(layer), *tf = pm__sql_ident(field), *sql = NULL;
-  size_t len = 96 + (tl ? strlen(tl) : 0) + (tf ? strlen(tf) : 0) * 2 + n * 2;
-  int ok = 0;
-  if (tl && tf && (sql = malloc(len))) {
-    int w = snprintf(sql, len, "SELECT count(DISTINCT %s) FROM %s WHERE %s IN (", tf, tl, tf);
-    for (size_t i = 0; i < n; i++) w += snprintf(sql + w, len - (size_t)w, i ? ",?" : "?");
-    snprintf(sql + w, len - (size_t)w, ")");
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(pm__store_db(e->store), sql, -1, &q, NULL) == SQLITE_OK) {
-      for (size_t i = 0; i < n; i++) sqlite3_bind_text(q, (int)i + 1, names[i], -1, SQLITE_STATIC);
-      ok = sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_int64(q, 0) == n;
-    }
-    sqlite3_finalize(q);
-  }
-  free(tl);
-  free(tf);
-  free(sql);
-  return ok;
-}
-
-/* The run does not record its districts layer, so find it: the plan file the run was made from
- * (pm_runs.plan_path) when it can still be read, else the first polygon layer ("districts"
- * first) with a text field holding every district name of the run. */
+/* The polygons of the run's districts, from the districts layer the run recorded. A run recorded
+ * by planmetrics 0.1 (no layer recorded) or a layer changed since the run loses only the
+ * geometry of the <indicator>_districts layers, with a notice saying so. */
 static pm_status find_districts(exporter *e) {
   const char **names = NULL;
   size_t n = 0;
   pm_status st = run_district_names(e, &names, &n);
   if (st || n == 0) return st;
-  pm_history_run *runs = NULL;
-  size_t nr = 0;
-  if (!pm_history_runs(e->store, NULL, &runs, &nr)) {
-    for (size_t i = 0; i < nr; i++) {
-      if (runs[i].run_id != e->run->run_id || !runs[i].plan_path) continue;
-      pm_plan *plan = NULL;
-      if (!pm_plan_load(e->ctx, runs[i].plan_path, &plan)) {
-        if (plan->districts_layer)
-          try_districts(e, plan->districts_layer,
-                        plan->districts_name_field ? plan->districts_name_field : "NAME", names, n);
-        pm_plan_free(plan);
-      }
-      pm_context_clear_error(e->ctx);
-    }
-    pm_history_runs_free(runs, nr);
-  }
-  pm_context_clear_error(e->ctx);
-  if (!e->d) {
-    pm_layer_info *li = NULL;
-    size_t nl = 0;
-    if ((st = pm_store_list_layers(e->store, &li, &nl))) goto done;
-    for (int pass = 0; pass < 2 && !e->d; pass++) {
-      for (size_t i = 0; i < nl && !e->d; i++) {
-        int is_named = strcmp(li[i].name, "districts") == 0;
-        if (li[i].kind != PM_KIND_POLYGON || (pass == 0) != is_named) continue;
-        char **fn = NULL, **ft = NULL;
-        size_t nf = 0;
-        if (pm_store_layer_fields(e->store, li[i].name, &fn, &ft, &nf)) {
-          pm_context_clear_error(e->ctx);
-          continue;
-        }
-        for (size_t k = 0; k < nf && !e->d; k++)
-          if (input_field_type(ft[k]) == OFTString && field_has_names(e, li[i].name, fn[k], names, n))
-            try_districts(e, li[i].name, fn[k], names, n);
-        for (size_t k = 0; k < nf; k++) {
-          free(fn[k]);
-          free(ft[k]);
-        }
-        free(fn);
-        free(ft);
-      }
-    }
-    pm_layer_info_free_all(li, nl);
-  }
-  if (!e->d)
+  const char *layer = e->run->districts_layer;
+  const char *field = e->run->districts_name_field ? e->run->districts_name_field : "NAME";
+  if (!layer) {
     pm_notice(e->ctx,
-              "%s: no project layer has polygons for the districts of run %lld; the "
-              "<indicator>_districts layers are written without geometry",
+              "%s: run %lld did not record its districts layer (planmetrics 0.1): the "
+              "<indicator>_districts layers are written without geometry; run the plan again to "
+              "record it",
               pm_store_path(e->store), (long long)e->run->run_id);
-done:
+  } else if (pm_districts_load(e->ctx, e->store, layer, field, names, n, &e->d)) {
+    pm_notice(e->ctx,
+              "%s: the districts of run %lld cannot be read from layer %s (%s); the "
+              "<indicator>_districts layers are written without geometry",
+              pm_store_path(e->store), (long long)e->run->run_id, layer,
+              pm_context_message(e->ctx));
+    pm_context_clear_error(e->ctx);
+  } else if (!(e->d_layer = strdup(layer)) || !(e->d_field = strdup(field))) {
+    st = oom(e);
+  }
   free(names);
   return st;
 }

@@ -14,7 +14,7 @@
 #include "engine/internal.h"
 #include "store/store_internal.h"
 #include "planmetrics/history.h"
-#include "planmetrics/plan.h"
+#include "planmetrics/metrics.h"
 #include "planmetrics/planmetrics.h"
 #include "planmetrics/report.h"
 #include "planmetrics/result.h"
@@ -28,7 +28,6 @@
 #define MAX_TITLED 4000     /* up to this many details per map, each feature has a hover title */
 #define GAP_ROWS 50
 #define HIST_MAX_RUNS 24
-#define DEFAULT_THRESHOLD_M 50.0
 
 /* ---------- page state ---------- */
 
@@ -45,7 +44,8 @@ typedef struct page {
   GEOSContextHandle_t h;
   pm_store *store;
   pm_run_result *run;
-  pm_plan *plan;           /* the run's plan file when it still has the recorded hash, else NULL */
+  pm_indicator_spec *specs; /* per indicator of the run: its recorded parameters */
+  int *has_spec;            /* 0: not recorded (planmetrics 0.1) or unreadable */
   dshape *dist;
   size_t n_dist;
   char *dist_layer, *dist_field; /* where the outlines came from */
@@ -180,67 +180,50 @@ static const pm_result *result_all(const pm_indicator_result *ir) {
   return NULL;
 }
 
-/* ---------- the plan file, when it is still the one that ran ---------- */
+/* ---------- the run's parameters, as recorded ---------- */
 
-static void try_plan(page *p, const char *path) {
-  if (p->plan || !path || access(path, R_OK) != 0) return;
-  pm_plan *plan = NULL;
-  if (pm_plan_load(p->ctx, path, &plan) == PM_OK && plan->hash && p->run->plan_hash &&
-      strcmp(plan->hash, p->run->plan_hash) == 0) {
-    p->plan = plan;
-    return;
-  }
-  pm_plan_free(plan);
-  pm_context_clear_error(p->ctx); /* a moved or edited plan file only costs the parameters */
-}
-
-static void find_plan(page *p) {
-  const char *plan_path = NULL;
-  for (size_t i = 0; i < p->n_runs; i++)
-    if (p->runs[i].run_id == p->run->run_id) plan_path = p->runs[i].plan_path;
-  if (!plan_path || !*plan_path) return;
-  try_plan(p, plan_path);
-  if (plan_path[0] == '/') return;
-  const char *db = pm_store_path(p->store);
-  const char *slash = db ? strrchr(db, '/') : NULL;
-  if (!slash) return;
-  char *alt = NULL;
-  if (pm_asprintf(p->ctx, &alt, "%.*s/%s", (int)(slash - db), db, plan_path) == PM_OK)
-    try_plan(p, alt);
-  else
+/* Read every indicator's recorded parameters. A run recorded by planmetrics 0.1 has none: the
+ * page then says what is missing, and how to get it, once. */
+static pm_status load_specs(page *p) {
+  size_t n = p->run->n_indicators;
+  p->specs = calloc(n ? n : 1, sizeof *p->specs);
+  p->has_spec = calloc(n ? n : 1, sizeof *p->has_spec);
+  if (!p->specs || !p->has_spec) return oom(p);
+  size_t missing = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *json = p->run->indicators[i].params;
+    if (json && pm_indicator_spec_from_json(p->ctx, json, &p->specs[i]) == PM_OK)
+      p->has_spec[i] = 1;
+    else
+      missing++;
     pm_context_clear_error(p->ctx);
-  free(alt);
+  }
+  if (missing)
+    pm_notice(p->ctx,
+              "run %lld was recorded without the parameters of %zu indicator(s) (by planmetrics "
+              "0.1): map legends use the default thresholds; run the plan again to record them",
+              (long long)p->run->run_id, missing);
+  return PM_OK;
 }
 
-static const pm_indicator_spec *plan_spec(const page *p, const char *id) {
-  if (!p->plan || !id) return NULL;
-  for (size_t i = 0; i < p->plan->n_indicators; i++)
-    if (p->plan->indicators[i].id && strcmp(p->plan->indicators[i].id, id) == 0)
-      return &p->plan->indicators[i];
-  return NULL;
+static const pm_indicator_spec *run_spec(const page *p, const pm_indicator_result *ir) {
+  size_t k = (size_t)(ir - p->run->indicators);
+  return k < p->run->n_indicators && p->has_spec[k] ? &p->specs[k] : NULL;
 }
 
-/* The transfer threshold: the plan's, else 50 m when the recorded distances agree, else the
- * largest covered distance. *how says which, for the legend. */
+/* The transfer threshold the run used; for a run without recorded parameters the registry's
+ * default. *how says which, for the legend. */
 static double transfer_threshold(const page *p, const pm_indicator_result *ir, const char **how) {
-  const pm_indicator_spec *spec = plan_spec(p, ir->id);
+  const pm_indicator_spec *spec = run_spec(p, ir);
   if (spec && isfinite(spec->threshold_m)) {
-    *how = "来自计划文件 from the plan file";
+    *how = "来自运行参数 from the run's parameters";
     return spec->threshold_m;
   }
-  double maxc = -1, minu = INFINITY;
-  for (size_t i = 0; i < ir->n_details; i++) {
-    const pm_detail *d = &ir->details[i];
-    if (!d->role || strcmp(d->role, "station") != 0 || !isfinite(d->distance_m)) continue;
-    if (d->covered == 1 && d->distance_m > maxc) maxc = d->distance_m;
-    if (d->covered == 0 && d->distance_m < minu) minu = d->distance_m;
-  }
-  if (maxc <= DEFAULT_THRESHOLD_M && minu > DEFAULT_THRESHOLD_M) {
-    *how = "默认值，与记录的距离一致 default, agrees with the recorded distances";
-    return DEFAULT_THRESHOLD_M;
-  }
-  *how = "由记录推断（最远的达标距离） inferred: largest covered distance";
-  return maxc;
+  const pm_param *prm = pm_metric_param(pm_metric_kind_find(ir->metric), "threshold_m");
+  double v = NAN;
+  if (prm && prm->dflt) pm__parse_decimal(prm->dflt, 0, &v);
+  *how = "默认值（运行未记录参数） default: the run did not record its parameters";
+  return v;
 }
 
 /* ---------- district outlines ---------- */
@@ -260,27 +243,6 @@ static const char *names_find(const names *ns, const char *s) {
   for (size_t i = 0; i < ns->n; i++)
     if (strcmp(ns->v[i], s) == 0) return ns->v[i];
   return NULL;
-}
-
-/* How many of the names occur in layer.field (0 when the layer or field does not exist). */
-static size_t count_matches(page *p, const char *layer, const char *field, const names *ns) {
-  char *l = pm__sql_ident(layer), *f = pm__sql_ident(field), *sql = NULL;
-  size_t m = 0;
-  if (l && f && pm_asprintf(p->ctx, &sql, "SELECT DISTINCT %s FROM %s", f, l) == PM_OK) {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(pm__store_db(p->store), sql, -1, &q, NULL) == SQLITE_OK) {
-      while (sqlite3_step(q) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(q, 0);
-        if (v && names_has(ns, v)) m++;
-      }
-    }
-    sqlite3_finalize(q);
-  }
-  pm_context_clear_error(p->ctx);
-  free(l);
-  free(f);
-  free(sql);
-  return m;
 }
 
 static pm_status read_districts(page *p, const char *layer, const char *field, const names *ns) {
@@ -337,28 +299,7 @@ static pm_status read_districts(page *p, const char *layer, const char *field, c
   return PM_OK;
 }
 
-typedef struct cand {
-  char *layer, *field;
-} cand;
-
-static pm_status add_cand(page *p, cand **c, size_t *n, size_t *cap, const char *layer,
-                          const char *field) {
-  for (size_t i = 0; i < *n; i++)
-    if (strcmp((*c)[i].layer, layer) == 0 && strcmp((*c)[i].field, field) == 0) return PM_OK;
-  pm_status st = pm__grow(p->ctx, (void **)c, cap, *n + 1, sizeof **c);
-  if (st) return st;
-  cand *x = &(*c)[*n];
-  x->layer = strdup(layer);
-  x->field = strdup(field);
-  if (!x->layer || !x->field) {
-    free(x->layer);
-    free(x->field);
-    return oom(p);
-  }
-  (*n)++;
-  return PM_OK;
-}
-
+/* The outlines of the run's districts, from the districts layer the run recorded. */
 static pm_status load_districts(page *p) {
   names ns = {0};
   pm_status st = PM_OK;
@@ -370,52 +311,21 @@ static pm_status load_districts(page *p) {
       if (!(st = pm__grow(p->ctx, (void **)&ns.v, &ns.cap, ns.n + 1, sizeof *ns.v))) ns.v[ns.n++] = d;
     }
   }
-  if (st || ns.n == 0) {
-    free(ns.v);
-    return st;
-  }
-  cand *c = NULL;
-  size_t nc = 0, capc = 0;
-  if (p->plan && p->plan->districts_layer)
-    st = add_cand(p, &c, &nc, &capc, p->plan->districts_layer,
-                  p->plan->districts_name_field ? p->plan->districts_name_field : "NAME");
-  if (!st) st = add_cand(p, &c, &nc, &capc, "districts", "NAME");
-  if (!st) st = add_cand(p, &c, &nc, &capc, "districts", "name");
-  pm_layer_info *layers = NULL;
-  size_t nl = 0;
-  if (!st && pm_store_list_layers(p->store, &layers, &nl) != PM_OK) {
-    pm_context_clear_error(p->ctx);
-    nl = 0;
-  }
-  for (size_t i = 0; i < nl && !st; i++) {
-    if (layers[i].kind != PM_KIND_POLYGON) continue;
-    char **fn = NULL, **ft = NULL;
-    size_t nf = 0;
-    if (pm_store_layer_fields(p->store, layers[i].name, &fn, &ft, &nf) != PM_OK) {
+  if (!st && ns.n && !p->run->districts_layer)
+    pm_notice(p->ctx,
+              "run %lld did not record its districts layer (planmetrics 0.1): the maps have no "
+              "district outlines; run the plan again to record it",
+              (long long)p->run->run_id);
+  else if (!st && ns.n) {
+    st = read_districts(p, p->run->districts_layer,
+                        p->run->districts_name_field ? p->run->districts_name_field : "NAME", &ns);
+    if (st) {
+      /* the layer was dropped or changed since the run: only the outlines are lost */
+      pm_notice(p->ctx, "district outlines left out: %s", pm_context_message(p->ctx));
       pm_context_clear_error(p->ctx);
-      continue;
+      st = PM_OK;
     }
-    for (size_t k = 0; k < nf; k++) {
-      if (!st && ft[k] && strcasecmp(ft[k], "TEXT") == 0)
-        st = add_cand(p, &c, &nc, &capc, layers[i].name, fn[k]);
-      free(fn[k]);
-      free(ft[k]);
-    }
-    free(fn);
-    free(ft);
   }
-  pm_layer_info_free_all(layers, nl);
-  size_t best = nc, best_m = 0;
-  for (size_t i = 0; i < nc && !st && best_m < ns.n; i++) {
-    size_t m = count_matches(p, c[i].layer, c[i].field, &ns);
-    if (m > best_m) best = i, best_m = m;
-  }
-  if (!st && best < nc) st = read_districts(p, c[best].layer, c[best].field, &ns);
-  for (size_t i = 0; i < nc; i++) {
-    free(c[i].layer);
-    free(c[i].field);
-  }
-  free(c);
   free(ns.v);
   return st;
 }
@@ -1429,7 +1339,7 @@ static pm_status indicator_section(page *p, const pm_indicator_result *ir, size_
   }
   if (ir->status == PM_IND_MANUAL) pm_hbuf_put(b, " · 手工填报 reported by hand");
   pm_hbuf_put(b, "</div>\n");
-  const pm_indicator_spec *spec = plan_spec(p, ir->id);
+  const pm_indicator_spec *spec = run_spec(p, ir);
   if (spec && spec->note && *spec->note) {
     pm_hbuf_put(b, "<p class=\"note\">");
     pm_hbuf_esc(b, spec->note);
@@ -1564,7 +1474,7 @@ pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path
   pm_status st = pm_history_load_run(store, run_id, &p.run);
   if (!st && !(p.reader = GEOSWKBReader_create_r(p.h))) st = oom(&p);
   if (!st) st = load_history(&p);
-  if (!st) find_plan(&p);
+  if (!st) st = load_specs(&p);
   if (!st) st = load_districts(&p);
   if (!st) st = build_page(&p);
   if (!st) st = pm__output_write_all(ctx, path, "HTML report", p.b.s, p.b.len);
@@ -1576,7 +1486,9 @@ pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path
   if (p.reader) GEOSWKBReader_destroy_r(p.h, p.reader);
   pm_history_rows_free(p.rows, p.n_rows);
   pm_history_runs_free(p.runs, p.n_runs);
-  pm_plan_free(p.plan);
+  for (size_t i = 0; p.specs && i < p.run->n_indicators; i++) pm_indicator_spec_clear(&p.specs[i]);
+  free(p.specs);
+  free(p.has_spec);
   pm_run_result_free(p.run);
   return st;
 }

@@ -472,7 +472,10 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
     const char *crs = NULL;
     pm_store_crs(r.store, NULL, &crs);
     if (!(st = pm_strdup(ctx, &run->plan, plan->id)) && !(st = pm_strdup(ctx, &run->title, plan->title)) &&
-        !(st = pm_strdup(ctx, &run->crs, crs)) && !(st = pm_strdup(ctx, &run->plan_hash, plan->hash))) {
+        !(st = pm_strdup(ctx, &run->crs, crs)) && !(st = pm_strdup(ctx, &run->plan_hash, plan->hash)) &&
+        !(st = pm_strdup(ctx, &run->districts_layer, plan->districts_layer)) &&
+        !(st = pm_strdup(ctx, &run->districts_name_field,
+                         plan->districts_layer ? plan->districts_name_field : NULL))) {
       run->indicators = calloc(plan->n_indicators ? plan->n_indicators : 1, sizeof *run->indicators);
       if (!run->indicators) st = oom(ctx);
     }

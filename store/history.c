@@ -12,7 +12,11 @@
 static const char *HISTORY_SCHEMA =
     "CREATE TABLE IF NOT EXISTS pm_runs ("
     " run_id INTEGER PRIMARY KEY, plan TEXT, title TEXT, plan_path TEXT, plan_hash TEXT,"
-    " crs TEXT, started_at TEXT, finished_at TEXT, input_hashes TEXT, exit_code INTEGER);"
+    " crs TEXT, started_at TEXT, finished_at TEXT, input_hashes TEXT, exit_code INTEGER,"
+    " districts_layer TEXT, districts_field TEXT);"
+    "CREATE TABLE IF NOT EXISTS pm_indicators ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, ind_ord INTEGER, params TEXT,"
+    " PRIMARY KEY (run_id, indicator_id));"
     "CREATE TABLE IF NOT EXISTS pm_results ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, title TEXT, metric TEXT, unit TEXT,"
     " status TEXT, status_reason TEXT, target_op TEXT, target_value REAL, district TEXT,"
@@ -61,8 +65,28 @@ static int details_has_geom(sqlite3 *db) {
   return found;
 }
 
+static int column_exists(sqlite3 *db, const char *table, const char *column) {
+  sqlite3_stmt *q = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &q, NULL) ==
+      SQLITE_OK) {
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, column, -1, SQLITE_STATIC);
+    found = sqlite3_step(q) == SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  return found;
+}
+
+/* Create the history tables, or bring those of an older planmetrics up to date (inside the
+ * caller's transaction, so a failed run migrates nothing). */
 static pm_status ensure_schema(pm_store *s, int srid) {
   pm_status st = pm__store_exec(s, "creating the run history tables", HISTORY_SCHEMA);
+  if (!st && !column_exists(pm__store_db(s), "pm_runs", "districts_layer"))
+    st = pm__store_exec(s, "adding the districts to the run history (schema 2)",
+                        "ALTER TABLE pm_runs ADD COLUMN districts_layer TEXT;"
+                        "ALTER TABLE pm_runs ADD COLUMN districts_field TEXT");
+  if (!st) st = pm__store_set_schema(s);
   if (st || srid <= 0 || details_has_geom(pm__store_db(s))) return st;
   char sql[160];
   snprintf(sql, sizeof sql, "SELECT AddGeometryColumn('pm_details', 'geom', %d, 'GEOMETRY', 'XY')",
@@ -150,7 +174,7 @@ static pm_indicator_status status_from_name(const char *s) {
 /* ---------- recording ---------- */
 
 typedef struct rec_stmts {
-  sqlite3_stmt *res, *gap, *cls, *det;
+  sqlite3_stmt *res, *gap, *cls, *det, *par;
 } rec_stmts;
 
 static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int srid,
@@ -158,6 +182,11 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int
   pm_context *ctx = pm_store_context(s);
   pm_status st = PM_OK;
   const char *status = pm_indicator_status_name(ir->status);
+  sqlite3_bind_int64(q->par, 1, run_id);
+  bind_text(q->par, 2, ir->id);
+  sqlite3_bind_int64(q->par, 3, (sqlite3_int64)k);
+  bind_text(q->par, 4, ir->params);
+  if ((st = step_done(s, q->par, "recording the parameters of an indicator"))) return st;
   size_t nrows = ir->n_results ? ir->n_results : 1;
   for (size_t i = 0; !st && i < nrows; i++) {
     const pm_result *r = ir->n_results ? &ir->results[i] : NULL;
@@ -290,8 +319,8 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   sqlite3_stmt *ins = NULL;
   if ((st = pm__store_prepare(s, "recording the run",
                              "INSERT INTO pm_runs (plan, title, plan_path, plan_hash, crs, "
-                             "started_at, finished_at, input_hashes, exit_code) "
-                             "VALUES (?,?,?,?,?,?,?,?,?)",
+                             "started_at, finished_at, input_hashes, exit_code, districts_layer, "
+                             "districts_field) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                              &ins)))
     return st;
   bind_text(ins, 1, run->plan);
@@ -303,6 +332,8 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   bind_text(ins, 7, run->generated_at ? run->generated_at : now);
   bind_text(ins, 8, input_hashes_json);
   sqlite3_bind_int(ins, 9, exit_code);
+  bind_text(ins, 10, run->districts_layer);
+  bind_text(ins, 11, run->districts_name_field);
   st = step_done(s, ins, "recording the run");
   sqlite3_finalize(ins);
   if (st) return st;
@@ -332,6 +363,10 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
                               "distance_m, shortfall, nearest, note, x, y, result_ord, "
                               "gap_district) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               &q.gap)) &&
+      !(st = pm__store_prepare(s, "recording parameters",
+                               "INSERT INTO pm_indicators (run_id, indicator_id, ind_ord, params) "
+                               "VALUES (?,?,?,?)",
+                               &q.par)) &&
       !(st = pm__store_prepare(s, "recording class counts",
                               "INSERT INTO pm_classes (run_id, indicator_id, district, label, "
                               "count, result_ord, ord) VALUES (?,?,?,?,?,?,?)",
@@ -343,6 +378,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   sqlite3_finalize(q.gap);
   sqlite3_finalize(q.cls);
   sqlite3_finalize(q.det);
+  sqlite3_finalize(q.par);
   if (!st && run_id) *run_id = id;
   return st;
 }
@@ -442,122 +478,106 @@ static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
   return st;
 }
 
-static pm_status load_gaps(pm_store *s, int64_t id, pm_run_result *run) {
+/* One row of a per-indicator table, already matched with its indicator. */
+typedef pm_status (*row_fn)(pm_store *s, int64_t run_id, sqlite3_stmt *q, pm_indicator_result *ir);
+
+/* Run sql (bound to the run id; first column the indicator id) and hand each row to `row`. */
+static pm_status load_rows(pm_store *s, int64_t id, pm_run_result *run, const char *what,
+                           const char *sql, row_fn row) {
   sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(s, "reading the gaps of a run",
-                                  "SELECT indicator_id, result_ord, id, name, gap_district, "
-                                  "distance_m, shortfall, nearest, note, x, y FROM pm_gaps "
-                                  "WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
-                                  &q);
+  pm_status st = pm__store_prepare(s, what, sql, &q);
   if (st) return st;
   sqlite3_bind_int64(q, 1, id);
   size_t hint = 0;
   int rc;
   while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    pm_indicator_result *ir =
-        find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
-    int64_t ro = sqlite3_column_int64(q, 1);
-    if (!ir || ro < 0 || (size_t)ro >= ir->n_results) {
-      st = corrupt(s, id, "a gap of an unknown result");
-      break;
-    }
-    pm_result *r = &ir->results[ro];
-    if (push((void **)&r->gaps, r->n_gaps, sizeof *r->gaps)) {
-      st = oom(s);
-      break;
-    }
-    pm_gap *g = &r->gaps[r->n_gaps++];
-    g->distance_m = col_real(q, 5);
-    g->shortfall = col_real(q, 6);
-    g->x = col_real(q, 9);
-    g->y = col_real(q, 10);
-    if (col_str(q, 2, &g->id) || col_str(q, 3, &g->name) || col_str(q, 4, &g->district) ||
-        col_str(q, 7, &g->nearest) || col_str(q, 8, &g->note))
-      st = oom(s);
+    pm_indicator_result *ir = find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
+    st = ir ? row(s, id, q, ir) : corrupt(s, id, "a row of an unknown indicator");
   }
-  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the gaps of a run");
+  if (!st && rc != SQLITE_DONE) st = db_fail(s, what);
   sqlite3_finalize(q);
   return st;
 }
 
-static pm_status load_classes(pm_store *s, int64_t id, pm_run_result *run) {
-  sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(s, "reading the class counts of a run",
-                                  "SELECT indicator_id, result_ord, label, count FROM pm_classes "
-                                  "WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
-                                  &q);
-  if (st) return st;
-  sqlite3_bind_int64(q, 1, id);
-  size_t hint = 0;
-  int rc;
-  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    pm_indicator_result *ir =
-        find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
-    int64_t ro = sqlite3_column_int64(q, 1);
-    if (!ir || ro < 0 || (size_t)ro >= ir->n_results) {
-      st = corrupt(s, id, "a class count of an unknown result");
-      break;
-    }
-    pm_result *r = &ir->results[ro];
-    if (push((void **)&r->classes, r->n_classes, sizeof *r->classes)) {
-      st = oom(s);
-      break;
-    }
-    pm_class_count *c = &r->classes[r->n_classes++];
-    c->count = sqlite3_column_int64(q, 3);
-    if (col_str(q, 2, &c->label)) st = oom(s);
+/* The result a row belongs to (column 1: its position in the indicator), or NULL. */
+static pm_result *result_of_row(sqlite3_stmt *q, pm_indicator_result *ir) {
+  int64_t ro = sqlite3_column_int64(q, 1);
+  return ro >= 0 && (size_t)ro < ir->n_results ? &ir->results[ro] : NULL;
+}
+
+static pm_status gap_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
+  pm_result *r = result_of_row(q, ir);
+  if (!r) return corrupt(s, id, "a gap of an unknown result");
+  if (push((void **)&r->gaps, r->n_gaps, sizeof *r->gaps)) return oom(s);
+  pm_gap *g = &r->gaps[r->n_gaps++];
+  g->distance_m = col_real(q, 5);
+  g->shortfall = col_real(q, 6);
+  g->x = col_real(q, 9);
+  g->y = col_real(q, 10);
+  if (col_str(q, 2, &g->id) || col_str(q, 3, &g->name) || col_str(q, 4, &g->district) ||
+      col_str(q, 7, &g->nearest) || col_str(q, 8, &g->note))
+    return oom(s);
+  return PM_OK;
+}
+
+static pm_status class_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
+  pm_result *r = result_of_row(q, ir);
+  if (!r) return corrupt(s, id, "a class count of an unknown result");
+  if (push((void **)&r->classes, r->n_classes, sizeof *r->classes)) return oom(s);
+  pm_class_count *c = &r->classes[r->n_classes++];
+  c->count = sqlite3_column_int64(q, 3);
+  return col_str(q, 2, &c->label) ? oom(s) : PM_OK;
+}
+
+static pm_status detail_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
+  (void)id;
+  if (push((void **)&ir->details, ir->n_details, sizeof *ir->details)) return oom(s);
+  pm_detail *d = &ir->details[ir->n_details++];
+  d->covered = sqlite3_column_int(q, 5);
+  d->distance_m = col_real(q, 6);
+  if (col_str(q, 1, &d->role) || col_str(q, 2, &d->district) || col_str(q, 3, &d->id) ||
+      col_str(q, 4, &d->name) || col_str(q, 7, &d->nearest))
+    return oom(s);
+  const void *blob = sqlite3_column_blob(q, 8);
+  int len = sqlite3_column_bytes(q, 8);
+  if (blob && len > 0) {
+    if (!(d->wkb = malloc((size_t)len))) return oom(s);
+    memcpy(d->wkb, blob, (size_t)len);
+    d->wkb_len = (size_t)len;
   }
-  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the class counts of a run");
-  sqlite3_finalize(q);
-  return st;
+  return PM_OK;
+}
+
+static pm_status params_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
+  (void)id;
+  return col_str(q, 1, &ir->params) ? oom(s) : PM_OK;
 }
 
 static pm_status load_details(pm_store *s, int64_t id, pm_run_result *run) {
-  int with_geom = details_has_geom(pm__store_db(s));
   char sql[400];
   snprintf(sql, sizeof sql,
            "SELECT indicator_id, role, district, id, name, covered, distance_m, nearest, %s "
            "FROM pm_details WHERE run_id = ? ORDER BY indicator_id, ord",
-           with_geom ? "AsBinary(geom)" : "NULL");
-  sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(s, "reading the details of a run", sql, &q);
-  if (st) return st;
-  sqlite3_bind_int64(q, 1, id);
-  size_t hint = 0;
-  int rc;
-  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    pm_indicator_result *ir =
-        find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
-    if (!ir) {
-      st = corrupt(s, id, "a detail of an unknown indicator");
-      break;
-    }
-    if (push((void **)&ir->details, ir->n_details, sizeof *ir->details)) {
-      st = oom(s);
-      break;
-    }
-    pm_detail *d = &ir->details[ir->n_details++];
-    d->covered = sqlite3_column_int(q, 5);
-    d->distance_m = col_real(q, 6);
-    if (col_str(q, 1, &d->role) || col_str(q, 2, &d->district) || col_str(q, 3, &d->id) ||
-        col_str(q, 4, &d->name) || col_str(q, 7, &d->nearest)) {
-      st = oom(s);
-      break;
-    }
-    const void *blob = sqlite3_column_blob(q, 8);
-    int len = sqlite3_column_bytes(q, 8);
-    if (blob && len > 0) {
-      d->wkb = malloc((size_t)len);
-      if (!d->wkb) {
-        st = oom(s);
-        break;
-      }
-      memcpy(d->wkb, blob, (size_t)len);
-      d->wkb_len = (size_t)len;
-    }
-  }
-  if (!st && rc != SQLITE_DONE) st = db_fail(s, "reading the details of a run");
-  sqlite3_finalize(q);
+           details_has_geom(pm__store_db(s)) ? "AsBinary(geom)" : "NULL");
+  return load_rows(s, id, run, "reading the details of a run", sql, detail_row);
+}
+
+static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
+  pm_status st = load_rows(s, id, run, "reading the gaps of a run",
+                           "SELECT indicator_id, result_ord, id, name, gap_district, distance_m, "
+                           "shortfall, nearest, note, x, y FROM pm_gaps WHERE run_id = ? "
+                           "ORDER BY indicator_id, result_ord, ord",
+                           gap_row);
+  if (!st)
+    st = load_rows(s, id, run, "reading the class counts of a run",
+                   "SELECT indicator_id, result_ord, label, count FROM pm_classes WHERE run_id = ? "
+                   "ORDER BY indicator_id, result_ord, ord",
+                   class_row);
+  if (!st) st = load_details(s, id, run);
+  /* Runs recorded by planmetrics 0.1 have no parameters: their params stay NULL. */
+  if (!st && table_exists(pm__store_db(s), "pm_indicators"))
+    st = load_rows(s, id, run, "reading the parameters of a run",
+                   "SELECT indicator_id, params FROM pm_indicators WHERE run_id = ?", params_row);
   return st;
 }
 
@@ -566,13 +586,14 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   sqlite3 *db = pm__store_db(s);
   if (!table_exists(db, "pm_runs")) return no_history(s);
   sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(
-      s, "reading the run history",
-      run_id > 0 ? "SELECT run_id, plan, title, crs, finished_at, plan_hash FROM pm_runs "
-                   "WHERE run_id = ?"
-                 : "SELECT run_id, plan, title, crs, finished_at, plan_hash FROM pm_runs "
-                   "ORDER BY run_id DESC LIMIT 1",
-      &q);
+  /* districts: NULL for runs recorded by planmetrics 0.1 (schema 1) */
+  char sql[300];
+  snprintf(sql, sizeof sql,
+           "SELECT run_id, plan, title, crs, finished_at, plan_hash, %s FROM pm_runs %s",
+           column_exists(db, "pm_runs", "districts_layer") ? "districts_layer, districts_field"
+                                                           : "NULL, NULL",
+           run_id > 0 ? "WHERE run_id = ?" : "ORDER BY run_id DESC LIMIT 1");
+  pm_status st = pm__store_prepare(s, "reading the run history", sql, &q);
   if (st) return st;
   if (run_id > 0) sqlite3_bind_int64(q, 1, run_id);
   int rc = sqlite3_step(q);
@@ -594,13 +615,12 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   }
   run->run_id = sqlite3_column_int64(q, 0);
   if (col_str(q, 1, &run->plan) || col_str(q, 2, &run->title) || col_str(q, 3, &run->crs) ||
-      col_str(q, 4, &run->generated_at) || col_str(q, 5, &run->plan_hash))
+      col_str(q, 4, &run->generated_at) || col_str(q, 5, &run->plan_hash) ||
+      col_str(q, 6, &run->districts_layer) || col_str(q, 7, &run->districts_name_field))
     st = oom(s);
   sqlite3_finalize(q);
   if (!st) st = load_results(s, run->run_id, run);
-  if (!st) st = load_gaps(s, run->run_id, run);
-  if (!st) st = load_classes(s, run->run_id, run);
-  if (!st) st = load_details(s, run->run_id, run);
+  if (!st) st = load_parts(s, run->run_id, run);
   if (st) {
     pm_run_result_free(run);
     return st;

@@ -141,7 +141,21 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
       sqlite3_finalize(g);
     }
   }
+  if (!st && exists) {
+    sqlite3_stmt *v = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &v, NULL) == SQLITE_OK &&
+        sqlite3_step(v) == SQLITE_ROW)
+      version = sqlite3_column_int(v, 0);
+    sqlite3_finalize(v);
+    if (version > PM__STORE_SCHEMA)
+      st = pm_error(ctx, PM_EINPUT,
+                    "%s: this project database was written by a newer planmetrics (schema %d; this "
+                    "version reads up to %d); upgrade planmetrics to use it",
+                    path, version, PM__STORE_SCHEMA);
+  }
   if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", SCHEMA);
+  if (!st && !exists) st = pm__store_set_schema(s);
   if (!st) {
     sqlite3_stmt *t = NULL;
     int has_project = 0;
@@ -176,6 +190,12 @@ void pm_store_close(pm_store *s) {
 }
 
 sqlite3 *pm__store_db(pm_store *s) { return s->db; }
+
+pm_status pm__store_set_schema(pm_store *s) {
+  char sql[48];
+  snprintf(sql, sizeof sql, "PRAGMA user_version = %d", PM__STORE_SCHEMA);
+  return pm__store_exec(s, "recording the database schema version", sql);
+}
 pm_context *pm_store_context(pm_store *s) { return s->ctx; }
 const char *pm_store_path(const pm_store *s) { return s->path; }
 

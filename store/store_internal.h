@@ -18,4 +18,11 @@ pm_status pm__store_exec(pm_store *store, const char *what, const char *sql);
 /* Prepare one statement; on error the message names `what`. Caller finalizes *out. */
 pm_status pm__store_prepare(pm_store *store, const char *what, const char *sql, sqlite3_stmt **out);
 
+/* The project database schema this planmetrics writes (PRAGMA user_version): 1 = planmetrics 0.1
+ * (user_version 0 on disk), 2 = runs record their parameters and districts. A newer one is
+ * refused when opened. */
+#define PM__STORE_SCHEMA 2
+/* Mark the database as being of schema PM__STORE_SCHEMA (inside the caller's transaction). */
+pm_status pm__store_set_schema(pm_store *store);
+
 #endif

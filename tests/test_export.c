@@ -176,9 +176,10 @@ static const char *const SQUARES[] = {"MULTIPOLYGON(((0 0,1000 0,1000 1000,0 100
 static const char *const PARK[] = {"MULTIPOLYGON(((10 10,20 10,20 20,10 10)))"};
 static const char *const PARK_NAME[] = {"park"};
 
-/* A project with one recorded run (plan_path may be NULL). run_districts names the run's. */
-static pm_store *make_project(pm_context *ctx, const char *db, const char *plan_path,
-                              const char *const *run_districts) {
+/* A project with one recorded run whose districts come from layer d_layer, field d_field (both
+ * NULL: a run of planmetrics 0.1, which did not record them). run_districts names the run's. */
+static pm_store *make_project(pm_context *ctx, const char *db, const char *d_layer,
+                              const char *d_field, const char *const *run_districts) {
   unlink(db);
   pm_store *store = NULL;
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &store, NULL), PM_OK);
@@ -188,27 +189,14 @@ static pm_store *make_project(pm_context *ctx, const char *db, const char *plan_
   write_layer(ctx, store, "districts", "NAME", AB, SQUARES, 2, 10000);
   write_layer(ctx, store, "parks", "name", PARK_NAME, PARK, 1, 0);
   pm_run_result *run = make_run(ctx, run_districts);
+  pm_strdup(ctx, &run->districts_layer, d_layer);
+  pm_strdup(ctx, &run->districts_name_field, d_field);
   int64_t id = 0;
-  assert_int_equal(pm_history_record(store, run, plan_path, NULL, NULL, 1, &id), PM_OK);
+  assert_int_equal(pm_history_record(store, run, "gone/plan.yaml", NULL, NULL, 1, &id), PM_OK);
   assert_int_equal(id, 1);
   assert_int_equal(pm_store_commit(store), PM_OK);
   pm_run_result_free(run);
   return store;
-}
-
-static const char *plan_file(void) {
-  const char *p = pm_test_path("plan.yaml");
-  pm_test_write_file(p,
-                     "plan: t-plan\n"
-                     "title: T\n"
-                     "districts: {layer: zones, name_field: label}\n"
-                     "layers:\n"
-                     "  zones: {path: zones.shp}\n"
-                     "indicators:\n"
-                     "  - id: n\n"
-                     "    metric: count\n"
-                     "    layer: zones\n");
-  return p;
 }
 
 typedef struct fixture {
@@ -279,14 +267,14 @@ static const char *str(OGRFeatureH f, const char *field) {
 /* Layers, counts, fields and values as the run recorded them, with the plan's districts. */
 static void test_layers(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p1.sqlite"), plan_file(), AB);
+  f->store = make_project(f->ctx, pm_test_path("p1.sqlite"), "zones", "label", AB);
   const char *out = pm_test_path("p1.gpkg");
   pm_export_options opt = {.run_id = 0, .gpkg_path = out};
   pm_export_report rep;
   assert_int_equal(pm_export(f->ctx, f->store, &opt, &rep), PM_OK);
   assert_int_equal(rep.run_id, 1);
   assert_string_equal(rep.plan, "t-plan");
-  assert_string_equal(rep.districts_layer, "zones"); /* from the plan, not the decoy */
+  assert_string_equal(rep.districts_layer, "zones"); /* as recorded, not the decoy */
   assert_string_equal(rep.districts_field, "label");
   assert_int_equal(rep.n_input_layers, 3);
   assert_int_equal(rep.n_result_layers, 7);
@@ -397,12 +385,12 @@ static void test_layers(void **state) {
 /* layer_styles: one default style per spatial layer, renderer by layer, valid XML. */
 static void test_styles(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p2.sqlite"), NULL, AB);
+  f->store = make_project(f->ctx, pm_test_path("p2.sqlite"), "districts", "NAME", AB);
   const char *out = pm_test_path("p2.gpkg");
   pm_export_options opt = {.gpkg_path = out};
   pm_export_report rep;
   assert_int_equal(pm_export(f->ctx, f->store, &opt, &rep), PM_OK);
-  assert_string_equal(rep.districts_layer, "districts"); /* no plan: found by the names */
+  assert_string_equal(rep.districts_layer, "districts");
   pm_export_report_clear(&rep);
   GDALDatasetH ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
   assert_non_null(ds);
@@ -512,7 +500,7 @@ static void check_project(const char *xml) {
 
 static void test_project(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p3.sqlite"), plan_file(), AB);
+  f->store = make_project(f->ctx, pm_test_path("p3.sqlite"), "zones", "label", AB);
   const char *gpkg = pm_test_path("p3.gpkg");
   char qgs[512], qgz[512], vsi[600];
   snprintf(qgs, sizeof qgs, "%s", pm_test_path("p3.qgs"));
@@ -538,7 +526,7 @@ static int file_exists(const char *p) {
 /* A failed export leaves the earlier file as it was and no temporary file behind. */
 static void test_atomic(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p4.sqlite"), NULL, AB);
+  f->store = make_project(f->ctx, pm_test_path("p4.sqlite"), "zones", "label", AB);
   char dir[512], out[600];
   snprintf(dir, sizeof dir, "%s/atomic", pm_test_tmpdir());
   mkdir(dir, 0755);
@@ -562,7 +550,7 @@ static void test_atomic(void **state) {
 static void test_errors(void **state) {
   fixture *f = *state;
   const char *db = pm_test_path("p5.sqlite");
-  f->store = make_project(f->ctx, db, NULL, AB);
+  f->store = make_project(f->ctx, db, "zones", "label", AB);
   pm_export_options opt = {.gpkg_path = db};
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "project database"));
@@ -587,11 +575,12 @@ static void test_errors(void **state) {
   assert_false(file_exists(opt.gpkg_path));
 }
 
-/* Districts no layer knows: the district layers are still written, without geometry. */
+/* Districts the recorded layer does not have (or a run that recorded none): the district layers
+ * are still written, without geometry. */
 static void test_unknown_districts(void **state) {
   fixture *f = *state;
   static const char *const XY[] = {"X", "Y"};
-  f->store = make_project(f->ctx, pm_test_path("p6.sqlite"), NULL, XY);
+  f->store = make_project(f->ctx, pm_test_path("p6.sqlite"), "zones", "label", XY);
   const char *out = pm_test_path("p6.gpkg");
   pm_export_options opt = {.gpkg_path = out};
   pm_export_report rep;

@@ -273,6 +273,8 @@ static pm_store *make_store_as(pm_context *ctx, const char *name, const char *la
   assert_int_equal(pm_store_put_layer_info(store, &info), PM_OK);
   for (int second = 0; second < 2; second++) {
     pm_run_result *run = make_run(ctx, second);
+    pm_strdup(ctx, &run->districts_layer, layer);
+    pm_strdup(ctx, &run->districts_name_field, field);
     int64_t id = 0;
     pm_status st = pm_history_record(store, run, "nowhere/plan.yaml", NULL, NULL, 1, &id);
     if (st) fail_msg("%s", pm_context_message(ctx));
@@ -374,8 +376,8 @@ static void test_page(void **state) {
   pm_context_destroy(ctx);
 }
 
-/* Without a `districts` layer, the outlines come from the polygon layer whose text field holds
- * the run's district names (not from its other text field). */
+/* The outlines come from the districts layer and field the run recorded, whatever their names
+ * (not from the layer's other text field). */
 static void test_page_other_layer(void **state) {
   (void)state;
   pm_context *ctx = NULL;

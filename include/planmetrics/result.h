@@ -82,6 +82,9 @@ typedef struct pm_indicator_result {
   size_t n_results;
   pm_detail *details;
   size_t n_details;
+  char *params;        /* the parameters it was computed with: canonical JSON of its resolved
+                        * spec (pm_indicator_spec_to_json), NULL when not known (runs recorded
+                        * by planmetrics 0.1) */
 } pm_indicator_result;
 
 typedef struct pm_run_result {
@@ -91,6 +94,8 @@ typedef struct pm_run_result {
   char *crs;           /* "EPSG:32651" */
   char *generated_at;  /* ISO 8601 UTC */
   char *plan_hash;
+  char *districts_layer;      /* the plan's districts layer and its name field, NULL without */
+  char *districts_name_field; /* districts (or for runs recorded by planmetrics 0.1) */
   pm_indicator_result *indicators;
   size_t n_indicators;
 } pm_run_result;
