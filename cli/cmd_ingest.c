@@ -207,7 +207,7 @@ int pm_cmd_info(pm_cli *cli, int argc, char **argv) {
                (long long)l->n_dropped);
     }
   }
-  pm_layer_info_free_all(layers, n);
+  pm_layer_info_destroy_all(layers, n);
   pm_store_close(store);
   return PM_EXIT_OK;
 }

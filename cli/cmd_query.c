@@ -195,7 +195,7 @@ static int run_query(pm_cli *cli, const query_args *a, int verb, double within_m
   pm_store_close(store);
   if (st) return pm_cli_fail(cli);
   int rc = emit(cli, t, a->format);
-  pm_table_free(t);
+  pm_table_destroy(t);
   return rc;
 }
 

@@ -52,7 +52,7 @@ static pm_status latest_of_plan(pm_cli *cli, pm_store *store, const char *plan_i
                   "%s: no recorded run of plan '%s'; record one with `planmetrics run PLAN.yaml`",
                   pm_store_path(store), plan_id);
   if (!st) *id = runs[n - 1].run_id;
-  pm_history_runs_free(runs, n);
+  pm_history_runs_destroy(runs, n);
   return st;
 }
 
@@ -107,11 +107,11 @@ int pm_cmd_report(pm_cli *cli, int argc, char **argv) {
     if (!st && json) st = pm_report_write_json(cli->ctx, run, json);
     if (!st && csv) st = pm_report_write_csv(cli->ctx, run, csv);
     if (!st && md) st = pm_report_write_markdown(cli->ctx, run, md);
-    pm_run_result_free(run);
+    pm_run_result_destroy(run);
   }
   if (!st && !cli->quiet && html && strcmp(html, "-") != 0)
     fprintf(n_stdout ? stderr : stdout, "Wrote %s\n", html);
   pm_store_close(store);
-  pm_plan_free(plan);
+  pm_plan_destroy(plan);
   return st ? pm_cli_fail(cli) : PM_EXIT_OK;
 }

@@ -100,7 +100,7 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
   pm_run_ingest_log log;
   pm_status st = pm_plan_run(cli->ctx, plan, &opt, &run, &log);
   if (st) {
-    pm_plan_free(plan);
+    pm_plan_destroy(plan);
     return pm_cli_fail(cli);
   }
   int to_stdout = (json && !strcmp(json, "-")) || (csv && !strcmp(csv, "-")) || (md && !strcmp(md, "-"));
@@ -113,8 +113,8 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
   int rc = st ? PM_EXIT_ERROR
               : (pm_run_result_exit_code(run) || (strict && strict_missed(run))) ? PM_EXIT_MISSED
                                                                                  : PM_EXIT_OK;
-  pm_run_result_free(run);
-  pm_plan_free(plan);
+  pm_run_result_destroy(run);
+  pm_plan_destroy(plan);
   return st ? pm_cli_fail(cli) : rc;
 }
 
@@ -147,6 +147,6 @@ int pm_cmd_history(pm_cli *cli, int argc, char **argv) {
   pm_status st = pm_store_open(cli->ctx, db ? db : plan->db, PM_STORE_READONLY, &store, NULL);
   if (!st) st = pm_history_print(cli->ctx, store, plan ? plan->id : NULL, stdout);
   pm_store_close(store);
-  pm_plan_free(plan);
+  pm_plan_destroy(plan);
   return st ? pm_cli_fail(cli) : PM_EXIT_OK;
 }

@@ -8,7 +8,7 @@
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
 
-void pm_districts_free(pm_context *ctx, pm_districts *d) {
+void pm_districts_destroy(pm_context *ctx, pm_districts *d) {
   if (!d) return;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   if (d->tree) GEOSSTRtree_destroy_r(h, d->tree);
@@ -153,7 +153,7 @@ pm_status pm_districts_create(pm_context *ctx, const pm_features *fs, const char
                   fs->layer, name_field ? name_field : "name");
   if (!st) st = finish(ctx, d);
   if (st) {
-    pm_districts_free(ctx, d);
+    pm_districts_destroy(ctx, d);
     return st;
   }
   *out = d;
@@ -179,7 +179,7 @@ pm_status pm_districts_clone(pm_context *ctx, const pm_districts *src, pm_distri
   }
   if (!st) st = finish(ctx, d);
   if (st) {
-    pm_districts_free(ctx, d);
+    pm_districts_destroy(ctx, d);
     return st;
   }
   *out = d;

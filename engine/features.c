@@ -22,7 +22,7 @@ pm_features *pm__features_new(pm_context *ctx, const char *layer) {
   return fs;
 }
 
-void pm_features_free(pm_context *ctx, pm_features *fs) {
+void pm_features_destroy(pm_context *ctx, pm_features *fs) {
   if (!fs) return;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   if (fs->tree) GEOSSTRtree_destroy_r(h, fs->tree);
@@ -124,7 +124,7 @@ pm_status pm_features_from_wkt(pm_context *ctx, const char *layer, const char *c
   }
   if (rd) GEOSWKTReader_destroy_r(h, rd);
   if (st) {
-    pm_features_free(ctx, fs);
+    pm_features_destroy(ctx, fs);
     return st;
   }
   *out = fs;

@@ -5,7 +5,7 @@
 #include "planmetrics/features.h"
 
 /* An empty selection named layer ("features" when NULL); NULL (PM_ENOMEM recorded) on failure.
- * Caller frees with pm_features_free. */
+ * Caller frees with pm_features_destroy. */
 pm_features *pm__features_new(pm_context *ctx, const char *layer);
 /* Append one feature (its attribute slots NULL); takes ownership of g and label, also on failure.
  * *cap is the caller's record of the arrays' capacity (start at 0). */

@@ -272,7 +272,7 @@ void pm_indicator_result_clear(pm_indicator_result *ir) {
   memset(ir, 0, sizeof *ir);
 }
 
-void pm_run_result_free(pm_run_result *run) {
+void pm_run_result_destroy(pm_run_result *run) {
   if (!run) return;
   for (size_t i = 0; i < run->n_indicators; i++) pm_indicator_result_clear(&run->indicators[i]);
   free(run->indicators);

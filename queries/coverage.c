@@ -1015,7 +1015,7 @@ static void worker_free(pm_context *ctx, void *state, void *arg) {
   cov *w = state;
   if (!w) return;
   scratch_free(w);
-  pm_districts_free(ctx, (pm_districts *)w->d);
+  pm_districts_destroy(ctx, (pm_districts *)w->d);
   free(w);
 }
 

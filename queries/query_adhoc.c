@@ -36,7 +36,7 @@ static pm_status check_layer(pm_context *ctx, pm_store *store, const char *layer
     if (i) strcat(list, ", ");
     strcat(list, all[i].name);
   }
-  pm_layer_info_free_all(all, n);
+  pm_layer_info_destroy_all(all, n);
   if (!list) return oom(ctx);
   st = pm_error(ctx, PM_ENOTFOUND,
                 "%s: no layer '%s' (%s) in the project; %s%s%s", pm_store_path(store), layer, role,
@@ -188,7 +188,7 @@ pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_fe
                                 100.0 * (double)n_within / (double)from->n);
   }
   if (st) {
-    pm_table_free(t);
+    pm_table_destroy(t);
     return st;
   }
   *out = t;
@@ -204,8 +204,8 @@ pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, cons
   pm_status st = load(ctx, store, from, where_from, "from", &f);
   if (!st) st = load(ctx, store, to, where_to, "to", &t);
   if (!st) st = pm_query_near_features(ctx, f, t, within_m, out);
-  pm_features_free(ctx, f);
-  pm_features_free(ctx, t);
+  pm_features_destroy(ctx, f);
+  pm_features_destroy(ctx, t);
   return st;
 }
 
@@ -309,10 +309,10 @@ pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, c
 
 done:
   free(hits.v);
-  pm_features_free(ctx, fs);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, fs);
+  pm_districts_destroy(ctx, d);
   if (st) {
-    pm_table_free(t);
+    pm_table_destroy(t);
     return st;
   }
   *out = t;
@@ -446,10 +446,10 @@ done:
   if (tree) GEOSSTRtree_destroy_r(h, tree);
   free(lp.part);
   if (u) GEOSGeom_destroy_r(h, u);
-  pm_features_free(ctx, fs);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, fs);
+  pm_districts_destroy(ctx, d);
   if (st) {
-    pm_table_free(t);
+    pm_table_destroy(t);
     return st;
   }
   *out = t;

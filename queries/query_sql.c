@@ -38,7 +38,7 @@ static char *layer_list(pm_store *store) {
     if (i) strcat(list, ", ");
     strcat(list, all[i].name);
   }
-  pm_layer_info_free_all(all, n);
+  pm_layer_info_destroy_all(all, n);
   return list;
 }
 
@@ -166,7 +166,7 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
   sqlite3_finalize(q);
   if (!st) st = pm_table_set_summary(ctx, t, "%zu row%s", t->n_rows, t->n_rows == 1 ? "" : "s");
   if (st) {
-    pm_table_free(t);
+    pm_table_destroy(t);
     return st;
   }
   *out = t;

@@ -10,7 +10,7 @@
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
 
-void pm_table_free(pm_table *t) {
+void pm_table_destroy(pm_table *t) {
   if (!t) return;
   for (size_t k = 0; k < t->n_rows * t->n_cols; k++) free(t->cells[k].s);
   for (size_t c = 0; c < t->n_cols; c++) free(t->cols[c]);
@@ -32,7 +32,7 @@ pm_status pm_table_create(pm_context *ctx, const char *const *cols, size_t n_col
   t->n_cols = n_cols;
   for (size_t c = 0; c < n_cols; c++)
     if (!(t->cols[c] = strdup(cols[c] ? cols[c] : ""))) {
-      pm_table_free(t);
+      pm_table_destroy(t);
       return oom(ctx);
     }
   *out = t;

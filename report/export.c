@@ -777,7 +777,7 @@ static pm_status write_gpkg(exporter *e) {
   for (size_t i = 0; i < e->run->n_indicators && !st; i++)
     st = write_districts(e, &e->run->indicators[i]);
   for (size_t i = 0; i < nl && !st; i++) st = copy_input(e, &li[i]);
-  pm_layer_info_free_all(li, nl);
+  pm_layer_info_destroy_all(li, nl);
   if (!st) st = write_run_results(e);
   if (!st) st = write_styles(e);
   CPLErrorReset();
@@ -792,10 +792,10 @@ static void exporter_free(exporter *e) {
   if (e->srs) OSRDestroySpatialReference(e->srs);
   if (e->gpkg.tmp) pm__output_close(e->ctx, &e->gpkg, PM_EIO);
   if (e->qgs.tmp) pm__output_close(e->ctx, &e->qgs, PM_EIO);
-  if (e->d) pm_districts_free(e->ctx, e->d);
+  if (e->d) pm_districts_destroy(e->ctx, e->d);
   free(e->d_layer);
   free(e->d_field);
-  pm_run_result_free(e->run);
+  pm_run_result_destroy(e->run);
   for (size_t i = 0; i < e->n_owned; i++) free(e->owned[i]);
   free(e->owned);
   free(e->tables);

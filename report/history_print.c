@@ -160,7 +160,7 @@ pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FI
   pm_status st = pm_history_runs(s, plan_id, &runs, &nr);
   if (st) return st;
   if (nr == 0) {
-    pm_history_runs_free(runs, nr);
+    pm_history_runs_destroy(runs, nr);
     if (plan_id)
       return pm_error(ctx, PM_ENOTFOUND,
                       "%s: no run of plan '%s' is recorded; `planmetrics run PLAN` records one",
@@ -169,7 +169,7 @@ pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FI
                     pm_store_path(s));
   }
   if ((st = pm_history_list(s, plan_id, &rows, &nrows))) {
-    pm_history_runs_free(runs, nr);
+    pm_history_runs_destroy(runs, nr);
     return st;
   }
   const pm_history_run **shown = calloc(nr, sizeof *shown);
@@ -188,8 +188,8 @@ pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FI
     st = print_plan(ctx, out, runs[i].plan, shown + (n_plan - k), k, n_plan, rows, nrows);
   }
   free(shown);
-  pm_history_rows_free(rows, nrows);
-  pm_history_runs_free(runs, nr);
+  pm_history_rows_destroy(rows, nrows);
+  pm_history_runs_destroy(runs, nr);
   if (!st && (fflush(out) != 0 || ferror(out)))
     st = pm_error(ctx, PM_EIO, "cannot write the run history table");
   return st;

@@ -55,7 +55,7 @@ typedef struct page {
   pm_history_row *rows;
   size_t n_rows;
   GEOSWKBReader *reader;
-  pm_hbuf b;
+  pm__hbuf b;
   int map_seq;
 } page;
 
@@ -155,16 +155,16 @@ static int verdict(const pm_indicator_result *ir) {
 
 static void badge(page *p, const pm_indicator_result *ir) {
   switch (verdict(ir)) {
-    case V_MET: pm_hbuf_put(&p->b, "<span class=\"badge met\">达标 met</span>"); break;
-    case V_MISSED: pm_hbuf_put(&p->b, "<span class=\"badge missed\">未达标 missed</span>"); break;
-    case V_NODATA: pm_hbuf_put(&p->b, "<span class=\"badge nodata\">无数据 no data</span>"); break;
+    case V_MET: pm__hbuf_put(&p->b, "<span class=\"badge met\">达标 met</span>"); break;
+    case V_MISSED: pm__hbuf_put(&p->b, "<span class=\"badge missed\">未达标 missed</span>"); break;
+    case V_NODATA: pm__hbuf_put(&p->b, "<span class=\"badge nodata\">无数据 no data</span>"); break;
     default:
       if (ir->status == PM_IND_MANUAL)
-        pm_hbuf_put(&p->b, "<span class=\"badge none\">手工填报 manual</span>");
+        pm__hbuf_put(&p->b, "<span class=\"badge none\">手工填报 manual</span>");
       else if (ir->has_target)
-        pm_hbuf_put(&p->b, "<span class=\"badge nodata\">无数值 no value</span>");
+        pm__hbuf_put(&p->b, "<span class=\"badge nodata\">无数值 no value</span>");
       else
-        pm_hbuf_put(&p->b, "<span class=\"badge none\">无目标 no target</span>");
+        pm__hbuf_put(&p->b, "<span class=\"badge none\">无目标 no target</span>");
   }
 }
 
@@ -397,7 +397,7 @@ static double bar_x(axis a, double v) {
 }
 
 static void bar_chart(page *p, const pm_indicator_result *ir) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   axis a = value_axis(ir);
   size_t n = ir->n_results;
   int nodata = ir->status == PM_IND_NO_DATA;
@@ -406,25 +406,25 @@ static void bar_chart(page *p, const pm_indicator_result *ir) {
   double bottom = BAR_TOP + (double)rows * BAR_ROW + (sep ? 10 : 0);
   double hgt = bottom + 24;
   char v[96], t[96], tmp[64];
-  pm_hbuf_printf(b,
+  pm__hbuf_printf(b,
                  "<svg class=\"bars\" width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" role=\"img\" "
                  "aria-label=\"各区数值与目标 values per district against the target\">\n",
                  BAR_W, hgt, BAR_W, hgt);
   /* grid and axis ticks */
   for (int k = 0; k <= 4; k++) {
     double tv = a.lo + (a.hi - a.lo) * k / 4.0, x = bar_x(a, tv);
-    pm_hbuf_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>", x,
+    pm__hbuf_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>", x,
                    BAR_TOP - 4, x, bottom);
-    pm_hbuf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">", x,
+    pm__hbuf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">", x,
                    bottom + 16);
-    pm_hbuf_esc(b, num2(tv, tmp, sizeof tmp));
+    pm__hbuf_esc(b, num2(tv, tmp, sizeof tmp));
     if (k == 4 && *unit_of(ir) && strcmp(unit_of(ir), "count") != 0) {
-      pm_hbuf_put(b, " ");
-      pm_hbuf_esc(b, unit_of(ir));
+      pm__hbuf_put(b, " ");
+      pm__hbuf_esc(b, unit_of(ir));
     }
-    pm_hbuf_put(b, "</text>");
+    pm__hbuf_put(b, "</text>");
   }
-  pm_hbuf_printf(b, "<line class=\"axis\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>\n",
+  pm__hbuf_printf(b, "<line class=\"axis\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>\n",
                  bar_x(a, 0), BAR_TOP - 4, bar_x(a, 0), bottom);
   int footnote = 0;
   for (size_t i = 0; i < rows; i++) {
@@ -432,85 +432,85 @@ static void bar_chart(page *p, const pm_indicator_result *ir) {
     const char *dn = r ? r->district : "_all";
     double y = BAR_TOP + (double)i * BAR_ROW + ((sep && i == n - 1) ? 10 : 0);
     if (sep && i == n - 1)
-      pm_hbuf_printf(b, "<line class=\"grid\" x1=\"0\" y1=\"%g\" x2=\"%g\" y2=\"%g\"/>", y - 5,
+      pm__hbuf_printf(b, "<line class=\"grid\" x1=\"0\" y1=\"%g\" x2=\"%g\" y2=\"%g\"/>", y - 5,
                      BAR_W, y - 5);
-    pm_hbuf_printf(b, "<text class=\"lab%s\" x=\"%g\" y=\"%g\" text-anchor=\"end\">",
+    pm__hbuf_printf(b, "<text class=\"lab%s\" x=\"%g\" y=\"%g\" text-anchor=\"end\">",
                    is_all(dn) ? " all" : "", BAR_LABEL_X, y + BAR_H / 2 + 5);
-    pm_hbuf_esc(b, all_label(dn));
-    pm_hbuf_put(b, "</text>");
+    pm__hbuf_esc(b, all_label(dn));
+    pm__hbuf_put(b, "</text>");
     if (!r || !r->has_value || nodata) {
-      pm_hbuf_printf(b, "<rect class=\"bar na\" x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" rx=\"2\">",
+      pm__hbuf_printf(b, "<rect class=\"bar na\" x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" rx=\"2\">",
                      BAR_X0, y + 1, BAR_X1 - BAR_X0, BAR_H);
       const char *why = nodata ? ir->status_reason : r ? r->null_reason : NULL;
-      pm_hbuf_put(b, "<title>");
-      pm_hbuf_esc(b, why ? why : "无数值 no value");
-      pm_hbuf_put(b, "</title></rect>");
-      pm_hbuf_printf(b, "<text class=\"val na\" x=\"%g\" y=\"%g\">", BAR_X0 + 8, y + BAR_H / 2 + 5);
+      pm__hbuf_put(b, "<title>");
+      pm__hbuf_esc(b, why ? why : "无数值 no value");
+      pm__hbuf_put(b, "</title></rect>");
+      pm__hbuf_printf(b, "<text class=\"val na\" x=\"%g\" y=\"%g\">", BAR_X0 + 8, y + BAR_H / 2 + 5);
       if (nodata) {
-        pm_hbuf_put(b, "无数据 no data");
+        pm__hbuf_put(b, "无数据 no data");
       } else {
-        pm_hbuf_put(b, "无数值 no value");
-        if (r && r->null_reason) pm_hbuf_printf(b, " [%d]", ++footnote);
+        pm__hbuf_put(b, "无数值 no value");
+        if (r && r->null_reason) pm__hbuf_printf(b, " [%d]", ++footnote);
       }
-      pm_hbuf_put(b, "</text>\n");
+      pm__hbuf_put(b, "</text>\n");
       continue;
     }
     double x0 = bar_x(a, 0), x1 = bar_x(a, r->value);
     double bx = x0 < x1 ? x0 : x1, bw = fabs(x1 - x0);
     value_text(ir, r, v, sizeof v);
-    pm_hbuf_printf(b,
+    pm__hbuf_printf(b,
                    "<rect class=\"bar %s\" x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"%g\" "
                    "rx=\"2\"><title>",
                    row_class(r), bx, y + 1, bw < 1 && r->value != 0 ? 1.0 : bw, BAR_H);
-    pm_hbuf_esc(b, all_label(dn));
-    pm_hbuf_put(b, ": ");
-    pm_hbuf_esc(b, v);
-    pm_hbuf_put(b, "</title></rect>");
+    pm__hbuf_esc(b, all_label(dn));
+    pm__hbuf_put(b, ": ");
+    pm__hbuf_esc(b, v);
+    pm__hbuf_put(b, "</title></rect>");
     if (r->has_target && isfinite(r->target) &&
         !(ir->has_target && fabs(r->target - ir->target_value) <= 1e-12 * fmax(1, fabs(r->target)))) {
       double tx = bar_x(a, r->target);
-      pm_hbuf_printf(b, "<line class=\"tgt\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>", tx,
+      pm__hbuf_printf(b, "<line class=\"tgt\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>", tx,
                      y - 2, tx, y + BAR_H + 3);
     }
-    pm_hbuf_printf(b, "<text class=\"val\" x=\"%g\" y=\"%g\">", BAR_VAL_X, y + BAR_H / 2 + 5);
-    pm_hbuf_esc(b, v);
+    pm__hbuf_printf(b, "<text class=\"val\" x=\"%g\" y=\"%g\">", BAR_VAL_X, y + BAR_H / 2 + 5);
+    pm__hbuf_esc(b, v);
     if (r->has_target && isfinite(r->target))
-      pm_hbuf_put(b, r->met ? " ✓" : " ✗");
+      pm__hbuf_put(b, r->met ? " ✓" : " ✗");
     if (r->has_ratio && isfinite(r->numerator) && isfinite(r->denominator)) {
       char nb[48], db[48];
-      pm_hbuf_printf(b, "  (%s / %s)", num2k(r->numerator, nb, sizeof nb),
+      pm__hbuf_printf(b, "  (%s / %s)", num2k(r->numerator, nb, sizeof nb),
                      num2k(r->denominator, db, sizeof db));
     }
-    pm_hbuf_put(b, "</text>\n");
+    pm__hbuf_put(b, "</text>\n");
   }
   if (ir->has_target && isfinite(ir->target_value)) {
     double tx = bar_x(a, ir->target_value);
     target_text(ir, ir->target_value, t, sizeof t);
     const char *anchor = tx > BAR_X1 - 70 ? "end" : tx < BAR_X0 + 70 ? "start" : "middle";
-    pm_hbuf_printf(b, "<line class=\"tgt\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>", tx,
+    pm__hbuf_printf(b, "<line class=\"tgt\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\"/>", tx,
                    BAR_TOP - 8, tx, bottom);
-    pm_hbuf_printf(b, "<text class=\"tlab\" x=\"%.1f\" y=\"%g\" text-anchor=\"%s\">目标 target ",
+    pm__hbuf_printf(b, "<text class=\"tlab\" x=\"%.1f\" y=\"%g\" text-anchor=\"%s\">目标 target ",
                    tx, BAR_TOP - 13, anchor);
-    pm_hbuf_esc(b, t);
-    pm_hbuf_put(b, "</text>\n");
+    pm__hbuf_esc(b, t);
+    pm__hbuf_put(b, "</text>\n");
   }
-  pm_hbuf_put(b, "</svg>\n");
+  pm__hbuf_put(b, "</svg>\n");
   if (nodata) {
-    pm_hbuf_put(b, "<p class=\"note\">无数据 no data: ");
-    pm_hbuf_esc(b, ir->status_reason ? ir->status_reason : "a layer it needs is missing");
-    pm_hbuf_put(b, "</p>\n");
+    pm__hbuf_put(b, "<p class=\"note\">无数据 no data: ");
+    pm__hbuf_esc(b, ir->status_reason ? ir->status_reason : "a layer it needs is missing");
+    pm__hbuf_put(b, "</p>\n");
   } else if (footnote) {
-    pm_hbuf_put(b, "<ol class=\"reasons\">");
+    pm__hbuf_put(b, "<ol class=\"reasons\">");
     for (size_t i = 0; i < n; i++) {
       const pm_result *r = &ir->results[i];
       if (r->has_value || !r->null_reason) continue;
-      pm_hbuf_put(b, "<li>");
-      pm_hbuf_esc(b, all_label(r->district));
-      pm_hbuf_put(b, ": ");
-      pm_hbuf_esc(b, r->null_reason);
-      pm_hbuf_put(b, "</li>");
+      pm__hbuf_put(b, "<li>");
+      pm__hbuf_esc(b, all_label(r->district));
+      pm__hbuf_put(b, ": ");
+      pm__hbuf_esc(b, r->null_reason);
+      pm__hbuf_put(b, "</li>");
     }
-    pm_hbuf_put(b, "</ol>\n");
+    pm__hbuf_put(b, "</ol>\n");
   }
 }
 
@@ -518,9 +518,9 @@ static void bar_chart(page *p, const pm_indicator_result *ir) {
 
 static void values_table(page *p, const pm_indicator_result *ir) {
   if (!ir->n_results) return;
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   char v[96], t[96], nb[48], db[48];
-  pm_hbuf_put(b, "<details><summary>数值表 values table</summary><table class=\"values\"><thead><tr>"
+  pm__hbuf_put(b, "<details><summary>数值表 values table</summary><table class=\"values\"><thead><tr>"
                  "<th>区 district</th><th class=\"num\">值 value</th><th class=\"num\">分子 "
                  "numerator</th><th class=\"num\">分母 denominator</th><th class=\"num\">目标 "
                  "target</th><th>结果 met</th><th class=\"num\">缺口 gaps</th><th>说明 note</th>"
@@ -530,31 +530,31 @@ static void values_table(page *p, const pm_indicator_result *ir) {
     value_text(ir, r, v, sizeof v);
     t[0] = '\0';
     if (r->has_target && isfinite(r->target)) target_text(ir, r->target, t, sizeof t);
-    pm_hbuf_put(b, "<tr><td>");
-    pm_hbuf_esc(b, all_label(r->district));
-    pm_hbuf_put(b, "</td><td class=\"num\">");
-    pm_hbuf_esc(b, v);
-    pm_hbuf_put(b, "</td><td class=\"num\">");
-    pm_hbuf_esc(b, r->has_ratio || isfinite(r->numerator) ? num2k(r->numerator, nb, sizeof nb) : "");
-    pm_hbuf_put(b, "</td><td class=\"num\">");
-    pm_hbuf_esc(b, r->has_ratio ? num2k(r->denominator, db, sizeof db) : "");
-    pm_hbuf_put(b, "</td><td class=\"num\">");
-    pm_hbuf_esc(b, t);
-    pm_hbuf_put(b, "</td><td>");
+    pm__hbuf_put(b, "<tr><td>");
+    pm__hbuf_esc(b, all_label(r->district));
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    pm__hbuf_esc(b, v);
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    pm__hbuf_esc(b, r->has_ratio || isfinite(r->numerator) ? num2k(r->numerator, nb, sizeof nb) : "");
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    pm__hbuf_esc(b, r->has_ratio ? num2k(r->denominator, db, sizeof db) : "");
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    pm__hbuf_esc(b, t);
+    pm__hbuf_put(b, "</td><td>");
     const char *rc = row_class(r);
-    pm_hbuf_put(b, strcmp(rc, "met") == 0      ? "✓ 达标"
+    pm__hbuf_put(b, strcmp(rc, "met") == 0      ? "✓ 达标"
                    : strcmp(rc, "missed") == 0 ? "✗ 未达标"
                                                : "");
-    pm_hbuf_printf(b, "</td><td class=\"num\">%zu</td><td>", r->n_gaps);
-    pm_hbuf_esc(b, r->has_value ? "" : r->null_reason);
-    pm_hbuf_put(b, "</td></tr>\n");
+    pm__hbuf_printf(b, "</td><td class=\"num\">%zu</td><td>", r->n_gaps);
+    pm__hbuf_esc(b, r->has_value ? "" : r->null_reason);
+    pm__hbuf_put(b, "</td></tr>\n");
     for (size_t k = 0; k < r->n_classes; k++) {
-      pm_hbuf_put(b, "<tr class=\"cls\"><td></td><td colspan=\"7\">· ");
-      pm_hbuf_esc(b, r->classes[k].label);
-      pm_hbuf_printf(b, ": %lld</td></tr>\n", (long long)r->classes[k].count);
+      pm__hbuf_put(b, "<tr class=\"cls\"><td></td><td colspan=\"7\">· ");
+      pm__hbuf_esc(b, r->classes[k].label);
+      pm__hbuf_printf(b, ": %lld</td></tr>\n", (long long)r->classes[k].count);
     }
   }
-  pm_hbuf_put(b, "</tbody></table></details>\n");
+  pm__hbuf_put(b, "</tbody></table></details>\n");
 }
 
 /* ---------- maps ---------- */
@@ -597,8 +597,8 @@ static const style_def STYLES[S_N] = {
 typedef struct bucket {
   const char *role;  /* role of the first feature drawn in it (for the legend) */
   size_t drawn, skipped;
-  pm_hbuf el;        /* separate elements (with titles) */
-  pm_hbuf merged;    /* path data merged into one element (no titles) */
+  pm__hbuf el;        /* separate elements (with titles) */
+  pm__hbuf merged;    /* path data merged into one element (no titles) */
 } bucket;
 
 static int role_is(const pm_detail *d, const char *r) { return d->role && strcmp(d->role, r) == 0; }
@@ -636,107 +636,107 @@ static int classify(const pm_detail *d, int kind) {
 }
 
 /* Legend text for a style filled by `role`. */
-static void legend_label(pm_hbuf *b, int s, const char *role, double thr) {
+static void legend_label(pm__hbuf *b, int s, const char *role, double thr) {
   char t[48];
   snprintf(t, sizeof t, "%s m", isfinite(thr) ? num2(thr, (char[32]){0}, 32) : "?");
   const char *r = role ? role : "";
   int station = strcmp(r, "station") == 0, seg = strcmp(r, "segment") == 0;
   switch (s) {
     case S_PT_PASS:
-      if (station) pm_hbuf_printf(b, "车站：%s 内有公交站 station with a stop within %s", t, t);
-      else pm_hbuf_put(b, "达标 passes");
+      if (station) pm__hbuf_printf(b, "车站：%s 内有公交站 station with a stop within %s", t, t);
+      else pm__hbuf_put(b, "达标 passes");
       break;
     case S_PT_FAIL:
-      if (station) pm_hbuf_printf(b, "车站：%s 内无公交站 station without a stop within %s", t, t);
-      else pm_hbuf_put(b, "未达标 fails");
+      if (station) pm__hbuf_printf(b, "车站：%s 内无公交站 station without a stop within %s", t, t);
+      else pm__hbuf_put(b, "未达标 fails");
       break;
     case S_THR_PASS: case S_THR_FAIL:
-      pm_hbuf_printf(b, "车站周围 %s 范围 %s around the station", t, t);
+      pm__hbuf_printf(b, "车站周围 %s 范围 %s around the station", t, t);
       break;
     case S_LINE_PASS:
-      if (seg) pm_hbuf_printf(b, "至最近公交站（≤ %s） to the nearest stop", t);
-      else if (strcmp(r, "covered") == 0) pm_hbuf_put(b, "已覆盖 covered");
-      else pm_hbuf_put(b, "达标 passes");
+      if (seg) pm__hbuf_printf(b, "至最近公交站（≤ %s） to the nearest stop", t);
+      else if (strcmp(r, "covered") == 0) pm__hbuf_put(b, "已覆盖 covered");
+      else pm__hbuf_put(b, "达标 passes");
       break;
     case S_LINE_FAIL:
-      if (seg) pm_hbuf_printf(b, "至最近公交站（> %s） to the nearest stop", t);
-      else if (strcmp(r, "uncovered") == 0) pm_hbuf_put(b, "未覆盖 not covered");
-      else pm_hbuf_put(b, "未达标 fails");
+      if (seg) pm__hbuf_printf(b, "至最近公交站（> %s） to the nearest stop", t);
+      else if (strcmp(r, "uncovered") == 0) pm__hbuf_put(b, "未覆盖 not covered");
+      else pm__hbuf_put(b, "未达标 fails");
       break;
-    case S_LINE_PAIRPASS: pm_hbuf_printf(b, "按线路换乘 ≤ %s route transfer", t); break;
-    case S_LINE_PAIRFAIL: pm_hbuf_printf(b, "按线路换乘 > %s route transfer", t); break;
-    case S_PT_STOPPASS: pm_hbuf_printf(b, "公交站（≤ %s） bus stop", t); break;
-    case S_PT_STOPFAIL: pm_hbuf_printf(b, "公交站（> %s） bus stop", t); break;
+    case S_LINE_PAIRPASS: pm__hbuf_printf(b, "按线路换乘 ≤ %s route transfer", t); break;
+    case S_LINE_PAIRFAIL: pm__hbuf_printf(b, "按线路换乘 > %s route transfer", t); break;
+    case S_PT_STOPPASS: pm__hbuf_printf(b, "公交站（≤ %s） bus stop", t); break;
+    case S_PT_STOPFAIL: pm__hbuf_printf(b, "公交站（> %s） bus stop", t); break;
     case S_FILL_PASS:
-      if (strcmp(r, "service_area") == 0) pm_hbuf_put(b, "服务范围 service area");
-      else if (strcmp(r, "covered") == 0) pm_hbuf_put(b, "已覆盖 covered");
-      else pm_hbuf_put(b, "达标 passes");
+      if (strcmp(r, "service_area") == 0) pm__hbuf_put(b, "服务范围 service area");
+      else if (strcmp(r, "covered") == 0) pm__hbuf_put(b, "已覆盖 covered");
+      else pm__hbuf_put(b, "达标 passes");
       break;
     case S_FILL_FAIL:
-      if (strcmp(r, "uncovered") == 0) pm_hbuf_put(b, "未覆盖 not covered");
-      else pm_hbuf_put(b, "未达标 fails");
+      if (strcmp(r, "uncovered") == 0) pm__hbuf_put(b, "未覆盖 not covered");
+      else pm__hbuf_put(b, "未达标 fails");
       break;
-    case S_FILL_SRC: case S_PT_SRC: pm_hbuf_put(b, "服务设施 source"); break;
-    case S_FILL_IGN: case S_PT_IGN: pm_hbuf_put(b, "未计入（低于最小面积） ignored source"); break;
-    case S_FILL_MEAS: case S_LINE_MEAS: pm_hbuf_put(b, "计入部分 measured"); break;
+    case S_FILL_SRC: case S_PT_SRC: pm__hbuf_put(b, "服务设施 source"); break;
+    case S_FILL_IGN: case S_PT_IGN: pm__hbuf_put(b, "未计入（低于最小面积） ignored source"); break;
+    case S_FILL_MEAS: case S_LINE_MEAS: pm__hbuf_put(b, "计入部分 measured"); break;
     case S_PT_CNT:
-      pm_hbuf_put(b, strcmp(r, "counted") == 0 ? "计数对象 counted" : "计入部分 measured");
+      pm__hbuf_put(b, strcmp(r, "counted") == 0 ? "计数对象 counted" : "计入部分 measured");
       break;
     default:
-      pm_hbuf_esc(b, role && *role ? role : "其他 other");
+      pm__hbuf_esc(b, role && *role ? role : "其他 other");
       break;
   }
 }
 
-static void swatch(pm_hbuf *b, int s) {
+static void swatch(pm__hbuf *b, int s) {
   const char *cls = STYLES[s].cls;
   switch (STYLES[s].kind) {
     case K_FILL:
-      pm_hbuf_printf(b, "<svg width=\"22\" height=\"14\"><rect class=\"%s\" x=\"1\" y=\"1\" "
+      pm__hbuf_printf(b, "<svg width=\"22\" height=\"14\"><rect class=\"%s\" x=\"1\" y=\"1\" "
                         "width=\"20\" height=\"12\"/></svg>", cls);
       break;
     case K_LINE:
-      pm_hbuf_printf(b, "<svg width=\"22\" height=\"14\"><path class=\"%s\" d=\"M1 7H21\"/></svg>",
+      pm__hbuf_printf(b, "<svg width=\"22\" height=\"14\"><path class=\"%s\" d=\"M1 7H21\"/></svg>",
                      cls);
       break;
     case K_CIRCLE:
-      pm_hbuf_printf(b, "<svg width=\"22\" height=\"14\"><circle class=\"%s\" cx=\"11\" cy=\"7\" "
+      pm__hbuf_printf(b, "<svg width=\"22\" height=\"14\"><circle class=\"%s\" cx=\"11\" cy=\"7\" "
                         "r=\"6\"/></svg>", cls);
       break;
     default:
-      pm_hbuf_printf(b, "<svg width=\"22\" height=\"14\"><path class=\"%s\" d=\"M11 7h0\"/></svg>",
+      pm__hbuf_printf(b, "<svg width=\"22\" height=\"14\"><path class=\"%s\" d=\"M11 7h0\"/></svg>",
                      cls);
   }
 }
 
-static void feature_title(pm_hbuf *b, const pm_detail *d) {
+static void feature_title(pm__hbuf *b, const pm_detail *d) {
   char n[48];
-  pm_hbuf_put(b, "<title>");
+  pm__hbuf_put(b, "<title>");
   if (d->name && *d->name) {
-    pm_hbuf_esc(b, d->name);
+    pm__hbuf_esc(b, d->name);
     if (d->id && strcmp(d->id, d->name) != 0) {
-      pm_hbuf_put(b, " · ");
-      pm_hbuf_esc(b, d->id);
+      pm__hbuf_put(b, " · ");
+      pm__hbuf_esc(b, d->id);
     }
   } else {
-    pm_hbuf_esc(b, d->id ? d->id : d->role);
+    pm__hbuf_esc(b, d->id ? d->id : d->role);
   }
   if (d->district && (!d->id || strcmp(d->district, d->id) != 0)) {
-    pm_hbuf_put(b, " · ");
-    pm_hbuf_esc(b, all_label(d->district));
+    pm__hbuf_put(b, " · ");
+    pm__hbuf_esc(b, all_label(d->district));
   }
-  if (isfinite(d->distance_m)) pm_hbuf_printf(b, " · %s m", num2(d->distance_m, n, sizeof n));
+  if (isfinite(d->distance_m)) pm__hbuf_printf(b, " · %s m", num2(d->distance_m, n, sizeof n));
   if (d->nearest && *d->nearest) {
-    pm_hbuf_put(b, role_is(d, "source") || role_is(d, "ignored_source") ? " · " : " → ");
-    pm_hbuf_esc(b, d->nearest);
+    pm__hbuf_put(b, role_is(d, "source") || role_is(d, "ignored_source") ? " · " : " → ");
+    pm__hbuf_esc(b, d->nearest);
   }
-  pm_hbuf_put(b, "</title>");
+  pm__hbuf_put(b, "</title>");
 }
 
 typedef struct mapctx {
   page *p;
   const pm_indicator_result *ir;
-  pm_html_view v;
+  pm__html_view v;
   bucket bk[S_N];
   long used_pass, used_fail;
   int titled;
@@ -744,7 +744,7 @@ typedef struct mapctx {
   const char *thr_how;
 } mapctx;
 
-static int outside(GEOSContextHandle_t h, const GEOSGeometry *g, const pm_html_view *v) {
+static int outside(GEOSContextHandle_t h, const GEOSGeometry *g, const pm__html_view *v) {
   double x0, y0, x1, y1;
   if (!GEOSGeom_getXMin_r(h, g, &x0) || !GEOSGeom_getYMin_r(h, g, &y0) ||
       !GEOSGeom_getXMax_r(h, g, &x1) || !GEOSGeom_getYMax_r(h, g, &y1))
@@ -762,19 +762,19 @@ static pm_status draw_detail(mapctx *m, const pm_detail *d, const GEOSGeometry *
     bk->skipped++;
     return PM_OK;
   }
-  GEOSGeometry *sg = pm_html_simplify(p->h, &m->v, g, SIMPLIFY_PX);
+  GEOSGeometry *sg = pm__html_simplify(p->h, &m->v, g, SIMPLIFY_PX);
   if (!sg) return pm_error(p->ctx, PM_EGEOM, "cannot simplify the geometry of %s for the map (%s)",
                            d->id ? d->id : "a detail", pm__context_geos_message(p->ctx));
-  pm_hbuf path = {0};
-  long n = pm_html_path_geom(p->h, &m->v, sg, &path);
+  pm__hbuf path = {0};
+  long n = pm__html_path_geom(p->h, &m->v, sg, &path);
   GEOSGeom_destroy_r(p->h, sg);
   if (n < 0) {
-    pm_hbuf_free(&path);
+    pm__hbuf_free(&path);
     return pm_error(p->ctx, PM_EGEOM, "cannot read the geometry of %s for the map (%s)",
                     d->id ? d->id : "a detail", pm__context_geos_message(p->ctx));
   }
   if (path.oom) {
-    pm_hbuf_free(&path);
+    pm__hbuf_free(&path);
     return oom(p);
   }
   if (n > 0) {
@@ -782,36 +782,36 @@ static pm_status draw_detail(mapctx *m, const pm_detail *d, const GEOSGeometry *
     if (!bk->role) bk->role = d->role;
     bk->drawn++;
     if (m->titled || STYLES[s].kind == K_FILL) {
-      pm_hbuf_put(&bk->el, "<path d=\"");
-      pm_hbuf_cat(&bk->el, &path);
+      pm__hbuf_put(&bk->el, "<path d=\"");
+      pm__hbuf_cat(&bk->el, &path);
       if (m->titled) {
-        pm_hbuf_put(&bk->el, "\">");
+        pm__hbuf_put(&bk->el, "\">");
         feature_title(&bk->el, d);
-        pm_hbuf_put(&bk->el, "</path>\n");
+        pm__hbuf_put(&bk->el, "</path>\n");
       } else {
-        pm_hbuf_put(&bk->el, "\"/>\n");
+        pm__hbuf_put(&bk->el, "\"/>\n");
       }
     } else {
-      pm_hbuf_cat(&bk->merged, &path);
+      pm__hbuf_cat(&bk->merged, &path);
     }
   }
-  pm_hbuf_free(&path);
+  pm__hbuf_free(&path);
   /* The transfer threshold around a station, in metres (it grows when the map is zoomed). */
   if (n > 0 && isfinite(m->thr) && m->thr > 0 && role_is(d, "station") &&
       GEOSGeomTypeId_r(p->h, g) == GEOS_POINT) {
     double x, y, px, py;
     if (GEOSGeomGetX_r(p->h, g, &x) && GEOSGeomGetY_r(p->h, g, &y)) {
-      pm_html_view_apply(&m->v, x, y, &px, &py);
+      pm__html_view_apply(&m->v, x, y, &px, &py);
       bucket *c = &m->bk[s == S_PT_PASS ? S_THR_PASS : S_THR_FAIL];
       if (!c->role) c->role = d->role;
       c->drawn++;
-      pm_hbuf_put(&c->el, "<circle cx=\"");
-      pm_hbuf_px(&c->el, px);
-      pm_hbuf_put(&c->el, "\" cy=\"");
-      pm_hbuf_px(&c->el, py);
-      pm_hbuf_put(&c->el, "\" r=\"");
-      pm_hbuf_px(&c->el, m->thr * m->v.scale);
-      pm_hbuf_put(&c->el, "\"/>\n");
+      pm__hbuf_put(&c->el, "<circle cx=\"");
+      pm__hbuf_px(&c->el, px);
+      pm__hbuf_put(&c->el, "\" cy=\"");
+      pm__hbuf_px(&c->el, py);
+      pm__hbuf_put(&c->el, "\" r=\"");
+      pm__hbuf_px(&c->el, m->thr * m->v.scale);
+      pm__hbuf_put(&c->el, "\"/>\n");
     }
   }
   return PM_OK;
@@ -860,7 +860,7 @@ static int map_extent(mapctx *m, GEOSGeometry **geoms, double e[4]) {
   return e[0] <= e[2] && e[1] <= e[3];
 }
 
-static void scalebar(pm_hbuf *b, const pm_html_view *v) {
+static void scalebar(pm__hbuf *b, const pm__html_view *v) {
   double mpp = 1 / v->scale, target = mpp * 100;
   double pw = pow(10, floor(log10(target))), f = target / pw;
   double meters = (f >= 5 ? 5 : f >= 2 ? 2 : 1) * pw;
@@ -869,7 +869,7 @@ static void scalebar(pm_hbuf *b, const pm_html_view *v) {
     snprintf(t, sizeof t, "%g km", meters / 1000);
   else
     snprintf(t, sizeof t, "%g m", meters);
-  pm_hbuf_printf(b,
+  pm__hbuf_printf(b,
                  "<div class=\"scalebar\"><svg width=\"130\" height=\"8\"><rect x=\"0\" y=\"2\" "
                  "width=\"%.0f\" height=\"4\" fill=\"#33404f\"/></svg><span>%s</span></div>\n",
                  meters / mpp, t);
@@ -877,26 +877,26 @@ static void scalebar(pm_hbuf *b, const pm_html_view *v) {
 
 /* Buttons that zoom the map to one district (small districts are hard to see next to big ones). */
 /* data-box="x y w h" in pixels. */
-static void put_box(pm_hbuf *b, const pm_html_view *v, const double e[4]) {
+static void put_box(pm__hbuf *b, const pm__html_view *v, const double e[4]) {
   double px0, py0, px1, py1;
-  pm_html_view_apply(v, e[0], e[3], &px0, &py0);
-  pm_html_view_apply(v, e[2], e[1], &px1, &py1);
-  pm_hbuf_put(b, " data-box=\"");
-  pm_hbuf_px(b, px0);
-  pm_hbuf_put(b, " ");
-  pm_hbuf_px(b, py0);
-  pm_hbuf_put(b, " ");
-  pm_hbuf_px(b, px1 - px0);
-  pm_hbuf_put(b, " ");
-  pm_hbuf_px(b, py1 - py0);
-  pm_hbuf_put(b, "\"");
+  pm__html_view_apply(v, e[0], e[3], &px0, &py0);
+  pm__html_view_apply(v, e[2], e[1], &px1, &py1);
+  pm__hbuf_put(b, " data-box=\"");
+  pm__hbuf_px(b, px0);
+  pm__hbuf_put(b, " ");
+  pm__hbuf_px(b, py0);
+  pm__hbuf_put(b, " ");
+  pm__hbuf_px(b, px1 - px0);
+  pm__hbuf_put(b, " ");
+  pm__hbuf_px(b, py1 - py0);
+  pm__hbuf_put(b, "\"");
 }
 
-static void district_buttons(page *p, const pm_indicator_result *ir, const pm_html_view *v,
+static void district_buttons(page *p, const pm_indicator_result *ir, const pm__html_view *v,
                              int id) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   if (p->n_dist < 2) return;
-  pm_hbuf_printf(b, "<div class=\"dzoom\" data-map=\"map-%d\">定位 zoom to:", id);
+  pm__hbuf_printf(b, "<div class=\"dzoom\" data-map=\"map-%d\">定位 zoom to:", id);
   /* In the order of the indicator's results, as in the chart above. */
   for (size_t k = 0; k < ir->n_results; k++) {
     const char *dn = ir->results[k].district;
@@ -910,34 +910,34 @@ static void district_buttons(page *p, const pm_indicator_result *ir, const pm_ht
         grow(e, f);
     }
     if (!(e[0] <= e[2])) continue;
-    pm_hbuf_put(b, " <button type=\"button\"");
+    pm__hbuf_put(b, " <button type=\"button\"");
     put_box(b, v, e);
-    pm_hbuf_put(b, ">");
-    pm_hbuf_esc(b, p->dist[i].name);
-    pm_hbuf_put(b, "</button>");
+    pm__hbuf_put(b, ">");
+    pm__hbuf_esc(b, p->dist[i].name);
+    pm__hbuf_put(b, "</button>");
   }
   double a[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}, f[4];
   for (size_t i = 0; i < p->n_dist; i++)
     if (envelope(p->h, p->dist[i].g, f)) grow(a, f);
-  pm_hbuf_put(b, " <button type=\"button\"");
+  pm__hbuf_put(b, " <button type=\"button\"");
   put_box(b, v, a);
-  pm_hbuf_put(b, ">全部 all</button></div>\n");
+  pm__hbuf_put(b, ">全部 all</button></div>\n");
 }
 
 static void map_free(mapctx *m) {
   for (int s = 0; s < S_N; s++) {
-    pm_hbuf_free(&m->bk[s].el);
-    pm_hbuf_free(&m->bk[s].merged);
+    pm__hbuf_free(&m->bk[s].el);
+    pm__hbuf_free(&m->bk[s].merged);
   }
 }
 
 /* The map of one indicator; *view receives its view (for the gap rows) and *drawn 1 when a map
  * was written. */
-static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_view *view,
+static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_view *view,
                              int *drawn, int *map_id) {
   *drawn = 0;
   pm_status st = PM_OK;
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   if (ir->status == PM_IND_NO_DATA) return PM_OK;
   GEOSGeometry **geoms = ir->n_details ? calloc(ir->n_details, sizeof *geoms) : NULL;
   if (ir->n_details && !geoms) return oom(p);
@@ -953,7 +953,7 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
   m.thr = NAN;
   double e[4];
   if (!map_extent(&m, geoms, e)) goto done; /* nothing to draw: no districts, no geometry */
-  if ((st = pm_html_view_fit(p->ctx, e[0], e[1], e[2], e[3], MAP_W, MAP_MAX_H, MAP_PAD, &m.v)))
+  if ((st = pm__html_view_fit(p->ctx, e[0], e[1], e[2], e[3], MAP_W, MAP_MAX_H, MAP_PAD, &m.v)))
     goto done;
   m.titled = ir->n_details <= MAX_TITLED;
   if (ir->metric && strcmp(ir->metric, "transfer_coverage") == 0)
@@ -973,71 +973,71 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
   *view = m.v;
   *drawn = 1;
   district_buttons(p, ir, &m.v, id);
-  pm_hbuf_printf(b, "<div class=\"mapbox\" id=\"map-%d\">\n", id);
+  pm__hbuf_printf(b, "<div class=\"mapbox\" id=\"map-%d\">\n", id);
   /* Many points at this scale: smaller dots, so neighbours stay apart. */
   size_t n_points = 0;
   for (int s = 0; s < S_N; s++)
     if (STYLES[s].kind == K_POINT) n_points += m.bk[s].drawn;
-  pm_hbuf_printf(b,
+  pm__hbuf_printf(b,
                  "<svg class=\"map%s\" width=\"%g\" "
                  "height=\"%.0f\" viewBox=\"0 0 %g %.0f\" data-scale=\"%.9g\" role=\"img\" "
                  "aria-label=\"地图 map: ",
                  n_points > 150 ? " dense" : "", m.v.width_px, m.v.height_px, m.v.width_px,
                  m.v.height_px, m.v.scale);
-  pm_hbuf_esc(b, ir->title ? ir->title : ir->id);
-  pm_hbuf_put(b, "\">\n");
+  pm__hbuf_esc(b, ir->title ? ir->title : ir->id);
+  pm__hbuf_put(b, "\">\n");
   /* District fills at the bottom; their outlines above the areas, below lines and points. */
-  pm_hbuf_put(b, "<g class=\"dfill\">\n");
+  pm__hbuf_put(b, "<g class=\"dfill\">\n");
   for (size_t i = 0; i < p->n_dist && !st; i++) {
     /* Few polygons, seen at every zoom: simplify them less than the details. */
-    GEOSGeometry *sg = pm_html_simplify(p->h, &m.v, p->dist[i].g, SIMPLIFY_PX / 5);
+    GEOSGeometry *sg = pm__html_simplify(p->h, &m.v, p->dist[i].g, SIMPLIFY_PX / 5);
     if (!sg) continue;
     /* The attribute (not only CSS) so that the outline's <use> clone keeps thin strokes. */
-    pm_hbuf_printf(b, "<path id=\"m%d-d%zu\" vector-effect=\"non-scaling-stroke\" d=\"", id, i);
-    pm_html_path_geom(p->h, &m.v, sg, b);
-    pm_hbuf_put(b, "\"/>\n");
+    pm__hbuf_printf(b, "<path id=\"m%d-d%zu\" vector-effect=\"non-scaling-stroke\" d=\"", id, i);
+    pm__html_path_geom(p->h, &m.v, sg, b);
+    pm__hbuf_put(b, "\"/>\n");
     GEOSGeom_destroy_r(p->h, sg);
   }
-  pm_hbuf_put(b, "</g>\n");
+  pm__hbuf_put(b, "</g>\n");
   for (int s = 0; s < S_N; s++) {
     if (s == S_OUTLINES) {
-      pm_hbuf_put(b, "<g class=\"dline\">");
-      for (size_t i = 0; i < p->n_dist; i++) pm_hbuf_printf(b, "<use href=\"#m%d-d%zu\"/>", id, i);
-      pm_hbuf_put(b, "</g>\n");
+      pm__hbuf_put(b, "<g class=\"dline\">");
+      for (size_t i = 0; i < p->n_dist; i++) pm__hbuf_printf(b, "<use href=\"#m%d-d%zu\"/>", id, i);
+      pm__hbuf_put(b, "</g>\n");
       continue;
     }
     bucket *bk = &m.bk[s];
     if (!bk->el.len && !bk->merged.len) continue;
-    pm_hbuf_printf(b, "<g class=\"%s\">\n", STYLES[s].cls);
-    pm_hbuf_cat(b, &bk->el);
+    pm__hbuf_printf(b, "<g class=\"%s\">\n", STYLES[s].cls);
+    pm__hbuf_cat(b, &bk->el);
     if (bk->merged.len) {
-      pm_hbuf_put(b, "<path d=\"");
-      pm_hbuf_cat(b, &bk->merged);
-      pm_hbuf_put(b, "\"/>\n");
+      pm__hbuf_put(b, "<path d=\"");
+      pm__hbuf_cat(b, &bk->merged);
+      pm__hbuf_put(b, "\"/>\n");
     }
-    pm_hbuf_put(b, "</g>\n");
+    pm__hbuf_put(b, "</g>\n");
   }
-  pm_hbuf_put(b, "<g class=\"lbl\" font-size=\"13\" stroke-width=\"3\">");
+  pm__hbuf_put(b, "<g class=\"lbl\" font-size=\"13\" stroke-width=\"3\">");
   for (size_t i = 0; i < p->n_dist; i++) {
     if (!p->dist[i].label) continue;
     double x, y, f[4] = {0, 0, 0, 0};
-    pm_html_view_apply(&m.v, p->dist[i].lx, p->dist[i].ly, &x, &y);
+    pm__html_view_apply(&m.v, p->dist[i].lx, p->dist[i].ly, &x, &y);
     /* The district's width in pixels: the script hides names of districts too small to hold
      * them at the current zoom. */
     envelope(p->h, p->dist[i].g, f);
-    pm_hbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" data-w=\"%.0f\">", x, y,
+    pm__hbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" data-w=\"%.0f\">", x, y,
                    (f[2] - f[0]) * m.v.scale);
-    pm_hbuf_esc(b, p->dist[i].name);
-    pm_hbuf_put(b, "</text>");
+    pm__hbuf_esc(b, p->dist[i].name);
+    pm__hbuf_put(b, "</text>");
   }
-  pm_hbuf_put(b, "</g>\n<circle class=\"focus\" cx=\"-100\" cy=\"-100\" r=\"12\"/>\n</svg>\n");
-  pm_hbuf_put(b, "<div class=\"maptools\"><button type=\"button\" data-z=\"+\" title=\"放大 zoom in\">+"
+  pm__hbuf_put(b, "</g>\n<circle class=\"focus\" cx=\"-100\" cy=\"-100\" r=\"12\"/>\n</svg>\n");
+  pm__hbuf_put(b, "<div class=\"maptools\"><button type=\"button\" data-z=\"+\" title=\"放大 zoom in\">+"
                  "</button><button type=\"button\" data-z=\"-\" title=\"缩小 zoom out\">−</button>"
                  "<button type=\"button\" data-z=\"0\" title=\"复位 reset\">⟲</button></div>\n");
   scalebar(b, &m.v);
-  pm_hbuf_put(b, "</div>\n<div class=\"legend\">");
+  pm__hbuf_put(b, "</div>\n<div class=\"legend\">");
   if (p->n_dist) {
-    pm_hbuf_put(b, "<span class=\"item\"><svg width=\"22\" height=\"14\"><rect class=\"dfill\" "
+    pm__hbuf_put(b, "<span class=\"item\"><svg width=\"22\" height=\"14\"><rect class=\"dfill\" "
                    "x=\"1\" y=\"1\" width=\"20\" height=\"12\"/><rect class=\"dline\" x=\"1\" "
                    "y=\"1\" width=\"20\" height=\"12\"/></svg>区界 district</span>");
   }
@@ -1046,29 +1046,29 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm_html_vie
     bucket *bk = &m.bk[s];
     if (s == S_OUTLINES || (!bk->drawn && !bk->skipped)) continue;
     if (s == S_THR_FAIL && m.bk[S_THR_PASS].drawn) continue; /* one item for both circles */
-    pm_hbuf_put(b, "<span class=\"item\">");
+    pm__hbuf_put(b, "<span class=\"item\">");
     swatch(b, s);
     if (s == S_THR_PASS && m.bk[S_THR_FAIL].drawn) swatch(b, S_THR_FAIL);
     legend_label(b, s, bk->role, m.thr);
     if (STYLES[s].kind != K_CIRCLE)
-      pm_hbuf_printf(b, " <span class=\"count\">%zu</span>", bk->drawn + bk->skipped);
-    pm_hbuf_put(b, "</span>");
+      pm__hbuf_printf(b, " <span class=\"count\">%zu</span>", bk->drawn + bk->skipped);
+    pm__hbuf_put(b, "</span>");
     skipped += bk->skipped;
   }
-  pm_hbuf_put(b, "</div>\n<p class=\"hint\">点击地图后可用滚轮缩放，拖动平移，双击复位；点击缺口行在地图上定位。"
+  pm__hbuf_put(b, "</div>\n<p class=\"hint\">点击地图后可用滚轮缩放，拖动平移，双击复位；点击缺口行在地图上定位。"
                  " Click the map, then wheel to zoom; drag to pan; double-click to reset; click a "
                  "gap row to find it on the map.");
   if (isfinite(m.thr) && m.thr_how) {
     char t[32];
-    pm_hbuf_printf(b, " 换乘阈值 threshold %s m（", num2(m.thr, t, sizeof t));
-    pm_hbuf_esc(b, m.thr_how);
-    pm_hbuf_put(b, "）。");
+    pm__hbuf_printf(b, " 换乘阈值 threshold %s m（", num2(m.thr, t, sizeof t));
+    pm__hbuf_esc(b, m.thr_how);
+    pm__hbuf_put(b, "）。");
   }
   if (skipped)
-    pm_hbuf_printf(b, " <b>%zu 个达标或中性要素未绘制（顶点上限） %zu passing or neutral features "
+    pm__hbuf_printf(b, " <b>%zu 个达标或中性要素未绘制（顶点上限） %zu passing or neutral features "
                       "not drawn (vertex budget)</b>。",
                    skipped, skipped);
-  pm_hbuf_put(b, "</p>\n");
+  pm__hbuf_put(b, "</p>\n");
 
 done:
   for (size_t i = 0; i < ir->n_details; i++)
@@ -1095,9 +1095,9 @@ static int gap_ptr_cmp(const void *x, const void *y) {
   return c;
 }
 
-static pm_status gap_table(page *p, const pm_indicator_result *ir, const pm_html_view *v,
+static pm_status gap_table(page *p, const pm_indicator_result *ir, const pm__html_view *v,
                            int map_id) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   const pm_result *all = result_all(ir);
   size_t n = 0;
   for (size_t i = 0; i < ir->n_results; i++) n += ir->results[i].n_gaps;
@@ -1116,9 +1116,9 @@ static pm_status gap_table(page *p, const pm_indicator_result *ir, const pm_html
       for (size_t k = 0; k < ir->results[i].n_gaps; k++) g[ng++] = &ir->results[i].gaps[k];
     qsort(g, ng, sizeof *g, gap_ptr_cmp);
   }
-  pm_hbuf_printf(b, "<h3>缺口清单 Gaps <small>%zu，最差在前 worst first</small></h3>\n", ng);
+  pm__hbuf_printf(b, "<h3>缺口清单 Gaps <small>%zu，最差在前 worst first</small></h3>\n", ng);
   if (!ng) {
-    pm_hbuf_put(b, "<p class=\"note\">没有缺口 no gaps.</p>\n");
+    pm__hbuf_put(b, "<p class=\"note\">没有缺口 no gaps.</p>\n");
     free(g);
     return PM_OK;
   }
@@ -1132,69 +1132,69 @@ static pm_status gap_table(page *p, const pm_indicator_result *ir, const pm_html
   }
   int cols = 3 + c_name + c_dist + c_short + c_near + c_note;
   if (map_id)
-    pm_hbuf_printf(b, "<table class=\"gaps\" data-map=\"map-%d\">", map_id);
+    pm__hbuf_printf(b, "<table class=\"gaps\" data-map=\"map-%d\">", map_id);
   else
-    pm_hbuf_put(b, "<table class=\"gaps\">");
-  pm_hbuf_put(b, "<thead><tr><th class=\"num\">#</th><th>区 district</th><th>编号 id</th>");
-  if (c_name) pm_hbuf_put(b, "<th>名称 name</th>");
-  if (c_dist) pm_hbuf_put(b, "<th class=\"num\">距离 distance (m)</th>");
+    pm__hbuf_put(b, "<table class=\"gaps\">");
+  pm__hbuf_put(b, "<thead><tr><th class=\"num\">#</th><th>区 district</th><th>编号 id</th>");
+  if (c_name) pm__hbuf_put(b, "<th>名称 name</th>");
+  if (c_dist) pm__hbuf_put(b, "<th class=\"num\">距离 distance (m)</th>");
   const char *metric = ir->metric ? ir->metric : "";
   if (c_short && strcmp(metric, "coverage") == 0) {
     /* coverage gaps measure what is left uncovered (m2, or the population weight), not the %. */
-    pm_hbuf_put(b, "<th class=\"num\">未覆盖 uncovered (m² / weight)</th>");
+    pm__hbuf_put(b, "<th class=\"num\">未覆盖 uncovered (m² / weight)</th>");
   } else if (c_short && strcmp(metric, "line_coverage") == 0) {
     /* line_coverage gaps: the uncovered length of the line. */
-    pm_hbuf_put(b, "<th class=\"num\">未覆盖长度 uncovered (km)</th>");
+    pm__hbuf_put(b, "<th class=\"num\">未覆盖长度 uncovered (km)</th>");
   } else if (c_short) {
-    pm_hbuf_put(b, "<th class=\"num\">差额 shortfall");
+    pm__hbuf_put(b, "<th class=\"num\">差额 shortfall");
     if (*unit_of(ir) && strcmp(unit_of(ir), "count") != 0) {
-      pm_hbuf_put(b, " (");
-      pm_hbuf_esc(b, unit_of(ir));
-      pm_hbuf_put(b, ")");
+      pm__hbuf_put(b, " (");
+      pm__hbuf_esc(b, unit_of(ir));
+      pm__hbuf_put(b, ")");
     }
-    pm_hbuf_put(b, "</th>");
+    pm__hbuf_put(b, "</th>");
   }
-  if (c_near) pm_hbuf_put(b, "<th>最近 nearest</th>");
-  if (c_note) pm_hbuf_put(b, "<th>说明 note</th>");
-  pm_hbuf_put(b, "</tr></thead><tbody>\n");
+  if (c_near) pm__hbuf_put(b, "<th>最近 nearest</th>");
+  if (c_note) pm__hbuf_put(b, "<th>说明 note</th>");
+  pm__hbuf_put(b, "</tr></thead><tbody>\n");
   char t[48];
   for (size_t k = 0; k < ng && k < GAP_ROWS; k++) {
     const pm_gap *x = g[k];
-    pm_hbuf_put(b, "<tr");
+    pm__hbuf_put(b, "<tr");
     if (map_id && isfinite(x->x) && isfinite(x->y)) {
       double px, py;
-      pm_html_view_apply(v, x->x, x->y, &px, &py);
-      pm_hbuf_printf(b, " data-x=\"%.1f\" data-y=\"%.1f\" title=\"在地图上定位 show on the map\"",
+      pm__html_view_apply(v, x->x, x->y, &px, &py);
+      pm__hbuf_printf(b, " data-x=\"%.1f\" data-y=\"%.1f\" title=\"在地图上定位 show on the map\"",
                      px, py);
     }
-    pm_hbuf_printf(b, "><td class=\"num\">%zu</td><td>", k + 1);
-    pm_hbuf_esc(b, all_label(x->district));
-    pm_hbuf_put(b, "</td><td class=\"id\">");
-    pm_hbuf_esc(b, x->id);
-    pm_hbuf_put(b, "</td>");
+    pm__hbuf_printf(b, "><td class=\"num\">%zu</td><td>", k + 1);
+    pm__hbuf_esc(b, all_label(x->district));
+    pm__hbuf_put(b, "</td><td class=\"id\">");
+    pm__hbuf_esc(b, x->id);
+    pm__hbuf_put(b, "</td>");
     if (c_name) {
-      pm_hbuf_put(b, "<td>");
-      pm_hbuf_esc(b, x->name);
-      pm_hbuf_put(b, "</td>");
+      pm__hbuf_put(b, "<td>");
+      pm__hbuf_esc(b, x->name);
+      pm__hbuf_put(b, "</td>");
     }
-    if (c_dist) pm_hbuf_printf(b, "<td class=\"num\">%s</td>", num2k(x->distance_m, t, sizeof t));
-    if (c_short) pm_hbuf_printf(b, "<td class=\"num\">%s</td>", num2k(x->shortfall, t, sizeof t));
+    if (c_dist) pm__hbuf_printf(b, "<td class=\"num\">%s</td>", num2k(x->distance_m, t, sizeof t));
+    if (c_short) pm__hbuf_printf(b, "<td class=\"num\">%s</td>", num2k(x->shortfall, t, sizeof t));
     if (c_near) {
-      pm_hbuf_put(b, "<td>");
-      pm_hbuf_esc(b, x->nearest);
-      pm_hbuf_put(b, "</td>");
+      pm__hbuf_put(b, "<td>");
+      pm__hbuf_esc(b, x->nearest);
+      pm__hbuf_put(b, "</td>");
     }
     if (c_note) {
-      pm_hbuf_put(b, "<td>");
-      pm_hbuf_esc(b, x->note);
-      pm_hbuf_put(b, "</td>");
+      pm__hbuf_put(b, "<td>");
+      pm__hbuf_esc(b, x->note);
+      pm__hbuf_put(b, "</td>");
     }
-    pm_hbuf_put(b, "</tr>\n");
+    pm__hbuf_put(b, "</tr>\n");
   }
   if (ng > GAP_ROWS)
-    pm_hbuf_printf(b, "<tr class=\"more\"><td colspan=\"%d\">… 还有 %zu 条 (%zu more)</td></tr>\n",
+    pm__hbuf_printf(b, "<tr class=\"more\"><td colspan=\"%d\">… 还有 %zu 条 (%zu more)</td></tr>\n",
                    cols, ng - GAP_ROWS, ng - GAP_ROWS);
-  pm_hbuf_put(b, "</tbody></table>\n");
+  pm__hbuf_put(b, "</tbody></table>\n");
   free(g);
   return PM_OK;
 }
@@ -1210,7 +1210,7 @@ static pm_status gap_table(page *p, const pm_indicator_result *ir, const pm_html
 
 static void history_chart(page *p, const pm_indicator_result *ir, const pm_result *cur,
                           const pm_history_row **series) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   size_t n = p->hn;
   double lo = 0, hi = 0;
   int any = 0;
@@ -1225,23 +1225,23 @@ static void history_chart(page *p, const pm_indicator_result *ir, const pm_resul
   if (strcmp(unit_of(ir), "%") == 0 && hi <= 100 && top > 100) top = 100;
   double bot = lo < 0 ? -nice_ceil(-lo * 1.05) : 0;
   char v[96], t[48];
-  pm_hbuf_put(b, "<figure><figcaption>");
-  pm_hbuf_esc(b, all_label(cur->district));
+  pm__hbuf_put(b, "<figure><figcaption>");
+  pm__hbuf_esc(b, all_label(cur->district));
   if (cur->has_value) {
     value_text(ir, cur, v, sizeof v);
-    pm_hbuf_put(b, " <span>");
-    pm_hbuf_esc(b, v);
-    pm_hbuf_put(b, "</span>");
+    pm__hbuf_put(b, " <span>");
+    pm__hbuf_esc(b, v);
+    pm__hbuf_put(b, "</span>");
   }
-  pm_hbuf_printf(b, "</figcaption><svg width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\">", HW, HH,
+  pm__hbuf_printf(b, "</figcaption><svg width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\">", HW, HH,
                  HW, HH);
 #define HX(k) (HL + (n > 1 ? (double)(k) * (HW - HL - HR) / (double)(n - 1) : 0))
 #define HY(val) (HT + (top - (val)) / (top - bot) * (HH - HT - HB))
   for (int k = 0; k <= 2; k++) {
     double gv = bot + (top - bot) * k / 2.0, y = HY(gv);
-    pm_hbuf_printf(b, "<line class=\"grid\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\"/>", HL, y,
+    pm__hbuf_printf(b, "<line class=\"grid\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\"/>", HL, y,
                    HW - HR, y);
-    pm_hbuf_printf(b, "<text class=\"tick\" x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+    pm__hbuf_printf(b, "<text class=\"tick\" x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
                    HL - 5, y + 4, num2(gv, t, sizeof t));
   }
   const pm_history_row *last = NULL;
@@ -1249,12 +1249,12 @@ static void history_chart(page *p, const pm_indicator_result *ir, const pm_resul
     if (series[k]) last = series[k];
   if (last && last->has_target && isfinite(last->target)) {
     double y = HY(last->target);
-    pm_hbuf_printf(b, "<line class=\"tgt\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\"><title>目标 "
+    pm__hbuf_printf(b, "<line class=\"tgt\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\"><title>目标 "
                       "target %s</title></line>",
                    HL, y, HW - HR, y, num2(last->target, t, sizeof t));
   }
   if (any) {
-    pm_hbuf_put(b, "<path class=\"hline\" d=\"");
+    pm__hbuf_put(b, "<path class=\"hline\" d=\"");
     int pen = 0;
     for (size_t k = 0; k < n; k++) {
       const pm_history_row *r = series[k];
@@ -1262,40 +1262,40 @@ static void history_chart(page *p, const pm_indicator_result *ir, const pm_resul
         pen = 0;
         continue;
       }
-      pm_hbuf_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', HX(k), HY(r->value));
+      pm__hbuf_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', HX(k), HY(r->value));
       pen = 1;
     }
-    pm_hbuf_put(b, "\"/>");
+    pm__hbuf_put(b, "\"/>");
   }
   size_t step = n <= 8 ? 1 : (n + 5) / 6;
   for (size_t k = 0; k < n; k++) {
     const pm_history_run *run = &p->runs[p->h0 + k];
     if (k % step == 0 || k == n - 1)
-      pm_hbuf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">#%lld</text>",
+      pm__hbuf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">#%lld</text>",
                      HX(k), HH - HB + 16, (long long)run->run_id);
     const pm_history_row *r = series[k];
     if (!r || !r->has_value || !isfinite(r->value)) continue;
     const char *cls = r->met == 1 ? "met" : r->met == 0 ? "missed" : "none";
-    pm_hbuf_printf(b, "<circle class=\"hpt %s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>#%lld ", cls,
+    pm__hbuf_printf(b, "<circle class=\"hpt %s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>#%lld ", cls,
                    HX(k), HY(r->value), (long long)run->run_id);
-    pm_hbuf_esc(b, run->finished_at);
-    pm_hbuf_put(b, ": ");
+    pm__hbuf_esc(b, run->finished_at);
+    pm__hbuf_put(b, ": ");
     pm_report_format_value(r->value, unit_of(ir), r->has_target ? r->target_op : NULL, r->target,
                            v, sizeof v);
-    pm_hbuf_esc(b, v);
-    pm_hbuf_put(b, r->met == 1 ? " ✓" : r->met == 0 ? " ✗" : "");
-    pm_hbuf_put(b, "</title></circle>");
+    pm__hbuf_esc(b, v);
+    pm__hbuf_put(b, r->met == 1 ? " ✓" : r->met == 0 ? " ✗" : "");
+    pm__hbuf_put(b, "</title></circle>");
   }
 #undef HX
 #undef HY
-  pm_hbuf_put(b, "</svg></figure>\n");
+  pm__hbuf_put(b, "</svg></figure>\n");
 }
 
 static pm_status history_section(page *p, const pm_indicator_result *ir) {
   if (p->hn < 2 || !ir->n_results) return PM_OK;
   const pm_history_row **series = calloc(p->hn, sizeof *series);
   if (!series) return oom(p);
-  pm_hbuf_printf(&p->b, "<h3>历次运行 History <small>最近 %zu 次运行 the last %zu runs</small></h3>"
+  pm__hbuf_printf(&p->b, "<h3>历次运行 History <small>最近 %zu 次运行 the last %zu runs</small></h3>"
                         "<div class=\"hist\">\n",
                  p->hn, p->hn);
   for (size_t i = 0; i < ir->n_results; i++) {
@@ -1310,7 +1310,7 @@ static pm_status history_section(page *p, const pm_indicator_result *ir) {
     }
     history_chart(p, ir, r, series);
   }
-  pm_hbuf_put(&p->b, "</div>\n");
+  pm__hbuf_put(&p->b, "</div>\n");
   free(series);
   return PM_OK;
 }
@@ -1318,56 +1318,56 @@ static pm_status history_section(page *p, const pm_indicator_result *ir) {
 /* ---------- the page ---------- */
 
 static pm_status indicator_section(page *p, const pm_indicator_result *ir, size_t idx) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   char t[96];
-  pm_hbuf_printf(b, "<section class=\"ind\" id=\"ind-%zu\">\n<h2>", idx + 1);
-  pm_hbuf_esc(b, ir->title && *ir->title ? ir->title : ir->id);
-  pm_hbuf_put(b, " ");
+  pm__hbuf_printf(b, "<section class=\"ind\" id=\"ind-%zu\">\n<h2>", idx + 1);
+  pm__hbuf_esc(b, ir->title && *ir->title ? ir->title : ir->id);
+  pm__hbuf_put(b, " ");
   badge(p, ir);
-  pm_hbuf_put(b, "</h2>\n<div class=\"idline\"><code>");
-  pm_hbuf_esc(b, ir->id);
-  pm_hbuf_put(b, "</code> · ");
-  pm_hbuf_esc(b, ir->metric);
+  pm__hbuf_put(b, "</h2>\n<div class=\"idline\"><code>");
+  pm__hbuf_esc(b, ir->id);
+  pm__hbuf_put(b, "</code> · ");
+  pm__hbuf_esc(b, ir->metric);
   if (ir->unit && *ir->unit) {
-    pm_hbuf_put(b, " · 单位 unit ");
-    pm_hbuf_esc(b, ir->unit);
+    pm__hbuf_put(b, " · 单位 unit ");
+    pm__hbuf_esc(b, ir->unit);
   }
   if (ir->has_target) {
     target_text(ir, ir->target_value, t, sizeof t);
-    pm_hbuf_put(b, " · 目标 target ");
-    pm_hbuf_esc(b, t);
+    pm__hbuf_put(b, " · 目标 target ");
+    pm__hbuf_esc(b, t);
   }
-  if (ir->status == PM_IND_MANUAL) pm_hbuf_put(b, " · 手工填报 reported by hand");
-  pm_hbuf_put(b, "</div>\n");
+  if (ir->status == PM_IND_MANUAL) pm__hbuf_put(b, " · 手工填报 reported by hand");
+  pm__hbuf_put(b, "</div>\n");
   const pm_indicator_spec *spec = run_spec(p, ir);
   if (spec && spec->note && *spec->note) {
-    pm_hbuf_put(b, "<p class=\"note\">");
-    pm_hbuf_esc(b, spec->note);
-    pm_hbuf_put(b, "</p>\n");
+    pm__hbuf_put(b, "<p class=\"note\">");
+    pm__hbuf_esc(b, spec->note);
+    pm__hbuf_put(b, "</p>\n");
   }
-  pm_hbuf_put(b, "<h3>各区数值 Value per district</h3>\n");
+  pm__hbuf_put(b, "<h3>各区数值 Value per district</h3>\n");
   bar_chart(p, ir);
   values_table(p, ir);
   pm_status st = PM_OK;
-  pm_html_view v;
+  pm__html_view v;
   memset(&v, 0, sizeof v);
   int drawn = 0, map_id = 0;
   if (ir->status != PM_IND_NO_DATA) {
-    pm_hbuf_put(b, "<h3>地图 Map</h3>\n");
+    pm__hbuf_put(b, "<h3>地图 Map</h3>\n");
     size_t mark = b->len;
     st = map_section(p, ir, &v, &drawn, &map_id);
     if (!st && !drawn && b->len == mark)
-      pm_hbuf_put(b, "<p class=\"note\">没有可绘制的几何 no geometry recorded for this "
+      pm__hbuf_put(b, "<p class=\"note\">没有可绘制的几何 no geometry recorded for this "
                      "indicator.</p>\n");
   }
   if (!st) st = gap_table(p, ir, drawn ? &v : NULL, drawn ? map_id : 0);
   if (!st) st = history_section(p, ir);
-  pm_hbuf_put(b, "</section>\n");
+  pm__hbuf_put(b, "</section>\n");
   return st;
 }
 
 static void overview(page *p) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   const pm_run_result *run = p->run;
   size_t n_met = 0, n_missed = 0, n_nodata = 0, n_other = 0;
   for (size_t i = 0; i < run->n_indicators; i++) {
@@ -1378,14 +1378,14 @@ static void overview(page *p) {
       default: n_other++;
     }
   }
-  pm_hbuf_printf(b,
+  pm__hbuf_printf(b,
                  "<div class=\"tiles\"><div class=\"tile\"><b>%zu</b>指标 indicators</div>"
                  "<div class=\"tile met\"><b>%zu</b>达标 met</div>"
                  "<div class=\"tile missed\"><b>%zu</b>未达标 missed</div>"
                  "<div class=\"tile nodata\"><b>%zu</b>无数据 no data</div>"
                  "<div class=\"tile\"><b>%zu</b>无目标或手工 no target / manual</div></div>\n",
                  run->n_indicators, n_met, n_missed, n_nodata, n_other);
-  pm_hbuf_put(b, "</header>\n<section class=\"overview\"><h2>总览 Overview</h2><table "
+  pm__hbuf_put(b, "</header>\n<section class=\"overview\"><h2>总览 Overview</h2><table "
                  "class=\"overview\"><thead><tr><th class=\"num\">#</th><th>指标 indicator</th>"
                  "<th class=\"num\">全部 _all</th><th class=\"num\">目标 target</th><th>结果 "
                  "result</th><th class=\"num\">缺口 gaps</th></tr></thead><tbody>\n");
@@ -1396,68 +1396,68 @@ static void overview(page *p) {
     v[0] = t[0] = '\0';
     if (all) value_text(ir, all, v, sizeof v);
     if (ir->has_target) target_text(ir, ir->target_value, t, sizeof t);
-    pm_hbuf_printf(b, "<tr><td class=\"num\">%zu</td><td><a href=\"#ind-%zu\">", i + 1, i + 1);
-    pm_hbuf_esc(b, ir->title && *ir->title ? ir->title : ir->id);
-    pm_hbuf_put(b, "</a><br><span class=\"idline\"><code>");
-    pm_hbuf_esc(b, ir->id);
-    pm_hbuf_put(b, "</code></span></td><td class=\"num\">");
-    pm_hbuf_esc(b, *v ? v : "—");
-    pm_hbuf_put(b, "</td><td class=\"num\">");
-    pm_hbuf_esc(b, t);
-    pm_hbuf_put(b, "</td><td>");
+    pm__hbuf_printf(b, "<tr><td class=\"num\">%zu</td><td><a href=\"#ind-%zu\">", i + 1, i + 1);
+    pm__hbuf_esc(b, ir->title && *ir->title ? ir->title : ir->id);
+    pm__hbuf_put(b, "</a><br><span class=\"idline\"><code>");
+    pm__hbuf_esc(b, ir->id);
+    pm__hbuf_put(b, "</code></span></td><td class=\"num\">");
+    pm__hbuf_esc(b, *v ? v : "—");
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    pm__hbuf_esc(b, t);
+    pm__hbuf_put(b, "</td><td>");
     badge(p, ir);
-    pm_hbuf_printf(b, "</td><td class=\"num\">%zu</td></tr>\n", all ? all->n_gaps : (size_t)0);
+    pm__hbuf_printf(b, "</td><td class=\"num\">%zu</td></tr>\n", all ? all->n_gaps : (size_t)0);
   }
-  pm_hbuf_put(b, "</tbody></table></section>\n");
+  pm__hbuf_put(b, "</tbody></table></section>\n");
 }
 
 static pm_status build_page(page *p) {
-  pm_hbuf *b = &p->b;
+  pm__hbuf *b = &p->b;
   const pm_run_result *run = p->run;
   const char *title = run->title && *run->title ? run->title : run->plan ? run->plan : "planmetrics";
-  pm_hbuf_put(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+  pm__hbuf_put(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                  "<meta name=\"generator\" content=\"planmetrics " PLANMETRICS_VERSION "\">\n<title>");
-  pm_hbuf_esc(b, title);
-  pm_hbuf_printf(b, " · 运行 #%lld</title>\n<style>\n", (long long)run->run_id);
-  pm_hbuf_put(b, PM_HTML_CSS);
-  pm_hbuf_put(b, "</style>\n</head>\n<body>\n<main>\n<header class=\"page\">\n<h1>");
-  pm_hbuf_esc(b, title);
-  pm_hbuf_put(b, "</h1>\n<div class=\"meta\">计划 plan <code>");
-  pm_hbuf_esc(b, run->plan);
-  pm_hbuf_printf(b, "</code> · 运行 run #%lld · 完成 finished ", (long long)run->run_id);
-  pm_hbuf_esc(b, run->generated_at);
-  pm_hbuf_put(b, " · 坐标系 CRS ");
-  pm_hbuf_esc(b, run->crs);
+  pm__hbuf_esc(b, title);
+  pm__hbuf_printf(b, " · 运行 #%lld</title>\n<style>\n", (long long)run->run_id);
+  pm__hbuf_put(b, PM_HTML_CSS);
+  pm__hbuf_put(b, "</style>\n</head>\n<body>\n<main>\n<header class=\"page\">\n<h1>");
+  pm__hbuf_esc(b, title);
+  pm__hbuf_put(b, "</h1>\n<div class=\"meta\">计划 plan <code>");
+  pm__hbuf_esc(b, run->plan);
+  pm__hbuf_printf(b, "</code> · 运行 run #%lld · 完成 finished ", (long long)run->run_id);
+  pm__hbuf_esc(b, run->generated_at);
+  pm__hbuf_put(b, " · 坐标系 CRS ");
+  pm__hbuf_esc(b, run->crs);
   if (run->plan_hash) {
-    pm_hbuf_put(b, " · 计划文件 plan SHA-256 <code>");
-    pm_hbuf_putn(b, run->plan_hash, strlen(run->plan_hash) > 12 ? 12 : strlen(run->plan_hash));
-    pm_hbuf_put(b, "</code>");
+    pm__hbuf_put(b, " · 计划文件 plan SHA-256 <code>");
+    pm__hbuf_putn(b, run->plan_hash, strlen(run->plan_hash) > 12 ? 12 : strlen(run->plan_hash));
+    pm__hbuf_put(b, "</code>");
   }
-  pm_hbuf_put(b, "</div>\n");
+  pm__hbuf_put(b, "</div>\n");
   overview(p);
   pm_status st = PM_OK;
   for (size_t i = 0; i < run->n_indicators && !st; i++)
     st = indicator_section(p, &run->indicators[i], i);
   if (st) return st;
-  pm_hbuf_put(b, "<footer>由 planmetrics " PLANMETRICS_VERSION " 生成 · 数值取自项目数据库 ");
+  pm__hbuf_put(b, "<footer>由 planmetrics " PLANMETRICS_VERSION " 生成 · 数值取自项目数据库 ");
   const char *db = pm_store_path(p->store);
   const char *base = db ? strrchr(db, '/') : NULL;
-  pm_hbuf_esc(b, base ? base + 1 : db);
-  pm_hbuf_printf(b, " 中记录的运行 #%lld（未重新计算） values as recorded by run #%lld, not "
+  pm__hbuf_esc(b, base ? base + 1 : db);
+  pm__hbuf_printf(b, " 中记录的运行 #%lld（未重新计算） values as recorded by run #%lld, not "
                     "recomputed",
                  (long long)run->run_id, (long long)run->run_id);
   if (p->dist_layer) {
-    pm_hbuf_put(b, " · 区界 districts: ");
-    pm_hbuf_esc(b, p->dist_layer);
-    pm_hbuf_put(b, ".");
-    pm_hbuf_esc(b, p->dist_field);
+    pm__hbuf_put(b, " · 区界 districts: ");
+    pm__hbuf_esc(b, p->dist_layer);
+    pm__hbuf_put(b, ".");
+    pm__hbuf_esc(b, p->dist_field);
   }
-  pm_hbuf_put(b, " · 地图坐标 map CRS ");
-  pm_hbuf_esc(b, run->crs);
-  pm_hbuf_put(b, "</footer>\n</main>\n<script>\n");
-  pm_hbuf_put(b, PM_HTML_JS);
-  pm_hbuf_put(b, "</script>\n</body>\n</html>\n");
+  pm__hbuf_put(b, " · 地图坐标 map CRS ");
+  pm__hbuf_esc(b, run->crs);
+  pm__hbuf_put(b, "</footer>\n</main>\n<script>\n");
+  pm__hbuf_put(b, PM_HTML_JS);
+  pm__hbuf_put(b, "</script>\n</body>\n</html>\n");
   return b->oom ? oom(p) : PM_OK;
 }
 
@@ -1478,17 +1478,17 @@ pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path
   if (!st) st = load_districts(&p);
   if (!st) st = build_page(&p);
   if (!st) st = pm__output_write_all(ctx, path, "HTML report", p.b.s, p.b.len);
-  pm_hbuf_free(&p.b);
+  pm__hbuf_free(&p.b);
   for (size_t i = 0; i < p.n_dist; i++) GEOSGeom_destroy_r(p.h, p.dist[i].g);
   free(p.dist);
   free(p.dist_layer);
   free(p.dist_field);
   if (p.reader) GEOSWKBReader_destroy_r(p.h, p.reader);
-  pm_history_rows_free(p.rows, p.n_rows);
-  pm_history_runs_free(p.runs, p.n_runs);
+  pm_history_rows_destroy(p.rows, p.n_rows);
+  pm_history_runs_destroy(p.runs, p.n_runs);
   for (size_t i = 0; p.specs && i < p.run->n_indicators; i++) pm_indicator_spec_clear(&p.specs[i]);
   free(p.specs);
   free(p.has_spec);
-  pm_run_result_free(p.run);
+  pm_run_result_destroy(p.run);
   return st;
 }

@@ -10,7 +10,7 @@
 
 /* ---------- buffer ---------- */
 
-static int hbuf_reserve(pm_hbuf *b, size_t extra) {
+static int hbuf_reserve(pm__hbuf *b, size_t extra) {
   if (b->oom) return -1;
   if (b->len + extra + 1 <= b->cap) return 0;
   size_t cap = b->cap ? b->cap : 256;
@@ -31,18 +31,18 @@ static int hbuf_reserve(pm_hbuf *b, size_t extra) {
   return 0;
 }
 
-void pm_hbuf_putn(pm_hbuf *b, const char *s, size_t n) {
+void pm__hbuf_putn(pm__hbuf *b, const char *s, size_t n) {
   if (!n || hbuf_reserve(b, n)) return;
   memcpy(b->s + b->len, s, n);
   b->len += n;
   b->s[b->len] = '\0';
 }
 
-void pm_hbuf_put(pm_hbuf *b, const char *s) {
-  if (s) pm_hbuf_putn(b, s, strlen(s));
+void pm__hbuf_put(pm__hbuf *b, const char *s) {
+  if (s) pm__hbuf_putn(b, s, strlen(s));
 }
 
-void pm_hbuf_printf(pm_hbuf *b, const char *fmt, ...) {
+void pm__hbuf_printf(pm__hbuf *b, const char *fmt, ...) {
   if (b->oom) return;
   char small[256];
   va_list ap;
@@ -51,7 +51,7 @@ void pm_hbuf_printf(pm_hbuf *b, const char *fmt, ...) {
   va_end(ap);
   if (n < 0) return;
   if ((size_t)n < sizeof small) {
-    pm_hbuf_putn(b, small, (size_t)n);
+    pm__hbuf_putn(b, small, (size_t)n);
     return;
   }
   if (hbuf_reserve(b, (size_t)n)) return;
@@ -61,12 +61,12 @@ void pm_hbuf_printf(pm_hbuf *b, const char *fmt, ...) {
   b->len += (size_t)n;
 }
 
-void pm_hbuf_cat(pm_hbuf *b, const pm_hbuf *o) {
+void pm__hbuf_cat(pm__hbuf *b, const pm__hbuf *o) {
   if (o->oom) b->oom = 1;
-  if (o->len) pm_hbuf_putn(b, o->s, o->len);
+  if (o->len) pm__hbuf_putn(b, o->s, o->len);
 }
 
-void pm_hbuf_free(pm_hbuf *b) {
+void pm__hbuf_free(pm__hbuf *b) {
   free(b->s);
   memset(b, 0, sizeof *b);
 }
@@ -95,7 +95,7 @@ static size_t utf8_len(const unsigned char *p) {
   return n;
 }
 
-void pm_hbuf_esc(pm_hbuf *b, const char *text) {
+void pm__hbuf_esc(pm__hbuf *b, const char *text) {
   if (!text) return;
   const unsigned char *p = (const unsigned char *)text;
   while (*p) {
@@ -104,42 +104,42 @@ void pm_hbuf_esc(pm_hbuf *b, const char *text) {
     while (*p >= 0x20 && *p < 0x7F && *p != '&' && *p != '<' && *p != '>' && *p != '"' &&
            *p != '\'')
       p++;
-    if (p > run) pm_hbuf_putn(b, (const char *)run, (size_t)(p - run));
+    if (p > run) pm__hbuf_putn(b, (const char *)run, (size_t)(p - run));
     if (!*p) break;
     unsigned char c = *p;
     if (c >= 0x80) {
       size_t n = utf8_len(p);
       if (n) {
-        pm_hbuf_putn(b, (const char *)p, n);
+        pm__hbuf_putn(b, (const char *)p, n);
         p += n;
       } else {
-        pm_hbuf_put(b, "\xEF\xBF\xBD"); /* U+FFFD */
+        pm__hbuf_put(b, "\xEF\xBF\xBD"); /* U+FFFD */
         p++;
       }
       continue;
     }
     switch (c) {
-      case '&': pm_hbuf_put(b, "&amp;"); break;
-      case '<': pm_hbuf_put(b, "&lt;"); break;
-      case '>': pm_hbuf_put(b, "&gt;"); break;
-      case '"': pm_hbuf_put(b, "&quot;"); break;
-      case '\'': pm_hbuf_put(b, "&#39;"); break;
-      case '\t': case '\n': case '\r': pm_hbuf_putn(b, (const char *)p, 1); break;
+      case '&': pm__hbuf_put(b, "&amp;"); break;
+      case '<': pm__hbuf_put(b, "&lt;"); break;
+      case '>': pm__hbuf_put(b, "&gt;"); break;
+      case '"': pm__hbuf_put(b, "&quot;"); break;
+      case '\'': pm__hbuf_put(b, "&#39;"); break;
+      case '\t': case '\n': case '\r': pm__hbuf_putn(b, (const char *)p, 1); break;
       default: break; /* other control characters (and DEL) have no place in a page */
     }
     p++;
   }
 }
 
-pm_status pm_html_escape(pm_context *ctx, const char *text, char **out) {
-  pm_hbuf b = {0};
-  pm_hbuf_esc(&b, text);
+pm_status pm__html_escape(pm_context *ctx, const char *text, char **out) {
+  pm__hbuf b = {0};
+  pm__hbuf_esc(&b, text);
   if (!b.oom && !b.s) {
     b.s = calloc(1, 1);
     if (!b.s) b.oom = 1;
   }
   if (b.oom) {
-    pm_hbuf_free(&b);
+    pm__hbuf_free(&b);
     *out = NULL;
     return pm_error(ctx, PM_ENOMEM, "out of memory while escaping text for the HTML report");
   }
@@ -149,9 +149,9 @@ pm_status pm_html_escape(pm_context *ctx, const char *text, char **out) {
 
 /* ---------- view ---------- */
 
-pm_status pm_html_view_fit(pm_context *ctx, double minx, double miny, double maxx, double maxy,
+pm_status pm__html_view_fit(pm_context *ctx, double minx, double miny, double maxx, double maxy,
                            double width_px, double max_height_px, double pad_px,
-                           pm_html_view *out) {
+                           pm__html_view *out) {
   memset(out, 0, sizeof *out);
   if (!isfinite(minx) || !isfinite(miny) || !isfinite(maxx) || !isfinite(maxy) || maxx < minx ||
       maxy < miny)
@@ -181,7 +181,7 @@ pm_status pm_html_view_fit(pm_context *ctx, double minx, double miny, double max
   return PM_OK;
 }
 
-void pm_html_view_apply(const pm_html_view *v, double x, double y, double *px, double *py) {
+void pm__html_view_apply(const pm__html_view *v, double x, double y, double *px, double *py) {
   *px = (x - v->minx) * v->scale;
   *py = (v->maxy - y) * v->scale;
 }
@@ -200,7 +200,7 @@ static long long to_fixed(double px) {
 
 /* Append v/100 in the shortest form ("12.3", "-.05", "7"); sep: a space is needed before a
  * non-negative number (a minus sign separates by itself). */
-static void put_fixed(pm_hbuf *b, long long v, int sep) {
+static void put_fixed(pm__hbuf *b, long long v, int sep) {
   char tmp[40];
   char *p = tmp;
   unsigned long long a = v < 0 ? (unsigned long long)(-(v + 1)) + 1 : (unsigned long long)v;
@@ -215,15 +215,15 @@ static void put_fixed(pm_hbuf *b, long long v, int sep) {
     *p++ = (char)('0' + fp / 10);
     if (fp % 10) *p++ = (char)('0' + fp % 10);
   }
-  pm_hbuf_putn(b, tmp, (size_t)(p - tmp));
+  pm__hbuf_putn(b, tmp, (size_t)(p - tmp));
 }
 
-void pm_hbuf_px(pm_hbuf *b, double px) { put_fixed(b, to_fixed(px), 0); }
+void pm__hbuf_px(pm__hbuf *b, double px) { put_fixed(b, to_fixed(px), 0); }
 
 /* One coordinate sequence: "Mx y" then relative "l" steps, repeated (rounded) points dropped.
  * closed: a polygon ring (ends with z, the closing point is not repeated). */
-static long path_seq(GEOSContextHandle_t h, const pm_html_view *v, const GEOSCoordSequence *seq,
-                     int closed, pm_hbuf *b) {
+static long path_seq(GEOSContextHandle_t h, const pm__html_view *v, const GEOSCoordSequence *seq,
+                     int closed, pm__hbuf *b) {
   unsigned int n = 0;
   if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n)) return -1;
   if (n == 0) return 0;
@@ -233,30 +233,30 @@ static long path_seq(GEOSContextHandle_t h, const pm_html_view *v, const GEOSCoo
   for (unsigned int i = 0; i < n; i++) {
     double x, y, fx, fy;
     if (!GEOSCoordSeq_getXY_r(h, seq, i, &x, &y)) return -1;
-    pm_html_view_apply(v, x, y, &fx, &fy);
+    pm__html_view_apply(v, x, y, &fx, &fy);
     long long ix = to_fixed(fx), iy = to_fixed(fy);
     if (i == 0) {
-      pm_hbuf_put(b, "M");
+      pm__hbuf_put(b, "M");
       put_fixed(b, ix, 0);
       put_fixed(b, iy, 1);
       written++;
     } else {
       if (ix == px && iy == py) continue;
-      if (written == 1) pm_hbuf_put(b, "l");
-      else if (ix - px >= 0) pm_hbuf_put(b, " ");
+      if (written == 1) pm__hbuf_put(b, "l");
+      else if (ix - px >= 0) pm__hbuf_put(b, " ");
       put_fixed(b, ix - px, 0);
       put_fixed(b, iy - py, 1);
       written++;
     }
     px = ix, py = iy;
   }
-  if (written == 1 && !closed) pm_hbuf_put(b, "h0"); /* a line shorter than the rounding: a dot */
-  if (closed) pm_hbuf_put(b, "z");
+  if (written == 1 && !closed) pm__hbuf_put(b, "h0"); /* a line shorter than the rounding: a dot */
+  if (closed) pm__hbuf_put(b, "z");
   return written;
 }
 
-long pm_html_path_geom(GEOSContextHandle_t h, const pm_html_view *v, const GEOSGeometry *g,
-                       pm_hbuf *b) {
+long pm__html_path_geom(GEOSContextHandle_t h, const pm__html_view *v, const GEOSGeometry *g,
+                       pm__hbuf *b) {
   if (!g) return -1;
   if (GEOSisEmpty_r(h, g) == 1) return 0;
   int type = GEOSGeomTypeId_r(h, g);
@@ -264,11 +264,11 @@ long pm_html_path_geom(GEOSContextHandle_t h, const pm_html_view *v, const GEOSG
     case GEOS_POINT: {
       double x, y, fx, fy;
       if (!GEOSGeomGetX_r(h, g, &x) || !GEOSGeomGetY_r(h, g, &y)) return -1;
-      pm_html_view_apply(v, x, y, &fx, &fy);
-      pm_hbuf_put(b, "M");
+      pm__html_view_apply(v, x, y, &fx, &fy);
+      pm__hbuf_put(b, "M");
       put_fixed(b, to_fixed(fx), 0);
       put_fixed(b, to_fixed(fy), 1);
-      pm_hbuf_put(b, "h0");
+      pm__hbuf_put(b, "h0");
       return 1;
     }
     case GEOS_LINESTRING:
@@ -290,7 +290,7 @@ long pm_html_path_geom(GEOSContextHandle_t h, const pm_html_view *v, const GEOSG
       if (parts < 0) return -1;
       long n = 0;
       for (int i = 0; i < parts; i++) {
-        long m = pm_html_path_geom(h, v, GEOSGetGeometryN_r(h, g, i), b);
+        long m = pm__html_path_geom(h, v, GEOSGetGeometryN_r(h, g, i), b);
         if (m < 0) return -1;
         n += m;
       }
@@ -299,7 +299,7 @@ long pm_html_path_geom(GEOSContextHandle_t h, const pm_html_view *v, const GEOSG
   }
 }
 
-GEOSGeometry *pm_html_simplify(GEOSContextHandle_t h, const pm_html_view *v, const GEOSGeometry *g,
+GEOSGeometry *pm__html_simplify(GEOSContextHandle_t h, const pm__html_view *v, const GEOSGeometry *g,
                                double simplify_px) {
   int type = GEOSGeomTypeId_r(h, g);
   if (simplify_px <= 0 || type == GEOS_POINT || type == GEOS_MULTIPOINT || v->scale <= 0)
@@ -309,7 +309,7 @@ GEOSGeometry *pm_html_simplify(GEOSContextHandle_t h, const pm_html_view *v, con
   return GEOSTopologyPreserveSimplify_r(h, g, simplify_px / v->scale);
 }
 
-pm_status pm_html_svg_path(pm_context *ctx, const pm_html_view *v, const unsigned char *wkb,
+pm_status pm__html_svg_path(pm_context *ctx, const pm__html_view *v, const unsigned char *wkb,
                            size_t wkb_len, double simplify_px, char **out, size_t *n_points) {
   *out = NULL;
   if (n_points) *n_points = 0;
@@ -321,16 +321,16 @@ pm_status pm_html_svg_path(pm_context *ctx, const pm_html_view *v, const unsigne
   if (!g)
     return pm_error(ctx, PM_EGEOM, "unreadable geometry for the HTML map (%s)",
                     pm__context_geos_message(ctx));
-  GEOSGeometry *s = pm_html_simplify(h, v, g, simplify_px);
+  GEOSGeometry *s = pm__html_simplify(h, v, g, simplify_px);
   GEOSGeom_destroy_r(h, g);
   if (!s)
     return pm_error(ctx, PM_EGEOM, "cannot simplify a geometry for the HTML map (%s)",
                     pm__context_geos_message(ctx));
-  pm_hbuf b = {0};
-  long n = pm_html_path_geom(h, v, s, &b);
+  pm__hbuf b = {0};
+  long n = pm__html_path_geom(h, v, s, &b);
   GEOSGeom_destroy_r(h, s);
   if (n < 0) {
-    pm_hbuf_free(&b);
+    pm__hbuf_free(&b);
     return pm_error(ctx, PM_EGEOM, "cannot read a geometry for the HTML map (%s)",
                     pm__context_geos_message(ctx));
   }
@@ -339,7 +339,7 @@ pm_status pm_html_svg_path(pm_context *ctx, const pm_html_view *v, const unsigne
     if (!b.s) b.oom = 1;
   }
   if (b.oom) {
-    pm_hbuf_free(&b);
+    pm__hbuf_free(&b);
     return pm_error(ctx, PM_ENOMEM, "out of memory while drawing a map");
   }
   *out = b.s;

@@ -1059,7 +1059,7 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
   if ((st = pm_strdup(ctx, &plan->path, path)) || (st = dir_of(ctx, path, &plan->dir)) ||
       (st = pm_strdup(ctx, &plan->hash, hex))) {
     free(data);
-    pm_plan_free(plan);
+    pm_plan_destroy(plan);
     return st;
   }
 
@@ -1068,7 +1068,7 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
   parser p = {ctx, path, &doc, plan};
   if (!yaml_parser_initialize(&yp)) {
     free(data);
-    pm_plan_free(plan);
+    pm_plan_destroy(plan);
     return pm_error(ctx, PM_ENOMEM, "out of memory");
   }
   yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
@@ -1098,7 +1098,7 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
   yaml_parser_delete(&yp);
   free(data);
   if (st) {
-    pm_plan_free(plan);
+    pm_plan_destroy(plan);
     return st;
   }
   *out = plan;
@@ -1107,7 +1107,7 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
 
 /* --- Plans --- */
 
-void pm_plan_free(pm_plan *plan) {
+void pm_plan_destroy(pm_plan *plan) {
   if (!plan) return;
   free(plan->path);
   free(plan->dir);

@@ -274,7 +274,7 @@ static pm_status pool_task(pm_context *ctx, void *state, void *arg, size_t k) {
 
 static void pool_teardown(pm_context *ctx, void *state, void *arg) {
   (void)arg;
-  pm_districts_free(ctx, state);
+  pm_districts_destroy(ctx, state);
 }
 
 static int default_threads(void) {
@@ -497,12 +497,12 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   else if (began) pm_store_rollback(r.store);
   free(hashes);
   pm_cache_destroy(r.cache);
-  pm_districts_free(ctx, r.districts);
+  pm_districts_destroy(ctx, r.districts);
   pm_store_close(r.store);
   free(r.missing);
   if (st) {
     if (created) unlink(db);
-    pm_run_result_free(run);
+    pm_run_result_destroy(run);
     return st;
   }
   *out = run;

@@ -622,7 +622,7 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   if (!st) st = load_results(s, run->run_id, run);
   if (!st) st = load_parts(s, run->run_id, run);
   if (st) {
-    pm_run_result_free(run);
+    pm_run_result_destroy(run);
     return st;
   }
   *out = run;
@@ -631,7 +631,7 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
 
 /* ---------- listing ---------- */
 
-void pm_history_runs_free(pm_history_run *runs, size_t n) {
+void pm_history_runs_destroy(pm_history_run *runs, size_t n) {
   for (size_t i = 0; runs && i < n; i++) {
     free(runs[i].plan);
     free(runs[i].title);
@@ -674,14 +674,14 @@ pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **run
   if (!st && rc != SQLITE_DONE) st = db_fail(s, "listing the recorded runs");
   sqlite3_finalize(q);
   if (st) {
-    pm_history_runs_free(*runs, *n);
+    pm_history_runs_destroy(*runs, *n);
     *runs = NULL;
     *n = 0;
   }
   return st;
 }
 
-void pm_history_rows_free(pm_history_row *rows, size_t n) {
+void pm_history_rows_destroy(pm_history_row *rows, size_t n) {
   for (size_t i = 0; rows && i < n; i++) {
     free(rows[i].finished_at);
     free(rows[i].plan);
@@ -736,7 +736,7 @@ pm_status pm_history_list(pm_store *s, const char *plan_id, pm_history_row **row
   if (!st && rc != SQLITE_DONE) st = db_fail(s, "listing the run history");
   sqlite3_finalize(q);
   if (st) {
-    pm_history_rows_free(*rows, *n);
+    pm_history_rows_destroy(*rows, *n);
     *rows = NULL;
     *n = 0;
   }

@@ -204,7 +204,7 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
   if (rd) GEOSWKBReader_destroy_r(h, rd);
   sqlite3_finalize(q);
   if (st) {
-    pm_features_free(ctx, fs);
+    pm_features_destroy(ctx, fs);
     return st;
   }
   *out = fs;
@@ -237,7 +237,7 @@ void pm_cache_destroy(pm_cache *c) {
   if (!c) return;
   for (size_t i = 0; i < c->n; i++) {
     free(c->v[i].key);
-    pm_features_free(c->ctx, c->v[i].fs);
+    pm_features_destroy(c->ctx, c->v[i].fs);
   }
   free(c->v);
   free(c);
@@ -252,7 +252,7 @@ void pm_cache_release_except(pm_cache *c, const pm_features *const *keep, size_t
       c->v[m++] = c->v[i];
     } else {
       free(c->v[i].key);
-      pm_features_free(c->ctx, c->v[i].fs);
+      pm_features_destroy(c->ctx, c->v[i].fs);
     }
   }
   c->n = m;
@@ -287,7 +287,7 @@ pm_status pm_cache_get(pm_cache *c, const char *layer, const pm_load_options *op
   if (!st) st = pm__grow(c->ctx, (void **)&c->v, &c->cap, c->n + 1, sizeof *c->v);
   if (st) {
     free(key);
-    pm_features_free(c->ctx, fs);
+    pm_features_destroy(c->ctx, fs);
     return st;
   }
   c->v[c->n].key = key;
@@ -306,6 +306,6 @@ pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
   pm_status st = pm_features_load(ctx, store, layer, &opt, &fs);
   if (st) return st;
   st = pm_districts_create(ctx, fs, opt.label_field, n_only ? only : NULL, n_only, out);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
   return st;
 }

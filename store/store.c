@@ -399,7 +399,7 @@ void pm_layer_info_clear(pm_layer_info *in) {
   memset(in, 0, sizeof *in);
 }
 
-void pm_layer_info_free_all(pm_layer_info *infos, size_t n) {
+void pm_layer_info_destroy_all(pm_layer_info *infos, size_t n) {
   for (size_t i = 0; i < n; i++) pm_layer_info_clear(&infos[i]);
   free(infos);
 }
@@ -437,7 +437,7 @@ pm_status pm_store_list_layers(pm_store *s, pm_layer_info **out, size_t *n) {
   }
   sqlite3_finalize(q);
   if (st) {
-    pm_layer_info_free_all(*out, *n);
+    pm_layer_info_destroy_all(*out, *n);
     *out = NULL;
     *n = 0;
   }

@@ -86,9 +86,9 @@ static void test_overlaps_dissolved(void **state) {
   assert_string_equal(out.details[0].role, "measured");
   assert_near(detail_area(&out.details[0]), 15000, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, of);
-  pm_features_free(ctx, layer);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, of);
+  pm_features_destroy(ctx, layer);
 }
 
 static void test_straddling_and_target(void **state) {
@@ -130,8 +130,8 @@ static void test_straddling_and_target(void **state) {
     assert_near(detail_area(&out.details[k]),
                 strcmp(out.details[k].district, "长宁区") == 0 ? 7000 : 5000, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, layer);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, layer);
 }
 
 static void test_of_clips_and_empty(void **state) {
@@ -160,9 +160,9 @@ static void test_of_clips_and_empty(void **state) {
   assert_int_equal(out.results[1].n_gaps, 0);
   assert_near(out.results[2].value, 100, 1e-9);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, of);
-  pm_features_free(ctx, layer);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, of);
+  pm_features_destroy(ctx, layer);
 }
 
 static void test_no_districts_no_of(void **state) {
@@ -179,8 +179,8 @@ static void test_no_districts_no_of(void **state) {
   assert_non_null(out.results[0].null_reason);
   assert_non_null(strstr(out.results[0].null_reason, "of"));
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, layer);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, layer);
 }
 
 static void test_bad_inputs(void **state) {
@@ -200,9 +200,9 @@ static void test_bad_inputs(void **state) {
   memset(&out, 0, sizeof out);
   assert_int_equal(pm_area_share(ctx, &s, polys, NULL, d, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, polys);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, polys);
+  pm_features_destroy(ctx, lines);
 }
 
 int main(void) {

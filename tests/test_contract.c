@@ -35,7 +35,7 @@ static pm_districts *districts_of(const char *const *wkt, const char *const *nam
   pm_features *fs = feats("districts", wkt, names, n);
   pm_districts *d = NULL;
   assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
   return d;
 }
 
@@ -218,8 +218,8 @@ static void test_count_point_on_shared_boundary(void **state) {
   assert_int_equal(n_role(&out, "counted"), 3);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, poi);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, poi);
 }
 
 /* The same rule for transfer_coverage: "District of a station: where its station point lies". The
@@ -257,9 +257,9 @@ static void test_transfer_station_on_shared_boundary(void **state) {
   assert_int_equal(R(&out, "_all")->n_gaps, 1);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
 }
 
 /* "Lines and polygons are clipped to each district; their measured part inside counts." A line
@@ -282,8 +282,8 @@ static void test_length_clipped_to_districts(void **state) {
   assert_plain(R(&out, "_all"), 1.2, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
 }
 
 /* "_all is the plan area: the union of the districts in scope". With A and C 500 m apart, a line
@@ -306,7 +306,7 @@ static void test_all_is_union_of_districts(void **state) {
   assert_plain(R(&out, "_all"), 1.5, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, lines);
+  pm_features_destroy(ctx, lines);
 
   const char *pw[] = {"POINT(1200 500)", "POINT(600 600)"};
   pm_features *poi = feats("poi", pw, NULL, 2);
@@ -319,7 +319,7 @@ static void test_all_is_union_of_districts(void **state) {
   assert_plain(R(&out, "_all"), 1, 0);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, poi);
+  pm_features_destroy(ctx, poi);
 
   const char *aw[] = {"POLYGON((0 0,3000 0,3000 1000,0 1000,0 0))"};
   pm_features *zones = feats("zones", aw, NULL, 1);
@@ -332,9 +332,9 @@ static void test_all_is_union_of_districts(void **state) {
   assert_share(R(&out, "_all"), 200, 200, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, zones);
+  pm_features_destroy(ctx, zones);
 
-  pm_districts_free(ctx, d);
+  pm_districts_destroy(ctx, d);
 }
 
 /* "...or everything when the plan has no districts layer": one result, `_all`, and all of a
@@ -355,8 +355,8 @@ static void test_all_without_districts_is_everything(void **state) {
   assert_plain(R(&out, "_all"), 10, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
 }
 
 /* ================= §1 Distances are inclusive ================= */
@@ -383,9 +383,9 @@ static void test_transfer_threshold_inclusive(void **state) {
   assert_near(R(&out, "_all")->gaps[0].distance_m, 50.001, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
 }
 
 /* length near: a footway running parallel to the river at exactly near_m = 30 m counts (0.8 km);
@@ -408,9 +408,9 @@ static void test_length_near_inclusive(void **state) {
   assert_plain(R(&out, "_all"), 0.8, 1e-6);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, foot);
-  pm_features_free(ctx, riv);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, foot);
+  pm_features_destroy(ctx, riv);
 }
 
 /* line_coverage: a road at exactly within_m = 50 m from the camera line is covered; a road at
@@ -445,9 +445,9 @@ static void test_line_coverage_within_inclusive(void **state) {
   assert_int_equal(n_role(&out, "uncovered"), 1);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, roads);
-  pm_features_free(ctx, cams);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, roads);
+  pm_features_destroy(ctx, cams);
 }
 
 /* coverage: a 100 x 100 m park is exactly 10,000 m2, so (">= 10,000 m2 -> 500 m") its radius is
@@ -500,9 +500,9 @@ static void test_coverage_radius_inclusive_and_classes(void **state) {
   assert_near(all->gaps[2].distance_m, 300.01, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
-  pm_features_free(ctx, homes);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, homes);
 }
 
 /* "points have no area and use the largest class unless radius_m is given": a park point reaches
@@ -527,9 +527,9 @@ static void test_coverage_point_source_radius(void **state) {
   assert_share(R(&out, "_all"), 1, 4, 0); /* only (100, 0) */
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
-  pm_features_free(ctx, homes);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, homes);
 }
 
 /* ================= §1 Lengths and areas of the dissolved selection ================= */
@@ -569,11 +569,11 @@ static void test_length_dissolved(void **state) {
   assert_share(R(&out, "_all"), 0.75, 1.5, 1e-9);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s2);
-  pm_features_free(ctx, rem);
+  pm_features_destroy(ctx, rem);
 
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
 }
 
 /* line_coverage on the dissolved network: the same 1 km road twice is 1 km, half of it within
@@ -596,9 +596,9 @@ static void test_line_coverage_dissolved(void **state) {
   assert_share(R(&out, "_all"), 0.5, 1.0, 1e-6);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, roads);
-  pm_features_free(ctx, strip);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, roads);
+  pm_features_destroy(ctx, strip);
 }
 
 /* area_share of overlapping zones: x 0..600 and 400..1000 over A dissolve to all of A (100 %, not
@@ -629,8 +629,8 @@ static void test_area_share_dissolved(void **state) {
   assert_int_equal(R(&out, "A")->n_gaps, 0);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, zones);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, zones);
 }
 
 /* area_share with `of`: the layer inside `of` divided by `of` (documented choice: the share of
@@ -654,9 +654,9 @@ static void test_area_share_of(void **state) {
   assert_null_why(R(&out, "B")); /* no `of` in B */
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lay);
-  pm_features_free(ctx, of);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lay);
+  pm_features_destroy(ctx, of);
 }
 
 /* coverage by area of a dissolved population: two identical 20,000 m2 blocks 900 m from the park
@@ -685,9 +685,9 @@ static void test_coverage_population_dissolved(void **state) {
   assert_string_equal(all->gaps[0].nearest, "parks#1");
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
-  pm_features_free(ctx, homes);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, homes);
 }
 
 /* coverage without a population layer: the district polygon is the denominator. A park strip x
@@ -720,11 +720,11 @@ static void test_coverage_district_denominator(void **state) {
   pm_districts *none = districts_none();
   assert_int_equal(pm_coverage(ctx, &s, parks, NULL, none, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, none);
+  pm_districts_destroy(ctx, none);
 
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
 }
 
 /* count_by_class: sources per class per district (by representative point). 500 m2 and 20,000 m2
@@ -756,8 +756,8 @@ static void test_coverage_count_by_class(void **state) {
   assert_int_equal(n_role(&out, "ignored_source"), 1);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
 }
 
 /* ================= §1 Null values say why ================= */
@@ -800,9 +800,9 @@ static void test_null_when_denominator_empty(void **state) {
     pm_indicator_result_clear(&out);
     pm_indicator_spec_clear(&s);
   }
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, st2);
-  pm_features_free(ctx, sp);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, st2);
+  pm_features_destroy(ctx, sp);
 
   /* line_coverage: no road in B. */
   const char *rw[] = {"LINESTRING(0 500,1000 500)"};
@@ -825,7 +825,7 @@ static void test_null_when_denominator_empty(void **state) {
   assert_null_why(R(&out, "B"));
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, roads);
+  pm_features_destroy(ctx, roads);
 
   /* coverage: no residential land in B. */
   const char *hw[] = {"POLYGON((100 100,200 100,200 200,100 200,100 100))"};
@@ -838,8 +838,8 @@ static void test_null_when_denominator_empty(void **state) {
   assert_null_why(R(&out, "B"));
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, homes);
-  pm_features_free(ctx, parks);
+  pm_features_destroy(ctx, homes);
+  pm_features_destroy(ctx, parks);
 
   /* area_share without districts and without `of`: no area to divide by. */
   pm_districts *none = districts_none();
@@ -851,10 +851,10 @@ static void test_null_when_denominator_empty(void **state) {
   assert_null_why(R(&out, "_all"));
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, zones);
-  pm_districts_free(ctx, none);
+  pm_features_destroy(ctx, zones);
+  pm_districts_destroy(ctx, none);
 
-  pm_districts_free(ctx, d);
+  pm_districts_destroy(ctx, d);
 }
 
 /* "...and the report says why": the JSON report has value null and the reason. */
@@ -899,11 +899,11 @@ static void test_null_reason_in_json_report(void **state) {
   assert_non_null(strstr(a, "\"target\": 100"));
   assert_non_null(strstr(a, "\"met\": true"));
   assert_non_null(strstr(buf, "\"unit\": \"%\""));
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   pm_indicator_spec_clear(&s);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
 }
 
 /* ================= §2 transfer_coverage bases and access points ================= */
@@ -933,9 +933,9 @@ static void test_transfer_basis_stop(void **state) {
   assert_int_equal(n_role(&out, "stop"), 2);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
 }
 
 /* basis route: routes within catchment_m (300 m) of S: 1路 (P1, 50 m), 2路 (P1 50 m, P2 200 m: the
@@ -965,9 +965,9 @@ static void test_transfer_basis_route(void **state) {
   assert_int_equal(n_role(&out, "pair"), 3);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
 }
 
 /* "A station's access points are its entrances if any are given (an entrance belongs to the
@@ -1013,13 +1013,13 @@ static void test_transfer_entrances(void **state) {
   pm_indicator_result_clear(&out);
 
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_features_free(ctx, en);
-  pm_features_free(ctx, st2);
-  pm_features_free(ctx, sp2);
-  pm_features_free(ctx, en2);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_features_destroy(ctx, en);
+  pm_features_destroy(ctx, st2);
+  pm_features_destroy(ctx, sp2);
+  pm_features_destroy(ctx, en2);
 }
 
 /* Gaps sorted worst first: S2 (120 m) before S1 (80 m); S3 (20 m) passes. */
@@ -1051,9 +1051,9 @@ static void test_transfer_gaps_worst_first(void **state) {
   assert_int_equal(n_role(&out, "segment"), 3);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
 }
 
 /* ================= §2 count ================= */
@@ -1087,8 +1087,8 @@ static void test_count_area_bounds_and_shortfall(void **state) {
   assert_string_equal(R(&out, "_all")->gaps[0].id, "B");
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
 }
 
 /* KNOWN BUG (queries/count.c, shortfall): "how many features it lacks" for a fractional bound.
@@ -1112,8 +1112,8 @@ static void test_bug_count_fractional_shortfall(void **state) {
   assert_near(R(&out, "B")->gaps[0].shortfall, 2, 0);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, poi);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, poi);
 }
 
 /* KNOWN BUG (queries/count.c, pm_count): `_all` can miss a target while every district meets it
@@ -1134,8 +1134,8 @@ static void test_bug_count_all_missed_without_gap(void **state) {
   assert_true(R(&out, "_all")->n_gaps >= 1);
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, poi);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, poi);
 }
 
 /* ================= §1 targets, manual figures, exit codes (§4) ================= */
@@ -1182,7 +1182,7 @@ static pm_status run_plan(const char *plan_path, const char *db, pm_run_result *
   if (st) return st;
   pm_run_options opt = {.db = pm_test_path(db), .record = 0};
   st = pm_plan_run(ctx, plan, &opt, run, NULL);
-  pm_plan_free(plan);
+  pm_plan_destroy(plan);
   return st;
 }
 
@@ -1202,7 +1202,7 @@ static void test_plan_filters_manual_and_exit_code(void **state) {
   assert_plain(&run->indicators[1].results[0], 42, 0);
   assert_true(run->indicators[1].results[0].met);
   assert_int_equal(pm_run_result_exit_code(run), 0);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   run = NULL;
 
   /* A missed target: exit code 1. */
@@ -1212,7 +1212,7 @@ static void test_plan_filters_manual_and_exit_code(void **state) {
   assert_int_equal(run_plan(p, "missed.sqlite", &run), PM_OK);
   assert_false(run->indicators[0].results[0].met);
   assert_int_equal(pm_run_result_exit_code(run), 1);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   run = NULL;
 
   /* "A filter naming a missing field is an error, never an empty result." */
@@ -1237,7 +1237,7 @@ static void test_bug_manual_null_value(void **state) {
   assert_false(r->has_value);
   assert_non_null(r->null_reason);
   assert_int_equal(pm_run_result_exit_code(run), 0);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
 }
 
 /* §4 "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written)", through the

@@ -13,7 +13,7 @@ static pm_districts *two_districts(pm_context *ctx) {
   pm_districts *d = NULL;
   assert_int_equal(pm_features_from_wkt(ctx, "districts", wkt, names, 2, &fs), PM_OK);
   assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
   return d;
 }
 
@@ -109,8 +109,8 @@ static void test_area_bounds(void **state) {
   assert_int_equal(pm_count(ctx, &spec, parks, d, &ir), PM_EINPUT);
   pm_indicator_result_clear(&ir);
 
-  pm_features_free(ctx, parks);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
 }
 
@@ -171,9 +171,9 @@ static void test_target_gaps(void **state) {
   assert_near(ir.results[0].gaps[0].shortfall, 7, 0);
   pm_indicator_result_clear(&ir);
 
-  pm_features_free(ctx, parks);
-  pm_districts_free(ctx, d);
-  pm_districts_free(ctx, none);
+  pm_features_destroy(ctx, parks);
+  pm_districts_destroy(ctx, d);
+  pm_districts_destroy(ctx, none);
   pm_context_destroy(ctx);
 }
 
@@ -196,8 +196,8 @@ static void test_boundary_point(void **state) {
   assert_near(res(&ir, "_all")->value, 2, 0);
   assert_int_equal(ir.n_details, 2);
   pm_indicator_result_clear(&ir);
-  pm_features_free(ctx, pts);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, pts);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
 }
 

@@ -72,7 +72,7 @@ static pm_districts *two_districts(pm_context *ctx, double h) {
   pm_features *fs = pm_test_wkt(ctx, "districts", w, names, 2);
   pm_districts *d = NULL;
   assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
   return d;
 }
 
@@ -112,9 +112,9 @@ static void run_park_vs_strip(pm_context *ctx, const char *park_wkt, pm_indicato
   pm_districts *d = no_districts(ctx);
   memset(out, 0, sizeof *out);
   assert_int_equal(pm_coverage(ctx, spec, parks, res, d, out), PM_OK);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
-  pm_features_free(ctx, res);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, res);
 }
 
 /* A 100 x 100 m park has exactly 10,000 m2: min is inclusive, so it is a 500 m park and reaches the
@@ -166,8 +166,8 @@ static void test_class_boundary(void **state) {
   assert_int_equal(pm_coverage(f->ctx, &spec, pk, pk, nd, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "pm_indicator_spec_create"));
   pm_indicator_result_clear(&out);
-  pm_features_free(f->ctx, pk);
-  pm_districts_free(f->ctx, nd);
+  pm_features_destroy(f->ctx, pk);
+  pm_districts_destroy(f->ctx, nd);
   /* ... and a spec made from the registry has METRICS.md's classes (10,000 m2 -> 500 m). */
   pm_indicator_spec reg = pm_test_spec(f->ctx, "coverage", "park_500m", "sources", "parks", NULL);
   assert_int_equal(reg.n_classes, 2);
@@ -214,9 +214,9 @@ static void test_small_source_ignored(void **state) {
   assert_non_null(strstr(f->notices, "1 source"));
 
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 /* Park [0,100]^2 (500 m) and a block [500,700]x[0,100]: the flat east side of the buffer at x = 600
@@ -260,9 +260,9 @@ static void test_half_covered_and_target(void **state) {
     assert_non_null(u->wkb);
     pm_indicator_result_clear(&out);
   }
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 /* Weighted points around park [0,100]^2 (500 m). */
@@ -314,9 +314,9 @@ static void test_weighted_points(void **state) {
   assert_non_null(strstr(pm_context_message(f->ctx), "residents"));
   pm_indicator_result_clear(&out);
 
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, homes);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, homes);
 }
 
 /* A 500 m park [950,1050]^2 straddling districts A = [0,1000]x[0,2000] and B = [1000,2000]x[0,2000]
@@ -355,8 +355,8 @@ static void test_straddling_park_district_denominator(void **state) {
   assert_int_equal(n_details(&out, "service_area"), 2);
   assert_int_equal(n_details(&out, "uncovered"), 2);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
 }
 
 /* A point source has no area: it takes radius_m when given, else the largest class (500 m). */
@@ -401,10 +401,10 @@ static void test_point_source(void **state) {
   assert_string_equal(r->gaps[0].district, "D");
   pm_indicator_result_clear(&out);
 
-  pm_features_free(f->ctx, homes);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, dfs);
-  pm_features_free(f->ctx, parks);
+  pm_features_destroy(f->ctx, homes);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, dfs);
+  pm_features_destroy(f->ctx, parks);
 }
 
 /* Residential land only in A: B's denominator is empty, so its value is null with a reason. */
@@ -451,11 +451,11 @@ static void test_empty_denominator(void **state) {
   assert_true(isnan(result_of(&out, "A")->gaps[0].distance_m));
   pm_indicator_result_clear(&out);
 
-  pm_features_free(f->ctx, nosrc);
-  pm_features_free(f->ctx, none);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_features_destroy(f->ctx, nosrc);
+  pm_features_destroy(f->ctx, none);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 /* count_by_class: A has two pocket parks (900 m2) and a 100 m2 green (ignored); B a 4 ha park and
@@ -490,8 +490,8 @@ static void test_count_by_class(void **state) {
   assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
   assert_int_equal(out.results[0].n_classes, 0);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
 }
 
 /* Gaps come worst first: by uncovered area. Park [0,100]^2 (500 m, reaches x = 600 on its flat
@@ -522,9 +522,9 @@ static void test_gaps_sorted(void **state) {
   assert_near(all->numerator, 5000 + 10000, 1e-6);
   assert_near(all->denominator, 100 + 1600 + 900 + 10000 + 10000, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 /* A residential block across the A/B boundary, half uncovered on each side: each district lists
@@ -554,9 +554,9 @@ static void test_gap_split_by_district(void **state) {
   assert_int_equal(all->n_gaps, 1);
   assert_near(all->gaps[0].shortfall, 20000, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 /* Overlapping land counts once (METRICS.md: areas of the dissolved selection); land that only
@@ -589,9 +589,9 @@ static void test_overlapping_population_dissolved(void **state) {
   assert_false(result_of(&out, "B")->has_value);
   assert_near(result_of(&out, "_all")->denominator, 30000, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 /* Without a population layer and without districts there is no denominator: refused. */
@@ -613,9 +613,9 @@ static void test_needs_population_or_districts(void **state) {
   classes[0].radius_m = -1;
   assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, two, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, two);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
+  pm_districts_destroy(f->ctx, two);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
 }
 
 /* The work is shared out among threads in chunks of clusters (and the buffers dissolved in
@@ -651,9 +651,9 @@ static void run_city(pm_context *ctx, int threads, pm_indicator_result *out) {
   assert_int_equal(pm_context_threads(ctx), threads);
   assert_int_equal(pm_coverage(ctx, &spec, parks, res, d, out), PM_OK);
   pm_context_set_threads(ctx, 1);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
-  pm_features_free(ctx, res);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, res);
 }
 
 static void test_threads_same_result(void **state) {
@@ -712,9 +712,9 @@ static void test_empty_geometries(void **state) {
   assert_near(r->denominator, 1000, 1e-9);
   assert_near(r->value, 100, 1e-9);
   pm_indicator_result_clear(&out);
-  pm_districts_free(f->ctx, d);
-  pm_features_free(f->ctx, parks);
-  pm_features_free(f->ctx, res);
+  pm_districts_destroy(f->ctx, d);
+  pm_features_destroy(f->ctx, parks);
+  pm_features_destroy(f->ctx, res);
 }
 
 int main(void) {

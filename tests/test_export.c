@@ -195,7 +195,7 @@ static pm_store *make_project(pm_context *ctx, const char *db, const char *d_lay
   assert_int_equal(pm_history_record(store, run, "gone/plan.yaml", NULL, NULL, 1, &id), PM_OK);
   assert_int_equal(id, 1);
   assert_int_equal(pm_store_commit(store), PM_OK);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   return store;
 }
 

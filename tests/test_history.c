@@ -241,12 +241,12 @@ static void test_record_and_load(void **state) {
   assert_runs_equal(two, back);
   assert_num_eq(back->indicators[0].results[0].value, 80);
   assert_num_eq(back->indicators[1].results[0].value, 200.0 / 3.0); /* full precision */
-  pm_run_result_free(back);
+  pm_run_result_destroy(back);
   back = NULL;
   assert_int_equal(pm_history_load_run(store, id1, &back), PM_OK);
   assert_int_equal(back->run_id, id1);
   assert_runs_equal(one, back);
-  pm_run_result_free(back);
+  pm_run_result_destroy(back);
   back = NULL;
 
   assert_int_equal(pm_history_load_run(store, id2 + 40, &back), PM_ENOTFOUND);
@@ -295,8 +295,8 @@ static void test_record_and_load(void **state) {
                       "2026-02-01T07:59:00Z|plans/qingpu.yaml");
   sqlite3_finalize(q);
 
-  pm_run_result_free(one);
-  pm_run_result_free(two);
+  pm_run_result_destroy(one);
+  pm_run_result_destroy(two);
   pm_store_close(store);
   pm_context_destroy(ctx);
 }
@@ -322,10 +322,10 @@ static void test_list_and_print(void **state) {
   assert_null(runs[0].started_at);
   assert_int_equal(runs[0].exit_code, 1);
   assert_int_equal(runs[1].exit_code, 0);
-  pm_history_runs_free(runs, nr);
+  pm_history_runs_destroy(runs, nr);
   assert_int_equal(pm_history_runs(store, "other-plan", &runs, &nr), PM_OK);
   assert_int_equal(nr, 0);
-  pm_history_runs_free(runs, nr);
+  pm_history_runs_destroy(runs, nr);
 
   pm_history_row *rows = NULL;
   size_t n = 0;
@@ -363,7 +363,7 @@ static void test_list_and_print(void **state) {
   assert_string_equal(rows[12].district, "松江区");
   assert_near(rows[12].value, 95, 1e-12);
   assert_int_equal(rows[12].met, 1);
-  pm_history_rows_free(rows, n);
+  pm_history_rows_destroy(rows, n);
 
   char *text = NULL;
   size_t len = 0;
@@ -388,8 +388,8 @@ static void test_list_and_print(void **state) {
   assert_int_equal(pm_history_print(ctx, store, "other-plan", stdout), PM_ENOTFOUND);
   assert_non_null(strstr(pm_context_message(ctx), "other-plan"));
 
-  pm_run_result_free(one);
-  pm_run_result_free(two);
+  pm_run_result_destroy(one);
+  pm_run_result_destroy(two);
   pm_store_close(store);
   pm_context_destroy(ctx);
 }
@@ -416,9 +416,9 @@ static void test_transactions(void **state) {
   size_t n = 1;
   assert_int_equal(pm_history_list(store, NULL, &rows, &n), PM_OK);
   assert_int_equal(n, 0);
-  pm_history_rows_free(rows, n);
+  pm_history_rows_destroy(rows, n);
   assert_int_equal(pm_history_print(ctx, store, NULL, stdout), PM_ENOTFOUND);
-  pm_run_result_free(one);
+  pm_run_result_destroy(one);
   pm_store_close(store);
   pm_context_destroy(ctx);
 }

@@ -7,6 +7,7 @@
 
 #include "planmetrics/history.h"
 #include "planmetrics/html.h"
+#include "report/html_internal.h"
 #include "testutil.h"
 
 /* ---------- view ---------- */
@@ -17,26 +18,26 @@ static void test_view_fit_wide(void **state) {
   (void)state;
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_html_view v;
-  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
+  pm__html_view v;
+  assert_int_equal(pm__html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
   assert_near(v.scale, 2, 1e-12);
   assert_near(v.width_px, 220, 1e-12);
   assert_near(v.height_px, 120, 1e-12);
   double x, y;
-  pm_html_view_apply(&v, 0, 50, &x, &y);
+  pm__html_view_apply(&v, 0, 50, &x, &y);
   assert_near(x, 10, 1e-9);
   assert_near(y, 10, 1e-9);
-  pm_html_view_apply(&v, 100, 0, &x, &y); /* y flipped: the lowest y is at the bottom */
+  pm__html_view_apply(&v, 100, 0, &x, &y); /* y flipped: the lowest y is at the bottom */
   assert_near(x, 210, 1e-9);
   assert_near(y, 110, 1e-9);
-  pm_html_view_apply(&v, 0, 0, &x, &y);
+  pm__html_view_apply(&v, 0, 0, &x, &y);
   assert_near(x, 10, 1e-9);
   assert_near(y, 110, 1e-9);
   /* The shown extent is the whole SVG: its corners map to the SVG's corners. */
-  pm_html_view_apply(&v, v.minx, v.maxy, &x, &y);
+  pm__html_view_apply(&v, v.minx, v.maxy, &x, &y);
   assert_near(x, 0, 1e-9);
   assert_near(y, 0, 1e-9);
-  pm_html_view_apply(&v, v.maxx, v.miny, &x, &y);
+  pm__html_view_apply(&v, v.maxx, v.miny, &x, &y);
   assert_near(x, 220, 1e-9);
   assert_near(y, 120, 1e-9);
   pm_context_destroy(ctx);
@@ -48,15 +49,15 @@ static void test_view_fit_tall(void **state) {
   (void)state;
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_html_view v;
-  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 10, 100, 220, 200, 10, &v), PM_OK);
+  pm__html_view v;
+  assert_int_equal(pm__html_view_fit(ctx, 0, 0, 10, 100, 220, 200, 10, &v), PM_OK);
   assert_near(v.scale, 1.8, 1e-12);
   assert_near(v.height_px, 200, 1e-12);
   double x, y;
-  pm_html_view_apply(&v, 5, 50, &x, &y);
+  pm__html_view_apply(&v, 5, 50, &x, &y);
   assert_near(x, 110, 1e-9);
   assert_near(y, 100, 1e-9);
-  pm_html_view_apply(&v, 0, 100, &x, &y);
+  pm__html_view_apply(&v, 0, 100, &x, &y);
   assert_near(x, 110 - 9, 1e-9);
   assert_near(y, 10, 1e-9);
   pm_context_destroy(ctx);
@@ -67,16 +68,16 @@ static void test_view_fit_point_and_errors(void **state) {
   (void)state;
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_html_view v;
-  assert_int_equal(pm_html_view_fit(ctx, 500, 500, 500, 500, 120, 120, 10, &v), PM_OK);
+  pm__html_view v;
+  assert_int_equal(pm__html_view_fit(ctx, 500, 500, 500, 500, 120, 120, 10, &v), PM_OK);
   assert_near(v.scale, 0.1, 1e-12);
   double x, y;
-  pm_html_view_apply(&v, 500, 500, &x, &y);
+  pm__html_view_apply(&v, 500, 500, &x, &y);
   assert_near(x, 60, 1e-9);
   assert_near(y, 60, 1e-9);
-  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 10, 10, 20, 100, 10, &v), PM_EINPUT);
-  assert_int_equal(pm_html_view_fit(ctx, NAN, 0, 10, 10, 200, 100, 10, &v), PM_EINPUT);
-  assert_int_equal(pm_html_view_fit(ctx, 10, 0, 0, 10, 200, 100, 10, &v), PM_EINPUT);
+  assert_int_equal(pm__html_view_fit(ctx, 0, 0, 10, 10, 20, 100, 10, &v), PM_EINPUT);
+  assert_int_equal(pm__html_view_fit(ctx, NAN, 0, 10, 10, 200, 100, 10, &v), PM_EINPUT);
+  assert_int_equal(pm__html_view_fit(ctx, 10, 0, 0, 10, 200, 100, 10, &v), PM_EINPUT);
   pm_context_destroy(ctx);
 }
 
@@ -84,7 +85,7 @@ static void test_view_fit_point_and_errors(void **state) {
 
 static void check_escape(pm_context *ctx, const char *in, const char *want) {
   char *out = NULL;
-  assert_int_equal(pm_html_escape(ctx, in, &out), PM_OK);
+  assert_int_equal(pm__html_escape(ctx, in, &out), PM_OK);
   assert_string_equal(out, want);
   free(out);
 }
@@ -124,12 +125,12 @@ static unsigned char *wkb_of(pm_context *ctx, const char *wkt, size_t *len) {
   return out;
 }
 
-static void check_path(pm_context *ctx, const pm_html_view *v, const char *wkt, double simplify,
+static void check_path(pm_context *ctx, const pm__html_view *v, const char *wkt, double simplify,
                        const char *want, size_t want_n) {
   size_t len = 0, n = 99;
   unsigned char *wkb = wkb_of(ctx, wkt, &len);
   char *d = NULL;
-  assert_int_equal(pm_html_svg_path(ctx, v, wkb, len, simplify, &d, &n), PM_OK);
+  assert_int_equal(pm__html_svg_path(ctx, v, wkb, len, simplify, &d, &n), PM_OK);
   if (strcmp(d, want) != 0) fail_msg("%s: got '%s', want '%s'", wkt, d, want);
   assert_int_equal(n, want_n);
   free(d);
@@ -141,8 +142,8 @@ static void test_svg_path(void **state) {
   (void)state;
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_html_view v;
-  assert_int_equal(pm_html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
+  pm__html_view v;
+  assert_int_equal(pm__html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
   check_path(ctx, &v, "POINT (10 40)", 0, "M30 30h0", 1);
   check_path(ctx, &v, "POINT (0.123 49.99)", 0, "M10.25 10.02h0", 1);
   check_path(ctx, &v, "POINT (-5.025 55.5)", 0, "M-.05-1h0", 1);
@@ -159,7 +160,7 @@ static void test_svg_path(void **state) {
   check_path(ctx, &v, "GEOMETRYCOLLECTION EMPTY", 0, "", 0);
   char *d = NULL;
   unsigned char junk[] = {1, 99, 0, 0, 0};
-  assert_int_equal(pm_html_svg_path(ctx, &v, junk, sizeof junk, 0, &d, NULL), PM_EGEOM);
+  assert_int_equal(pm__html_svg_path(ctx, &v, junk, sizeof junk, 0, &d, NULL), PM_EGEOM);
   assert_null(d);
   pm_context_destroy(ctx);
 }
@@ -278,7 +279,7 @@ static pm_store *make_store_as(pm_context *ctx, const char *name, const char *la
     int64_t id = 0;
     pm_status st = pm_history_record(store, run, "nowhere/plan.yaml", NULL, NULL, 1, &id);
     if (st) fail_msg("%s", pm_context_message(ctx));
-    pm_run_result_free(run);
+    pm_run_result_destroy(run);
   }
   assert_int_equal(pm_store_commit(store), PM_OK);
   return store;

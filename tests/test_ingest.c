@@ -264,7 +264,7 @@ static void csv_needs_src_crs(void **state) {
   size_t n = 9;
   assert_int_equal(pm_store_list_layers(s, &all, &n), PM_OK);
   assert_int_equal(n, 0);
-  pm_layer_info_free_all(all, n);
+  pm_layer_info_destroy_all(all, n);
   /* Without --x/--y the table has no geometry at all: say which options to give. */
   o.x_field = o.y_field = NULL;
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);

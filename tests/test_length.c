@@ -92,8 +92,8 @@ static void test_duplicates_count_once(void **state) {
   assert_string_equal(out.details[0].role, "measured");
   assert_near(detail_length(&out.details[0]), 1500, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
 }
 
 static void test_line_split_between_districts(void **state) {
@@ -121,8 +121,8 @@ static void test_line_split_between_districts(void **state) {
                 strcmp(out.details[k].district, "A") == 0 ? 800 : 700, 1e-6);
   }
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
 }
 
 static void test_within(void **state) {
@@ -154,10 +154,10 @@ static void test_within(void **state) {
   assert_near(out.results[0].value, 0, 1e-12);
   assert_int_equal(out.n_details, 0);
   pm_indicator_result_clear(&out);
-  pm_features_free(ctx, none);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, zones);
-  pm_features_free(ctx, lines);
+  pm_features_destroy(ctx, none);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, zones);
+  pm_features_destroy(ctx, lines);
 }
 
 static void test_near_inclusive(void **state) {
@@ -197,10 +197,10 @@ static void test_near_inclusive(void **state) {
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "near_m"));
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, parks);
-  pm_features_free(ctx, rivers);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, rivers);
+  pm_features_destroy(ctx, lines);
 }
 
 static void test_share_of(void **state) {
@@ -240,9 +240,9 @@ static void test_share_of(void **state) {
   memset(&out, 0, sizeof out);
   assert_int_equal(pm_length(ctx, &s, remediated, NULL, 0, NULL, 0, rivers, d, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, remediated);
-  pm_features_free(ctx, rivers);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, remediated);
+  pm_features_destroy(ctx, rivers);
 }
 
 static void test_empty_denominator_is_null(void **state) {
@@ -265,8 +265,8 @@ static void test_empty_denominator_is_null(void **state) {
   assert_int_equal(out.results[1].n_gaps, 0); /* no value, nothing to fall short of */
   assert_near(out.results[2].value, 100, 1e-9);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, rivers);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, rivers);
 }
 
 static void test_target_gaps(void **state) {
@@ -303,8 +303,8 @@ static void test_target_gaps(void **state) {
   assert_near(out.results[1].value, 700, 1e-6);
   assert_near(out.results[1].gaps[0].shortfall, 50, 1e-6);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
 }
 
 static void test_bad_inputs(void **state) {
@@ -331,9 +331,9 @@ static void test_bad_inputs(void **state) {
   memset(&out, 0, sizeof out);
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, lines);
-  pm_features_free(ctx, polys);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, lines);
+  pm_features_destroy(ctx, polys);
 }
 
 int main(void) {

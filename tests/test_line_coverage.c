@@ -111,9 +111,9 @@ static void test_half_covered(void **state) {
   assert_near(detail_length(cv), 100, 1e-3);
   assert_near(detail_length(uc), 100, 1e-3);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, cams);
-  pm_features_free(ctx, roads);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, cams);
+  pm_features_destroy(ctx, roads);
 }
 
 static void test_inclusive_and_duplicates(void **state) {
@@ -140,9 +140,9 @@ static void test_inclusive_and_duplicates(void **state) {
   assert_near(all->gaps[0].shortfall, 1.0, 1e-9);
   assert_near(all->gaps[0].distance_m, 100.5, 1e-9);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, poles);
-  pm_features_free(ctx, roads);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, poles);
+  pm_features_destroy(ctx, roads);
 }
 
 static void test_gaps_sorted_and_districts(void **state) {
@@ -208,9 +208,9 @@ static void test_gaps_sorted_and_districts(void **state) {
   assert_null(find_detail(&out, "uncovered", "_all"));
   assert_near(detail_length(find_detail(&out, "uncovered", "A")), 800, 1e-3);
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, cams);
-  pm_features_free(ctx, roads);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, cams);
+  pm_features_destroy(ctx, roads);
 }
 
 static void test_nothing_to_cover_or_by(void **state) {
@@ -240,9 +240,9 @@ static void test_nothing_to_cover_or_by(void **state) {
   assert_int_equal(pm_line_coverage(ctx, &s, roads, by, 1, d, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "within_m"));
   pm_indicator_result_clear(&out);
-  pm_districts_free(ctx, d);
-  pm_features_free(ctx, none);
-  pm_features_free(ctx, roads);
+  pm_districts_destroy(ctx, d);
+  pm_features_destroy(ctx, none);
+  pm_features_destroy(ctx, roads);
 }
 
 int main(void) {

@@ -24,7 +24,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  pm_plan_free(f->plan);
+  pm_plan_destroy(f->plan);
   pm_context_destroy(f->ctx);
   free(f);
   return 0;
@@ -34,7 +34,7 @@ static int teardown(void **state) {
 static pm_status load(fixture *f, const char *name, const char *yaml) {
   const char *path = pm_test_path(name);
   pm_test_write_file(path, yaml);
-  pm_plan_free(f->plan);
+  pm_plan_destroy(f->plan);
   f->plan = NULL;
   return pm_plan_load(f->ctx, path, &f->plan);
 }

@@ -206,13 +206,13 @@ static void test_near_inclusive_and_ties(void **state) {
   assert_non_null(t->summary);
   assert_non_null(strstr(t->summary, "1 of 3"));
   assert_non_null(strstr(t->summary, "33.3 %"));
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   /* At 100 m all three are within. */
   assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 100, &t), PM_OK);
   for (size_t r = 0; r < 3; r++) assert_true(boolean(t, r, "within"));
   assert_non_null(strstr(t->summary, "3 of 3"));
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 /* Filters restrict both sides: without P1 the nearest stop of S1 is P2 (sqrt(1000^2+50.01^2)). */
@@ -226,7 +226,7 @@ static void test_near_filters(void **state) {
   assert_string_equal(text(t, 0, "to_name"), "P2");
   assert_near(real(t, 0, "distance_m"), sqrt(1000.0 * 1000.0 + 50.01 * 50.01), 1e-6);
   assert_non_null(strstr(t->summary, "0 of 2"));
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   /* Nothing to look for: every row has no nearest feature and is not within. */
   assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "1 = 0", 50, &t),
@@ -235,7 +235,7 @@ static void test_near_filters(void **state) {
   assert_int_equal(cell(t, 0, "to_fid")->type, PM_CELL_NULL);
   assert_int_equal(cell(t, 0, "distance_m")->type, PM_CELL_NULL);
   assert_false(boolean(t, 0, "within"));
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 static void test_near_errors(void **state) {
@@ -314,9 +314,9 @@ static void test_near_matches_brute_force(void **state) {
   char want[32];
   snprintf(want, sizeof want, "%zu of %d", n_within, NA);
   assert_non_null(strstr(t->summary, want));
-  pm_table_free(t);
-  pm_features_free(ctx, a);
-  pm_features_free(ctx, b);
+  pm_table_destroy(t);
+  pm_features_destroy(ctx, a);
+  pm_features_destroy(ctx, b);
   for (int i = 0; i < NA; i++) free(wa[i]);
   for (int i = 0; i < NB; i++) free(wb[i]);
 }
@@ -334,19 +334,19 @@ static void test_within_points(void **state) {
   assert_string_equal(text(t, 1, "name"), "S2");
   assert_near(real(t, 1, "x"), X0 + 1000, 1e-6);
   assert_near(real(t, 1, "y"), Y0, 1e-6);
-  pm_table_free(t);
+  pm_table_destroy(t);
   assert_int_equal(pm_query_within(f->ctx, f->store, "stations", NULL, "乙区", "districts", "name",
                                    &t),
                    PM_OK);
   assert_int_equal(t->n_rows, 1);
   assert_string_equal(text(t, 0, "name"), "S2");
-  pm_table_free(t);
+  pm_table_destroy(t);
   /* A filter applies before the district test. */
   assert_int_equal(pm_query_within(f->ctx, f->store, "stations", "name = 'S2'", "甲区", NULL,
                                    "name", &t),
                    PM_OK);
   assert_int_equal(t->n_rows, 1);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 /* R1 lies wholly in 甲区 (1000 m), R2 half (500 of 1000 m); R4 only touches a corner: left out. */
@@ -362,7 +362,7 @@ static void test_within_lines_and_polygons(void **state) {
   assert_near(real(t, 1, "length_inside_m"), 500, 1e-6);
   assert_near(real(t, 1, "length_m"), 1000, 1e-6);
   assert_non_null(strstr(t->summary, "1.500 km"));
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   /* K1 has 100 x 100 m in 甲区; K2 only shares an edge with it. In 乙区 both count. */
   assert_int_equal(pm_query_within(f->ctx, f->store, "parks", NULL, "甲区", NULL, "name", &t), PM_OK);
@@ -370,11 +370,11 @@ static void test_within_lines_and_polygons(void **state) {
   assert_string_equal(text(t, 0, "name"), "K1");
   assert_near(real(t, 0, "area_inside_m2"), 10000, 1e-3);
   assert_near(real(t, 0, "area_m2"), 20000, 1e-3);
-  pm_table_free(t);
+  pm_table_destroy(t);
   assert_int_equal(pm_query_within(f->ctx, f->store, "parks", NULL, "乙区", NULL, "name", &t), PM_OK);
   assert_int_equal(t->n_rows, 2);
   assert_near(real(t, 1, "area_inside_m2"), 10000, 1e-3);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 static void test_within_errors(void **state) {
@@ -407,13 +407,13 @@ static void test_length_dissolved(void **state) {
   assert_string_equal(text(t, 0, "district"), "_all");
   assert_near(real(t, 0, "length_km"), (1700 + 100 * sqrt(2.0)) / 1000.0, 1e-9);
   assert_non_null(strstr(t->summary, "4 features"));
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   assert_int_equal(pm_query_length(f->ctx, f->store, "roads", "name IN ('R1', 'R2')", 0, NULL,
                                    NULL, &t),
                    PM_OK);
   assert_near(real(t, 0, "length_km"), 1.5, 1e-9);
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   /* Per district: 甲区 1000 m, 乙区 500 m; the plan area holds 1500 m (R3, R4 lie outside). */
   assert_int_equal(pm_query_length(f->ctx, f->store, "roads", NULL, 1, "districts", "name", &t),
@@ -425,7 +425,7 @@ static void test_length_dissolved(void **state) {
   assert_near(real(t, 1, "length_km"), 0.5, 1e-9);
   assert_string_equal(text(t, 2, "district"), "_all");
   assert_near(real(t, 2, "length_km"), 1.5, 1e-9);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 static void test_length_errors(void **state) {
@@ -462,7 +462,7 @@ static void test_sql_select(void **state) {
   assert_string_equal(text(t, 0, "b"), "<blob 2 bytes>");
   assert_int_equal(cell(t, 0, "n")->type, PM_CELL_NULL);
   assert_string_equal(t->summary, "3 rows");
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   /* SpatiaLite functions measure in the project CRS: the overlap shows in the raw sum. */
   assert_int_equal(pm_query_sql(f->ctx, f->store,
@@ -470,7 +470,7 @@ static void test_sql_select(void **state) {
                                 &t),
                    PM_OK);
   assert_near(real(t, 0, "m"), 2000, 1e-9);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 static void test_sql_refuses_writes(void **state) {
@@ -493,7 +493,7 @@ static void test_sql_refuses_writes(void **state) {
   /* Nothing was changed. */
   assert_int_equal(pm_query_sql(f->ctx, f->store, "SELECT count(*) AS n FROM stations", &t), PM_OK);
   assert_int_equal(integer(t, 0, "n"), 3);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 /* ---- pm_table writers ---- */
@@ -540,7 +540,7 @@ static void test_table_print(void **state) {
                          "a,\"b\" c  1234  no        \n"
                          "2 rows\n");
   free(s);
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   /* A long cell is cut at 60 columns with an ellipsis. */
   const char *cols[] = {"wkt"};
@@ -556,7 +556,7 @@ static void test_table_print(void **state) {
   assert_int_equal(pm__utf8_width(line), 60);
   assert_non_null(strstr(line, "\xe2\x80\xa6"));
   free(s);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 static void test_table_json_csv(void **state) {
@@ -573,7 +573,7 @@ static void test_table_json_csv(void **state) {
                          "青浦区,7,true,12.35\r\n"
                          "\"a,\"\"b\"\"\nc\",1234,false,\r\n");
   free(s);
-  pm_table_free(t);
+  pm_table_destroy(t);
 
   const char *cols[] = {"x"};
   assert_int_equal(pm_table_create(f->ctx, cols, 1, &t), PM_OK);
@@ -583,7 +583,7 @@ static void test_table_json_csv(void **state) {
   s = capture(pm_table_print, t);
   assert_string_equal(s, "x\n-\n(no rows)\n");
   free(s);
-  pm_table_free(t);
+  pm_table_destroy(t);
 }
 
 int main(void) {

@@ -214,7 +214,7 @@ static void test_json(void **state) {
                      " assert i[2][\"status\"]==\"no data\" and i[2][\"results\"]==[]' '%s'",
                      path),
       0);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   pm_context_destroy(ctx);
 }
 
@@ -252,7 +252,7 @@ static void test_csv(void **state) {
                      " assert rows[1][13].startswith(\"metro_stations#7 (赵巷, \\\"北\\\")\"), rows[1]' '%s'",
                      path),
       0);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   pm_context_destroy(ctx);
 }
 
@@ -289,7 +289,7 @@ static void test_markdown(void **state) {
   assert_contains(m, "Status: no data (layer sponge\\_zones is not in the data)\n");
   assert_contains(m, "| `elevators` | 既有多层住宅加装电梯 | 35 台 | ≥ 30 台 | ✓ |\n");
   free(m);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   pm_context_destroy(ctx);
 }
 
@@ -352,7 +352,7 @@ static void test_summary(void **state) {
   assert_contains(s, "\033[31m✗\033[0m");
   assert_contains(s, "\033[32m✓\033[0m");
   free(s);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   pm_context_destroy(ctx);
 }
 
@@ -381,7 +381,7 @@ static void test_write_failure(void **state) {
   char *c = slurp(path);
   assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
   free(c);
-  pm_run_result_free(run);
+  pm_run_result_destroy(run);
   pm_context_destroy(ctx);
 }
 

@@ -134,7 +134,7 @@ static void round_trip(void **state) {
   assert_int_equal(pm_store_list_layers(s, &all, &n), PM_OK);
   assert_int_equal(n, 1);
   assert_string_equal(all[0].name, "parks");
-  pm_layer_info_free_all(all, n);
+  pm_layer_info_destroy_all(all, n);
 
   char **names = NULL, **types = NULL;
   assert_int_equal(pm_store_layer_fields(s, "parks", &names, &types, &n), PM_OK);
@@ -185,7 +185,7 @@ static void round_trip(void **state) {
   double area = 0;
   GEOSArea_r(pm_context_geos(ctx), fs->geom[1], &area);
   assert_near(area, 20000.0, 1e-6);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
 
   /* No filter: all three, the unnamed one with a NULL label and a NULL attribute. */
   pm_load_options lo2 = {.attrs = attrs, .n_attrs = 1};
@@ -193,7 +193,7 @@ static void round_trip(void **state) {
   assert_int_equal(fs->n, 3);
   assert_null(fs->label[2]);
   assert_null(fs->attr[0][2]);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
 
   /* A filter naming a missing field: an input error naming the field and the layer. */
   pm_load_options bad = {.where = "area_sqm > 1"};

@@ -15,7 +15,7 @@ static pm_districts *two_districts(pm_context *ctx) {
   pm_districts *d = NULL;
   assert_int_equal(pm_features_from_wkt(ctx, "districts", wkt, names, 2, &fs), PM_OK);
   assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
   return d;
 }
 
@@ -92,9 +92,9 @@ static void test_threshold_inclusive(void **state) {
   assert_int_equal(detail(&ir, "station", "乙站")->covered, 0);
   assert_false(all->has_target);
   pm_indicator_result_clear(&ir);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -142,11 +142,11 @@ static void test_three_entrances(void **state) {
   assert_near(ir.results[0].gaps[0].distance_m, 200, 1e-9);
   pm_indicator_result_clear(&ir);
 
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_features_free(ctx, en3);
-  pm_features_free(ctx, en2);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_features_destroy(ctx, en3);
+  pm_features_destroy(ctx, en2);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -206,11 +206,11 @@ static void test_entrance_station_field(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "no_such_field"));
   pm_indicator_result_clear(&ir);
 
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_features_free(ctx, en);
-  pm_features_free(ctx, en_unknown);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_features_destroy(ctx, en);
+  pm_features_destroy(ctx, en_unknown);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -286,10 +286,10 @@ static void test_route_basis(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "basis"));
   pm_indicator_result_clear(&ir);
 
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_features_free(ctx, sp2);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_features_destroy(ctx, sp2);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -333,9 +333,9 @@ static void test_stop_basis_two_districts(void **state) {
   assert_string_equal(all->gaps[0].nearest, "SA"); /* a tie between SA and SB: the first */
   assert_int_equal(n_role(&ir, "stop"), 2);
   pm_indicator_result_clear(&ir);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -381,9 +381,9 @@ static void test_boundary_station_and_target(void **state) {
   assert_string_equal(all->gaps[0].district, "A");
   assert_int_equal(n_role(&ir, "station"), 2); /* X lies outside the plan area */
   pm_indicator_result_clear(&ir);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -423,9 +423,9 @@ static void test_empty_denominator(void **state) {
   assert_false(res(&ir, "A")->has_value);
   assert_non_null(strstr(res(&ir, "A")->null_reason, "no bus stops within 300 m"));
   pm_indicator_result_clear(&ir);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
@@ -458,9 +458,9 @@ static void test_gaps_sorted(void **state) {
   assert_near(a->value, 0, 0);
   assert_int_equal(res(&ir, "_all")->n_gaps, 3);
   pm_indicator_result_clear(&ir);
-  pm_features_free(ctx, st);
-  pm_features_free(ctx, sp);
-  pm_districts_free(ctx, d);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
   pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }

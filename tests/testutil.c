@@ -73,7 +73,7 @@ pm_districts *pm_test_districts_wkt(pm_context *ctx, const char *const *wkt,
   pm_features *fs = pm_test_wkt(ctx, "districts", wkt, names, n);
   pm_districts *d = NULL;
   assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_free(ctx, fs);
+  pm_features_destroy(ctx, fs);
   return d;
 }
 

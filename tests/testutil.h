@@ -32,10 +32,10 @@ void pm_test_assert_near(double a, double b, double tol, const char *file, int l
  * "t", "basis", "route", NULL). Asserts success. The caller clears it (pm_indicator_spec_clear). */
 pm_indicator_spec pm_test_spec(pm_context *ctx, const char *metric, const char *id, ...);
 
-/* Features from WKT (asserts success). Caller frees with pm_features_free. */
+/* Features from WKT (asserts success). Caller frees with pm_features_destroy. */
 pm_features *pm_test_wkt(pm_context *ctx, const char *layer, const char *const *wkt,
                          const char *const *labels, size_t n);
-/* Districts from WKT polygons and names (asserts success). Caller frees with pm_districts_free. */
+/* Districts from WKT polygons and names (asserts success). Caller frees with pm_districts_destroy. */
 pm_districts *pm_test_districts_wkt(pm_context *ctx, const char *const *wkt,
                                     const char *const *names, size_t n);
 /* No districts: only `_all` (asserts success). */

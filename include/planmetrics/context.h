@@ -13,6 +13,10 @@
 extern "C" {
 #endif
 
+/* Marks what the library exports: it is built with hidden visibility, so only the functions
+ * declared with PM_API in include/planmetrics/ are part of libplanmetrics.so. */
+#define PM_API __attribute__((visibility("default")))
+
 /* Every public function returns a pm_status. Negative values are errors; the human message
  * (file, feature, field, what to do) is kept in the context, see pm_context_message(). */
 typedef enum pm_status {
@@ -28,7 +32,7 @@ typedef enum pm_status {
 } pm_status;
 
 /* Short name of a status ("input error", ...). Static string, never freed. */
-const char *pm_status_name(pm_status st);
+PM_API const char *pm_status_name(pm_status st);
 
 typedef struct pm_context pm_context;
 
@@ -42,50 +46,50 @@ typedef void (*pm_progress_fn)(void *user, const char *label, uint64_t done, uin
 
 /* Create a context: one GEOS handle, one PROJ context, an error slot. One context per thread;
  * two contexts never share state. The caller owns *out and frees it with pm_context_destroy. */
-pm_status pm_context_create(pm_context **out);
-void pm_context_destroy(pm_context *ctx);
+PM_API pm_status pm_context_create(pm_context **out);
+PM_API void pm_context_destroy(pm_context *ctx);
 
 /* Borrowed handles, valid until pm_context_destroy. */
-GEOSContextHandle_t pm_context_geos(pm_context *ctx);
-PJ_CONTEXT *pm_context_proj(pm_context *ctx);
+PM_API GEOSContextHandle_t pm_context_geos(pm_context *ctx);
+PM_API PJ_CONTEXT *pm_context_proj(pm_context *ctx);
 
 /* Threads a computation called with this context may use (default 1; at most PM_MAX_THREADS).
  * A metric that splits its work starts threads - 1 helpers, each with its own context; the
  * results do not depend on the number. */
 #define PM_MAX_THREADS 8
-void pm_context_set_threads(pm_context *ctx, int threads);
-int pm_context_threads(const pm_context *ctx);
+PM_API void pm_context_set_threads(pm_context *ctx, int threads);
+PM_API int pm_context_threads(const pm_context *ctx);
 
 /* Record an error message (printf format) and return st, so that callers can write
  * `return pm_error(ctx, PM_EINPUT, "%s: ...", path);`. Replaces any earlier message. */
-pm_status pm_error(pm_context *ctx, pm_status st, const char *fmt, ...)
+PM_API pm_status pm_error(pm_context *ctx, pm_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prepend context to the current message ("districts.shp: " + message). Returns the status
  * of the current error (or PM_OK when there is none). */
-pm_status pm_error_prefix(pm_context *ctx, const char *fmt, ...)
+PM_API pm_status pm_error_prefix(pm_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The last error message, or "" when there is none. Borrowed; valid until the next error. */
-const char *pm_context_message(const pm_context *ctx);
-pm_status pm_context_status(const pm_context *ctx);
-void pm_context_clear_error(pm_context *ctx);
+PM_API const char *pm_context_message(const pm_context *ctx);
+PM_API pm_status pm_context_status(const pm_context *ctx);
+PM_API void pm_context_clear_error(pm_context *ctx);
 
 /* Notices and progress: both default to silence. */
-void pm_context_set_notice(pm_context *ctx, pm_notice_fn fn, void *user);
-void pm_notice(pm_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *user);
+PM_API void pm_context_set_notice(pm_context *ctx, pm_notice_fn fn, void *user);
+PM_API void pm_notice(pm_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+PM_API void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *user);
 /* Give a worker thread's context the notice printer of its parent (not progress: bars from
  * several threads would garble each other). The callback must be safe to call from threads. */
-void pm_context_inherit_notice(pm_context *child, const pm_context *parent);
-void pm_progress(pm_context *ctx, const char *label, uint64_t done, uint64_t total);
+PM_API void pm_context_inherit_notice(pm_context *child, const pm_context *parent);
+PM_API void pm_progress(pm_context *ctx, const char *label, uint64_t done, uint64_t total);
 
 /* printf into a new heap string. The caller frees *out with free(). */
-pm_status pm_asprintf(pm_context *ctx, char **out, const char *fmt, ...)
+PM_API pm_status pm_asprintf(pm_context *ctx, char **out, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* strdup that records PM_ENOMEM in ctx; s may be NULL (then *out is NULL). Caller frees. */
-pm_status pm_strdup(pm_context *ctx, char **out, const char *s);
+PM_API pm_status pm_strdup(pm_context *ctx, char **out, const char *s);
 
 /* Current time as ISO 8601 UTC ("2026-01-01T00:00:00Z") into buf (at least 21 bytes). */
-void pm_utc_now(char *buf, size_t size);
+PM_API void pm_utc_now(char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -47,10 +47,10 @@ typedef struct pm_export_report {
  * Files are written under a temporary name and renamed into place, so a failed export leaves
  * any earlier file untouched. rep (may be NULL) receives counts; clear it with
  * pm_export_report_clear. docs/export.md lists every layer and field. */
-pm_status pm_export(pm_context *ctx, pm_store *store, const pm_export_options *opt,
+PM_API pm_status pm_export(pm_context *ctx, pm_store *store, const pm_export_options *opt,
                     pm_export_report *rep);
 
-void pm_export_report_clear(pm_export_report *rep);
+PM_API void pm_export_report_clear(pm_export_report *rep);
 
 #ifdef __cplusplus
 }

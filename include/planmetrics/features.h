@@ -16,10 +16,10 @@ typedef enum pm_geom_kind {
 } pm_geom_kind;
 
 /* "point", "line", "polygon" (static strings). */
-const char *pm_geom_kind_name(pm_geom_kind kind);
+PM_API const char *pm_geom_kind_name(pm_geom_kind kind);
 
 /* A selection of one layer's features in the project CRS. Everything is owned by the struct and
- * released by pm_features_free. attr[a][i] is the text of attribute attr_names[a] for feature i
+ * released by pm_features_destroy. attr[a][i] is the text of attribute attr_names[a] for feature i
  * (NULL when the value is NULL). */
 typedef struct pm_features {
   char *layer;            /* layer name (or a test label) */
@@ -35,27 +35,27 @@ typedef struct pm_features {
 } pm_features;
 
 /* Build features from WKT (tests, ad-hoc use). labels may be NULL. Caller owns *out. */
-pm_status pm_features_from_wkt(pm_context *ctx, const char *layer, const char *const *wkt,
+PM_API pm_status pm_features_from_wkt(pm_context *ctx, const char *layer, const char *const *wkt,
                                const char *const *labels, size_t n, pm_features **out);
 
 /* Add an attribute column to features built in memory (tests); values[i] may be NULL. */
-pm_status pm_features_add_attr(pm_context *ctx, pm_features *fs, const char *name,
+PM_API pm_status pm_features_add_attr(pm_context *ctx, pm_features *fs, const char *name,
                                const char *const *values);
 
 /* Index of attribute `name` in fs->attr_names, or -1. */
-int pm_features_attr_index(const pm_features *fs, const char *name);
+PM_API int pm_features_attr_index(const pm_features *fs, const char *name);
 
 /* Bulk-load the STRtree (idempotent). Items are feature indices cast to pointers. */
-pm_status pm_features_index(pm_context *ctx, pm_features *fs);
+PM_API pm_status pm_features_index(pm_context *ctx, pm_features *fs);
 
 /* Dissolve all geometries (cascaded union). An empty selection gives an empty collection.
  * Caller owns *out (GEOSGeom_destroy_r). */
-pm_status pm_features_union(pm_context *ctx, const pm_features *fs, GEOSGeometry **out);
+PM_API pm_status pm_features_union(pm_context *ctx, const pm_features *fs, GEOSGeometry **out);
 
 /* Stable id of feature i: "<layer>#<fid>" (the label is the display name). Caller frees *out. */
-pm_status pm_features_id(pm_context *ctx, const pm_features *fs, size_t i, char **out);
+PM_API pm_status pm_features_id(pm_context *ctx, const pm_features *fs, size_t i, char **out);
 
-void pm_features_free(pm_context *ctx, pm_features *fs);
+PM_API void pm_features_destroy(pm_context *ctx, pm_features *fs);
 
 #ifdef __cplusplus
 }

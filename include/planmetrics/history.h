@@ -37,14 +37,14 @@ extern "C" {
  * run->generated_at is stored as finished_at (now when NULL); started_at, plan_path and
  * input_hashes_json (a JSON object layer -> SHA-256) may be NULL. *run_id (may be NULL) receives
  * the new run's id. run is borrowed and not changed. */
-pm_status pm_history_record(pm_store *store, const pm_run_result *run, const char *plan_path,
+PM_API pm_status pm_history_record(pm_store *store, const pm_run_result *run, const char *plan_path,
                             const char *input_hashes_json, const char *started_at, int exit_code,
                             int64_t *run_id);
 
 /* Rebuild a recorded run exactly as it was recorded (results, gaps, classes, details with their
  * WKB), with run_id set and generated_at = finished_at. run_id 0 means the latest run. An unknown
- * run or an empty history is PM_ENOTFOUND. The caller frees *out with pm_run_result_free. */
-pm_status pm_history_load_run(pm_store *store, int64_t run_id, pm_run_result **out);
+ * run or an empty history is PM_ENOTFOUND. The caller frees *out with pm_run_result_destroy. */
+PM_API pm_status pm_history_load_run(pm_store *store, int64_t run_id, pm_run_result **out);
 
 /* One recorded run (pm_runs row). */
 typedef struct pm_history_run {
@@ -61,9 +61,9 @@ typedef struct pm_history_run {
 } pm_history_run;
 
 /* The recorded runs of a plan (plan_id NULL: of every plan), oldest first. An empty history gives
- * *n = 0 and PM_OK. The caller frees with pm_history_runs_free(*runs, *n). */
-pm_status pm_history_runs(pm_store *store, const char *plan_id, pm_history_run **runs, size_t *n);
-void pm_history_runs_free(pm_history_run *runs, size_t n);
+ * *n = 0 and PM_OK. The caller frees with pm_history_runs_destroy(*runs, *n). */
+PM_API pm_status pm_history_runs(pm_store *store, const char *plan_id, pm_history_run **runs, size_t *n);
+PM_API void pm_history_runs_destroy(pm_history_run *runs, size_t n);
 
 /* One indicator result of one run: the progress of a district across runs. */
 typedef struct pm_history_row {
@@ -87,9 +87,9 @@ typedef struct pm_history_row {
 
 /* Per run, per indicator, per district: value, target and verdict, ordered by run (oldest
  * first), then indicator and district in the run's order. plan_id NULL lists every plan.
- * The caller frees with pm_history_rows_free(*rows, *n). */
-pm_status pm_history_list(pm_store *store, const char *plan_id, pm_history_row **rows, size_t *n);
-void pm_history_rows_free(pm_history_row *rows, size_t n);
+ * The caller frees with pm_history_rows_destroy(*rows, *n). */
+PM_API pm_status pm_history_list(pm_store *store, const char *plan_id, pm_history_row **rows, size_t *n);
+PM_API void pm_history_rows_destroy(pm_history_row *rows, size_t n);
 
 #ifdef __cplusplus
 }

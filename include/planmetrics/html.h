@@ -36,55 +36,16 @@ extern "C" {
  *   coverage: service areas (green), uncovered land (red), sources, ignored sources (grey);
  *   length / area_share: the measured lines or polygons; line_coverage: covered / uncovered lines;
  *   count: the counted features' points.
- * The threshold of transfer_coverage is not stored with the run: it is read from the plan file the
- * run recorded (pm_runs.plan_path, as given or relative to the database's directory) when that file
- * still has the recorded SHA-256; otherwise it is 50 m (the METRICS.md default) when that agrees
- * with the recorded distances (every covered station within, every uncovered one beyond), else the
- * largest distance of a covered station; the legend says which.
- *
- * District outlines are read from the project database: the plan's districts layer and name field
- * (when the plan file is found as above), else the layer `districts` with a field NAME or name,
- * else the first polygon layer with a text field holding the result's district names. Without any
- * (a plan without districts) the map shows the details only.
+ * Everything comes from the recorded run: the parameters of each indicator (the transfer
+ * threshold of the legends, the notes) as the run recorded them (pm_indicator_result.params), the
+ * district outlines from the districts layer and name field the run recorded. No plan file is
+ * read, so the page is the same when the plan has been moved, edited or deleted. A run recorded by
+ * planmetrics 0.1 has neither: the legends then use the registry's default threshold and the maps
+ * have no outlines, and a notice says to run the plan again.
  *
  * path "-" writes to standard output; otherwise the page is written to a temporary file next to
  * path and renamed into place when complete. store is borrowed; errors are in its context. */
-pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path);
-
-/* --- pieces, public for tests --- */
-
-/* How map coordinates become SVG pixels: px = (x - minx) * scale, py = (maxy - y) * scale (SVG's y
- * grows downwards), so (minx, maxy) is the top-left corner and (maxx, miny) the bottom-right one. */
-typedef struct pm_html_view {
-  double minx, miny, maxx, maxy; /* the extent shown (the whole SVG), in map units (metres) */
-  double scale;                  /* pixels per map unit */
-  double width_px, height_px;    /* the SVG's size (viewBox 0 0 width height) */
-} pm_html_view;
-
-/* Fit the extent into a map width_px wide and at most max_height_px high with at least pad_px of
- * margin on every side, keeping the aspect ratio and centring the extent. The map is width_px wide;
- * its height is that of the scaled extent plus the margins, at most max_height_px; out->minx..maxy
- * is then the (larger) extent the whole map shows. An extent smaller than 1 m both ways (one point)
- * is widened to 1 km around its centre. width_px and max_height_px must exceed 2 * pad_px
- * (PM_EINPUT otherwise, and for non-finite numbers or an inverted extent). */
-pm_status pm_html_view_fit(pm_context *ctx, double minx, double miny, double maxx, double maxy,
-                           double width_px, double max_height_px, double pad_px,
-                           pm_html_view *out);
-/* Map coordinates to SVG pixels. */
-void pm_html_view_apply(const pm_html_view *v, double x, double y, double *px, double *py);
-
-/* Escape UTF-8 text for HTML (element content and quoted attribute values): & < > " ' become
- * entities, control characters other than tab, LF and CR are dropped, invalid UTF-8 bytes become
- * U+FFFD. text NULL gives "". The caller frees *out. */
-pm_status pm_html_escape(pm_context *ctx, const char *text, char **out);
-
-/* The SVG path data ("M12.3 45.6l1-2 ...z") of a WKB geometry under view v: points become "Mx yh0"
- * (drawn as dots with a round line cap), lines "M...l...", polygon rings close with "z". Lines and
- * polygons are first simplified with a tolerance of simplify_px pixels (0: not at all);
- * coordinates are rounded to 0.1 px and repeated points dropped. *n_points (may be NULL) receives
- * the number of coordinates written. An empty geometry gives "". The caller frees *out. */
-pm_status pm_html_svg_path(pm_context *ctx, const pm_html_view *v, const unsigned char *wkb,
-                           size_t wkb_len, double simplify_px, char **out, size_t *n_points);
+PM_API pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path);
 
 #ifdef __cplusplus
 }

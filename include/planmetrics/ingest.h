@@ -38,36 +38,36 @@ typedef struct pm_ingest_report {
 /* Ingest one layer into the project database, in one transaction: on any error the database is
  * exactly as it was. When the project has no CRS yet, it is fixed from opt->crs or the UTM zone of
  * this layer's centre. The caller frees the report with pm_ingest_report_clear. */
-pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *opt,
+PM_API pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *opt,
                     pm_ingest_report *report);
 
 /* Like pm_ingest, but does nothing (report->skipped = 1) when the layer exists with the same file
  * hash and the same options. */
-pm_status pm_ingest_if_changed(pm_context *ctx, pm_store *store, const pm_ingest_options *opt,
+PM_API pm_status pm_ingest_if_changed(pm_context *ctx, pm_store *store, const pm_ingest_options *opt,
                                pm_ingest_report *report);
 
 /* The canonical option string stored in `layers.options` (caller frees). */
-pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *opt, char **out);
+PM_API pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *opt, char **out);
 
 /* SHA-256 (hex) of a source: the file and, for a shapefile, its sidecar files (.dbf .shx .prj .cpg).
  * Caller frees *hex. */
-pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex);
+PM_API pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex);
 
 /* The UTM zone EPSG code for a source layer's centre (what a new project would use). */
-pm_status pm_ingest_auto_epsg(pm_context *ctx, const pm_ingest_options *opt, int *epsg);
+PM_API pm_status pm_ingest_auto_epsg(pm_context *ctx, const pm_ingest_options *opt, int *epsg);
 
-void pm_ingest_report_clear(pm_ingest_report *report);
+PM_API void pm_ingest_report_clear(pm_ingest_report *report);
 
 /* --- Text encoding (layers/encoding.c) --- */
 /* Whether s (len bytes) is valid UTF-8. */
-int pm_utf8_valid(const char *s, size_t len);
+PM_API int pm_utf8_valid(const char *s, size_t len);
 /* Whether s decodes cleanly as GB18030 (a superset of GBK) with at least one multi-byte char. */
-int pm_gb18030_plausible(const char *s, size_t len);
+PM_API int pm_gb18030_plausible(const char *s, size_t len);
 /* Convert text from `encoding` to UTF-8 (GDAL's CPLRecode, iconv). Fails with PM_EINPUT when the
  * bytes are not valid in that encoding. Caller frees *out. */
-pm_status pm_recode_to_utf8(pm_context *ctx, const char *s, const char *encoding, char **out);
+PM_API pm_status pm_recode_to_utf8(pm_context *ctx, const char *s, const char *encoding, char **out);
 /* Whether the encoding name is known to the converter. */
-int pm_encoding_known(const char *encoding);
+PM_API int pm_encoding_known(const char *encoding);
 
 #ifdef __cplusplus
 }

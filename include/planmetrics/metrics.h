@@ -78,30 +78,30 @@ typedef struct pm_indicator_spec {
 
 /* Set every field to "not given": NULL strings, NAN numbers, no target, no classes. Frees
  * nothing. Prefer pm_indicator_spec_create, which also applies the metric's defaults. */
-void pm_indicator_spec_init(pm_indicator_spec *spec);
+PM_API void pm_indicator_spec_init(pm_indicator_spec *spec);
 /* Fill the defaults of the spec's metric from the registry (idempotent); an unknown metric is
  * PM_EINPUT. */
-pm_status pm_indicator_spec_defaults(pm_context *ctx, pm_indicator_spec *spec);
+PM_API pm_status pm_indicator_spec_defaults(pm_context *ctx, pm_indicator_spec *spec);
 /* A spec of metric `metric` with id `id` (may be NULL) and every default applied: the starting
  * point for a spec built in code. Clear it with pm_indicator_spec_clear. */
-pm_status pm_indicator_spec_create(pm_context *ctx, pm_indicator_spec *spec, const char *metric,
+PM_API pm_status pm_indicator_spec_create(pm_context *ctx, pm_indicator_spec *spec, const char *metric,
                                    const char *id);
 /* Set one parameter of the spec's metric from its text, as a plan file writes it ("50",
  * "station", "true", a layer name, ".inf"), with the same validation as the plan parser (range,
  * choices). key is a registry name: "threshold_m", "basis", "from", "from_where", ... Lists and
  * classes cannot be set this way. */
-pm_status pm_indicator_spec_set(pm_context *ctx, pm_indicator_spec *spec, const char *key,
+PM_API pm_status pm_indicator_spec_set(pm_context *ctx, pm_indicator_spec *spec, const char *key,
                                 const char *value);
 /* Free everything the spec owns and leave it as after pm_indicator_spec_init. */
-void pm_indicator_spec_clear(pm_indicator_spec *spec);
+PM_API void pm_indicator_spec_clear(pm_indicator_spec *spec);
 
 /* The spec as canonical JSON: one object with every parameter of its metric in registry order,
  * defaults applied, absent ones as null; numbers printed so that they read back exactly. Two
  * specs that compute the same are the same text. The caller frees *out with free(). */
-pm_status pm_indicator_spec_to_json(pm_context *ctx, const pm_indicator_spec *spec, char **out);
+PM_API pm_status pm_indicator_spec_to_json(pm_context *ctx, const pm_indicator_spec *spec, char **out);
 /* Read a spec back from pm_indicator_spec_to_json's text (spec is initialised first; on error
  * it is left cleared). The caller clears it with pm_indicator_spec_clear. */
-pm_status pm_indicator_spec_from_json(pm_context *ctx, const char *json, pm_indicator_spec *spec);
+PM_API pm_status pm_indicator_spec_from_json(pm_context *ctx, const char *json, pm_indicator_spec *spec);
 
 /* --- The registry of metric kinds: one row per kind, read by the plan parser, the runner, the
  * writers and the docs (`planmetrics metrics`). --- */
@@ -201,28 +201,28 @@ typedef struct pm_metric_kind {
 } pm_metric_kind;
 
 /* Every kind, in docs order; *n receives the count. Static, never freed. */
-const pm_metric_kind *const *pm_metric_kinds(size_t *n);
+PM_API const pm_metric_kind *const *pm_metric_kinds(size_t *n);
 /* The kind of that name, or NULL. */
-const pm_metric_kind *pm_metric_kind_find(const char *name);
+PM_API const pm_metric_kind *pm_metric_kind_find(const char *name);
 /* The parameters every kind has (id, title, metric, unit, note, target). */
-const pm_param *pm_metric_common_params(size_t *n);
+PM_API const pm_param *pm_metric_common_params(size_t *n);
 /* The parameter `name` of kind k (common ones included), or NULL. */
-const pm_param *pm_metric_param(const pm_metric_kind *k, const char *name);
+PM_API const pm_param *pm_metric_param(const pm_metric_kind *k, const char *name);
 /* The role `role` of the kind named metric, or NULL (unknown kind or role). */
-const pm_detail_role *pm_metric_role(const char *metric, const char *role);
+PM_API const pm_detail_role *pm_metric_role(const char *metric, const char *role);
 /* The units a spec of kind k reports in (NULL-terminated, the default first; NULL: any unit). */
-const char *const *pm_metric_units(const pm_metric_kind *k, const pm_indicator_spec *spec);
+PM_API const char *const *pm_metric_units(const pm_metric_kind *k, const pm_indicator_spec *spec);
 /* Why value v is out of range for parameter p (a static sentence such as "must be >= 0"), or NULL
  * when it is acceptable. */
-const char *pm_metric_param_range(const pm_param *p, double v);
+PM_API const char *pm_metric_param_range(const pm_param *p, double v);
 
 /* Compute an indicator with its kind's function: one result per district of d, then `_all`.
  * in[] as pm_metric_input says. out must be zeroed; clear it with pm_indicator_result_clear. */
-pm_status pm_metric_compute(pm_context *ctx, const pm_indicator_spec *spec,
+PM_API pm_status pm_metric_compute(pm_context *ctx, const pm_indicator_spec *spec,
                             const pm_metric_input *in, const pm_districts *d,
                             pm_indicator_result *out);
 /* An indicator that could not be measured (status PM_IND_NO_DATA): every slot null with reason. */
-pm_status pm_metric_no_data(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
+PM_API pm_status pm_metric_no_data(pm_context *ctx, const pm_indicator_spec *spec, const pm_districts *d,
                             const char *reason, pm_indicator_result *out);
 
 /* Every metric function fills `out` (which the caller zeroed and later clears with
@@ -233,33 +233,33 @@ pm_status pm_metric_no_data(pm_context *ctx, const pm_indicator_spec *spec, cons
 /* METRICS.md §2 transfer_coverage. entrances may be NULL. stops must carry attribute
  * spec->routes_field when spec->basis is "route"; entrances carry spec->entrance_station_field
  * when given. */
-pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
+PM_API pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
                                const pm_features *stations, const pm_features *stops,
                                const pm_features *entrances, const pm_districts *d,
                                pm_indicator_result *out);
 
 /* §2 length. within[i]/near[i] are the selections of spec->within/near; share_of may be NULL. */
-pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *lines,
+PM_API pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *lines,
                     const pm_features *const *within, size_t n_within,
                     const pm_features *const *near, size_t n_near, const pm_features *share_of,
                     const pm_districts *d, pm_indicator_result *out);
 
 /* §2 coverage. population may be NULL (the district polygons are the denominator); it carries
  * attribute spec->weight_field when given. */
-pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *sources,
+PM_API pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *sources,
                       const pm_features *population, const pm_districts *d,
                       pm_indicator_result *out);
 
 /* §2 area_share. of may be NULL (the district is the denominator). */
-pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
+PM_API pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
                         const pm_features *of, const pm_districts *d, pm_indicator_result *out);
 
 /* §2 count. */
-pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
+PM_API pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
                    const pm_districts *d, pm_indicator_result *out);
 
 /* §2 line_coverage. by[i] are the selections of spec->by. */
-pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
+PM_API pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,
                            const pm_features *lines, const pm_features *const *by, size_t n_by,
                            const pm_districts *d, pm_indicator_result *out);
 

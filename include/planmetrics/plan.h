@@ -42,12 +42,12 @@ typedef struct pm_plan {
 } pm_plan;
 
 /* Parse and validate a plan file. Unknown keys, wrong types, missing required keys, duplicate ids,
- * undeclared layers are PM_EINPUT errors naming the file and line. Caller frees with pm_plan_free. */
-pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out);
-void pm_plan_free(pm_plan *plan);
+ * undeclared layers are PM_EINPUT errors naming the file and line. Caller frees with pm_plan_destroy. */
+PM_API pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out);
+PM_API void pm_plan_destroy(pm_plan *plan);
 
 /* The declared layer of that name, or NULL. Borrowed. */
-const pm_plan_layer *pm_plan_find_layer(const pm_plan *plan, const char *name);
+PM_API const pm_plan_layer *pm_plan_find_layer(const pm_plan *plan, const char *name);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,6 @@
 #include "planmetrics/export.h"
 #include "planmetrics/html.h"
 
-#define PLANMETRICS_VERSION "0.1.0"
+#include "planmetrics/version.h"
 
 #endif

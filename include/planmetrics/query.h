@@ -31,7 +31,7 @@ typedef struct pm_cell {
   int decimals; /* PM_CELL_REAL: digits after the point; -1 for up to 15 significant digits */
 } pm_cell;
 
-/* Everything is owned by the table and released by pm_table_free. cells is row-major:
+/* Everything is owned by the table and released by pm_table_destroy. cells is row-major:
  * cell (r, c) is cells[r * n_cols + c]. summary is one human line printed under the table
  * ("312 of 449 within 50 m (69.5 %)"), or NULL. */
 typedef struct pm_table {
@@ -42,28 +42,28 @@ typedef struct pm_table {
   char *summary;
 } pm_table;
 
-/* A table with these column names and no rows. The caller owns *out (pm_table_free). */
-pm_status pm_table_create(pm_context *ctx, const char *const *cols, size_t n_cols, pm_table **out);
-void pm_table_free(pm_table *t);
+/* A table with these column names and no rows. The caller owns *out (pm_table_destroy). */
+PM_API pm_status pm_table_create(pm_context *ctx, const char *const *cols, size_t n_cols, pm_table **out);
+PM_API void pm_table_destroy(pm_table *t);
 
 /* Append a row of NULL cells; *row (may be NULL) receives its index. */
-pm_status pm_table_add_row(pm_context *ctx, pm_table *t, size_t *row);
+PM_API pm_status pm_table_add_row(pm_context *ctx, pm_table *t, size_t *row);
 /* Set a cell of an existing row; text is copied (NULL gives a NULL cell). */
-pm_status pm_table_set_text(pm_context *ctx, pm_table *t, size_t row, size_t col, const char *s);
-pm_status pm_table_set_int(pm_context *ctx, pm_table *t, size_t row, size_t col, int64_t v);
-pm_status pm_table_set_real(pm_context *ctx, pm_table *t, size_t row, size_t col, double v,
+PM_API pm_status pm_table_set_text(pm_context *ctx, pm_table *t, size_t row, size_t col, const char *s);
+PM_API pm_status pm_table_set_int(pm_context *ctx, pm_table *t, size_t row, size_t col, int64_t v);
+PM_API pm_status pm_table_set_real(pm_context *ctx, pm_table *t, size_t row, size_t col, double v,
                             int decimals);
-pm_status pm_table_set_bool(pm_context *ctx, pm_table *t, size_t row, size_t col, int v);
+PM_API pm_status pm_table_set_bool(pm_context *ctx, pm_table *t, size_t row, size_t col, int v);
 /* Set the summary line (printf format), replacing any earlier one. */
-pm_status pm_table_set_summary(pm_context *ctx, pm_table *t, const char *fmt, ...)
+PM_API pm_status pm_table_set_summary(pm_context *ctx, pm_table *t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Borrowed cell (r, c). */
-const pm_cell *pm_table_cell(const pm_table *t, size_t row, size_t col);
+PM_API const pm_cell *pm_table_cell(const pm_table *t, size_t row, size_t col);
 /* Index of the column named name, or -1. */
-int pm_table_col(const pm_table *t, const char *name);
+PM_API int pm_table_col(const pm_table *t, const char *name);
 
-/* ---- the query verbs. Each returns a new table the caller frees with pm_table_free. ---- */
+/* ---- the query verbs. Each returns a new table the caller frees with pm_table_destroy. ---- */
 
 /* For each feature of `from` (filtered by where_from, may be NULL), the nearest feature of `to`
  * (filtered by where_to): columns from_fid, from_name, to_fid, to_name, distance_m, within
@@ -71,10 +71,10 @@ int pm_table_col(const pm_table *t, const char *name);
  * go to the lowest fid. When `to` is empty the to_* and distance cells are NULL and within is
  * false. The summary counts the features within. Uses the STRtree of `to` (nearest-neighbour
  * search with exact distances), never all pairs. within_m must be a number >= 0. */
-pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
+PM_API pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
                         const char *to, const char *where_to, double within_m, pm_table **out);
 /* The same on selections already in memory (to is indexed if it is not yet). */
-pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
+PM_API pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
                                  double within_m, pm_table **out);
 
 /* The features of `layer` (filtered by where) in the district `district` of the polygon layer
@@ -83,7 +83,7 @@ pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_fe
  * columns fid, name, x, y. Lines and polygons count when a part of positive length or area lies
  * inside: columns fid, name, length_inside_m, length_m (lines) or area_inside_m2, area_m2
  * (polygons). Rows are in fid order. An unknown district is an error listing the names. */
-pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+PM_API pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, const char *where,
                           const char *district, const char *districts_layer,
                           const char *name_field, pm_table **out);
 
@@ -92,7 +92,7 @@ pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, c
  * per district of districts_layer (NULL: "districts", names in name_field, NULL: "NAME"), then
  * "_all", the part inside the union of the districts. The summary gives the feature count and
  * the whole dissolved length. A layer that does not hold lines is an error. */
-pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+PM_API pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, const char *where,
                           int by_district, const char *districts_layer, const char *name_field,
                           pm_table **out);
 
@@ -101,7 +101,7 @@ pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, c
  * blobs "<blob N bytes>". A statement that could change the database (INSERT, UPDATE, DELETE,
  * CREATE, DROP, ...) or more than one statement is refused with PM_EINPUT. Open the store with
  * PM_STORE_READONLY as a second guard. */
-pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out);
+PM_API pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out);
 
 #ifdef __cplusplus
 }

@@ -35,7 +35,7 @@ extern "C" {
  * value is null (with null_reason) when the result has no value; numerator/denominator are null
  * where they do not apply; target and met are null without a target; met is null when the value
  * is null. Strings are UTF-8 with control characters escaped; invalid UTF-8 bytes become U+FFFD. */
-pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const char *path);
+PM_API pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const char *path);
 
 /* CSV (RFC 4180: fields with comma, quote, CR or LF are quoted, quotes doubled; CRLF line ends;
  * UTF-8 with a byte-order mark so that Excel shows Chinese correctly). One header row, then one
@@ -46,7 +46,7 @@ pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const 
  * met is "true"/"false"/empty. worst_gaps lists the first 5 gaps (worst first) as
  * "id (name): 87.4 m" separated by "; ", followed by "; ... and N more" when there are more.
  * null_reason is the result's null reason, or the indicator's status reason. */
-pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const char *path);
+PM_API pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const char *path);
 
 /* Markdown: a heading with the plan title and id, CRS, time and run; per indicator a table
  * (District | Value | Numerator | Denominator | Target | Met), class counts when present, and
@@ -54,7 +54,7 @@ pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const c
  * indicator has district results besides `_all`, the `_all` gap list is not repeated (it is the
  * districts' gaps combined). Values are rounded to 2 decimals for reading (more when needed so
  * that a missed target never displays as reached). */
-pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path);
+PM_API pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path);
 
 /* A readable aligned table for the terminal: indicator, district, value, target, met (✓/✗), gaps,
  * or "no data"/"manual", with null reasons and status reasons after the last column; then one line
@@ -62,18 +62,18 @@ pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, co
  * those without data and those reported by hand. Column widths count
  * East Asian wide characters (Chinese) as two columns. color != 0 adds ANSI colours (use it when
  * `out` is a terminal). */
-pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FILE *out, int color);
+PM_API pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FILE *out, int color);
 
 /* Helpers shared with the other report writers (HTML, history). */
 
 /* Format a number as in JSON/CSV (see above) into buf (at least 32 bytes); "" for NAN/inf.
  * Returns buf. */
-const char *pm_report_number(double v, char *buf, size_t size);
+PM_API const char *pm_report_number(double v, char *buf, size_t size);
 /* A value for people to read (summary, Markdown, history): rounded to 2 decimals with trailing
  * zeros removed, then the unit ("20%", "12.5 km", "4" for unit "count" or none). With a target
  * (op not NULL) more decimals are shown when rounding would make a missed target look reached or
  * the reverse ("99.996%" instead of "100%"). "" for NAN. Returns buf. */
-const char *pm_report_format_value(double value, const char *unit, const char *op, double target,
+PM_API const char *pm_report_format_value(double value, const char *unit, const char *op, double target,
                                    char *buf, size_t size);
 
 /* --- The run history (see history.h) --- */
@@ -85,7 +85,7 @@ const char *pm_report_format_value(double value, const char *unit, const char *o
  * district, then one column per run (the latest PM_HISTORY_PRINT_RUNS; header "#id date") with
  * the value and ✓ (met) or ✗ (missed); "—" where the run has no such result. No recorded run is
  * PM_ENOTFOUND with a message saying how to record one. */
-pm_status pm_history_print(pm_context *ctx, pm_store *store, const char *plan_id, FILE *out);
+PM_API pm_status pm_history_print(pm_context *ctx, pm_store *store, const char *plan_id, FILE *out);
 
 /* --- Ad-hoc query tables (see query.h) --- */
 
@@ -98,9 +98,9 @@ pm_status pm_history_print(pm_context *ctx, pm_store *store, const char *plan_id
  * - pm_table_write_json: an array of objects, one per row, keys the column names, then "\n".
  * - pm_table_write_csv: RFC 4180 (header row, CRLF line ends, fields with a comma, quote or line
  *   break quoted with doubled quotes). */
-pm_status pm_table_print(const pm_table *t, FILE *out);
-pm_status pm_table_write_json(const pm_table *t, FILE *out);
-pm_status pm_table_write_csv(const pm_table *t, FILE *out);
+PM_API pm_status pm_table_print(const pm_table *t, FILE *out);
+PM_API pm_status pm_table_write_json(const pm_table *t, FILE *out);
+PM_API pm_status pm_table_write_csv(const pm_table *t, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -66,7 +66,7 @@ typedef enum pm_indicator_status {
   PM_IND_MANUAL = 2    /* a non-spatial figure reported by hand in the plan file */
 } pm_indicator_status;
 
-const char *pm_indicator_status_name(pm_indicator_status s); /* "computed", "no data", "manual" */
+PM_API const char *pm_indicator_status_name(pm_indicator_status s); /* "computed", "no data", "manual" */
 
 typedef struct pm_indicator_result {
   char *id;
@@ -101,22 +101,22 @@ typedef struct pm_run_result {
 } pm_run_result;
 
 /* Allocate n empty results named after the slots (names[i]); all owned by ir. */
-pm_status pm_indicator_result_init_results(pm_context *ctx, pm_indicator_result *ir,
+PM_API pm_status pm_indicator_result_init_results(pm_context *ctx, pm_indicator_result *ir,
                                            const char *const *names, size_t n);
 /* Append a gap (strings copied; any may be NULL). */
-pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const char *name,
+PM_API pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const char *name,
                             const char *district, double distance_m, double shortfall,
                             const char *nearest, const char *note, double x, double y);
 /* Append a class count (label copied). */
-pm_status pm_result_add_class(pm_context *ctx, pm_result *r, const char *label, int64_t count);
+PM_API pm_status pm_result_add_class(pm_context *ctx, pm_result *r, const char *label, int64_t count);
 /* Append a detail (strings and WKB copied; wkb may be NULL). */
-pm_status pm_indicator_result_add_detail(pm_context *ctx, pm_indicator_result *ir,
+PM_API pm_status pm_indicator_result_add_detail(pm_context *ctx, pm_indicator_result *ir,
                                          const char *role, const char *district, const char *id,
                                          const char *name, int covered, double distance_m,
                                          const char *nearest, const unsigned char *wkb,
                                          size_t wkb_len);
 /* Append a detail from a GEOS geometry (written as 2D WKB). */
-pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_result *ir,
+PM_API pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_result *ir,
                                               const char *role, const char *district,
                                               const char *id, const char *name, int covered,
                                               double distance_m, const char *nearest,
@@ -124,23 +124,23 @@ pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_resu
 
 /* Set value as numerator/denominator in % (has_ratio = 1); an empty denominator gives a null
  * value with null_reason (copied). */
-pm_status pm_result_set_share(pm_context *ctx, pm_result *r, double numerator, double denominator,
+PM_API pm_status pm_result_set_share(pm_context *ctx, pm_result *r, double numerator, double denominator,
                               const char *why_empty);
 /* Sort gaps worst first: by shortfall descending, then distance descending (NAN last), then id. */
-void pm_result_sort_gaps(pm_result *r);
+PM_API void pm_result_sort_gaps(pm_result *r);
 /* Apply the indicator's target to every result with a value (sets has_target, target, met). */
-void pm_indicator_result_apply_target(pm_indicator_result *ir);
+PM_API void pm_indicator_result_apply_target(pm_indicator_result *ir);
 /* Whether value satisfies `op target` (with a tolerance of 1e-9 relative for ==). */
-int pm_target_met(const char *op, double target, double value);
+PM_API int pm_target_met(const char *op, double target, double value);
 
 /* Move src's gaps and class counts (slot by slot) and its details to the end of dst's, in order;
  * both must have the same slots. The moved strings and WKB belong to dst afterwards and src is
  * left without gaps, classes or details (its other fields untouched). On failure nothing moves. */
-pm_status pm_indicator_result_append(pm_context *ctx, pm_indicator_result *dst,
+PM_API pm_status pm_indicator_result_append(pm_context *ctx, pm_indicator_result *dst,
                                      pm_indicator_result *src);
 
-void pm_indicator_result_clear(pm_indicator_result *ir);
-void pm_run_result_free(pm_run_result *run);
+PM_API void pm_indicator_result_clear(pm_indicator_result *ir);
+PM_API void pm_run_result_destroy(pm_run_result *run);
 
 #ifdef __cplusplus
 }

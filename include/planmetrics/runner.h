@@ -32,12 +32,12 @@ typedef struct pm_run_ingest_log {
  * every indicator computed, and, with opt->record, the run stored in the history, all in one
  * transaction: on error nothing is written (and a database created by this run is removed).
  * Indicators whose layers are missing (optional layers without a file) get status "no data".
- * The caller frees *out with pm_run_result_free. log may be NULL. */
-pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
+ * The caller frees *out with pm_run_result_destroy. log may be NULL. */
+PM_API pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
                       pm_run_result **out, pm_run_ingest_log *log);
 
 /* 0 when every target with a value is met, 1 when some target is missed (exit-code rule). */
-int pm_run_result_exit_code(const pm_run_result *run);
+PM_API int pm_run_result_exit_code(const pm_run_result *run);
 
 #ifdef __cplusplus
 }

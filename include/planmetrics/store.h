@@ -20,37 +20,37 @@ enum {
 /* Open a project database. With PM_STORE_CREATE a missing file is created and initialised;
  * *created (may be NULL) tells whether that happened, so a failed first ingest can remove it.
  * The caller owns *out and closes it with pm_store_close. */
-pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created);
-void pm_store_close(pm_store *store);
+PM_API pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created);
+PM_API void pm_store_close(pm_store *store);
 /* Give back the page cache's clean pages (up to 256 MB), e.g. once a computation has loaded the
  * layers it needs; later reads fill the cache again. */
-void pm_store_release_memory(pm_store *store);
+PM_API void pm_store_release_memory(pm_store *store);
 
 /* Borrowed handles, valid until pm_store_close. */
-pm_context *pm_store_context(pm_store *store);
-const char *pm_store_path(const pm_store *store);
+PM_API pm_context *pm_store_context(pm_store *store);
+PM_API const char *pm_store_path(const pm_store *store);
 
 /* One write transaction (BEGIN IMMEDIATE). Everything an ingest or a run writes happens between
  * begin and commit; any error calls rollback so the database stays exactly as it was. Begins nest
  * (inner ones are savepoints): a plan run wraps its ingests and its history in one transaction. */
-pm_status pm_store_begin(pm_store *store);
-pm_status pm_store_commit(pm_store *store);
-void pm_store_rollback(pm_store *store);
+PM_API pm_status pm_store_begin(pm_store *store);
+PM_API pm_status pm_store_commit(pm_store *store);
+PM_API void pm_store_rollback(pm_store *store);
 
 /* The project's metric CRS: srid 0 means not fixed yet (no layer ingested). *name is borrowed,
  * e.g. "EPSG:32651". */
-pm_status pm_store_crs(pm_store *store, int *srid, const char **name);
+PM_API pm_status pm_store_crs(pm_store *store, int *srid, const char **name);
 /* Fix the project's metric CRS (only once: an error when a different one is already set). */
-pm_status pm_store_set_crs(pm_store *store, int srid);
+PM_API pm_status pm_store_set_crs(pm_store *store, int srid);
 
 /* Project-level key/value settings (pm_project table). *value is a heap copy or NULL when the key
  * is absent; the caller frees it. */
-pm_status pm_store_get_setting(pm_store *store, const char *key, char **value);
-pm_status pm_store_set_setting(pm_store *store, const char *key, const char *value);
+PM_API pm_status pm_store_get_setting(pm_store *store, const char *key, char **value);
+PM_API pm_status pm_store_set_setting(pm_store *store, const char *key, const char *value);
 
 /* A layer name must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 60 characters) that is
  * not one of the database's own tables. Returns PM_EINPUT with a message otherwise. */
-pm_status pm_store_check_layer_name(pm_context *ctx, const char *name);
+PM_API pm_status pm_store_check_layer_name(pm_context *ctx, const char *name);
 
 /* --- Layer metadata (the `layers` table) --- */
 typedef struct pm_layer_info {
@@ -73,17 +73,17 @@ typedef struct pm_layer_info {
 
 /* Metadata of one layer; *found is 0 (and *info zeroed) when the layer does not exist.
  * The caller releases the strings with pm_layer_info_clear. */
-pm_status pm_store_layer_info(pm_store *store, const char *name, pm_layer_info *info, int *found);
-/* All layers, sorted by name. The caller frees with pm_layer_info_free_all(*out, *n). */
-pm_status pm_store_list_layers(pm_store *store, pm_layer_info **out, size_t *n);
-void pm_layer_info_clear(pm_layer_info *info);
-void pm_layer_info_free_all(pm_layer_info *infos, size_t n);
+PM_API pm_status pm_store_layer_info(pm_store *store, const char *name, pm_layer_info *info, int *found);
+/* All layers, sorted by name. The caller frees with pm_layer_info_destroy_all(*out, *n). */
+PM_API pm_status pm_store_list_layers(pm_store *store, pm_layer_info **out, size_t *n);
+PM_API void pm_layer_info_clear(pm_layer_info *info);
+PM_API void pm_layer_info_destroy_all(pm_layer_info *infos, size_t n);
 /* Insert or replace the metadata row (inside the caller's transaction). */
-pm_status pm_store_put_layer_info(pm_store *store, const pm_layer_info *info);
+PM_API pm_status pm_store_put_layer_info(pm_store *store, const pm_layer_info *info);
 
 /* Field names and SQLite types of a layer table, excluding fid and geom.
  * The caller frees each name and both arrays. */
-pm_status pm_store_layer_fields(pm_store *store, const char *layer, char ***names, char ***types,
+PM_API pm_status pm_store_layer_fields(pm_store *store, const char *layer, char ***names, char ***types,
                                 size_t *n);
 
 /* --- Writing a layer table (inside a transaction) --- */
@@ -107,17 +107,17 @@ typedef struct pm_layer_writer pm_layer_writer;
 /* Drop the layer table `name` if it exists and create it anew: `fid INTEGER PRIMARY KEY`, the
  * given fields, and a geometry column `geom` of the kind (multi types for lines and polygons,
  * POINT or MULTIPOINT for points) in the project CRS. The caller owns *out. */
-pm_status pm_store_layer_create(pm_store *store, const char *name, pm_geom_kind kind, int multipoint,
+PM_API pm_status pm_store_layer_create(pm_store *store, const char *name, pm_geom_kind kind, int multipoint,
                                 const pm_field_def *fields, size_t n_fields, pm_layer_writer **out);
 /* Append one feature: WKB in the project CRS (2D) and one value per field. */
-pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned char *wkb,
+PM_API pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned char *wkb,
                               size_t wkb_len, const pm_value *values);
 /* Build the spatial index and statistics. The writer stays owned by the caller. */
-pm_status pm_layer_writer_finish(pm_layer_writer *w);
-void pm_layer_writer_destroy(pm_layer_writer *w);
+PM_API pm_status pm_layer_writer_finish(pm_layer_writer *w);
+PM_API void pm_layer_writer_destroy(pm_layer_writer *w);
 
 /* Drop a layer table and its metadata row (inside a transaction). */
-pm_status pm_store_drop_layer(pm_store *store, const char *name);
+PM_API pm_status pm_store_drop_layer(pm_store *store, const char *name);
 
 /* --- Loading layers into memory --- */
 
@@ -130,25 +130,25 @@ typedef struct pm_load_options {
 
 /* Load a layer (or its filtered selection) from the project database. A filter naming a missing
  * field, or a missing layer, is an error naming the layer and the field. Caller owns *out. */
-pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
+PM_API pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
                            const pm_load_options *opt, pm_features **out);
 
 /* A cache of loaded selections, keyed by layer, filter, label field and attributes, so several
  * indicators on the same layer load it once. Returned features are borrowed from the cache and
  * live until pm_cache_destroy. */
 typedef struct pm_cache pm_cache;
-pm_status pm_cache_create(pm_context *ctx, pm_store *store, pm_cache **out);
-pm_status pm_cache_get(pm_cache *cache, const char *layer, const pm_load_options *opt,
+PM_API pm_status pm_cache_create(pm_context *ctx, pm_store *store, pm_cache **out);
+PM_API pm_status pm_cache_get(pm_cache *cache, const char *layer, const pm_load_options *opt,
                        const pm_features **out);
 /* Free every cached selection except those in keep[0..n_keep): the others' pointers become
  * invalid (e.g. once the indicators that used them are computed). */
-void pm_cache_release_except(pm_cache *cache, const pm_features *const *keep, size_t n_keep);
-void pm_cache_destroy(pm_cache *cache);
+PM_API void pm_cache_release_except(pm_cache *cache, const pm_features *const *keep, size_t n_keep);
+PM_API void pm_cache_destroy(pm_cache *cache);
 
 /* Load districts from a polygon layer. name_field is the attribute holding the names; only (may be
  * NULL) restricts the scope to these names, in that order (an unknown name is an error that lists
  * the names present). Districts with the same name are merged. Caller owns *out. */
-pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
+PM_API pm_status pm_districts_load(pm_context *ctx, pm_store *store, const char *layer,
                             const char *name_field, const char *const *only, size_t n_only,
                             pm_districts **out);
 #ifdef __cplusplus
