@@ -35,5 +35,6 @@ int pm_cmd_export(pm_cli *cli, int argc, char **argv);
 int pm_cmd_report(pm_cli *cli, int argc, char **argv);
 int pm_cmd_sql(pm_cli *cli, int argc, char **argv);
 int pm_cmd_history(pm_cli *cli, int argc, char **argv);
+int pm_cmd_metrics(pm_cli *cli, int argc, char **argv);
 
 #endif

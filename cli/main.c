@@ -22,6 +22,7 @@ static const command COMMANDS[] = {
     {"export", pm_cmd_export, "write a run as a styled GeoPackage and a QGIS project"},
     {"query", pm_cmd_query, "ad-hoc questions: nearest feature, features in a district, length"},
     {"sql", pm_cmd_sql, "run one read-only SpatiaLite SQL statement on a project"},
+    {"metrics", pm_cmd_metrics, "list the metric kinds a plan can use, with their parameters"},
 };
 
 static void usage(FILE *out) {
@@ -33,6 +34,31 @@ static void usage(FILE *out) {
     fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
   fprintf(out, "\nGlobal option: --quiet (no notices or progress). Exit codes: 0 ok / all targets met, "
                "1 some target missed, 2 error.\n");
+}
+
+static const char METRICS_HELP[] =
+    "usage: planmetrics metrics [--markdown]\n\n"
+    "List the metric kinds a plan's indicators can use: what each measures, its unit, every\n"
+    "parameter with its type and default, and the detail layers it saves with a run.\n"
+    "  --markdown   Markdown tables (as in docs/metrics.md)\n";
+
+int pm_cmd_metrics(pm_cli *cli, int argc, char **argv) {
+  int markdown = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--markdown") == 0) {
+      markdown = 1;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(METRICS_HELP, stdout);
+      return PM_EXIT_OK;
+    } else {
+      return pm_cli_usage("metrics", "unknown option '%s'", argv[i]);
+    }
+  }
+  if (pm_report_write_metrics(stdout, markdown) != PM_OK || fflush(stdout) != 0) {
+    pm_error(cli->ctx, PM_EIO, "cannot write to standard output");
+    return pm_cli_fail(cli);
+  }
+  return PM_EXIT_OK;
 }
 
 int main(int argc, char **argv) {

@@ -6,6 +6,7 @@
 
 #include "planmetrics/context.h"
 #include "planmetrics/history.h"
+#include "planmetrics/metrics.h"
 #include "planmetrics/query.h"
 #include "planmetrics/result.h"
 #include "planmetrics/store.h"
@@ -75,6 +76,13 @@ PM_API const char *pm_report_number(double v, char *buf, size_t size);
  * the reverse ("99.996%" instead of "100%"). "" for NAN. Returns buf. */
 PM_API const char *pm_report_format_value(double value, const char *unit, const char *op, double target,
                                    char *buf, size_t size);
+
+/* --- The metric kinds (see metrics.h) --- */
+
+/* The reference of every metric kind from the registry: its summary, unit, parameters (type,
+ * default, what it is) and detail layers; markdown != 0 writes Markdown tables (the generated
+ * part of docs/metrics.md), else plain text. PM_EIO when the stream reports an error. */
+PM_API pm_status pm_report_write_metrics(FILE *out, int markdown);
 
 /* --- The run history (see history.h) --- */
 
