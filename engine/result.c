@@ -282,6 +282,7 @@ void pm_run_result_destroy(pm_run_result *run) {
   free(run->generated_at);
   free(run->plan_hash);
   free(run->districts_layer);
+  free(run->timezone);
   free(run->districts_name_field);
   free(run);
 }

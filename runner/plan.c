@@ -16,7 +16,7 @@
 #include "planmetrics/plan.h"
 #include "planmetrics/store.h"
 
-static const char *const TOP_KEYS[] = {"plan", "title", "crs", "db", "districts", "layers",
+static const char *const TOP_KEYS[] = {"plan", "title", "crs", "timezone", "db", "districts", "layers",
                                        "indicators", NULL};
 static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x",
                                          "y",     "source_layer", "where",   "label_field",
@@ -912,6 +912,16 @@ static pm_status parse_root(parser *p, yaml_node_t *root) {
   }
   if (!plan->crs && (st = pm_strdup(p->ctx, &plan->crs, "auto"))) return st;
 
+  if ((q = map_find(p, root, "timezone"))) {
+    v = node_at(p, q->value);
+    if ((st = get_text(p, "timezone", what, v, 0, &plan->timezone))) return st;
+    if (!pm_timezone_valid(plan->timezone))
+      return fail(p, v,
+                  "timezone '%s' is not a time zone of the tz database; write its name, e.g. "
+                  "Asia/Shanghai or Europe/Lisbon (or leave it out for this machine's zone)",
+                  plan->timezone);
+  }
+
   if ((q = map_find(p, root, "layers")) && (st = parse_layers(p, node_at(p, q->value)))) return st;
   if ((q = map_find(p, root, "districts")) && (st = parse_districts(p, node_at(p, q->value))))
     return st;
@@ -1114,6 +1124,7 @@ void pm_plan_destroy(pm_plan *plan) {
   free(plan->hash);
   free(plan->id);
   free(plan->title);
+  free(plan->timezone);
   free(plan->crs);
   free(plan->db);
   free(plan->districts_layer);

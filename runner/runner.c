@@ -470,10 +470,13 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   }
   if (!st) {
     const char *crs = NULL;
+    char tz[80];
     pm_store_crs(r.store, NULL, &crs);
     if (!(st = pm_strdup(ctx, &run->plan, plan->id)) && !(st = pm_strdup(ctx, &run->title, plan->title)) &&
         !(st = pm_strdup(ctx, &run->crs, crs)) && !(st = pm_strdup(ctx, &run->plan_hash, plan->hash)) &&
         !(st = pm_strdup(ctx, &run->districts_layer, plan->districts_layer)) &&
+        !(st = pm_strdup(ctx, &run->timezone,
+                         plan->timezone ? plan->timezone : pm_timezone_local(tz, sizeof tz))) &&
         !(st = pm_strdup(ctx, &run->districts_name_field,
                          plan->districts_layer ? plan->districts_name_field : NULL))) {
       run->indicators = calloc(plan->n_indicators ? plan->n_indicators : 1, sizeof *run->indicators);

@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(build-essential cmake pkg-config git
           libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev
           libspatialite-dev libsqlite3-mod-spatialite sqlite3
-          libyaml-dev libssl-dev libjson-c-dev libcmocka-dev python3)
+          libyaml-dev libssl-dev libjson-c-dev libcmocka-dev python3 tzdata)
 for arg in "$@"; do
   case "$arg" in
     --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;

@@ -13,7 +13,7 @@ static const char *HISTORY_SCHEMA =
     "CREATE TABLE IF NOT EXISTS pm_runs ("
     " run_id INTEGER PRIMARY KEY, plan TEXT, title TEXT, plan_path TEXT, plan_hash TEXT,"
     " crs TEXT, started_at TEXT, finished_at TEXT, input_hashes TEXT, exit_code INTEGER,"
-    " districts_layer TEXT, districts_field TEXT);"
+    " districts_layer TEXT, districts_field TEXT, timezone TEXT);"
     "CREATE TABLE IF NOT EXISTS pm_indicators ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, ind_ord INTEGER, params TEXT,"
     " PRIMARY KEY (run_id, indicator_id));"
@@ -85,7 +85,8 @@ static pm_status ensure_schema(pm_store *s, int srid) {
   if (!st && !column_exists(pm__store_db(s), "pm_runs", "districts_layer"))
     st = pm__store_exec(s, "adding the districts to the run history (schema 2)",
                         "ALTER TABLE pm_runs ADD COLUMN districts_layer TEXT;"
-                        "ALTER TABLE pm_runs ADD COLUMN districts_field TEXT");
+                        "ALTER TABLE pm_runs ADD COLUMN districts_field TEXT;"
+                        "ALTER TABLE pm_runs ADD COLUMN timezone TEXT");
   if (!st) st = pm__store_set_schema(s);
   if (st || srid <= 0 || details_has_geom(pm__store_db(s))) return st;
   char sql[160];
@@ -320,7 +321,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   if ((st = pm__store_prepare(s, "recording the run",
                              "INSERT INTO pm_runs (plan, title, plan_path, plan_hash, crs, "
                              "started_at, finished_at, input_hashes, exit_code, districts_layer, "
-                             "districts_field) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                             "districts_field, timezone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                              &ins)))
     return st;
   bind_text(ins, 1, run->plan);
@@ -334,6 +335,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   sqlite3_bind_int(ins, 9, exit_code);
   bind_text(ins, 10, run->districts_layer);
   bind_text(ins, 11, run->districts_name_field);
+  bind_text(ins, 12, run->timezone);
   st = step_done(s, ins, "recording the run");
   sqlite3_finalize(ins);
   if (st) return st;
@@ -590,8 +592,9 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   char sql[300];
   snprintf(sql, sizeof sql,
            "SELECT run_id, plan, title, crs, finished_at, plan_hash, %s FROM pm_runs %s",
-           column_exists(db, "pm_runs", "districts_layer") ? "districts_layer, districts_field"
-                                                           : "NULL, NULL",
+           column_exists(db, "pm_runs", "districts_layer")
+               ? "districts_layer, districts_field, timezone"
+               : "NULL, NULL, NULL",
            run_id > 0 ? "WHERE run_id = ?" : "ORDER BY run_id DESC LIMIT 1");
   pm_status st = pm__store_prepare(s, "reading the run history", sql, &q);
   if (st) return st;
@@ -616,7 +619,8 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   run->run_id = sqlite3_column_int64(q, 0);
   if (col_str(q, 1, &run->plan) || col_str(q, 2, &run->title) || col_str(q, 3, &run->crs) ||
       col_str(q, 4, &run->generated_at) || col_str(q, 5, &run->plan_hash) ||
-      col_str(q, 6, &run->districts_layer) || col_str(q, 7, &run->districts_name_field))
+      col_str(q, 6, &run->districts_layer) || col_str(q, 7, &run->districts_name_field) ||
+      col_str(q, 8, &run->timezone))
     st = oom(s);
   sqlite3_finalize(q);
   if (!st) st = load_results(s, run->run_id, run);

@@ -813,9 +813,28 @@ static void test_parsed_defaults_and_utf8(void **state) {
   assert_near(s->target_value, 5, 0);
 }
 
+/* timezone: a tz database name, refused with its line otherwise; times shown with the offset. */
+static void test_timezone(void **state) {
+  fixture *f = *state;
+  expect_error(f, "plan: t\ntimezone: Asia/Shanghia\n", "bad.yaml:2", "Asia/Shanghai or Europe/Lisbon");
+  expect_error(f, "plan: t\ntimezone: ../../etc/passwd\n", "bad.yaml:2", "not a time zone");
+  assert_int_equal(load(f, "tz.yaml", "plan: t\ntimezone: Asia/Shanghai\n"), PM_OK);
+  assert_string_equal(f->plan->timezone, "Asia/Shanghai");
+  char buf[64];
+  assert_string_equal(pm_time_in_zone("2026-01-01T08:30:00Z", "Asia/Shanghai", buf, sizeof buf),
+                      "2026-01-01 16:30 +08:00");
+  assert_string_equal(pm_time_in_zone("2026-07-01T08:30:00Z", "Europe/Lisbon", buf, sizeof buf),
+                      "2026-07-01 09:30 +01:00"); /* summer time */
+  assert_string_equal(pm_time_in_zone("2026-01-01T08:30:00Z", NULL, buf, sizeof buf),
+                      "2026-01-01 08:30 +00:00");
+  assert_string_equal(pm_time_in_zone("not a time", "UTC", buf, sizeof buf), "not a time");
+  assert_true(pm_timezone_valid(pm_timezone_local(buf, sizeof buf)));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_full_plan, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_timezone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_metrics_example, setup, teardown),
       cmocka_unit_test_setup_teardown(test_relative_to_cwd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_unknown_key, setup, teardown),

@@ -82,6 +82,15 @@ PM_API void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *us
 PM_API void pm_context_inherit_notice(pm_context *child, const pm_context *parent);
 PM_API void pm_progress(pm_context *ctx, const char *label, uint64_t done, uint64_t total);
 
+/* Whether name is a time zone of the tz database on this machine ("Asia/Shanghai", "UTC"). */
+PM_API int pm_timezone_valid(const char *name);
+/* This machine's time zone name (TZ, /etc/timezone or the /etc/localtime link), or "UTC" when it
+ * cannot be told. Writes at most size bytes into buf and returns buf. */
+PM_API const char *pm_timezone_local(char *buf, size_t size);
+/* An ISO 8601 UTC time ("2026-01-01T08:00:00Z") shown in time zone tz (NULL: UTC) with its offset:
+ * "2026-01-01 16:00 +08:00". The input unchanged when it cannot be read. Returns buf. */
+PM_API const char *pm_time_in_zone(const char *utc_iso, const char *tz, char *buf, size_t size);
+
 /* printf into a new heap string. The caller frees *out with free(). */
 PM_API pm_status pm_asprintf(pm_context *ctx, char **out, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -30,6 +30,7 @@ typedef struct pm_plan {
   char *id;            /* `plan:` */
   char *title;
   char *crs;           /* "auto" or "EPSG:nnnn" */
+  char *timezone;      /* `timezone:` (tz database name) for times in reports; NULL: this machine's */
   char *db;            /* project database path: `db:` resolved, default <dir>/<id>.sqlite */
   char *districts_layer;      /* NULL: no districts (only `_all`) */
   char *districts_name_field; /* default NAME */

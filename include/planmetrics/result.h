@@ -93,6 +93,8 @@ typedef struct pm_run_result {
   char *title;
   char *crs;           /* "EPSG:32651" */
   char *generated_at;  /* ISO 8601 UTC */
+  char *timezone;      /* the time zone reports show times in (tz database name, e.g.
+                        * "Asia/Shanghai"); NULL: UTC (runs recorded by planmetrics 0.1) */
   char *plan_hash;
   char *districts_layer;      /* the plan's districts layer and its name field, NULL without */
   char *districts_name_field; /* districts (or for runs recorded by planmetrics 0.1) */
