@@ -82,11 +82,13 @@ static int column_exists(sqlite3 *db, const char *table, const char *column) {
  * caller's transaction, so a failed run migrates nothing). */
 static pm_status ensure_schema(pm_store *s, int srid) {
   pm_status st = pm__store_exec(s, "creating the run history tables", HISTORY_SCHEMA);
-  if (!st && !column_exists(pm__store_db(s), "pm_runs", "districts_layer"))
-    st = pm__store_exec(s, "adding the districts to the run history (schema 2)",
-                        "ALTER TABLE pm_runs ADD COLUMN districts_layer TEXT;"
-                        "ALTER TABLE pm_runs ADD COLUMN districts_field TEXT;"
-                        "ALTER TABLE pm_runs ADD COLUMN timezone TEXT");
+  static const char *const ADDED[] = {"districts_layer", "districts_field", "timezone"};
+  for (size_t i = 0; !st && i < PM_ARRAY_LEN(ADDED); i++) {
+    if (column_exists(pm__store_db(s), "pm_runs", ADDED[i])) continue;
+    char sql[96];
+    snprintf(sql, sizeof sql, "ALTER TABLE pm_runs ADD COLUMN %s TEXT", ADDED[i]);
+    st = pm__store_exec(s, "bringing the run history to schema 2", sql);
+  }
   if (!st) st = pm__store_set_schema(s);
   if (st || srid <= 0 || details_has_geom(pm__store_db(s))) return st;
   char sql[160];

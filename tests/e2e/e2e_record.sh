@@ -51,7 +51,8 @@ contains "legend threshold from the run" "$(cat "$WORK/deleted/run.html")" "from
 # A database of planmetrics 0.1: no parameters, no districts layer, user_version 0.
 cp "$DB" "$WORK/old.sqlite"
 sqlite3 "$WORK/old.sqlite" "DROP TABLE pm_indicators; ALTER TABLE pm_runs DROP COLUMN districts_layer;
-  ALTER TABLE pm_runs DROP COLUMN districts_field; PRAGMA user_version = 0;"
+  ALTER TABLE pm_runs DROP COLUMN districts_field; ALTER TABLE pm_runs DROP COLUMN timezone;
+  PRAGMA user_version = 0;"
 expect_exit 0 "report --html of a 0.1 database" "$PM" report --db "$WORK/old.sqlite" --html "$WORK/old.html"
 contains "says what to rerun (HTML)" "$ERR" "run the plan again"
 expect_exit 0 "export of a 0.1 database" "$PM" export --db "$WORK/old.sqlite" --gpkg "$WORK/old.gpkg"
