@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "store/history_internal.h"
 #include "store/store_internal.h"
 
 static const char *HISTORY_SCHEMA =
@@ -35,7 +36,7 @@ static const char *HISTORY_SCHEMA =
     "CREATE INDEX IF NOT EXISTS pm_classes_run ON pm_classes(run_id, indicator_id, result_ord, ord);"
     "CREATE TABLE IF NOT EXISTS pm_details ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, role TEXT, district TEXT, id TEXT,"
-    " name TEXT, covered INTEGER, distance_m REAL, nearest TEXT, ord INTEGER);"
+    " name TEXT, covered INTEGER, distance_m REAL, nearest TEXT, ord INTEGER, geom_type TEXT);"
     "CREATE INDEX IF NOT EXISTS pm_details_run ON pm_details(run_id, indicator_id, ord);";
 
 /* ---------- small helpers ---------- */
@@ -89,30 +90,22 @@ static pm_status ensure_schema(pm_store *s, int srid) {
     snprintf(sql, sizeof sql, "ALTER TABLE pm_runs ADD COLUMN %s TEXT", ADDED[i]);
     st = pm__store_exec(s, "bringing the run history to schema 2", sql);
   }
+  if (!st && !column_exists(pm__store_db(s), "pm_details", "geom_type"))
+    st = pm__store_exec(s, "bringing the run history to schema 2",
+                        "ALTER TABLE pm_details ADD COLUMN geom_type TEXT");
   if (!st) st = pm__store_set_schema(s);
-  if (st || srid <= 0 || details_has_geom(pm__store_db(s))) return st;
-  char sql[160];
-  snprintf(sql, sizeof sql, "SELECT AddGeometryColumn('pm_details', 'geom', %d, 'GEOMETRY', 'XY')",
-           srid);
-  sqlite3_stmt *q = NULL;
-  if ((st = pm__store_prepare(s, "adding the geometry column of the run details", sql, &q))) return st;
-  int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
-  sqlite3_finalize(q);
-  if (!ok)
-    return pm_error(pm_store_context(s), PM_EDB,
-                    "%s: SpatiaLite refused the geometry column of the run details (EPSG:%d)",
-                    pm_store_path(s), srid);
-  return PM_OK;
+  if (!st && srid > 0) st = pm__details_schema(s, srid);
+  return st;
 }
 
-static void bind_text(sqlite3_stmt *q, int i, const char *v) {
+void pm__bind_text(sqlite3_stmt *q, int i, const char *v) {
   if (v)
     sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(q, i);
 }
 
-static void bind_real(sqlite3_stmt *q, int i, double v) {
+void pm__bind_real(sqlite3_stmt *q, int i, double v) {
   if (isnan(v))
     sqlite3_bind_null(q, i);
   else
@@ -178,39 +171,40 @@ static pm_indicator_status status_from_name(const char *s) {
 
 typedef struct rec_stmts {
   sqlite3_stmt *res, *gap, *cls, *det, *par;
+  pm__details_writer *geoms; /* NULL while the project has no CRS (and so no geometry) */
 } rec_stmts;
 
-static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int srid,
-                                  int with_geom, const pm_indicator_result *ir, size_t k) {
+static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id,
+                                  const pm_indicator_result *ir, size_t k) {
   pm_context *ctx = pm_store_context(s);
   pm_status st = PM_OK;
   const char *status = pm_indicator_status_name(ir->status);
   sqlite3_bind_int64(q->par, 1, run_id);
-  bind_text(q->par, 2, ir->id);
+  pm__bind_text(q->par, 2, ir->id);
   sqlite3_bind_int64(q->par, 3, (sqlite3_int64)k);
-  bind_text(q->par, 4, ir->params);
+  pm__bind_text(q->par, 4, ir->params);
   if ((st = step_done(s, q->par, "recording the parameters of an indicator"))) return st;
   size_t nrows = ir->n_results ? ir->n_results : 1;
   for (size_t i = 0; !st && i < nrows; i++) {
     const pm_result *r = ir->n_results ? &ir->results[i] : NULL;
     sqlite3_stmt *x = q->res;
     sqlite3_bind_int64(x, 1, run_id);
-    bind_text(x, 2, ir->id);
-    bind_text(x, 3, ir->title);
-    bind_text(x, 4, ir->metric);
-    bind_text(x, 5, ir->unit);
-    bind_text(x, 6, status);
-    bind_text(x, 7, ir->status_reason);
-    bind_text(x, 8, ir->has_target ? ir->target_op : NULL);
-    bind_real(x, 9, ir->has_target ? ir->target_value : NAN);
+    pm__bind_text(x, 2, ir->id);
+    pm__bind_text(x, 3, ir->title);
+    pm__bind_text(x, 4, ir->metric);
+    pm__bind_text(x, 5, ir->unit);
+    pm__bind_text(x, 6, status);
+    pm__bind_text(x, 7, ir->status_reason);
+    pm__bind_text(x, 8, ir->has_target ? ir->target_op : NULL);
+    pm__bind_real(x, 9, ir->has_target ? ir->target_value : NAN);
     sqlite3_bind_int64(x, 18, r ? (sqlite3_int64)i : -1);
     sqlite3_bind_int64(x, 19, (sqlite3_int64)k);
     if (r) {
-      bind_text(x, 10, r->district);
-      bind_real(x, 11, r->has_value ? r->value : NAN);
-      bind_text(x, 12, r->has_value ? NULL : r->null_reason);
-      bind_real(x, 13, r->numerator);
-      bind_real(x, 14, r->denominator);
+      pm__bind_text(x, 10, r->district);
+      pm__bind_real(x, 11, r->has_value ? r->value : NAN);
+      pm__bind_text(x, 12, r->has_value ? NULL : r->null_reason);
+      pm__bind_real(x, 13, r->numerator);
+      pm__bind_real(x, 14, r->denominator);
       sqlite3_bind_int(x, 15, r->has_ratio ? 1 : 0);
       int v = verdict(r);
       if (v < 0)
@@ -219,7 +213,7 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int
         sqlite3_bind_int(x, 16, v);
       sqlite3_bind_int64(x, 17, (sqlite3_int64)r->n_gaps);
       sqlite3_bind_int(x, 20, r->has_target ? 1 : 0);
-      bind_real(x, 21, r->has_target ? r->target : NAN);
+      pm__bind_real(x, 21, r->has_target ? r->target : NAN);
     } else {
       sqlite3_bind_int(x, 15, 0);
       sqlite3_bind_int(x, 17, 0);
@@ -231,27 +225,27 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int
       const pm_gap *gp = &r->gaps[g];
       sqlite3_stmt *y = q->gap;
       sqlite3_bind_int64(y, 1, run_id);
-      bind_text(y, 2, ir->id);
-      bind_text(y, 3, r->district);
+      pm__bind_text(y, 2, ir->id);
+      pm__bind_text(y, 3, r->district);
       sqlite3_bind_int64(y, 4, (sqlite3_int64)g);
-      bind_text(y, 5, gp->id);
-      bind_text(y, 6, gp->name);
-      bind_real(y, 7, gp->distance_m);
-      bind_real(y, 8, gp->shortfall);
-      bind_text(y, 9, gp->nearest);
-      bind_text(y, 10, gp->note);
-      bind_real(y, 11, gp->x);
-      bind_real(y, 12, gp->y);
+      pm__bind_text(y, 5, gp->id);
+      pm__bind_text(y, 6, gp->name);
+      pm__bind_real(y, 7, gp->distance_m);
+      pm__bind_real(y, 8, gp->shortfall);
+      pm__bind_text(y, 9, gp->nearest);
+      pm__bind_text(y, 10, gp->note);
+      pm__bind_real(y, 11, gp->x);
+      pm__bind_real(y, 12, gp->y);
       sqlite3_bind_int64(y, 13, (sqlite3_int64)i);
-      bind_text(y, 14, gp->district);
+      pm__bind_text(y, 14, gp->district);
       st = step_done(s, y, "recording a gap in the run history");
     }
     for (size_t c = 0; !st && c < r->n_classes; c++) {
       sqlite3_stmt *y = q->cls;
       sqlite3_bind_int64(y, 1, run_id);
-      bind_text(y, 2, ir->id);
-      bind_text(y, 3, r->district);
-      bind_text(y, 4, r->classes[c].label);
+      pm__bind_text(y, 2, ir->id);
+      pm__bind_text(y, 3, r->district);
+      pm__bind_text(y, 4, r->classes[c].label);
       sqlite3_bind_int64(y, 5, r->classes[c].count);
       sqlite3_bind_int64(y, 6, (sqlite3_int64)i);
       sqlite3_bind_int64(y, 7, (sqlite3_int64)c);
@@ -260,43 +254,27 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id, int
   }
   for (size_t d = 0; !st && d < ir->n_details; d++) {
     const pm_detail *dt = &ir->details[d];
-    if (dt->wkb && dt->wkb_len && !with_geom)
+    char *geom_type = NULL;
+    if (dt->wkb && dt->wkb_len && !q->geoms)
       return pm_error(ctx, PM_EINTERNAL,
                       "%s: the run of indicator '%s' has geometries but the project CRS is not "
                       "set; the run history cannot store them",
                       pm_store_path(s), ir->id ? ir->id : "?");
+    if (q->geoms && (st = pm__details_write(q->geoms, run_id, ir->id, d, dt, &geom_type))) break;
     sqlite3_stmt *y = q->det;
     sqlite3_bind_int64(y, 1, run_id);
-    bind_text(y, 2, ir->id);
-    bind_text(y, 3, dt->role);
-    bind_text(y, 4, dt->district);
-    bind_text(y, 5, dt->id);
-    bind_text(y, 6, dt->name);
+    pm__bind_text(y, 2, ir->id);
+    pm__bind_text(y, 3, dt->role);
+    pm__bind_text(y, 4, dt->district);
+    pm__bind_text(y, 5, dt->id);
+    pm__bind_text(y, 6, dt->name);
     sqlite3_bind_int(y, 7, dt->covered);
-    bind_real(y, 8, dt->distance_m);
-    bind_text(y, 9, dt->nearest);
+    pm__bind_real(y, 8, dt->distance_m);
+    pm__bind_text(y, 9, dt->nearest);
     sqlite3_bind_int64(y, 10, (sqlite3_int64)d);
-    if (with_geom) {
-      if (dt->wkb && dt->wkb_len)
-        sqlite3_bind_blob(y, 11, dt->wkb, (int)dt->wkb_len, SQLITE_STATIC);
-      else
-        sqlite3_bind_null(y, 11);
-      /* The insert returns whether SpatiaLite could not read the WKB: never lose a geometry
-       * silently. */
-      int rc = sqlite3_step(y);
-      int lost = rc == SQLITE_ROW && sqlite3_column_int(y, 0) && dt->wkb && dt->wkb_len;
-      if (rc == SQLITE_ROW) rc = sqlite3_step(y);
-      if (rc != SQLITE_DONE)
-        st = db_fail(s, "recording a result geometry in the run history");
-      else if (lost)
-        st = pm_error(ctx, PM_EINTERNAL,
-                      "%s: SpatiaLite could not read the geometry of '%s' (indicator '%s', EPSG:%d)",
-                      pm_store_path(s), dt->id ? dt->id : "?", ir->id ? ir->id : "?", srid);
-      sqlite3_reset(y);
-      sqlite3_clear_bindings(y);
-    } else {
-      st = step_done(s, y, "recording a result detail in the run history");
-    }
+    pm__bind_text(y, 11, geom_type);
+    st = step_done(s, y, "recording a result detail in the run history");
+    free(geom_type);
   }
   return st;
 }
@@ -315,7 +293,6 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   pm_store_crs(s, &srid, NULL);
   pm_status st = ensure_schema(s, srid);
   if (st) return st;
-  int with_geom = details_has_geom(db);
 
   char now[32];
   pm_utc_now(now, sizeof now);
@@ -326,35 +303,24 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
                              "districts_field, timezone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                              &ins)))
     return st;
-  bind_text(ins, 1, run->plan);
-  bind_text(ins, 2, run->title);
-  bind_text(ins, 3, plan_path);
-  bind_text(ins, 4, run->plan_hash);
-  bind_text(ins, 5, run->crs);
-  bind_text(ins, 6, started_at);
-  bind_text(ins, 7, run->generated_at ? run->generated_at : now);
-  bind_text(ins, 8, input_hashes_json);
+  pm__bind_text(ins, 1, run->plan);
+  pm__bind_text(ins, 2, run->title);
+  pm__bind_text(ins, 3, plan_path);
+  pm__bind_text(ins, 4, run->plan_hash);
+  pm__bind_text(ins, 5, run->crs);
+  pm__bind_text(ins, 6, started_at);
+  pm__bind_text(ins, 7, run->generated_at ? run->generated_at : now);
+  pm__bind_text(ins, 8, input_hashes_json);
   sqlite3_bind_int(ins, 9, exit_code);
-  bind_text(ins, 10, run->districts_layer);
-  bind_text(ins, 11, run->districts_name_field);
-  bind_text(ins, 12, run->timezone);
+  pm__bind_text(ins, 10, run->districts_layer);
+  pm__bind_text(ins, 11, run->districts_name_field);
+  pm__bind_text(ins, 12, run->timezone);
   st = step_done(s, ins, "recording the run");
   sqlite3_finalize(ins);
   if (st) return st;
   int64_t id = sqlite3_last_insert_rowid(db);
 
   rec_stmts q = {0};
-  char det_sql[512];
-  if (with_geom)
-    snprintf(det_sql, sizeof det_sql,
-             "INSERT INTO pm_details (run_id, indicator_id, role, district, id, name, covered, "
-             "distance_m, nearest, ord, geom) VALUES (?,?,?,?,?,?,?,?,?,?, GeomFromWKB(?, %d)) "
-             "RETURNING geom IS NULL",
-             srid);
-  else
-    snprintf(det_sql, sizeof det_sql,
-             "INSERT INTO pm_details (run_id, indicator_id, role, district, id, name, covered, "
-             "distance_m, nearest, ord) VALUES (?,?,?,?,?,?,?,?,?,?)");
   if (!(st = pm__store_prepare(
             s, "recording results",
             "INSERT INTO pm_results (run_id, indicator_id, title, metric, unit, status, "
@@ -375,14 +341,20 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
                               "INSERT INTO pm_classes (run_id, indicator_id, district, label, "
                               "count, result_ord, ord) VALUES (?,?,?,?,?,?,?)",
                               &q.cls)))
-    st = pm__store_prepare(s, "recording result details", det_sql, &q.det);
+    st = pm__store_prepare(s, "recording result details",
+                           "INSERT INTO pm_details (run_id, indicator_id, role, district, id, name, "
+                           "covered, distance_m, nearest, ord, geom_type) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           &q.det);
+  if (!st && srid > 0) st = pm__details_writer_create(s, srid, &q.geoms);
   for (size_t k = 0; !st && k < run->n_indicators; k++)
-    st = record_indicator(s, &q, id, srid, with_geom, &run->indicators[k], k);
+    st = record_indicator(s, &q, id, &run->indicators[k], k);
   sqlite3_finalize(q.res);
   sqlite3_finalize(q.gap);
   sqlite3_finalize(q.cls);
   sqlite3_finalize(q.det);
   sqlite3_finalize(q.par);
+  pm__details_writer_destroy(q.geoms);
   if (!st && run_id) *run_id = id;
   return st;
 }
@@ -400,7 +372,7 @@ static pm_status oom(pm_store *s) {
 }
 
 /* The indicator of that id (the last match is cached in *hint). */
-static pm_indicator_result *find_indicator(pm_run_result *run, const char *id, size_t *hint) {
+pm_indicator_result *pm__history_find_indicator(pm_run_result *run, const char *id, size_t *hint) {
   if (!id) return NULL;
   if (*hint < run->n_indicators && run->indicators[*hint].id &&
       strcmp(run->indicators[*hint].id, id) == 0)
@@ -495,7 +467,7 @@ static pm_status load_rows(pm_store *s, int64_t id, pm_run_result *run, const ch
   size_t hint = 0;
   int rc;
   while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    pm_indicator_result *ir = find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
+    pm_indicator_result *ir = pm__history_find_indicator(run, (const char *)sqlite3_column_text(q, 0), &hint);
     st = ir ? row(s, id, q, ir) : corrupt(s, id, "a row of an unknown indicator");
   }
   if (!st && rc != SQLITE_DONE) st = db_fail(s, what);
@@ -578,6 +550,7 @@ static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
                    "ORDER BY indicator_id, result_ord, ord",
                    class_row);
   if (!st) st = load_details(s, id, run);
+  if (!st) st = pm__details_load(s, id, run);
   /* Runs recorded by planmetrics 0.1 have no parameters: their params stay NULL. */
   if (!st && table_exists(pm__store_db(s), "pm_indicators"))
     st = load_rows(s, id, run, "reading the parameters of a run",
@@ -662,7 +635,7 @@ pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **run
                                   "WHERE ?1 IS NULL OR plan = ?1 ORDER BY run_id",
                                   &q);
   if (st) return st;
-  bind_text(q, 1, plan_id);
+  pm__bind_text(q, 1, plan_id);
   int rc;
   while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
     if (push((void **)runs, *n, sizeof **runs)) {
@@ -715,7 +688,7 @@ pm_status pm_history_list(pm_store *s, const char *plan_id, pm_history_row **row
       "WHERE ?1 IS NULL OR u.plan = ?1 ORDER BY r.run_id, r.ind_ord, r.ord",
       &q);
   if (st) return st;
-  bind_text(q, 1, plan_id);
+  pm__bind_text(q, 1, plan_id);
   int rc;
   while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
     if (push((void **)rows, *n, sizeof **rows)) {

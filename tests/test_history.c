@@ -90,6 +90,13 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
                  "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))");
   add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#12", "小区", 0, 812.5, "parks#3",
                  "MULTIPOLYGON (((20 20, 30 20, 30 30, 20 20)), ((40 40, 50 40, 50 50, 40 40)))");
+  /* Kept as recorded, although stored per geometry type: a one-part multi stays multi, and a
+   * collection's parts (one table each) come back as one collection. */
+  add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#13", NULL, 0, 900, NULL,
+                 "MULTIPOLYGON (((60 60, 70 60, 70 70, 60 60)))");
+  add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#14", NULL, 0, 950, NULL,
+                 "GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (0 0, 5 5), "
+                 "POLYGON ((0 0, 1 0, 1 1, 0 0)))");
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[2];
@@ -253,26 +260,31 @@ static void test_record_and_load(void **state) {
   assert_null(back);
   assert_non_null(strstr(pm_context_message(ctx), "no run"));
 
-  /* Details are a registered geometry column in the project CRS. */
+  /* Detail geometries are in one registered table per geometry type, in the project CRS, so
+   * QGIS opens each with its type and CRS (SpatiaLite type codes 4, 5, 6: MULTI*). */
   sqlite3 *db = pm__store_db(store);
   sqlite3_stmt *q = NULL;
   assert_int_equal(sqlite3_prepare_v2(db,
-                                      "SELECT srid FROM geometry_columns WHERE "
-                                      "f_table_name = 'pm_details' AND f_geometry_column = 'geom'",
+                                      "SELECT group_concat(f_table_name || ':' || geometry_type "
+                                      "|| ':' || srid, ' ') FROM (SELECT * FROM geometry_columns "
+                                      "WHERE f_table_name LIKE 'pm_details%' ORDER BY f_table_name)",
                                       -1, &q, NULL),
                    SQLITE_OK);
   assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-  assert_int_equal(sqlite3_column_int(q, 0), 32651);
+  assert_string_equal((const char *)sqlite3_column_text(q, 0),
+                      "pm_details_lines:5:32651 pm_details_points:4:32651 "
+                      "pm_details_polygons:6:32651");
   sqlite3_finalize(q);
   assert_int_equal(sqlite3_prepare_v2(db,
-                                      "SELECT AsText(geom), ST_SRID(geom) FROM pm_details WHERE "
-                                      "run_id = ? AND role = 'station' AND id = 'metro_stations#7'",
+                                      "SELECT AsText(geom), ST_SRID(geom), role, covered FROM "
+                                      "pm_details_points WHERE run_id = ? AND id = 'metro_stations#7'",
                                       -1, &q, NULL),
                    SQLITE_OK);
   sqlite3_bind_int64(q, 1, id1);
   assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-  assert_string_equal((const char *)sqlite3_column_text(q, 0), "POINT(1000.5 2000.25)");
+  assert_string_equal((const char *)sqlite3_column_text(q, 0), "MULTIPOINT(1000.5 2000.25)");
   assert_int_equal(sqlite3_column_int(q, 1), 32651);
+  assert_string_equal((const char *)sqlite3_column_text(q, 2), "station");
   sqlite3_finalize(q);
   /* The tables of the brief, with the documented rows. */
   assert_int_equal(sqlite3_prepare_v2(db,
@@ -289,7 +301,7 @@ static void test_record_and_load(void **state) {
   assert_int_equal(sqlite3_column_int(q, 0), 3 + 3 + 1 + 1); /* no-data indicator: one row */
   assert_int_equal(sqlite3_column_int(q, 1), 2 + 2 + 1);
   assert_int_equal(sqlite3_column_int(q, 2), 3);
-  assert_int_equal(sqlite3_column_int(q, 3), 5);
+  assert_int_equal(sqlite3_column_int(q, 3), 7);
   assert_string_equal((const char *)sqlite3_column_text(q, 4),
                       "{\"bus_stops\": \"aa11\", \"metro_stations\": \"bb22\"}|1|"
                       "2026-02-01T07:59:00Z|plans/qingpu.yaml");

@@ -67,6 +67,27 @@ check "the old run is still there" \
   test "$(sqlite3 "$WORK/old.sqlite" "SELECT count(*) FROM pm_runs")" = 2
 expect_exit 0 "report of the old run after migration" "$PM" report --db "$WORK/old.sqlite" --run 1 \
   --html "$WORK/old1.html" --quiet
+check "the old run's maps survive the migration" cmp -s "$WORK/old.html" "$WORK/old1.html"
+check "the old geometry column is gone" \
+  test "$(sqlite3 "$WORK/old.sqlite" "SELECT count(*) FROM pragma_table_info('pm_details') WHERE name = 'geom'")" = 0
+
+# QGIS opens every geometry table of a project database as a typed layer in the project CRS,
+# the run's details included (new and migrated databases).
+QGIS_PY=
+for py in ${PM_QGIS_PYTHON:-} python3 /usr/bin/python3; do
+  if "$py" -c "import qgis.core" 2>/dev/null; then QGIS_PY=$py; break; fi
+done
+if [ -z "$QGIS_PY" ]; then
+  echo "SKIPPED: QGIS checks (python3-qgis is not importable; scripts/install-deps.sh --qgis)"
+  [ -n "${CI:-}" ] && bad "QGIS checks cannot run in CI: python3-qgis is not importable"
+else
+  mkdir -p "$WORK/xdg" && chmod 700 "$WORK/xdg"
+  for db in "$DB" "$WORK/old.sqlite"; do
+    expect_exit 0 "QGIS opens every table of $(basename "$db") with its type and CRS" env \
+      QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$WORK/xdg" "$QGIS_PY" \
+      "$PM_SOURCE_DIR/tests/qgis/check_db.py" "$db"
+  done
+fi
 
 # A database written by a newer planmetrics is refused, and left as it was.
 cp "$DB" "$WORK/new.sqlite"
