@@ -4,7 +4,7 @@
 # importable, a headless QGIS opens the GeoPackage and the project and renders the map
 # (tests/qgis/check_export.py; the PNGs go to $PM_ARTIFACTS when set).
 . "$(dirname "$0")/lib.sh"
-SH=$PM_SHARED_DATA/shanghai
+SH=$DATA/shanghai
 cat >"$WORK/plan.yaml" <<YAML
 plan: e2e-export
 title: 青浦区城市管理精细化三年行动计划（2024-2026年）

@@ -4,7 +4,8 @@
 set -u
 export LC_ALL=C.UTF-8
 PM=${PM:?set PM to the planmetrics binary}
-DATA=${PM_SHARED_DATA:-/work/shared/data}/shanghai
+PM_SOURCE_DIR=${PM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=$PM_SOURCE_DIR/data/shanghai
 TMP=$(mktemp -d /tmp/e2e_query.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 DB=$TMP/sh.sqlite

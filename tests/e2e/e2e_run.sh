@@ -2,7 +2,7 @@
 # e2e_run.sh: `planmetrics run` and `history` on the real Shanghai data: reports, exit codes,
 # unchanged layers not re-ingested, identical numbers on a second run, bad plans leave nothing.
 . "$(dirname "$0")/lib.sh"
-SH=$PM_SHARED_DATA/shanghai
+SH=$DATA/shanghai
 cat >"$WORK/plan.yaml" <<YAML
 plan: e2e-plan
 title: 青浦区城市管理精细化三年行动计划（2024-2026年）
