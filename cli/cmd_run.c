@@ -18,7 +18,8 @@ static const char RUN_HELP[] =
     "Ingest the plan's layers (only those whose file or options changed since the last run),\n"
     "compute every indicator per district and for the whole plan area (_all), record the run in\n"
     "the project's history and print a summary (or write JSON/CSV/Markdown reports; FILE '-' is\n"
-    "standard output).\n\n"
+    "standard output). Each report needs its own file, at most one goes to standard output, and\n"
+    "none may be the project database: such options are refused before anything runs.\n\n"
     "  --db FILE        project database (default: the plan's `db:`, else PLAN_ID.sqlite next to it)\n"
     "  --district NAME  only this district of the plan's scope (repeatable)\n"
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
@@ -89,10 +90,14 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     }
   }
   if (optind != argc - 1) return pm_cli_usage("run", "give one plan file (PLAN.yaml)");
-  if (pm_cli_check_output(cli, json) || pm_cli_check_output(cli, csv) || pm_cli_check_output(cli, md))
-    return pm_cli_fail(cli);
   pm_plan *plan = NULL;
   if (pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
+  const pm_cli_output outs[] = {{"--json", json, 0}, {"--csv", csv, 0}, {"--md", md, 0},
+                                {"--db", opt.db ? opt.db : plan->db, 1}};
+  if (pm_cli_check_outputs(cli, outs, sizeof outs / sizeof outs[0], 1)) {
+    pm_plan_free(plan);
+    return pm_cli_fail(cli);
+  }
   report_paths paths = {json, csv, md};
   opt.before_commit = write_reports;
   opt.before_commit_user = &paths;

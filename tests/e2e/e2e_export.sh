@@ -119,6 +119,14 @@ contains "missing directory named" "$ERR" "$WORK/nope/x.gpkg"
 expect_exit 2 "missing database" "$PM" export --db "$WORK/none.sqlite" --gpkg "$WORK/x.gpkg"
 contains "missing database named" "$ERR" "none.sqlite"
 check "no database created" test ! -e "$WORK/none.sqlite"
+expect_exit 2 "--gpkg and --qgs the same file" "$PM" export --db "$DB" --gpkg "$WORK/same.gpkg" \
+  --qgs "$OUT_DIR/../same.gpkg"
+contains "same file explained" "$ERR" "are the same file"
+check "nothing written" test ! -e "$WORK/same.gpkg"
+expect_exit 2 "--gpkg over the project database" "$PM" export --db "$DB" --gpkg "$DB"
+contains "database named" "$ERR" "--db"
+expect_exit 2 "--gpkg -" "$PM" export --db "$DB" --gpkg -
+contains "no GeoPackage on standard output" "$ERR" "cannot go to standard output"
 expect_exit 0 "help" "$PM" export --help
 contains "help shows usage" "$OUT" "usage: planmetrics export"
 

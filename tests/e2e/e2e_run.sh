@@ -102,6 +102,40 @@ sed "s|$SH/bus_stops.csv|$WORK/nope.csv|" "$WORK/plan.yaml" >"$WORK/missing.yaml
 expect_exit 2 "missing required layer file" "$PM" run "$WORK/missing.yaml" --db "$DB"
 contains "missing file is named" "$ERR" "nope.csv"
 check "database unchanged by failed runs" test "$(sha256sum "$DB" | cut -d' ' -f1)" = "$before"
+# Outputs that would collide: refused before anything runs (exit 2), nothing written or changed.
+runs_before=$(sqlite3 "$DB" "SELECT count(*) FROM pm_runs")
+mkdir -p "$WORK/sub"
+expect_exit 2 "two reports on standard output" "$PM" run "$WORK/plan.yaml" --db "$DB" --json - --md -
+contains "stdout collision explained" "$ERR" "--json - and --md - would both write to standard output"
+check "nothing on standard output" test -z "$OUT"
+expect_exit 2 "the same file twice" "$PM" run "$WORK/plan.yaml" --db "$DB" --json "$WORK/same" --csv "$WORK/same"
+contains "same file explained" "$ERR" "are the same file"
+expect_exit 2 "the same file, spelled x/../" "$PM" run "$WORK/plan.yaml" --db "$DB" \
+  --json "$WORK/same" --md "$WORK/sub/../same"
+contains "x/../ spelling caught" "$ERR" "$WORK/sub/../same"
+touch "$WORK/exists.json" && ln -s "$WORK/exists.json" "$WORK/link.json"
+expect_exit 2 "an existing file and a link to it" "$PM" run "$WORK/plan.yaml" --db "$DB" \
+  --json "$WORK/exists.json" --csv "$WORK/link.json"
+expect_exit 2 "standard output twice (- and /dev/stdout)" "$PM" run "$WORK/plan.yaml" --db "$DB" \
+  --json - --md /dev/stdout
+contains "/dev/stdout is standard output" "$ERR" "both write to standard output"
+expect_exit 2 "a report over the project database" "$PM" run "$WORK/plan.yaml" --db "$DB" --csv "$DB"
+contains "database named" "$ERR" "--db"
+check "no report file written" test ! -e "$WORK/same"
+check "exists.json untouched" test ! -s "$WORK/exists.json"
+check "no run recorded" test "$(sqlite3 "$DB" "SELECT count(*) FROM pm_runs")" = "$runs_before"
+check "database unchanged by refused runs" test "$(sha256sum "$DB" | cut -d' ' -f1)" = "$before"
+expect_exit 1 "two /dev/null outputs are fine" "$PM" run "$WORK/plan.yaml" --db "$DB" --no-history \
+  --json /dev/null --csv /dev/null
+# the same for `report`
+expect_exit 2 "report: two on standard output" "$PM" report --db "$DB" --html - --json -
+contains "report: stdout collision explained" "$ERR" "both write to standard output"
+expect_exit 2 "report: the same file twice" "$PM" report --db "$DB" --html "$WORK/r.html" --md "$WORK/sub/../r.html"
+contains "report: same file explained" "$ERR" "are the same file"
+expect_exit 2 "report: over the project database" "$PM" report --db "$DB" --json "$DB"
+check "report: nothing written" test ! -e "$WORK/r.html"
+check "database unchanged by refused reports" test "$(sha256sum "$DB" | cut -d' ' -f1)" = "$before"
+
 expect_exit 2 "missing plan" "$PM" run "$WORK/none.yaml" --db "$WORK/none.sqlite"
 check "no database created for a failed run" test ! -e "$WORK/none.sqlite"
 finish
