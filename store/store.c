@@ -176,6 +176,8 @@ void pm_store_close(pm_store *s) {
 }
 
 sqlite3 *pm__store_db(pm_store *s) { return s->db; }
+
+const void *pm__store_spatialite(pm_store *s) { return s->spatialite_cache; }
 pm_context *pm_store_context(pm_store *s) { return s->ctx; }
 const char *pm_store_path(const pm_store *s) { return s->path; }
 

@@ -496,6 +496,77 @@ static void test_sql_refuses_writes(void **state) {
   pm_table_free(t);
 }
 
+/* SpatiaLite functions that write (DropGeoTable, CreateSpatialIndex, ...) run inside statements
+ * SQLite calls read-only; each attempt is an error (never a 0 printed as an answer), and nothing
+ * changes, even on a store opened for writing. */
+static void test_sql_spatialite_writes(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  const char *calls[] = {"SELECT DropGeoTable('roads')",
+                         "SELECT CreateSpatialIndex('stations', 'geom')",
+                         "SELECT RecoverGeometryColumn('roads', 'geom', 32651, 'MULTILINESTRING', 'XY')",
+                         "SELECT UpdateLayerStatistics()", "SELECT DropTable(NULL, 'roads')",
+                         "SELECT name, DisableSpatialIndex('stations', 'geom') FROM stations"};
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    if (pm_query_sql(f->ctx, f->store, calls[i], &t) != PM_EINPUT)
+      fail_msg("%s: not refused", calls[i]);
+    assert_null(t);
+    if (!strstr(pm_context_message(f->ctx), "only reads"))
+      fail_msg("%s: %s", calls[i], pm_context_message(f->ctx));
+  }
+  /* the same on a copy opened for writing: refused, and the copy is unchanged */
+  char copy[600];
+  snprintf(copy, sizeof copy, "%s/writable.sqlite", pm_test_tmpdir());
+  assert_int_equal(pm_test_system("cp '%s' '%s'", project(), copy), 0);
+  pm_store *rw = NULL;
+  assert_int_equal(pm_store_open(f->ctx, copy, 0, &rw, NULL), PM_OK);
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    if (pm_query_sql(f->ctx, rw, calls[i], &t) != PM_EINPUT)
+      fail_msg("%s: not refused on a writable store", calls[i]);
+    assert_null(t);
+  }
+  assert_int_equal(pm_query_sql(f->ctx, rw,
+                                "SELECT (SELECT count(*) FROM roads) AS r, (SELECT count(*) FROM "
+                                "geometry_columns WHERE f_table_name = 'roads') AS g, (SELECT "
+                                "spatial_index_enabled FROM geometry_columns WHERE f_table_name = "
+                                "'stations') AS idx",
+                                &t),
+                   PM_OK);
+  assert_int_equal(integer(t, 0, "r"), 4);
+  assert_int_equal(integer(t, 0, "g"), 1);
+  assert_int_equal(integer(t, 0, "idx"), 1);
+  pm_table_free(t);
+  pm_store_close(rw);
+  /* reading still works after a refusal */
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "SELECT count(*) AS n FROM roads", &t), PM_OK);
+  assert_int_equal(integer(t, 0, "n"), 4);
+  pm_table_free(t);
+}
+
+/* A GEOS error inside a SpatiaLite function (which then answers NULL) is an error naming it. */
+static void test_sql_geos_error(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_sql(f->ctx, f->store,
+                                "SELECT name, ST_Union(CASE WHEN fid = 2 THEN ST_GeomFromText("
+                                "'POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))', 32651) ELSE ST_Buffer(geom, "
+                                "1) END, ST_GeomFromText('POINT(0.5 0.2)', 32651)) AS u FROM "
+                                "stations ORDER BY fid",
+                                &t),
+                   PM_EINPUT);
+  assert_null(t);
+  assert_non_null(strstr(pm_context_message(f->ctx), "TopologyException"));
+  assert_non_null(strstr(pm_context_message(f->ctx), "row 2"));
+  /* a warning (the reason a geometry is invalid) is an answer, not an error */
+  assert_int_equal(pm_query_sql(f->ctx, f->store,
+                                "SELECT ST_IsValid(ST_GeomFromText('POLYGON((0 0, 1 1, 1 0, 0 1, "
+                                "0 0))')) AS v",
+                                &t),
+                   PM_OK);
+  assert_int_equal(integer(t, 0, "v"), 0);
+  pm_table_free(t);
+}
+
 /* ---- pm_table writers ---- */
 
 static void test_utf8_width(void **state) {
@@ -599,6 +670,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_length_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sql_select, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sql_refuses_writes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sql_spatialite_writes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sql_geos_error, setup, teardown),
       cmocka_unit_test(test_utf8_width),
       cmocka_unit_test_setup_teardown(test_table_print, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table_json_csv, setup, teardown),

@@ -99,8 +99,11 @@ pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, c
 /* Run one read-only SQL statement (SpatiaLite functions available) and return its rows; column
  * names as SQLite gives them. SpatiaLite geometry blobs become WKT (as AsText would give), other
  * blobs "<blob N bytes>". A statement that could change the database (INSERT, UPDATE, DELETE,
- * CREATE, DROP, ...) or more than one statement is refused with PM_EINPUT. Open the store with
- * PM_STORE_READONLY as a second guard. */
+ * CREATE, DROP, ...) or more than one statement is refused with PM_EINPUT; so is a statement
+ * that tries to change it while it runs (a SpatiaLite function such as DropGeoTable or
+ * CreateSpatialIndex: SQLite's authorizer refuses every write, on any store), and a GEOS error
+ * inside a SpatiaLite function (which would otherwise answer NULL) is PM_EINPUT naming the row.
+ * Open the store with PM_STORE_READONLY as a second guard. */
 pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out);
 
 #ifdef __cplusplus

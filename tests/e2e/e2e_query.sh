@@ -166,6 +166,17 @@ expect_error "sql: DELETE refused" "would change" sql --db "$DB" "DELETE FROM bu
 expect_error "sql: DROP refused" "would change" sql --db "$DB" "DROP TABLE roads"
 expect_error "sql: two statements refused" "one SQL statement" sql --db "$DB" "SELECT 1; DELETE FROM bus_stops"
 expect_error "sql: unknown table lists the layers" "bus_stops, districts" sql --db "$DB" "SELECT * FROM busstops"
+# SpatiaLite's functions that write are called from a SELECT: still refused, exit 2, no "0" answer
+sum_before=$(sha256sum "$DB" | cut -d' ' -f1)
+expect_error "sql: DropGeoTable refused" "tried to change the project database" \
+  sql --db "$DB" "SELECT DropGeoTable('districts')"
+grep -q '^ *0$' "$TMP/o" && bad "sql: DropGeoTable printed an answer" "$(cat "$TMP/o")" || ok "sql: no answer printed"
+expect_error "sql: CreateSpatialIndex refused" "only reads" \
+  sql --db "$DB" "SELECT CreateSpatialIndex('bus_stops', 'geom')"
+expect_error "sql: UpdateLayerStatistics refused" "only reads" sql --db "$DB" --csv "SELECT UpdateLayerStatistics()"
+expect_error "sql: a GEOS error is an error" "GEOS error.*TopologyException" sql --db "$DB" \
+  "SELECT ST_Union(ST_GeomFromText('POLYGON((0 0,1 1,1 0,0 1,0 0))'), ST_GeomFromText('POINT(0 0)'))"
+[ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$sum_before" ] && ok "sql: database unchanged" || bad "sql: database unchanged"
 [ "$(sql1 "SELECT count(*) FROM bus_stops")" = 10186 ] && ok "sql: nothing deleted" || bad "sql: nothing deleted"
 [ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$sum_before" ] && ok "the project database is unchanged by queries" ||
   bad "the project database is unchanged by queries"
