@@ -185,11 +185,19 @@ static char *capture(pm_status (*fn)(const pm_table *, FILE *), const pm_table *
 
 /* ---- near ---- */
 
+/* pm_query_near without a district, all rows. */
+static pm_status near(fixture *f, const char *from, const char *where_from, const char *to,
+                      const char *where_to, double within_m, pm_table **t) {
+  pm_near_query q = {.from = from, .where_from = where_from, .to = to, .where_to = where_to,
+                     .within_m = within_m};
+  return pm_query_near(f->ctx, f->store, &q, t);
+}
+
 /* 50.0 m is within 50 (inclusive), 50.01 m is not; the tie at 100 m goes to fid 3. */
 static void test_near_inclusive_and_ties(void **state) {
   fixture *f = *state;
   pm_table *t = NULL;
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 50, &t), PM_OK);
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, 50, &t), PM_OK);
   assert_int_equal(t->n_rows, 3);
   assert_int_equal(integer(t, 0, "from_fid"), 1);
   assert_string_equal(text(t, 0, "from_name"), "S1");
@@ -209,7 +217,7 @@ static void test_near_inclusive_and_ties(void **state) {
   pm_table_free(t);
 
   /* At 100 m all three are within. */
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 100, &t), PM_OK);
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, 100, &t), PM_OK);
   for (size_t r = 0; r < 3; r++) assert_true(boolean(t, r, "within"));
   assert_non_null(strstr(t->summary, "3 of 3"));
   pm_table_free(t);
@@ -219,7 +227,7 @@ static void test_near_inclusive_and_ties(void **state) {
 static void test_near_filters(void **state) {
   fixture *f = *state;
   pm_table *t = NULL;
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", "name <> 'S3'", "stops",
+  assert_int_equal(near(f, "stations", "name <> 'S3'", "stops",
                                  "name <> 'P1'", 50, &t),
                    PM_OK);
   assert_int_equal(t->n_rows, 2);
@@ -229,7 +237,7 @@ static void test_near_filters(void **state) {
   pm_table_free(t);
 
   /* Nothing to look for: every row has no nearest feature and is not within. */
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "1 = 0", 50, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", "1 = 0", 50, &t),
                    PM_OK);
   assert_int_equal(t->n_rows, 3);
   assert_int_equal(cell(t, 0, "to_fid")->type, PM_CELL_NULL);
@@ -238,26 +246,105 @@ static void test_near_filters(void **state) {
   pm_table_free(t);
 }
 
+/* --district keeps the features of FROM in the district (boundary included: S1 on 甲区's west
+ * edge, S2 on the shared edge is in both); the nearest is looked for everywhere. --misses keeps
+ * the rows without a feature within the distance. */
+static void test_near_district_and_misses(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  pm_near_query q = {.from = "stations", .to = "stops", .within_m = 50, .district = "甲区"};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "from_name"), "S1");
+  assert_true(boolean(t, 0, "within"));
+  assert_string_equal(text(t, 1, "from_name"), "S2");
+  assert_false(boolean(t, 1, "within"));
+  assert_string_equal(t->summary, "1 of 2 features of stations in 甲区 within 50 m of stops (50.0 %)");
+  pm_table_free(t);
+
+  q.misses_only = 1;
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "from_name"), "S2");
+  assert_string_equal(text(t, 0, "to_name"), "P2"); /* the nearest is still given */
+  assert_near(real(t, 0, "distance_m"), 50.01, 1e-6);
+  assert_string_equal(t->summary,
+                      "1 of 2 features of stations in 甲区 have no feature of stops within 50 m "
+                      "(50.0 %)");
+  pm_table_free(t);
+
+  /* 乙区 holds only S2 (its west edge); a bus stop across the boundary would count */
+  q.district = "乙区";
+  q.within_m = 50.01;
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_OK);
+  assert_int_equal(t->n_rows, 0);
+  assert_non_null(strstr(t->summary, "0 of 1 features of stations in 乙区 have no feature"));
+  pm_table_free(t);
+
+  /* --misses over everything: S2 (50.01 m) and S3 (100 m) */
+  pm_near_query all = {.from = "stations", .to = "stops", .within_m = 50, .misses_only = 1};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &all, &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "from_name"), "S2");
+  assert_string_equal(text(t, 1, "from_name"), "S3");
+  assert_non_null(strstr(t->summary, "2 of 3 features of stations have no feature of stops"));
+  pm_table_free(t);
+
+  /* nothing to look for: every feature is a miss, without a nearest */
+  all.where_to = "1 = 0";
+  assert_int_equal(pm_query_near(f->ctx, f->store, &all, &t), PM_OK);
+  assert_int_equal(t->n_rows, 3);
+  assert_int_equal(cell(t, 0, "to_fid")->type, PM_CELL_NULL);
+  pm_table_free(t);
+
+  /* lines: R1 and R2 lie in 甲区, R3 outside, R4 only touches its corner */
+  pm_near_query roads = {.from = "roads", .to = "stations", .within_m = 0, .district = "甲区"};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &roads, &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "from_name"), "R1");
+  assert_true(boolean(t, 0, "within")); /* S1 lies on R1 */
+  assert_string_equal(text(t, 1, "from_name"), "R2");
+  assert_true(boolean(t, 1, "within")); /* S2 lies on R2 */
+  pm_table_free(t);
+
+  /* a district layer and field given by name */
+  pm_near_query named = {.from = "stations", .to = "stops", .within_m = 50, .district = "K1",
+                         .districts_layer = "parks", .name_field = "name"};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &named, &t), PM_OK);
+  assert_int_equal(t->n_rows, 1); /* S2 (1000, 0) lies on K1's edge */
+  assert_string_equal(text(t, 0, "from_name"), "S2");
+  pm_table_free(t);
+
+  /* an unknown district lists the names; an unknown district layer lists the layers */
+  q.district = "丙区";
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "甲区"));
+  assert_null(t);
+  named.districts_layer = "zones";
+  assert_int_equal(pm_query_near(f->ctx, f->store, &named, &t), PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(f->ctx), "districts, parks, roads, stations, stops"));
+}
+
 static void test_near_errors(void **state) {
   fixture *f = *state;
   pm_table *t = NULL;
-  assert_int_equal(pm_query_near(f->ctx, f->store, "station", NULL, "stops", NULL, 50, &t),
+  assert_int_equal(near(f, "station", NULL, "stops", NULL, 50, &t),
                    PM_ENOTFOUND);
   assert_null(t);
   const char *m = pm_context_message(f->ctx);
   assert_non_null(strstr(m, "'station'"));
   assert_non_null(strstr(m, "districts, parks, roads, stations, stops"));
 
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "route = '1'", 50, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", "route = '1'", 50, &t),
                    PM_EINPUT);
   m = pm_context_message(f->ctx);
   assert_non_null(strstr(m, "stops"));
   assert_non_null(strstr(m, "route"));
   assert_non_null(strstr(m, "name")); /* the fields that exist */
 
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, -1, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, -1, &t),
                    PM_EINPUT);
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, NAN, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, NAN, &t),
                    PM_EINPUT);
   assert_null(t);
 }
@@ -661,6 +748,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_near_inclusive_and_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_filters, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_near_district_and_misses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_matches_brute_force, setup, teardown),
       cmocka_unit_test_setup_teardown(test_within_points, setup, teardown),

@@ -65,14 +65,28 @@ int pm_table_col(const pm_table *t, const char *name);
 
 /* ---- the query verbs. Each returns a new table the caller frees with pm_table_free. ---- */
 
-/* For each feature of `from` (filtered by where_from, may be NULL), the nearest feature of `to`
- * (filtered by where_to): columns from_fid, from_name, to_fid, to_name, distance_m, within
- * (distance_m <= within_m). Distances are planar, between geometries, in the project CRS; ties
- * go to the lowest fid. When `to` is empty the to_* and distance cells are NULL and within is
- * false. The summary counts the features within. Uses the STRtree of `to` (nearest-neighbour
- * search with exact distances), never all pairs. within_m must be a number >= 0. */
-pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
-                        const char *to, const char *where_to, double within_m, pm_table **out);
+/* What `near` asks: for each feature of `from` (filtered by where_from, may be NULL), the
+ * nearest feature of `to` (filtered by where_to) and whether it lies within within_m. */
+typedef struct pm_near_query {
+  const char *from, *where_from;
+  const char *to, *where_to;
+  double within_m;             /* a number of metres >= 0 */
+  const char *district;        /* only the features of `from` in this district (NULL: all): points
+                                  the district covers (boundary included), lines and polygons with
+                                  a part of positive length or area inside; the nearest feature of
+                                  `to` is looked for everywhere, also across the boundary */
+  const char *districts_layer; /* the districts' polygon layer (NULL: "districts") */
+  const char *name_field;      /* its field holding the names (NULL: "NAME") */
+  int misses_only;             /* only the rows without a feature of `to` within within_m */
+} pm_near_query;
+
+/* Columns from_fid, from_name, to_fid, to_name, distance_m, within (distance_m <= within_m).
+ * Distances are planar, between geometries, in the project CRS; ties go to the lowest fid. When
+ * `to` is empty the to_* and distance cells are NULL and within is false. The summary counts the
+ * features within (with misses_only: those without), of the features measured. Uses the STRtree
+ * of `to` (nearest-neighbour search with exact distances), never all pairs. An unknown district
+ * is an error listing the names. */
+pm_status pm_query_near(pm_context *ctx, pm_store *store, const pm_near_query *q, pm_table **out);
 /* The same on selections already in memory (to is indexed if it is not yet). */
 pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
                                  double within_m, pm_table **out);

@@ -96,6 +96,45 @@ n=$(grep -c '"from_fid"' "$TMP/o")
 want=$(sql1 "SELECT count(*) FROM metro_stations WHERE adname = '青浦区'")
 [ "$n" = "$want" ] && [ "$n" -gt 0 ] && ok "near --where-from: $n stations of 青浦区" || bad "near --where-from" "$n vs $want"
 
+# --district and --misses: the Qingpu stations without a bus stop within 50 m, against SQL.
+want_ids=$(sql1 "SELECT group_concat(fid, ' ') FROM (SELECT m.fid FROM metro_stations m, districts d WHERE d.NAME = '青浦区' AND ST_Covers(d.geom, m.geom) AND (SELECT MIN(ST_Distance(m.geom, b.geom)) FROM bus_stops b) > 50 ORDER BY m.fid)")
+n_qp=$(sql1 "SELECT count(*) FROM metro_stations m, districts d WHERE d.NAME = '青浦区' AND ST_Covers(d.geom, m.geom)")
+run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 \
+  --district 青浦区 --misses --csv
+rc=$?
+got_ids=$(tr -d '\r' <"$TMP/o" | tail -n +2 | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//')
+[ $rc -eq 0 ] && [ -n "$want_ids" ] && [ "$got_ids" = "$want_ids" ] &&
+  ok "near --district 青浦区 --misses: stations $got_ids (as SQL)" || bad "near --district --misses" "rc=$rc, got '$got_ids', want '$want_ids': $(cat "$TMP/e")"
+n_miss=$(echo "$want_ids" | wc -w)
+grep -q "^$n_miss of $n_qp features of metro_stations in 青浦区 have no feature of bus_stops within 50 m" "$TMP/e" &&
+  ok "near --misses: summary counts the misses of the district" || bad "near --misses: summary" "$(cat "$TMP/e")"
+grep -q ',true' "$TMP/o" && bad "near --misses: a station within is listed" || ok "near --misses: only misses listed"
+run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦区
+tail -n 1 "$TMP/o" | grep -q "^$((n_qp - n_miss)) of $n_qp features of metro_stations in 青浦区 within 50 m" &&
+  ok "near --district: all $n_qp stations of 青浦区 measured" || bad "near --district" "$(tail -n 1 "$TMP/o")"
+run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 \
+  --district 青浦区 --districts districts --name-field NAME --json
+check "near --districts --name-field: valid JSON" json_valid "$TMP/o"
+[ "$(grep -c '"from_fid"' "$TMP/o")" = "$n_qp" ] && ok "near --districts LAYER --name-field F" || bad "near --districts LAYER --name-field F"
+expect_error_q() { # like expect_error below
+  run "$TMP/o" "$TMP/e" "${@:3}"; local rc=$?
+  if [ $rc -eq 2 ] && grep -q -- "$2" "$TMP/e"; then ok "$1"; else bad "$1" "rc=$rc: $(cat "$TMP/e")"; fi
+}
+# A project whose plan names its districts (Porto: layer freguesias, field name): the default.
+"$PM" run "$PM_SOURCE_DIR/plans/porto-demo.yaml" --db "$TMP/porto.sqlite" --quiet >/dev/null 2>&1
+run "$TMP/o" "$TMP/e" query near --db "$TMP/porto.sqlite" --from bus_stops --to stations --within 300 --district Sé
+rc=$?
+run "$TMP/o2" "$TMP/e" query near --db "$TMP/porto.sqlite" --from bus_stops --to stations --within 300 \
+  --district Sé --districts freguesias --name-field name
+[ $rc -eq 0 ] && tail -n 1 "$TMP/o" | grep -q ' of 25 features of bus_stops in Sé within 300 m' && cmp -s "$TMP/o" "$TMP/o2" &&
+  ok "near --district: the plan's districts by default (Porto freguesias)" || bad "near --district: the plan's districts" "rc=$rc: $(tail -n 1 "$TMP/o")"
+expect_error_q "near --district: unknown district lists the names" "青浦区" \
+  query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦
+expect_error_q "near --districts without --district" "go with --district" \
+  query near --db "$DB" --from metro_stations --to bus_stops --within 50 --districts districts
+expect_error_q "near --district: unknown districts layer" "no layer 'zones'" \
+  query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦区 --districts zones
+
 # ---- within ----
 run "$TMP/w.txt" "$TMP/e" query within --db "$DB" --layer metro_stations --district 青浦区
 rc=$?
