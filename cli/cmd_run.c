@@ -124,21 +124,30 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
 }
 
 static const char HISTORY_HELP[] =
-    "usage: planmetrics history PLAN.yaml [--db PROJECT.sqlite]\n"
-    "       planmetrics history --db PROJECT.sqlite\n\n"
-    "Show each indicator's value per district across the recorded runs (latest runs side by\n"
-    "side), with met (✓) or missed (✗).\n";
+    "usage: planmetrics history PLAN.yaml [--db PROJECT.sqlite] [--indicator ID] [--json]\n"
+    "       planmetrics history --db PROJECT.sqlite [--indicator ID] [--json]\n\n"
+    "Show each indicator's value per district across the recorded runs (the latest runs side by\n"
+    "side, each headed by its run id and when it finished, UTC), with met (✓) or missed (✗).\n"
+    "Indicators that had no data in any run are left out (and named under the table).\n\n"
+    "  --db FILE        project database (default: the plan's)\n"
+    "  --indicator ID   only this indicator (shown even when it never had data)\n"
+    "  --json           every recorded run and result as JSON on standard output\n";
 
 int pm_cmd_history(pm_cli *cli, int argc, char **argv) {
   static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                           {"indicator", required_argument, NULL, 'i'},
+                                           {"json", no_argument, NULL, 'j'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   const char *db = NULL;
+  pm_history_options hopt = {0};
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (c) {
     case 'd': db = optarg; break;
+    case 'i': hopt.indicator_id = optarg; break;
+    case 'j': hopt.json = 1; break;
     case 'h': fputs(HISTORY_HELP, stdout); return PM_EXIT_OK;
     case ':': return pm_cli_usage("history", "option %s needs a value", argv[optind - 1]);
     default: return pm_cli_usage("history", "unknown option %s", argv[optind - 1]);
@@ -150,7 +159,8 @@ int pm_cmd_history(pm_cli *cli, int argc, char **argv) {
   if (optind == argc - 1 && pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
   pm_store *store = NULL;
   pm_status st = pm_store_open(cli->ctx, db ? db : plan->db, PM_STORE_READONLY, &store, NULL);
-  if (!st) st = pm_history_print(cli->ctx, store, plan ? plan->id : NULL, stdout);
+  hopt.plan_id = plan ? plan->id : NULL;
+  if (!st) st = pm_history_print(cli->ctx, store, &hopt, stdout);
   pm_store_close(store);
   pm_plan_free(plan);
   return st ? pm_cli_fail(cli) : PM_EXIT_OK;

@@ -82,6 +82,30 @@ expect_exit 2 "bad --threads" "$PM" run "$WORK/plan.yaml" --db "$DB" --threads 0
 expect_exit 0 "history" "$PM" history "$WORK/plan.yaml" --db "$DB"
 contains "history lists the indicator" "$OUT" "transfer_50m"
 contains "history shows both runs" "$OUT" "#2"
+check "history columns show run id, date and time" grep -Eq '#1 [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} +#2 ' "$WORK/out"
+check "history leaves out an indicator that never had data" bash -c '! grep -q "^pocket_parks" "$1"' _ "$WORK/out"
+contains "history names what it left out" "$OUT" "without data in every run: pocket_parks"
+expect_exit 0 "history --indicator" "$PM" history "$WORK/plan.yaml" --db "$DB" --indicator pocket_parks
+check "history --indicator: that indicator alone" bash -c 'grep -q "^pocket_parks" "$1" && ! grep -q transfer_50m "$1"' _ "$WORK/out"
+expect_exit 2 "history --indicator unknown" "$PM" history --db "$DB" --indicator transfer
+contains "unknown indicator: the indicators listed" "$ERR" "the indicators are: transfer_50m, pocket_parks"
+expect_exit 0 "history --json" "$PM" history --db "$DB" --json
+check "history --json: runs, results, left out" python3 - "$WORK/out" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+assert [r["run_id"] for r in h["runs"]] == [1, 2], h["runs"]
+assert all(r["finished_at"].endswith("Z") and r["exit_code"] == 1 for r in h["runs"])
+res = h["results"]
+assert {r["indicator_id"] for r in res} == {"transfer_50m"}, res
+assert len(res) == 2 * 3 and {r["district"] for r in res} == {"青浦区", "长宁区", "_all"}
+assert all(r["met"] is False and r["target_op"] == ">=" and r["target"] == 100 for r in res)
+assert h["left_out_without_data"] == [{"plan": "e2e-plan", "indicator_id": "pocket_parks"}]
+PY
+expect_exit 0 "history --json --indicator" "$PM" history --db "$DB" --json --indicator pocket_parks
+check "history --json --indicator: the no-data rows" python3 -c 'import json, sys
+h = json.load(open(sys.argv[1]))
+assert [r["status"] for r in h["results"]] == ["no data"] * 6, h["results"]
+assert h["left_out_without_data"] == []' "$WORK/out"
 
 expect_exit 1 "one district" "$PM" run "$WORK/plan.yaml" --db "$DB" --district 长宁区 --json "$WORK/r3.json"
 check "only that district and _all" python3 -c '
