@@ -25,7 +25,10 @@ static const char RUN_HELP[] =
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
     "  --no-history     do not record the run\n"
     "  --threads N      compute on N threads (default: 2 on a multi-core machine); the results do\n"
-    "                   not depend on N\n\n"
+    "                   not depend on N\n"
+    "  --quiet          no notices (layers ingested, repaired, missing), no progress bars and no\n"
+    "                   \"Layers: ...\" line; the summary table is still printed, as it is the\n"
+    "                   result (on standard error when a report goes to standard output)\n\n"
     "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
 
 typedef struct report_paths {
@@ -109,12 +112,12 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     return pm_cli_fail(cli);
   }
   int to_stdout = (json && !strcmp(json, "-")) || (csv && !strcmp(csv, "-")) || (md && !strcmp(md, "-"));
-  if (!st && !cli->quiet) {
-    FILE *out = to_stdout ? stderr : stdout;
-    st = pm_report_print_summary(cli->ctx, run, out, cli->color && !to_stdout);
+  /* The summary table is the result: --quiet keeps it and drops only the layer line. */
+  FILE *out = to_stdout ? stderr : stdout;
+  st = pm_report_print_summary(cli->ctx, run, out, cli->color && !to_stdout);
+  if (!st && !cli->quiet)
     fprintf(out, "Layers: %zu ingested, %zu unchanged, %zu missing (optional). Project: %s\n",
             log.n_ingested, log.n_skipped, log.n_missing, opt.db ? opt.db : plan->db);
-  }
   int rc = st ? PM_EXIT_ERROR
               : (pm_run_result_exit_code(run) || (strict && strict_missed(run))) ? PM_EXIT_MISSED
                                                                                  : PM_EXIT_OK;

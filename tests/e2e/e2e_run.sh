@@ -79,6 +79,17 @@ for r in (a, b): r.pop("generated_at"); r.pop("run_id", None)
 assert a == b
 PY
 expect_exit 2 "bad --threads" "$PM" run "$WORK/plan.yaml" --db "$DB" --threads 0
+# --quiet hides notices, progress and the layer line, never the result table.
+expect_exit 1 "run --quiet" "$PM" run "$WORK/plan.yaml" --db "$DB" --quiet --no-history
+contains "--quiet keeps the summary table" "$OUT" "transfer_50m"
+contains "--quiet keeps the verdict line" "$OUT" "Targets: 0 met, 1 missed"
+check "--quiet drops the layer line" bash -c '! grep -q "^Layers:" "$1"' _ "$WORK/out"
+check "--quiet: nothing on stderr" test -z "$ERR"
+expect_exit 1 "run --quiet --json -" "$PM" run "$WORK/plan.yaml" --db "$DB" --quiet --no-history --json -
+check "--quiet --json -: standard output is the JSON alone" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/out"
+contains "--quiet --json -: the table on stderr" "$ERR" "transfer_50m"
+expect_exit 0 "run --help" "$PM" run --help
+contains "run --help says what --quiet hides" "$OUT" "the summary table is still printed"
 expect_exit 0 "history" "$PM" history "$WORK/plan.yaml" --db "$DB"
 contains "history lists the indicator" "$OUT" "transfer_50m"
 contains "history shows both runs" "$OUT" "#2"
