@@ -50,9 +50,14 @@ int main(int argc, char **argv) {
   return st ? 1 : 0;
 }
 C
-# shellcheck disable=SC2046
+# A sanitizer build's library needs the sanitizer runtime in the program too.
+SAN=
+if ldd "$(pkg-config --variable=libdir planmetrics)/libplanmetrics.so" | grep -q libasan; then
+  SAN=-fsanitize=address,undefined
+fi
+# shellcheck disable=SC2046,SC2086
 expect_exit 0 "a program compiles against the installed headers" \
-  cc -std=c11 -Wall -Wextra -Werror -o "$WORK/prog" "$WORK/prog.c" \
+  cc -std=c11 -Wall -Wextra -Werror $SAN -o "$WORK/prog" "$WORK/prog.c" \
   $(pkg-config --cflags --libs planmetrics) "-Wl,-rpath,$(pkg-config --variable=libdir planmetrics)"
 expect_exit 0 "the program runs with the installed library" "$WORK/prog" "$WORK/prog.sqlite"
 contains "the program opened a project" "$OUT" "libplanmetrics $("$BIN" --version | cut -d' ' -f2): ok"
