@@ -95,7 +95,8 @@ int pm_cmd_report(pm_cli *cli, int argc, char **argv) {
   pm_plan *plan = NULL;
   if (optind == argc - 1 && pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
   const pm_cli_output outs[] = {{"--html", html, 0}, {"--json", json, 0}, {"--csv", csv, 0},
-                                {"--md", md, 0}, {"--db", db ? db : plan->db, 1}};
+                                {"--md", md, 0}, {"--db", db ? db : plan->db, 1},
+                                {"the plan file", plan ? argv[optind] : NULL, 1}};
   if (pm_cli_check_outputs(cli, outs, sizeof outs / sizeof outs[0], 1)) {
     pm_plan_free(plan);
     return pm_cli_fail(cli);

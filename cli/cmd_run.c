@@ -19,7 +19,7 @@ static const char RUN_HELP[] =
     "compute every indicator per district and for the whole plan area (_all), record the run in\n"
     "the project's history and print a summary (or write JSON/CSV/Markdown reports; FILE '-' is\n"
     "standard output). Each report needs its own file, at most one goes to standard output, and\n"
-    "none may be the project database: such options are refused before anything runs.\n\n"
+    "none may be the project database or the plan: such options are refused before anything runs.\n\n"
     "  --db FILE        project database (default: the plan's `db:`, else PLAN_ID.sqlite next to it)\n"
     "  --district NAME  only this district of the plan's scope (repeatable)\n"
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
@@ -96,7 +96,8 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
   pm_plan *plan = NULL;
   if (pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
   const pm_cli_output outs[] = {{"--json", json, 0}, {"--csv", csv, 0}, {"--md", md, 0},
-                                {"--db", opt.db ? opt.db : plan->db, 1}};
+                                {"--db", opt.db ? opt.db : plan->db, 1},
+                                {"the plan file", argv[optind], 1}};
   if (pm_cli_check_outputs(cli, outs, sizeof outs / sizeof outs[0], 1)) {
     pm_plan_free(plan);
     return pm_cli_fail(cli);
