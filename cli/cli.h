@@ -21,9 +21,18 @@ typedef struct pm_cli {
 int pm_cli_fail(pm_cli *cli);
 /* Print a usage error for a sub-command and return PM_EXIT_ERROR. */
 int pm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Refuse a report path whose directory cannot be written, before any work is done: returns -1
- * with the error in cli->ctx, 0 when fine ("-" and NULL are fine). */
-int pm_cli_check_output(pm_cli *cli, const char *path);
+/* One file a sub-command writes (or, with input set, reads and must not overwrite). */
+typedef struct pm_cli_output {
+  const char *option; /* as the user wrote it: "--json", "--db" */
+  const char *path;   /* NULL: not given; "-": standard output */
+  int input;          /* a file the command reads (the project database): no output may be it */
+} pm_cli_output;
+/* The one check of a sub-command's outputs, before any work is done: each output's directory is
+ * writable; at most one output goes to standard output ("-"; none when stdout_ok is 0); no two
+ * outputs are the same file, nor an output an input, however spelled (x, ./x, d/../x, a link:
+ * compared by device and inode when the file exists, by resolved path otherwise; /dev/null takes
+ * any number). Returns -1 with the error in cli->ctx (the caller exits 2), 0 when fine. */
+int pm_cli_check_outputs(pm_cli *cli, const pm_cli_output *outs, size_t n, int stdout_ok);
 /* Install notice and progress printers on cli->ctx according to quiet/tty. */
 void pm_cli_setup_output(pm_cli *cli);
 

@@ -19,7 +19,8 @@ static const char EXPORT_HELP[] =
     "default styles (covered green, not covered red; districts met green, missed red).\n"
     "With --qgs, also a QGIS project that opens every layer styled, zoomed to the plan area.\n"
     "Nothing is recomputed: the numbers are those of the recorded run. Existing files are\n"
-    "replaced only when the export succeeds.\n\n"
+    "replaced only when the export succeeds; the two files must differ from each other and from\n"
+    "the project database.\n\n"
     "  --db FILE     project database (the plan's `db:`)\n"
     "  --run ID      a run id from `planmetrics history`, or `latest` (default)\n"
     "  --gpkg FILE   the GeoPackage to write\n"
@@ -67,6 +68,9 @@ int pm_cmd_export(pm_cli *cli, int argc, char **argv) {
   if (optind != argc) return pm_cli_usage("export", "unexpected argument '%s'", argv[optind]);
   if (!db) return pm_cli_usage("export", "give the project database with --db PROJECT.sqlite");
   if (!opt.gpkg_path) return pm_cli_usage("export", "give the GeoPackage to write with --gpkg OUT.gpkg");
+  const pm_cli_output outs[] = {{"--gpkg", opt.gpkg_path, 0}, {"--qgs", opt.qgs_path, 0},
+                                {"--db", db, 1}};
+  if (pm_cli_check_outputs(cli, outs, sizeof outs / sizeof outs[0], 0)) return pm_cli_fail(cli);
   pm_store *store = NULL;
   if (pm_store_open(cli->ctx, db, PM_STORE_READONLY, &store, NULL)) return pm_cli_fail(cli);
   pm_export_report rep;

@@ -24,7 +24,8 @@ static const char INGEST_HELP[] =
     "  --source-layer NAME  layer inside the file (OSM: points, lines, multipolygons, ...)\n"
     "  --where FILTER       OGR SQL filter on the source attributes, e.g. \"railway = 'station'\"\n"
     "  --crs EPSG:CODE      metric CRS of a new project (default: UTM zone of the data)\n"
-    "  --quiet              no notices or progress\n";
+    "  --quiet              no notices, progress or summary of what was stored (nothing is\n"
+    "                       printed on success)\n";
 
 int pm_cmd_ingest(pm_cli *cli, int argc, char **argv) {
   static const struct option longopts[] = {

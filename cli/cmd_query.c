@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "planmetrics/history.h"
 #include "planmetrics/query.h"
 
 static const char QUERY_HELP[] =
@@ -20,7 +21,9 @@ static const char QUERY_HELP[] =
 
 static const char NEAR_HELP[] =
     "usage: planmetrics query near --db PROJECT.sqlite --from LAYER --to LAYER --within METRES\n"
-    "                              [--where-from FILTER] [--where-to FILTER] [--json | --csv]\n\n"
+    "                              [--where-from FILTER] [--where-to FILTER] [--misses]\n"
+    "                              [--district NAME [--districts LAYER] [--name-field FIELD]]\n"
+    "                              [--json | --csv]\n\n"
     "For each feature of FROM, the nearest feature of TO, the distance in metres between the\n"
     "geometries, and whether it is within METRES (inclusive: 50.0 m is within 50). Ties go to\n"
     "the lowest fid. The last line counts the features within.\n\n"
@@ -30,9 +33,17 @@ static const char NEAR_HELP[] =
     "  --within METRES      the distance to test, e.g. 50\n"
     "  --where-from FILTER  SQL filter on FROM's fields, e.g. \"address NOT LIKE '%(在建)%'\"\n"
     "  --where-to FILTER    SQL filter on TO's fields\n"
+    "  --misses             list only the features of FROM with nothing of TO within METRES\n"
+    "  --district NAME      only the features of FROM in this district (points on its boundary\n"
+    "                       included); TO is searched everywhere, also across the boundary\n"
+    "  --districts LAYER    polygon layer of the districts (also --districts-layer); default:\n"
+    "                       that of the project's latest run, else `districts`\n"
+    "  --name-field FIELD   its field holding the names (default: the latest run's, else NAME)\n"
     "  --json, --csv        machine-readable output (the summary line then goes to stderr)\n"
-    "Example: planmetrics query near --db sh.sqlite --from metro_stations --to bus_stops "
-    "--within 50\n";
+    "Examples:\n"
+    "  planmetrics query near --db sh.sqlite --from metro_stations --to bus_stops --within 50\n"
+    "  planmetrics query near --db sh.sqlite --from metro_stations --to bus_stops --within 50 \\\n"
+    "      --district 青浦区 --misses\n";
 
 static const char WITHIN_HELP[] =
     "usage: planmetrics query within --db PROJECT.sqlite --layer LAYER --district NAME\n"
@@ -44,8 +55,9 @@ static const char WITHIN_HELP[] =
     "  --db FILE               project database\n"
     "  --layer LAYER           the layer to look in\n"
     "  --district NAME         the district, e.g. 青浦区\n"
-    "  --districts-layer LAYER polygon layer of the districts (default: districts)\n"
-    "  --name-field FIELD      its field holding the names (default: NAME)\n"
+    "  --districts-layer LAYER polygon layer of the districts (also --districts); default: that\n"
+    "                          of the project's latest run, else `districts`\n"
+    "  --name-field FIELD      its field holding the names (default: the latest run's, else NAME)\n"
     "  --where FILTER          SQL filter on LAYER's fields\n"
     "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n";
 
@@ -60,8 +72,9 @@ static const char LENGTH_HELP[] =
     "  --layer LAYER           a line layer\n"
     "  --where FILTER          SQL filter on LAYER's fields, e.g. \"highway = 'primary'\"\n"
     "  --by-district           one row per district\n"
-    "  --districts-layer LAYER polygon layer of the districts (default: districts)\n"
-    "  --name-field FIELD      its field holding the names (default: NAME)\n"
+    "  --districts-layer LAYER polygon layer of the districts (also --districts); default: that\n"
+    "                          of the project's latest run, else `districts`\n"
+    "  --name-field FIELD      its field holding the names (default: the latest run's, else NAME)\n"
     "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n";
 
 static const char SQL_HELP[] =
@@ -69,7 +82,9 @@ static const char SQL_HELP[] =
     "Run one read-only SQL statement on the project database, with SpatiaLite's functions\n"
     "(ST_Length, ST_Area, ST_Distance, Buffer, ...). Each layer is a table with `fid`, its\n"
     "fields and the geometry `geom` in the project CRS. The database is opened read-only and\n"
-    "statements that would change it are refused. Geometry columns print as WKT (what\n"
+    "statements that would change it are refused, also SpatiaLite functions that write\n"
+    "(DropGeoTable, CreateSpatialIndex, ...); these and GEOS errors inside SpatiaLite functions\n"
+    "are errors (exit 2), not answers. Geometry columns print as WKT (what\n"
     "AsText(geom) gives); other binary values as <blob N bytes>. In the table,\n"
     "values wider than 60 columns are cut; --json and --csv give them whole. SQL that starts\n"
     "with a dash (a -- comment) goes after a `--` argument.\n\n"
@@ -113,13 +128,13 @@ static int parse_metres(const char *s, double *out) {
 typedef struct query_args {
   const char *db, *from, *to, *where_from, *where_to, *layer, *district, *districts_layer,
       *name_field, *where, *within;
-  int by_district, format;
+  int by_district, misses, format;
 } query_args;
 
 enum {
   OPT_DB = 1000, OPT_FROM, OPT_TO, OPT_WITHIN, OPT_WHERE_FROM, OPT_WHERE_TO, OPT_LAYER,
-  OPT_DISTRICT, OPT_DISTRICTS_LAYER, OPT_NAME_FIELD, OPT_WHERE, OPT_BY_DISTRICT, OPT_JSON,
-  OPT_CSV, OPT_HELP
+  OPT_DISTRICT, OPT_DISTRICTS_LAYER, OPT_NAME_FIELD, OPT_WHERE, OPT_BY_DISTRICT, OPT_MISSES,
+  OPT_JSON, OPT_CSV, OPT_HELP
 };
 
 /* Parse the options of one verb (longopts lists the ones it takes). Returns -1 to go on, or the
@@ -143,6 +158,7 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
     case OPT_NAME_FIELD: a->name_field = optarg; break;
     case OPT_WHERE: a->where = optarg; break;
     case OPT_BY_DISTRICT: a->by_district = 1; break;
+    case OPT_MISSES: a->misses = 1; break;
     case OPT_JSON:
     case OPT_CSV: {
       int f = c == OPT_JSON ? OUT_JSON : OUT_CSV;
@@ -172,26 +188,55 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
   {"db", required_argument, NULL, OPT_DB}, {"json", no_argument, NULL, OPT_JSON},              \
       {"csv", no_argument, NULL, OPT_CSV}, {"help", no_argument, NULL, OPT_HELP }
 
+/* The project's districts when the user named no layer: those its latest run recorded. Leaves
+ * *layer and *field NULL otherwise (the library's defaults: `districts`, NAME). The caller frees
+ * *layer and *field. */
+static void project_districts(pm_store *store, char **layer, char **field) {
+  *layer = *field = NULL;
+  pm_history_run *runs = NULL;
+  size_t n = 0;
+  if (pm_history_runs(store, NULL, &runs, &n) == PM_OK && n > 0 && runs[n - 1].districts_layer) {
+    *layer = strdup(runs[n - 1].districts_layer);
+    if (runs[n - 1].districts_name_field) *field = strdup(runs[n - 1].districts_name_field);
+  }
+  pm_history_runs_destroy(runs, n);
+}
+
 /* Open read-only, run, print. */
 static int run_query(pm_cli *cli, const query_args *a, int verb, double within_m, const char *sql) {
   pm_store *store = NULL;
   if (pm_store_open(cli->ctx, a->db, PM_STORE_READONLY, &store, NULL)) return pm_cli_fail(cli);
   pm_table *t = NULL;
   pm_status st;
+  char *plan_layer = NULL, *plan_field = NULL;
+  const char *districts_layer = a->districts_layer, *name_field = a->name_field;
+  int wants_districts = (verb == 'n' && a->district) || verb == 'w' || (verb == 'l' && a->by_district);
+  if (wants_districts && !districts_layer) {
+    project_districts(store, &plan_layer, &plan_field);
+    districts_layer = plan_layer;
+    if (!name_field) name_field = plan_field;
+  }
   switch (verb) {
-  case 'n':
-    st = pm_query_near(cli->ctx, store, a->from, a->where_from, a->to, a->where_to, within_m, &t);
+  case 'n': {
+    pm_near_query q = {.from = a->from, .where_from = a->where_from, .to = a->to,
+                       .where_to = a->where_to, .within_m = within_m, .district = a->district,
+                       .districts_layer = districts_layer, .name_field = name_field,
+                       .misses_only = a->misses};
+    st = pm_query_near(cli->ctx, store, &q, &t);
     break;
+  }
   case 'w':
-    st = pm_query_within(cli->ctx, store, a->layer, a->where, a->district, a->districts_layer,
-                         a->name_field, &t);
+    st = pm_query_within(cli->ctx, store, a->layer, a->where, a->district, districts_layer,
+                         name_field, &t);
     break;
   case 'l':
-    st = pm_query_length(cli->ctx, store, a->layer, a->where, a->by_district, a->districts_layer,
-                         a->name_field, &t);
+    st = pm_query_length(cli->ctx, store, a->layer, a->where, a->by_district, districts_layer,
+                         name_field, &t);
     break;
   default: st = pm_query_sql(cli->ctx, store, sql, &t); break;
   }
+  free(plan_layer);
+  free(plan_field);
   pm_store_close(store);
   if (st) return pm_cli_fail(cli);
   int rc = emit(cli, t, a->format);
@@ -217,8 +262,15 @@ int pm_cmd_query(pm_cli *cli, int argc, char **argv) {
         {"within", required_argument, NULL, OPT_WITHIN},
         {"where-from", required_argument, NULL, OPT_WHERE_FROM},
         {"where-to", required_argument, NULL, OPT_WHERE_TO},
+        {"misses", no_argument, NULL, OPT_MISSES},
+        {"district", required_argument, NULL, OPT_DISTRICT},
+        {"districts", required_argument, NULL, OPT_DISTRICTS_LAYER},
+        {"districts-layer", required_argument, NULL, OPT_DISTRICTS_LAYER},
+        {"name-field", required_argument, NULL, OPT_NAME_FIELD},
         {NULL, 0, NULL, 0}};
     if ((rc = parse("query near", NEAR_HELP, opts, argc, argv, &a, 0, NULL)) >= 0) return rc;
+    if (!a.district && (a.districts_layer || a.name_field))
+      return pm_cli_usage("query near", "--districts and --name-field go with --district NAME");
     if (!a.from) return pm_cli_usage("query near", "give the layer to measure from with --from LAYER");
     if (!a.to) return pm_cli_usage("query near", "give the layer to look for with --to LAYER");
     if (!a.within)
@@ -235,6 +287,7 @@ int pm_cmd_query(pm_cli *cli, int argc, char **argv) {
         {"layer", required_argument, NULL, OPT_LAYER},
         {"district", required_argument, NULL, OPT_DISTRICT},
         {"districts-layer", required_argument, NULL, OPT_DISTRICTS_LAYER},
+        {"districts", required_argument, NULL, OPT_DISTRICTS_LAYER},
         {"name-field", required_argument, NULL, OPT_NAME_FIELD},
         {"where", required_argument, NULL, OPT_WHERE},
         {NULL, 0, NULL, 0}};
@@ -251,13 +304,14 @@ int pm_cmd_query(pm_cli *cli, int argc, char **argv) {
         {"where", required_argument, NULL, OPT_WHERE},
         {"by-district", no_argument, NULL, OPT_BY_DISTRICT},
         {"districts-layer", required_argument, NULL, OPT_DISTRICTS_LAYER},
+        {"districts", required_argument, NULL, OPT_DISTRICTS_LAYER},
         {"name-field", required_argument, NULL, OPT_NAME_FIELD},
         {NULL, 0, NULL, 0}};
     if ((rc = parse("query length", LENGTH_HELP, opts, argc, argv, &a, 0, NULL)) >= 0) return rc;
     if (!a.layer) return pm_cli_usage("query length", "give the line layer with --layer LAYER");
     if (!a.by_district && (a.districts_layer || a.name_field))
       return pm_cli_usage("query length",
-                          "--districts-layer and --name-field go with --by-district");
+                          "--districts(-layer) and --name-field go with --by-district");
     return run_query(cli, &a, 'l', 0, NULL);
   }
   return pm_cli_usage("query", "unknown verb '%s'; the verbs are near, within, length (and "

@@ -20,7 +20,8 @@ static const char REPORT_HELP[] =
     "Write reports of a run recorded in the project's history, as it was recorded (nothing is\n"
     "recomputed). --html writes one self-contained page (no network needed): per indicator the\n"
     "value per district against the target, a map of what passes and what fails, the gap list\n"
-    "and, with two or more recorded runs, the values across runs. FILE '-' is standard output.\n\n"
+    "and, with two or more recorded runs, the values across runs. FILE '-' is standard output\n"
+    "(for at most one report); each report needs its own file.\n\n"
     "  --db FILE     project database (default: the plan's)\n"
     "  --run ID      the run to report (see `planmetrics history`); default latest: the latest run\n"
     "                (of the plan, when a plan file is given)\n"
@@ -91,12 +92,15 @@ int pm_cmd_report(pm_cli *cli, int argc, char **argv) {
     return pm_cli_usage("report", "give at least one output: --html FILE (or --json/--csv/--md)");
   int n_stdout = (html && !strcmp(html, "-")) + (json && !strcmp(json, "-")) +
                  (csv && !strcmp(csv, "-")) + (md && !strcmp(md, "-"));
-  if (n_stdout > 1) return pm_cli_usage("report", "only one report can go to standard output (-)");
-  if (pm_cli_check_output(cli, html) || pm_cli_check_output(cli, json) || pm_cli_check_output(cli, csv) ||
-      pm_cli_check_output(cli, md))
-    return pm_cli_fail(cli);
   pm_plan *plan = NULL;
   if (optind == argc - 1 && pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
+  const pm_cli_output outs[] = {{"--html", html, 0}, {"--json", json, 0}, {"--csv", csv, 0},
+                                {"--md", md, 0}, {"--db", db ? db : plan->db, 1},
+                                {"the plan file", plan ? argv[optind] : NULL, 1}};
+  if (pm_cli_check_outputs(cli, outs, sizeof outs / sizeof outs[0], 1)) {
+    pm_plan_destroy(plan);
+    return pm_cli_fail(cli);
+  }
   pm_store *store = NULL;
   pm_status st = pm_store_open(cli->ctx, db ? db : plan->db, PM_STORE_READONLY, &store, NULL);
   if (!st && !run_given && plan) st = latest_of_plan(cli, store, plan->id, &run_id);

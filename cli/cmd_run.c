@@ -18,13 +18,18 @@ static const char RUN_HELP[] =
     "Ingest the plan's layers (only those whose file or options changed since the last run),\n"
     "compute every indicator per district and for the whole plan area (_all), record the run in\n"
     "the project's history and print a summary (or write JSON/CSV/Markdown reports; FILE '-' is\n"
-    "standard output).\n\n"
+    "standard output). Each report needs its own file, at most one goes to standard output, and\n"
+    "none may be the project database or the plan file: such options are refused before\n"
+    "anything runs.\n\n"
     "  --db FILE        project database (default: the plan's `db:`, else PLAN_ID.sqlite next to it)\n"
     "  --district NAME  only this district of the plan's scope (repeatable)\n"
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
     "  --no-history     do not record the run\n"
     "  --threads N      compute on N threads (default: 2 on a multi-core machine); the results do\n"
-    "                   not depend on N\n\n"
+    "                   not depend on N\n"
+    "  --quiet          no notices (layers ingested, repaired, missing), no progress bars and no\n"
+    "                   \"Layers: ...\" line; the summary table is still printed, as it is the\n"
+    "                   result (on standard error when a report goes to standard output)\n\n"
     "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
 
 typedef struct report_paths {
@@ -89,10 +94,15 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     }
   }
   if (optind != argc - 1) return pm_cli_usage("run", "give one plan file (PLAN.yaml)");
-  if (pm_cli_check_output(cli, json) || pm_cli_check_output(cli, csv) || pm_cli_check_output(cli, md))
-    return pm_cli_fail(cli);
   pm_plan *plan = NULL;
   if (pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
+  const pm_cli_output outs[] = {{"--json", json, 0}, {"--csv", csv, 0}, {"--md", md, 0},
+                                {"--db", opt.db ? opt.db : plan->db, 1},
+                                {"the plan file", argv[optind], 1}};
+  if (pm_cli_check_outputs(cli, outs, sizeof outs / sizeof outs[0], 1)) {
+    pm_plan_destroy(plan);
+    return pm_cli_fail(cli);
+  }
   report_paths paths = {json, csv, md};
   opt.before_commit = write_reports;
   opt.before_commit_user = &paths;
@@ -104,12 +114,12 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     return pm_cli_fail(cli);
   }
   int to_stdout = (json && !strcmp(json, "-")) || (csv && !strcmp(csv, "-")) || (md && !strcmp(md, "-"));
-  if (!st && !cli->quiet) {
-    FILE *out = to_stdout ? stderr : stdout;
-    st = pm_report_print_summary(cli->ctx, run, out, cli->color && !to_stdout);
+  /* The summary table is the result: --quiet keeps it and drops only the layer line. */
+  FILE *out = to_stdout ? stderr : stdout;
+  st = pm_report_print_summary(cli->ctx, run, out, cli->color && !to_stdout);
+  if (!st && !cli->quiet)
     fprintf(out, "Layers: %zu ingested, %zu unchanged, %zu missing (optional). Project: %s\n",
             log.n_ingested, log.n_skipped, log.n_missing, opt.db ? opt.db : plan->db);
-  }
   int rc = st ? PM_EXIT_ERROR
               : (pm_run_result_exit_code(run) || (strict && strict_missed(run))) ? PM_EXIT_MISSED
                                                                                  : PM_EXIT_OK;
@@ -119,21 +129,30 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
 }
 
 static const char HISTORY_HELP[] =
-    "usage: planmetrics history PLAN.yaml [--db PROJECT.sqlite]\n"
-    "       planmetrics history --db PROJECT.sqlite\n\n"
-    "Show each indicator's value per district across the recorded runs (latest runs side by\n"
-    "side), with met (✓) or missed (✗).\n";
+    "usage: planmetrics history PLAN.yaml [--db PROJECT.sqlite] [--indicator ID] [--json]\n"
+    "       planmetrics history --db PROJECT.sqlite [--indicator ID] [--json]\n\n"
+    "Show each indicator's value per district across the recorded runs (the latest runs side by\n"
+    "side, each headed by its run id and when it finished, UTC), with met (✓) or missed (✗).\n"
+    "Indicators that had no data in any run are left out (and named under the table).\n\n"
+    "  --db FILE        project database (default: the plan's)\n"
+    "  --indicator ID   only this indicator (shown even when it never had data)\n"
+    "  --json           every recorded run and result as JSON on standard output\n";
 
 int pm_cmd_history(pm_cli *cli, int argc, char **argv) {
   static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                           {"indicator", required_argument, NULL, 'i'},
+                                           {"json", no_argument, NULL, 'j'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   const char *db = NULL;
+  pm_history_options hopt = {0};
   int c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (c) {
     case 'd': db = optarg; break;
+    case 'i': hopt.indicator_id = optarg; break;
+    case 'j': hopt.json = 1; break;
     case 'h': fputs(HISTORY_HELP, stdout); return PM_EXIT_OK;
     case ':': return pm_cli_usage("history", "option %s needs a value", argv[optind - 1]);
     default: return pm_cli_usage("history", "unknown option %s", argv[optind - 1]);
@@ -145,7 +164,8 @@ int pm_cmd_history(pm_cli *cli, int argc, char **argv) {
   if (optind == argc - 1 && pm_plan_load(cli->ctx, argv[optind], &plan)) return pm_cli_fail(cli);
   pm_store *store = NULL;
   pm_status st = pm_store_open(cli->ctx, db ? db : plan->db, PM_STORE_READONLY, &store, NULL);
-  if (!st) st = pm_history_print(cli->ctx, store, plan ? plan->id : NULL, stdout);
+  hopt.plan_id = plan ? plan->id : NULL;
+  if (!st) st = pm_history_print(cli->ctx, store, &hopt, stdout);
   pm_store_close(store);
   pm_plan_destroy(plan);
   return st ? pm_cli_fail(cli) : PM_EXIT_OK;

@@ -32,8 +32,9 @@ static void usage(FILE *out) {
           PLANMETRICS_VERSION);
   for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
     fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-  fprintf(out, "\nGlobal option: --quiet (no notices or progress). Exit codes: 0 ok / all targets met, "
-               "1 some target missed, 2 error.\n");
+  fprintf(out, "\nGlobal option: --quiet: no notices, progress bars or confirmation lines (\"Wrote "
+               "...\", \"Exported ...\"); results (run's summary table, query answers) are still "
+               "printed.\nExit codes: 0 ok / all targets met, 1 some target missed, 2 error.\n");
 }
 
 static const char METRICS_HELP[] =

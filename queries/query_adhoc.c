@@ -97,6 +97,56 @@ static pm_status query_box(pm_context *ctx, GEOSSTRtree *tree, const GEOSGeometr
   return l->st;
 }
 
+/* ---- districts ---- */
+
+/* Whether district 0 of d holds g: a point (or multipoint) when the polygon covers it (boundary
+ * included); a line or polygon when a part of positive length or area lies inside (touching the
+ * edge is not lying in it), that part's measure in *inside and the whole's in *whole (dim 1:
+ * lengths, 2: areas). *holds receives 1 or 0. */
+static pm_status district_holds(pm_context *ctx, const pm_districts *d, const GEOSGeometry *g,
+                                int dim, const char *layer, int *holds, double *inside,
+                                double *whole) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  *holds = 0;
+  *inside = *whole = 0;
+  char c = dim == 0 ? GEOSPreparedCovers_r(h, d->prep[0], g)
+                    : GEOSPreparedIntersects_r(h, d->prep[0], g);
+  if (c == 2) return geos_failed(ctx, "the district test", layer);
+  if (c != 1) return PM_OK;
+  if (dim == 0) {
+    *holds = 1;
+    return PM_OK;
+  }
+  GEOSGeometry *part = NULL;
+  pm_status st = pm_districts_clip(ctx, d, 0, g, &part);
+  if (st) return st;
+  int ok = dim == 1 ? GEOSLength_r(h, part, inside) && GEOSLength_r(h, g, whole)
+                    : GEOSArea_r(h, part, inside) && GEOSArea_r(h, g, whole);
+  GEOSGeom_destroy_r(h, part);
+  if (!ok) return geos_failed(ctx, dim == 1 ? "measuring a length" : "measuring an area", layer);
+  *holds = *inside > 0;
+  return PM_OK;
+}
+
+static int dim_of(pm_geom_kind kind) {
+  return kind == PM_KIND_LINE ? 1 : kind == PM_KIND_POLYGON ? 2 : 0;
+}
+
+/* One district of a polygon layer (districts_layer NULL: "districts", name_field NULL: "NAME");
+ * an unknown name is an error listing the names. Caller frees *out. */
+static pm_status load_district(pm_context *ctx, pm_store *store, const char *district,
+                               const char *districts_layer, const char *name_field,
+                               pm_districts **out) {
+  *out = NULL;
+  if (!district || !*district) return pm_error(ctx, PM_EINPUT, "name the district (e.g. 青浦区)");
+  if (!districts_layer) districts_layer = "districts";
+  if (!name_field) name_field = "NAME";
+  pm_status st = check_layer(ctx, store, districts_layer, "districts");
+  if (st) return st;
+  const char *only[1] = {district};
+  return pm_districts_load(ctx, store, districts_layer, name_field, only, 1, out);
+}
+
 /* ---- near ---- */
 
 /* The nearest-neighbour search hands the callback the query item and a tree item (a feature
@@ -148,8 +198,12 @@ static pm_status nearest(pm_context *ctx, const pm_features *to, const GEOSGeome
   return PM_OK;
 }
 
-pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
-                                 double within_m, pm_table **out) {
+/* The near table of the features of `from` whose keep[] is set (keep NULL: all of them);
+ * misses_only keeps only the rows without a feature of `to` within within_m. `in` names the
+ * district the selection was made in, for the summary (NULL: none). */
+static pm_status near_table(pm_context *ctx, const pm_features *from, const unsigned char *keep,
+                            pm_features *to, double within_m, int misses_only, const char *in,
+                            pm_table **out) {
   *out = NULL;
   if (isnan(within_m) || within_m < 0)
     return pm_error(ctx, PM_EINPUT, "the distance for `within` must be a number of metres >= 0");
@@ -159,33 +213,45 @@ pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_fe
   pm_table *t = NULL;
   if (!st) st = pm_table_create(ctx, cols, PM_ARRAY_LEN(cols), &t);
   idx_list cand = {.ctx = ctx};
-  size_t n_within = 0;
+  size_t n_from = 0, n_within = 0;
   for (size_t i = 0; !st && i < from->n; i++) {
+    if (keep && !keep[i]) continue;
+    n_from++;
+    size_t j = 0;
+    double d = 0;
+    int found = to->n > 0;
+    if (found && (st = nearest(ctx, to, from->geom[i], &cand, &j, &d))) break;
+    int within = found && d <= within_m;
+    n_within += within;
+    if (misses_only && within) continue;
     size_t r;
     if ((st = pm_table_add_row(ctx, t, &r))) break;
     pm_table_set_int(ctx, t, r, 0, from->fid[i]);
     if ((st = pm_table_set_text(ctx, t, r, 1, from->label[i]))) break;
-    if (to->n == 0) {
-      pm_table_set_bool(ctx, t, r, 5, 0);
-      continue;
-    }
-    size_t j = 0;
-    double d = 0;
-    if ((st = nearest(ctx, to, from->geom[i], &cand, &j, &d))) break;
+    pm_table_set_bool(ctx, t, r, 5, within);
+    if (!found) continue;
     pm_table_set_int(ctx, t, r, 2, to->fid[j]);
     if ((st = pm_table_set_text(ctx, t, r, 3, to->label[j]))) break;
     pm_table_set_real(ctx, t, r, 4, d, 2);
-    pm_table_set_bool(ctx, t, r, 5, d <= within_m);
-    n_within += d <= within_m;
   }
   free(cand.v);
   if (!st) {
-    if (from->n == 0)
-      st = pm_table_set_summary(ctx, t, "no features of %s to measure", from->layer);
+    const char *sep = in ? " in " : "";
+    if (in == NULL) in = "";
+    double pct = n_from ? 100.0 * (double)(misses_only ? n_from - n_within : n_within) /
+                              (double)n_from
+                        : 0;
+    if (n_from == 0)
+      st = pm_table_set_summary(ctx, t, "no features of %s%s%s to measure", from->layer, sep, in);
+    else if (misses_only)
+      st = pm_table_set_summary(ctx, t,
+                                "%zu of %zu features of %s%s%s have no feature of %s within "
+                                "%.10g m (%.1f %%)",
+                                n_from - n_within, n_from, from->layer, sep, in, to->layer,
+                                within_m, pct);
     else
-      st = pm_table_set_summary(ctx, t, "%zu of %zu features of %s within %.10g m of %s (%.1f %%)",
-                                n_within, from->n, from->layer, within_m, to->layer,
-                                100.0 * (double)n_within / (double)from->n);
+      st = pm_table_set_summary(ctx, t, "%zu of %zu features of %s%s%s within %.10g m of %s (%.1f %%)",
+                                n_within, n_from, from->layer, sep, in, within_m, to->layer, pct);
   }
   if (st) {
     pm_table_destroy(t);
@@ -195,15 +261,37 @@ pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_fe
   return PM_OK;
 }
 
-pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
-                        const char *to, const char *where_to, double within_m, pm_table **out) {
+pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
+                                 double within_m, pm_table **out) {
+  return near_table(ctx, from, NULL, to, within_m, 0, NULL, out);
+}
+
+pm_status pm_query_near(pm_context *ctx, pm_store *store, const pm_near_query *q, pm_table **out) {
   *out = NULL;
-  if (isnan(within_m) || within_m < 0)
+  if (isnan(q->within_m) || q->within_m < 0)
     return pm_error(ctx, PM_EINPUT, "the distance for `within` must be a number of metres >= 0");
   pm_features *f = NULL, *t = NULL;
-  pm_status st = load(ctx, store, from, where_from, "from", &f);
-  if (!st) st = load(ctx, store, to, where_to, "to", &t);
-  if (!st) st = pm_query_near_features(ctx, f, t, within_m, out);
+  pm_districts *d = NULL;
+  unsigned char *keep = NULL;
+  pm_status st = PM_OK;
+  if (q->district)
+    st = load_district(ctx, store, q->district, q->districts_layer, q->name_field, &d);
+  if (!st) st = load(ctx, store, q->from, q->where_from, "from", &f);
+  if (!st) st = load(ctx, store, q->to, q->where_to, "to", &t);
+  if (!st && d) {
+    /* only the features of `from` in the district; the nearest may lie outside it */
+    if (!(keep = calloc(f->n ? f->n : 1, 1))) st = oom(ctx);
+    int dim = dim_of(f->kind);
+    for (size_t i = 0; !st && i < f->n; i++) {
+      int holds;
+      double inside, whole;
+      st = district_holds(ctx, d, f->geom[i], dim, f->layer, &holds, &inside, &whole);
+      keep[i] = (unsigned char)holds;
+    }
+  }
+  if (!st) st = near_table(ctx, f, keep, t, q->within_m, q->misses_only, q->district, out);
+  free(keep);
+  pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, f);
   pm_features_destroy(ctx, t);
   return st;
@@ -216,25 +304,19 @@ pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, c
                           const char *name_field, pm_table **out) {
   *out = NULL;
   GEOSContextHandle_t h = pm_context_geos(ctx);
-  if (!district || !*district)
-    return pm_error(ctx, PM_EINPUT, "name the district (e.g. 青浦区)");
-  if (!districts_layer) districts_layer = "districts";
-  if (!name_field) name_field = "NAME";
-  pm_status st = check_layer(ctx, store, districts_layer, "districts");
-  if (st) return st;
   pm_districts *d = NULL;
   pm_features *fs = NULL;
   pm_table *t = NULL;
   idx_list hits = {.ctx = ctx};
-  const char *only[1] = {district};
-  if ((st = pm_districts_load(ctx, store, districts_layer, name_field, only, 1, &d))) goto done;
+  pm_status st = load_district(ctx, store, district, districts_layer, name_field, &d);
+  if (st) return st;
   if ((st = load(ctx, store, layer, where, "layer", &fs))) goto done;
   if ((st = pm_features_index(ctx, fs))) goto done;
 
   static const char *const point_cols[] = {"fid", "name", "x", "y"};
   static const char *const line_cols[] = {"fid", "name", "length_inside_m", "length_m"};
   static const char *const poly_cols[] = {"fid", "name", "area_inside_m2", "area_m2"};
-  int dim = fs->kind == PM_KIND_LINE ? 1 : fs->kind == PM_KIND_POLYGON ? 2 : 0;
+  int dim = dim_of(fs->kind);
   if ((st = pm_table_create(ctx, dim == 0 ? point_cols : dim == 1 ? line_cols : poly_cols, 4, &t)))
     goto done;
   if (fs->n > 0) GEOSSTRtree_query_r(h, fs->tree, d->geom[0], idx_list_cb, &hits);
@@ -245,32 +327,9 @@ pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, c
   for (size_t k = 0; k < hits.n; k++) {
     const GEOSGeometry *g = fs->geom[hits.v[k]];
     double inside = 0, whole = 0;
-    if (dim == 0) {
-      char c = GEOSPreparedCovers_r(h, d->prep[0], g);
-      if (c == 2) {
-        st = geos_failed(ctx, "the district test", fs->layer);
-        goto done;
-      }
-      if (c != 1) continue;
-    } else {
-      char c = GEOSPreparedIntersects_r(h, d->prep[0], g);
-      if (c == 2) {
-        st = geos_failed(ctx, "the district test", fs->layer);
-        goto done;
-      }
-      if (c != 1) continue;
-      GEOSGeometry *part = NULL;
-      if ((st = pm_districts_clip(ctx, d, 0, g, &part))) goto done;
-      int ok = dim == 1 ? GEOSLength_r(h, part, &inside) && GEOSLength_r(h, g, &whole)
-                        : GEOSArea_r(h, part, &inside) && GEOSArea_r(h, g, &whole);
-      GEOSGeom_destroy_r(h, part);
-      if (!ok) {
-        st = geos_failed(ctx, dim == 1 ? "measuring a length" : "measuring an area", fs->layer);
-        goto done;
-      }
-      /* Touching the district at a point or along its edge is not lying in it. */
-      if (inside <= 0) continue;
-    }
+    int holds = 0;
+    if ((st = district_holds(ctx, d, g, dim, fs->layer, &holds, &inside, &whole))) goto done;
+    if (!holds) continue;
     size_t r, i = hits.v[k];
     if ((st = pm_table_add_row(ctx, t, &r))) goto done;
     pm_table_set_int(ctx, t, r, 0, fs->fid[i]);

@@ -2,6 +2,8 @@
 #include "planmetrics/query.h"
 
 #include <ctype.h>
+#include <sqlite3.h>
+#include <spatialite/gaiageo.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +59,73 @@ static pm_status sql_error(pm_context *ctx, pm_store *store, const char *msg) {
   return st;
 }
 
+/* What a statement tried to change while it ran: SpatiaLite's administrative functions
+ * (DropGeoTable, CreateSpatialIndex, UpdateLayerStatistics ...) are called from a SELECT, which
+ * SQLite deems read-only, and write through statements of their own; they report a failure by
+ * printing it and answering 0, so the attempt itself is what must be caught. */
+typedef struct write_guard {
+  int denied;
+  char what[160];
+} write_guard;
+
+static const char *action_name(int action) {
+  switch (action) {
+  case SQLITE_INSERT: return "insert into";
+  case SQLITE_UPDATE: return "update";
+  case SQLITE_DELETE: return "delete from";
+  case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE: return "drop table";
+  case SQLITE_DROP_INDEX: case SQLITE_DROP_TEMP_INDEX: return "drop index";
+  case SQLITE_DROP_TRIGGER: case SQLITE_DROP_TEMP_TRIGGER: return "drop trigger";
+  case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW: return "drop view";
+  case SQLITE_DROP_VTABLE: return "drop virtual table";
+  case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE: return "create table";
+  case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX: return "create index";
+  case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_TEMP_TRIGGER: return "create trigger";
+  case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW: return "create view";
+  case SQLITE_CREATE_VTABLE: return "create virtual table";
+  case SQLITE_ALTER_TABLE: return "alter table";
+  case SQLITE_ATTACH: return "attach";
+  case SQLITE_DETACH: return "detach";
+  case SQLITE_ANALYZE: return "analyze";
+  case SQLITE_REINDEX: return "reindex";
+  default: return "change";
+  }
+}
+
+/* Allow reading only (SELECT, reads, functions, pragmas, transactions); refuse and remember any
+ * change, however deep in a function it is asked for. The database is also opened read-only when
+ * the caller follows query.h; this guard holds on a writable store too. */
+static int read_only_authorizer(void *user, int action, const char *a, const char *b,
+                                const char *db, const char *trigger) {
+  (void)b;
+  (void)db;
+  (void)trigger;
+  switch (action) {
+  case SQLITE_SELECT:
+  case SQLITE_READ:
+  case SQLITE_FUNCTION:
+  case SQLITE_PRAGMA:
+  case SQLITE_RECURSIVE:
+  case SQLITE_TRANSACTION:
+  case SQLITE_SAVEPOINT: return SQLITE_OK;
+  default: break;
+  }
+  write_guard *g = user;
+  if (!g->denied++)
+    snprintf(g->what, sizeof g->what, "%s%s%s", action_name(action), a ? " " : "", a ? a : "");
+  return SQLITE_DENY;
+}
+
+/* Quote at most 60 bytes of the statement, cut at a character boundary: its length for "%.*s". */
+static int quote_len(const char *sql) {
+  int n = (int)strlen(sql);
+  if (n > 60) {
+    n = 60;
+    while (n > 0 && ((unsigned char)sql[n] & 0xC0) == 0x80) n--;
+  }
+  return n;
+}
+
 /* A SpatiaLite geometry blob as WKT (NULL when the blob is not a geometry). Caller frees. */
 static pm_status blob_wkt(pm_context *ctx, pm_store *store, sqlite3_stmt **astext,
                           const void *blob, int len, char **wkt) {
@@ -98,12 +167,7 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
                     "give one SQL statement at a time (found more after the first `;`)");
   }
   if (!sqlite3_stmt_readonly(q)) {
-    /* Quote at most 60 bytes of the statement, cut at a character boundary. */
-    int n = (int)strlen(sql);
-    if (n > 60) {
-      n = 60;
-      while (n > 0 && ((unsigned char)sql[n] & 0xC0) == 0x80) n--;
-    }
+    int n = quote_len(sql);
     pm_status st = pm_error(ctx, PM_EINPUT,
                             "SQL: `%.*s%s` would change the project database; `sql` only reads "
                             "(SELECT ...). Layers are changed by re-ingesting them",
@@ -126,7 +190,26 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
   free(cols);
   sqlite3_stmt *astext = NULL;
   int rc = SQLITE_DONE;
-  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+  write_guard guard = {0};
+  const void *splite = pm__store_spatialite(store);
+  sqlite3_set_authorizer(db, read_only_authorizer, &guard);
+  gaiaResetGeosMsg_r(splite);
+  size_t row = 0;
+  while (!st) {
+    rc = sqlite3_step(q);
+    row += rc == SQLITE_ROW;
+    /* SpatiaLite answers NULL (or -1) when GEOS fails, keeping the message in its cache */
+    const char *geos = gaiaGetGeosErrorMsg_r(splite);
+    if (geos && *geos && !guard.denied) {
+      if (rc == SQLITE_ROW)
+        st = pm_error(ctx, PM_EINPUT, "SQL: row %zu: GEOS error in a SpatiaLite function: %s "
+                      "(invalid geometries can be repaired with ST_MakeValid(geom))", row, geos);
+      else
+        st = pm_error(ctx, PM_EINPUT, "SQL: GEOS error in a SpatiaLite function: %s (invalid "
+                      "geometries can be repaired with ST_MakeValid(geom))", geos);
+      break;
+    }
+    if (rc != SQLITE_ROW || guard.denied) break;
     size_t r;
     if ((st = pm_table_add_row(ctx, t, &r))) break;
     for (int c = 0; !st && c < nc; c++) {
@@ -157,13 +240,22 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
       }
     }
   }
-  if (!st && rc != SQLITE_DONE) {
+  if (!st && guard.denied) {
+    int n = quote_len(sql);
+    st = pm_error(ctx, PM_EINPUT,
+                  "SQL: `%.*s%s` tried to change the project database (%s): `sql` only reads, and "
+                  "SpatiaLite's functions that write (DropGeoTable, CreateSpatialIndex, ...) are "
+                  "refused. Layers are changed by re-ingesting them",
+                  n, sql, sql[n] ? "..." : "", guard.what);
+  } else if (!st && rc != SQLITE_DONE) {
     char *msg = strdup(sqlite3_errmsg(db));
     st = msg ? sql_error(ctx, store, msg) : oom(ctx);
     free(msg);
   }
   sqlite3_finalize(astext);
   sqlite3_finalize(q);
+  sqlite3_set_authorizer(db, NULL, NULL);
+  gaiaResetGeosMsg_r(splite);
   if (!st) st = pm_table_set_summary(ctx, t, "%zu row%s", t->n_rows, t->n_rows == 1 ? "" : "s");
   if (st) {
     pm_table_destroy(t);

@@ -53,14 +53,25 @@ static void target_cell(const pm_history_row *r, char *buf, size_t size) {
   snprintf(buf, size, "%s %s", op, v);
 }
 
+/* "#12 2026-11-29 13:42": the run id and when it finished (UTC, to the minute), so that runs of
+ * one day are told apart. */
+static void when_text(const pm_history_run *run, char *buf, size_t size) {
+  const char *t = run->finished_at ? run->finished_at : "";
+  if (strlen(t) >= 16 && t[10] == 'T')
+    snprintf(buf, size, "#%lld %.10s %.5s", (long long)run->run_id, t, t + 11);
+  else
+    snprintf(buf, size, "#%lld %s", (long long)run->run_id, t);
+}
+
 static void pad(FILE *f, size_t n) {
   for (size_t i = 0; i < n; i++) fputc(' ', f);
 }
 
-/* One plan's table: the runs shown are runs[first .. first+k). */
+/* One plan's table: the runs shown are runs[first .. first+k). left_out lists the indicators
+ * left out for never having had data ("" when none). */
 static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
                             const pm_history_run *const *shown, size_t k, size_t n_runs,
-                            const pm_history_row *rows, size_t n_rows) {
+                            const pm_history_row *rows, size_t n_rows, const char *left_out) {
   size_t cap = 0, nk = 0;
   hkey *keys = NULL;
   pm_status st = PM_OK;
@@ -98,8 +109,7 @@ static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
     if (c < 3)
       snprintf(buf, sizeof buf, "%s", c == 0 ? "Indicator" : c == 1 ? "District" : "Target");
     else
-      snprintf(buf, sizeof buf, "#%lld %.10s", (long long)shown[c - 3]->run_id,
-               shown[c - 3]->finished_at ? shown[c - 3]->finished_at : "");
+      when_text(shown[c - 3], buf, sizeof buf);
     if (!(cells[c] = dup_str(buf))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
   }
   for (size_t i = 0; !st && i < nk; i++) {
@@ -126,7 +136,7 @@ static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
     if (title && *title) fprintf(out, " — %s", title);
     fprintf(out, ": %zu run%s recorded", n_runs, n_runs == 1 ? "" : "s");
     if (n_runs > k) fprintf(out, ", the last %zu shown", k);
-    fputs("\n\n", out);
+    fputs(" (run id, finished at UTC)\n\n", out);
     size_t *width = calloc(ncol, sizeof *width);
     if (!width) st = pm_error(ctx, PM_ENOMEM, "out of memory");
     for (size_t i = 0; !st && i < nrow; i++)
@@ -146,6 +156,9 @@ static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
       fputc('\n', out);
     }
     free(width);
+    if (!st && *left_out)
+      fprintf(out, "Left out, without data in every run: %s (`--indicator ID` shows one).\n",
+              left_out);
   }
   for (size_t i = 0; cells && i < ncol * nrow; i++) free(cells[i]);
   free(cells);
@@ -153,10 +166,124 @@ static pm_status print_plan(pm_context *ctx, FILE *out, const char *plan,
   return st;
 }
 
-pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FILE *out) {
+/* Whether any row of (plan, indicator) had data: a status other than "no data". */
+static int ever_had_data(const pm_history_row *rows, size_t n, const char *plan,
+                         const char *indicator) {
+  for (size_t i = 0; i < n; i++)
+    if (same_str(rows[i].plan, plan) && same_str(rows[i].indicator_id, indicator) &&
+        !same_str(rows[i].status, "no data"))
+      return 1;
+  return 0;
+}
+
+/* The indicators of a plan, comma-separated, in first-seen order: all (which 0) or those that
+ * never had data (which 1). Caller frees. */
+static char *indicator_list(pm_context *ctx, const pm_history_row *rows, size_t n,
+                            const char *plan, int which) {
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++) len += rows[i].indicator_id ? strlen(rows[i].indicator_id) + 2 : 0;
+  char *list = calloc(len, 1);
+  if (!list) {
+    pm_error(ctx, PM_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *id = rows[i].indicator_id;
+    if (!id || (plan && !same_str(rows[i].plan, plan))) continue;
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = same_str(rows[j].indicator_id, id) && (!plan || same_str(rows[j].plan, plan));
+    if (seen || (which == 1 && ever_had_data(rows, n, rows[i].plan, id))) continue;
+    if (*list) strcat(list, ", ");
+    strcat(list, id);
+  }
+  return list;
+}
+
+static void json_num(FILE *f, double v) {
+  char buf[64];
+  if (!isfinite(v))
+    fputs("null", f);
+  else
+    fputs(pm_report_number(v, buf, sizeof buf), f);
+}
+
+/* The rows kept, as JSON: the runs, the results, and what was left out. */
+static void write_json(FILE *out, const pm_history_run *runs, size_t nr,
+                       const pm_history_row *rows, size_t n, const pm_history_row *all,
+                       size_t n_all, int left_out_no_data) {
+  fputs("{\n  \"runs\": [", out);
+  for (size_t i = 0; i < nr; i++) {
+    const pm_history_run *r = &runs[i];
+    fprintf(out, "%s\n    {\"run_id\": %lld, \"plan\": ", i ? "," : "", (long long)r->run_id);
+    pm__json_string(out, r->plan);
+    fputs(", \"title\": ", out);
+    pm__json_string(out, r->title);
+    fputs(", \"started_at\": ", out);
+    pm__json_string(out, r->started_at);
+    fputs(", \"finished_at\": ", out);
+    pm__json_string(out, r->finished_at);
+    fputs(", \"plan_hash\": ", out);
+    pm__json_string(out, r->plan_hash);
+    fprintf(out, ", \"exit_code\": %d}", r->exit_code);
+  }
+  fputs(nr ? "\n  ],\n  \"results\": [" : "],\n  \"results\": [", out);
+  for (size_t i = 0; i < n; i++) {
+    const pm_history_row *r = &rows[i];
+    fprintf(out, "%s\n    {\"run_id\": %lld, \"finished_at\": ", i ? "," : "",
+            (long long)r->run_id);
+    pm__json_string(out, r->finished_at);
+    fputs(", \"plan\": ", out);
+    pm__json_string(out, r->plan);
+    fputs(", \"indicator_id\": ", out);
+    pm__json_string(out, r->indicator_id);
+    fputs(", \"title\": ", out);
+    pm__json_string(out, r->title);
+    fputs(", \"status\": ", out);
+    pm__json_string(out, r->status);
+    fputs(", \"district\": ", out);
+    pm__json_string(out, r->district);
+    fputs(", \"value\": ", out);
+    json_num(out, r->has_value ? r->value : NAN);
+    fputs(", \"unit\": ", out);
+    pm__json_string(out, r->unit);
+    fputs(", \"null_reason\": ", out);
+    pm__json_string(out, r->null_reason);
+    fputs(", \"target_op\": ", out);
+    pm__json_string(out, r->has_target ? r->target_op : NULL);
+    fputs(", \"target\": ", out);
+    json_num(out, r->has_target ? r->target : NAN);
+    fprintf(out, ", \"met\": %s, \"n_gaps\": %lld}",
+            r->met == 1 ? "true" : r->met == 0 ? "false" : "null", (long long)r->n_gaps);
+  }
+  fputs(n ? "\n  ],\n  \"left_out_without_data\": [" : "],\n  \"left_out_without_data\": [",
+        out);
+  int first = 1;
+  for (size_t i = 0; left_out_no_data && i < n_all; i++) {
+    const pm_history_row *r = &all[i];
+    if (!r->indicator_id || ever_had_data(all, n_all, r->plan, r->indicator_id)) continue;
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = same_str(all[j].indicator_id, r->indicator_id) && same_str(all[j].plan, r->plan);
+    if (seen) continue;
+    fputs(first ? "\n    {\"plan\": " : ",\n    {\"plan\": ", out);
+    pm__json_string(out, r->plan);
+    fputs(", \"indicator_id\": ", out);
+    pm__json_string(out, r->indicator_id);
+    fputs("}", out);
+    first = 0;
+  }
+  fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+}
+
+pm_status pm_history_print(pm_context *ctx, pm_store *s, const pm_history_options *opt,
+                           FILE *out) {
+  static const pm_history_options none = {0};
+  if (!opt) opt = &none;
+  const char *plan_id = opt->plan_id;
   pm_history_run *runs = NULL;
-  pm_history_row *rows = NULL;
-  size_t nr = 0, nrows = 0;
+  pm_history_row *rows = NULL, *kept = NULL;
+  size_t nr = 0, nrows = 0, nkept = 0;
   pm_status st = pm_history_runs(s, plan_id, &runs, &nr);
   if (st) return st;
   if (nr == 0) {
@@ -172,11 +299,32 @@ pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FI
     pm_history_runs_destroy(runs, nr);
     return st;
   }
-  const pm_history_run **shown = calloc(nr, sizeof *shown);
-  if (!shown) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  /* The rows shown: one indicator when asked for (whatever its data); else every indicator
+   * that had data in some run. Shallow copies: the strings stay owned by rows. */
+  if (!(kept = calloc(nrows ? nrows : 1, sizeof *kept))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  for (size_t i = 0; !st && i < nrows; i++) {
+    const pm_history_row *r = &rows[i];
+    if (opt->indicator_id ? same_str(r->indicator_id, opt->indicator_id)
+                          : ever_had_data(rows, nrows, r->plan, r->indicator_id))
+      kept[nkept++] = *r;
+  }
+  if (!st && opt->indicator_id && nkept == 0) {
+    char *ids = indicator_list(ctx, rows, nrows, NULL, 0);
+    st = ids ? pm_error(ctx, PM_ENOTFOUND,
+                        "%s: no indicator '%s' in the recorded runs%s%s%s; the indicators are: %s",
+                        pm_store_path(s), opt->indicator_id, plan_id ? " of plan '" : "",
+                        plan_id ? plan_id : "", plan_id ? "'" : "", ids)
+             : PM_ENOMEM;
+    free(ids);
+  }
+  if (!st && opt->json) {
+    write_json(out, runs, nr, kept, nkept, rows, nrows, !opt->indicator_id);
+  }
+  const pm_history_run **shown = st || opt->json ? NULL : calloc(nr, sizeof *shown);
+  if (!st && !opt->json && !shown) st = pm_error(ctx, PM_ENOMEM, "out of memory");
   int printed = 0;
   /* One table per plan, plans in the order of their first run. */
-  for (size_t i = 0; !st && i < nr; i++) {
+  for (size_t i = 0; !st && !opt->json && i < nr; i++) {
     int seen = 0;
     for (size_t j = 0; j < i && !seen; j++) seen = same_str(runs[j].plan, runs[i].plan);
     if (seen) continue;
@@ -184,13 +332,21 @@ pm_status pm_history_print(pm_context *ctx, pm_store *s, const char *plan_id, FI
     for (size_t j = i; j < nr; j++)
       if (same_str(runs[j].plan, runs[i].plan)) shown[n_plan++] = &runs[j];
     size_t k = n_plan < PM_HISTORY_PRINT_RUNS ? n_plan : PM_HISTORY_PRINT_RUNS;
+    char *left_out = opt->indicator_id ? calloc(1, 1)
+                                       : indicator_list(ctx, rows, nrows, runs[i].plan, 1);
+    if (!left_out) {
+      st = pm_error(ctx, PM_ENOMEM, "out of memory");
+      break;
+    }
     if (printed++) fputc('\n', out);
-    st = print_plan(ctx, out, runs[i].plan, shown + (n_plan - k), k, n_plan, rows, nrows);
+    st = print_plan(ctx, out, runs[i].plan, shown + (n_plan - k), k, n_plan, kept, nkept, left_out);
+    free(left_out);
   }
   free(shown);
+  free(kept);
   pm_history_rows_destroy(rows, nrows);
   pm_history_runs_destroy(runs, nr);
   if (!st && (fflush(out) != 0 || ferror(out)))
-    st = pm_error(ctx, PM_EIO, "cannot write the run history table");
+    st = pm_error(ctx, PM_EIO, "cannot write the run history");
   return st;
 }

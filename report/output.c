@@ -20,8 +20,21 @@ static pm_status cannot_create(pm_context *ctx, const pm__output *o, int err) {
                   o->path, o->what, strerror(err));
 }
 
-/* Common start: "-" and non-regular files are written in place; otherwise a temporary file
- * beside path (created, fd returned) keeping its extension when keep_ext. */
+/* A symbolic link to an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1): the file
+ * behind it must be written through the descriptor, never replaced (replacing would turn
+ * /dev/stdout itself into a file). */
+static int descriptor_link(const char *path) {
+  char target[64];
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) return 0;
+  target[n] = '\0';
+  return strncmp(target, "/proc/", 6) == 0 || strncmp(path, "/dev/", 5) == 0 ||
+         strncmp(path, "/proc/", 6) == 0;
+}
+
+/* Common start: "-", non-regular files and descriptor links are written in place; a symbolic
+ * link to a file is followed (the file it names is replaced, the link kept); otherwise a
+ * temporary file beside the file (created, fd returned) keeping its extension when keep_ext. */
 static pm_status start(pm_context *ctx, pm__output *o, const char *path, const char *what,
                        int keep_ext, int *fd) {
   memset(o, 0, sizeof *o);
@@ -34,18 +47,32 @@ static pm_status start(pm_context *ctx, pm__output *o, const char *path, const c
     o->in_place = 1;
     return PM_OK;
   }
-  const char *ext = keep_ext ? extension_of(path) : "";
-  pm_status st = pm_asprintf(ctx, &o->tmp, "%s.tmp-XXXXXX%s", path, ext);
+  if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+    if (descriptor_link(path) || !(o->target = realpath(path, NULL))) {
+      o->in_place = 1; /* a descriptor, or a link to a file still to be created: write through */
+      return PM_OK;
+    }
+  }
+  const char *file = o->target ? o->target : path;
+  const char *ext = keep_ext ? extension_of(file) : "";
+  pm_status st = pm_asprintf(ctx, &o->tmp, "%s.tmp-XXXXXX%s", file, ext);
   if (st) return st;
+  if (st) {
+    free(o->target);
+    o->target = NULL;
+    return st;
+  }
   *fd = mkstemps(o->tmp, (int)strlen(ext));
   if (*fd < 0) {
     st = cannot_create(ctx, o, errno);
     free(o->tmp);
     o->tmp = NULL;
+    free(o->target);
+    o->target = NULL;
     return st;
   }
   /* mkstemps creates 0600; an output is an ordinary file (keep the mode of one being replaced). */
-  mode_t mode = stat(path, &sb) == 0 ? (sb.st_mode & 0777) : 0644;
+  mode_t mode = stat(file, &sb) == 0 ? (sb.st_mode & 0777) : 0644;
   (void)fchmod(*fd, mode); /* best effort: a file with the wrong mode is still the file */
   return PM_OK;
 }
@@ -95,7 +122,7 @@ pm_status pm__output_close(pm_context *ctx, pm__output *o, pm_status st) {
       err = errno ? errno : EIO;
     o->f = NULL;
   }
-  if (!st && !err && o->tmp && rename(o->tmp, o->path) != 0) err = errno;
+  if (!st && !err && o->tmp && rename(o->tmp, o->target ? o->target : o->path) != 0) err = errno;
   if (o->tmp && (st || err)) unlink(o->tmp);
   if (!st && err)
     st = o->in_place && strcmp(o->path, "-") == 0
@@ -107,6 +134,8 @@ pm_status pm__output_close(pm_context *ctx, pm__output *o, pm_status st) {
                         o->path, o->what, strerror(err));
   free(o->tmp);
   o->tmp = NULL;
+  free(o->target);
+  o->target = NULL;
   return st;
 }
 

@@ -9,11 +9,14 @@
 /* One output file. A regular file (or a new one) is written to a temporary file beside `path`
  * and renamed over it only when complete, so a failed write never leaves half a file and never
  * destroys an earlier one. "-" is standard output; a path that exists and is not a regular file
- * (a device such as /dev/null, a FIFO) is written in place, never replaced. */
+ * (a device such as /dev/null, a FIFO), or a link to an open descriptor (/dev/stdout, /dev/fd/N),
+ * is written in place, never replaced; a symbolic link to a file is followed: the file is
+ * replaced beside itself and the link kept. */
 typedef struct pm__output {
   const char *path; /* borrowed from the caller */
   const char *what; /* "JSON report", "GeoPackage": for messages */
   char *tmp;        /* the temporary file, NULL when written in place */
+  char *target;     /* the file renamed over when path is a symbolic link to it, else NULL */
   FILE *f;          /* the open stream (NULL for pm__output_reserve) */
   int in_place;     /* stdout or a non-regular file */
 } pm__output;

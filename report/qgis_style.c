@@ -521,9 +521,18 @@ static int cmp_order(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* A layer's id in the project: the layer name, "_" and 16 hex digits of a hash of the name, as
+ * QGIS's own "<name>_<uuid>" ids look. QGIS (3.22) throws away saved ids of 10 characters or
+ * fewer and gives the layer a random one, so the layer-tree entries would point at nothing;
+ * a hash of the name (not a time or a random number) keeps the same run's project byte-identical. */
 static void layer_id(sbuf *b, const pm_qgis_layer *l) {
-  sb_add(b, "pm_");
+  uint64_t h = 14695981039346656037ULL; /* FNV-1a, 64 bits */
+  for (const unsigned char *p = (const unsigned char *)l->name; *p; p++) {
+    h ^= *p;
+    h *= 1099511628211ULL;
+  }
   sb_xml(b, l->name);
+  sb_addf(b, "_%016llx", (unsigned long long)h);
 }
 
 /* Make `target` relative to directory `from` (both absolute, without "." or ".." parts): e.g.

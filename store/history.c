@@ -620,6 +620,9 @@ void pm_history_runs_destroy(pm_history_run *runs, size_t n) {
     free(runs[i].started_at);
     free(runs[i].finished_at);
     free(runs[i].input_hashes);
+    free(runs[i].districts_layer);
+    free(runs[i].districts_name_field);
+    free(runs[i].timezone);
   }
   free(runs);
 }
@@ -629,11 +632,14 @@ pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **run
   *n = 0;
   if (!table_exists(pm__store_db(s), "pm_runs")) return PM_OK;
   sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(s, "listing the recorded runs",
-                                  "SELECT run_id, plan, title, plan_path, plan_hash, crs, "
-                                  "started_at, finished_at, input_hashes, exit_code FROM pm_runs "
-                                  "WHERE ?1 IS NULL OR plan = ?1 ORDER BY run_id",
-                                  &q);
+  char sql[400];
+  snprintf(sql, sizeof sql,
+           "SELECT run_id, plan, title, plan_path, plan_hash, crs, started_at, finished_at, "
+           "input_hashes, exit_code, %s FROM pm_runs WHERE ?1 IS NULL OR plan = ?1 ORDER BY run_id",
+           column_exists(pm__store_db(s), "pm_runs", "districts_layer")
+               ? "districts_layer, districts_field, timezone"
+               : "NULL, NULL, NULL");
+  pm_status st = pm__store_prepare(s, "listing the recorded runs", sql, &q);
   if (st) return st;
   pm__bind_text(q, 1, plan_id);
   int rc;
@@ -647,7 +653,9 @@ pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **run
     r->exit_code = sqlite3_column_int(q, 9);
     if (col_str(q, 1, &r->plan) || col_str(q, 2, &r->title) || col_str(q, 3, &r->plan_path) ||
         col_str(q, 4, &r->plan_hash) || col_str(q, 5, &r->crs) || col_str(q, 6, &r->started_at) ||
-        col_str(q, 7, &r->finished_at) || col_str(q, 8, &r->input_hashes))
+        col_str(q, 7, &r->finished_at) || col_str(q, 8, &r->input_hashes) ||
+        col_str(q, 10, &r->districts_layer) || col_str(q, 11, &r->districts_name_field) ||
+        col_str(q, 12, &r->timezone))
       st = oom(s);
   }
   if (!st && rc != SQLITE_DONE) st = db_fail(s, "listing the recorded runs");

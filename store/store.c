@@ -191,11 +191,14 @@ void pm_store_close(pm_store *s) {
 
 sqlite3 *pm__store_db(pm_store *s) { return s->db; }
 
+const void *pm__store_spatialite(pm_store *s) { return s->spatialite_cache; }
+
 pm_status pm__store_set_schema(pm_store *s) {
   char sql[48];
   snprintf(sql, sizeof sql, "PRAGMA user_version = %d", PM__STORE_SCHEMA);
   return pm__store_exec(s, "recording the database schema version", sql);
 }
+
 pm_context *pm_store_context(pm_store *s) { return s->ctx; }
 const char *pm_store_path(const pm_store *s) { return s->path; }
 

@@ -9,6 +9,8 @@
 
 /* The open connection; borrowed, valid until pm_store_close. */
 sqlite3 *pm__store_db(pm_store *store);
+/* The connection's SpatiaLite cache (where SpatiaLite keeps the last GEOS error); borrowed. */
+const void *pm__store_spatialite(pm_store *store);
 
 /* Quote an SQL identifier ("a""b") into a new heap string (NULL when out of memory). Caller frees. */
 char *pm__sql_ident(const char *name);

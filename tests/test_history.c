@@ -381,27 +381,102 @@ static void test_list_and_print(void **state) {
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   assert_non_null(f);
-  assert_int_equal(pm_history_print(ctx, store, "qingpu-2024-2026", f), PM_OK);
+  assert_int_equal(pm_history_print(ctx, store, &(pm_history_options){.plan_id = "qingpu-2024-2026"}, f), PM_OK);
   fclose(f);
   char h1[64], h2[64];
-  snprintf(h1, sizeof h1, "#%lld 2026-01-01", (long long)id1);
-  snprintf(h2, sizeof h2, "#%lld 2026-02-01", (long long)id2);
+  snprintf(h1, sizeof h1, "#%lld 2026-01-01 08:00", (long long)id1);
+  snprintf(h2, sizeof h2, "#%lld 2026-02-01 08:00", (long long)id2);
   if (!strstr(text, h1) || !strstr(text, h2) || !strstr(text, "20% ✗") ||
       !strstr(text, "80% ✗") || !strstr(text, "66.67% ✗") || !strstr(text, "95% ✓") ||
-      !strstr(text, "no data") || !strstr(text, "35 台") ||
-      !strstr(text, "40 台") || !strstr(text, "≥ 100%") || !strstr(text, "2 runs recorded"))
+      !strstr(text, "35 台") || !strstr(text, "40 台") || !strstr(text, "≥ 100%") ||
+      !strstr(text, "2 runs recorded"))
     fail_msg("unexpected history table:\n%s", text);
-  /* One line per (indicator, district): 8 + header + title + blank. */
+  /* sponge_share never had data: no row of its own, named under the table */
+  if (strstr(text, "\nsponge_share") || strstr(text, "no data") ||
+      !strstr(text, "Left out, without data in every run: sponge_share"))
+    fail_msg("an indicator without data is shown:\n%s", text);
+  /* One line per (indicator, district): 7 + header + title + blank + the left-out line. */
   size_t lines = 0;
   for (const char *p = text; *p; p++) lines += *p == '\n';
-  assert_int_equal(lines, 8 + 3);
+  assert_int_equal(lines, 7 + 4);
   free(text);
 
-  assert_int_equal(pm_history_print(ctx, store, "other-plan", stdout), PM_ENOTFOUND);
+  /* --indicator: that indicator alone, even without data */
+  f = open_memstream(&text, &len);
+  pm_history_options one_ind = {.plan_id = "qingpu-2024-2026", .indicator_id = "park_coverage"};
+  assert_int_equal(pm_history_print(ctx, store, &one_ind, f), PM_OK);
+  fclose(f);
+  if (!strstr(text, "park_coverage") || strstr(text, "transfer_50m") || strstr(text, "elevators") ||
+      strstr(text, "Left out"))
+    fail_msg("--indicator park_coverage shows:\n%s", text);
+  free(text);
+  f = open_memstream(&text, &len);
+  one_ind.indicator_id = "sponge_share";
+  assert_int_equal(pm_history_print(ctx, store, &one_ind, f), PM_OK);
+  fclose(f);
+  if (!strstr(text, "sponge_share") || !strstr(text, "no data"))
+    fail_msg("--indicator sponge_share shows:\n%s", text);
+  free(text);
+  one_ind.indicator_id = "sponge";
+  assert_int_equal(pm_history_print(ctx, store, &one_ind, stdout), PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(ctx),
+                         "the indicators are: transfer_50m, park_coverage, sponge_share, elevators"));
+
+  /* JSON: every run and result kept, the left-out indicator named */
+  f = open_memstream(&text, &len);
+  pm_history_options js = {.plan_id = "qingpu-2024-2026", .json = 1};
+  assert_int_equal(pm_history_print(ctx, store, &js, f), PM_OK);
+  fclose(f);
+  char want[160];
+  snprintf(want, sizeof want, "{\"run_id\": %lld, \"plan\": \"qingpu-2024-2026\"", (long long)id2);
+  if (!strstr(text, want) || !strstr(text, "\"finished_at\": \"2026-02-01T08:00:00Z\"") ||
+      !strstr(text, "\"district\": \"松江区\", \"value\": 95, \"unit\": \"%\"") ||
+      !strstr(text, "\"met\": false, \"n_gaps\": 2}") ||
+      !strstr(text, "\"null_reason\": \"no stations in 松江区\"") ||
+      !strstr(text, "\"left_out_without_data\": [\n    {\"plan\": \"qingpu-2024-2026\", "
+                    "\"indicator_id\": \"sponge_share\"}"))
+    fail_msg("unexpected history JSON:\n%s", text);
+  size_t n_results = 0;
+  for (const char *p = text; (p = strstr(p, "\"indicator_id\": \"")); p++) n_results++;
+  assert_int_equal(n_results, 2 * 7 + 1);
+  free(text);
+
+  assert_int_equal(pm_history_print(ctx, store, &(pm_history_options){.plan_id = "other-plan"}, stdout), PM_ENOTFOUND);
   assert_non_null(strstr(pm_context_message(ctx), "other-plan"));
 
   pm_run_result_destroy(one);
   pm_run_result_destroy(two);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
+/* Three runs on one day are told apart: the header gives the run id and the time. */
+static void test_runs_of_one_day(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = new_store(ctx, "oneday.sqlite");
+  const char *times[] = {"2026-11-29T08:05:00Z", "2026-11-29T13:42:10Z", "2026-11-29T13:58:59Z"};
+  int64_t ids[3];
+  for (int i = 0; i < 3; i++) {
+    pm_run_result *run = make_run(ctx, i > 0);
+    free(run->generated_at);
+    pm_strdup(ctx, &run->generated_at, times[i]);
+    ids[i] = record(store, run, NULL, 1);
+    pm_run_result_destroy(run);
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_int_equal(pm_history_print(ctx, store, NULL, f), PM_OK);
+  fclose(f);
+  const char *hm[] = {"08:05", "13:42", "13:58"};
+  for (int i = 0; i < 3; i++) {
+    char h[64];
+    snprintf(h, sizeof h, "#%lld 2026-11-29 %s", (long long)ids[i], hm[i]);
+    if (!strstr(text, h)) fail_msg("no column '%s' in:\n%s", h, text);
+  }
+  free(text);
   pm_store_close(store);
   pm_context_destroy(ctx);
 }
@@ -439,6 +514,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_record_and_load),
       cmocka_unit_test(test_list_and_print),
+      cmocka_unit_test(test_runs_of_one_day),
       cmocka_unit_test(test_transactions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -198,7 +198,7 @@ static void districts_encoding(void **state) {
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
   char shp[512];
-  snprintf(shp, sizeof shp, "%s/shanghai/districts.shp", PM_SHARED_DATA);
+  snprintf(shp, sizeof shp, "%s/data/shanghai/districts.shp", PM_SOURCE_DIR);
   pm_store *s = new_store(ctx, "districts.sqlite");
   pm_ingest_options o = {.path = shp, .as = "districts"};
   pm_ingest_report r;
@@ -214,11 +214,11 @@ static void districts_encoding(void **state) {
   pm_ingest_report_clear(&r);
 
   const char *dir = pm_test_tmpdir();
-  assert_int_equal(pm_test_system("for e in shp shx dbf prj; do cp '%s/shanghai/districts.'$e "
+  assert_int_equal(pm_test_system("for e in shp shx dbf prj; do cp '%s/data/shanghai/districts.'$e "
                                   "'%s/noldid.'$e && chmod u+w '%s/noldid.'$e; done && printf "
                                   "'\\000' | dd of='%s/noldid.dbf' bs=1 seek=29 conv=notrunc "
                                   "2>/dev/null",
-                                  PM_SHARED_DATA, dir, dir, dir),
+                                  PM_SOURCE_DIR, dir, dir, dir),
                    0);
   notices ns = {{0}, 0};
   pm_context_set_notice(ctx, on_notice, &ns);
@@ -485,13 +485,13 @@ static void auto_epsg(void **state) {
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
   char path[512];
-  snprintf(path, sizeof path, "%s/shanghai/metro_stations.csv", PM_SHARED_DATA);
+  snprintf(path, sizeof path, "%s/data/shanghai/metro_stations.csv", PM_SOURCE_DIR);
   pm_ingest_options o = {.path = path, .as = "metro", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326"};
   int epsg = 0;
   assert_int_equal(pm_ingest_auto_epsg(ctx, &o, &epsg), PM_OK);
   assert_int_equal(epsg, 32651);
-  snprintf(path, sizeof path, "%s/osm/porto.osm.pbf", PM_SHARED_DATA);
+  snprintf(path, sizeof path, "%s/data/porto/porto.osm.pbf", PM_SOURCE_DIR);
   pm_ingest_options p = {.path = path, .as = "bus", .source_layer = "points"};
   assert_int_equal(pm_ingest_auto_epsg(ctx, &p, &epsg), PM_OK);
   assert_int_equal(epsg, 32629);

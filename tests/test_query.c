@@ -185,11 +185,19 @@ static char *capture(pm_status (*fn)(const pm_table *, FILE *), const pm_table *
 
 /* ---- near ---- */
 
+/* pm_query_near without a district, all rows. */
+static pm_status near(fixture *f, const char *from, const char *where_from, const char *to,
+                      const char *where_to, double within_m, pm_table **t) {
+  pm_near_query q = {.from = from, .where_from = where_from, .to = to, .where_to = where_to,
+                     .within_m = within_m};
+  return pm_query_near(f->ctx, f->store, &q, t);
+}
+
 /* 50.0 m is within 50 (inclusive), 50.01 m is not; the tie at 100 m goes to fid 3. */
 static void test_near_inclusive_and_ties(void **state) {
   fixture *f = *state;
   pm_table *t = NULL;
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 50, &t), PM_OK);
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, 50, &t), PM_OK);
   assert_int_equal(t->n_rows, 3);
   assert_int_equal(integer(t, 0, "from_fid"), 1);
   assert_string_equal(text(t, 0, "from_name"), "S1");
@@ -209,7 +217,7 @@ static void test_near_inclusive_and_ties(void **state) {
   pm_table_destroy(t);
 
   /* At 100 m all three are within. */
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, 100, &t), PM_OK);
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, 100, &t), PM_OK);
   for (size_t r = 0; r < 3; r++) assert_true(boolean(t, r, "within"));
   assert_non_null(strstr(t->summary, "3 of 3"));
   pm_table_destroy(t);
@@ -219,7 +227,7 @@ static void test_near_inclusive_and_ties(void **state) {
 static void test_near_filters(void **state) {
   fixture *f = *state;
   pm_table *t = NULL;
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", "name <> 'S3'", "stops",
+  assert_int_equal(near(f, "stations", "name <> 'S3'", "stops",
                                  "name <> 'P1'", 50, &t),
                    PM_OK);
   assert_int_equal(t->n_rows, 2);
@@ -229,7 +237,7 @@ static void test_near_filters(void **state) {
   pm_table_destroy(t);
 
   /* Nothing to look for: every row has no nearest feature and is not within. */
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "1 = 0", 50, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", "1 = 0", 50, &t),
                    PM_OK);
   assert_int_equal(t->n_rows, 3);
   assert_int_equal(cell(t, 0, "to_fid")->type, PM_CELL_NULL);
@@ -238,26 +246,105 @@ static void test_near_filters(void **state) {
   pm_table_destroy(t);
 }
 
+/* --district keeps the features of FROM in the district (boundary included: S1 on 甲区's west
+ * edge, S2 on the shared edge is in both); the nearest is looked for everywhere. --misses keeps
+ * the rows without a feature within the distance. */
+static void test_near_district_and_misses(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  pm_near_query q = {.from = "stations", .to = "stops", .within_m = 50, .district = "甲区"};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "from_name"), "S1");
+  assert_true(boolean(t, 0, "within"));
+  assert_string_equal(text(t, 1, "from_name"), "S2");
+  assert_false(boolean(t, 1, "within"));
+  assert_string_equal(t->summary, "1 of 2 features of stations in 甲区 within 50 m of stops (50.0 %)");
+  pm_table_destroy(t);
+
+  q.misses_only = 1;
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "from_name"), "S2");
+  assert_string_equal(text(t, 0, "to_name"), "P2"); /* the nearest is still given */
+  assert_near(real(t, 0, "distance_m"), 50.01, 1e-6);
+  assert_string_equal(t->summary,
+                      "1 of 2 features of stations in 甲区 have no feature of stops within 50 m "
+                      "(50.0 %)");
+  pm_table_destroy(t);
+
+  /* 乙区 holds only S2 (its west edge); a bus stop across the boundary would count */
+  q.district = "乙区";
+  q.within_m = 50.01;
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_OK);
+  assert_int_equal(t->n_rows, 0);
+  assert_non_null(strstr(t->summary, "0 of 1 features of stations in 乙区 have no feature"));
+  pm_table_destroy(t);
+
+  /* --misses over everything: S2 (50.01 m) and S3 (100 m) */
+  pm_near_query all = {.from = "stations", .to = "stops", .within_m = 50, .misses_only = 1};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &all, &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "from_name"), "S2");
+  assert_string_equal(text(t, 1, "from_name"), "S3");
+  assert_non_null(strstr(t->summary, "2 of 3 features of stations have no feature of stops"));
+  pm_table_destroy(t);
+
+  /* nothing to look for: every feature is a miss, without a nearest */
+  all.where_to = "1 = 0";
+  assert_int_equal(pm_query_near(f->ctx, f->store, &all, &t), PM_OK);
+  assert_int_equal(t->n_rows, 3);
+  assert_int_equal(cell(t, 0, "to_fid")->type, PM_CELL_NULL);
+  pm_table_destroy(t);
+
+  /* lines: R1 and R2 lie in 甲区, R3 outside, R4 only touches its corner */
+  pm_near_query roads = {.from = "roads", .to = "stations", .within_m = 0, .district = "甲区"};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &roads, &t), PM_OK);
+  assert_int_equal(t->n_rows, 2);
+  assert_string_equal(text(t, 0, "from_name"), "R1");
+  assert_true(boolean(t, 0, "within")); /* S1 lies on R1 */
+  assert_string_equal(text(t, 1, "from_name"), "R2");
+  assert_true(boolean(t, 1, "within")); /* S2 lies on R2 */
+  pm_table_destroy(t);
+
+  /* a district layer and field given by name */
+  pm_near_query named = {.from = "stations", .to = "stops", .within_m = 50, .district = "K1",
+                         .districts_layer = "parks", .name_field = "name"};
+  assert_int_equal(pm_query_near(f->ctx, f->store, &named, &t), PM_OK);
+  assert_int_equal(t->n_rows, 1); /* S2 (1000, 0) lies on K1's edge */
+  assert_string_equal(text(t, 0, "from_name"), "S2");
+  pm_table_destroy(t);
+
+  /* an unknown district lists the names; an unknown district layer lists the layers */
+  q.district = "丙区";
+  assert_int_equal(pm_query_near(f->ctx, f->store, &q, &t), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "甲区"));
+  assert_null(t);
+  named.districts_layer = "zones";
+  assert_int_equal(pm_query_near(f->ctx, f->store, &named, &t), PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(f->ctx), "districts, parks, roads, stations, stops"));
+}
+
 static void test_near_errors(void **state) {
   fixture *f = *state;
   pm_table *t = NULL;
-  assert_int_equal(pm_query_near(f->ctx, f->store, "station", NULL, "stops", NULL, 50, &t),
+  assert_int_equal(near(f, "station", NULL, "stops", NULL, 50, &t),
                    PM_ENOTFOUND);
   assert_null(t);
   const char *m = pm_context_message(f->ctx);
   assert_non_null(strstr(m, "'station'"));
   assert_non_null(strstr(m, "districts, parks, roads, stations, stops"));
 
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", "route = '1'", 50, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", "route = '1'", 50, &t),
                    PM_EINPUT);
   m = pm_context_message(f->ctx);
   assert_non_null(strstr(m, "stops"));
   assert_non_null(strstr(m, "route"));
   assert_non_null(strstr(m, "name")); /* the fields that exist */
 
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, -1, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, -1, &t),
                    PM_EINPUT);
-  assert_int_equal(pm_query_near(f->ctx, f->store, "stations", NULL, "stops", NULL, NAN, &t),
+  assert_int_equal(near(f, "stations", NULL, "stops", NULL, NAN, &t),
                    PM_EINPUT);
   assert_null(t);
 }
@@ -496,6 +583,77 @@ static void test_sql_refuses_writes(void **state) {
   pm_table_destroy(t);
 }
 
+/* SpatiaLite functions that write (DropGeoTable, CreateSpatialIndex, ...) run inside statements
+ * SQLite calls read-only; each attempt is an error (never a 0 printed as an answer), and nothing
+ * changes, even on a store opened for writing. */
+static void test_sql_spatialite_writes(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  const char *calls[] = {"SELECT DropGeoTable('roads')",
+                         "SELECT CreateSpatialIndex('stations', 'geom')",
+                         "SELECT RecoverGeometryColumn('roads', 'geom', 32651, 'MULTILINESTRING', 'XY')",
+                         "SELECT UpdateLayerStatistics()", "SELECT DropTable(NULL, 'roads')",
+                         "SELECT name, DisableSpatialIndex('stations', 'geom') FROM stations"};
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    if (pm_query_sql(f->ctx, f->store, calls[i], &t) != PM_EINPUT)
+      fail_msg("%s: not refused", calls[i]);
+    assert_null(t);
+    if (!strstr(pm_context_message(f->ctx), "only reads"))
+      fail_msg("%s: %s", calls[i], pm_context_message(f->ctx));
+  }
+  /* the same on a copy opened for writing: refused, and the copy is unchanged */
+  char copy[600];
+  snprintf(copy, sizeof copy, "%s/writable.sqlite", pm_test_tmpdir());
+  assert_int_equal(pm_test_system("cp '%s' '%s'", project(), copy), 0);
+  pm_store *rw = NULL;
+  assert_int_equal(pm_store_open(f->ctx, copy, 0, &rw, NULL), PM_OK);
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    if (pm_query_sql(f->ctx, rw, calls[i], &t) != PM_EINPUT)
+      fail_msg("%s: not refused on a writable store", calls[i]);
+    assert_null(t);
+  }
+  assert_int_equal(pm_query_sql(f->ctx, rw,
+                                "SELECT (SELECT count(*) FROM roads) AS r, (SELECT count(*) FROM "
+                                "geometry_columns WHERE f_table_name = 'roads') AS g, (SELECT "
+                                "spatial_index_enabled FROM geometry_columns WHERE f_table_name = "
+                                "'stations') AS idx",
+                                &t),
+                   PM_OK);
+  assert_int_equal(integer(t, 0, "r"), 4);
+  assert_int_equal(integer(t, 0, "g"), 1);
+  assert_int_equal(integer(t, 0, "idx"), 1);
+  pm_table_destroy(t);
+  pm_store_close(rw);
+  /* reading still works after a refusal */
+  assert_int_equal(pm_query_sql(f->ctx, f->store, "SELECT count(*) AS n FROM roads", &t), PM_OK);
+  assert_int_equal(integer(t, 0, "n"), 4);
+  pm_table_destroy(t);
+}
+
+/* A GEOS error inside a SpatiaLite function (which then answers NULL) is an error naming it. */
+static void test_sql_geos_error(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  assert_int_equal(pm_query_sql(f->ctx, f->store,
+                                "SELECT name, ST_Union(CASE WHEN fid = 2 THEN ST_GeomFromText("
+                                "'POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))', 32651) ELSE ST_Buffer(geom, "
+                                "1) END, ST_GeomFromText('POINT(0.5 0.2)', 32651)) AS u FROM "
+                                "stations ORDER BY fid",
+                                &t),
+                   PM_EINPUT);
+  assert_null(t);
+  assert_non_null(strstr(pm_context_message(f->ctx), "TopologyException"));
+  assert_non_null(strstr(pm_context_message(f->ctx), "row 2"));
+  /* a warning (the reason a geometry is invalid) is an answer, not an error */
+  assert_int_equal(pm_query_sql(f->ctx, f->store,
+                                "SELECT ST_IsValid(ST_GeomFromText('POLYGON((0 0, 1 1, 1 0, 0 1, "
+                                "0 0))')) AS v",
+                                &t),
+                   PM_OK);
+  assert_int_equal(integer(t, 0, "v"), 0);
+  pm_table_destroy(t);
+}
+
 /* ---- pm_table writers ---- */
 
 static void test_utf8_width(void **state) {
@@ -590,6 +748,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_near_inclusive_and_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_filters, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_near_district_and_misses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_matches_brute_force, setup, teardown),
       cmocka_unit_test_setup_teardown(test_within_points, setup, teardown),
@@ -599,6 +758,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_length_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sql_select, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sql_refuses_writes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sql_spatialite_writes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sql_geos_error, setup, teardown),
       cmocka_unit_test(test_utf8_width),
       cmocka_unit_test_setup_teardown(test_table_print, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table_json_csv, setup, teardown),

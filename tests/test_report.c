@@ -1,9 +1,12 @@
 /* test_report.c: the JSON, CSV, Markdown and terminal report writers on a hand-built run. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "planmetrics/report.h"
 #include "testutil.h"
@@ -385,12 +388,51 @@ static void test_write_failure(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* A report written through a symbolic link updates the file the link names and keeps the link:
+ * a link to another file (the file is replaced whole, beside it), and a link to an open
+ * descriptor (/dev/stdout is /proc/self/fd/1: written in place, never replaced by a file). */
+static void test_write_through_links(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_run_result *run = make_run(ctx);
+  char real[512], link[512];
+  snprintf(real, sizeof real, "%s", pm_test_path("real.json"));
+  snprintf(link, sizeof link, "%s", pm_test_path("link.json"));
+  pm_test_write_file(real, "old");
+  assert_int_equal(pm_test_system("ln -sf real.json '%s'", link), 0);
+  assert_int_equal(pm_report_write_json(ctx, run, link), PM_OK);
+  struct stat sb;
+  assert_int_equal(lstat(link, &sb), 0);
+  assert_true(S_ISLNK(sb.st_mode));
+  char *c = slurp(real);
+  assert_non_null(strstr(c, "\"plan\": "));
+  free(c);
+
+  /* a descriptor link, as /dev/stdout is when standard output is a file */
+  char out[512], fdlink[512];
+  snprintf(out, sizeof out, "%s", pm_test_path("stdout.txt"));
+  snprintf(fdlink, sizeof fdlink, "%s", pm_test_path("fd-link"));
+  int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(pm_test_system("ln -sf /proc/%d/fd/%d '%s'", (int)getpid(), fd, fdlink), 0);
+  assert_int_equal(pm_report_write_csv(ctx, run, fdlink), PM_OK);
+  close(fd);
+  assert_int_equal(lstat(fdlink, &sb), 0);
+  assert_true(S_ISLNK(sb.st_mode));
+  c = slurp(out);
+  assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
+  free(c);
+  pm_run_result_destroy(run);
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numbers),  cmocka_unit_test(test_text_width),
       cmocka_unit_test(test_json),     cmocka_unit_test(test_csv),
       cmocka_unit_test(test_markdown), cmocka_unit_test(test_summary),
-      cmocka_unit_test(test_write_failure),
+      cmocka_unit_test(test_write_failure), cmocka_unit_test(test_write_through_links),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

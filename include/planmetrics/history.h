@@ -58,6 +58,9 @@ typedef struct pm_history_run {
   char *finished_at;
   char *input_hashes; /* JSON text, or NULL */
   int exit_code;
+  char *districts_layer;      /* the plan's districts layer and name field, NULL without (or */
+  char *districts_name_field; /* for runs recorded by planmetrics 0.1) */
+  char *timezone;             /* the plan's time zone, NULL for runs of planmetrics 0.1 */
 } pm_history_run;
 
 /* The recorded runs of a plan (plan_id NULL: of every plan), oldest first. An empty history gives

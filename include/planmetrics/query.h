@@ -65,14 +65,28 @@ PM_API int pm_table_col(const pm_table *t, const char *name);
 
 /* ---- the query verbs. Each returns a new table the caller frees with pm_table_destroy. ---- */
 
-/* For each feature of `from` (filtered by where_from, may be NULL), the nearest feature of `to`
- * (filtered by where_to): columns from_fid, from_name, to_fid, to_name, distance_m, within
- * (distance_m <= within_m). Distances are planar, between geometries, in the project CRS; ties
- * go to the lowest fid. When `to` is empty the to_* and distance cells are NULL and within is
- * false. The summary counts the features within. Uses the STRtree of `to` (nearest-neighbour
- * search with exact distances), never all pairs. within_m must be a number >= 0. */
-PM_API pm_status pm_query_near(pm_context *ctx, pm_store *store, const char *from, const char *where_from,
-                        const char *to, const char *where_to, double within_m, pm_table **out);
+/* What `near` asks: for each feature of `from` (filtered by where_from, may be NULL), the
+ * nearest feature of `to` (filtered by where_to) and whether it lies within within_m. */
+typedef struct pm_near_query {
+  const char *from, *where_from;
+  const char *to, *where_to;
+  double within_m;             /* a number of metres >= 0 */
+  const char *district;        /* only the features of `from` in this district (NULL: all): points
+                                  the district covers (boundary included), lines and polygons with
+                                  a part of positive length or area inside; the nearest feature of
+                                  `to` is looked for everywhere, also across the boundary */
+  const char *districts_layer; /* the districts' polygon layer (NULL: "districts") */
+  const char *name_field;      /* its field holding the names (NULL: "NAME") */
+  int misses_only;             /* only the rows without a feature of `to` within within_m */
+} pm_near_query;
+
+/* Columns from_fid, from_name, to_fid, to_name, distance_m, within (distance_m <= within_m).
+ * Distances are planar, between geometries, in the project CRS; ties go to the lowest fid. When
+ * `to` is empty the to_* and distance cells are NULL and within is false. The summary counts the
+ * features within (with misses_only: those without), of the features measured. Uses the STRtree
+ * of `to` (nearest-neighbour search with exact distances), never all pairs. An unknown district
+ * is an error listing the names. */
+PM_API pm_status pm_query_near(pm_context *ctx, pm_store *store, const pm_near_query *q, pm_table **out);
 /* The same on selections already in memory (to is indexed if it is not yet). */
 PM_API pm_status pm_query_near_features(pm_context *ctx, const pm_features *from, pm_features *to,
                                  double within_m, pm_table **out);
@@ -99,8 +113,11 @@ PM_API pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *l
 /* Run one read-only SQL statement (SpatiaLite functions available) and return its rows; column
  * names as SQLite gives them. SpatiaLite geometry blobs become WKT (as AsText would give), other
  * blobs "<blob N bytes>". A statement that could change the database (INSERT, UPDATE, DELETE,
- * CREATE, DROP, ...) or more than one statement is refused with PM_EINPUT. Open the store with
- * PM_STORE_READONLY as a second guard. */
+ * CREATE, DROP, ...) or more than one statement is refused with PM_EINPUT; so is a statement
+ * that tries to change it while it runs (a SpatiaLite function such as DropGeoTable or
+ * CreateSpatialIndex: SQLite's authorizer refuses every write, on any store), and a GEOS error
+ * inside a SpatiaLite function (which would otherwise answer NULL) is PM_EINPUT naming the row.
+ * Open the store with PM_STORE_READONLY as a second guard. */
 PM_API pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out);
 
 #ifdef __cplusplus

@@ -89,11 +89,22 @@ PM_API pm_status pm_report_write_metrics(FILE *out, int markdown);
 /* How many of the latest runs pm_history_print shows side by side. */
 #define PM_HISTORY_PRINT_RUNS 6
 
-/* Print the progress table of a plan (plan_id NULL: every plan, one table each): indicator,
- * district, then one column per run (the latest PM_HISTORY_PRINT_RUNS; header "#id date") with
- * the value and ✓ (met) or ✗ (missed); "—" where the run has no such result. No recorded run is
- * PM_ENOTFOUND with a message saying how to record one. */
-PM_API pm_status pm_history_print(pm_context *ctx, pm_store *store, const char *plan_id, FILE *out);
+/* What pm_history_print shows (all NULL/0: every plan's table). */
+typedef struct pm_history_options {
+  const char *plan_id;      /* one plan's runs, or NULL: every plan */
+  const char *indicator_id; /* one indicator, shown even without data; NULL: every indicator
+                               that had data in some run (the others are named under the table) */
+  int json;                 /* JSON instead of the tables: {"runs": [...], "results": [...],
+                               "left_out_without_data": [{"plan", "indicator_id"}]}, every run */
+} pm_history_options;
+
+/* Print the progress table of a plan (one table per plan): indicator, district, target, then one
+ * column per run (the latest PM_HISTORY_PRINT_RUNS; header "#id YYYY-MM-DD HH:MM", finished at,
+ * UTC) with the value and ✓ (met) or ✗ (missed); "—" where the run has no such result. opt may
+ * be NULL. No recorded run, or an unknown indicator (the message lists the indicators), is
+ * PM_ENOTFOUND. */
+PM_API pm_status pm_history_print(pm_context *ctx, pm_store *store, const pm_history_options *opt,
+                           FILE *out);
 
 /* --- Ad-hoc query tables (see query.h) --- */
 

@@ -4,7 +4,7 @@
 # importable, a headless QGIS opens the GeoPackage and the project and renders the map
 # (tests/qgis/check_export.py; the PNGs go to $PM_ARTIFACTS when set).
 . "$(dirname "$0")/lib.sh"
-SH=$PM_SHARED_DATA/shanghai
+SH=$DATA/shanghai
 cat >"$WORK/plan.yaml" <<YAML
 plan: e2e-export
 title: 青浦区城市管理精细化三年行动计划（2024-2026年）
@@ -119,6 +119,14 @@ contains "missing directory named" "$ERR" "$WORK/nope/x.gpkg"
 expect_exit 2 "missing database" "$PM" export --db "$WORK/none.sqlite" --gpkg "$WORK/x.gpkg"
 contains "missing database named" "$ERR" "none.sqlite"
 check "no database created" test ! -e "$WORK/none.sqlite"
+expect_exit 2 "--gpkg and --qgs the same file" "$PM" export --db "$DB" --gpkg "$WORK/same.gpkg" \
+  --qgs "$OUT_DIR/../same.gpkg"
+contains "same file explained" "$ERR" "are the same file"
+check "nothing written" test ! -e "$WORK/same.gpkg"
+expect_exit 2 "--gpkg over the project database" "$PM" export --db "$DB" --gpkg "$DB"
+contains "database named" "$ERR" "--db"
+expect_exit 2 "--gpkg -" "$PM" export --db "$DB" --gpkg -
+contains "no GeoPackage on standard output" "$ERR" "cannot go to standard output"
 expect_exit 0 "help" "$PM" export --help
 contains "help shows usage" "$OUT" "usage: planmetrics export"
 
@@ -152,5 +160,31 @@ PY
   if [ -n "${PM_ARTIFACTS:-}" ]; then
     mkdir -p "$PM_ARTIFACTS" && cp "$WORK"/export_map*.png "$PM_ARTIFACTS"/
   fi
+
+  # Every shipped plan: its export opens in QGIS with every layer-panel entry showing a layer
+  # (QGIS 3.22 replaced short saved layer ids by random ones, leaving entries pointing at nothing).
+  for plan in "$PM_SOURCE_DIR"/plans/*.yaml; do
+    n=$(basename "$plan" .yaml)
+    "$PM" run "$plan" --db "$WORK/$n.sqlite" --quiet >/dev/null 2>&1
+    rc=$?
+    check "$n: plan runs (exit $rc)" test "$rc" -le 1
+    expect_exit 0 "$n: export" "$PM" export --db "$WORK/$n.sqlite" --gpkg "$WORK/$n.gpkg" \
+      --qgs "$WORK/$n.qgz"
+    districts=$(sed -n 's/^District polygons: layer \([^,]*\),.*/\1/p' <<<"$OUT")
+    check "$n: district layer named" test -n "$districts"
+    srid=$(sqlite3 "$WORK/$n.sqlite" "SELECT value FROM pm_project WHERE key = 'srid'")
+    expect_exit 0 "$n: QGIS layer panel" env QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$WORK/xdg" \
+      "$QGIS_PY" "$PM_SOURCE_DIR/tests/qgis/check_export.py" --gpkg "$WORK/$n.gpkg" \
+      --project "$WORK/$n.qgz" --crs "EPSG:$srid" --districts "$districts"
+    contains "$n: panel checked" "$OUT" "layer panel:"
+    [ -n "$ERR" ] && grep -v "XDG_RUNTIME_DIR\|QStandardPaths" <<<"$ERR" >&2
+    # the same run exports the same project, byte for byte (ids depend on nothing but names)
+    mkdir -p "$WORK/again"
+    "$PM" export --db "$WORK/$n.sqlite" --gpkg "$WORK/again/$n.gpkg" --qgs "$WORK/again/$n.qgz" --quiet
+    check "$n: the same project twice" python3 -c 'import sys, zipfile
+a, b = (zipfile.ZipFile(p) for p in sys.argv[1:])
+sys.exit(not (a.namelist() == b.namelist() and all(a.read(x) == b.read(x) for x in a.namelist())))' \
+      "$WORK/$n.qgz" "$WORK/again/$n.qgz"
+  done
 fi
 finish

@@ -3,7 +3,7 @@
 # self-contained page with a chart per indicator, maps, gap tables, history, the recorded numbers;
 # bad options fail cleanly; with Chromium installed the page loads without errors and shows maps.
 . "$(dirname "$0")/lib.sh"
-SH=$PM_SHARED_DATA/shanghai
+SH=$DATA/shanghai
 cat >"$WORK/plan.yaml" <<YAML
 plan: e2e-html
 title: 青浦区 & 长宁区 <换乘> 报告

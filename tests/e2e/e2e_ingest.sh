@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# e2e_ingest.sh: `planmetrics ingest` and `info` on every layer of the shared real data (Shapefile,
+# e2e_ingest.sh: `planmetrics ingest` and `info` on every layer of the real sample data (Shapefile,
 # CSV, OSM XML and PBF, GeoPackage and GeoJSON made here), repair and drop of bad geometries, and
 # every bad input: exit code 2, one message naming the file and the field, the database untouched.
 set -euo pipefail
 : "${PM:?PM (the planmetrics CLI) must be set}"
-: "${PM_SHARED_DATA:?PM_SHARED_DATA must be set}"
-SH=$PM_SHARED_DATA/shanghai
-OSM=$PM_SHARED_DATA/osm
+: "${PM_SOURCE_DIR:?PM_SOURCE_DIR must be set}"
+SH=$PM_SOURCE_DIR/data/shanghai            # data/: the sample data the demo and plans use
+PBF_PORTO=$PM_SOURCE_DIR/data/porto/porto.osm.pbf
+OSM=$PM_SOURCE_DIR/tests/data/osm           # tests/data/: test-only extracts
 W=$(mktemp -d /tmp/pm-e2e-ingest.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 PASS=0
@@ -143,7 +144,7 @@ ingest_ok ".cpg honoured" "$DB" districts_cpg 17 "$W/nocp.shp"
 equals ".cpg: names" "$(sql "$DB" "SELECT count(*) FROM districts_cpg WHERE NAME = '长宁区'")" 1
 rm "$W/nocp.cpg"
 
-# GeoPackage and GeoJSON made from the shared data.
+# GeoPackage and GeoJSON made from the sample data.
 ogr2ogr -f GPKG "$W/districts.gpkg" "$SH/districts.shp" -nlt PROMOTE_TO_MULTI 2>/dev/null
 ogr2ogr -f GeoJSON "$W/districts.geojson" "$SH/districts.shp" 2>/dev/null
 ogr2ogr -f GPKG "$W/metro.gpkg" "$SH/metro_stations.csv" -oo X_POSSIBLE_NAMES=lon \
@@ -176,7 +177,7 @@ equals "repair recorded" "$(sql "$DB" "SELECT n_read || ' ' || n_stored || ' ' |
 
 # ---------------------------------------------------------------- Porto: every OSM layer kind
 PO=$W/porto.sqlite
-PBF=$OSM/porto.osm.pbf
+PBF=$PBF_PORTO
 ingest_ok "Porto bus stops" "$PO" bus_stops 204 "$PBF" --source-layer points --where "highway = 'bus_stop'"
 equals "Porto: project CRS" "$(sql "$PO" "SELECT value FROM pm_project WHERE key='srid'")" 32629
 ingest_ok "Porto metro stations" "$PO" stations 12 "$PBF" --source-layer points --where "station = 'light_rail'"

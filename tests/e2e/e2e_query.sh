@@ -4,7 +4,8 @@
 set -u
 export LC_ALL=C.UTF-8
 PM=${PM:?set PM to the planmetrics binary}
-DATA=${PM_SHARED_DATA:-/work/shared/data}/shanghai
+PM_SOURCE_DIR=${PM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=$PM_SOURCE_DIR/data/shanghai
 TMP=$(mktemp -d /tmp/e2e_query.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 DB=$TMP/sh.sqlite
@@ -95,6 +96,45 @@ n=$(grep -c '"from_fid"' "$TMP/o")
 want=$(sql1 "SELECT count(*) FROM metro_stations WHERE adname = '青浦区'")
 [ "$n" = "$want" ] && [ "$n" -gt 0 ] && ok "near --where-from: $n stations of 青浦区" || bad "near --where-from" "$n vs $want"
 
+# --district and --misses: the Qingpu stations without a bus stop within 50 m, against SQL.
+want_ids=$(sql1 "SELECT group_concat(fid, ' ') FROM (SELECT m.fid FROM metro_stations m, districts d WHERE d.NAME = '青浦区' AND ST_Covers(d.geom, m.geom) AND (SELECT MIN(ST_Distance(m.geom, b.geom)) FROM bus_stops b) > 50 ORDER BY m.fid)")
+n_qp=$(sql1 "SELECT count(*) FROM metro_stations m, districts d WHERE d.NAME = '青浦区' AND ST_Covers(d.geom, m.geom)")
+run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 \
+  --district 青浦区 --misses --csv
+rc=$?
+got_ids=$(tr -d '\r' <"$TMP/o" | tail -n +2 | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//')
+[ $rc -eq 0 ] && [ -n "$want_ids" ] && [ "$got_ids" = "$want_ids" ] &&
+  ok "near --district 青浦区 --misses: stations $got_ids (as SQL)" || bad "near --district --misses" "rc=$rc, got '$got_ids', want '$want_ids': $(cat "$TMP/e")"
+n_miss=$(echo "$want_ids" | wc -w)
+grep -q "^$n_miss of $n_qp features of metro_stations in 青浦区 have no feature of bus_stops within 50 m" "$TMP/e" &&
+  ok "near --misses: summary counts the misses of the district" || bad "near --misses: summary" "$(cat "$TMP/e")"
+grep -q ',true' "$TMP/o" && bad "near --misses: a station within is listed" || ok "near --misses: only misses listed"
+run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦区
+tail -n 1 "$TMP/o" | grep -q "^$((n_qp - n_miss)) of $n_qp features of metro_stations in 青浦区 within 50 m" &&
+  ok "near --district: all $n_qp stations of 青浦区 measured" || bad "near --district" "$(tail -n 1 "$TMP/o")"
+run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 \
+  --district 青浦区 --districts districts --name-field NAME --json
+check "near --districts --name-field: valid JSON" json_valid "$TMP/o"
+[ "$(grep -c '"from_fid"' "$TMP/o")" = "$n_qp" ] && ok "near --districts LAYER --name-field F" || bad "near --districts LAYER --name-field F"
+expect_error_q() { # like expect_error below
+  run "$TMP/o" "$TMP/e" "${@:3}"; local rc=$?
+  if [ $rc -eq 2 ] && grep -q -- "$2" "$TMP/e"; then ok "$1"; else bad "$1" "rc=$rc: $(cat "$TMP/e")"; fi
+}
+# A project whose plan names its districts (Porto: layer freguesias, field name): the default.
+"$PM" run "$PM_SOURCE_DIR/plans/porto-demo.yaml" --db "$TMP/porto.sqlite" --quiet >/dev/null 2>&1
+run "$TMP/o" "$TMP/e" query near --db "$TMP/porto.sqlite" --from bus_stops --to stations --within 300 --district Sé
+rc=$?
+run "$TMP/o2" "$TMP/e" query near --db "$TMP/porto.sqlite" --from bus_stops --to stations --within 300 \
+  --district Sé --districts freguesias --name-field name
+[ $rc -eq 0 ] && tail -n 1 "$TMP/o" | grep -q ' of 25 features of bus_stops in Sé within 300 m' && cmp -s "$TMP/o" "$TMP/o2" &&
+  ok "near --district: the plan's districts by default (Porto freguesias)" || bad "near --district: the plan's districts" "rc=$rc: $(tail -n 1 "$TMP/o")"
+expect_error_q "near --district: unknown district lists the names" "青浦区" \
+  query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦
+expect_error_q "near --districts without --district" "go with --district" \
+  query near --db "$DB" --from metro_stations --to bus_stops --within 50 --districts districts
+expect_error_q "near --district: unknown districts layer" "no layer 'zones'" \
+  query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦区 --districts zones
+
 # ---- within ----
 run "$TMP/w.txt" "$TMP/e" query within --db "$DB" --layer metro_stations --district 青浦区
 rc=$?
@@ -165,6 +205,17 @@ expect_error "sql: DELETE refused" "would change" sql --db "$DB" "DELETE FROM bu
 expect_error "sql: DROP refused" "would change" sql --db "$DB" "DROP TABLE roads"
 expect_error "sql: two statements refused" "one SQL statement" sql --db "$DB" "SELECT 1; DELETE FROM bus_stops"
 expect_error "sql: unknown table lists the layers" "bus_stops, districts" sql --db "$DB" "SELECT * FROM busstops"
+# SpatiaLite's functions that write are called from a SELECT: still refused, exit 2, no "0" answer
+sum_before=$(sha256sum "$DB" | cut -d' ' -f1)
+expect_error "sql: DropGeoTable refused" "tried to change the project database" \
+  sql --db "$DB" "SELECT DropGeoTable('districts')"
+grep -q '^ *0$' "$TMP/o" && bad "sql: DropGeoTable printed an answer" "$(cat "$TMP/o")" || ok "sql: no answer printed"
+expect_error "sql: CreateSpatialIndex refused" "only reads" \
+  sql --db "$DB" "SELECT CreateSpatialIndex('bus_stops', 'geom')"
+expect_error "sql: UpdateLayerStatistics refused" "only reads" sql --db "$DB" --csv "SELECT UpdateLayerStatistics()"
+expect_error "sql: a GEOS error is an error" "GEOS error.*TopologyException" sql --db "$DB" \
+  "SELECT ST_Union(ST_GeomFromText('POLYGON((0 0,1 1,1 0,0 1,0 0))'), ST_GeomFromText('POINT(0 0)'))"
+[ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$sum_before" ] && ok "sql: database unchanged" || bad "sql: database unchanged"
 [ "$(sql1 "SELECT count(*) FROM bus_stops")" = 10186 ] && ok "sql: nothing deleted" || bad "sql: nothing deleted"
 [ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$sum_before" ] && ok "the project database is unchanged by queries" ||
   bad "the project database is unchanged by queries"

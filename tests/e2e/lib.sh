@@ -2,8 +2,11 @@
 # line "NAME: N passed, M failed" that CTest logs show; the script exits non-zero on any failure.
 set -uo pipefail
 : "${PM:?PM (the planmetrics CLI) must be set}"
-: "${PM_SHARED_DATA:?PM_SHARED_DATA must be set}"
 : "${PM_SOURCE_DIR:?PM_SOURCE_DIR must be set}"
+# The repository carries every file the tests read: data/ (real sample data, also used by the
+# demo and the plans) and tests/data/ (test-only files); nothing outside the repository.
+DATA=$PM_SOURCE_DIR/data
+TEST_DATA=$PM_SOURCE_DIR/tests/data
 E2E_NAME=${E2E_NAME:-$(basename "$0" .sh)}
 PASS=0
 FAIL=0

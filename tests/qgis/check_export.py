@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """check_export.py: open a planmetrics export in a real (headless) QGIS and check it.
 
-usage: check_export.py --gpkg OUT.gpkg --project OUT.qgz --png MAP.png [--crs EPSG:32651]
+usage: check_export.py --gpkg OUT.gpkg --project OUT.qgz [--png MAP.png] [--crs EPSG:32651]
+                       [--districts LAYER]
                        [--expect LAYER=COUNT]... [--renderer LAYER=TYPE]... [--each-group]
 
 Checks, with the QGIS Python API (python3-qgis, QT_QPA_PLATFORM=offscreen):
@@ -11,8 +12,11 @@ Checks, with the QGIS Python API (python3-qgis, QT_QPA_PLATFORM=offscreen):
   - the project opens, its CRS is right, every layer is valid with the same counts and styles,
     the drawing order is points, lines, polygons, district layers last, and the default view
     lies inside the plan area;
-  - the map of the visible layers renders to a PNG that is not blank: many colours, the green
-    and red of covered / not covered among them.
+  - the layer panel: every layer-tree entry resolves to a valid layer of the project with the
+    entry's name, and every layer of the GeoPackage has exactly one entry (QGIS replaces saved
+    layer ids it does not accept, which leaves entries pointing at nothing);
+  - with --png, the map of the visible layers renders to a PNG that is not blank: many colours,
+    the green and red of covered / not covered among them.
 With --each-group, also one map per indicator group (MAP_<group>.png), as a visual report.
 Prints one line per failed check and exits 1 on any failure.
 """
@@ -69,11 +73,32 @@ def renderer_type(layer):
     return r.type() if r else None
 
 
-def rank(layer):
-    if layer.name().endswith("_districts") or layer.name() == "districts":
+def rank(layer, districts="districts"):
+    if layer.name().endswith("_districts") or layer.name() == districts:
         return 3
     gt = layer.geometryType()
     return {QgsWkbTypes.PointGeometry: 0, QgsWkbTypes.LineGeometry: 1}.get(gt, 2)
+
+
+def check_panel(root, project, tables):
+    """The layer panel as a user sees it: each entry shows a layer that loaded."""
+    entries = root.findLayers()
+    shown = []
+    for node in entries:
+        lyr = node.layer()
+        if lyr is None:
+            fail("layer panel: entry %s (id %s) points at no layer" % (node.name(), node.layerId()))
+            continue
+        if not lyr.isValid():
+            fail("layer panel: entry %s shows an invalid layer" % node.name())
+        if lyr.name() != node.name():
+            fail("layer panel: entry %s shows layer %s" % (node.name(), lyr.name()))
+        if project.mapLayer(node.layerId()) is not lyr:
+            fail("layer panel: entry %s is not a layer of the project" % node.name())
+        shown.append(lyr.name())
+    if sorted(shown) != sorted(tables):
+        fail("layer panel shows %s; the GeoPackage has %s" % (sorted(shown), sorted(tables)))
+    print("layer panel: %d entries, %d resolve to a layer" % (len(entries), len(shown)))
 
 
 def near(c, rgb, tol=24):
@@ -124,12 +149,30 @@ def render(layers, project, extent, path):
     return image
 
 
+def render_checks(root, project, order, extent, png, each_group):
+    visible = [l for l in order if root.findLayer(l.id()) and root.findLayer(l.id()).isVisible()]
+    if not visible:
+        fail("no layer is visible in the project")
+    image = render(visible, project, extent, png)
+    check_png(image, png)
+    if each_group:
+        base = os.path.splitext(png)[0]
+        outline = [l for l in order if l.name() == "districts"]
+        for group in root.findGroups():
+            ids = set(group.findLayerIds())
+            members = [l for l in order if l.id() in ids]
+            if group.name() != "input layers" and members:
+                name = group.name().split(" ")[0]
+                render(members + outline, project, extent, "%s_%s.png" % (base, name))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpkg", required=True)
     ap.add_argument("--project", required=True)
-    ap.add_argument("--png", required=True)
+    ap.add_argument("--png", help="render the visible layers to this PNG and check it")
     ap.add_argument("--crs", default="EPSG:32651")
+    ap.add_argument("--districts", default="districts", help="the layer of district polygons")
     ap.add_argument("--expect", action="append", default=[], help="LAYER=COUNT")
     ap.add_argument("--renderer", action="append", default=[], help="LAYER=TYPE")
     ap.add_argument("--each-group", action="store_true", help="also one PNG per indicator group")
@@ -192,8 +235,9 @@ def main():
             if renderer_type(lyr) != want:
                 fail("%s: project renderer %s, style %s" % (name, renderer_type(lyr), want))
         root = project.layerTreeRoot()
+        check_panel(root, project, tables)
         order = root.customLayerOrder() if root.hasCustomLayerOrder() else root.layerOrder()
-        ranks = [rank(l) for l in order]
+        ranks = [rank(l, args.districts) for l in order]
         if ranks != sorted(ranks):
             fail("drawing order is not points, lines, polygons, districts: %s"
                  % [l.name() for l in order])
@@ -204,20 +248,8 @@ def main():
               % (len(layers), [l.name() for l in order], extent.toString(0)))
 
         # 3. render the visible layers in the project's order
-        visible = [l for l in order if root.findLayer(l.id()) and root.findLayer(l.id()).isVisible()]
-        if not visible:
-            fail("no layer is visible in the project")
-        image = render(visible, project, extent, args.png)
-        check_png(image, args.png)
-        if args.each_group:
-            base = os.path.splitext(args.png)[0]
-            outline = [l for l in order if l.name() == "districts"]
-            for group in root.findGroups():
-                ids = set(group.findLayerIds())
-                members = [l for l in order if l.id() in ids]
-                if group.name() != "input layers" and members:
-                    name = group.name().split(" ")[0]
-                    render(members + outline, project, extent, "%s_%s.png" % (base, name))
+        if args.png:
+            render_checks(root, project, order, extent, args.png, args.each_group)
     finally:
         app.exitQgis()
     print("check_export: %s" % ("%d failed" % len(FAILS) if FAILS else "all checks passed"))
