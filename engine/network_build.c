@@ -3,11 +3,27 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine/internal.h"
 #include "engine/network_internal.h"
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+/* fmin/fmax are library calls without -ffast-math; the extents below run over every vertex. */
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+
+void *pm__net_big_alloc(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  if (bytes < huge) return malloc(bytes ? bytes : 1);
+  void *p = NULL;
+  if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge)) return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE); /* advice only: failure is fine */
+#endif
+  return p;
+}
 
 const char *pm_network_connect_name(pm_network_connect connect) {
   return connect == PM_NETWORK_CONNECT_CROSSINGS ? "crossings" : "vertices";
@@ -135,28 +151,90 @@ static pm_status read_parts(pm_context *ctx, pm_network *net, const pm_features 
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Distinct coordinates: a hash from (x, y) to a coordinate id, with how each coordinate occurs. */
+ * Distinct coordinates, in Hilbert order: every vertex gets the Hilbert index of its position on a
+ * 2^32 x 2^32 grid over the extent; a radix sort brings equal coordinates together and numbers the
+ * distinct ones along the curve, so the nodes made from them need no further sort. */
 
 enum { AT_END = 1, AT_INTERIOR = 2, SEEN_TWICE = 4 };
 
-static uint64_t mix64(uint64_t a) {
-  a ^= a >> 33;
-  a *= 0xff51afd7ed558ccdULL;
-  a ^= a >> 33;
-  a *= 0xc4ceb9fe1a85ec53ULL;
-  a ^= a >> 33;
-  return a;
+/* Spread the 32 bits of v to the even bits of a 64-bit word. */
+static uint64_t spread_bits(uint32_t v) {
+  uint64_t x = v;
+  x = (x | (x << 16)) & 0x0000FFFF0000FFFFULL;
+  x = (x | (x << 8)) & 0x00FF00FF00FF00FFULL;
+  x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  x = (x | (x << 2)) & 0x3333333333333333ULL;
+  x = (x | (x << 1)) & 0x5555555555555555ULL;
+  return x;
 }
 
-static uint64_t coord_hash(double x, double y) {
-  uint64_t a, b;
-  memcpy(&a, &x, sizeof a);
-  memcpy(&b, &y, sizeof b);
-  return mix64(a ^ mix64(b + 0x9e3779b97f4a7c15ULL));
+/* Index of (x, y) along the Hilbert curve of order 32, without a loop over the bits: the
+ * prefix-scan formulation of Fabian Giesen ("Hilbert curve: bit twiddling", 2015), widened from 16
+ * to 32 bits per axis by one more round. tests/test_network.c compares it with the textbook loop. */
+uint64_t pm__net_hilbert(uint32_t x, uint32_t y) {
+  const uint64_t M = 0xFFFFFFFFu;
+  uint64_t X = x, Y = y, A, B, C, D;
+  {
+    uint64_t a = X ^ Y, b = M ^ a, c = M ^ (X | Y), d = X & (Y ^ M);
+    A = a | (b >> 1);
+    B = (a >> 1) ^ a;
+    C = ((c >> 1) ^ (b & (d >> 1))) ^ c;
+    D = ((a & (c >> 1)) ^ (d >> 1)) ^ d;
+  }
+  for (int sh = 2; sh <= 8; sh *= 2) {
+    uint64_t a = A, b = B, c = C, d = D;
+    A = ((a & (a >> sh)) ^ (b & (b >> sh)));
+    B = ((a & (b >> sh)) ^ (b & ((a ^ b) >> sh)));
+    C ^= ((a & (c >> sh)) ^ (b & (d >> sh)));
+    D ^= ((b & (c >> sh)) ^ ((a ^ b) & (d >> sh)));
+  }
+  {
+    uint64_t a = A, b = B, c = C, d = D;
+    C ^= ((a & (c >> 16)) ^ (b & (d >> 16)));
+    D ^= ((b & (c >> 16)) ^ ((a ^ b) & (d >> 16)));
+  }
+  uint64_t a = (C ^ (C >> 1)) & M, b = (D ^ (D >> 1)) & M;
+  uint64_t i0 = (X ^ Y) & M, i1 = (b | (M ^ (i0 | a))) & M;
+  return (spread_bits((uint32_t)i1) << 1) | spread_bits((uint32_t)i0);
+}
+
+typedef struct kv {
+  uint64_t key;
+  uint32_t v;
+} kv;
+
+/* Stable LSD radix sort of a[0..n) by key (16-bit digits; digits equal for all items skipped).
+ * *a may be swapped with the scratch buffer; the caller frees whichever *a is in the end. */
+static pm_status radix_sort(pm_context *ctx, kv **a, size_t n) {
+  kv *tmp = malloc((n ? n : 1) * sizeof *tmp);
+  size_t *pos = malloc(65536 * sizeof *pos);
+  if (!tmp || !pos) {
+    free(tmp);
+    free(pos);
+    return oom(ctx);
+  }
+  for (int shift = 0; shift < 64; shift += 16) {
+    kv *src = *a;
+    memset(pos, 0, 65536 * sizeof *pos);
+    for (size_t i = 0; i < n; i++) pos[(src[i].key >> shift) & 0xffff]++;
+    if (n == 0 || pos[(src[0].key >> shift) & 0xffff] == n) continue;
+    size_t sum = 0;
+    for (size_t d = 0; d < 65536; d++) {
+      size_t c = pos[d];
+      pos[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) tmp[pos[(src[i].key >> shift) & 0xffff]++] = src[i];
+    *a = tmp;
+    tmp = src;
+  }
+  free(tmp);
+  free(pos);
+  return PM_OK;
 }
 
 typedef struct coords {
-  uint32_t *vc;    /* per vertex: its coordinate id */
+  uint32_t *vc;    /* per vertex: its coordinate id (ids in Hilbert order) */
   uint32_t *first; /* per coordinate id: a vertex with it */
   uint8_t *how;    /* per coordinate id: AT_END | AT_INTERIOR | SEEN_TWICE */
   uint32_t n;
@@ -168,65 +246,77 @@ static void coords_clear(coords *c) {
   free(c->how);
 }
 
+static int xy_less(const double *xy, uint32_t a, uint32_t b) {
+  const double *p = xy + 2 * (size_t)a, *q = xy + 2 * (size_t)b;
+  return p[0] < q[0] || (p[0] == q[0] && (p[1] < q[1] || (p[1] == q[1] && a < b)));
+}
+
 static pm_status distinct_coords(pm_context *ctx, const pm_network *net, const parts *ps,
                                  coords *c) {
   size_t nv = net->n_xy;
-  size_t size = 16;
-  while (size < 2 * nv) size *= 2;
-  uint32_t *slot = calloc(size, sizeof *slot); /* coordinate id + 1; 0 = empty */
+  const double *xy = net->xy;
+  double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+  for (size_t v = 0; v < nv; v++) {
+    minx = MIN2(minx, xy[2 * v]);
+    maxx = MAX2(maxx, xy[2 * v]);
+    miny = MIN2(miny, xy[2 * v + 1]);
+    maxy = MAX2(maxy, xy[2 * v + 1]);
+  }
+  double span = fmax(maxx - minx, maxy - miny);
+  double scale = span > 0 ? 4294967295.0 / span : 0; /* onto 0 .. 2^32 - 1 */
+  kv *a = malloc((nv ? nv : 1) * sizeof *a);
   c->vc = malloc((nv ? nv : 1) * sizeof *c->vc);
   c->first = malloc((nv ? nv : 1) * sizeof *c->first);
   c->how = malloc(nv ? nv : 1);
-  if (!slot || !c->vc || !c->first || !c->how) {
-    free(slot);
+  if (!a || !c->vc || !c->first || !c->how) {
+    free(a);
     return oom(ctx);
   }
-  const double *xy = net->xy;
+  for (size_t v = 0; v < nv; v++)
+    a[v] = (kv){pm__net_hilbert((uint32_t)MIN2((xy[2 * v] - minx) * scale, 4294967295.0),
+                                (uint32_t)MIN2((xy[2 * v + 1] - miny) * scale, 4294967295.0)),
+                (uint32_t)v};
+  pm_status st = radix_sort(ctx, &a, nv);
+  if (st) {
+    free(a);
+    return st;
+  }
+  for (size_t i = 0; i < nv;) {
+    size_t j = i + 1;
+    while (j < nv && a[j].key == a[i].key) j++;
+    /* one grid cell (~50 um) rarely holds two different positions; order them so that equal
+     * coordinates sit together */
+    for (size_t k = i + 1; k < j; k++)
+      for (size_t m = k; m > i && xy_less(xy, a[m].v, a[m - 1].v); m--) {
+        kv t = a[m];
+        a[m] = a[m - 1];
+        a[m - 1] = t;
+      }
+    for (size_t k = i; k < j; k++) {
+      uint32_t v = a[k].v;
+      if (k > i && xy[2 * (size_t)v] == xy[2 * (size_t)a[k - 1].v] &&
+          xy[2 * (size_t)v + 1] == xy[2 * (size_t)a[k - 1].v + 1]) {
+        c->how[c->n - 1] |= SEEN_TWICE;
+      } else {
+        c->first[c->n] = v;
+        c->how[c->n] = 0;
+        c->n++;
+      }
+      c->vc[v] = c->n - 1;
+    }
+    i = j;
+  }
+  free(a);
   for (size_t p = 0; p < ps->n; p++) {
     const part *pt = &ps->v[p];
-    for (uint32_t k = 0; k < pt->n; k++) {
-      uint32_t v = pt->start + k;
-      double x = xy[2 * v], y = xy[2 * v + 1];
-      size_t i = coord_hash(x, y) & (size - 1);
-      uint32_t id;
-      for (;;) {
-        if (!slot[i]) {
-          id = c->n++;
-          slot[i] = id + 1;
-          c->first[id] = v;
-          c->how[id] = 0;
-          break;
-        }
-        id = slot[i] - 1;
-        uint32_t f = c->first[id];
-        if (xy[2 * f] == x && xy[2 * f + 1] == y) {
-          c->how[id] |= SEEN_TWICE;
-          break;
-        }
-        i = (i + 1) & (size - 1);
-      }
-      c->vc[v] = id;
-      c->how[id] |= (k == 0 || k + 1 == pt->n) ? AT_END : AT_INTERIOR;
-    }
+    for (uint32_t k = 0; k < pt->n; k++)
+      c->how[c->vc[pt->start + k]] |= (k == 0 || k + 1 == pt->n) ? AT_END : AT_INTERIOR;
   }
-  free(slot);
   return PM_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Node candidates (ends and shared vertices), merged within PM_NETWORK_MERGE_M by union-find. */
-
-typedef struct cell_item {
-  int64_t cx, cy;
-  uint32_t k; /* candidate index */
-} cell_item;
-
-static int cmp_cell(const void *a, const void *b) {
-  const cell_item *p = a, *q = b;
-  if (p->cx != q->cx) return p->cx < q->cx ? -1 : 1;
-  if (p->cy != q->cy) return p->cy < q->cy ? -1 : 1;
-  return p->k < q->k ? -1 : p->k > q->k;
-}
 
 static uint32_t uf_find(uint32_t *parent, uint32_t a) {
   while (parent[a] != a) {
@@ -242,44 +332,54 @@ static void uf_union(uint32_t *parent, uint32_t a, uint32_t b) {
   if (a != b) parent[a > b ? a : b] = a < b ? a : b;
 }
 
-/* First cell_item not ordered before (cx, cy). */
-static size_t cell_lower(const cell_item *items, size_t n, int64_t cx, int64_t cy) {
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (items[mid].cx < cx || (items[mid].cx == cx && items[mid].cy < cy))
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+/* Cell of a position in a grid of PM_NETWORK_MERGE_M cells, as one sortable key: x cell in the
+ * high 32 bits, y cell in the low (offset so that both are non-negative). */
+static uint64_t cell_key(int64_t cx, int64_t cy) {
+  return (uint64_t)(cx + (INT64_C(1) << 31)) << 32 | (uint64_t)(cy + (INT64_C(1) << 31));
 }
 
 /* Link every candidate that is a line end to every candidate closer than PM_NETWORK_MERGE_M.
- * Candidates are sorted into 0.5 m cells, so a pair closer than that lies in neighbouring cells. */
+ * Candidates are sorted by 0.5 m cell, so a pair closer than that lies in neighbouring cells; for
+ * each of the 3 neighbouring columns a pointer walks forward through the sorted cells. */
 static pm_status merge_ends(pm_context *ctx, const pm_network *net, const coords *c,
                             const uint32_t *cand, uint32_t n_cand, uint32_t *parent) {
   const double m = PM_NETWORK_MERGE_M;
-  cell_item *items = malloc((n_cand ? n_cand : 1) * sizeof *items);
+  double ox = INFINITY, oy = INFINITY; /* grid origin: the lowest candidate coordinates */
+  for (uint32_t k = 0; k < n_cand; k++) {
+    const double *p = net->xy + 2 * (size_t)c->first[cand[k]];
+    ox = MIN2(ox, p[0]);
+    oy = MIN2(oy, p[1]);
+  }
+  kv *items = malloc((n_cand ? n_cand : 1) * sizeof *items);
   if (!items) return oom(ctx);
   for (uint32_t k = 0; k < n_cand; k++) {
     const double *p = net->xy + 2 * (size_t)c->first[cand[k]];
-    items[k] = (cell_item){(int64_t)floor(p[0] / m), (int64_t)floor(p[1] / m), k};
+    items[k] = (kv){cell_key((int64_t)floor((p[0] - ox) / m), (int64_t)floor((p[1] - oy) / m)), k};
   }
-  qsort(items, n_cand, sizeof *items, cmp_cell);
+  pm_status st = radix_sort(ctx, &items, n_cand);
+  if (st) {
+    free(items);
+    return st;
+  }
+  size_t ptr[3] = {0, 0, 0};
   for (uint32_t i = 0; i < n_cand; i++) {
-    uint32_t a = items[i].k;
-    if (!(c->how[cand[a]] & AT_END)) continue;
-    const double *pa = net->xy + 2 * (size_t)c->first[cand[a]];
-    for (int64_t dx = -1; dx <= 1; dx++) {
-      int64_t cx = items[i].cx + dx;
-      for (size_t j = cell_lower(items, n_cand, cx, items[i].cy - 1);
-           j < n_cand && items[j].cx == cx && items[j].cy <= items[i].cy + 1; j++) {
-        uint32_t b = items[j].k;
+    uint64_t key = items[i].key;
+    int64_t cx = (int64_t)(key >> 32), cy = (int64_t)(key & 0xffffffffu);
+    for (int d = 0; d < 3; d++) { /* column cx - 1 + d, rows cy - 1 .. cy + 1 */
+      int64_t col = cx - 1 + d;
+      if (col < 0) continue;
+      uint64_t lo = (uint64_t)col << 32 | (uint64_t)(cy > 0 ? cy - 1 : 0);
+      uint64_t hi = (uint64_t)col << 32 | (uint64_t)(cy + 1);
+      while (ptr[d] < n_cand && items[ptr[d]].key < lo) ptr[d]++;
+      uint32_t a = items[i].v;
+      if (!(c->how[cand[a]] & AT_END)) continue;
+      const double *pa = net->xy + 2 * (size_t)c->first[cand[a]];
+      for (size_t j = ptr[d]; j < n_cand && items[j].key <= hi; j++) {
+        uint32_t b = items[j].v;
         if (b == a) continue;
         const double *pb = net->xy + 2 * (size_t)c->first[cand[b]];
-        double ddx = pa[0] - pb[0], ddy = pa[1] - pb[1];
-        if (ddx * ddx + ddy * ddy < m * m) uf_union(parent, a, b);
+        double dx = pa[0] - pb[0], dy = pa[1] - pb[1];
+        if (dx * dx + dy * dy < m * m) uf_union(parent, a, b);
       }
     }
   }
@@ -287,66 +387,17 @@ static pm_status merge_ends(pm_context *ctx, const pm_network *net, const coords
   return PM_OK;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Spatial numbering: Hilbert curve index of a position on a 2^20 x 2^20 grid over the extent. */
-
-#define HILBERT_ORDER 20
-
-static uint64_t hilbert_d(uint32_t x, uint32_t y) {
-  const uint32_t n = 1u << HILBERT_ORDER;
-  uint64_t d = 0;
-  for (uint32_t s = n / 2; s > 0; s /= 2) {
-    uint32_t rx = (x & s) > 0, ry = (y & s) > 0;
-    d += (uint64_t)s * s * ((3 * rx) ^ ry);
-    if (ry == 0) {
-      if (rx == 1) {
-        x = n - 1 - x;
-        y = n - 1 - y;
-      }
-      uint32_t t = x;
-      x = y;
-      y = t;
-    }
-  }
-  return d;
-}
-
-typedef struct node_key {
-  uint64_t h;
-  double x, y;
-  uint32_t cluster;
-} node_key;
-
-static int cmp_node_key(const void *a, const void *b) {
-  const node_key *p = a, *q = b;
-  if (p->h != q->h) return p->h < q->h ? -1 : 1;
-  if (p->x != q->x) return p->x < q->x ? -1 : 1;
-  if (p->y != q->y) return p->y < q->y ? -1 : 1;
-  return p->cluster < q->cluster ? -1 : p->cluster > q->cluster;
-}
-
-typedef struct edge_key {
-  uint64_t nodes; /* lower node << 32 | higher node */
-  uint32_t seq;   /* order of creation (input order) */
-} edge_key;
-
-static int cmp_edge_key(const void *a, const void *b) {
-  const edge_key *p = a, *q = b;
-  if (p->nodes != q->nodes) return p->nodes < q->nodes ? -1 : 1;
-  return p->seq < q->seq ? -1 : p->seq > q->seq;
-}
-
-/* Length of the polyline of n vertices at xy; the same summation as pm__net_edge_project's
- * positions, so that the position of the last vertex equals the length exactly. */
+/* Length of the polyline of n vertices at xy; the same summation as every position along an edge
+ * (pm__net_seg_len), so that the position of the last vertex equals the length exactly. */
 static double polyline_length(const double *xy, uint32_t n) {
   double len = 0;
-  for (uint32_t k = 1; k < n; k++)
-    len += hypot(xy[2 * k] - xy[2 * k - 2], xy[2 * k + 1] - xy[2 * k - 1]);
+  for (uint32_t k = 1; k < n; k++) len += pm__net_seg_len(xy + 2 * (k - 1));
   return len;
 }
 
-/* Nodes: the clusters of candidates, numbered in Hilbert order. node_of_coord[c] receives the node
- * of coordinate id c, or PM_NETWORK_NONE when c is an interior vertex of a single line. */
+/* Nodes: the clusters of candidates, numbered in the Hilbert order of their positions.
+ * node_of_coord[c] receives the node of coordinate id c, or PM_NETWORK_NONE when c is an interior
+ * vertex of a single line. */
 static pm_status make_nodes(pm_context *ctx, pm_network *net, const coords *c,
                             uint32_t **node_of_coord_out) {
   pm_status st = PM_OK;
@@ -354,7 +405,6 @@ static pm_status make_nodes(pm_context *ctx, pm_network *net, const coords *c,
   uint32_t *cand = malloc((c->n ? c->n : 1) * sizeof *cand);
   uint32_t *node_of_coord = malloc((c->n ? c->n : 1) * sizeof *node_of_coord);
   uint32_t *parent = NULL, *rep = NULL;
-  node_key *keys = NULL;
   if (!cand || !node_of_coord) goto nomem;
   for (uint32_t i = 0; i < c->n; i++) {
     node_of_coord[i] = PM_NETWORK_NONE;
@@ -379,40 +429,26 @@ static pm_status make_nodes(pm_context *ctx, pm_network *net, const coords *c,
     }
     const double *p = net->xy + 2 * (size_t)c->first[cand[k]];
     const double *q = net->xy + 2 * (size_t)c->first[cand[rep[r]]];
-    int pin_p = (c->how[cand[k]] & AT_INTERIOR) != 0, pin_q = (c->how[cand[rep[r]]] & AT_INTERIOR) != 0;
+    int pin_p = (c->how[cand[k]] & AT_INTERIOR) != 0;
+    int pin_q = (c->how[cand[rep[r]]] & AT_INTERIOR) != 0;
     if (pin_p != pin_q ? pin_p : (p[0] < q[0] || (p[0] == q[0] && p[1] < q[1]))) rep[r] = k;
   }
   net->info.n_merged = n_cand - n_nodes;
-
-  keys = malloc((n_nodes ? n_nodes : 1) * sizeof *keys);
-  if (!keys) goto nomem;
-  double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
-  uint32_t j = 0;
-  for (uint32_t k = 0; k < n_cand; k++) {
-    if (parent[k] != k) continue; /* roots are their own parent after uf_find of every member */
-    const double *p = net->xy + 2 * (size_t)c->first[cand[rep[k]]];
-    keys[j++] = (node_key){0, p[0], p[1], k};
-    minx = fmin(minx, p[0]);
-    maxx = fmax(maxx, p[0]);
-    miny = fmin(miny, p[1]);
-    maxy = fmax(maxy, p[1]);
-  }
-  double span = fmax(maxx - minx, maxy - miny);
-  double scale = span > 0 ? ((double)(1u << HILBERT_ORDER) - 1) / span : 0;
-  for (uint32_t i = 0; i < n_nodes; i++)
-    keys[i].h = hilbert_d((uint32_t)((keys[i].x - minx) * scale),
-                          (uint32_t)((keys[i].y - miny) * scale));
-  qsort(keys, n_nodes, sizeof *keys, cmp_node_key);
-
   net->n_nodes = n_nodes;
   net->node_xy = malloc(2 * (n_nodes ? n_nodes : 1) * sizeof *net->node_xy);
   if (!net->node_xy) goto nomem;
-  for (uint32_t i = 0; i < n_nodes; i++) {
-    net->node_xy[2 * i] = keys[i].x;
-    net->node_xy[2 * i + 1] = keys[i].y;
-    rep[keys[i].cluster] = i; /* rep of a root now holds its node id */
+  /* candidates are in Hilbert order: a node's number is its representative's rank */
+  uint32_t next = 0;
+  for (uint32_t k = 0; k < n_cand; k++) {
+    uint32_t r = uf_find(parent, k);
+    if (rep[r] != k) continue;
+    const double *p = net->xy + 2 * (size_t)c->first[cand[k]];
+    net->node_xy[2 * (size_t)next] = p[0];
+    net->node_xy[2 * (size_t)next + 1] = p[1];
+    node_of_coord[cand[k]] = next++; /* noted on the representative, spread below */
   }
-  for (uint32_t k = 0; k < n_cand; k++) node_of_coord[cand[k]] = rep[uf_find(parent, k)];
+  for (uint32_t k = 0; k < n_cand; k++)
+    node_of_coord[cand[k]] = node_of_coord[cand[rep[uf_find(parent, k)]]];
   goto done;
 nomem:
   st = oom(ctx);
@@ -420,7 +456,6 @@ done:
   free(cand);
   free(parent);
   free(rep);
-  free(keys);
   if (st)
     free(node_of_coord);
   else
@@ -428,78 +463,125 @@ done:
   return st;
 }
 
-/* Edges: every part cut at its nodes, then sorted by their nodes (so by place). */
+/* Edges: every part cut at its nodes, then ordered by (lower node, higher node, input order) with
+ * a counting sort on the lower node. */
 static pm_status make_edges(pm_context *ctx, pm_network *net, const parts *ps, const coords *c,
                             const uint32_t *node_of_coord) {
+  /* the node at every vertex (PM_NETWORK_NONE inside an edge), read in order below */
+  uint32_t *vn = malloc((net->n_xy ? net->n_xy : 1) * sizeof *vn);
+  if (!vn) return oom(ctx);
+  for (size_t v = 0; v < net->n_xy; v++) vn[v] = node_of_coord[c->vc[v]];
   size_t n = 0;
   for (size_t p = 0; p < ps->n; p++)
     for (uint32_t k = 1; k < ps->v[p].n; k++)
-      if (node_of_coord[c->vc[ps->v[p].start + k]] != PM_NETWORK_NONE) n++;
-  if (n >= UINT32_MAX) return pm_error(ctx, PM_EINPUT, "layer '%s': too many edges", net->layer);
+      if (vn[ps->v[p].start + k] != PM_NETWORK_NONE) n++;
+  if (n >= UINT32_MAX) {
+    free(vn);
+    return pm_error(ctx, PM_EINPUT, "layer '%s': too many edges", net->layer);
+  }
   size_t sz = n ? n : 1;
-  uint32_t *from = malloc(sz * sizeof *from), *to = malloc(sz * sizeof *to);
-  uint32_t *first = malloc(sz * sizeof *first), *nxy = malloc(sz * sizeof *nxy);
-  uint32_t *feat = malloc(sz * sizeof *feat);
-  edge_key *keys = malloc(sz * sizeof *keys);
-  pm_status st = PM_OK;
-  if (!from || !to || !first || !nxy || !feat || !keys) {
-    st = oom(ctx);
-    goto done;
-  }
-  size_t e = 0;
-  for (size_t p = 0; p < ps->n; p++) {
-    const part *pt = &ps->v[p];
-    uint32_t s = pt->start;
-    for (uint32_t k = 1; k < pt->n; k++) {
-      uint32_t v = pt->start + k, nd = node_of_coord[c->vc[v]];
-      if (nd == PM_NETWORK_NONE) continue;
-      from[e] = node_of_coord[c->vc[s]];
-      to[e] = nd;
-      first[e] = s;
-      nxy[e] = v - s + 1;
-      feat[e] = pt->feature;
-      uint64_t lo = from[e] < to[e] ? from[e] : to[e], hi = from[e] ^ to[e] ^ (uint32_t)lo;
-      keys[e] = (edge_key){lo << 32 | hi, (uint32_t)e};
-      e++;
-      s = v;
-    }
-  }
-  qsort(keys, n, sizeof *keys, cmp_edge_key);
+  uint32_t nn = net->n_nodes;
   net->n_edges = (uint32_t)n;
   net->e_from = malloc(sz * sizeof *net->e_from);
   net->e_to = malloc(sz * sizeof *net->e_to);
   net->e_xy = malloc(sz * sizeof *net->e_xy);
-  net->e_nxy = malloc(sz * sizeof *net->e_nxy);
+  uint32_t *nxy = malloc(sz * sizeof *nxy);
   net->e_feature = malloc(sz * sizeof *net->e_feature);
   net->e_len = malloc(sz * sizeof *net->e_len);
-  if (!net->e_from || !net->e_to || !net->e_xy || !net->e_nxy || !net->e_feature || !net->e_len) {
-    st = oom(ctx);
-    goto done;
+  uint32_t *start = calloc((size_t)nn + 1, sizeof *start);
+  if (!net->e_from || !net->e_to || !net->e_xy || !nxy || !net->e_feature || !net->e_len || !start) {
+    free(start);
+    free(nxy);
+    free(vn);
+    return oom(ctx);
   }
-  for (size_t i = 0; i < n; i++) {
-    uint32_t o = keys[i].seq;
-    net->e_from[i] = from[o];
-    net->e_to[i] = to[o];
-    net->e_xy[i] = first[o];
-    net->e_nxy[i] = nxy[o];
-    net->e_feature[i] = feat[o];
-    net->e_len[i] = polyline_length(net->xy + 2 * (size_t)first[o], nxy[o]);
+  /* pass 1: count per lower node; pass 2: place in input order within each lower node */
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t p = 0; p < ps->n; p++) {
+      const part *pt = &ps->v[p];
+      uint32_t s = pt->start;
+      for (uint32_t k = 1; k < pt->n; k++) {
+        uint32_t v = pt->start + k, b = vn[v];
+        if (b == PM_NETWORK_NONE) continue;
+        uint32_t a = vn[s], lo = a < b ? a : b;
+        if (pass == 0) {
+          start[lo + 1]++;
+        } else {
+          uint32_t e = start[lo]++;
+          net->e_from[e] = a;
+          net->e_to[e] = b;
+          net->e_xy[e] = s;
+          nxy[e] = v - s + 1;
+          net->e_feature[e] = pt->feature;
+        }
+        s = v;
+      }
+    }
+    if (pass == 0)
+      for (uint32_t i = 0; i < nn; i++) start[i + 1] += start[i];
   }
-done:
-  free(from);
-  free(to);
-  free(first);
+  /* start[lo] is now the end of lo's edges; order each (short) run by the higher node, stably */
+  uint32_t begin = 0;
+  for (uint32_t lo = 0; lo < nn; lo++) {
+    uint32_t end = start[lo];
+    for (uint32_t i = begin + 1; i < end; i++)
+      for (uint32_t j = i; j > begin; j--) {
+        uint32_t hi_j = net->e_from[j] ^ net->e_to[j] ^ lo, hi_p = net->e_from[j - 1] ^ net->e_to[j - 1] ^ lo;
+        if (hi_p <= hi_j) break;
+#define SWAP(arr)                                                                                  \
+  do {                                                                                             \
+    uint32_t t_ = arr[j];                                                                          \
+    arr[j] = arr[j - 1];                                                                           \
+    arr[j - 1] = t_;                                                                               \
+  } while (0)
+        SWAP(net->e_from);
+        SWAP(net->e_to);
+        SWAP(net->e_xy);
+        SWAP(nxy);
+        SWAP(net->e_feature);
+#undef SWAP
+      }
+    begin = end;
+  }
+  free(start);
+  free(vn);
+  /* Coordinates in edge order, each edge's vertices together (an end shared by two edges is kept
+   * with each): spatially close edges then read one stretch of memory, which is what snapping and
+   * the reached parts do. e_xy becomes the offsets, n_edges + 1 of them. */
+  size_t total = 0;
+  for (size_t e = 0; e < n; e++) total += nxy[e];
+  double *xy = total < UINT32_MAX ? malloc(2 * total * sizeof *xy) : NULL;
+  uint32_t *off = malloc((n + 1) * sizeof *off);
+  if (!xy || !off) {
+    free(xy);
+    free(off);
+    free(nxy);
+    return total < UINT32_MAX ? oom(ctx)
+                              : pm_error(ctx, PM_EINPUT, "layer '%s': too many vertices", net->layer);
+  }
+  size_t at = 0;
+  for (size_t e = 0; e < n; e++) {
+    off[e] = (uint32_t)at;
+    memcpy(xy + 2 * at, net->xy + 2 * (size_t)net->e_xy[e], 2 * (size_t)nxy[e] * sizeof *xy);
+    at += nxy[e];
+    net->e_len[e] = polyline_length(xy + 2 * (size_t)off[e], nxy[e]);
+  }
+  off[n] = (uint32_t)at;
   free(nxy);
-  free(feat);
-  free(keys);
-  return st;
+  free(net->xy);
+  free(net->e_xy);
+  net->xy = xy;
+  net->n_xy = total;
+  net->e_xy = off;
+  return PM_OK;
 }
 
 /* Compressed adjacency: node n's edge ends in adj[adj_off[n] .. adj_off[n+1]), by edge id. */
 static pm_status make_adjacency(pm_context *ctx, pm_network *net) {
   uint32_t nn = net->n_nodes, ne = net->n_edges;
-  net->adj_off = calloc((size_t)nn + 1, sizeof *net->adj_off);
-  net->adj = malloc(2 * (ne ? (size_t)ne : 1) * sizeof *net->adj);
+  net->adj_off = pm__net_big_alloc(((size_t)nn + 1) * sizeof *net->adj_off);
+  if (net->adj_off) memset(net->adj_off, 0, ((size_t)nn + 1) * sizeof *net->adj_off);
+  net->adj = pm__net_big_alloc(2 * (size_t)ne * sizeof *net->adj);
   uint32_t *fill = malloc((nn ? nn : 1) * sizeof *fill);
   if (!net->adj_off || !net->adj || !fill) {
     free(fill);
@@ -588,11 +670,11 @@ static pm_status make_components(pm_context *ctx, pm_network *net, double min_pi
     cp->n_edges++;
     cp->length_m += net->e_len[e];
     const double *xy = net->xy + 2 * (size_t)net->e_xy[e];
-    for (uint32_t k = 0; k < net->e_nxy[e]; k++) {
-      cp->minx = fmin(cp->minx, xy[2 * k]);
-      cp->maxx = fmax(cp->maxx, xy[2 * k]);
-      cp->miny = fmin(cp->miny, xy[2 * k + 1]);
-      cp->maxy = fmax(cp->maxy, xy[2 * k + 1]);
+    for (uint32_t k = 0; k < pm__net_nxy(net, e); k++) {
+      cp->minx = MIN2(cp->minx, xy[2 * k]);
+      cp->maxx = MAX2(cp->maxx, xy[2 * k]);
+      cp->miny = MIN2(cp->miny, xy[2 * k + 1]);
+      cp->maxy = MAX2(cp->maxy, xy[2 * k + 1]);
     }
   }
   pm_network_info *in = &net->info;
@@ -693,11 +775,11 @@ pm_status pm_network_build(pm_context *ctx, const pm_features *lines, const pm_n
   in->coord_bytes = 2 * net->n_xy * sizeof(double);
   size_t nn = net->n_nodes, ne = net->n_edges, nc = net->n_comps;
   /* the STRtree's own nodes: one leaf of ~48 bytes per block, inner nodes about a tenth more */
-  size_t blocks = (net->n_snap_edges + PM__NET_BLOCK - 1) / PM__NET_BLOCK;
+  size_t blocks = (net->n_chunks + PM__NET_BLOCK - 1) / PM__NET_BLOCK;
   in->bytes = sizeof *net + in->coord_bytes + nn * (2 * sizeof(double) + 3 * sizeof(uint32_t)) +
-              ne * (5 * sizeof(uint32_t) + sizeof(double) + 2 * sizeof(pm__net_adj)) +
+              ne * (4 * sizeof(uint32_t) + sizeof(double) + 2 * sizeof(pm__net_adj)) +
               nc * (sizeof(pm_network_component) + sizeof(uint32_t)) +
-              net->n_snap_edges * sizeof(uint32_t) + blocks * 53;
+              net->n_chunks * 2 * sizeof(uint32_t) + blocks * 53;
   *out = net;
   return PM_OK;
 fail:
@@ -721,13 +803,13 @@ void pm_network_destroy(pm_context *ctx, pm_network *net) {
   free(net->e_to);
   free(net->e_len);
   free(net->e_xy);
-  free(net->e_nxy);
   free(net->e_feature);
   free(net->xy);
   free(net->comps);
   free(net->comp_nodes);
   free(net->comp_first);
-  free(net->snap_edges);
+  free(net->chunk_edge);
+  free(net->chunk_seg);
   free(net);
 }
 
@@ -764,7 +846,7 @@ pm_status pm_network_component_geometry(pm_context *ctx, const pm_network *net, 
       uint32_t e = net->adj[a].edge;
       if (net->e_from[e] != n || (a > net->adj_off[n] && net->adj[a - 1].edge == e)) continue;
       const double *xy = net->xy + 2 * (size_t)net->e_xy[e];
-      if (!(lines[k] = pm__net_line(ctx, xy, net->e_nxy[e]))) {
+      if (!(lines[k] = pm__net_line(ctx, xy, pm__net_nxy(net, e)))) {
         st = oom(ctx);
         break;
       }
@@ -790,7 +872,7 @@ void pm_network_edge_get(const pm_network *net, uint32_t e, pm_network_edge *out
                            net->comps[c].island,
                            net->e_len[e],
                            net->xy + 2 * (size_t)net->e_xy[e],
-                           net->e_nxy[e]};
+                           pm__net_nxy(net, e)};
 }
 
 void pm_network_node_xy(const pm_network *net, uint32_t n, double *x, double *y) {

@@ -18,16 +18,40 @@ typedef struct seed {
   double x, y;      /* the point itself (for paths with legs) */
 } seed;
 
+/* A queue entry carries its label, so that the queue never reaches into the per-node arrays. */
+typedef struct hentry {
+  double d;
+  uint32_t src, node;
+} hentry;
+
+/* A node's label: distance, source, and how it was reached (see SEED_BIT); one 16-byte slot, so
+ * that testing a neighbour reads one cache line. */
+typedef struct nlabel {
+  double d;
+  uint32_t src, pred;
+} nlabel;
+
+/* The priority queue is a radix heap: Dijkstra pops distances that never decrease, so an entry
+ * can live in the bucket of the highest bit in which its key differs from the last popped key
+ * (keys: the bits of the non-negative double, which order like the numbers). Pushes append; a
+ * pop empties one bucket into lower ones; every entry moves at most 64 times, and memory is read
+ * in runs, which beats a binary heap's scattered sifts on a million nodes. Entries whose label is
+ * no longer their node's are stale and skipped. */
+#define RADIX_BUCKETS 65
+
+typedef struct rbucket {
+  hentry *v;
+  size_t n, cap;
+} rbucket;
+
 /* Owned by the caller of pm_network_search_create; borrows the network. */
 struct pm_network_search {
   const pm_network *net;
   double cutoff;
-  double *dist;      /* per node: INFINITY unless touched by the last run */
-  uint32_t *src;     /* per node: nearest source */
-  uint32_t *pred;    /* per node: see SEED_BIT */
-  uint32_t *hpos;    /* per node: index in heap, PM_NETWORK_NONE when not in it */
-  uint32_t *heap;    /* binary heap of nodes ordered by (dist, src) */
-  size_t heap_n;
+  nlabel *lab;       /* per node: d = INFINITY unless touched by the last run */
+  rbucket bucket[RADIX_BUCKETS];
+  uint64_t last;     /* key of the last popped entry */
+  size_t queued;     /* entries in all buckets */
   uint32_t *touched; /* the nodes the last run labelled, so the next run resets only these */
   size_t n_touched;
   seed *seeds;       /* the last run's usable seeds, in input order */
@@ -44,31 +68,21 @@ pm_status pm_network_search_create(pm_context *ctx, const pm_network *net, pm_ne
   size_t n = net->n_nodes ? net->n_nodes : 1;
   if (!s) return oom(ctx);
   s->net = net;
-  s->dist = malloc(n * sizeof *s->dist);
-  s->src = malloc(n * sizeof *s->src);
-  s->pred = malloc(n * sizeof *s->pred);
-  s->hpos = malloc(n * sizeof *s->hpos);
-  s->heap = malloc(n * sizeof *s->heap);
+  s->lab = pm__net_big_alloc(n * sizeof *s->lab);
   s->touched = malloc(n * sizeof *s->touched);
-  if (!s->dist || !s->src || !s->pred || !s->hpos || !s->heap || !s->touched) {
+  if (!s->lab || !s->touched) {
     pm_network_search_destroy(s);
     return oom(ctx);
   }
-  for (size_t i = 0; i < n; i++) {
-    s->dist[i] = INFINITY;
-    s->src[i] = s->pred[i] = s->hpos[i] = PM_NETWORK_NONE;
-  }
+  for (size_t i = 0; i < n; i++) s->lab[i] = (nlabel){INFINITY, PM_NETWORK_NONE, PM_NETWORK_NONE};
   *out = s;
   return PM_OK;
 }
 
 void pm_network_search_destroy(pm_network_search *s) {
   if (!s) return;
-  free(s->dist);
-  free(s->src);
-  free(s->pred);
-  free(s->hpos);
-  free(s->heap);
+  free(s->lab);
+  for (int b = 0; b < RADIX_BUCKETS; b++) free(s->bucket[b].v);
   free(s->touched);
   free(s->seeds);
   free(s->by_edge);
@@ -76,64 +90,71 @@ void pm_network_search_destroy(pm_network_search *s) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The heap. A label is (distance, source); the smaller distance wins, then the smaller source id:
- * a total order that adding an edge length preserves, so Dijkstra settles every node with the
- * smallest label over all sources, whatever the order of the seeds. */
+ * Labels are (distance, source); the smaller distance wins, then the smaller source id: a total
+ * order that adding an edge length preserves, so every node ends with the smallest label over all
+ * sources, whatever the order of the seeds. A node that improves after it was popped (possible
+ * only between equal distances) is queued again, so the result never depends on pop order. */
 
 static inline int label_less(double d1, uint32_t s1, double d2, uint32_t s2) {
   return d1 < d2 || (d1 == d2 && s1 < s2);
 }
 
-static inline int node_less(const pm_network_search *s, uint32_t a, uint32_t b) {
-  return label_less(s->dist[a], s->src[a], s->dist[b], s->src[b]);
+static inline uint64_t key_of(double d) {
+  uint64_t k;
+  d += 0.0; /* -0 is 0 */
+  memcpy(&k, &d, sizeof k);
+  return k;
 }
 
-static void heap_up(pm_network_search *s, size_t i) {
-  uint32_t n = s->heap[i];
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (!node_less(s, n, s->heap[p])) break;
-    s->heap[i] = s->heap[p];
-    s->hpos[s->heap[i]] = (uint32_t)i;
-    i = p;
-  }
-  s->heap[i] = n;
-  s->hpos[n] = (uint32_t)i;
+static inline int bucket_of(uint64_t key, uint64_t last) {
+  return key == last ? 0 : 64 - __builtin_clzll(key ^ last);
 }
 
-static uint32_t heap_pop(pm_network_search *s) {
-  uint32_t top = s->heap[0];
-  s->hpos[top] = PM_NETWORK_NONE;
-  uint32_t n = s->heap[--s->heap_n];
-  if (s->heap_n == 0) return top;
-  size_t i = 0;
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= s->heap_n) break;
-    if (c + 1 < s->heap_n && node_less(s, s->heap[c + 1], s->heap[c])) c++;
-    if (!node_less(s, s->heap[c], n)) break;
-    s->heap[i] = s->heap[c];
-    s->hpos[s->heap[i]] = (uint32_t)i;
-    i = c;
+/* Returns 1 when the bucket cannot grow (out of memory), else 0. */
+static inline int queue_push(pm_network_search *s, hentry x) {
+  rbucket *b = &s->bucket[bucket_of(key_of(x.d), s->last)];
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 256;
+    hentry *v = realloc(b->v, cap * sizeof *v);
+    if (!v) return 1;
+    b->v = v;
+    b->cap = cap;
   }
-  s->heap[i] = n;
-  s->hpos[n] = (uint32_t)i;
-  return top;
+  b->v[b->n++] = x;
+  s->queued++;
+  return 0;
 }
 
-/* Offer node n the label (d, src) reached by pred; labels beyond the cutoff are never made. */
-static inline void offer(pm_network_search *s, uint32_t n, double d, uint32_t src, uint32_t pred) {
-  if (d > s->cutoff || !label_less(d, src, s->dist[n], s->src[n])) return;
-  if (s->dist[n] == INFINITY) s->touched[s->n_touched++] = n;
-  s->dist[n] = d;
-  s->src[n] = src;
-  s->pred[n] = pred;
-  if (s->hpos[n] == PM_NETWORK_NONE) {
-    s->heap[s->heap_n] = n;
-    heap_up(s, s->heap_n++);
-  } else {
-    heap_up(s, s->hpos[n]);
+/* Pop an entry with the smallest distance (s->queued > 0). Returns 1 when out of memory. */
+static int queue_pop(pm_network_search *s, hentry *out) {
+  if (s->bucket[0].n == 0) {
+    int i = 1;
+    while (s->bucket[i].n == 0) i++;
+    rbucket *b = &s->bucket[i];
+    size_t m = 0;
+    for (size_t k = 1; k < b->n; k++)
+      if (label_less(b->v[k].d, b->v[k].src, b->v[m].d, b->v[m].src)) m = k;
+    s->last = key_of(b->v[m].d);
+    size_t n = b->n;
+    b->n = 0;
+    s->queued -= n;
+    for (size_t k = 0; k < n; k++) /* all land in lower buckets: i is never written here */
+      if (queue_push(s, b->v[k])) return 1;
   }
+  rbucket *z = &s->bucket[0];
+  *out = z->v[--z->n];
+  s->queued--;
+  return 0;
+}
+
+/* Offer node n the label (d, src) reached by pred; labels beyond the cutoff are never made.
+ * Returns 1 when out of memory, else 0. */
+static inline int offer(pm_network_search *s, uint32_t n, double d, uint32_t src, uint32_t pred) {
+  nlabel *l = &s->lab[n];
+  if (d > s->cutoff || !label_less(d, src, l->d, l->src)) return 0;
+  if (l->d == INFINITY) s->touched[s->n_touched++] = n;
+  *l = (nlabel){d, src, pred};
+  return queue_push(s, (hentry){d, src, n});
 }
 
 /* Sort seed indices by (edge, pos, index): a merge sort (insertion sort below 16), because C11's
@@ -179,11 +200,12 @@ pm_status pm_network_search_run(pm_context *ctx, pm_network_search *s, const pm_
     return pm_error(ctx, PM_EINPUT, "a network search needs a cutoff >= 0 m (got %g)", cutoff_m);
   for (size_t i = 0; i < s->n_touched; i++) {
     uint32_t v = s->touched[i];
-    s->dist[v] = INFINITY;
-    s->src[v] = s->pred[v] = s->hpos[v] = PM_NETWORK_NONE;
+    s->lab[v] = (nlabel){INFINITY, PM_NETWORK_NONE, PM_NETWORK_NONE};
   }
   s->n_touched = 0;
-  s->heap_n = 0;
+  for (int b = 0; b < RADIX_BUCKETS; b++) s->bucket[b].n = 0;
+  s->queued = 0;
+  s->last = 0;
   s->n_seeds = 0;
   s->cutoff = cutoff_m;
 
@@ -208,28 +230,36 @@ pm_status pm_network_search_run(pm_context *ctx, pm_network_search *s, const pm_
     sort_range(s->seeds, s->by_edge, s->by_edge + ns, ns);
   }
 
+  int nomem = 0;
   for (size_t i = 0; i < ns; i++) {
     const seed *sd = &s->seeds[i];
     double len = net->e_len[sd->edge];
-    offer(s, net->e_from[sd->edge], sd->off + sd->pos, sd->source, SEED_BIT | (uint32_t)i);
-    offer(s, net->e_to[sd->edge], sd->off + (len - sd->pos), sd->source, SEED_BIT | (uint32_t)i);
+    nomem |= offer(s, net->e_from[sd->edge], sd->off + sd->pos, sd->source, SEED_BIT | (uint32_t)i);
+    nomem |= offer(s, net->e_to[sd->edge], sd->off + (len - sd->pos), sd->source, SEED_BIT | (uint32_t)i);
   }
   const uint32_t *off = net->adj_off;
   const pm__net_adj *adj = net->adj;
-  while (s->heap_n) {
-    uint32_t u = heap_pop(s);
-    double du = s->dist[u];
-    uint32_t su = s->src[u];
-    for (uint32_t a = off[u]; a < off[u + 1]; a++) offer(s, adj[a].to, du + adj[a].w, su, adj[a].edge);
+  while (s->queued && !nomem) {
+    hentry top;
+    if ((nomem = queue_pop(s, &top))) break;
+    uint32_t u = top.node;
+    if (top.d != s->lab[u].d || top.src != s->lab[u].src) continue; /* stale: improved since */
+    for (uint32_t a = off[u]; a < off[u + 1]; a++)
+      nomem |= offer(s, adj[a].to, top.d + adj[a].w, top.src, adj[a].edge);
+  }
+  if (nomem) {
+    for (int b = 0; b < RADIX_BUCKETS; b++) s->bucket[b].n = 0;
+    s->queued = 0;
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
   }
   return PM_OK;
 }
 
 double pm_network_search_cutoff(const pm_network_search *s) { return s->cutoff; }
 
-double pm_network_search_node_dist(const pm_network_search *s, uint32_t n) { return s->dist[n]; }
+double pm_network_search_node_dist(const pm_network_search *s, uint32_t n) { return s->lab[n].d; }
 
-uint32_t pm_network_search_node_source(const pm_network_search *s, uint32_t n) { return s->src[n]; }
+uint32_t pm_network_search_node_source(const pm_network_search *s, uint32_t n) { return s->lab[n].src; }
 
 size_t pm_network_search_nodes(const pm_network_search *s, const uint32_t **nodes) {
   *nodes = s->touched;
@@ -269,8 +299,8 @@ static arrival best_arrival(const pm_network_search *s, const pm_network_snap *q
   const pm_network *net = s->net;
   if (q->status != PM_SNAP_OK || q->edge >= net->n_edges) return a;
   uint32_t e = q->edge, u = net->e_from[e], v = net->e_to[e];
-  if (s->dist[u] < INFINITY) consider(&a, s->dist[u] + q->pos_m, s->src[u], 1, 0);
-  if (s->dist[v] < INFINITY) consider(&a, s->dist[v] + (net->e_len[e] - q->pos_m), s->src[v], 2, 0);
+  if (s->lab[u].d < INFINITY) consider(&a, s->lab[u].d + q->pos_m, s->lab[u].src, 1, 0);
+  if (s->lab[v].d < INFINITY) consider(&a, s->lab[v].d + (net->e_len[e] - q->pos_m), s->lab[v].src, 2, 0);
   size_t lo, hi;
   seeds_of_edge(s, e, &lo, &hi);
   for (size_t i = lo; i < hi; i++) {
@@ -339,7 +369,7 @@ static pm_status edge_parts(pm_context *ctx, const pm_network_search *s, uint32_
 #define BOUND(i) ((i) == 0 ? 0 : (i) == k + 1 ? len : fmin(fmax(s->seeds[s->by_edge[lo + (i) - 1]].pos, 0), len))
   /* right_best[i]: the lowest right origin of interval i = [BOUND(i), BOUND(i+1)] */
   origin best = {0, 0, 0, 0};
-  if (s->dist[v] < INFINITY) best = (origin){s->dist[v], len, s->src[v], 1};
+  if (s->lab[v].d < INFINITY) best = (origin){s->lab[v].d, len, s->lab[v].src, 1};
   for (size_t i = k + 1; i-- > 0;) {
     double hx = BOUND(i + 1);
     if (i < k) { /* seed i (the bound at i + 1) is to the right of interval i */
@@ -350,7 +380,7 @@ static pm_status edge_parts(pm_context *ctx, const pm_network_search *s, uint32_
     right_best[i] = best;
   }
   origin left = {0, 0, 0, 0};
-  if (s->dist[u] < INFINITY) left = (origin){s->dist[u], 0, s->src[u], 1};
+  if (s->lab[u].d < INFINITY) left = (origin){s->lab[u].d, 0, s->lab[u].src, 1};
   for (size_t i = 0; i <= k; i++) {
     double lx = BOUND(i), hx = BOUND(i + 1);
     if (i > 0) { /* seed i - 1 (the bound at i) is to the left of interval i */
@@ -389,33 +419,64 @@ pm_status pm_network_search_parts(pm_context *ctx, const pm_network_search *s,
   *out = NULL;
   *n = 0;
   const pm_network *net = s->net;
-  /* the candidate edges: around every reached node, and under every seed within the cutoff */
-  size_t cap = 0, ne = 0;
+  /* the candidate edges: around every reached node, and under every seed within the cutoff;
+   * marked in a bitmap, then listed in id order (a scan of the bitmap when they are many, a sort
+   * of the few otherwise) */
+  size_t words = ((size_t)net->n_edges + 63) / 64;
+  uint64_t *mark = calloc(words ? words : 1, sizeof *mark);
+  if (!mark) return oom(ctx);
+  size_t ne = 0, cap = 0;
   uint32_t *edges = NULL;
+  pm_status st = PM_OK;
+#define MARK(e)                                                                                    \
+  do {                                                                                             \
+    uint32_t e_ = (e);                                                                             \
+    if (!(mark[e_ / 64] >> (e_ % 64) & 1)) {                                                       \
+      mark[e_ / 64] |= UINT64_C(1) << (e_ % 64);                                                   \
+      ne++;                                                                                        \
+    }                                                                                              \
+  } while (0)
   for (size_t i = 0; i < s->n_touched; i++) {
     uint32_t v = s->touched[i];
-    uint32_t deg = net->adj_off[v + 1] - net->adj_off[v];
-    if (pm__grow(ctx, (void **)&edges, &cap, ne + deg, sizeof *edges)) {
-      free(edges);
-      return PM_ENOMEM;
-    }
-    for (uint32_t a = net->adj_off[v]; a < net->adj_off[v + 1]; a++) edges[ne++] = net->adj[a].edge;
+    for (uint32_t a = net->adj_off[v]; a < net->adj_off[v + 1]; a++) MARK(net->adj[a].edge);
   }
   for (size_t i = 0; i < s->n_seeds; i++)
-    if (s->seeds[i].off <= s->cutoff) {
-      if (pm__grow(ctx, (void **)&edges, &cap, ne + 1, sizeof *edges)) {
-        free(edges);
-        return PM_ENOMEM;
+    if (s->seeds[i].off <= s->cutoff) MARK(s->seeds[i].edge);
+#undef MARK
+  if (pm__grow(ctx, (void **)&edges, &cap, ne ? ne : 1, sizeof *edges)) {
+    free(mark);
+    return PM_ENOMEM;
+  }
+  size_t k = 0;
+  if (ne > words) {
+    for (size_t w = 0; w < words; w++)
+      for (uint64_t bits = mark[w]; bits; bits &= bits - 1)
+        edges[k++] = (uint32_t)(64 * w + (size_t)__builtin_ctzll(bits));
+  } else {
+    for (size_t i = 0; i < s->n_touched; i++) {
+      uint32_t v = s->touched[i];
+      for (uint32_t a = net->adj_off[v]; a < net->adj_off[v + 1]; a++) {
+        uint32_t e = net->adj[a].edge;
+        if (mark[e / 64] >> (e % 64) & 1) {
+          mark[e / 64] &= ~(UINT64_C(1) << (e % 64));
+          edges[k++] = e;
+        }
       }
-      edges[ne++] = s->seeds[i].edge;
     }
-  qsort(edges, ne, sizeof *edges, cmp_u32);
+    for (size_t i = 0; i < s->n_seeds; i++) {
+      uint32_t e = s->seeds[i].edge;
+      if (mark[e / 64] >> (e % 64) & 1) {
+        mark[e / 64] &= ~(UINT64_C(1) << (e % 64));
+        edges[k++] = e;
+      }
+    }
+    qsort(edges, ne, sizeof *edges, cmp_u32);
+  }
+  free(mark);
   part_list l = {0};
   origin *scratch = NULL;
   size_t scratch_cap = 0;
-  pm_status st = PM_OK;
   for (size_t i = 0; !st && i < ne; i++) {
-    if (i > 0 && edges[i] == edges[i - 1]) continue;
     size_t lo, hi;
     seeds_of_edge(s, edges[i], &lo, &hi);
     if (pm__grow(ctx, (void **)&scratch, &scratch_cap, hi - lo + 1, sizeof *scratch)) {
@@ -527,8 +588,8 @@ pm_status pm_network_search_path(pm_context *ctx, const pm_network_search *s,
   if (a.via == 1 || a.via == 2) {
     node = a.via == 1 ? net->e_from[e] : net->e_to[e];
     uint32_t cur = node;
-    while (!(s->pred[cur] & SEED_BIT)) {
-      uint32_t pe = s->pred[cur];
+    while (!(s->lab[cur].pred & SEED_BIT)) {
+      uint32_t pe = s->lab[cur].pred;
       if (pm__grow(ctx, (void **)&chain, &cc, 2 * (nc + 1), sizeof *chain)) {
         free(chain);
         return PM_ENOMEM;
@@ -538,7 +599,7 @@ pm_status pm_network_search_path(pm_context *ctx, const pm_network_search *s,
       nc++;
       cur = net->e_from[pe] == cur ? net->e_to[pe] : net->e_from[pe];
     }
-    seed_i = s->pred[cur] & ~SEED_BIT;
+    seed_i = s->lab[cur].pred & ~SEED_BIT;
     node = cur; /* the node the seed entered at */
   }
   const seed *sd = &s->seeds[seed_i];

@@ -14,11 +14,11 @@ static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of 
 double pm__net_edge_project(const pm_network *net, uint32_t e, double px, double py, double *pos,
                             double *sx, double *sy) {
   const double *xy = net->xy + 2 * (size_t)net->e_xy[e];
-  uint32_t n = net->e_nxy[e];
+  uint32_t n = pm__net_nxy(net, e);
   double best = INFINITY, along = 0, best_pos = 0, bx = xy[0], by = xy[1];
   for (uint32_t k = 1; k < n; k++) {
     double ax = xy[2 * k - 2], ay = xy[2 * k - 1], dx = xy[2 * k] - ax, dy = xy[2 * k + 1] - ay;
-    double len2 = dx * dx + dy * dy, seg = hypot(dx, dy);
+    double len2 = dx * dx + dy * dy, seg = pm__net_seg_len(xy + 2 * (k - 1));
     double t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     double qx = ax + t * dx, qy = ay + t * dy;
@@ -38,7 +38,9 @@ double pm__net_edge_project(const pm_network *net, uint32_t e, double px, double
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Index: non-island edges in id order, cut into blocks of PM__NET_BLOCK; one STRtree item each. */
+ * Index: the non-island edges cut into chunks of at most PM__NET_CHUNK segments (a long edge would
+ * otherwise have a box that every query must open), in edge order, grouped in blocks of
+ * PM__NET_BLOCK chunks; one STRtree item per block. */
 
 static void noop_cb(void *item, void *user) {
   (void)item;
@@ -47,32 +49,39 @@ static void noop_cb(void *item, void *user) {
 
 pm_status pm__net_index(pm_context *ctx, pm_network *net) {
   GEOSContextHandle_t h = pm_context_geos(ctx);
-  uint32_t n = 0;
+  size_t n = 0;
   for (uint32_t e = 0; e < net->n_edges; e++)
-    if (!net->comps[net->node_comp[net->e_from[e]]].island) n++;
-  net->snap_edges = malloc((n ? n : 1) * sizeof *net->snap_edges);
+    if (!net->comps[net->node_comp[net->e_from[e]]].island)
+      n += (pm__net_nxy(net, e) - 1 + PM__NET_CHUNK - 1) / PM__NET_CHUNK;
+  if (n >= UINT32_MAX) return pm_error(ctx, PM_EINPUT, "network '%s' is too large", net->layer);
+  net->chunk_edge = malloc((n ? n : 1) * sizeof *net->chunk_edge);
+  net->chunk_seg = malloc((n ? n : 1) * sizeof *net->chunk_seg);
   net->tree = GEOSSTRtree_create_r(h, 10);
-  if (!net->snap_edges || !net->tree) return oom(ctx);
+  if (!net->chunk_edge || !net->chunk_seg || !net->tree) return oom(ctx);
   n = 0;
   for (uint32_t e = 0; e < net->n_edges; e++)
-    if (!net->comps[net->node_comp[net->e_from[e]]].island) net->snap_edges[n++] = e;
-  net->n_snap_edges = n;
-  GEOSCoordSequence *seq = NULL;
-  for (uint32_t b = 0; b * (size_t)PM__NET_BLOCK < n; b++) {
+    if (!net->comps[net->node_comp[net->e_from[e]]].island)
+      for (uint32_t k = 0; k + 1 < pm__net_nxy(net, e); k += PM__NET_CHUNK) {
+        net->chunk_edge[n] = e;
+        net->chunk_seg[n++] = k;
+      }
+  net->n_chunks = (uint32_t)n;
+  for (size_t b = 0; b * PM__NET_BLOCK < n; b++) {
     double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
-    for (uint32_t i = b * PM__NET_BLOCK; i < n && i < (b + 1) * PM__NET_BLOCK; i++) {
-      uint32_t e = net->snap_edges[i];
+    for (size_t i = b * PM__NET_BLOCK; i < n && i < (b + 1) * PM__NET_BLOCK; i++) {
+      uint32_t e = net->chunk_edge[i], k0 = net->chunk_seg[i];
+      uint32_t k1 = k0 + PM__NET_CHUNK < pm__net_nxy(net, e) - 1 ? k0 + PM__NET_CHUNK : pm__net_nxy(net, e) - 1;
       const double *xy = net->xy + 2 * (size_t)net->e_xy[e];
-      for (uint32_t k = 0; k < net->e_nxy[e]; k++) {
-        minx = fmin(minx, xy[2 * k]);
-        maxx = fmax(maxx, xy[2 * k]);
-        miny = fmin(miny, xy[2 * k + 1]);
-        maxy = fmax(maxy, xy[2 * k + 1]);
+      for (uint32_t k = k0; k <= k1; k++) {
+        minx = xy[2 * k] < minx ? xy[2 * k] : minx;
+        maxx = xy[2 * k] > maxx ? xy[2 * k] : maxx;
+        miny = xy[2 * k + 1] < miny ? xy[2 * k + 1] : miny;
+        maxy = xy[2 * k + 1] > maxy ? xy[2 * k + 1] : maxy;
       }
     }
     /* The tree copies the envelope (GEOS >= 3.9), so a throwaway diagonal line carries it. */
     double box[4] = {minx, miny, maxx, maxy};
-    seq = GEOSCoordSeq_copyFromBuffer_r(h, box, 2, 0, 0);
+    GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, box, 2, 0, 0);
     GEOSGeometry *g = seq ? GEOSGeom_createLineString_r(h, seq) : NULL;
     if (!g) return oom(ctx);
     GEOSSTRtree_insert_r(h, net->tree, g, (void *)(uintptr_t)(b + 1));
@@ -96,16 +105,32 @@ typedef struct snap_query {
   double x, y;
 } snap_query;
 
+/* Squared distance from (px, py) to segments k0 .. k1-1 of the polyline xy. */
+static double segs_d2(const double *xy, uint32_t k0, uint32_t k1, double px, double py) {
+  double best = INFINITY;
+  for (uint32_t k = k0; k < k1; k++) {
+    double ax = xy[2 * k], ay = xy[2 * k + 1], dx = xy[2 * k + 2] - ax, dy = xy[2 * k + 3] - ay;
+    double len2 = dx * dx + dy * dy;
+    double t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    double qx = ax + t * dx - px, qy = ay + t * dy - py;
+    double d2 = qx * qx + qy * qy;
+    if (d2 < best) best = d2;
+  }
+  return best;
+}
+
 /* Nearest edge of block (item - 1): squared distance and the edge (smallest id on ties). */
 static double block_nearest(const pm_network *net, uintptr_t item, double x, double y,
                             uint32_t *edge) {
   size_t b = item - 1;
   double best = INFINITY;
   *edge = PM_NETWORK_NONE;
-  for (size_t i = b * PM__NET_BLOCK; i < net->n_snap_edges && i < (b + 1) * PM__NET_BLOCK; i++) {
-    uint32_t e = net->snap_edges[i];
-    double d2 = pm__net_edge_project(net, e, x, y, NULL, NULL, NULL);
-    if (d2 < best) { /* ids grow along the block: the first minimum is the smallest id */
+  for (size_t i = b * PM__NET_BLOCK; i < net->n_chunks && i < (b + 1) * PM__NET_BLOCK; i++) {
+    uint32_t e = net->chunk_edge[i], k0 = net->chunk_seg[i];
+    uint32_t k1 = k0 + PM__NET_CHUNK < pm__net_nxy(net, e) - 1 ? k0 + PM__NET_CHUNK : pm__net_nxy(net, e) - 1;
+    double d2 = segs_d2(net->xy + 2 * (size_t)net->e_xy[e], k0, k1, x, y);
+    if (d2 < best) { /* chunks run in edge order: the first minimum has the smallest edge id */
       best = d2;
       *edge = e;
     }
@@ -136,7 +161,7 @@ pm_status pm_network_snap_point(pm_context *ctx, const pm_network *net, double x
   *out = (pm_network_snap){x, y, PM_SNAP_NO_NETWORK, PM_NETWORK_NONE, 0, INFINITY, NAN, NAN};
   if (!isfinite(x) || !isfinite(y))
     return pm_error(ctx, PM_EINPUT, "cannot snap a point with coordinates (%g, %g)", x, y);
-  if (net->n_snap_edges == 0) return PM_OK;
+  if (net->n_chunks == 0) return PM_OK;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, x, y);
   if (!p) return oom(ctx);
@@ -163,6 +188,7 @@ pm_status pm_network_snap_point(pm_context *ctx, const pm_network *net, double x
 typedef struct snap_job {
   const pm_network *net;
   const double *xy;
+  const uint32_t *order; /* the points in Hilbert order of their position */
   size_t n;
   pm_network_snap *out;
 } snap_job;
@@ -172,18 +198,62 @@ typedef struct snap_job {
 static pm_status snap_task(pm_context *ctx, void *state, void *arg, size_t t) {
   (void)state;
   snap_job *j = arg;
-  for (size_t i = t * SNAP_CHUNK; i < j->n && i < (t + 1) * SNAP_CHUNK; i++) {
+  for (size_t k = t * SNAP_CHUNK; k < j->n && k < (t + 1) * SNAP_CHUNK; k++) {
+    size_t i = j->order[k];
     pm_status st = pm_network_snap_point(ctx, j->net, j->xy[2 * i], j->xy[2 * i + 1], &j->out[i]);
     if (st) return st;
   }
   return PM_OK;
 }
 
+typedef struct point_key {
+  uint64_t key;
+  uint32_t i;
+} point_key;
+
+static int cmp_point_key(const void *a, const void *b) {
+  const point_key *p = a, *q = b;
+  if (p->key != q->key) return p->key < q->key ? -1 : 1;
+  return p->i < q->i ? -1 : p->i > q->i;
+}
+
 pm_status pm_network_snap_points(pm_context *ctx, const pm_network *net, const double *xy, size_t n,
                                  pm_network_snap *out) {
-  snap_job j = {net, xy, n, out};
-  return pm__parallel_for(ctx, pm_context_threads(ctx), (n + SNAP_CHUNK - 1) / SNAP_CHUNK, NULL,
-                          snap_task, NULL, &j);
+  if (n >= UINT32_MAX) return pm_error(ctx, PM_EINPUT, "too many points to snap at once");
+  /* Snap in the order of the points along a Hilbert curve over the network: neighbouring points
+   * then read the same parts of the index and of the coordinates, several times faster than the
+   * layer's order. Each point's result does not depend on the order. */
+  double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+  for (uint32_t c = 0; c < net->n_comps; c++) {
+    const pm_network_component *cp = &net->comps[c];
+    minx = cp->minx < minx ? cp->minx : minx;
+    miny = cp->miny < miny ? cp->miny : miny;
+    maxx = cp->maxx > maxx ? cp->maxx : maxx;
+    maxy = cp->maxy > maxy ? cp->maxy : maxy;
+  }
+  double span = fmax(maxx - minx, maxy - miny);
+  double scale = span > 0 ? 4294967295.0 / span : 0;
+  point_key *keys = malloc((n ? n : 1) * sizeof *keys);
+  uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+  if (!keys || !order) {
+    free(keys);
+    free(order);
+    return oom(ctx);
+  }
+  for (size_t i = 0; i < n; i++) {
+    double gx = (xy[2 * i] - minx) * scale, gy = (xy[2 * i + 1] - miny) * scale;
+    gx = gx > 0 ? (gx < 4294967295.0 ? gx : 4294967295.0) : 0; /* NaN too: 0 */
+    gy = gy > 0 ? (gy < 4294967295.0 ? gy : 4294967295.0) : 0;
+    keys[i] = (point_key){pm__net_hilbert((uint32_t)gx, (uint32_t)gy), (uint32_t)i};
+  }
+  qsort(keys, n, sizeof *keys, cmp_point_key);
+  for (size_t i = 0; i < n; i++) order[i] = keys[i].i;
+  free(keys);
+  snap_job j = {net, xy, order, n, out};
+  pm_status st = pm__parallel_for(ctx, pm_context_threads(ctx), (n + SNAP_CHUNK - 1) / SNAP_CHUNK,
+                                  NULL, snap_task, NULL, &j);
+  free(order);
+  return st;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -201,12 +271,12 @@ static pm_status push_xy(pm_context *ctx, double **buf, size_t *n, size_t *cap, 
 
 void pm_network_edge_point(const pm_network *net, uint32_t e, double pos_m, double *x, double *y) {
   const double *xy = net->xy + 2 * (size_t)net->e_xy[e];
-  uint32_t n = net->e_nxy[e], k = n - 1;
+  uint32_t n = pm__net_nxy(net, e), k = n - 1;
   double along = 0;
   if (!(pos_m > 0)) k = 0;
   else
     for (uint32_t i = 1; i < n; i++) {
-      double seg = hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+      double seg = pm__net_seg_len(xy + 2 * (i - 1));
       if (along + seg >= pos_m) {
         double t = seg > 0 ? (pos_m - along) / seg : 1;
         if (t < 1) {
@@ -226,7 +296,7 @@ void pm_network_edge_point(const pm_network *net, uint32_t e, double pos_m, doub
 pm_status pm__net_edge_coords(pm_context *ctx, const pm_network *net, uint32_t e, double a,
                               double b, int rev, double **buf, size_t *n, size_t *cap) {
   const double *xy = net->xy + 2 * (size_t)net->e_xy[e];
-  uint32_t nv = net->e_nxy[e];
+  uint32_t nv = pm__net_nxy(net, e);
   double len = net->e_len[e];
   a = a < 0 ? 0 : a > len ? len : a;
   b = b < a ? a : b > len ? len : b;
@@ -240,7 +310,7 @@ pm_status pm__net_edge_coords(pm_context *ctx, const pm_network *net, uint32_t e
   (*n)++;
   double along = 0;
   for (uint32_t k = 1; k + 1 < nv; k++) {
-    along += hypot(xy[2 * k] - xy[2 * k - 2], xy[2 * k + 1] - xy[2 * k - 1]);
+    along += pm__net_seg_len(xy + 2 * (k - 1));
     if (along > a && along < b && push_xy(ctx, buf, n, cap, xy[2 * k], xy[2 * k + 1]))
       return PM_ENOMEM;
   }

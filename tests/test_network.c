@@ -9,6 +9,7 @@
 #include <ogr_api.h>
 
 #include "testutil.h"
+#include "engine/network_internal.h"
 
 #define EPS 1e-9
 
@@ -656,6 +657,65 @@ static void test_random_invariants(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* Snapping onto long, winding edges (cut into chunks for the index) agrees with GEOS: the leg is
+ * GEOSDistance to the nearest line, the position GEOSProject onto it. */
+static void test_snap_long_edges(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  enum { NL = 6, NV = 157 };
+  char *wkt[NL];
+  for (int l = 0; l < NL; l++) {
+    size_t cap = NV * 48, len = 0;
+    wkt[l] = malloc(cap);
+    len += (size_t)snprintf(wkt[l], cap, "LINESTRING(");
+    for (int k = 0; k < NV; k++)
+      len += (size_t)snprintf(wkt[l] + len, cap - len, "%s%.6f %.6f", k ? ", " : "", k * 13.0 + rnd(),
+                              l * 120.0 + 40 * sin(k * 0.21 + l) + rnd() * 3);
+    snprintf(wkt[l] + len, cap - len, ")");
+  }
+  pm_network *net = build(ctx, (const char *const *)wkt, NL, PM_NETWORK_CONNECT_VERTICES, 0, 1e9);
+  assert_int_equal(pm_network_get_info(net)->n_edges, NL);
+  GEOSGeometry *lines[NL];
+  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
+  for (int l = 0; l < NL; l++) lines[l] = GEOSWKTReader_read_r(h, rd, wkt[l]);
+  for (int i = 0; i < 2000; i++) {
+    double x = rnd() * 2200 - 100, y = rnd() * 900 - 100;
+    pm_network_snap p = snap(ctx, net, x, y);
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x, y);
+    double best = INFINITY;
+    int bl = -1;
+    for (int l = 0; l < NL; l++) {
+      double d;
+      assert_int_equal(GEOSDistance_r(h, pt, lines[l], &d), 1);
+      if (d < best) {
+        best = d;
+        bl = l;
+      }
+    }
+    assert_near(p.leg_m, best, 1e-9);
+    pm_network_edge ed;
+    pm_network_edge_get(net, p.edge, &ed);
+    if ((int)ed.feature == bl) { /* the same line (not a tie with another): the same position */
+      double along = GEOSProject_r(h, lines[bl], pt);
+      double sx, sy;
+      pm_network_edge_point(net, p.edge, p.pos_m, &sx, &sy);
+      assert_near(sx, p.sx, 1e-6);
+      assert_near(sy, p.sy, 1e-6);
+      assert_near(p.pos_m, along, 1e-6); /* edges keep their line's direction */
+    }
+    GEOSGeom_destroy_r(h, pt);
+  }
+  for (int l = 0; l < NL; l++) {
+    GEOSGeom_destroy_r(h, lines[l]);
+    free(wkt[l]);
+  }
+  GEOSWKTReader_destroy_r(h, rd);
+  pm_network_destroy(ctx, net);
+  pm_context_destroy(ctx);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   pm_context *ctx = NULL;
@@ -862,6 +922,51 @@ static void test_memory(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* The textbook Hilbert index (one bit pair per step), to check the loop-free one. */
+static uint64_t hilbert_loop(uint64_t x, uint64_t y) {
+  const uint64_t n = UINT64_C(1) << 32;
+  uint64_t d = 0;
+  for (uint64_t s = n / 2; s > 0; s /= 2) {
+    uint64_t rx = (x & s) > 0, ry = (y & s) > 0;
+    d += s * s * ((3 * rx) ^ ry);
+    if (ry == 0) {
+      if (rx == 1) {
+        x = n - 1 - x;
+        y = n - 1 - y;
+      }
+      uint64_t t = x;
+      x = y;
+      y = t;
+    }
+  }
+  return d;
+}
+
+static void test_hilbert(void **state) {
+  (void)state;
+  for (uint32_t x = 0; x < 8; x++)
+    for (uint32_t y = 0; y < 8; y++) assert_true(pm__net_hilbert(x, y) == hilbert_loop(x, y));
+  for (int i = 0; i < 100000; i++) {
+    uint32_t x = (uint32_t)(rnd() * 4294967296.0), y = (uint32_t)(rnd() * 4294967296.0);
+    if (i % 3 == 0) y = x ^ (uint32_t)(rnd() * 64);
+    assert_true(pm__net_hilbert(x, y) == hilbert_loop(x, y));
+  }
+  assert_true(pm__net_hilbert(UINT32_MAX, 0) == hilbert_loop(UINT32_MAX, 0));
+  /* the first 4096 cells of the curve fill the 64 x 64 square at the origin, each next to the
+   * one before */
+  for (uint32_t x = 0; x < 64; x++)
+    for (uint32_t y = 0; y < 64; y++) {
+      uint64_t d = pm__net_hilbert(x, y);
+      assert_true(d < 4096);
+      int adjacent = 0;
+      for (int k = 0; k < 4; k++) {
+        int64_t nx = (int64_t)x + (k == 0) - (k == 1), ny = (int64_t)y + (k == 2) - (k == 3);
+        if (nx >= 0 && ny >= 0 && pm__net_hilbert((uint32_t)nx, (uint32_t)ny) == d + 1) adjacent = 1;
+      }
+      assert_true(adjacent || d == 4095);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_t_junction),      cmocka_unit_test(test_bridge),
@@ -871,6 +976,7 @@ int main(void) {
       cmocka_unit_test(test_barrier),         cmocka_unit_test(test_tie_rule),
       cmocka_unit_test(test_random_invariants), cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_osm_walkable),    cmocka_unit_test(test_memory),
+      cmocka_unit_test(test_hilbert),        cmocka_unit_test(test_snap_long_edges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,8 @@ typedef struct pm_network_info {
   uint32_t n_island_edges;
   double island_length_m;
   size_t bytes;               /* memory held by the network (graph, coordinates, index) */
-  size_t coord_bytes;         /* of which vertex coordinates */
+  size_t coord_bytes;         /* of which vertex coordinates (each edge keeps its own: an end
+                                 shared by edges is stored with each) */
 } pm_network_info;
 
 /* Borrowed; valid until pm_network_destroy. */
