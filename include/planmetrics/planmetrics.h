@@ -8,6 +8,7 @@
 #include "planmetrics/ingest.h"
 #include "planmetrics/features.h"
 #include "planmetrics/districts.h"
+#include "planmetrics/network.h"
 #include "planmetrics/result.h"
 #include "planmetrics/plan.h"
 #include "planmetrics/metrics.h"
