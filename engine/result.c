@@ -74,6 +74,7 @@ pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const
   gap->shortfall = shortfall;
   gap->x = x;
   gap->y = y;
+  gap->straight_m = NAN;
   if (dup_or_null(ctx, &gap->id, id) || dup_or_null(ctx, &gap->name, name) ||
       dup_or_null(ctx, &gap->district, district) || dup_or_null(ctx, &gap->nearest, nearest) ||
       dup_or_null(ctx, &gap->note, note))
@@ -268,6 +269,8 @@ void pm_indicator_result_clear(pm_indicator_result *ir) {
   free(ir->metric);
   free(ir->unit);
   free(ir->params);
+  free(ir->distance);
+  free(ir->network);
   free(ir->status_reason);
   memset(ir, 0, sizeof *ir);
 }

@@ -1461,6 +1461,12 @@ static const pm_param PARAMS[] = {
      "service radius by source area: [{min_area_m2, max_area_m2, radius_m, label}]"},
     {"count_by_class", PM_PARAM_BOOL, OFF(count_by_class), 0, NULL, NULL, NULL, NULL,
      "also count the sources of each class per district"},
+    {"distance", PM_PARAM_CHOICE, OFF(distance), 0, "euclidean", "euclidean|network", NULL, NULL,
+     "a straight line (buffers), or along the walking network (network: block)"},
+    {"network", PM_PARAM_NETWORK, OFF(network), 0, NULL, NULL, NULL, NULL,
+     "the walking network of distance: network (default: the plan's network: block)"},
+    {"entrances", PM_PARAM_REF, OFF(source_entrances), 0, NULL, NULL, NULL, NULL,
+     "distance network: entrance points of the sources (default: points along their boundary)"},
 };
 #undef OFF
 

@@ -14,7 +14,9 @@ pm_status pm__metric_begin(pm_context *ctx, const pm_indicator_spec *spec, const
       (st = pm_strdup(ctx, &out->metric, spec->metric ? spec->metric : default_metric)) ||
       (st = pm_strdup(ctx, &out->unit, unit ? unit : spec->unit)))
     return st;
-  if ((st = pm_indicator_spec_to_json(ctx, spec, &out->params))) return st;
+  if ((st = pm_indicator_spec_to_json(ctx, spec, &out->params)) ||
+      (st = pm_strdup(ctx, &out->distance, spec->distance)))
+    return st;
   out->status = PM_IND_COMPUTED;
   out->has_target = spec->has_target;
   memcpy(out->target_op, spec->target_op, sizeof out->target_op);

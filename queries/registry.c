@@ -88,7 +88,19 @@ void pm_indicator_spec_init(pm_indicator_spec *s) {
       if (p->type == PM_PARAM_DIST || p->type == PM_PARAM_AREA || p->type == PM_PARAM_AREA_MAX)
         *(double *)((char *)s + p->offset) = NAN;
     }
+  s->network.max_snap_m = s->network.min_piece_m = s->network.access_width_m = NAN;
 }
+
+/* The network block's numbers and their defaults (METRICS.md §5). */
+static const struct {
+  const char *name;
+  size_t off;
+  const char *dflt;
+} NETWORK_NUMBERS[] = {
+    {"max_snap_m", offsetof(pm_network_spec, max_snap_m), "100"},
+    {"min_piece_m", offsetof(pm_network_spec, min_piece_m), "200"},
+    {"access_width_m", offsetof(pm_network_spec, access_width_m), "50"},
+};
 
 static void ref_clear(pm_layer_ref *r) {
   free(r->layer);
@@ -123,6 +135,11 @@ static void free_param(pm_indicator_spec *s, const pm_param *p) {
     case PM_PARAM_REF: ref_clear(f); break;
     case PM_PARAM_REFS: refs_clear(f); break;
     case PM_PARAM_CLASSES: classes_clear(s); break;
+    case PM_PARAM_NETWORK:
+      ref_clear(&((pm_network_spec *)f)->layer);
+      free(((pm_network_spec *)f)->connect);
+      ((pm_network_spec *)f)->connect = NULL;
+      break;
     default: break;
   }
 }
@@ -191,6 +208,8 @@ pm_status pm_indicator_spec_set(pm_context *ctx, pm_indicator_spec *s, const cha
       return set_text_field(ctx, f, value);
     case PM_PARAM_REF:
       return set_text_field(ctx, &((pm_layer_ref *)f)->layer, value);
+    case PM_PARAM_NETWORK:
+      return set_text_field(ctx, &((pm_network_spec *)f)->layer.layer, value);
     case PM_PARAM_WHERE:
       return set_text_field(ctx, &((pm_layer_ref *)f)->where, value);
     case PM_PARAM_DIST: case PM_PARAM_AREA: case PM_PARAM_AREA_MAX: case PM_PARAM_NUMBER: {
@@ -240,6 +259,13 @@ pm_status pm_indicator_spec_defaults(pm_context *ctx, pm_indicator_spec *s) {
                 : p->type == PM_PARAM_REF  ? ((pm_layer_ref *)f)->layer == NULL
                                            : *(char **)f == NULL;
     if (unset) st = pm_indicator_spec_set(ctx, s, p->name, p->dflt);
+  }
+  if (!st && s->distance && strcmp(s->distance, "network") == 0) {
+    if (!s->network.connect) st = pm_strdup(ctx, &s->network.connect, "vertices");
+    for (size_t i = 0; !st && i < PM_ARRAY_LEN(NETWORK_NUMBERS); i++) {
+      double *v = (double *)((char *)&s->network + NETWORK_NUMBERS[i].off);
+      if (isnan(*v)) pm__parse_decimal(NETWORK_NUMBERS[i].dflt, 0, v);
+    }
   }
   if (!st && k->defaults) st = k->defaults(ctx, s);
   const char *const *units = pm_metric_units(k, s);
@@ -346,6 +372,25 @@ static void put_param(FILE *f, const pm_indicator_spec *s, const pm_param *p) {
       }
       fputc(']', f);
       break;
+    case PM_PARAM_NETWORK: {
+      const pm_network_spec *n = fld;
+      if (!n->layer.layer || !s->distance || strcmp(s->distance, "network") != 0) {
+        fputs("null", f);
+        break;
+      }
+      fputs("{\"layer\": ", f);
+      pm__json_string(f, n->layer.layer);
+      fputs(", \"where\": ", f);
+      pm__json_string(f, n->layer.where);
+      fputs(", \"connect\": ", f);
+      pm__json_string(f, n->connect);
+      for (size_t i = 0; i < PM_ARRAY_LEN(NETWORK_NUMBERS); i++) {
+        fprintf(f, ", \"%s\": ", NETWORK_NUMBERS[i].name);
+        put_number(f, *(const double *)((const char *)n + NETWORK_NUMBERS[i].off));
+      }
+      fputc('}', f);
+      break;
+    }
     case PM_PARAM_WHERE: break; /* written inside its reference */
   }
 }
@@ -467,6 +512,23 @@ static pm_status read_param(pm_context *ctx, pm_indicator_spec *s, const pm_para
         }
       }
       return PM_OK;
+    }
+    case PM_PARAM_NETWORK: {
+      pm_network_spec *n = f;
+      json_object *x = NULL;
+      pm_status st = PM_OK;
+      if (json_object_object_get_ex(v, "layer", &x) && json_object_is_type(x, json_type_string))
+        st = set_text_field(ctx, &n->layer.layer, json_object_get_string(x));
+      if (!st && json_object_object_get_ex(v, "where", &x) &&
+          json_object_is_type(x, json_type_string))
+        st = set_text_field(ctx, &n->layer.where, json_object_get_string(x));
+      if (!st && json_object_object_get_ex(v, "connect", &x) &&
+          json_object_is_type(x, json_type_string))
+        st = set_text_field(ctx, &n->connect, json_object_get_string(x));
+      for (size_t i = 0; !st && i < PM_ARRAY_LEN(NETWORK_NUMBERS); i++)
+        if (json_object_object_get_ex(v, NETWORK_NUMBERS[i].name, &x))
+          *(double *)((char *)n + NETWORK_NUMBERS[i].off) = read_number(x);
+      return st;
     }
     case PM_PARAM_WHERE: return PM_OK;
   }

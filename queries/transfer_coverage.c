@@ -897,6 +897,10 @@ static const pm_param PARAMS[] = {
      "the separator of routes in routes_field"},
     {"entrance_station_field", PM_PARAM_TEXT, OFF(entrance_station_field), 0, NULL, NULL,
      "entrances", "entrances", "the entrance field naming its station"},
+    {"distance", PM_PARAM_CHOICE, OFF(distance), 0, "euclidean", "euclidean|network", NULL, NULL,
+     "a straight line, or along the walking network (network: block)"},
+    {"network", PM_PARAM_NETWORK, OFF(network), 0, NULL, NULL, NULL, NULL,
+     "the walking network of distance: network (default: the plan's network: block)"},
 };
 #undef OFF
 

@@ -23,6 +23,7 @@ static const char *type_name(const pm_param *p) {
     case PM_PARAM_BOOL: return "true/false";
     case PM_PARAM_NUMBER: return "number or null";
     case PM_PARAM_CLASSES: return "classes";
+    case PM_PARAM_NETWORK: return "network";
   }
   return "?";
 }

@@ -218,6 +218,10 @@ static void json_gap(FILE *f, const pm_gap *g) {
   json_number(f, g->x);
   json_key(f, &first, NULL, "y");
   json_number(f, g->y);
+  if (isfinite(g->straight_m)) { /* distance: network */
+    json_key(f, &first, NULL, "straight_line_m");
+    json_number(f, g->straight_m);
+  }
   fputc('}', f);
 }
 
@@ -288,6 +292,14 @@ static void json_indicator(FILE *f, const pm_indicator_result *ir) {
   pm__json_string(f, ir->has_target ? ir->target_op : NULL);
   json_key(f, &first, in, "target");
   json_number(f, ir->has_target ? ir->target_value : NAN);
+  if (ir->distance) {
+    json_key(f, &first, in, "distance");
+    pm__json_string(f, ir->distance);
+  }
+  if (ir->network) { /* already a JSON object */
+    json_key(f, &first, in, "network");
+    fputs(ir->network, f);
+  }
   json_key(f, &first, in, "results");
   if (ir->n_results == 0) {
     fputs("[]", f);

@@ -16,13 +16,15 @@
 #include "planmetrics/plan.h"
 #include "planmetrics/store.h"
 
-static const char *const TOP_KEYS[] = {"plan", "title", "crs", "timezone", "db", "districts", "layers",
+static const char *const TOP_KEYS[] = {"plan", "title", "crs", "timezone", "db", "districts", "layers", "network",
                                        "indicators", NULL};
 static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x",
                                          "y",     "source_layer", "where",   "label_field",
                                          "optional", NULL};
 static const char *const DISTRICT_KEYS[] = {"layer", "name_field", "only", NULL};
 static const char *const REF_KEYS[] = {"layer", "where", NULL};
+static const char *const NETWORK_KEYS[] = {"layer", "where", "connect", "max_snap_m",
+                                           "min_piece_m", "access_width_m", NULL};
 static const char *const TARGET_KEYS[] = {"op", "value", "unit", NULL};
 static const char *const CLASS_KEYS[] = {"min_area_m2", "max_area_m2", "radius_m", "label", NULL};
 static const char *const OPS[] = {">=", ">", "<=", "<", "=="};
@@ -406,6 +408,92 @@ static pm_status parse_refs(parser *p, const char *key, const char *what, yaml_n
   return PM_OK;
 }
 
+static pm_status check_choice(parser *p, const char *key, const char *what, yaml_node_t *v,
+                              const char *value, const char *const *choices, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(value, choices[i]) == 0) return PM_OK;
+  char list[256] = "";
+  for (size_t i = 0; i < n; i++) {
+    if (i) buf_add(list, sizeof list, i + 1 == n ? " or " : ", ");
+    buf_add(list, sizeof list, choices[i]);
+  }
+  const char *guess = closest(value, choices, n);
+  if (guess)
+    return fail(p, v, "%s '%s'%s must be %s (did you mean %s?)", key, value, what, list, guess);
+  return fail(p, v, "%s '%s'%s must be %s", key, value, what, list);
+}
+
+/* A walking network block (METRICS.md §5), the plan's `network:` or an indicator's:
+ * {layer, where, connect, max_snap_m, min_piece_m, access_width_m}, or just a layer name. Each
+ * number has its own sensible range: beyond it the value is a typing error. */
+static pm_status parse_network(parser *p, const char *what, yaml_node_t *v, pm_network_spec *n) {
+  pm_status st;
+  char sub[300];
+  snprintf(sub, sizeof sub, " in network%s", what);
+  if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+    if ((st = get_text(p, "network", what, v, 0, &n->layer.layer))) return st;
+    return check_declared(p, v, n->layer.layer, "network", what);
+  }
+  if (v->type != YAML_MAPPING_NODE)
+    return fail(p, v,
+                "network%s must be {layer: roads, where: ..., connect: vertices, max_snap_m: 100, "
+                "min_piece_m: 200, access_width_m: 50} or a layer name",
+                what);
+  if ((st = check_map(p, v, NETWORK_KEYS, sub))) return st;
+  yaml_node_pair_t *q = map_find(p, v, "layer");
+  if (!q) return fail(p, v, "network%s needs 'layer:' naming the line layer to walk along", what);
+  yaml_node_t *lv = node_at(p, q->value);
+  if ((st = get_text(p, "layer", sub, lv, 0, &n->layer.layer)) ||
+      (st = check_declared(p, lv, n->layer.layer, "network", what)))
+    return st;
+  if ((q = map_find(p, v, "where")) && (st = get_text(p, "where", sub, node_at(p, q->value), 0,
+                                                     &n->layer.where)))
+    return st;
+  if ((q = map_find(p, v, "connect"))) {
+    yaml_node_t *cv = node_at(p, q->value);
+    static const char *const CONNECT[] = {"vertices", "crossings"};
+    if ((st = get_text(p, "connect", sub, cv, 0, &n->connect)) ||
+        (st = check_choice(p, "connect", sub, cv, n->connect, CONNECT, PM_ARRAY_LEN(CONNECT))))
+      return st;
+  }
+  static const struct {
+    const char *key;
+    size_t off;
+    double lo, hi;
+    int lo_open;
+    const char *why;
+  } NUM[] = {
+      {"max_snap_m", offsetof(pm_network_spec, max_snap_m), 0, 5000, 1,
+       "a point farther than 5 km from every path is not on this network"},
+      {"min_piece_m", offsetof(pm_network_spec, min_piece_m), 0, 1e6, 0, "check the unit"},
+      {"access_width_m", offsetof(pm_network_spec, access_width_m), 0, 500, 0,
+       "the reached paths are widened by this to cover the land beside them"},
+  };
+  for (size_t i = 0; i < PM_ARRAY_LEN(NUM); i++) {
+    if (!(q = map_find(p, v, NUM[i].key))) continue;
+    yaml_node_t *nv = node_at(p, q->value);
+    double x;
+    if ((st = get_number(p, NUM[i].key, sub, nv, 1, 0, &x))) return st;
+    if ((NUM[i].lo_open ? !(x > NUM[i].lo) : !(x >= NUM[i].lo)) || x > NUM[i].hi)
+      return fail(p, nv, "key '%s'%s must be %s %g and at most %g metres (%s); got %s", NUM[i].key,
+                  sub, NUM[i].lo_open ? "above" : "at least", NUM[i].lo, NUM[i].hi, NUM[i].why,
+                  text_of(nv));
+    *(double *)((char *)n + NUM[i].off) = x;
+  }
+  return PM_OK;
+}
+
+static pm_status copy_network(pm_context *ctx, const pm_network_spec *from, pm_network_spec *to) {
+  pm_status st = PM_OK;
+  if (from->layer.layer) st = pm_strdup(ctx, &to->layer.layer, from->layer.layer);
+  if (!st && from->layer.where) st = pm_strdup(ctx, &to->layer.where, from->layer.where);
+  if (!st && from->connect) st = pm_strdup(ctx, &to->connect, from->connect);
+  to->max_snap_m = from->max_snap_m;
+  to->min_piece_m = from->min_piece_m;
+  to->access_width_m = from->access_width_m;
+  return st;
+}
+
 /* --- Indicator parts --- */
 
 static pm_status parse_target(parser *p, const char *what, yaml_node_t *v, pm_indicator_spec *s,
@@ -546,20 +634,6 @@ static pm_status parse_classes(parser *p, const char *what, yaml_node_t *v, pm_i
   return PM_OK;
 }
 
-static pm_status check_choice(parser *p, const char *key, const char *what, yaml_node_t *v,
-                              const char *value, const char *const *choices, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(value, choices[i]) == 0) return PM_OK;
-  char list[256] = "";
-  for (size_t i = 0; i < n; i++) {
-    if (i) buf_add(list, sizeof list, i + 1 == n ? " or " : ", ");
-    buf_add(list, sizeof list, choices[i]);
-  }
-  const char *guess = closest(value, choices, n);
-  if (guess)
-    return fail(p, v, "%s '%s'%s must be %s (did you mean %s?)", key, value, what, list, guess);
-  return fail(p, v, "%s '%s'%s must be %s", key, value, what, list);
-}
 
 /* The keys a kind accepts (common ones first), as a list for messages and "did you mean". */
 static size_t kind_keys(const pm_metric_kind *k, const char **keys, size_t cap, char *list,
@@ -628,6 +702,7 @@ static pm_status parse_param(parser *p, const pm_param *prm, const char *what, y
     case PM_PARAM_AREA:
     case PM_PARAM_AREA_MAX: return get_param_number(p, prm, what, v, field);
     case PM_PARAM_CLASSES: return parse_classes(p, what, v, s);
+    case PM_PARAM_NETWORK: return parse_network(p, what, v, field);
     case PM_PARAM_BOOL: return get_bool(p, key, what, v, field);
     case PM_PARAM_NUMBER:
       if (is_null(v)) {
@@ -710,6 +785,16 @@ static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indic
                   allowed_list);
     }
     if ((st = parse_param(p, prm, what, v, s, &target_unit))) return st;
+  }
+
+  /* distance: network walks along the indicator's network, else the plan's. */
+  if (s->distance && strcmp(s->distance, "network") == 0 && !s->network.layer.layer) {
+    if (!p->plan->network.layer.layer)
+      return fail(p, node_at(p, map_find(p, n, "distance")->value),
+                  "indicator %s: distance: network needs the walking network: add a `network:` "
+                  "block to the plan (e.g. network: {layer: roads}) or to the indicator",
+                  s->id);
+    if ((st = copy_network(p->ctx, &p->plan->network, &s->network))) return st;
   }
 
   /* Required keys and keys that only make sense together. */
@@ -928,6 +1013,10 @@ static pm_status parse_root(parser *p, yaml_node_t *root) {
   if (!plan->districts_name_field && (st = pm_strdup(p->ctx, &plan->districts_name_field, "NAME")))
     return st;
 
+  if ((q = map_find(p, root, "network")) &&
+      (st = parse_network(p, " at the top level of the plan", node_at(p, q->value), &plan->network)))
+    return st;
+
   if ((q = map_find(p, root, "indicators"))) {
     v = node_at(p, q->value);
     if (v->type != YAML_SEQUENCE_NODE && !is_null(v))
@@ -1060,6 +1149,7 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
   if (st) return st;
 
   pm_plan *plan = calloc(1, sizeof *plan);
+  if (plan) plan->network.max_snap_m = plan->network.min_piece_m = plan->network.access_width_m = NAN;
   if (!plan) {
     free(data);
     return pm_error(ctx, PM_ENOMEM, "out of memory");
@@ -1125,6 +1215,9 @@ void pm_plan_destroy(pm_plan *plan) {
   free(plan->id);
   free(plan->title);
   free(plan->timezone);
+  free(plan->network.layer.layer);
+  free(plan->network.layer.where);
+  free(plan->network.connect);
   free(plan->crs);
   free(plan->db);
   free(plan->districts_layer);

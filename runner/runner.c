@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "engine/internal.h"
@@ -15,6 +16,7 @@
 #include "planmetrics/history.h"
 #include "planmetrics/ingest.h"
 #include "planmetrics/metrics.h"
+#include "planmetrics/network.h"
 
 typedef struct runner {
   pm_context *ctx;
@@ -23,6 +25,11 @@ typedef struct runner {
   pm_cache *cache;
   pm_districts *districts;
   int *missing;        /* per plan layer: 1 when an optional layer's file is absent */
+  struct netcache {    /* walking networks built so far, one per layer, filter and options */
+    char *key;
+    pm_network *net;
+  } *nets;
+  size_t n_nets, cap_nets;
 } runner;
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
@@ -166,7 +173,10 @@ static const char *missing_layer(runner *r, const pm_metric_kind *k, const pm_in
 /* One indicator's work: its inputs, loaded on the main thread (one database connection), then
  * computed on any thread. */
 typedef struct job {
-  const pm_indicator_spec *spec;
+  const pm_indicator_spec *spec;   /* the plan's, or `resolved` */
+  pm_indicator_spec resolved;      /* the spec with what the data decides (the OSM walkable filter
+                                    * of a network), when that differs from the plan's */
+  int has_resolved;
   const pm_metric_kind *kind;      /* NULL: no data, `reason` says why */
   char reason[512];
   pm_metric_input *in;             /* one slot per parameter of the kind */
@@ -177,9 +187,100 @@ typedef struct job {
 } job;
 
 static void job_clear(job *j) {
+  if (j->has_resolved) pm_indicator_spec_clear(&j->resolved);
   free(j->in);
   free(j->loaded);
   free(j->msg);
+}
+
+/* Whether the layer has every field of names (NULL-terminated). *first_missing receives the first
+ * one it lacks. */
+static pm_status layer_has_fields(runner *r, const char *layer, const char *const *names,
+                                  int *all, const char **first_missing) {
+  char **fn = NULL, **ft = NULL;
+  size_t nf = 0;
+  *all = 1;
+  *first_missing = NULL;
+  pm_status st = pm_store_layer_fields(r->store, layer, &fn, &ft, &nf);
+  for (size_t i = 0; !st && names[i] && *all; i++) {
+    int found = 0;
+    for (size_t k = 0; k < nf && !found; k++) found = strcasecmp(fn[k], names[i]) == 0;
+    if (!found) *all = 0, *first_missing = names[i];
+  }
+  for (size_t k = 0; k < nf; k++) {
+    free(fn[k]);
+    free(ft[k]);
+  }
+  free(fn);
+  free(ft);
+  return st;
+}
+
+/* The walking network of spec (distance: network): its lines loaded through the cache, with the
+ * OSM walkable filter of METRICS.md §5 when the layer is OSM data (a `highway` field) and the plan
+ * gives no filter, built once per layer, filter and options. *resolved_where receives the filter
+ * the data decided (NULL: the plan's). */
+static pm_status load_network(runner *r, const pm_indicator_spec *spec, const pm_network **out,
+                              const char **resolved_where) {
+  const pm_network_spec *ns = &spec->network;
+  *out = NULL;
+  *resolved_where = NULL;
+  const char *where = ns->layer.where;
+  pm_status st = PM_OK;
+  if (!where) {
+    static const char *const HIGHWAY[] = {"highway", NULL};
+    int osm = 0;
+    const char *missing = NULL;
+    if ((st = layer_has_fields(r, ns->layer.layer, HIGHWAY, &osm, &missing))) goto fail;
+    if (osm) {
+      int all = 0;
+      if ((st = layer_has_fields(r, ns->layer.layer, pm_network_osm_walkable_fields(), &all,
+                                 &missing)))
+        goto fail;
+      if (!all) {
+        st = pm_error(r->ctx, PM_EINPUT,
+                      "network layer %s looks like OpenStreetMap data (a highway field) but has no "
+                      "field %s, which the walkable default of METRICS.md §5 reads: ingest the "
+                      "layer again with this planmetrics, or give the network a `where:` filter",
+                      ns->layer.layer, missing);
+        goto fail;
+      }
+      where = *resolved_where = pm_network_osm_walkable_where();
+    }
+  }
+  char key[1024];
+  snprintf(key, sizeof key, "%s\xff%s\xff%s\xff%.17g\xff%.17g", ns->layer.layer, where ? where : "",
+           ns->connect, ns->min_piece_m, ns->max_snap_m);
+  for (size_t i = 0; i < r->n_nets; i++)
+    if (strcmp(r->nets[i].key, key) == 0) {
+      *out = r->nets[i].net;
+      return PM_OK;
+    }
+  pm_layer_ref ref = {.layer = ns->layer.layer, .where = (char *)where};
+  const pm_features *lines = NULL;
+  if ((st = load_ref(r, spec, &ref, NULL, 0, &lines))) return st;
+  pm_network_options opt;
+  pm_network_options_init(&opt);
+  opt.min_piece_m = ns->min_piece_m;
+  opt.max_snap_m = ns->max_snap_m;
+  pm_network *net = NULL;
+  if ((st = pm_network_connect_parse(r->ctx, ns->connect, &opt.connect)) ||
+      (st = pm_network_build(r->ctx, lines, &opt, &net)))
+    goto fail;
+  if ((st = pm__grow(r->ctx, (void **)&r->nets, &r->cap_nets, r->n_nets + 1, sizeof *r->nets)) ||
+      !(r->nets[r->n_nets].key = strdup(key))) {
+    pm_network_destroy(r->ctx, net);
+    return st ? st : oom(r->ctx);
+  }
+  r->nets[r->n_nets++].net = net;
+  const pm_network_info *info = pm_network_get_info(net);
+  pm_notice(r->ctx, "walking network %s: %u nodes, %u edges, %u pieces (the largest %.1f %% of %.1f km)",
+            ns->layer.layer, info->n_nodes, info->n_edges, info->n_components,
+            100 * info->largest_share, info->length_m / 1000);
+  *out = net;
+  return PM_OK;
+fail:
+  return pm_error_prefix(r->ctx, "%s:%d: indicator %s: ", r->plan->path, spec->line, spec->id);
 }
 
 /* Load everything an indicator needs through the cache (main thread only): every layer its
@@ -211,6 +312,23 @@ static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
   if (!j->in || !j->loaded) return oom(r->ctx);
   pm_status st = PM_OK;
   size_t at = 0;
+  int network = spec->distance && strcmp(spec->distance, "network") == 0;
+  for (size_t p = 0; !st && network && p < k->n_params; p++) {
+    if (k->params[p].type != PM_PARAM_NETWORK) continue;
+    const char *where = NULL;
+    if ((st = load_network(r, spec, &j->in[p].net, &where))) break;
+    if (where) { /* record the filter the data decided, as the run used it */
+      char *json = NULL;
+      if (!(st = pm_indicator_spec_to_json(r->ctx, spec, &json)) &&
+          !(st = pm_indicator_spec_from_json(r->ctx, json, &j->resolved))) {
+        j->has_resolved = 1;
+        j->resolved.line = spec->line;
+        st = pm_strdup(r->ctx, &j->resolved.network.layer.where, where);
+        j->spec = spec = &j->resolved;
+      }
+      free(json);
+    }
+  }
   for (size_t p = 0; !st && p < k->n_params; p++) {
     const pm_param *prm = &k->params[p];
     if (!is_input(prm)) continue;
@@ -499,6 +617,11 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   if (!st) st = pm_store_commit(r.store);
   else if (began) pm_store_rollback(r.store);
   free(hashes);
+  for (size_t i = 0; i < r.n_nets; i++) {
+    free(r.nets[i].key);
+    pm_network_destroy(ctx, r.nets[i].net);
+  }
+  free(r.nets);
   pm_cache_destroy(r.cache);
   pm_districts_destroy(ctx, r.districts);
   pm_store_close(r.store);

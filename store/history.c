@@ -17,7 +17,7 @@ static const char *HISTORY_SCHEMA =
     " districts_layer TEXT, districts_field TEXT, timezone TEXT);"
     "CREATE TABLE IF NOT EXISTS pm_indicators ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, ind_ord INTEGER, params TEXT,"
-    " PRIMARY KEY (run_id, indicator_id));"
+    " distance TEXT, network TEXT, PRIMARY KEY (run_id, indicator_id));"
     "CREATE TABLE IF NOT EXISTS pm_results ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, title TEXT, metric TEXT, unit TEXT,"
     " status TEXT, status_reason TEXT, target_op TEXT, target_value REAL, district TEXT,"
@@ -28,7 +28,7 @@ static const char *HISTORY_SCHEMA =
     "CREATE TABLE IF NOT EXISTS pm_gaps ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, district TEXT, ord INTEGER, id TEXT,"
     " name TEXT, distance_m REAL, shortfall REAL, nearest TEXT, note TEXT, x REAL, y REAL,"
-    " result_ord INTEGER, gap_district TEXT);"
+    " result_ord INTEGER, gap_district TEXT, straight_m REAL);"
     "CREATE INDEX IF NOT EXISTS pm_gaps_run ON pm_gaps(run_id, indicator_id, result_ord, ord);"
     "CREATE TABLE IF NOT EXISTS pm_classes ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, district TEXT, label TEXT,"
@@ -90,9 +90,17 @@ static pm_status ensure_schema(pm_store *s, int srid) {
     snprintf(sql, sizeof sql, "ALTER TABLE pm_runs ADD COLUMN %s TEXT", ADDED[i]);
     st = pm__store_exec(s, "bringing the run history to schema 2", sql);
   }
-  if (!st && !column_exists(pm__store_db(s), "pm_details", "geom_type"))
-    st = pm__store_exec(s, "bringing the run history to schema 2",
-                        "ALTER TABLE pm_details ADD COLUMN geom_type TEXT");
+  static const struct {
+    const char *table, *column, *type;
+  } ADDED2[] = {{"pm_details", "geom_type", "TEXT"}, {"pm_gaps", "straight_m", "REAL"},
+                {"pm_indicators", "distance", "TEXT"}, {"pm_indicators", "network", "TEXT"}};
+  for (size_t i = 0; !st && i < PM_ARRAY_LEN(ADDED2); i++) {
+    if (column_exists(pm__store_db(s), ADDED2[i].table, ADDED2[i].column)) continue;
+    char sql[128];
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", ADDED2[i].table,
+             ADDED2[i].column, ADDED2[i].type);
+    st = pm__store_exec(s, "bringing the run history to schema 2", sql);
+  }
   if (!st) st = pm__store_set_schema(s);
   if (!st && srid > 0) st = pm__details_schema(s, srid);
   return st;
@@ -183,6 +191,8 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id,
   pm__bind_text(q->par, 2, ir->id);
   sqlite3_bind_int64(q->par, 3, (sqlite3_int64)k);
   pm__bind_text(q->par, 4, ir->params);
+  pm__bind_text(q->par, 5, ir->distance);
+  pm__bind_text(q->par, 6, ir->network);
   if ((st = step_done(s, q->par, "recording the parameters of an indicator"))) return st;
   size_t nrows = ir->n_results ? ir->n_results : 1;
   for (size_t i = 0; !st && i < nrows; i++) {
@@ -238,6 +248,7 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id,
       pm__bind_real(y, 12, gp->y);
       sqlite3_bind_int64(y, 13, (sqlite3_int64)i);
       pm__bind_text(y, 14, gp->district);
+      pm__bind_real(y, 15, gp->straight_m);
       st = step_done(s, y, "recording a gap in the run history");
     }
     for (size_t c = 0; !st && c < r->n_classes; c++) {
@@ -331,11 +342,11 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
       !(st = pm__store_prepare(s, "recording gaps",
                               "INSERT INTO pm_gaps (run_id, indicator_id, district, ord, id, name, "
                               "distance_m, shortfall, nearest, note, x, y, result_ord, "
-                              "gap_district) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              "gap_district, straight_m) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               &q.gap)) &&
       !(st = pm__store_prepare(s, "recording parameters",
-                               "INSERT INTO pm_indicators (run_id, indicator_id, ind_ord, params) "
-                               "VALUES (?,?,?,?)",
+                               "INSERT INTO pm_indicators (run_id, indicator_id, ind_ord, params, "
+                               "distance, network) VALUES (?,?,?,?,?,?)",
                                &q.par)) &&
       !(st = pm__store_prepare(s, "recording class counts",
                               "INSERT INTO pm_classes (run_id, indicator_id, district, label, "
@@ -490,6 +501,7 @@ static pm_status gap_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_
   g->shortfall = col_real(q, 6);
   g->x = col_real(q, 9);
   g->y = col_real(q, 10);
+  g->straight_m = col_real(q, 11);
   if (col_str(q, 2, &g->id) || col_str(q, 3, &g->name) || col_str(q, 4, &g->district) ||
       col_str(q, 7, &g->nearest) || col_str(q, 8, &g->note))
     return oom(s);
@@ -526,7 +538,9 @@ static pm_status detail_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicat
 
 static pm_status params_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
   (void)id;
-  return col_str(q, 1, &ir->params) ? oom(s) : PM_OK;
+  return col_str(q, 1, &ir->params) || col_str(q, 2, &ir->distance) || col_str(q, 3, &ir->network)
+             ? oom(s)
+             : PM_OK;
 }
 
 static pm_status load_details(pm_store *s, int64_t id, pm_run_result *run) {
@@ -539,11 +553,14 @@ static pm_status load_details(pm_store *s, int64_t id, pm_run_result *run) {
 }
 
 static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
-  pm_status st = load_rows(s, id, run, "reading the gaps of a run",
-                           "SELECT indicator_id, result_ord, id, name, gap_district, distance_m, "
-                           "shortfall, nearest, note, x, y FROM pm_gaps WHERE run_id = ? "
-                           "ORDER BY indicator_id, result_ord, ord",
-                           gap_row);
+  sqlite3 *db = pm__store_db(s);
+  char sql[400];
+  snprintf(sql, sizeof sql,
+           "SELECT indicator_id, result_ord, id, name, gap_district, distance_m, shortfall, "
+           "nearest, note, x, y, %s FROM pm_gaps WHERE run_id = ? ORDER BY indicator_id, "
+           "result_ord, ord",
+           column_exists(db, "pm_gaps", "straight_m") ? "straight_m" : "NULL");
+  pm_status st = load_rows(s, id, run, "reading the gaps of a run", sql, gap_row);
   if (!st)
     st = load_rows(s, id, run, "reading the class counts of a run",
                    "SELECT indicator_id, result_ord, label, count FROM pm_classes WHERE run_id = ? "
@@ -552,9 +569,11 @@ static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
   if (!st) st = load_details(s, id, run);
   if (!st) st = pm__details_load(s, id, run);
   /* Runs recorded by planmetrics 0.1 have no parameters: their params stay NULL. */
-  if (!st && table_exists(pm__store_db(s), "pm_indicators"))
-    st = load_rows(s, id, run, "reading the parameters of a run",
-                   "SELECT indicator_id, params FROM pm_indicators WHERE run_id = ?", params_row);
+  if (!st && table_exists(db, "pm_indicators")) {
+    snprintf(sql, sizeof sql, "SELECT indicator_id, params, %s FROM pm_indicators WHERE run_id = ?",
+             column_exists(db, "pm_indicators", "network") ? "distance, network" : "NULL, NULL");
+    st = load_rows(s, id, run, "reading the parameters of a run", sql, params_row);
+  }
   return st;
 }
 

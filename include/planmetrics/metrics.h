@@ -31,6 +31,18 @@ typedef struct pm_size_class {
   char *label; /* e.g. "pocket park"; generated when not given */
 } pm_size_class;
 
+/* The walking network an indicator measures along (METRICS.md §5): the plan's `network:` block,
+ * or the indicator's own. Numbers not given are NAN; the defaults (connect vertices, max_snap_m
+ * 100, min_piece_m 200, access_width_m 50) are applied with the spec's. */
+typedef struct pm_network_spec {
+  pm_layer_ref layer;    /* the line layer and its filter (no filter on OSM data with a `highway`
+                          * field: the walkable default of §5, applied when the layer is loaded) */
+  char *connect;         /* "vertices" or "crossings" */
+  double max_snap_m;     /* points farther from every edge are unroutable */
+  double min_piece_m;    /* pieces of network shorter than this are islands, never snapped to */
+  double access_width_m; /* the reached network is buffered by this (coverage) */
+} pm_network_spec;
+
 /* One indicator. Parameters not given are NAN (numbers) or NULL (strings); the parser then fills
  * the defaults of METRICS.md through pm_indicator_spec_defaults. */
 typedef struct pm_indicator_spec {
@@ -74,6 +86,11 @@ typedef struct pm_indicator_spec {
 
   int has_manual_value;     /* manual: the reported value */
   double manual_value;
+
+  char *distance;           /* transfer_coverage, coverage: "euclidean" (default) or "network" */
+  pm_network_spec network;  /* with distance network: the walking network */
+  pm_layer_ref source_entrances; /* coverage with distance network: entrance points of polygon
+                                  * sources (layer NULL: boundary points every 20 m) */
 } pm_indicator_spec;
 
 /* Set every field to "not given": NULL strings, NAN numbers, no target, no classes. Frees
@@ -121,7 +138,8 @@ typedef enum pm_param_type {
   PM_PARAM_AREA_MAX,  /* square metres or .inf (double) */
   PM_PARAM_BOOL,      /* true/false (int) */
   PM_PARAM_NUMBER,    /* any finite number or null (has_manual_value, manual_value) */
-  PM_PARAM_CLASSES    /* coverage service-radius classes (classes, n_classes) */
+  PM_PARAM_CLASSES,   /* coverage service-radius classes (classes, n_classes) */
+  PM_PARAM_NETWORK    /* a walking network (pm_network_spec): an input, built into a graph */
 } pm_param_type;
 
 /* Distances and areas beyond these are refused as typing errors: 1,000 km is farther than any
@@ -167,10 +185,12 @@ typedef struct pm_detail_role {
 
 /* A metric's inputs, one slot per parameter of the kind (in pm_metric_kind.params order): for a
  * REF parameter v[0] (n = 1, or n = 0 when the plan does not name the layer), for REFS one per
- * reference; other parameters n = 0. Borrowed. */
+ * reference; for the NETWORK parameter of a spec with distance network, `net` (else NULL); other
+ * parameters n = 0. Borrowed. */
 typedef struct pm_metric_input {
   const pm_features *const *v;
   size_t n;
+  const struct pm_network *net;
 } pm_metric_input;
 
 typedef pm_status (*pm_metric_fn)(pm_context *ctx, const pm_indicator_spec *spec,

@@ -40,6 +40,8 @@ typedef struct pm_plan {
   size_t n_layers;
   pm_indicator_spec *indicators;
   size_t n_indicators;
+  pm_network_spec network;    /* `network:` (layer NULL: none); copied into every indicator with
+                               * distance: network that gives no network of its own */
 } pm_plan;
 
 /* Parse and validate a plan file. Unknown keys, wrong types, missing required keys, duplicate ids,

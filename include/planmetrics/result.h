@@ -21,6 +21,8 @@ typedef struct pm_gap {
   char *nearest;      /* the nearest candidate (stop, park...), or NULL */
   char *note;         /* extra explanation, or NULL */
   double x, y;        /* representative point in the project CRS (NAN when none) */
+  double straight_m;  /* with distance: network, the straight-line distance to the same nearest
+                       * candidate, beside the network distance in distance_m (NAN otherwise) */
 } pm_gap;
 
 typedef struct pm_class_count {
@@ -82,6 +84,10 @@ typedef struct pm_indicator_result {
   size_t n_results;
   pm_detail *details;
   size_t n_details;
+  char *distance;      /* kinds that measure a distance: "euclidean" or "network"; else NULL */
+  char *network;       /* with distance network: the network as measured, a JSON object (layer,
+                        * where, connect, nodes, edges, components, largest_share, length_km,
+                        * islands, unroutable: points farther than max_snap_m); else NULL */
   char *params;        /* the parameters it was computed with: canonical JSON of its resolved
                         * spec (pm_indicator_spec_to_json), NULL when not known (runs recorded
                         * by planmetrics 0.1) */
