@@ -16,4 +16,11 @@ pm_status pm__metric_finish(pm_context *ctx, pm_indicator_result *out);
 /* A failed GEOS call while computing spec's indicator (pm_geos_failed with its id). */
 pm_status pm__metric_geos_failed(pm_context *ctx, const pm_indicator_spec *spec, const char *what);
 
+/* out->network for a metric measured along net: the network as the spec names it (layer, filter,
+ * connect) and as built (nodes, edges, pieces, length, islands), with the metric's unroutable
+ * points (unroutable_json: a JSON value, e.g. {"stations": 1, "stops": 3}). */
+pm_status pm__metric_network_info(pm_context *ctx, const pm_indicator_spec *spec,
+                                  const struct pm_network *net, const char *unroutable_json,
+                                  pm_indicator_result *out);
+
 #endif

@@ -8,6 +8,7 @@
 #include "engine/internal.h"
 #include "queries/metric_internal.h"
 #include "planmetrics/metrics.h"
+#include "planmetrics/network.h"
 
 /* Choices where METRICS.md is silent (also in the project docs):
  * - A station's access points are its entrances; a station that got no entrance (or when no
@@ -22,7 +23,13 @@
  *   its gap in `_all` names the first of those districts.
  * - Details: every station ("station": covered = a stop within threshold_m), the segment to its
  *   nearest stop when that is within catchment_m ("segment"), and per basis the pairs ("pair",
- *   segment to the nearest stop of the route) or the stops in a catchment ("stop"). */
+ *   segment to the nearest stop of the route) or the stops in a catchment ("stop").
+ * - distance: network (METRICS.md §5): every distance above is d, walked along the network from
+ *   the access point's snap point to the stop's. A stop within catchment_m along the network is
+ *   within catchment_m in a straight line too, so the straight-line catchment query still finds
+ *   every candidate. A station none of whose access points can be snapped (farther than
+ *   max_snap_m from every non-island edge) is unroutable: it counts, never passes, and its gap
+ *   says so. Segments become the walked path; gaps also give the straight-line distance. */
 
 #define NONE SIZE_MAX
 
@@ -103,6 +110,15 @@ typedef struct tc {
   GEOSSTRtree *own_sp, *own_st;
   double *stop_best;   /* basis stop: distance to the nearest access point in reach */
   size_t *stop_best_s; /* and its station */
+  /* distance: network */
+  const pm_network *net;
+  pm_network_search *srch;     /* one station's access points, up to catchment_m */
+  pm_network_search *near_all; /* every stop, no cutoff: the nearest stop of any point */
+  pm_network_snap *stop_snap;  /* per stop */
+  pm_network_snap *ap_snap;    /* per station, its access points from ap_base[s] */
+  size_t *ap_base;
+  int searched;                /* srch holds the current station's search */
+  size_t n_unroutable_st, n_unroutable_sp;
 } tc;
 
 static pm_status geos_fail(tc *t, const char *what) {
@@ -208,6 +224,85 @@ static pm_status query_near(tc *t, const GEOSGeometry *g, double r) {
   return PM_OK;
 }
 
+static int station_routable(const tc *t, size_t s) {
+  for (size_t k = 0; k < n_access(t, s); k++)
+    if (t->ap_snap[t->ap_base[s] + k].status == PM_SNAP_OK) return 1;
+  return 0;
+}
+
+/* scan_station along the network: one search from the station's access points up to catchment_m,
+ * then the walked distance to every stop of the straight-line catchment. */
+static pm_status scan_station_network(tc *t, size_t s, nearest *best) {
+  pm_status st;
+  size_t na = n_access(t, s);
+  const pm_network_snap *seeds = &t->ap_snap[t->ap_base[s]];
+  t->searched = 0;
+  if (!station_routable(t, s)) {
+    /* Unroutable: it counts (with the pairs or stops of its straight-line catchment) and never
+     * passes; only the straight-line nearest stop can be named. */
+    t->n_unroutable_st++;
+    for (size_t k = 0; k < na; k++) {
+      if ((st = query_near(t, access_geom(t, s, k), t->catch_m))) return st;
+      for (size_t q = 0; q < t->hb.n; q++) {
+        size_t j = t->hb.v[q];
+        double dd;
+        if (t->stop_pos[j] != NONE) continue;
+        if (!GEOSDistance_r(t->h, access_geom(t, s, k), t->sp->geom[j], &dd))
+          return geos_fail(t, "measure a distance");
+        if (!(dd <= t->catch_m)) continue;
+        if ((st = pm__grow(t->ctx, (void **)&t->cand, &t->cap_cand, t->n_cand + 1,
+                           sizeof *t->cand)))
+          return st;
+        t->stop_pos[j] = t->n_cand;
+        t->cand[t->n_cand++] = (cand){j, INFINITY, k};
+      }
+    }
+    size_t j;
+    double dd;
+    if ((st = nearest_feature(t, t->sp, t->sp_tree, access_geom(t, s, 0), &j, &dd))) return st;
+    *best = (nearest){j, INFINITY, 0};
+    return PM_OK;
+  }
+  if ((st = pm_network_search_run(t->ctx, t->srch, seeds, NULL, na, t->catch_m))) return st;
+  t->searched = 1;
+  for (size_t k = 0; k < na; k++) {
+    if ((st = query_near(t, access_geom(t, s, k), t->catch_m))) return st;
+    for (size_t q = 0; q < t->hb.n; q++) {
+      size_t j = t->hb.v[q];
+      if (t->stop_pos[j] != NONE) continue; /* the search covers every access point at once */
+      uint32_t src = PM_NETWORK_NONE;
+      double dd = pm_network_search_dist_to(t->srch, &t->stop_snap[j], &src);
+      if (!(dd <= t->catch_m)) continue;
+      if ((st = pm__grow(t->ctx, (void **)&t->cand, &t->cap_cand, t->n_cand + 1, sizeof *t->cand)))
+        return st;
+      t->stop_pos[j] = t->n_cand;
+      t->cand[t->n_cand++] = (cand){j, dd, src};
+    }
+  }
+  for (size_t c = 0; c < t->n_cand; c++) {
+    const cand *x = &t->cand[c];
+    if (best->stop == NONE || x->dist < best->dist || (x->dist == best->dist && x->stop < best->stop))
+      *best = (nearest){x->stop, x->dist, x->ap};
+  }
+  if (t->n_cand) return PM_OK;
+  /* Nothing within catchment: the nearest stop along the network anywhere (from the search that
+   * started at every stop), or, when no stop is reachable at all, the straight-line nearest. */
+  for (size_t k = 0; k < na; k++) {
+    uint32_t j = PM_NETWORK_NONE;
+    double dd = pm_network_search_dist_to(t->near_all, &seeds[k], &j);
+    if (j != PM_NETWORK_NONE && (best->stop == NONE || dd < best->dist ||
+                                 (dd == best->dist && j < best->stop)))
+      *best = (nearest){j, dd, k};
+  }
+  if (best->stop == NONE) {
+    size_t j;
+    double dd;
+    if ((st = nearest_feature(t, t->sp, t->sp_tree, access_geom(t, s, 0), &j, &dd))) return st;
+    *best = (nearest){j, INFINITY, 0};
+  }
+  return PM_OK;
+}
+
 /* Fill t->cand with the stops within catchment of station s (each at its distance from the
  * nearest access point) and find the station's nearest stop overall. */
 static pm_status scan_station(tc *t, size_t s, nearest *best) {
@@ -218,6 +313,7 @@ static pm_status scan_station(tc *t, size_t s, nearest *best) {
   best->dist = NAN;
   best->ap = 0;
   if (t->sp->n == 0) return PM_OK;
+  if (t->net) return scan_station_network(t, s, best);
   size_t na = n_access(t, s);
   for (size_t k = 0; k < na; k++) {
     const GEOSGeometry *a = access_geom(t, s, k);
@@ -563,21 +659,62 @@ static void tally(tc *t, const size_t *ks, size_t nk, int covered) {
 }
 
 /* A failing item's gap in each of its districts and once in `_all`. */
-static pm_status add_gaps(tc *t, const size_t *ks, size_t nk, const char *id, const char *name,
-                          double dist, const char *nearest_id, const char *note, double x,
-                          double y) {
-  pm_status st;
-  for (size_t i = 0; i < nk; i++)
-    if ((st = pm_result_add_gap(t->ctx, &t->out->results[ks[i]], id, name,
-                                pm_districts_name(t->d, ks[i]), dist, NAN, nearest_id, note, x, y)))
-      return st;
-  return pm_result_add_gap(t->ctx, &t->out->results[t->d->n], id, name,
-                           nk ? pm_districts_name(t->d, ks[0]) : NULL, dist, NAN, nearest_id, note,
-                           x, y);
+static pm_status add_gap(tc *t, pm_result *r, const char *id, const char *name, const char *dist_name,
+                         double dist, double straight, const char *nearest_id, const char *note,
+                         double x, double y) {
+  pm_status st = pm_result_add_gap(t->ctx, r, id, name, dist_name, dist, NAN, nearest_id, note, x, y);
+  if (!st) r->gaps[r->n_gaps - 1].straight_m = straight;
+  return st;
 }
 
-/* The shortest segment from access point a to stop j. Caller destroys *out. */
+/* A failing item's gap in each of its districts and once in `_all`. straight: with distance
+ * network, the straight-line distance to the same stop (NAN otherwise). */
+static pm_status add_gaps(tc *t, const size_t *ks, size_t nk, const char *id, const char *name,
+                          double dist, double straight, const char *nearest_id, const char *note,
+                          double x, double y) {
+  pm_status st;
+  for (size_t i = 0; i < nk; i++)
+    if ((st = add_gap(t, &t->out->results[ks[i]], id, name, pm_districts_name(t->d, ks[i]), dist,
+                      straight, nearest_id, note, x, y)))
+      return st;
+  return add_gap(t, &t->out->results[t->d->n], id, name, nk ? pm_districts_name(t->d, ks[0]) : NULL,
+                 dist, straight, nearest_id, note, x, y);
+}
+
+/* With distance network: the straight-line distance from station s's nearest access point to
+ * stop j, which gaps give beside the walked one (NAN with straight-line distances). */
+static double straight_to(tc *t, size_t s, size_t j) {
+  if (!t->net || j == NONE) return NAN;
+  double best = INFINITY;
+  for (size_t k = 0; k < n_access(t, s); k++) {
+    double dd;
+    if (GEOSDistance_r(t->h, access_geom(t, s, k), t->sp->geom[j], &dd) && dd < best) best = dd;
+  }
+  return isfinite(best) ? best : NAN;
+}
+
+/* The note of an unroutable station's gap (NULL when it is routable or straight lines are used). */
+static pm_status unroutable_note(tc *t, size_t s, char **note) {
+  *note = NULL;
+  if (!t->net || station_routable(t, s)) return PM_OK;
+  const pm_network_snap *a = &t->ap_snap[t->ap_base[s]];
+  if (a->status == PM_SNAP_NO_NETWORK)
+    return pm_strdup(t->ctx, note, "unroutable: no walking network outside islands");
+  return pm_asprintf(t->ctx, note,
+                     "unroutable: %.0f m from the walking network (max_snap_m %g m); counted as "
+                     "not served",
+                     a->leg_m, t->spec->network.max_snap_m);
+}
+
+/* The shortest segment from access point a to stop j (distance: network, the walked path from the
+ * current station's search). Caller destroys *out. */
 static pm_status segment(tc *t, const GEOSGeometry *a, size_t j, GEOSGeometry **out) {
+  *out = NULL;
+  if (t->net) {
+    if (!t->searched) return PM_OK;
+    pm_status st = pm_network_search_path(t->ctx, t->srch, &t->stop_snap[j], 1, out, NULL, NULL);
+    return st;
+  }
   GEOSCoordSequence *seq = GEOSNearestPoints_r(t->h, a, t->sp->geom[j]);
   if (!seq) return geos_fail(t, "build a transfer segment");
   *out = GEOSGeom_createLineString_r(t->h, seq);
@@ -590,7 +727,7 @@ static pm_status add_segment_detail(tc *t, const char *role, const char *distric
                                     const char *nearest_id, const GEOSGeometry *a, size_t j) {
   GEOSGeometry *line = NULL;
   pm_status st = segment(t, a, j, &line);
-  if (!st)
+  if (!st && line)
     st = pm_indicator_result_add_detail_geom(t->ctx, t->out, role, district, id, name, covered,
                                              dist, nearest_id, line);
   if (line) GEOSGeom_destroy_r(t->h, line);
@@ -638,9 +775,13 @@ static pm_status station_routes(tc *t, size_t s) {
     tally(t, ks, nk, cov);
     if (!(st = pm_asprintf(t->ctx, &pid, "%s|%s", sname, route)) &&
         !(st = display_name(t, t->sp, p->stop, &stop_id))) {
-      if (!cov && !(st = pm_asprintf(t->ctx, &note, "route %s", route)))
-        st = add_gaps(t, ks, nk, pid, label_of(t->st, s), p->dist, stop_id, note, t->st_x[s],
-                      t->st_y[s]);
+      char *why = NULL;
+      if (!cov && !(st = unroutable_note(t, s, &why)))
+        st = pm_asprintf(t->ctx, &note, "route %s%s%s", route, why ? "; " : "", why ? why : "");
+      free(why);
+      if (!st && !cov)
+        st = add_gaps(t, ks, nk, pid, label_of(t->st, s), p->dist, straight_to(t, s, p->stop),
+                      stop_id, note, t->st_x[s], t->st_y[s]);
       if (!st)
         st = add_segment_detail(t, "pair", dname, pid, route, cov, p->dist, stop_id,
                                 access_geom(t, s, p->ap), p->stop);
@@ -691,7 +832,9 @@ static pm_status finish_stops(tc *t) {
     if (!(st = pm_features_id(t->ctx, t->sp, j, &id)) &&
         !(st = display_name(t, t->st, t->stop_best_s[j], &sid)) &&
         !(st = rep_xy(t, t->sp->geom[j], &x, &y))) {
-      if (!cov) st = add_gaps(t, ks, nk, id, label_of(t->sp, j), t->stop_best[j], sid, NULL, x, y);
+      if (!cov)
+        st = add_gaps(t, ks, nk, id, label_of(t->sp, j), t->stop_best[j],
+                      straight_to(t, t->stop_best_s[j], j), sid, NULL, x, y);
       if (!st)
         st = pm_indicator_result_add_detail_geom(
             t->ctx, t->out, "stop", nk ? pm_districts_name(t->d, ks[0]) : NULL, id,
@@ -724,12 +867,15 @@ static pm_status do_station(tc *t, size_t s) {
                                stop_id, access_geom(t, s, best.ap), best.stop)))
     goto done;
   switch (t->basis) {
-    case BASIS_STATION:
+    case BASIS_STATION: {
       tally(t, ks, nk, cov);
-      if (!cov)
-        st = add_gaps(t, ks, nk, sid, label_of(t->st, s), best.dist, stop_id, NULL, t->st_x[s],
-                      t->st_y[s]);
+      char *note = NULL;
+      if (!cov && !(st = unroutable_note(t, s, &note)))
+        st = add_gaps(t, ks, nk, sid, label_of(t->st, s), best.dist, straight_to(t, s, best.stop),
+                      stop_id, note, t->st_x[s], t->st_y[s]);
+      free(note);
       break;
+    }
     case BASIS_ROUTE:
       st = station_routes(t, s);
       break;
@@ -763,10 +909,48 @@ static pm_status set_values(tc *t) {
   return st;
 }
 
+/* distance: network: snap every stop and access point, make the search states, and search once
+ * from every stop (no cutoff) so that any point's nearest stop along the network is known. */
+static pm_status network_setup(tc *t) {
+  size_t ns = t->sp->n, nst = t->st->n;
+  t->stop_snap = malloc((ns ? ns : 1) * sizeof *t->stop_snap);
+  t->ap_base = malloc((nst + 1) * sizeof *t->ap_base);
+  double *xy = malloc(2 * (ns > 0 ? ns : 1) * sizeof *xy);
+  if (!t->stop_snap || !t->ap_base || !xy) {
+    free(xy);
+    return pm_error(t->ctx, PM_ENOMEM, "out of memory");
+  }
+  pm_status st = PM_OK;
+  for (size_t j = 0; !st && j < ns; j++) st = rep_xy(t, t->sp->geom[j], &xy[2 * j], &xy[2 * j + 1]);
+  if (!st) st = pm_network_snap_points(t->ctx, t->net, xy, ns, t->stop_snap);
+  free(xy);
+  if (st) return st;
+  t->ap_base[0] = 0;
+  for (size_t s = 0; s < nst; s++) t->ap_base[s + 1] = t->ap_base[s] + n_access(t, s);
+  size_t na = t->ap_base[nst];
+  t->ap_snap = malloc((na ? na : 1) * sizeof *t->ap_snap);
+  xy = malloc(2 * (na ? na : 1) * sizeof *xy);
+  if (!t->ap_snap || !xy) {
+    free(xy);
+    return pm_error(t->ctx, PM_ENOMEM, "out of memory");
+  }
+  for (size_t s = 0; !st && s < nst; s++)
+    for (size_t k = 0; !st && k < n_access(t, s); k++)
+      st = rep_xy(t, access_geom(t, s, k), &xy[2 * (t->ap_base[s] + k)],
+                  &xy[2 * (t->ap_base[s] + k) + 1]);
+  if (!st) st = pm_network_snap_points(t->ctx, t->net, xy, na, t->ap_snap);
+  free(xy);
+  if (!st) st = pm_network_search_create(t->ctx, t->net, &t->srch);
+  if (!st) st = pm_network_search_create(t->ctx, t->net, &t->near_all);
+  if (!st) st = pm_network_search_run(t->ctx, t->near_all, t->stop_snap, NULL, ns, INFINITY);
+  for (size_t j = 0; j < ns; j++) t->n_unroutable_sp += t->stop_snap[j].status != PM_SNAP_OK;
+  return st;
+}
+
 pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
                                const pm_features *stations, const pm_features *stops,
-                               const pm_features *entrances, const pm_districts *d,
-                               pm_indicator_result *out) {
+                               const pm_features *entrances, const pm_network *net,
+                               const pm_districts *d, pm_indicator_result *out) {
   if (!ctx) return PM_EINTERNAL;
   if (!spec || !stations || !stops || !d || !out)
     return pm_error(ctx, PM_EINTERNAL, "pm_transfer_coverage: a required argument is NULL");
@@ -779,6 +963,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   t.st = stations;
   t.sp = stops;
   t.en = entrances && entrances->n ? entrances : NULL;
+  t.net = net;
   t.d = d;
   t.out = out;
   t.thr = spec->threshold_m;
@@ -830,6 +1015,7 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   if ((st = tree_of(&t, stops, &t.sp_tree, &t.own_sp))) goto done;
   if ((st = assign_districts(&t))) goto done;
   if (t.en && (st = assign_entrances(&t))) goto done;
+  if (t.net && (st = network_setup(&t))) goto done;
   if (t.basis == BASIS_ROUTE && (st = parse_routes(&t, route_fi))) goto done;
   if (t.basis == BASIS_STOP) {
     t.stop_best = malloc((stops->n ? stops->n : 1) * sizeof *t.stop_best);
@@ -850,8 +1036,24 @@ pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
   }
   if (!st && t.basis == BASIS_STOP) st = finish_stops(&t);
   if (!st) st = set_values(&t);
+  if (!st && t.net) {
+    char unr[160];
+    snprintf(unr, sizeof unr, "{\"stations\": %zu, \"stops\": %zu}", t.n_unroutable_st,
+             t.n_unroutable_sp);
+    st = pm__metric_network_info(ctx, spec, t.net, unr, out);
+    if (!st && (t.n_unroutable_st || t.n_unroutable_sp))
+      pm_notice(ctx,
+                "indicator %s: %zu stations and %zu bus stops are farther than %g m from the "
+                "walking network (unroutable): such a station counts as not served",
+                t.ind, t.n_unroutable_st, t.n_unroutable_sp, spec->network.max_snap_m);
+  }
   if (!st) st = pm__metric_finish(ctx, out);
 done:
+  free(t.stop_snap);
+  free(t.ap_snap);
+  free(t.ap_base);
+  pm_network_search_destroy(t.srch);
+  pm_network_search_destroy(t.near_all);
   free(t.sd_off);
   free(t.sd_idx);
   free(t.in_all);
@@ -926,8 +1128,9 @@ static const char *check(const pm_indicator_spec *s, char *msg, size_t size) {
 
 static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
                          const pm_districts *d, pm_indicator_result *out) {
-  return pm_transfer_coverage(ctx, spec, in[0].v[0], in[2].v[0], in[4].n ? in[4].v[0] : NULL, d,
-                              out);
+  /* in[12]: the network parameter (set with distance: network) */
+  return pm_transfer_coverage(ctx, spec, in[0].v[0], in[2].v[0], in[4].n ? in[4].v[0] : NULL,
+                              in[12].net, d, out);
 }
 
 const pm_metric_kind pm__kind_transfer_coverage = {

@@ -238,7 +238,7 @@ static void test_transfer_station_on_shared_boundary(void **state) {
   set_target(&s, ">=", 100);
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &out), PM_OK);
   assert_contract(&out, &s, d, "%", 1);
   assert_share(R(&out, "A"), 1, 2, 0);
   assert_share(R(&out, "B"), 1, 1, 0);
@@ -376,7 +376,7 @@ static void test_transfer_threshold_inclusive(void **state) {
   assert_near(s.catchment_m, 300, 0);
   assert_string_equal(s.basis, "station");
   pm_indicator_result out;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &out), PM_OK);
   assert_share(R(&out, "_all"), 1, 2, 0);
   assert_int_equal(R(&out, "_all")->n_gaps, 1);
   assert_string_equal(R(&out, "_all")->gaps[0].name, "S2");
@@ -774,7 +774,7 @@ static void test_null_when_denominator_empty(void **state) {
   spec_start(&s, "t", "transfer_coverage");
   set_target(&s, ">=", 100);
   spec_defaults(&s);
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &out), PM_OK);
   assert_contract(&out, &s, d, "%", 1);
   assert_share(R(&out, "A"), 1, 1, 0);
   assert_null_why(R(&out, "B"));
@@ -793,7 +793,7 @@ static void test_null_when_denominator_empty(void **state) {
     s.basis = dup(b ? "stop" : "route");
     if (!b) s.routes_field = dup("routes");
     spec_defaults(&s);
-    assert_int_equal(pm_transfer_coverage(ctx, &s, st2, sp, NULL, d, &out), PM_OK);
+    assert_int_equal(pm_transfer_coverage(ctx, &s, st2, sp, NULL, NULL, d, &out), PM_OK);
     assert_share(R(&out, "A"), 1, 1, 0);
     assert_null_why(R(&out, "B"));
     assert_share(R(&out, "_all"), 1, 1, 0);
@@ -875,7 +875,7 @@ static void test_null_reason_in_json_report(void **state) {
   run->indicators = calloc(1, sizeof *run->indicators);
   assert_non_null(run->indicators);
   run->n_indicators = 1;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &run->indicators[0]), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &run->indicators[0]), PM_OK);
   const char *path = pm_test_path("contract.json");
   assert_int_equal(pm_report_write_json(ctx, run, path), PM_OK);
   FILE *f = fopen(path, "rb");
@@ -922,7 +922,7 @@ static void test_transfer_basis_stop(void **state) {
   s.basis = dup("stop");
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &out), PM_OK);
   assert_contract(&out, &s, d, "%", 1);
   assert_share(R(&out, "A"), 1, 2, 0);
   assert_share(R(&out, "B"), 1, 2, 0);
@@ -955,7 +955,7 @@ static void test_transfer_basis_route(void **state) {
   s.routes_field = dup("routes");
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &out), PM_OK);
   const pm_result *all = R(&out, "_all");
   assert_share(all, 2, 3, 0);
   assert_int_equal(all->n_gaps, 1);
@@ -989,7 +989,7 @@ static void test_transfer_entrances(void **state) {
   set_ref(&s.entrances, "entrances");
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, en, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, en, NULL, d, &out), PM_OK);
   const pm_result *all = R(&out, "_all");
   assert_share(all, 2, 3, 0);
   assert_int_equal(all->n_gaps, 1);
@@ -1007,7 +1007,7 @@ static void test_transfer_entrances(void **state) {
   pm_features *en2 = feats("entrances", ew2, NULL, 1);
   assert_int_equal(pm_features_add_attr(ctx, en2, "station", names), PM_OK);
   s.entrance_station_field = dup("station");
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st2, sp2, en2, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st2, sp2, en2, NULL, d, &out), PM_OK);
   assert_share(R(&out, "_all"), 1, 2, 0);
   assert_string_equal(R(&out, "_all")->gaps[0].name, "T");
   pm_indicator_result_clear(&out);
@@ -1036,7 +1036,7 @@ static void test_transfer_gaps_worst_first(void **state) {
   set_target(&s, ">=", 100);
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &out), PM_OK);
   assert_contract(&out, &s, d, "%", 1);
   const pm_result *a = R(&out, "A");
   assert_share(a, 1, 3, 0);

@@ -68,7 +68,7 @@ static void test_threshold_inclusive(void **state) {
   pm_indicator_spec spec = spec_of(ctx, NULL);
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_string_equal(ir.id, "transfer_50m");
   assert_string_equal(ir.unit, "%");
   assert_int_equal(ir.n_results, 1);
@@ -119,7 +119,7 @@ static void test_three_entrances(void **state) {
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
 
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en3, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en3, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].value, 100, 1e-9);
   assert_int_equal(ir.results[0].n_gaps, 0);
   const pm_detail *sd = detail(&ir, "station", "S");
@@ -130,7 +130,7 @@ static void test_three_entrances(void **state) {
   memset(&ir, 0, sizeof ir);
 
   /* Without E3 the nearest entrance is 60 m away: a gap of 60 m, not the station point's 200 m. */
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en2, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en2, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].value, 0, 1e-9);
   assert_int_equal(ir.results[0].n_gaps, 1);
   assert_near(ir.results[0].gaps[0].distance_m, 60, 1e-9);
@@ -138,7 +138,7 @@ static void test_three_entrances(void **state) {
   memset(&ir, 0, sizeof ir);
 
   /* Without entrances the station point is the access point. */
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].gaps[0].distance_m, 200, 1e-9);
   pm_indicator_result_clear(&ir);
 
@@ -175,7 +175,7 @@ static void test_entrance_station_field(void **state) {
   memset(&ir, 0, sizeof ir);
 
   /* 甲站 reaches P from the entrance (40 m); 乙站 keeps its own point (60 m). */
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].numerator, 1, 0);
   assert_int_equal(ir.results[0].n_gaps, 1);
   assert_string_equal(ir.results[0].gaps[0].name, "乙站");
@@ -184,7 +184,7 @@ static void test_entrance_station_field(void **state) {
   memset(&ir, 0, sizeof ir);
 
   /* A name that matches no station: the entrance goes to the nearest station (乙站). */
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en_unknown, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en_unknown, NULL, d, &ir), PM_OK);
   assert_int_equal(ir.results[0].n_gaps, 1);
   assert_string_equal(ir.results[0].gaps[0].name, "甲站");
   assert_near(ir.results[0].gaps[0].distance_m, 140, 1e-9);
@@ -194,7 +194,7 @@ static void test_entrance_station_field(void **state) {
   /* Without the field the same happens. */
   free(spec.entrance_station_field);
   spec.entrance_station_field = NULL;
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, NULL, d, &ir), PM_OK);
   assert_int_equal(ir.results[0].n_gaps, 1);
   assert_string_equal(ir.results[0].gaps[0].name, "甲站");
   pm_indicator_result_clear(&ir);
@@ -202,7 +202,7 @@ static void test_entrance_station_field(void **state) {
 
   /* A field the entrances do not have is an error, not a silent fallback. */
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "entrance_station_field", "no_such_field"), PM_OK);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, d, &ir), PM_EINPUT);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "no_such_field"));
   pm_indicator_result_clear(&ir);
 
@@ -239,7 +239,7 @@ static void test_route_basis(void **state) {
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
 
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   const pm_result *all = &ir.results[0];
   assert_near(all->numerator, 2, 0); /* (S,1路) 40 m, (S,2路) 40 m */
   assert_near(all->denominator, 3, 0);
@@ -261,7 +261,7 @@ static void test_route_basis(void **state) {
   pm_features *sp2 = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp2, "routes", routes2), PM_OK);
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_sep", "/"), PM_OK);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp2, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp2, NULL, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].denominator, 3, 0);
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
@@ -269,12 +269,12 @@ static void test_route_basis(void **state) {
   /* Errors a planner can fix. */
   free(spec.routes_field);
   spec.routes_field = NULL;
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "routes_field"));
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_field", "lines"), PM_OK);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "lines"));
   pm_indicator_result_clear(&ir);
   memset(&ir, 0, sizeof ir);
@@ -282,7 +282,7 @@ static void test_route_basis(void **state) {
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "basis", "line"), PM_EINPUT);
   free(spec.basis);
   spec.basis = strdup("line");
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_EINPUT);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "basis"));
   pm_indicator_result_clear(&ir);
 
@@ -310,7 +310,7 @@ static void test_stop_basis_two_districts(void **state) {
   pm_indicator_spec spec = spec_of(ctx, "stop");
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_int_equal(ir.n_results, 3);
   assert_string_equal(ir.results[0].district, "A");
   assert_string_equal(ir.results[1].district, "B");
@@ -359,7 +359,7 @@ static void test_boundary_station_and_target(void **state) {
   spec.target_value = 100;
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   const pm_result *a = res(&ir, "A"), *b = res(&ir, "B"), *all = res(&ir, "_all");
   assert_near(a->denominator, 2, 0);
   assert_near(a->value, 50, 1e-9);
@@ -404,7 +404,7 @@ static void test_empty_denominator(void **state) {
   spec.target_value = 90;
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   const pm_result *a = res(&ir, "A"), *b = res(&ir, "B");
   assert_false(b->has_value);
   assert_non_null(b->null_reason);
@@ -419,7 +419,7 @@ static void test_empty_denominator(void **state) {
   memset(&ir, 0, sizeof ir);
 
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "basis", "stop"), PM_OK);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_false(res(&ir, "A")->has_value);
   assert_non_null(strstr(res(&ir, "A")->null_reason, "no bus stops within 300 m"));
   pm_indicator_result_clear(&ir);
@@ -445,7 +445,7 @@ static void test_gaps_sorted(void **state) {
   pm_indicator_spec spec = spec_of(ctx, "station");
   pm_indicator_result ir;
   memset(&ir, 0, sizeof ir);
-  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, d, &ir), PM_OK);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   const pm_result *a = res(&ir, "A");
   assert_int_equal(a->n_gaps, 3);
   assert_string_equal(a->gaps[0].name, "S2");
@@ -465,6 +465,80 @@ static void test_gaps_sorted(void **state) {
   pm_indicator_spec_clear(&spec);
 }
 
+/* distance: network. Two streets 40 m apart (y 0 and y 40) join only at x = 500. Station S1
+ * (0, -5) has stop P1 (0, 45) 50 m away in a straight line, across the barrier: 5 + 500 + 40 +
+ * 500 + 5 = 1050 m walked. Stop P2 (200, -5) is 200 m away, 5 + 200 + 5 = 210 m walked: S1's
+ * nearest stop along the network, beyond 50 m. S2 (0, -300) is 300 m from every street: farther
+ * than max_snap_m (100 m), unroutable: it counts and never passes. Straight lines: S1 passes. */
+static void test_network_barrier(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *rw[] = {"LINESTRING(-500 0, 500 0)", "LINESTRING(-500 40, 500 40)",
+                      "LINESTRING(500 0, 500 40)"};
+  pm_features *roads = pm_test_wkt(ctx, "roads", rw, NULL, 3);
+  pm_network_options opt;
+  pm_network_options_init(&opt);
+  pm_network *net = NULL;
+  assert_int_equal(pm_network_build(ctx, roads, &opt, &net), PM_OK);
+  const char *sw[] = {"POINT(0 -5)", "POINT(0 -300)"}, *sl[] = {"S1", "S2"};
+  const char *pw[] = {"POINT(0 45)", "POINT(200 -5)"}, *pl[] = {"P1", "P2"};
+  pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
+  pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
+  pm_districts *d = no_districts(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, "transfer_coverage", "t", NULL);
+  pm_indicator_result ir;
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
+  assert_near(ir.results[0].value, 50, 1e-9); /* straight lines: S1 passes (50 m, inclusive) */
+  assert_string_equal(ir.distance, "euclidean");
+  pm_indicator_result_clear(&ir);
+  pm_indicator_spec_clear(&spec);
+
+  spec = pm_test_spec(ctx, "transfer_coverage", "t", "distance", "network", "network", "roads", NULL);
+  memset(&ir, 0, sizeof ir);
+  assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, net, d, &ir), PM_OK);
+  const pm_result *all = &ir.results[0];
+  assert_near(all->denominator, 2, 0); /* the unroutable station counts */
+  assert_near(all->numerator, 0, 0);
+  assert_int_equal(all->n_gaps, 2);
+  const pm_gap *g1 = strcmp(all->gaps[0].name, "S1") == 0 ? &all->gaps[0] : &all->gaps[1];
+  const pm_gap *g2 = g1 == &all->gaps[0] ? &all->gaps[1] : &all->gaps[0];
+  assert_near(g1->distance_m, 210, 1e-9); /* walked, to the nearest stop along the network */
+  assert_near(g1->straight_m, 200, 1e-9);
+  assert_string_equal(g1->nearest, "P2");
+  assert_string_equal(g2->name, "S2");
+  assert_false(isfinite(g2->distance_m));
+  assert_non_null(g2->note);
+  assert_non_null(strstr(g2->note, "unroutable"));
+  assert_string_equal(ir.distance, "network");
+  assert_non_null(ir.network);
+  assert_non_null(strstr(ir.network, "\"unroutable\": {\"stations\": 1, \"stops\": 0}"));
+  /* the station's segment is the walked path: 5 + 200 + 5 m */
+  size_t seg = 0;
+  for (size_t i = 0; i < ir.n_details; i++)
+    if (strcmp(ir.details[i].role, "segment") == 0) {
+      GEOSContextHandle_t h = pm_context_geos(ctx);
+      GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+      GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, ir.details[i].wkb, ir.details[i].wkb_len);
+      double len = 0;
+      GEOSLength_r(h, g, &len);
+      assert_near(len, 210, 1e-9);
+      GEOSGeom_destroy_r(h, g);
+      GEOSWKBReader_destroy_r(h, rd);
+      seg++;
+    }
+  assert_int_equal(seg, 1);
+  pm_indicator_result_clear(&ir);
+  pm_indicator_spec_clear(&spec);
+  pm_network_destroy(ctx, net);
+  pm_features_destroy(ctx, roads);
+  pm_features_destroy(ctx, st);
+  pm_features_destroy(ctx, sp);
+  pm_districts_destroy(ctx, d);
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_threshold_inclusive),
@@ -475,6 +549,7 @@ int main(void) {
       cmocka_unit_test(test_boundary_station_and_target),
       cmocka_unit_test(test_empty_denominator),
       cmocka_unit_test(test_gaps_sorted),
+      cmocka_unit_test(test_network_barrier),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

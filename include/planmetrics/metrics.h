@@ -252,11 +252,11 @@ PM_API pm_status pm_metric_no_data(pm_context *ctx, const pm_indicator_spec *spe
 
 /* METRICS.md §2 transfer_coverage. entrances may be NULL. stops must carry attribute
  * spec->routes_field when spec->basis is "route"; entrances carry spec->entrance_station_field
- * when given. */
+ * when given. net: the walking network of distance: network (§5), NULL for straight lines. */
 PM_API pm_status pm_transfer_coverage(pm_context *ctx, const pm_indicator_spec *spec,
-                               const pm_features *stations, const pm_features *stops,
-                               const pm_features *entrances, const pm_districts *d,
-                               pm_indicator_result *out);
+                                      const pm_features *stations, const pm_features *stops,
+                                      const pm_features *entrances, const struct pm_network *net,
+                                      const pm_districts *d, pm_indicator_result *out);
 
 /* §2 length. within[i]/near[i] are the selections of spec->within/near; share_of may be NULL. */
 PM_API pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *lines,
