@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
-#include "planmetrics/metrics.h"
-#include "engine/measure.h"
+#include "queries/coverage_internal.h"
 #include "queries/metric_internal.h"
 
 /* Choices where METRICS.md is silent (also for the project docs):
@@ -45,60 +44,6 @@
 /* Uncovered remainders below this area are overlay noise where a feature's edge runs along a
  * buffer's edge, not a gap a planner could act on. */
 #define COV_SLIVER_M2 1e-3
-
-/* One source that counts: its geometry, class and buffer. */
-typedef struct cov_item {
-  const GEOSGeometry *g;   /* borrowed from the sources */
-  const GEOSGeometry *buf; /* borrowed from cov.bufs */
-  size_t fi;               /* feature index in the sources */
-  size_t cls;
-  double radius;
-  double x0, y0, x1, y1;   /* envelope of g */
-} cov_item;
-
-/* What each thread has for itself: prepared geometries made on first use, and scratch space. */
-typedef struct cov_scratch {
-  const GEOSPreparedGeometry **src_prep;  /* per item */
-  const GEOSPreparedGeometry **part_prep; /* per part of the covered region */
-  size_t prep_coords;                     /* coordinates prepared, see COV_PREP_BUDGET */
-  pm_idx_list part_hits;                  /* parts near a geometry */
-  size_t *slot_idx;                       /* slots of a point, capacity nslots */
-  cov_item **cand;                        /* tree query results */
-  size_t ncand, capcand;
-  int cand_oom;
-  size_t *dcand;                          /* districts touching a geometry */
-  size_t ndcand, capdcand;
-  int dcand_oom;
-} cov_scratch;
-
-typedef struct cov {
-  pm_context *ctx;
-  GEOSContextHandle_t h;
-  const pm_indicator_spec *spec;
-  const pm_features *src, *pop;
-  const pm_districts *d;
-  pm_indicator_result *out;
-  const char *ind;  /* indicator id for messages */
-  size_t nslots;    /* d->n districts + `_all` */
-
-  const pm_size_class *cls;
-  size_t ncls;
-  char **cls_label; /* display label per class */
-  size_t largest;   /* class used by sources without area (points, lines) */
-
-  cov_item *items;
-  size_t nitems;
-  GEOSGeometry *bufs; /* collection owning every buffer */
-  GEOSSTRtree *tree;  /* items: cov_item *, indexed by source geometry */
-  double rmax;
-  GEOSGeometry *covered;
-  pm_parts_index covered_parts; /* the disjoint parts of covered, indexed */
-  GEOSGeometry **serv_geom;     /* covered ∩ district, per district (kept without population) */
-
-  double *num, *den;      /* per slot */
-  double *serv_area;      /* area of the covered region in each slot */
-  cov_scratch t;          /* this thread's own (ctx, h, d, out, num and den are too) */
-} cov;
 
 static pm_status geos_fail(cov *c, const char *what) {
   return pm_error(c->ctx, PM_EGEOM, "indicator %s: %s failed (%s)", c->ind, what,
@@ -321,6 +266,15 @@ static pm_status nearest_source(cov *c, const GEOSGeometry *g, const cov_item **
   return PM_OK;
 }
 
+/* The nearest source of g for a gap: by straight-line distance, or along the network (then
+ * *straight is the straight-line distance to it; NAN with straight lines). */
+static pm_status gap_nearest(cov *c, const GEOSGeometry *g, const cov_item **nearest, double *dist,
+                             double *straight) {
+  *straight = NAN;
+  if (c->net) return pm__cov_network_nearest(c, g, nearest, dist, straight);
+  return nearest_source(c, g, nearest, dist);
+}
+
 /* Whether the covered region covers (covers = 1) or intersects (covers = 0) g. The region is
  * tested part by part, and only the parts near g: its parts are disjoint, so each polygon of g it
  * covers lies in one part. A prepared region of a whole city would be tested in time growing
@@ -366,6 +320,10 @@ static pm_status region_test(cov *c, const GEOSGeometry *g, int covers, int *res
  * distances, so d <= radius always counts. */
 static pm_status point_covered(cov *c, const GEOSGeometry *pt, int *covered) {
   *covered = 0;
+  if (c->net) { /* points by their own walked distance (METRICS.md §5) */
+    int unroutable;
+    return pm__cov_network_point(c, pt, covered, &unroutable);
+  }
   pm_status st = region_test(c, pt, 1, covered);
   if (st || *covered) return st;
   st = query_reach(c, pt);
@@ -639,14 +597,15 @@ static pm_status build_sources(cov *c) {
     it->cls = cls;
     it->radius = override ? c->spec->radius_m : c->cls[cls].radius_m;
     extent_of(c, g, &it->x0, &it->y0, &it->x1, &it->y1);
-    tmp[c->nitems] = GEOSBuffer_r(c->h, g, it->radius, COV_QUADSEGS);
-    if (!tmp[c->nitems]) {
+    if (!c->net && !(tmp[c->nitems] = GEOSBuffer_r(c->h, g, it->radius, COV_QUADSEGS))) {
       st = geos_fail(c, "buffering a source");
       goto done;
     }
     if (it->radius > c->rmax) c->rmax = it->radius;
     c->nitems++;
   }
+  /* Along the network, a source's service area is the network it reaches, widened. */
+  if (c->net && (st = pm__cov_network_bufs(c, tmp))) goto done;
   if (nignored > 0)
     pm_notice(c->ctx, "indicator %s: %zu source(s) of layer %s matched no size class and were "
                       "ignored: %s%s",
@@ -817,6 +776,15 @@ static pm_status uncovered_part(cov *c, const GEOSGeometry *g, GEOSGeometry **ou
   return PM_OK;
 }
 
+static pm_status add_gap(cov *c, pm_result *r, const char *id, const char *name, const char *district,
+                         double dist, double straight, double shortfall, const char *nearest,
+                         const char *note, double x, double y) {
+  pm_status st =
+      pm_result_add_gap(c->ctx, r, id, name, district, dist, shortfall, nearest, note, x, y);
+  if (!st) r->gaps[r->n_gaps - 1].straight_m = straight;
+  return st;
+}
+
 /* Gaps and the "uncovered" detail of population feature i, whose uncovered part is piece: listed
  * in every district the uncovered part reaches with the area there, and in `_all` with the area
  * inside the plan area; under the district of the feature's representative point. */
@@ -831,10 +799,10 @@ static pm_status area_gaps(cov *c, size_t i, const GEOSGeometry *piece) {
   GEOSGeometry *rep = NULL, *home_pt = NULL;
   char *id = NULL, *note = NULL, *near_id = NULL;
   const cov_item *near;
-  double dist, x, y;
+  double dist, x, y, straight;
   const char *home = NULL;
   const char *name = pop->label ? pop->label[i] : NULL;
-  if ((st = nearest_source(c, g, &near, &dist))) goto done;
+  if ((st = gap_nearest(c, g, &near, &dist, &straight))) goto done;
   rep = GEOSPointOnSurface_r(c->h, piece);
   home_pt = GEOSPointOnSurface_r(c->h, g);
   if (!rep || !home_pt) {
@@ -857,14 +825,14 @@ static pm_status area_gaps(cov *c, size_t i, const GEOSGeometry *piece) {
     double aj;
     st = area_in_slot(c, j, piece, &aj);
     if (!st && aj > COV_SLIVER_M2)
-      st = pm_result_add_gap(c->ctx, &c->out->results[j], id, name, slot_name(c, j), dist, aj,
-                             near_id, note, x, y);
+      st = add_gap(c, &c->out->results[j], id, name, slot_name(c, j), dist, straight, aj, near_id,
+                   note, x, y);
   }
   double aall = 0;
   if (!st) st = area_in_slot(c, c->d->n, piece, &aall);
   if (!st && aall > COV_SLIVER_M2)
-    st = pm_result_add_gap(c->ctx, &c->out->results[c->d->n], id, name, home, dist, aall, near_id,
-                           note, x, y);
+    st = add_gap(c, &c->out->results[c->d->n], id, name, home, dist, straight, aall, near_id, note,
+                 x, y);
 done:
   if (rep) GEOSGeom_destroy_r(c->h, rep);
   if (home_pt) GEOSGeom_destroy_r(c->h, home_pt);
@@ -1250,7 +1218,12 @@ static pm_status deno_weight(cov *c) {
       rep = NULL;
       continue;
     }
-    if ((st = point_covered(c, rep, &covered))) goto done;
+    int unroutable = 0;
+    if (c->net)
+      st = pm__cov_network_point(c, rep, &covered, &unroutable);
+    else
+      st = point_covered(c, rep, &covered);
+    if (st) goto done;
     /* point_covered reuses the scratch slots only through query_reach, not slot_idx */
     for (size_t s = 0; s < n; s++) {
       c->den[c->t.slot_idx[s]] += w;
@@ -1258,8 +1231,8 @@ static pm_status deno_weight(cov *c) {
     }
     if (!covered && w > 0) {
       const cov_item *near;
-      double dist, x, y;
-      if ((st = nearest_source(c, rep, &near, &dist))) goto done;
+      double dist, x, y, straight;
+      if ((st = gap_nearest(c, rep, &near, &dist, &straight))) goto done;
       if ((st = point_xy(c, rep, &x, &y))) goto done;
       if ((st = pm_features_id(c->ctx, pop, i, &id))) goto done;
       if (near && (st = pm_features_id(c->ctx, c->src, near->fi, &near_id))) goto done;
@@ -1268,11 +1241,13 @@ static pm_status deno_weight(cov *c) {
       if ((st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "uncovered", home, id, name, 0,
                                                     dist, near_id, pop->geom[i])))
         goto done;
+      const char *note = unroutable ? "unroutable: farther than max_snap_m from the walking "
+                                      "network; counted as not served"
+                                    : NULL;
       for (size_t s = 0; s < n; s++) {
         size_t j = c->t.slot_idx[s];
-        if ((st = pm_result_add_gap(c->ctx, &c->out->results[j], id, name,
-                                    j < c->d->n ? slot_name(c, j) : home, dist, w, near_id, NULL,
-                                    x, y)))
+        if ((st = add_gap(c, &c->out->results[j], id, name, j < c->d->n ? slot_name(c, j) : home,
+                          dist, straight, w, near_id, note, x, y)))
           goto done;
       }
       free(id);
@@ -1345,6 +1320,7 @@ static pm_status copy_header(cov *c) {
 }
 
 static void cov_free(cov *c) {
+  pm__cov_network_free(c);
   scratch_free(c);
   pm_parts_index_free(c->ctx, &c->covered_parts);
   if (c->serv_geom)
@@ -1364,8 +1340,8 @@ static void cov_free(cov *c) {
 }
 
 pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *sources,
-                      const pm_features *population, const pm_districts *d,
-                      pm_indicator_result *out) {
+                      const pm_features *population, const pm_features *entrances,
+                      const pm_network *net, const pm_districts *d, pm_indicator_result *out) {
   if (!ctx) return PM_EINTERNAL;
   if (!spec || !sources || !d || !out)
     return pm_error(ctx, PM_EINTERNAL,
@@ -1387,7 +1363,8 @@ pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_f
                     ind, population->layer ? population->layer : "?");
 
   cov c = {.ctx = ctx, .h = pm_context_geos(ctx), .spec = spec, .src = sources,
-           .pop = population, .d = d, .out = out, .ind = ind, .nslots = d->n + 1};
+           .pop = population, .d = d, .out = out, .ind = ind, .nslots = d->n + 1, .net = net,
+           .entrances = net && entrances && entrances->n ? entrances : NULL};
   pm_status st;
   c.num = calloc(c.nslots, sizeof *c.num);
   c.den = calloc(c.nslots, sizeof *c.den);
@@ -1438,6 +1415,7 @@ pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_f
     free(all_why);
   }
   free(why_buf);
+  if (!st && c.net) st = pm__cov_network_finish(&c);
   if (!st) st = pm__metric_finish(ctx, out);
 
 done:
@@ -1471,6 +1449,7 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
+    {"reached", PM_ROLE_MEASURED, "nearest"},
     {"source", PM_ROLE_SOURCE, "class"},
     {"ignored_source", PM_ROLE_IGNORED, "reason"},
     {"service_area", PM_ROLE_PASS, "nearest"},
@@ -1520,7 +1499,9 @@ static int wide(const pm_indicator_spec *s, const pm_metric_input *in) {
 
 static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
                          const pm_districts *d, pm_indicator_result *out) {
-  return pm_coverage(ctx, spec, in[0].v[0], in[1].n ? in[1].v[0] : NULL, d, out);
+  /* in[7]: the network (distance: network), in[8]: the sources' entrances */
+  return pm_coverage(ctx, spec, in[0].v[0], in[1].n ? in[1].v[0] : NULL,
+                     in[8].n ? in[8].v[0] : NULL, in[7].net, d, out);
 }
 
 const pm_metric_kind pm__kind_coverage = {

@@ -479,7 +479,7 @@ static void test_coverage_radius_inclusive_and_classes(void **state) {
   assert_true(isinf(s.classes[1].max_area_m2));
   assert_near(s.classes[1].radius_m, 500, 0);
   pm_indicator_result out;
-  assert_int_equal(pm_coverage(ctx, &s, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, homes, NULL, NULL, d, &out), PM_OK);
   assert_contract(&out, &s, d, "%", 1);
   const pm_result *all = R(&out, "_all");
   assert_share(all, 2, 5, 0);
@@ -519,11 +519,11 @@ static void test_coverage_point_source_radius(void **state) {
   set_ref(&s.population, "homes");
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_coverage(ctx, &s, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, homes, NULL, NULL, d, &out), PM_OK);
   assert_share(R(&out, "_all"), 3, 4, 0); /* all but (0, 500.01) */
   pm_indicator_result_clear(&out);
   s.radius_m = 100;
-  assert_int_equal(pm_coverage(ctx, &s, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, homes, NULL, NULL, d, &out), PM_OK);
   assert_share(R(&out, "_all"), 1, 4, 0); /* only (100, 0) */
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
@@ -675,7 +675,7 @@ static void test_coverage_population_dissolved(void **state) {
   set_ref(&s.population, "residential");
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_coverage(ctx, &s, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, homes, NULL, NULL, d, &out), PM_OK);
   const pm_result *all = R(&out, "_all");
   assert_share(all, 10000, 30000, 1e-6);
   /* Each uncovered block is a gap: 20,000 m2 short, 900 m from the park. */
@@ -705,7 +705,7 @@ static void test_coverage_district_denominator(void **state) {
   set_target(&s, ">=", 90);
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_coverage(ctx, &s, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, NULL, NULL, NULL, d, &out), PM_OK);
   assert_contract(&out, &s, d, "%", 1);
   assert_share(R(&out, "A"), 600000, 1000000, 1e-3);
   assert_share(R(&out, "B"), 0, 1000000, 1e-3);
@@ -718,7 +718,7 @@ static void test_coverage_district_denominator(void **state) {
 
   /* "with neither a population layer nor districts the plan is refused" */
   pm_districts *none = districts_none();
-  assert_int_equal(pm_coverage(ctx, &s, parks, NULL, none, &out), PM_EINPUT);
+  assert_int_equal(pm_coverage(ctx, &s, parks, NULL, NULL, NULL, none, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
   pm_districts_destroy(ctx, none);
 
@@ -743,7 +743,7 @@ static void test_coverage_count_by_class(void **state) {
   s.count_by_class = 1;
   spec_defaults(&s);
   pm_indicator_result out;
-  assert_int_equal(pm_coverage(ctx, &s, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, NULL, NULL, NULL, d, &out), PM_OK);
   const int64_t want[3][2] = {{1, 1}, {1, 0}, {2, 1}}; /* A, B, _all x pocket park, park */
   for (size_t i = 0; i < 3; i++) {
     const pm_result *r = &out.results[i];
@@ -833,7 +833,7 @@ static void test_null_when_denominator_empty(void **state) {
   pm_features *homes = feats("residential", hw, NULL, 1), *parks = feats("parks", kw, NULL, 1);
   spec_start(&s, "pc", "coverage");
   spec_defaults(&s);
-  assert_int_equal(pm_coverage(ctx, &s, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &s, parks, homes, NULL, NULL, d, &out), PM_OK);
   assert_share(R(&out, "A"), 10000, 10000, 1e-6);
   assert_null_why(R(&out, "B"));
   pm_indicator_result_clear(&out);

@@ -111,7 +111,7 @@ static void run_park_vs_strip(pm_context *ctx, const char *park_wkt, pm_indicato
   pm_features *res = pm_test_wkt(ctx, "residential", rw, rl, 1);
   pm_districts *d = no_districts(ctx);
   memset(out, 0, sizeof *out);
-  assert_int_equal(pm_coverage(ctx, spec, parks, res, d, out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, spec, parks, res, NULL, NULL, d, out), PM_OK);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, parks);
   pm_features_destroy(ctx, res);
@@ -163,7 +163,7 @@ static void test_class_boundary(void **state) {
   pm_features *pk = pm_test_wkt(f->ctx, "parks", (const char *[]){rect(p, 0, 0, 100, 100)}, NULL, 1);
   pm_districts *nd = no_districts(f->ctx);
   memset(&out, 0, sizeof out);
-  assert_int_equal(pm_coverage(f->ctx, &spec, pk, pk, nd, &out), PM_EINPUT);
+  assert_int_equal(pm_coverage(f->ctx, &spec, pk, pk, NULL, NULL, nd, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "pm_indicator_spec_create"));
   pm_indicator_result_clear(&out);
   pm_features_destroy(f->ctx, pk);
@@ -190,7 +190,7 @@ static void test_small_source_ignored(void **state) {
   pm_features *parks = pm_test_wkt(f->ctx, "parks", pw, pl, 2);
   pm_features *res = pm_test_wkt(f->ctx, "residential", rw, rl, 2);
   pm_districts *d = no_districts(f->ctx);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
 
   const pm_result *all = result_of(&out, "_all");
   /* R1 (190 m2) lies next to the ignored green; R2 (200 m2) is 10..20 m from the pocket park. */
@@ -237,7 +237,7 @@ static void test_half_covered_and_target(void **state) {
     spec.has_target = 1;
     strcpy(spec.target_op, ">=");
     spec.target_value = targets[t];
-    assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+    assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
     const pm_result *all = result_of(&out, "_all");
     assert_true(all->has_ratio);
     assert_near(all->numerator, 10000.0, 1e-6);
@@ -287,7 +287,7 @@ static void test_weighted_points(void **state) {
   pm_indicator_result out = {0};
   spec_init(&spec);
   spec.weight_field = (char *)"pop";
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, NULL, NULL, d, &out), PM_OK);
   const pm_result *all = result_of(&out, "_all");
   /* H2 is exactly 500 m away (inclusive); H3 is 501 m away; H5 and H6 have no weight. */
   assert_near(all->numerator, 160.0, 1e-9);
@@ -306,11 +306,11 @@ static void test_weighted_points(void **state) {
   assert_int_equal(pm_features_add_attr(f->ctx, homes, "pop_bad", bad), PM_OK);
   spec.weight_field = (char *)"pop_bad";
   memset(&out, 0, sizeof out);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_EINPUT);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, NULL, NULL, d, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "many"));
   pm_indicator_result_clear(&out);
   spec.weight_field = (char *)"residents";
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_EINPUT);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, NULL, NULL, d, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "residents"));
   pm_indicator_result_clear(&out);
 
@@ -331,7 +331,7 @@ static void test_straddling_park_district_denominator(void **state) {
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
   spec_init(&spec);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, d, &out), PM_OK);
   assert_int_equal(out.n_results, 3);
   assert_string_equal(out.results[0].district, "A");
   assert_string_equal(out.results[1].district, "B");
@@ -374,13 +374,13 @@ static void test_point_source(void **state) {
 
   spec_init(&spec);
   spec.radius_m = 100;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, d, &out), PM_OK);
   assert_near(result_of(&out, "D")->numerator, M_PI * 100 * 100, CIRCLE_TOL(100));
   assert_near(result_of(&out, "D")->value, 100 * M_PI * 1e4 / 4e6, 100 * CIRCLE_TOL(100) / 4e6);
   pm_indicator_result_clear(&out);
 
   spec_init(&spec);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, d, &out), PM_OK);
   assert_near(result_of(&out, "D")->numerator, M_PI * 500 * 500, CIRCLE_TOL(500));
   assert_string_equal(detail(&out, "source", 0)->nearest, "park");
   pm_indicator_result_clear(&out);
@@ -391,7 +391,7 @@ static void test_point_source(void **state) {
   pm_features *homes = pm_test_wkt(f->ctx, "homes", hw, hl, 3);
   spec_init(&spec);
   spec.radius_m = 100;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, homes, NULL, NULL, d, &out), PM_OK);
   const pm_result *r = result_of(&out, "D");
   assert_near(r->numerator, 2, 0);
   assert_near(r->denominator, 3, 0);
@@ -422,7 +422,7 @@ static void test_empty_denominator(void **state) {
   spec.has_target = 1;
   strcpy(spec.target_op, ">=");
   spec.target_value = 90;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
   const pm_result *a = result_of(&out, "A"), *b = result_of(&out, "B");
   assert_true(a->has_value);
   assert_near(a->value, 100, 1e-9);
@@ -438,13 +438,13 @@ static void test_empty_denominator(void **state) {
   /* An empty population selection: every value null, no failure. */
   pm_features *none = pm_test_wkt(f->ctx, "residential", NULL, NULL, 0);
   none->kind = PM_KIND_POLYGON;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, none, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, none, NULL, NULL, d, &out), PM_OK);
   for (size_t i = 0; i < out.n_results; i++) assert_false(out.results[i].has_value);
   pm_indicator_result_clear(&out);
 
   /* No sources at all: everything uncovered, gaps without a nearest source. */
   pm_features *nosrc = pm_test_wkt(f->ctx, "parks", NULL, NULL, 0);
-  assert_int_equal(pm_coverage(f->ctx, &spec, nosrc, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, nosrc, res, NULL, NULL, d, &out), PM_OK);
   assert_near(result_of(&out, "A")->value, 0, 0);
   assert_int_equal(result_of(&out, "A")->n_gaps, 1);
   assert_null(result_of(&out, "A")->gaps[0].nearest);
@@ -472,7 +472,7 @@ static void test_count_by_class(void **state) {
   pm_indicator_result out = {0};
   spec_init(&spec);
   spec.count_by_class = 1;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, d, &out), PM_OK);
   const int64_t want[3][2] = {{2, 0}, {0, 2}, {2, 2}}; /* A, B, _all x pocket park, park */
   for (size_t i = 0; i < 3; i++) {
     const pm_result *r = &out.results[i];
@@ -487,7 +487,7 @@ static void test_count_by_class(void **state) {
   pm_indicator_result_clear(&out);
 
   spec.count_by_class = 0;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, d, &out), PM_OK);
   assert_int_equal(out.results[0].n_classes, 0);
   pm_indicator_result_clear(&out);
   pm_districts_destroy(f->ctx, d);
@@ -510,7 +510,7 @@ static void test_gaps_sorted(void **state) {
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
   spec_init(&spec);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
   const pm_result *all = result_of(&out, "_all");
   const char *order[] = {"R4", "R2", "R3", "R1"};
   const double shortfall[] = {5000, 1600, 900, 100};
@@ -541,7 +541,7 @@ static void test_gap_split_by_district(void **state) {
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
   spec_init(&spec);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
   for (int i = 0; i < 2; i++) {
     const pm_result *x = &out.results[i];
     assert_near(x->value, 50, 1e-9);
@@ -576,7 +576,7 @@ static void test_overlapping_population_dissolved(void **state) {
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
   spec_init(&spec);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
   const pm_result *a = result_of(&out, "A");
   assert_near(a->denominator, 30000, 1e-6);
   assert_near(a->numerator, 10000, 1e-6);
@@ -604,14 +604,14 @@ static void test_needs_population_or_districts(void **state) {
   pm_indicator_spec spec;
   pm_indicator_result out = {0};
   spec_init(&spec);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, d, &out), PM_EINPUT);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, d, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "coverage needs a population layer or districts"));
   pm_indicator_result_clear(&out);
 
   /* A class with a negative radius is refused too. */
   pm_districts *two = two_districts(f->ctx, 1000);
   classes[0].radius_m = -1;
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, two, &out), PM_EINPUT);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, NULL, NULL, NULL, two, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
   pm_districts_destroy(f->ctx, two);
   pm_districts_destroy(f->ctx, d);
@@ -649,7 +649,7 @@ static void run_city(pm_context *ctx, int threads, pm_indicator_result *out) {
   memset(out, 0, sizeof *out);
   pm_context_set_threads(ctx, threads);
   assert_int_equal(pm_context_threads(ctx), threads);
-  assert_int_equal(pm_coverage(ctx, &spec, parks, res, d, out), PM_OK);
+  assert_int_equal(pm_coverage(ctx, &spec, parks, res, NULL, NULL, d, out), PM_OK);
   pm_context_set_threads(ctx, 1);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, parks);
@@ -707,7 +707,7 @@ static void test_empty_geometries(void **state) {
   spec.n_classes = 1;
   pm_indicator_result out;
   memset(&out, 0, sizeof out);
-  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, d, &out), PM_OK);
+  assert_int_equal(pm_coverage(f->ctx, &spec, parks, res, NULL, NULL, d, &out), PM_OK);
   const pm_result *r = result_of(&out, "_all");
   assert_near(r->denominator, 1000, 1e-9);
   assert_near(r->value, 100, 1e-9);
@@ -715,6 +715,86 @@ static void test_empty_geometries(void **state) {
   pm_districts_destroy(f->ctx, d);
   pm_features_destroy(f->ctx, parks);
   pm_features_destroy(f->ctx, res);
+}
+
+/* distance: network. Streets: y = 0 (x -1000..1000) and x = 0 (y 0..1000), a T at the origin.
+ * (the y = 0 street has a vertex at the T: lines join only at shared vertices, §5)
+ * A point park at (0, -10) enters the network at the origin (leg 10 m) and reaches, within its
+ * 300 m, x -290..290 and y 0..290 (partly reached edges). Homes: (200, 5) walks 10 + 200 + 5 =
+ * 215 m (covered), (0, 285) 10 + 285 = 295 m (covered), (250, 60) 10 + 250 + 60 = 320 m (not:
+ * 260 m in a straight line), (0, -200) is 200 m from every street, beyond max_snap_m 100:
+ * unroutable, counted, not covered. Straight lines cover all four. */
+static void test_network(void **state) {
+  fixture *f = *state;
+  pm_context *ctx = f->ctx;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  const char *rw[] = {"LINESTRING(-1000 0, 0 0, 1000 0)", "LINESTRING(0 0, 0 1000)"};
+  pm_features *roads = pm_test_wkt(ctx, "roads", rw, NULL, 2);
+  pm_network_options opt;
+  pm_network_options_init(&opt);
+  pm_network *net = NULL;
+  assert_int_equal(pm_network_build(ctx, roads, &opt, &net), PM_OK);
+  const char *pw[] = {"POINT(0 -10)"}, *pl[] = {"P"};
+  const char *hw[] = {"POINT(200 5)", "POINT(0 285)", "POINT(250 60)", "POINT(0 -200)"};
+  const char *hl[] = {"a", "b", "c", "d"};
+  pm_features *parks = pm_test_wkt(ctx, "parks", pw, pl, 1);
+  pm_features *homes = pm_test_wkt(ctx, "homes", hw, hl, 4);
+  pm_districts *none = no_districts(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, "coverage", "c", "sources", "parks", "radius_m", "300",
+                                        NULL);
+  pm_indicator_result out = {0};
+  assert_int_equal(pm_coverage(ctx, &spec, parks, homes, NULL, NULL, none, &out), PM_OK);
+  assert_near(out.results[0].value, 100, 0); /* straight lines */
+  pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&spec);
+
+  spec = pm_test_spec(ctx, "coverage", "c", "sources", "parks", "radius_m", "300", "distance",
+                      "network", "network", "roads", NULL);
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_coverage(ctx, &spec, parks, homes, NULL, net, none, &out), PM_OK);
+  const pm_result *r = &out.results[0];
+  assert_near(r->numerator, 2, 0);
+  assert_near(r->denominator, 4, 0);
+  assert_int_equal(r->n_gaps, 2);
+  const pm_gap *gc = strcmp(r->gaps[0].name, "c") == 0 ? &r->gaps[0] : &r->gaps[1];
+  const pm_gap *gd = gc == &r->gaps[0] ? &r->gaps[1] : &r->gaps[0];
+  assert_string_equal(gc->name, "c");
+  assert_near(gc->distance_m, 320, 1e-9);
+  assert_near(gc->straight_m, hypot(250, 70), 1e-9);
+  assert_string_equal(gd->name, "d");
+  assert_non_null(strstr(gd->note, "unroutable"));
+  assert_non_null(strstr(out.network, "\"population\": 1"));
+  pm_indicator_result_clear(&out);
+
+  /* Land by area, with a district: the reached network widened by access_width_m (50 m). */
+  char dw[200];
+  const char *w[] = {rect(dw, -2000, -2000, 2000, 2000)}, *names[] = {"D"};
+  pm_features *dfs = pm_test_wkt(ctx, "districts", w, names, 1);
+  pm_districts *d = NULL;
+  assert_int_equal(pm_districts_from_features(ctx, dfs, &d), PM_OK);
+  memset(&out, 0, sizeof out);
+  assert_int_equal(pm_coverage(ctx, &spec, parks, NULL, NULL, net, d, &out), PM_OK);
+  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
+  GEOSGeometry *reached = GEOSWKTReader_read_r(h, rd, "MULTILINESTRING((-290 0, 290 0), (0 0, 0 290))");
+  GEOSGeometry *area = GEOSBuffer_r(h, reached, 50, 8);
+  double want = 0;
+  GEOSArea_r(h, area, &want);
+  assert_near(result_of(&out, "D")->numerator, want, 1e-6 * want);
+  size_t bands = 0;
+  for (size_t i = 0; i < out.n_details; i++) bands += strcmp(out.details[i].role, "reached") == 0;
+  assert_int_equal(bands, 6); /* 0-50 .. 250-300 m */
+  GEOSGeom_destroy_r(h, reached);
+  GEOSGeom_destroy_r(h, area);
+  GEOSWKTReader_destroy_r(h, rd);
+  pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&spec);
+  pm_network_destroy(ctx, net);
+  pm_districts_destroy(ctx, d);
+  pm_districts_destroy(ctx, none);
+  pm_features_destroy(ctx, dfs);
+  pm_features_destroy(ctx, roads);
+  pm_features_destroy(ctx, parks);
+  pm_features_destroy(ctx, homes);
 }
 
 int main(void) {
@@ -732,6 +812,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_overlapping_population_dissolved, setup, teardown),
       cmocka_unit_test_setup_teardown(test_needs_population_or_districts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads_same_result, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_network, setup, teardown),
       cmocka_unit_test_setup_teardown(test_empty_geometries, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

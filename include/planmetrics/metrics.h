@@ -265,10 +265,12 @@ PM_API pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const
                     const pm_districts *d, pm_indicator_result *out);
 
 /* §2 coverage. population may be NULL (the district polygons are the denominator); it carries
- * attribute spec->weight_field when given. */
-PM_API pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *sources,
-                      const pm_features *population, const pm_districts *d,
-                      pm_indicator_result *out);
+ * attribute spec->weight_field when given. net: the walking network of distance: network (§5),
+ * NULL for straight lines; entrances (may be NULL): entrance points of the polygon sources. */
+PM_API pm_status pm_coverage(pm_context *ctx, const pm_indicator_spec *spec,
+                             const pm_features *sources, const pm_features *population,
+                             const pm_features *entrances, const struct pm_network *net,
+                             const pm_districts *d, pm_indicator_result *out);
 
 /* §2 area_share. of may be NULL (the district is the denominator). */
 PM_API pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
