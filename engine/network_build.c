@@ -251,6 +251,27 @@ static int xy_less(const double *xy, uint32_t a, uint32_t b) {
   return p[0] < q[0] || (p[0] == q[0] && (p[1] < q[1] || (p[1] == q[1] && a < b)));
 }
 
+/* Sort v[0..n) by position (x, y, then vertex): insertion sort for the usual handful, merge sort
+ * (tmp: room for n) for the long runs a far outlier could make by stretching the grid. */
+static void sort_by_xy(const double *xy, kv *v, kv *tmp, size_t n) {
+  if (n <= 16) {
+    for (size_t k = 1; k < n; k++)
+      for (size_t m = k; m > 0 && xy_less(xy, v[m].v, v[m - 1].v); m--) {
+        kv t = v[m];
+        v[m] = v[m - 1];
+        v[m - 1] = t;
+      }
+    return;
+  }
+  size_t h = n / 2, i = 0, j = h, k = 0;
+  sort_by_xy(xy, v, tmp, h);
+  sort_by_xy(xy, v + h, tmp, n - h);
+  while (i < h && j < n) tmp[k++] = xy_less(xy, v[j].v, v[i].v) ? v[j++] : v[i++];
+  while (i < h) tmp[k++] = v[i++];
+  while (j < n) tmp[k++] = v[j++];
+  memcpy(v, tmp, n * sizeof *v);
+}
+
 static pm_status distinct_coords(pm_context *ctx, const pm_network *net, const parts *ps,
                                  coords *c) {
   size_t nv = net->n_xy;
@@ -263,7 +284,8 @@ static pm_status distinct_coords(pm_context *ctx, const pm_network *net, const p
     maxy = MAX2(maxy, xy[2 * v + 1]);
   }
   double span = fmax(maxx - minx, maxy - miny);
-  double scale = span > 0 ? 4294967295.0 / span : 0; /* onto 0 .. 2^32 - 1 */
+  /* a 2^24 grid (cells of 6 mm on a 100 km extent): keys of 48 bits, three radix passes */
+  double scale = span > 0 ? 16777215.0 / span : 0;
   kv *a = malloc((nv ? nv : 1) * sizeof *a);
   c->vc = malloc((nv ? nv : 1) * sizeof *c->vc);
   c->first = malloc((nv ? nv : 1) * sizeof *c->first);
@@ -273,25 +295,27 @@ static pm_status distinct_coords(pm_context *ctx, const pm_network *net, const p
     return oom(ctx);
   }
   for (size_t v = 0; v < nv; v++)
-    a[v] = (kv){pm__net_hilbert((uint32_t)MIN2((xy[2 * v] - minx) * scale, 4294967295.0),
-                                (uint32_t)MIN2((xy[2 * v + 1] - miny) * scale, 4294967295.0)),
+    a[v] = (kv){pm__net_hilbert((uint32_t)MIN2((xy[2 * v] - minx) * scale, 16777215.0),
+                                (uint32_t)MIN2((xy[2 * v + 1] - miny) * scale, 16777215.0)),
                 (uint32_t)v};
   pm_status st = radix_sort(ctx, &a, nv);
   if (st) {
     free(a);
     return st;
   }
+  kv *tmp = NULL; /* merge room, only for long runs */
+  size_t tmp_cap = 0;
   for (size_t i = 0; i < nv;) {
     size_t j = i + 1;
     while (j < nv && a[j].key == a[i].key) j++;
-    /* one grid cell (~50 um) rarely holds two different positions; order them so that equal
-     * coordinates sit together */
-    for (size_t k = i + 1; k < j; k++)
-      for (size_t m = k; m > i && xy_less(xy, a[m].v, a[m - 1].v); m--) {
-        kv t = a[m];
-        a[m] = a[m - 1];
-        a[m - 1] = t;
-      }
+    /* a grid cell seldom holds two different positions; order them so that equal coordinates
+     * sit together */
+    if (j - i > 16 && pm__grow(ctx, (void **)&tmp, &tmp_cap, j - i, sizeof *tmp)) {
+      free(a);
+      free(tmp);
+      return PM_ENOMEM;
+    }
+    if (j - i > 1) sort_by_xy(xy, a + i, tmp, j - i);
     for (size_t k = i; k < j; k++) {
       uint32_t v = a[k].v;
       if (k > i && xy[2 * (size_t)v] == xy[2 * (size_t)a[k - 1].v] &&
@@ -307,6 +331,7 @@ static pm_status distinct_coords(pm_context *ctx, const pm_network *net, const p
     i = j;
   }
   free(a);
+  free(tmp);
   for (size_t p = 0; p < ps->n; p++) {
     const part *pt = &ps->v[p];
     for (uint32_t k = 0; k < pt->n; k++)

@@ -51,6 +51,7 @@ struct pm_network_search {
   nlabel *lab;       /* per node: d = INFINITY unless touched by the last run */
   rbucket bucket[RADIX_BUCKETS];
   uint64_t last;     /* key of the last popped entry */
+  uint64_t full;     /* bit b set when bucket b (< 64) holds entries; bucket 64 is checked apart */
   size_t queued;     /* entries in all buckets */
   uint32_t *touched; /* the nodes the last run labelled, so the next run resets only these */
   size_t n_touched;
@@ -112,7 +113,9 @@ static inline int bucket_of(uint64_t key, uint64_t last) {
 
 /* Returns 1 when the bucket cannot grow (out of memory), else 0. */
 static inline int queue_push(pm_network_search *s, hentry x) {
-  rbucket *b = &s->bucket[bucket_of(key_of(x.d), s->last)];
+  int i = bucket_of(key_of(x.d), s->last);
+  rbucket *b = &s->bucket[i];
+  if (i < 64) s->full |= UINT64_C(1) << i;
   if (b->n == b->cap) {
     size_t cap = b->cap ? 2 * b->cap : 256;
     hentry *v = realloc(b->v, cap * sizeof *v);
@@ -128,8 +131,7 @@ static inline int queue_push(pm_network_search *s, hentry x) {
 /* Pop an entry with the smallest distance (s->queued > 0). Returns 1 when out of memory. */
 static int queue_pop(pm_network_search *s, hentry *out) {
   if (s->bucket[0].n == 0) {
-    int i = 1;
-    while (s->bucket[i].n == 0) i++;
+    int i = s->full ? __builtin_ctzll(s->full) : 64;
     rbucket *b = &s->bucket[i];
     size_t m = 0;
     for (size_t k = 1; k < b->n; k++)
@@ -137,12 +139,14 @@ static int queue_pop(pm_network_search *s, hentry *out) {
     s->last = key_of(b->v[m].d);
     size_t n = b->n;
     b->n = 0;
+    if (i < 64) s->full &= ~(UINT64_C(1) << i);
     s->queued -= n;
     for (size_t k = 0; k < n; k++) /* all land in lower buckets: i is never written here */
       if (queue_push(s, b->v[k])) return 1;
   }
   rbucket *z = &s->bucket[0];
   *out = z->v[--z->n];
+  if (z->n == 0) s->full &= ~UINT64_C(1);
   s->queued--;
   return 0;
 }
@@ -206,6 +210,7 @@ pm_status pm_network_search_run(pm_context *ctx, pm_network_search *s, const pm_
   for (int b = 0; b < RADIX_BUCKETS; b++) s->bucket[b].n = 0;
   s->queued = 0;
   s->last = 0;
+  s->full = 0;
   s->n_seeds = 0;
   s->cutoff = cutoff_m;
 
@@ -250,6 +255,7 @@ pm_status pm_network_search_run(pm_context *ctx, pm_network_search *s, const pm_
   if (nomem) {
     for (int b = 0; b < RADIX_BUCKETS; b++) s->bucket[b].n = 0;
     s->queued = 0;
+    s->full = 0;
     return pm_error(ctx, PM_ENOMEM, "out of memory");
   }
   return PM_OK;

@@ -258,6 +258,34 @@ static void test_island(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* A far outlier stretches the grid the build sorts vertices on, so that a whole 2 m grid of streets
+ * falls into one cell: the shared vertices are still found exactly. */
+static void test_far_outlier(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char *wkt[21];
+  for (int l = 0; l < 20; l++) {
+    char buf[1024];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "LINESTRING(");
+    for (int k = 0; k < 10; k++)
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d %d", k ? ", " : "",
+                              l < 10 ? 2 * k : 2 * (l - 10), l < 10 ? 2 * l : 2 * k);
+    snprintf(buf + len, sizeof buf - len, ")");
+    wkt[l] = strdup(buf);
+  }
+  wkt[20] = strdup("LINESTRING(9000000000 9000000000, 9000000100 9000000000)");
+  pm_network *net = build(ctx, (const char *const *)wkt, 21, PM_NETWORK_CONNECT_VERTICES, 0, 100);
+  const pm_network_info *in = pm_network_get_info(net);
+  assert_int_equal(in->n_nodes, 102);
+  assert_int_equal(in->n_edges, 2 * 10 * 9 + 1);
+  assert_int_equal(in->n_components, 2);
+  assert_near(in->length_m, 2 * 10 * 18 + 100, EPS);
+  for (int l = 0; l < 21; l++) free(wkt[l]);
+  pm_network_destroy(ctx, net);
+  pm_context_destroy(ctx);
+}
+
 /* Partly reached edges: the reached network ends exactly at the cutoff. */
 static void test_partly_reached(void **state) {
   (void)state;
@@ -976,7 +1004,7 @@ int main(void) {
       cmocka_unit_test(test_barrier),         cmocka_unit_test(test_tie_rule),
       cmocka_unit_test(test_random_invariants), cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_osm_walkable),    cmocka_unit_test(test_memory),
-      cmocka_unit_test(test_hilbert),        cmocka_unit_test(test_snap_long_edges),
+      cmocka_unit_test(test_hilbert),        cmocka_unit_test(test_far_outlier),        cmocka_unit_test(test_snap_long_edges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
