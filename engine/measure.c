@@ -261,3 +261,67 @@ int pm_kind_is(const pm_features *fs, pm_geom_kind kind) {
 const char *pm_layer_name(const pm_features *fs, const char *fallback) {
   return fs && fs->layer ? fs->layer : fallback ? fallback : "?";
 }
+
+/* ---------- entry points of a feature into a walking network ---------- */
+
+static pm_status entry_add(pm_context *ctx, pm_entry_points *e, double x, double y) {
+  if (pm__grow(ctx, (void **)&e->xy, &e->cap, 2 * (e->n + 1), sizeof *e->xy)) return PM_ENOMEM;
+  e->xy[2 * e->n] = x;
+  e->xy[2 * e->n + 1] = y;
+  e->n++;
+  return PM_OK;
+}
+
+static pm_status ring_points(pm_context *ctx, pm_entry_points *e, const GEOSGeometry *ring,
+                             double step) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+  unsigned n = 0;
+  if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+    return pm_error(ctx, PM_EGEOM, "reading a boundary failed (%s)", pm__context_geos_message(ctx));
+  double px = 0, py = 0, next = step, along = 0;
+  for (unsigned i = 0; i < n; i++) {
+    double x, y;
+    GEOSCoordSeq_getXY_r(h, seq, i, &x, &y);
+    if (i > 0) {
+      double len = hypot(x - px, y - py);
+      while (len > 0 && next <= along + len) { /* the points every step inside this segment */
+        double t = (next - along) / len;
+        if (t > 0 && t < 1 && entry_add(ctx, e, px + t * (x - px), py + t * (y - py)))
+          return PM_ENOMEM;
+        next += step;
+      }
+      along += len;
+    }
+    if (i + 1 < n || n == 1) /* a ring's closing vertex repeats its first */
+      if (entry_add(ctx, e, x, y)) return PM_ENOMEM;
+    px = x;
+    py = y;
+  }
+  return PM_OK;
+}
+
+pm_status pm__entry_points(pm_context *ctx, const GEOSGeometry *g, double step_m,
+                           pm_entry_points *e) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  int t = GEOSGeomTypeId_r(h, g);
+  if (t == GEOS_MULTIPOLYGON || t == GEOS_GEOMETRYCOLLECTION) {
+    int n = GEOSGetNumGeometries_r(h, g);
+    for (int i = 0; i < n; i++) {
+      pm_status st = pm__entry_points(ctx, GEOSGetGeometryN_r(h, g, i), step_m, e);
+      if (st) return st;
+    }
+    return PM_OK;
+  }
+  if (t == GEOS_POLYGON) return ring_points(ctx, e, GEOSGetExteriorRing_r(h, g), step_m);
+  if (GEOSisEmpty_r(h, g) == 1) return PM_OK;
+  GEOSGeometry *p = t == GEOS_POINT ? NULL : GEOSPointOnSurface_r(h, g);
+  const GEOSGeometry *q = t == GEOS_POINT ? g : p;
+  double x, y;
+  int ok = q && GEOSGeomGetX_r(h, q, &x) && GEOSGeomGetY_r(h, q, &y);
+  if (p) GEOSGeom_destroy_r(h, p);
+  if (!ok)
+    return pm_error(ctx, PM_EGEOM, "a representative point failed (%s)",
+                    pm__context_geos_message(ctx));
+  return entry_add(ctx, e, x, y);
+}

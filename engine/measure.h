@@ -92,4 +92,14 @@ int pm_kind_is(const pm_features *fs, pm_geom_kind kind);
 
 const char *pm_layer_name(const pm_features *fs, const char *fallback);
 
+/* Where a feature enters a walking network (METRICS.md §5): a polygon from points along its
+ * exterior boundary every step_m (from the ring's first vertex) and at every vertex; a point
+ * (or line) from its (representative) point. Appended to e (x, y pairs); free(e->xy) when done. */
+typedef struct pm_entry_points {
+  double *xy;
+  size_t n, cap;
+} pm_entry_points;
+pm_status pm__entry_points(pm_context *ctx, const GEOSGeometry *g, double step_m,
+                           pm_entry_points *e);
+
 #endif

@@ -82,6 +82,20 @@ pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const
   return PM_OK;
 }
 
+pm_status pm_result_add_facility(pm_context *ctx, pm_result *r, const char *name,
+                                 double numerator, double denominator) {
+  if (reserve((void **)&r->facilities, r->n_facilities, 1, sizeof *r->facilities))
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  pm_facility_share *f = &r->facilities[r->n_facilities];
+  memset(f, 0, sizeof *f);
+  r->n_facilities++;
+  f->numerator = numerator;
+  f->denominator = denominator;
+  f->has_value = denominator > 0;
+  f->value = f->has_value ? 100.0 * numerator / denominator : NAN;
+  return dup_or_null(ctx, &f->name, name) ? PM_ENOMEM : PM_OK;
+}
+
 pm_status pm_result_add_class(pm_context *ctx, pm_result *r, const char *label, int64_t count) {
   if (reserve((void **)&r->classes, r->n_classes, 1, sizeof *r->classes))
     return pm_error(ctx, PM_ENOMEM, "out of memory");
@@ -252,6 +266,8 @@ void pm_indicator_result_clear(pm_indicator_result *ir) {
     free(r->gaps);
     for (size_t c = 0; c < r->n_classes; c++) free(r->classes[c].label);
     free(r->classes);
+    for (size_t c = 0; c < r->n_facilities; c++) free(r->facilities[c].name);
+    free(r->facilities);
   }
   free(ir->results);
   for (size_t i = 0; i < ir->n_details; i++) {

@@ -48,54 +48,13 @@ static pm_status add_point(cov *c, access *a, double x, double y, size_t item) {
   return PM_OK;
 }
 
-/* Points along a ring: its first vertex, then every BOUNDARY_STEP_M along it, and every vertex. */
-static pm_status ring_points(cov *c, access *a, const GEOSGeometry *ring, size_t item) {
-  const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(c->h, ring);
-  unsigned n = 0;
-  if (!seq || !GEOSCoordSeq_getSize_r(c->h, seq, &n)) return fail(c, "reading a source boundary");
-  double px = 0, py = 0, next = 0, along = 0;
-  for (unsigned i = 0; i < n; i++) {
-    double x, y;
-    GEOSCoordSeq_getXY_r(c->h, seq, i, &x, &y);
-    if (i > 0) {
-      double len = hypot(x - px, y - py);
-      while (len > 0 && next <= along + len) { /* points every step inside this segment */
-        double t = (next - along) / len;
-        if (t > 0 && t < 1 && add_point(c, a, px + t * (x - px), py + t * (y - py), item))
-          return PM_ENOMEM;
-        next += BOUNDARY_STEP_M;
-      }
-      along += len;
-    } else {
-      next = BOUNDARY_STEP_M;
-    }
-    if (i + 1 < n || n == 1) /* the closing vertex repeats the first */
-      if (add_point(c, a, x, y, item)) return PM_ENOMEM;
-    px = x;
-    py = y;
-  }
-  return PM_OK;
-}
-
+/* The source's entry points (§5: boundary points every BOUNDARY_STEP_M and every vertex). */
 static pm_status boundary_points(cov *c, access *a, const GEOSGeometry *g, size_t item) {
-  int t = GEOSGeomTypeId_r(c->h, g);
-  if (t == GEOS_MULTIPOLYGON || t == GEOS_GEOMETRYCOLLECTION) {
-    int n = GEOSGetNumGeometries_r(c->h, g);
-    for (int i = 0; i < n; i++) {
-      pm_status st = boundary_points(c, a, GEOSGetGeometryN_r(c->h, g, i), item);
-      if (st) return st;
-    }
-    return PM_OK;
-  }
-  if (t == GEOS_POLYGON) return ring_points(c, a, GEOSGetExteriorRing_r(c->h, g), item);
-  /* a point (or line) source: its representative point */
-  GEOSGeometry *p = GEOSPointOnSurface_r(c->h, g);
-  if (!p) return fail(c, "a representative point");
-  double x, y;
-  int ok = GEOSGeomGetX_r(c->h, p, &x) && GEOSGeomGetY_r(c->h, p, &y);
-  GEOSGeom_destroy_r(c->h, p);
-  if (!ok) return fail(c, "reading a point");
-  return add_point(c, a, x, y, item);
+  pm_entry_points e = {0};
+  pm_status st = pm__entry_points(c->ctx, g, BOUNDARY_STEP_M, &e);
+  for (size_t i = 0; !st && i < e.n; i++) st = add_point(c, a, e.xy[2 * i], e.xy[2 * i + 1], item);
+  free(e.xy);
+  return st;
 }
 
 /* Each entrance goes to the polygon source it lies within max_snap_m of, the nearest (the first

@@ -15,7 +15,8 @@
 /* Adding a kind: one file in queries/ defining `const pm_metric_kind pm__kind_<name>`, and its
  * name here. */
 #define PM_METRIC_KINDS(X)                                                                    \
-  X(transfer_coverage) X(length) X(coverage) X(area_share) X(count) X(line_coverage) X(manual)
+  X(transfer_coverage) X(length) X(coverage) X(area_share) X(count) X(line_coverage)             \
+  X(life_circle) X(connectivity) X(manual)
 
 #define DECLARE(name) extern const pm_metric_kind pm__kind_##name;
 PM_METRIC_KINDS(DECLARE)
@@ -135,6 +136,15 @@ static void free_param(pm_indicator_spec *s, const pm_param *p) {
     case PM_PARAM_REF: ref_clear(f); break;
     case PM_PARAM_REFS: refs_clear(f); break;
     case PM_PARAM_CLASSES: classes_clear(s); break;
+    case PM_PARAM_FACILITIES:
+      for (size_t i = 0; i < s->n_facilities; i++) {
+        free(s->facilities[i].name);
+        ref_clear(&s->facilities[i].layer);
+      }
+      free(s->facilities);
+      s->facilities = NULL;
+      s->n_facilities = 0;
+      break;
     case PM_PARAM_NETWORK:
       ref_clear(&((pm_network_spec *)f)->layer);
       free(((pm_network_spec *)f)->connect);
@@ -391,6 +401,26 @@ static void put_param(FILE *f, const pm_indicator_spec *s, const pm_param *p) {
       fputc('}', f);
       break;
     }
+    case PM_PARAM_FACILITIES:
+      if (!s->n_facilities) {
+        fputs("null", f);
+        break;
+      }
+      fputc('[', f);
+      for (size_t i = 0; i < s->n_facilities; i++) {
+        const pm_facility_spec *x = &s->facilities[i];
+        fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+        pm__json_string(f, x->name);
+        fputs(", \"layer\": ", f);
+        pm__json_string(f, x->layer.layer);
+        fputs(", \"where\": ", f);
+        pm__json_string(f, x->layer.where);
+        fputs(", \"within_m\": ", f);
+        put_number(f, x->within_m);
+        fputc('}', f);
+      }
+      fputc(']', f);
+      break;
     case PM_PARAM_WHERE: break; /* written inside its reference */
   }
 }
@@ -529,6 +559,29 @@ static pm_status read_param(pm_context *ctx, pm_indicator_spec *s, const pm_para
         if (json_object_object_get_ex(v, NETWORK_NUMBERS[i].name, &x))
           *(double *)((char *)n + NETWORK_NUMBERS[i].off) = read_number(x);
       return st;
+    }
+    case PM_PARAM_FACILITIES: {
+      if (!json_object_is_type(v, json_type_array)) return json_bad(ctx, p->name, "is not a list");
+      size_t n = json_object_array_length(v);
+      if (!(s->facilities = calloc(n ? n : 1, sizeof *s->facilities)))
+        return pm_error(ctx, PM_ENOMEM, "out of memory");
+      s->n_facilities = n;
+      for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(v, i), *x = NULL;
+        pm_facility_spec *fs = &s->facilities[i];
+        pm_status st = PM_OK;
+        if (json_object_object_get_ex(o, "name", &x) && json_object_is_type(x, json_type_string))
+          st = set_text_field(ctx, &fs->name, json_object_get_string(x));
+        if (!st && json_object_object_get_ex(o, "layer", &x) &&
+            json_object_is_type(x, json_type_string))
+          st = set_text_field(ctx, &fs->layer.layer, json_object_get_string(x));
+        if (!st && json_object_object_get_ex(o, "where", &x) &&
+            json_object_is_type(x, json_type_string))
+          st = set_text_field(ctx, &fs->layer.where, json_object_get_string(x));
+        fs->within_m = json_object_object_get_ex(o, "within_m", &x) ? read_number(x) : NAN;
+        if (st) return st;
+      }
+      return PM_OK;
     }
     case PM_PARAM_WHERE: return PM_OK;
   }

@@ -24,6 +24,7 @@ static const char *type_name(const pm_param *p) {
     case PM_PARAM_NUMBER: return "number or null";
     case PM_PARAM_CLASSES: return "classes";
     case PM_PARAM_NETWORK: return "network";
+    case PM_PARAM_FACILITIES: return "facility types";
   }
   return "?";
 }

@@ -258,6 +258,25 @@ static void json_result(FILE *f, const pm_result *r) {
     fputc('}', f);
   }
   fputc(']', f);
+  if (r->n_facilities) { /* life_circle: the share served by each facility type */
+    json_key(f, &first, in, "facilities");
+    fputc('[', f);
+    for (size_t k = 0; k < r->n_facilities; k++) {
+      const pm_facility_share *x = &r->facilities[k];
+      fputs(k ? ", {" : "{", f);
+      int cf = 1;
+      json_key(f, &cf, NULL, "name");
+      pm__json_string(f, x->name);
+      json_key(f, &cf, NULL, "value");
+      json_number(f, x->has_value ? x->value : NAN);
+      json_key(f, &cf, NULL, "numerator");
+      json_number(f, x->numerator);
+      json_key(f, &cf, NULL, "denominator");
+      json_number(f, x->denominator);
+      fputc('}', f);
+    }
+    fputc(']', f);
+  }
   json_key(f, &first, in, "gaps");
   if (r->n_gaps == 0) {
     fputs("[]", f);
@@ -450,6 +469,27 @@ static int csv_run(FILE *f, const pm_run_result *run) {
       const char *why = r->has_value ? NULL : r->null_reason;
       if (!why && ir->status != PM_IND_COMPUTED) why = ir->status_reason;
       csv_field(f, why, 1);
+      /* life_circle: one more row per facility type, id "<indicator>/<type>" */
+      for (size_t q = 0; q < r->n_facilities; q++) {
+        const pm_facility_share *x = &r->facilities[q];
+        sbuf id = {0}, title = {0};
+        sb_printf(&id, "%s/%s", ir->id, x->name);
+        sb_printf(&title, "%s: %s", ir->title ? ir->title : ir->id, x->name);
+        if (id.failed || title.failed) failed = 1;
+        csv_field(f, sb_str(&id), 0);
+        csv_field(f, sb_str(&title), 0);
+        csv_field(f, ir->metric, 0);
+        csv_field(f, ir->unit, 0);
+        csv_field(f, status, 0);
+        csv_field(f, r->district, 0);
+        csv_number(f, x->has_value ? x->value : NAN);
+        csv_number(f, x->numerator);
+        csv_number(f, x->denominator);
+        for (int e = 0; e < 5; e++) csv_field(f, NULL, 0); /* target_op target met n_gaps gaps */
+        csv_field(f, "the share served by this facility type alone", 1);
+        free(id.s);
+        free(title.s);
+      }
     }
   }
   return failed;
@@ -648,6 +688,25 @@ static void md_indicator(FILE *f, const pm_indicator_result *ir) {
         fputs(" | ", f);
         md_text(f, r->classes[c].label);
         fprintf(f, " | %lld |\n", (long long)r->classes[c].count);
+      }
+    }
+  }
+  int any_fac = 0;
+  for (size_t i = 0; i < ir->n_results; i++) any_fac |= ir->results[i].n_facilities > 0;
+  if (any_fac) { /* life_circle: the share served by each facility type */
+    fputs("\n| District | Facility type | Served (%) | Served / all |\n|---|---|---:|---:|\n", f);
+    for (size_t i = 0; i < ir->n_results; i++) {
+      const pm_result *r = &ir->results[i];
+      for (size_t k = 0; k < r->n_facilities; k++) {
+        const pm_facility_share *x = &r->facilities[k];
+        char v[64], a[64], b[64];
+        fputs("| ", f);
+        md_text(f, r->district);
+        fputs(" | ", f);
+        md_text(f, x->name);
+        fprintf(f, " | %s | %s / %s |\n", x->has_value ? pm_report_number(x->value, v, sizeof v) : "—",
+                pm_report_number(x->numerator, a, sizeof a),
+                pm_report_number(x->denominator, b, sizeof b));
       }
     }
   }

@@ -23,6 +23,7 @@ static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x"
                                          "optional", NULL};
 static const char *const DISTRICT_KEYS[] = {"layer", "name_field", "only", NULL};
 static const char *const REF_KEYS[] = {"layer", "where", NULL};
+static const char *const FACILITY_KEYS[] = {"name", "layer", "where", "within_m", NULL};
 static const char *const NETWORK_KEYS[] = {"layer", "where", "connect", "max_snap_m",
                                            "min_piece_m", "access_width_m", NULL};
 static const char *const TARGET_KEYS[] = {"op", "value", "unit", NULL};
@@ -494,6 +495,64 @@ static pm_status copy_network(pm_context *ctx, const pm_network_spec *from, pm_n
   return st;
 }
 
+/* A life circle's facility types: a list of {name, layer, where, within_m}. */
+static pm_status parse_facilities(parser *p, const char *what, yaml_node_t *v,
+                                  pm_indicator_spec *s) {
+  if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+    return fail(p, v,
+                "key 'facilities'%s must be a non-empty list of {name, layer, where, within_m}, "
+                "e.g. - {name: school, layer: schools, within_m: 500}",
+                what);
+  yaml_node_item_t *items = v->data.sequence.items.start;
+  size_t n = (size_t)(v->data.sequence.items.top - items);
+  if (!(s->facilities = calloc(n, sizeof *s->facilities)))
+    return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  s->n_facilities = n;
+  char sub[300];
+  snprintf(sub, sizeof sub, " in facilities%s", what);
+  pm_status st;
+  for (size_t i = 0; i < n; i++) {
+    yaml_node_t *c = node_at(p, items[i]);
+    pm_facility_spec *f = &s->facilities[i];
+    f->within_m = NAN;
+    if (c->type != YAML_MAPPING_NODE)
+      return fail(p, c, "each item of 'facilities'%s must be {name, layer, where, within_m}", what);
+    if ((st = check_map(p, c, FACILITY_KEYS, sub))) return st;
+    yaml_node_pair_t *q;
+    if (!(q = map_find(p, c, "name")))
+      return fail(p, c, "facility%s needs 'name:' (e.g. school, clinic, market)", what);
+    yaml_node_t *nv = node_at(p, q->value);
+    if ((st = get_text(p, "name", sub, nv, 0, &f->name))) return st;
+
+    if (!(q = map_find(p, c, "layer")))
+      return fail(p, c, "facility %s%s needs 'layer:' (the layer of its features)", f->name, what);
+    yaml_node_t *lv = node_at(p, q->value);
+    if ((st = get_text(p, "layer", sub, lv, 0, &f->layer.layer)) ||
+        (st = check_declared(p, lv, f->layer.layer, "facilities", what)))
+      return st;
+    if ((q = map_find(p, c, "where")) &&
+        (st = get_text(p, "where", sub, node_at(p, q->value), 0, &f->layer.where)))
+      return st;
+    if (!(q = map_find(p, c, "within_m")))
+      return fail(p, c, "facility %s%s needs 'within_m:' (the walking distance that serves)",
+                  f->name, what);
+    yaml_node_t *wv = node_at(p, q->value);
+    if ((st = get_number(p, "within_m", sub, wv, 1, 0, &f->within_m))) return st;
+    if (f->within_m > PM_MAX_DIST_M)
+      return fail(p, wv, "key 'within_m'%s is beyond 1,000 km (got %s): check the unit", sub,
+                  text_of(wv));
+    /* a type may come from several layers (OSM points and areas): same name, same distance */
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(s->facilities[j].name, f->name) == 0 &&
+          s->facilities[j].within_m != f->within_m)
+        return fail(p, wv,
+                    "facility '%s'%s is given again with another within_m (%g m, then %s m); a "
+                    "type listed once per layer keeps one distance",
+                    f->name, what, s->facilities[j].within_m, text_of(wv));
+  }
+  return PM_OK;
+}
+
 /* --- Indicator parts --- */
 
 static pm_status parse_target(parser *p, const char *what, yaml_node_t *v, pm_indicator_spec *s,
@@ -703,6 +762,7 @@ static pm_status parse_param(parser *p, const pm_param *prm, const char *what, y
     case PM_PARAM_AREA_MAX: return get_param_number(p, prm, what, v, field);
     case PM_PARAM_CLASSES: return parse_classes(p, what, v, s);
     case PM_PARAM_NETWORK: return parse_network(p, what, v, field);
+    case PM_PARAM_FACILITIES: return parse_facilities(p, what, v, s);
     case PM_PARAM_BOOL: return get_bool(p, key, what, v, field);
     case PM_PARAM_NUMBER:
       if (is_null(v)) {
@@ -788,12 +848,16 @@ static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indic
   }
 
   /* distance: network walks along the indicator's network, else the plan's. */
-  if (s->distance && strcmp(s->distance, "network") == 0 && !s->network.layer.layer) {
+  const pm_param *dp = pm_metric_param(k, "distance");
+  const char *distance = s->distance ? s->distance : dp ? dp->dflt : NULL;
+  if (distance && strcmp(distance, "network") == 0 && !s->network.layer.layer) {
+    yaml_node_pair_t *dk = map_find(p, n, "distance");
     if (!p->plan->network.layer.layer)
-      return fail(p, node_at(p, map_find(p, n, "distance")->value),
-                  "indicator %s: distance: network needs the walking network: add a `network:` "
-                  "block to the plan (e.g. network: {layer: roads}) or to the indicator",
-                  s->id);
+      return fail(p, dk ? node_at(p, dk->value) : n,
+                  "indicator %s: %s needs the walking network: add a `network:` block to the plan "
+                  "(e.g. network: {layer: roads}) or to the indicator%s",
+                  s->id, dk ? "distance: network" : "its distance (network by default)",
+                  dk ? "" : ", or measure straight lines with distance: euclidean");
     if ((st = copy_network(p->ctx, &p->plan->network, &s->network))) return st;
   }
 

@@ -139,19 +139,27 @@ static pm_status load_ref(runner *r, const pm_indicator_spec *spec, const pm_lay
 }
 
 static int is_input(const pm_param *prm) {
-  return prm->type == PM_PARAM_REF || prm->type == PM_PARAM_REFS;
+  return prm->type == PM_PARAM_REF || prm->type == PM_PARAM_REFS ||
+         prm->type == PM_PARAM_FACILITIES;
 }
 
-/* The references of input parameter prm (a REF or REFS) of spec. */
-static void refs_of(const pm_indicator_spec *spec, const pm_param *prm, const pm_layer_ref **v,
-                    size_t *n) {
+/* How many layer references input parameter prm of spec holds, and the i-th. */
+static size_t input_count(const pm_indicator_spec *spec, const pm_param *prm) {
   const void *f = (const char *)spec + prm->offset;
-  if (prm->type == PM_PARAM_REF) {
-    *v = f;
-    *n = ((const pm_layer_ref *)f)->layer ? 1 : 0;
-  } else {
-    *v = ((const pm_layer_refs *)f)->v;
-    *n = ((const pm_layer_refs *)f)->n;
+  switch (prm->type) {
+    case PM_PARAM_REF: return ((const pm_layer_ref *)f)->layer ? 1 : 0;
+    case PM_PARAM_REFS: return ((const pm_layer_refs *)f)->n;
+    case PM_PARAM_FACILITIES: return spec->n_facilities;
+    default: return 0;
+  }
+}
+
+static const pm_layer_ref *input_ref(const pm_indicator_spec *spec, const pm_param *prm, size_t i) {
+  const void *f = (const char *)spec + prm->offset;
+  switch (prm->type) {
+    case PM_PARAM_REF: return f;
+    case PM_PARAM_REFS: return &((const pm_layer_refs *)f)->v[i];
+    default: return &spec->facilities[i].layer;
   }
 }
 
@@ -159,13 +167,16 @@ static void refs_of(const pm_indicator_spec *spec, const pm_param *prm, const pm
 static const char *missing_layer(runner *r, const pm_metric_kind *k, const pm_indicator_spec *s) {
   for (size_t p = 0; p < k->n_params; p++) {
     if (!is_input(&k->params[p])) continue;
-    const pm_layer_ref *v;
-    size_t n;
-    refs_of(s, &k->params[p], &v, &n);
-    for (size_t i = 0; i < n; i++) {
-      int li = layer_index(r->plan, v[i].layer);
-      if (li >= 0 && r->missing[li]) return v[i].layer;
+    for (size_t i = 0; i < input_count(s, &k->params[p]); i++) {
+      const char *layer = input_ref(s, &k->params[p], i)->layer;
+      int li = layer_index(r->plan, layer);
+      if (li >= 0 && r->missing[li]) return layer;
     }
+  }
+  /* the walking network is an input too */
+  if (s->distance && strcmp(s->distance, "network") == 0 && s->network.layer.layer) {
+    int li = layer_index(r->plan, s->network.layer.layer);
+    if (li >= 0 && r->missing[li]) return s->network.layer.layer;
   }
   return NULL;
 }
@@ -301,12 +312,8 @@ static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
   }
   j->kind = k;
   size_t total = 0;
-  for (size_t p = 0; p < k->n_params; p++) {
-    const pm_layer_ref *v;
-    size_t n = 0;
-    if (is_input(&k->params[p])) refs_of(spec, &k->params[p], &v, &n);
-    total += n;
-  }
+  for (size_t p = 0; p < k->n_params; p++)
+    if (is_input(&k->params[p])) total += input_count(spec, &k->params[p]);
   j->in = calloc(k->n_params ? k->n_params : 1, sizeof *j->in);
   j->loaded = calloc(total ? total : 1, sizeof *j->loaded);
   if (!j->in || !j->loaded) return oom(r->ctx);
@@ -341,13 +348,11 @@ static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
                              : NULL;
       if (name) attrs[n_attrs++] = name;
     }
-    const pm_layer_ref *v;
-    size_t n;
-    refs_of(spec, prm, &v, &n);
+    size_t n = input_count(spec, prm);
     j->in[p].v = j->loaded + at;
     j->in[p].n = n;
     for (size_t i = 0; !st && i < n; i++)
-      st = load_ref(r, spec, &v[i], attrs, n_attrs, &j->loaded[at++]);
+      st = load_ref(r, spec, input_ref(spec, prm, i), attrs, n_attrs, &j->loaded[at++]);
   }
   if (!st && k->wide) j->wide = k->wide(spec, j->in);
   return st;

@@ -34,6 +34,9 @@ static const char *HISTORY_SCHEMA =
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, district TEXT, label TEXT,"
     " count INTEGER, result_ord INTEGER, ord INTEGER);"
     "CREATE INDEX IF NOT EXISTS pm_classes_run ON pm_classes(run_id, indicator_id, result_ord, ord);"
+    "CREATE TABLE IF NOT EXISTS pm_facilities ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, district TEXT, name TEXT, value REAL,"
+    " numerator REAL, denominator REAL, result_ord INTEGER, ord INTEGER);"
     "CREATE TABLE IF NOT EXISTS pm_details ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, role TEXT, district TEXT, id TEXT,"
     " name TEXT, covered INTEGER, distance_m REAL, nearest TEXT, ord INTEGER, geom_type TEXT);"
@@ -178,7 +181,7 @@ static pm_indicator_status status_from_name(const char *s) {
 /* ---------- recording ---------- */
 
 typedef struct rec_stmts {
-  sqlite3_stmt *res, *gap, *cls, *det, *par;
+  sqlite3_stmt *res, *gap, *cls, *det, *par, *fac;
   pm__details_writer *geoms; /* NULL while the project has no CRS (and so no geometry) */
 } rec_stmts;
 
@@ -250,6 +253,20 @@ static pm_status record_indicator(pm_store *s, rec_stmts *q, int64_t run_id,
       pm__bind_text(y, 14, gp->district);
       pm__bind_real(y, 15, gp->straight_m);
       st = step_done(s, y, "recording a gap in the run history");
+    }
+    for (size_t c = 0; !st && c < r->n_facilities; c++) {
+      sqlite3_stmt *y = q->fac;
+      const pm_facility_share *fs = &r->facilities[c];
+      sqlite3_bind_int64(y, 1, run_id);
+      pm__bind_text(y, 2, ir->id);
+      pm__bind_text(y, 3, r->district);
+      pm__bind_text(y, 4, fs->name);
+      pm__bind_real(y, 5, fs->has_value ? fs->value : NAN);
+      pm__bind_real(y, 6, fs->numerator);
+      pm__bind_real(y, 7, fs->denominator);
+      sqlite3_bind_int64(y, 8, (sqlite3_int64)i);
+      sqlite3_bind_int64(y, 9, (sqlite3_int64)c);
+      st = step_done(s, y, "recording a facility share in the run history");
     }
     for (size_t c = 0; !st && c < r->n_classes; c++) {
       sqlite3_stmt *y = q->cls;
@@ -348,6 +365,11 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
                                "INSERT INTO pm_indicators (run_id, indicator_id, ind_ord, params, "
                                "distance, network) VALUES (?,?,?,?,?,?)",
                                &q.par)) &&
+      !(st = pm__store_prepare(s, "recording facility shares",
+                               "INSERT INTO pm_facilities (run_id, indicator_id, district, name, "
+                               "value, numerator, denominator, result_ord, ord) "
+                               "VALUES (?,?,?,?,?,?,?,?,?)",
+                               &q.fac)) &&
       !(st = pm__store_prepare(s, "recording class counts",
                               "INSERT INTO pm_classes (run_id, indicator_id, district, label, "
                               "count, result_ord, ord) VALUES (?,?,?,?,?,?,?)",
@@ -365,6 +387,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   sqlite3_finalize(q.cls);
   sqlite3_finalize(q.det);
   sqlite3_finalize(q.par);
+  sqlite3_finalize(q.fac);
   pm__details_writer_destroy(q.geoms);
   if (!st && run_id) *run_id = id;
   return st;
@@ -517,6 +540,18 @@ static pm_status class_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicato
   return col_str(q, 2, &c->label) ? oom(s) : PM_OK;
 }
 
+static pm_status facility_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
+  pm_result *r = result_of_row(q, ir);
+  if (!r) return corrupt(s, id, "a facility share of an unknown result");
+  if (push((void **)&r->facilities, r->n_facilities, sizeof *r->facilities)) return oom(s);
+  pm_facility_share *x = &r->facilities[r->n_facilities++];
+  x->has_value = sqlite3_column_type(q, 3) != SQLITE_NULL;
+  x->value = col_real(q, 3);
+  x->numerator = col_real(q, 4);
+  x->denominator = col_real(q, 5);
+  return col_str(q, 2, &x->name) ? oom(s) : PM_OK;
+}
+
 static pm_status detail_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
   (void)id;
   if (push((void **)&ir->details, ir->n_details, sizeof *ir->details)) return oom(s);
@@ -566,6 +601,11 @@ static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
                    "SELECT indicator_id, result_ord, label, count FROM pm_classes WHERE run_id = ? "
                    "ORDER BY indicator_id, result_ord, ord",
                    class_row);
+  if (!st && table_exists(db, "pm_facilities"))
+    st = load_rows(s, id, run, "reading the facility shares of a run",
+                   "SELECT indicator_id, result_ord, name, value, numerator, denominator FROM "
+                   "pm_facilities WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
+                   facility_row);
   if (!st) st = load_details(s, id, run);
   if (!st) st = pm__details_load(s, id, run);
   /* Runs recorded by planmetrics 0.1 have no parameters: their params stay NULL. */

@@ -43,6 +43,13 @@ typedef struct pm_network_spec {
   double access_width_m; /* the reached network is buffered by this (coverage) */
 } pm_network_spec;
 
+/* One facility type of a life circle: {name, layer, where, within_m}. */
+typedef struct pm_facility_spec {
+  char *name;         /* e.g. "school" (unique in the indicator) */
+  pm_layer_ref layer; /* its features (points or polygons) and filter */
+  double within_m;    /* a home is served by this type when one is within this distance */
+} pm_facility_spec;
+
 /* One indicator. Parameters not given are NAN (numbers) or NULL (strings); the parser then fills
  * the defaults of METRICS.md through pm_indicator_spec_defaults. */
 typedef struct pm_indicator_spec {
@@ -91,6 +98,12 @@ typedef struct pm_indicator_spec {
   pm_network_spec network;  /* with distance network: the walking network */
   pm_layer_ref source_entrances; /* coverage with distance network: entrance points of polygon
                                   * sources (layer NULL: boundary points every 20 m) */
+
+  pm_layer_ref homes;       /* life_circle: residential polygons or points */
+  pm_facility_spec *facilities; /* life_circle: the facility types */
+  size_t n_facilities;
+  char *require;            /* life_circle: "all" (default) or how many types, e.g. "4" */
+  char *connect;            /* connectivity: "vertices" (default) or "crossings" */
 } pm_indicator_spec;
 
 /* Set every field to "not given": NULL strings, NAN numbers, no target, no classes. Frees
@@ -139,7 +152,9 @@ typedef enum pm_param_type {
   PM_PARAM_BOOL,      /* true/false (int) */
   PM_PARAM_NUMBER,    /* any finite number or null (has_manual_value, manual_value) */
   PM_PARAM_CLASSES,   /* coverage service-radius classes (classes, n_classes) */
-  PM_PARAM_NETWORK    /* a walking network (pm_network_spec): an input, built into a graph */
+  PM_PARAM_NETWORK,   /* a walking network (pm_network_spec): an input, built into a graph */
+  PM_PARAM_FACILITIES /* life circle facility types (facilities, n_facilities): inputs, one layer
+                       * each */
 } pm_param_type;
 
 /* Distances and areas beyond these are refused as typing errors: 1,000 km is farther than any
@@ -185,7 +200,7 @@ typedef struct pm_detail_role {
 
 /* A metric's inputs, one slot per parameter of the kind (in pm_metric_kind.params order): for a
  * REF parameter v[0] (n = 1, or n = 0 when the plan does not name the layer), for REFS one per
- * reference; for the NETWORK parameter of a spec with distance network, `net` (else NULL); other
+ * reference, for FACILITIES one per facility type; for the NETWORK parameter of a spec with distance network, `net` (else NULL); other
  * parameters n = 0. Borrowed. */
 typedef struct pm_metric_input {
   const pm_features *const *v;
@@ -279,6 +294,19 @@ PM_API pm_status pm_area_share(pm_context *ctx, const pm_indicator_spec *spec, c
 /* §2 count. */
 PM_API pm_status pm_count(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,
                    const pm_districts *d, pm_indicator_result *out);
+
+/* §5 life_circle. facilities[t] holds the features of spec->facilities[t] (indexed with
+ * pm_features_index when distances are straight); homes carry spec->weight_field when given. net:
+ * the walking network (distance: network, the default), NULL with distance: euclidean. */
+PM_API pm_status pm_life_circle(pm_context *ctx, const pm_indicator_spec *spec,
+                                const pm_features *homes, const pm_features *const *facilities,
+                                size_t n_facilities, const struct pm_network *net,
+                                const pm_districts *d, pm_indicator_result *out);
+
+/* §5 connectivity: lines are the slow-traffic network's selection (spec->connect joins them). */
+PM_API pm_status pm_connectivity(pm_context *ctx, const pm_indicator_spec *spec,
+                                 const pm_features *lines, const pm_districts *d,
+                                 pm_indicator_result *out);
 
 /* §2 line_coverage. by[i] are the selections of spec->by. */
 PM_API pm_status pm_line_coverage(pm_context *ctx, const pm_indicator_spec *spec,

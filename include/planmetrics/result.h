@@ -30,6 +30,14 @@ typedef struct pm_class_count {
   int64_t count;
 } pm_class_count;
 
+/* life_circle: the share served by one facility type. */
+typedef struct pm_facility_share {
+  char *name;
+  int has_value;      /* 0: the denominator is empty */
+  double value;       /* % */
+  double numerator, denominator;
+} pm_facility_share;
+
 /* One district's (or `_all`'s) result. */
 typedef struct pm_result {
   char *district;
@@ -46,6 +54,8 @@ typedef struct pm_result {
   size_t n_gaps;
   pm_class_count *classes; /* count_by_class, else NULL */
   size_t n_classes;
+  pm_facility_share *facilities; /* life_circle: per facility type, else NULL */
+  size_t n_facilities;
 } pm_result;
 
 /* Geometry behind a result, for export layers and maps: stations with their distance, the
@@ -115,6 +125,9 @@ PM_API pm_status pm_indicator_result_init_results(pm_context *ctx, pm_indicator_
 PM_API pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const char *name,
                             const char *district, double distance_m, double shortfall,
                             const char *nearest, const char *note, double x, double y);
+/* Append the share of a facility type (name copied); an empty denominator gives no value. */
+PM_API pm_status pm_result_add_facility(pm_context *ctx, pm_result *r, const char *name,
+                                        double numerator, double denominator);
 /* Append a class count (label copied). */
 PM_API pm_status pm_result_add_class(pm_context *ctx, pm_result *r, const char *label, int64_t count);
 /* Append a detail (strings and WKB copied; wkb may be NULL). */

@@ -1,0 +1,147 @@
+/* test_life_circle.c: hand-computable cases for life_circle (METRICS.md §5), straight and walked. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* One street, y = 0, x 0..2000. Homes H1 (100, 0) and H2 (1000, 0) lie on it. Facilities: a
+ * school at (600, 0) (within 500 m: H1 at exactly 500 m, H2 at 400 m: both served), a clinic at
+ * (0, 0) (within 1000 m: 100 m and exactly 1000 m), a market at (1900, 0) (within 300 m: 1800 m
+ * and 900 m: neither). H3 (100, 500) is 500 m from the street: walking, it is unroutable. */
+static pm_features *facility(pm_context *ctx, const char *layer, const char *wkt) {
+  const char *w[] = {wkt};
+  pm_features *fs = pm_test_wkt(ctx, layer, w, NULL, 1);
+  assert_int_equal(pm_features_index(ctx, fs), PM_OK);
+  return fs;
+}
+
+static pm_indicator_spec spec_lc(pm_context *ctx, const char *require, const char *distance) {
+  pm_indicator_spec s = pm_test_spec(ctx, "life_circle", "life", "homes", "homes", "require",
+                                     require, "distance", distance, "network", "streets", NULL);
+  const char *names[] = {"school", "clinic", "market"}, *layers[] = {"schools", "clinics", "markets"};
+  const double within[] = {500, 1000, 300};
+  s.facilities = calloc(3, sizeof *s.facilities);
+  s.n_facilities = 3;
+  for (int i = 0; i < 3; i++) {
+    s.facilities[i].name = strdup(names[i]);
+    s.facilities[i].layer.layer = strdup(layers[i]);
+    s.facilities[i].within_m = within[i];
+  }
+  return s;
+}
+
+static const pm_facility_share *share(const pm_result *r, const char *name) {
+  for (size_t i = 0; i < r->n_facilities; i++)
+    if (strcmp(r->facilities[i].name, name) == 0) return &r->facilities[i];
+  fail_msg("no facility %s", name);
+  return NULL;
+}
+
+static void test_require_and_boundaries(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *sw[] = {"LINESTRING(0 0, 2000 0)"};
+  pm_features *streets = pm_test_wkt(ctx, "streets", sw, NULL, 1);
+  pm_network_options opt;
+  pm_network_options_init(&opt);
+  pm_network *net = NULL;
+  assert_int_equal(pm_network_build(ctx, streets, &opt, &net), PM_OK);
+  const char *hw[] = {"POINT(100 0)", "POINT(1000 0)", "POINT(100 500)"}, *hl[] = {"H1", "H2", "H3"};
+  pm_features *homes = pm_test_wkt(ctx, "homes", hw, hl, 3);
+  pm_features *fac[3] = {facility(ctx, "schools", "POINT(600 0)"),
+                         facility(ctx, "clinics", "POINT(0 0)"),
+                         facility(ctx, "markets", "POINT(1900 0)")};
+  pm_districts *d = pm_test_no_districts(ctx);
+  const char *distances[] = {"euclidean", "network"};
+  for (int k = 0; k < 2; k++) {
+    int walk = k == 1;
+    /* require all: nobody has a market within 300 m */
+    pm_indicator_spec s = spec_lc(ctx, "all", distances[k]);
+    pm_indicator_result out = {0};
+    assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3,
+                                    walk ? net : NULL, d, &out), PM_OK);
+    const pm_result *r = &out.results[0];
+    assert_near(r->denominator, 3, 0);
+    assert_near(r->numerator, 0, 0);
+    assert_int_equal(r->n_facilities, 3);
+    /* straight lines: H3 is 500 m from the school (100, 500)-(600, 0) is 707 m: no; the clinic
+     * (0, 0) 510 m: yes. Walking: H3 is unroutable and served by nothing. */
+    assert_near(share(r, "school")->numerator, 2, 0); /* H1 at exactly 500 m, H2 */
+    assert_near(share(r, "clinic")->numerator, walk ? 2 : 3, 0);
+    assert_near(share(r, "market")->numerator, 0, 0);
+    for (size_t t = 0; t < r->n_facilities; t++) /* require: all <= every type's share */
+      assert_true(r->value <= r->facilities[t].value + 1e-12);
+    const pm_gap *g1 = NULL;
+    for (size_t g = 0; g < r->n_gaps; g++)
+      if (strcmp(r->gaps[g].name, "H1") == 0) g1 = &r->gaps[g];
+    assert_non_null(g1);
+    assert_string_equal(g1->nearest, "market");
+    assert_near(g1->distance_m, 1800, 1e-9);
+    assert_non_null(strstr(g1->note, "market 1800 m"));
+    if (walk) {
+      assert_non_null(out.network);
+      assert_non_null(strstr(out.network, "\"homes\": 1"));
+    }
+    pm_indicator_result_clear(&out);
+    pm_indicator_spec_clear(&s);
+
+    /* require 2: H1 and H2 have a school and a clinic */
+    s = spec_lc(ctx, "2", distances[k]);
+    memset(&out, 0, sizeof out);
+    assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3,
+                                    walk ? net : NULL, d, &out), PM_OK);
+    assert_near(out.results[0].numerator, 2, 0); /* H3: only the clinic, straight; unroutable walking */
+    pm_indicator_result_clear(&out);
+    pm_indicator_spec_clear(&s);
+  }
+  /* require beyond the number of types is refused */
+  pm_indicator_spec s = spec_lc(ctx, "4", "euclidean");
+  pm_indicator_result out = {0};
+  assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3, NULL, d, &out),
+                   PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "require"));
+  pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
+  for (int i = 0; i < 3; i++) pm_features_destroy(ctx, fac[i]);
+  pm_features_destroy(ctx, homes);
+  pm_features_destroy(ctx, streets);
+  pm_network_destroy(ctx, net);
+  pm_districts_destroy(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+/* Polygon homes weigh their area, taken at their representative point. */
+static void test_polygon_weights(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *hw[] = {"POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))", "POLYGON((900 0, 930 0, 930 10, 900 10, 900 0))"};
+  pm_features *homes = pm_test_wkt(ctx, "homes", hw, NULL, 2);
+  pm_features *fac[3] = {facility(ctx, "schools", "POINT(5 20)"),
+                         facility(ctx, "clinics", "POINT(5 20)"),
+                         facility(ctx, "markets", "POINT(5 20)")};
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = spec_lc(ctx, "all", "euclidean");
+  pm_indicator_result out = {0};
+  assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3, NULL, d, &out),
+                   PM_OK);
+  assert_near(out.results[0].numerator, 100, 1e-9);    /* the 10 x 10 home */
+  assert_near(out.results[0].denominator, 400, 1e-9);  /* + the 30 x 10 one */
+  assert_near(out.results[0].value, 25, 1e-9);
+  pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
+  for (int i = 0; i < 3; i++) pm_features_destroy(ctx, fac[i]);
+  pm_features_destroy(ctx, homes);
+  pm_districts_destroy(ctx, d);
+  pm_context_destroy(ctx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_require_and_boundaries),
+      cmocka_unit_test(test_polygon_weights),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
