@@ -2,6 +2,7 @@
 #include "planmetrics/features.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,3 +219,92 @@ pm_status pm_features_id(pm_context *ctx, const pm_features *fs, size_t i, char 
   return pm_asprintf(ctx, out, "%s#%lld", fs->layer, (long long)fs->fid[i]);
 }
 
+/* ---------- nearest feature ---------- */
+
+typedef struct nearest_search {
+  GEOSContextHandle_t h;
+  const pm_features *fs;
+  const GEOSGeometry *q;
+  double best;
+  size_t best_i;
+  int err;
+} nearest_search;
+
+/* The tree's items are feature indices (index 0 is NULL), so the best is tracked here rather than
+ * read from the search's return. */
+static int nearest_distance(const void *a, const void *b, double *dist, void *user) {
+  nearest_search *ns = user;
+  size_t i = (size_t)(uintptr_t)(a == (const void *)ns->q ? b : a);
+  if (i >= ns->fs->n || !GEOSDistance_r(ns->h, ns->fs->geom[i], ns->q, dist)) {
+    ns->err = 1;
+    return 0;
+  }
+  if (*dist < ns->best || (*dist == ns->best && i < ns->best_i)) {
+    ns->best = *dist;
+    ns->best_i = i;
+  }
+  return 1;
+}
+
+typedef struct tie_list {
+  size_t *v;
+  size_t n, cap;
+  int oom;
+} tie_list;
+
+static void tie_collect(void *item, void *user) {
+  tie_list *l = user;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    size_t *v = realloc(l->v, cap * sizeof *v);
+    if (!v) {
+      l->oom = 1;
+      return;
+    }
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = (size_t)(uintptr_t)item;
+}
+
+pm_status pm_features_nearest(pm_context *ctx, const pm_features *fs, GEOSSTRtree *tree,
+                              const GEOSGeometry *g, size_t *index, double *dist) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  *index = SIZE_MAX;
+  *dist = INFINITY;
+  if (!tree) tree = fs->tree;
+  if (fs->n == 0) return PM_OK;
+  if (!tree)
+    return pm_error(ctx, PM_EINTERNAL, "pm_features_nearest: layer %s is not indexed",
+                    fs->layer ? fs->layer : "?");
+  nearest_search ns = {h, fs, g, INFINITY, SIZE_MAX, 0};
+  GEOSSTRtree_nearest_generic_r(h, tree, g, g, nearest_distance, &ns);
+  if (ns.err || ns.best_i == SIZE_MAX)
+    return pm_error(ctx, PM_EGEOM, "layer %s: the nearest-feature search failed (%s)",
+                    fs->layer ? fs->layer : "?", pm__context_geos_message(ctx));
+  /* The search may stop before visiting every feature at the same distance: the lowest index
+   * among them wins, whatever the tree's shape. */
+  double x0, y0, x1, y1, d = ns.best;
+  if (GEOSGeom_getExtent_r(h, g, &x0, &y0, &x1, &y1)) {
+    GEOSGeometry *box = GEOSGeom_createRectangle_r(h, x0 - d, y0 - d, x1 + d, y1 + d);
+    if (!box) return pm_error(ctx, PM_ENOMEM, "out of memory");
+    tie_list l = {0};
+    GEOSSTRtree_query_r(h, tree, box, tie_collect, &l);
+    GEOSGeom_destroy_r(h, box);
+    for (size_t k = 0; !l.oom && k < l.n; k++) {
+      size_t j = l.v[k];
+      double dj;
+      if (j >= ns.best_i || j >= fs->n) continue;
+      if (GEOSDistance_r(h, fs->geom[j], g, &dj) && dj <= d) {
+        ns.best_i = j;
+        d = dj;
+      }
+    }
+    int oom = l.oom;
+    free(l.v);
+    if (oom) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  *index = ns.best_i;
+  *dist = d;
+  return PM_OK;
+}

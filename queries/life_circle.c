@@ -136,32 +136,6 @@ static pm_status network_setup(lc *c) {
   return st;
 }
 
-/* Nearest-feature search in a features' STRtree, whose items are feature indices (index 0 is
- * NULL, so the result is tracked here, not read from the search's return). */
-typedef struct nearq {
-  GEOSContextHandle_t h;
-  const pm_features *fs;
-  const GEOSGeometry *q;
-  double best;
-  size_t best_i;
-  int err;
-} nearq;
-
-static int near_dist(const void *a, const void *b, double *dist, void *user) {
-  nearq *nq = user;
-  const void *item = a == (const void *)nq->q ? b : a;
-  size_t i = (size_t)(uintptr_t)item;
-  if (i >= nq->fs->n || !GEOSDistance_r(nq->h, nq->fs->geom[i], nq->q, dist)) {
-    nq->err = 1;
-    return 0;
-  }
-  if (*dist < nq->best || (*dist == nq->best && i < nq->best_i)) {
-    nq->best = *dist;
-    nq->best_i = i;
-  }
-  return 1;
-}
-
 /* The distance from point pt (a home) to the nearest facility of type t: walked (snap given) or
  * straight. INFINITY when none is reachable. */
 static pm_status distance_to(lc *c, size_t t, const GEOSGeometry *pt, const pm_network_snap *snap,
@@ -174,10 +148,11 @@ static pm_status distance_to(lc *c, size_t t, const GEOSGeometry *pt, const pm_n
   for (size_t en = 0; en < c->ne; en++) {
     const pm_features *fs = c->fac[en];
     if (c->etype[en] != t || fs->n == 0) continue;
-    nearq q = {c->h, fs, pt, INFINITY, SIZE_MAX, 0};
-    GEOSSTRtree_nearest_generic_r(c->h, fs->tree, pt, pt, near_dist, &q);
-    if (q.err || q.best_i == SIZE_MAX) return geos_fail(c, "finding the nearest facility");
-    if (q.best < *dist) *dist = q.best;
+    size_t i;
+    double d;
+    pm_status st = pm_features_nearest(c->ctx, fs, NULL, pt, &i, &d);
+    if (st) return st;
+    if (d < *dist) *dist = d;
   }
   return PM_OK;
 }

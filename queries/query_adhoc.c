@@ -79,24 +79,6 @@ static void sort_idx(idx_list *l) {
   if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, cmp_size);
 }
 
-/* The tree items under g's envelope grown by dist, sorted (the tree's order is not stable). */
-static pm_status query_box(pm_context *ctx, GEOSSTRtree *tree, const GEOSGeometry *g, double dist,
-                           idx_list *l) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  double x0, y0, x1, y1;
-  l->n = 0;
-  l->st = PM_OK;
-  if (!GEOSGeom_getXMin_r(h, g, &x0) || !GEOSGeom_getYMin_r(h, g, &y0) ||
-      !GEOSGeom_getXMax_r(h, g, &x1) || !GEOSGeom_getYMax_r(h, g, &y1))
-    return PM_OK; /* empty geometry: nothing near it */
-  GEOSGeometry *box = GEOSGeom_createRectangle_r(h, x0 - dist, y0 - dist, x1 + dist, y1 + dist);
-  if (!box) return oom(ctx);
-  GEOSSTRtree_query_r(h, tree, box, idx_list_cb, l);
-  GEOSGeom_destroy_r(h, box);
-  if (!l->st) sort_idx(l);
-  return l->st;
-}
-
 /* ---- districts ---- */
 
 /* Whether district 0 of d holds g: a point (or multipoint) when the polygon covers it (boundary
@@ -152,50 +134,13 @@ static pm_status load_district(pm_context *ctx, pm_store *store, const char *dis
 /* The nearest-neighbour search hands the callback the query item and a tree item (a feature
  * index, where index 0 is the null pointer); the query item is this struct's own address, so
  * the two can always be told apart. */
-typedef struct near_search {
-  GEOSContextHandle_t h;
-  const pm_features *to;
-  const GEOSGeometry *query;
-  int failed;
-} near_search;
-
-static int near_distance(const void *a, const void *b, double *d, void *user) {
-  near_search *ns = user;
-  size_t i = (size_t)(uintptr_t)(a == (const void *)ns ? b : a);
-  if (i >= ns->to->n || !GEOSDistance_r(ns->h, ns->to->geom[i], ns->query, d)) {
-    ns->failed = 1;
-    return 0;
-  }
-  return 1;
-}
-
-/* Nearest feature of `to` (indexed, not empty) to g: *best and its distance. Among features at
- * the same distance the one with the lowest fid wins, so the answer does not depend on how the
- * tree happens to be built. */
+/* Nearest feature of `to` (indexed, not empty) to g: *best and its distance; among features at
+ * the same distance the lowest fid (the first loaded) wins. */
 static pm_status nearest(pm_context *ctx, const pm_features *to, const GEOSGeometry *g,
-                         idx_list *cand, size_t *best, double *dist) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  near_search ns = {h, to, g, 0};
-  const void *item = GEOSSTRtree_nearest_generic_r(h, to->tree, &ns, g, near_distance, &ns);
-  size_t i = (size_t)(uintptr_t)item;
-  double d;
-  if (ns.failed || i >= to->n || !GEOSDistance_r(h, to->geom[i], g, &d))
-    return geos_failed(ctx, "the nearest-feature search", to->layer);
-  pm_status st = query_box(ctx, to->tree, g, d, cand);
-  if (st) return st;
-  for (size_t k = 0; k < cand->n; k++) {
-    size_t j = cand->v[k];
-    double dj;
-    if (j == i || to->fid[j] > to->fid[i]) continue;
-    if (!GEOSDistance_r(h, to->geom[j], g, &dj)) return geos_failed(ctx, "a distance", to->layer);
-    if (dj < d || (dj == d && to->fid[j] < to->fid[i])) {
-      i = j;
-      d = dj;
-    }
-  }
-  *best = i;
-  *dist = d;
-  return PM_OK;
+                         size_t *best, double *dist) {
+  pm_status st = pm_features_nearest(ctx, to, NULL, g, best, dist);
+  if (!st && *best == SIZE_MAX) st = geos_failed(ctx, "the nearest-feature search", to->layer);
+  return st;
 }
 
 /* The near table of the features of `from` whose keep[] is set (keep NULL: all of them);
@@ -212,7 +157,6 @@ static pm_status near_table(pm_context *ctx, const pm_features *from, const unsi
   pm_status st = to->n ? pm_features_index(ctx, to) : PM_OK;
   pm_table *t = NULL;
   if (!st) st = pm_table_create(ctx, cols, PM_ARRAY_LEN(cols), &t);
-  idx_list cand = {.ctx = ctx};
   size_t n_from = 0, n_within = 0;
   for (size_t i = 0; !st && i < from->n; i++) {
     if (keep && !keep[i]) continue;
@@ -220,7 +164,7 @@ static pm_status near_table(pm_context *ctx, const pm_features *from, const unsi
     size_t j = 0;
     double d = 0;
     int found = to->n > 0;
-    if (found && (st = nearest(ctx, to, from->geom[i], &cand, &j, &d))) break;
+    if (found && (st = nearest(ctx, to, from->geom[i], &j, &d))) break;
     int within = found && d <= within_m;
     n_within += within;
     if (misses_only && within) continue;
@@ -234,7 +178,6 @@ static pm_status near_table(pm_context *ctx, const pm_features *from, const unsi
     if ((st = pm_table_set_text(ctx, t, r, 3, to->label[j]))) break;
     pm_table_set_real(ctx, t, r, 4, d, 2);
   }
-  free(cand.v);
   if (!st) {
     const char *sep = in ? " in " : "";
     if (in == NULL) in = "";

@@ -142,34 +142,6 @@ static void collect_hit(void *item, void *user) {
   hb->v[hb->n++] = (size_t)(uintptr_t)item;
 }
 
-/* Nearest-neighbour search state. The tree's items are small integers (item 0 is NULL), so the
- * search result is tracked here rather than read from GEOSSTRtree_nearest_generic_r's return. */
-typedef struct nearq {
-  GEOSContextHandle_t h;
-  const pm_features *fs;
-  const GEOSGeometry *q;
-  double best;
-  size_t best_i;
-  int err;
-} nearq;
-
-static int near_dist(const void *a, const void *b, double *dist, void *user) {
-  nearq *nq = user;
-  const void *item = (a == (const void *)nq->q) ? b : a;
-  size_t i = (size_t)(uintptr_t)item;
-  double dd;
-  if (i >= nq->fs->n || !GEOSDistance_r(nq->h, nq->fs->geom[i], nq->q, &dd)) {
-    nq->err = 1;
-    return 0;
-  }
-  *dist = dd;
-  if (dd < nq->best || (dd == nq->best && i < nq->best_i)) {
-    nq->best = dd;
-    nq->best_i = i;
-  }
-  return 1;
-}
-
 /* An STRtree of fs: its own when the caller indexed it, else one built here (*own, destroyed by
  * the caller), so that borrowed, possibly shared selections are never modified. */
 static pm_status tree_of(tc *t, const pm_features *fs, GEOSSTRtree **tree, GEOSSTRtree **own) {
@@ -188,13 +160,9 @@ static pm_status tree_of(tc *t, const pm_features *fs, GEOSSTRtree **tree, GEOSS
 /* The feature of fs nearest to g (tree indexes fs, which is not empty). */
 static pm_status nearest_feature(tc *t, const pm_features *fs, GEOSSTRtree *tree,
                                  const GEOSGeometry *g, size_t *i, double *dist) {
-  nearq nq = {t->h, fs, g, INFINITY, NONE, 0};
-  *i = NONE;      /* set on every path, which -O3's flow analysis needs to see */
-  *dist = INFINITY;
-  GEOSSTRtree_nearest_generic_r(t->h, tree, g, g, near_dist, &nq);
-  if (nq.err || nq.best_i == NONE) return geos_fail(t, "find the nearest feature");
-  *i = nq.best_i;
-  *dist = nq.best;
+  pm_status st = pm_features_nearest(t->ctx, fs, tree, g, i, dist);
+  if (st) return pm_error_prefix(t->ctx, "indicator %s: ", t->ind);
+  if (*i == SIZE_MAX) return geos_fail(t, "find the nearest feature");
   return PM_OK;
 }
 

@@ -52,6 +52,12 @@ PM_API pm_status pm_features_index(pm_context *ctx, pm_features *fs);
  * Caller owns *out (GEOSGeom_destroy_r). */
 PM_API pm_status pm_features_union(pm_context *ctx, const pm_features *fs, GEOSGeometry **out);
 
+/* The feature of fs nearest to g (exact distances between geometries): *index and *dist; among
+ * features at the same distance the lowest index wins. tree: an STRtree of fs whose items are
+ * feature indices (NULL: fs->tree, which pm_features_index builds). An empty fs gives SIZE_MAX
+ * and INFINITY. */
+PM_API pm_status pm_features_nearest(pm_context *ctx, const pm_features *fs, GEOSSTRtree *tree,
+                                     const GEOSGeometry *g, size_t *index, double *dist);
 /* Stable id of feature i: "<layer>#<fid>" (the label is the display name). Caller frees *out. */
 PM_API pm_status pm_features_id(pm_context *ctx, const pm_features *fs, size_t i, char **out);
 
