@@ -20,7 +20,7 @@ static const char *const TOP_KEYS[] = {"plan", "title", "crs", "timezone", "db",
                                        "indicators", NULL};
 static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x",
                                          "y",     "source_layer", "where",   "label_field",
-                                         "optional", NULL};
+                                         "optional", "attribution", NULL};
 static const char *const DISTRICT_KEYS[] = {"layer", "name_field", "only", NULL};
 static const char *const REF_KEYS[] = {"layer", "where", NULL};
 static const char *const TARGET_KEYS[] = {"op", "value", "unit", NULL};
@@ -806,7 +806,7 @@ static pm_status parse_layers(parser *p, yaml_node_t *v) {
       } texts[] = {{"encoding", &l->encoding},         {"src_crs", &l->src_crs},
                    {"x", &l->x},                       {"y", &l->y},
                    {"source_layer", &l->source_layer}, {"where", &l->where},
-                   {"label_field", &l->label_field}};
+                   {"label_field", &l->label_field}, {"attribution", &l->attribution}};
       for (size_t t = 0; t < PM_ARRAY_LEN(texts); t++)
         if ((q = map_find(p, lv, texts[t].key)) &&
             (st = get_text(p, texts[t].key, what, node_at(p, q->value), 0, texts[t].field))) {
@@ -1182,6 +1182,7 @@ void pm_plan_destroy(pm_plan *plan) {
     free(l->source_layer);
     free(l->where);
     free(l->label_field);
+    free(l->attribution);
   }
   free(plan->layers);
   for (size_t i = 0; i < plan->n_indicators; i++) pm_indicator_spec_clear(&plan->indicators[i]);

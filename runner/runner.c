@@ -1,5 +1,6 @@
 /* runner.c: run a plan: ingest changed layers, load districts, compute each indicator with its
  * metric kind, record the run; all in one transaction. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "planmetrics/runner.h"
 
 #include <math.h>
@@ -518,6 +519,32 @@ static pm_status input_hashes(runner *r, char **out) {
   return PM_OK;
 }
 
+/* {"layer": "attribution", ...} of the layers used whose plan entry credits its source, for the
+ * reports' Sources section; NULL when none does. */
+static pm_status attributions(runner *r, char **out) {
+  *out = NULL;
+  char *buf = NULL;
+  size_t len = 0, n = 0;
+  FILE *f = NULL;
+  for (size_t i = 0; i < r->plan->n_layers; i++) {
+    const pm_plan_layer *l = &r->plan->layers[i];
+    if (r->missing[i] || !l->attribution) continue;
+    if (!f && !(f = open_memstream(&buf, &len))) return oom(r->ctx);
+    fputs(n++ ? ", " : "{", f);
+    pm__json_string(f, l->name);
+    fputs(": ", f);
+    pm__json_string(f, l->attribution);
+  }
+  if (!f) return PM_OK;
+  fputc('}', f);
+  if (fclose(f) != 0 || !buf) {
+    free(buf);
+    return oom(r->ctx);
+  }
+  *out = buf;
+  return PM_OK;
+}
+
 int pm_run_result_exit_code(const pm_run_result *run) {
   for (size_t i = 0; i < run->n_indicators; i++) {
     const pm_indicator_result *ir = &run->indicators[i];
@@ -573,6 +600,7 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
       if (!run->indicators) st = oom(ctx);
     }
   }
+  if (!st) st = attributions(&r, &run->attributions);
   if (!st) st = compute_all(&r, opt->threads, run);
   if (!st) {
     char now[32];

@@ -162,11 +162,39 @@ static void test_failed_run_notices(void **state) {
   assert_null(f); /* the database the run created is gone */
 }
 
+/* A layer's `attribution:` is recorded with the run (the reports credit it from the record), for
+ * the layers the run used: not for a missing optional one. */
+static void test_attributions_recorded(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_test_write_file(pm_test_path("poi.csv"), "x,y,kind\n100,100,a\n");
+  const char *p = pm_test_path("attr.yaml");
+  pm_test_write_file(p, "plan: attr\ncrs: EPSG:32651\nlayers:\n"
+                        "  poi: {path: poi.csv, x: x, y: y, src_crs: EPSG:32651,\n"
+                        "        attribution: \"测试 \\\"data\\\" (MIT)\"}\n"
+                        "  parks: {path: parks.gpkg, optional: true, attribution: OSM}\n"
+                        "indicators:\n  - id: a\n    metric: count\n    layer: poi\n");
+  pm_run_result *r = NULL;
+  if (run(ctx, p, "attr.sqlite", &r, NULL)) fail_msg("%s", pm_context_message(ctx));
+  assert_string_equal(r->attributions, "{\"poi\": \"测试 \\\"data\\\" (MIT)\"}");
+  pm_run_result_destroy(r);
+  pm_store *store = NULL;
+  assert_int_equal(pm_store_open(ctx, pm_test_path("attr.sqlite"), PM_STORE_READONLY, &store, NULL),
+                   PM_OK);
+  assert_int_equal(pm_history_load_run(store, 0, &r), PM_OK);
+  assert_string_equal(r->attributions, "{\"poi\": \"测试 \\\"data\\\" (MIT)\"}");
+  pm_run_result_destroy(r);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_data_reason),
       cmocka_unit_test(test_error_names_indicator_once),
       cmocka_unit_test(test_failed_run_notices),
+      cmocka_unit_test(test_attributions_recorded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
