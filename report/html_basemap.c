@@ -9,14 +9,25 @@
 #include "report/html_internal.h"
 #include "store/store_internal.h"
 
-#define BASE_BUDGET 120000L /* coordinates per base map */
 #define BASE_SIMPLIFY_PX 0.6
+#define BASE_MIN_PX 1.5 /* a line smaller than this both ways is not seen: not drawn */
 
 /* What a base-map feature is, in drawing order (bottom first). */
 enum { B_WATER, B_PARK, B_DIST, B_ROAD, B_MAJOR, B_WLINE, B_N };
 
 static const char *const B_CLASS[B_N] = {"b-water", "b-park", "b-dist", "b-road", "b-major",
                                          "b-wline"};
+/* Coordinates per class and base map. A class that would need more is left out whole (minor
+ * roads of a whole city, say): a part of it, cut wherever the budget ran out, would mislead. */
+static const long B_BUDGET[B_N] = {40000, 40000, 40000, 60000, 50000, 30000};
+
+/* What one base map has drawn so far. */
+typedef struct bstate {
+  pm__hbuf out[B_N]; /* the paths of each class */
+  long used[B_N];    /* their coordinates */
+  int dropped[B_N];  /* over its budget: left out */
+  size_t skipped;    /* features of the classes left out */
+} bstate;
 
 /* The OSM columns that tell what a feature is. */
 enum { C_HIGHWAY, C_WATERWAY, C_LEISURE, C_LANDUSE, C_NATURAL, C_WATER, C_N };
@@ -178,8 +189,7 @@ static int class_of(const blayer *l, const char *const *val) {
 /* Draw the features of layer l inside the view's area: one path per class appended to cls[] (a
  * path per layer, so that features two layers share never cancel out under the even-odd rule
  * that gives polygons their holes). */
-static pm_status draw_layer(pm__basemap *bm, const blayer *l, const pm__html_view *v, pm__hbuf *out,
-                            long *used, size_t *skipped) {
+static pm_status draw_layer(pm__basemap *bm, const blayer *l, const pm__html_view *v, bstate *bs) {
   pm__hbuf cls[B_N];
   memset(cls, 0, sizeof cls);
   char *t = pm__sql_ident(l->name), *sql = NULL;
@@ -221,8 +231,8 @@ static pm_status draw_layer(pm__basemap *bm, const blayer *l, const pm__html_vie
     for (int c = 0; c < C_N; c++) val[c] = (const char *)sqlite3_column_text(q, c + 1);
     int k = class_of(l, val);
     if (k < 0) continue;
-    if (*used >= BASE_BUDGET) {
-      (*skipped)++;
+    if (bs->dropped[k]) {
+      bs->skipped++;
       continue;
     }
     const unsigned char *wkb = sqlite3_column_blob(q, 0);
@@ -237,13 +247,22 @@ static pm_status draw_layer(pm__basemap *bm, const blayer *l, const pm__html_vie
       g = bd;
     }
     GEOSGeometry *c = g ? GEOSClipByRect_r(bm->h, g, x0, y0, x1, y1) : NULL;
-    GEOSGeometry *sg = c && GEOSisEmpty_r(bm->h, c) == 0
-                           ? pm__html_simplify(bm->h, v, c, BASE_SIMPLIFY_PX)
-                           : NULL;
+    double e[4];
+    int seen = c && GEOSisEmpty_r(bm->h, c) == 0 && GEOSGeom_getXMin_r(bm->h, c, &e[0]) &&
+               GEOSGeom_getYMin_r(bm->h, c, &e[1]) && GEOSGeom_getXMax_r(bm->h, c, &e[2]) &&
+               GEOSGeom_getYMax_r(bm->h, c, &e[3]) &&
+               fmax(e[2] - e[0], e[3] - e[1]) * v->scale >= BASE_MIN_PX;
+    GEOSGeometry *sg = seen ? pm__html_simplify(bm->h, v, c, BASE_SIMPLIFY_PX) : NULL;
     if (sg) {
       long n = pm__html_path_geom(bm->h, v, sg, &cls[k]);
-      if (n > 0) *used += n;
+      if (n > 0) bs->used[k] += n;
       GEOSGeom_destroy_r(bm->h, sg);
+      if (bs->used[k] > B_BUDGET[k]) { /* too dense at this scale: the class goes */
+        bs->dropped[k] = 1;
+        bs->skipped++;
+        pm__hbuf_free(&cls[k]);
+        pm__hbuf_free(&bs->out[k]);
+      }
     }
     if (c) GEOSGeom_destroy_r(bm->h, c);
     if (g) GEOSGeom_destroy_r(bm->h, g);
@@ -251,11 +270,11 @@ static pm_status draw_layer(pm__basemap *bm, const blayer *l, const pm__html_vie
   sqlite3_finalize(q);
   for (int k = 0; k < B_N; k++) {
     if (cls[k].oom) st = pm_error(bm->ctx, PM_ENOMEM, "out of memory drawing the base map");
-    if (!st && cls[k].len) {
+    if (!st && cls[k].len && !bs->dropped[k]) {
       /* The attribute, not only CSS, so that a map reusing this base map keeps thin strokes. */
-      pm__hbuf_put(&out[k], "<path vector-effect=\"non-scaling-stroke\" d=\"");
-      pm__hbuf_cat(&out[k], &cls[k]);
-      pm__hbuf_put(&out[k], "\"/>");
+      pm__hbuf_put(&bs->out[k], "<path vector-effect=\"non-scaling-stroke\" d=\"");
+      pm__hbuf_cat(&bs->out[k], &cls[k]);
+      pm__hbuf_put(&bs->out[k], "\"/>");
     }
     pm__hbuf_free(&cls[k]);
   }
@@ -266,15 +285,12 @@ pm_status pm__basemap_draw(pm__basemap *bm, const pm__html_view *v, int id, pm__
                            size_t *skipped) {
   *skipped = 0;
   if (!bm || !bm->n) return PM_OK;
-  pm__hbuf cls[B_N];
-  memset(cls, 0, sizeof cls);
-  long used = 0;
+  bstate bs;
+  memset(&bs, 0, sizeof bs);
+  pm__hbuf *cls = bs.out;
   pm_status st = PM_OK;
-  /* Areas first: when the budget runs out, the minor lines go. */
-  for (int pass = 0; pass < 2 && !st; pass++)
-    for (size_t i = 0; i < bm->n && !st; i++)
-      if ((bm->v[i].kind == PM_KIND_POLYGON) == (pass == 0))
-        st = draw_layer(bm, &bm->v[i], v, cls, &used, skipped);
+  for (size_t i = 0; i < bm->n && !st; i++) st = draw_layer(bm, &bm->v[i], v, &bs);
+  *skipped = bs.skipped;
   int any = 0;
   for (int k = 0; k < B_N; k++) any |= cls[k].len > 0;
   if (!st && any) {

@@ -76,8 +76,9 @@ GEOSGeometry *pm__html_simplify(GEOSContextHandle_t h, const pm__html_view *v, c
  * roads, river, park, 路, 河, 公园...), and the outline of every district of the districts layer
  * (the neighbours of the plan's districts too). pm__basemap_open finds the layers (the caller
  * closes it); pm__basemap_draw appends <g class="base" id="bm-ID"> with what lies in the area v
- * shows, clipped to it and simplified, at most a fixed number of coordinates (areas first;
- * *skipped counts the features left out), or nothing when there is nothing to draw. */
+ * shows, clipped to it and simplified (lines under 1.5 px left out; a class of features over its
+ * budget of coordinates, e.g. the minor roads of a whole city, left out whole: *skipped counts the
+ * features left out), or nothing when there is nothing to draw. */
 typedef struct pm__basemap pm__basemap;
 pm_status pm__basemap_open(pm_context *ctx, pm_store *store, const char *districts_layer,
                            pm__basemap **out);

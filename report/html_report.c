@@ -1229,8 +1229,8 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
                       "not drawn (vertex budget)</b>。",
                    skipped, skipped);
   if (base_skipped)
-    pm__hbuf_printf(b, " 底图有 %zu 个要素未绘制（顶点上限） %zu base-map features not drawn (vertex "
-                      "budget)。",
+    pm__hbuf_printf(b, " 底图在此比例尺下过密的要素未绘制（%zu 个） base map: %zu features of a kind "
+                      "too dense at this scale (e.g. minor roads) left out.",
                    base_skipped, base_skipped);
   pm__hbuf_put(b, "</p>\n");
 

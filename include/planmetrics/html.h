@@ -47,7 +47,9 @@ extern "C" {
  * Under the details, a base map from the project's own layers (nothing is fetched): water, parks
  * and roads where a layer looks like them (OSM attributes highway/waterway/leisure/landuse/
  * natural/water, or the layer's name), and the outline of every district of the districts layer,
- * neighbours included (at most 120,000 coordinates per map; maps of the same area share one).
+ * neighbours included (lines under 1.5 px are left out, and a kind of feature too dense for the
+ * map's scale, such as the minor roads of a whole city, is left out whole and the map says so;
+ * maps of the same area share one base map).
  * Stations and parks (coverage sources, counted features) are named from the details, each name
  * shown from the zoom at which it clears the others (failing stations first). Every map has a
  * north arrow (grid north of the project CRS) and a scale bar that follows the zoom.
