@@ -30,6 +30,7 @@
 #define GAP_ROWS 50
 #define HIST_MAX_RUNS 24
 #define MAX_LABELS 300      /* station and park names per map */
+#define LABELS_AT_1 30      /* names shown before zooming; zoomed in z times, 30 z^2 */
 
 /* ---------- page state ---------- */
 
@@ -984,10 +985,21 @@ static int labels_overlap(const flabel *a, const flabel *b, double z) {
  * shown from the zoom at which it clears the names placed before it: failing stations first. */
 static pm_status feature_labels(page *p, const pm_indicator_result *ir, GEOSGeometry **geoms,
                                 const pm__html_view *v, pm__hbuf *b) {
-  flabel *l = calloc(ir->n_details ? ir->n_details : 1, sizeof *l);
-  if (!l) return oom(p);
+  /* The district names are placed first: no station covers them. */
   size_t n = 0;
-  for (size_t i = 0; i < ir->n_details && n < MAX_LABELS * 4; i++) {
+  flabel *l = calloc(ir->n_details + p->n_dist + 1, sizeof *l);
+  if (!l) return oom(p);
+  for (size_t i = 0; i < p->n_dist; i++) {
+    if (!p->dist[i].label) continue;
+    flabel *f = &l[n++];
+    pm__html_view_apply(v, p->dist[i].lx, p->dist[i].ly, &f->x, &f->y);
+    double w = (double)pm__utf8_width(p->dist[i].name) * 7.2 + 4; /* 13 px bold */
+    f->text = p->dist[i].name;
+    f->b[0] = -w / 2, f->b[1] = -12, f->b[2] = w / 2, f->b[3] = 4;
+    f->prio = -1; /* not written here: the page's district labels */
+  }
+  size_t n_fixed = n;
+  for (size_t i = 0; i < ir->n_details && n < n_fixed + MAX_LABELS * 4; i++) {
     const pm_detail *d = &ir->details[i];
     if (!d->name || !*d->name || !geoms[i] || GEOSisEmpty_r(p->h, geoms[i]) != 0) continue;
     int type = GEOSGeomTypeId_r(p->h, geoms[i]);
@@ -1008,7 +1020,7 @@ static pm_status feature_labels(page *p, const pm_indicator_result *ir, GEOSGeom
     pm__html_view_apply(v, x, y, &f->x, &f->y);
     /* one name per place: the same station or park twice is labelled once */
     int dup = 0;
-    for (size_t k = 0; k < n && !dup; k++)
+    for (size_t k = n_fixed; k < n && !dup; k++)
       dup = strcmp(l[k].text, d->name) == 0 && fabs(l[k].x - f->x) < 40 && fabs(l[k].y - f->y) < 40;
     if (dup) continue;
     f->text = d->name;
@@ -1024,23 +1036,34 @@ static pm_status feature_labels(page *p, const pm_indicator_result *ir, GEOSGeom
     f->b[1] = -5.5, f->b[3] = 6.5;
     n++;
   }
-  qsort(l, n, sizeof *l, flabel_cmp);
+  qsort(l + n_fixed, n - n_fixed, sizeof *l, flabel_cmp);
+  /* A name is shown from the first zoom at which it clears the names placed before it, and at
+   * which the map does not hold too many names yet (a crowd of names reads as none). */
   static const double LEVELS[] = {1, 1.5, 2, 3, 4, 6, 8, 12, 16, 32};
+  size_t at[PM_ARRAY_LEN(LEVELS)] = {0}; /* names shown at each zoom */
   size_t shown = 0;
   for (size_t i = 0; i < n; i++) {
     l[i].z = INFINITY;
+    if (i < n_fixed) {
+      l[i].z = 0;
+      continue;
+    }
     if (shown == MAX_LABELS) continue;
     for (size_t k = 0; k < PM_ARRAY_LEN(LEVELS) && !isfinite(l[i].z); k++) {
+      if ((double)at[k] >= LABELS_AT_1 * LEVELS[k] * LEVELS[k]) continue;
       int clear = 1;
       for (size_t j = 0; j < i && clear; j++)
         if (l[j].z <= LEVELS[k] && labels_overlap(&l[i], &l[j], LEVELS[k])) clear = 0;
       if (clear) l[i].z = LEVELS[k];
     }
-    if (isfinite(l[i].z)) shown++;
+    if (!isfinite(l[i].z)) continue;
+    shown++;
+    for (size_t k = 0; k < PM_ARRAY_LEN(LEVELS); k++)
+      if (LEVELS[k] >= l[i].z) at[k]++;
   }
   if (shown) {
     pm__hbuf_put(b, "<g class=\"flbl\" font-size=\"11.5\" stroke-width=\"3\">");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = n_fixed; i < n; i++) {
       if (!isfinite(l[i].z)) continue;
       pm__hbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" dy=\".35em\"%s data-z=\"%g\"%s>", l[i].x,
                       l[i].y, l[i].mid ? " class=\"mid\"" : " dx=\".55em\"", l[i].z,

@@ -259,7 +259,9 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
     ir->results[r].value = ir->results[r].numerator = counts[r];
   }
   /* in 青浦区 only: its map shows the same area as the transfer map */
-  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL, "POINT (500 520)");
+  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL, "POINT (250 750)");
+  /* on 青浦区's name: named only once zoomed in */
+  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#2", "街区二", -1, NAN, NULL, "POINT (505 500)");
   pm_indicator_result_apply_target(ir);
   return run;
 }
@@ -423,6 +425,8 @@ static void test_page(void **state) {
   must_contain(page, "<g class=\"flbl\"");
   must_contain(page, "data-z=\"1\">丙&quot;</text>");
   must_contain(page, "data-z=\"1\">街区一</text>");
+  assert_null(strstr(page, "data-z=\"1\">街区二</text>")); /* it would cover 青浦区's name */
+  must_contain(page, "style=\"display:none\">街区二</text>");
   /* The base map: the primary road (not the footway), the lake by its layer's name, the district
    * outlines; drawn once, then reused by the second map of the same area. */
   must_contain(page, "<g class=\"base\" id=\"bm-1\">");
