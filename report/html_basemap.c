@@ -108,7 +108,8 @@ pm_status pm__basemap_open(pm_context *ctx, pm_store *store, const char *distric
   pm_layer_info *li = NULL;
   size_t nl = 0;
   pm_status st = pm_store_list_layers(store, &li, &nl);
-  if (!st && !(bm->v = calloc(nl ? nl : 1, sizeof *bm->v))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  if (!st && !(bm->v = calloc(nl ? nl : 1, sizeof *bm->v)))
+    st = pm_error(ctx, PM_ENOMEM, "out of memory");
   for (size_t i = 0; !st && i < nl; i++) {
     if (li[i].kind != PM_KIND_LINE && li[i].kind != PM_KIND_POLYGON) continue;
     blayer *l = &bm->v[bm->n];

@@ -45,8 +45,8 @@ PM_API pm_status pm_history_record(pm_store *store, const pm_run_result *run, co
 
 /* Rebuild a recorded run exactly as it was recorded (results, gaps, classes, details with their
  * WKB), with run_id set and generated_at = finished_at (a reason "no data: ..." recorded by an
- * older planmetrics loses its "no data: ", which the writers add). run_id 0 means the latest run. An unknown
- * run or an empty history is PM_ENOTFOUND. The caller frees *out with pm_run_result_destroy. */
+ * older planmetrics loses its "no data: ", which the writers add). run_id 0 means the latest
+ * run. An unknown run or an empty history is PM_ENOTFOUND. The caller frees *out with pm_run_result_destroy. */
 PM_API pm_status pm_history_load_run(pm_store *store, int64_t run_id, pm_run_result **out);
 
 /* One recorded run (pm_runs row). */
