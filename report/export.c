@@ -606,7 +606,9 @@ static pm_status write_districts(exporter *e, const pm_indicator_result *ir) {
     set_num(f, 5, r->numerator);
     set_num(f, 6, r->has_ratio ? r->denominator : NAN);
     set_str(f, 7, ir->unit);
-    OGR_F_SetFieldInteger64(f, 8, (GIntBig)r->n_gaps);
+    /* not measured: no gap count (0 would read "nothing missing") */
+    if (ir->status == PM_IND_NO_DATA) OGR_F_SetFieldNull(f, 8);
+    else OGR_F_SetFieldInteger64(f, 8, (GIntBig)r->n_gaps);
     set_str(f, 9, r->has_value ? NULL : r->null_reason);
     OGRGeometryH g = district_geom(e, r->district);
     if (g) {
@@ -673,7 +675,7 @@ static pm_status write_run_results(exporter *e) {
       else OGR_F_SetFieldNull(f, 12);
       set_num(f, 13, r ? r->numerator : NAN);
       set_num(f, 14, r && r->has_ratio ? r->denominator : NAN);
-      if (r) OGR_F_SetFieldInteger64(f, 15, (GIntBig)r->n_gaps);
+      if (r && ir->status != PM_IND_NO_DATA) OGR_F_SetFieldInteger64(f, 15, (GIntBig)r->n_gaps);
       else OGR_F_SetFieldNull(f, 15);
       if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE) st = gdal_fail(e, "write run_results");
       OGR_F_Destroy(f);

@@ -281,6 +281,11 @@ static void test_osm_attribution(void **state) {
   /* a second run, recording its inputs and the plan's attribution of zones */
   pm_run_result *run = make_run(f->ctx, AB);
   pm_strdup(f->ctx, &run->attributions, "{\"zones\": \"测试 (MIT)\"}");
+  /* sponge has no data, with a null result per district as a run makes them */
+  pm_indicator_result *sp = &run->indicators[3];
+  assert_string_equal(sp->id, "sponge");
+  const char *slots[] = {"A", "B", "_all"};
+  assert_int_equal(pm_indicator_result_init_results(f->ctx, sp, slots, 3), PM_OK);
   int64_t id = 0;
   assert_int_equal(pm_history_record(f->store, run, "gone/plan.yaml",
                                      "{\"zones\": \"\", \"parks\": \"\"}", NULL, 1, &id),
@@ -305,6 +310,16 @@ static void test_osm_attribution(void **state) {
   assert_string_equal(a, "input layer parks (from data/city.osm.pbf). © OpenStreetMap contributors, ODbL");
   OGRLayerH zones = GDALDatasetGetLayerByName(ds, "zones");
   assert_null(GDALGetMetadataItem((GDALMajorObjectH)zones, "ATTRIBUTION", NULL));
+  /* not measured: no gap count */
+  OGRFeatureH r = feature_where(ds, "run_results", "indicator_id", "sponge");
+  assert_true(is_null(r, "n_gaps"));
+  OGR_F_Destroy(r);
+  r = feature_where(ds, "sponge_districts", "district", "B");
+  assert_true(is_null(r, "n_gaps"));
+  OGR_F_Destroy(r);
+  r = feature_where(ds, "transfer_50m_districts", "district", "B");
+  assert_false(is_null(r, "n_gaps"));
+  OGR_F_Destroy(r);
   GDALClose(ds);
 }
 
