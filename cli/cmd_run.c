@@ -111,7 +111,13 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
   pm_status st = pm_plan_run(cli->ctx, plan, &opt, &run, &log);
   if (st) {
     pm_plan_destroy(plan);
-    return pm_cli_fail(cli);
+    int rc = pm_cli_fail(cli);
+    /* The ingest notices were held back: say that those layers were not kept either. */
+    if (log.n_ingested && !cli->quiet)
+      fprintf(stderr, "planmetrics: the run failed: nothing was kept (the %zu layer%s ingested in "
+                      "this run %s rolled back)\n",
+              log.n_ingested, log.n_ingested == 1 ? "" : "s", log.n_ingested == 1 ? "was" : "were");
+    return rc;
   }
   int to_stdout = (json && !strcmp(json, "-")) || (csv && !strcmp(csv, "-")) || (md && !strcmp(md, "-"));
   /* The summary table is the result: --quiet keeps it and drops only the layer line. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/internal.h"
+
 struct pm_context {
   GEOSContextHandle_t geos;
   PJ_CONTEXT *proj;
@@ -137,6 +139,11 @@ void pm_context_clear_error(pm_context *ctx) {
 void pm_context_set_notice(pm_context *ctx, pm_notice_fn fn, void *user) {
   ctx->notice = fn;
   ctx->notice_user = user;
+}
+
+void pm__context_notice(const pm_context *ctx, pm_notice_fn *fn, void **user) {
+  *fn = ctx->notice;
+  *user = ctx->notice_user;
 }
 
 void pm_notice(pm_context *ctx, const char *fmt, ...) {

@@ -12,6 +12,10 @@
 /* The last GEOS error text of this context ("" when none). Borrowed. */
 const char *pm__context_geos_message(const pm_context *ctx);
 
+/* The notice printer currently set on ctx (fn NULL: silence), e.g. to put it back after holding
+ * notices for a while. */
+void pm__context_notice(const pm_context *ctx, pm_notice_fn *fn, void **user);
+
 /* Growable array: ensure *arr has room for need elements of size elem (doubling). */
 pm_status pm__grow(pm_context *ctx, void **arr, size_t *cap, size_t need, size_t elem);
 

@@ -303,5 +303,6 @@ void pm_run_result_destroy(pm_run_result *run) {
   free(run->districts_layer);
   free(run->timezone);
   free(run->districts_name_field);
+  free(run->attributions);
   free(run);
 }

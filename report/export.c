@@ -21,6 +21,7 @@
 #include "store/store_internal.h"
 #include "report/output.h"
 #include "report/qgis_style.h"
+#include "report/sources.h"
 #include "planmetrics/districts.h"
 #include "planmetrics/history.h"
 #include "planmetrics/result.h"
@@ -46,6 +47,7 @@ typedef struct exporter {
   size_t n_tables, cap_tables;
   int has_area;               /* plan area extent (district polygons) */
   double ax0, ay0, ax1, ay1;
+  int osm;                    /* some input layer written holds OpenStreetMap data */
   int has_all;                /* extent of everything written */
   double bx0, by0, bx1, by1;
 } exporter;
@@ -222,10 +224,18 @@ static pm_status copy_input(exporter *e, const pm_layer_info *li) {
   sqlite3_stmt *q = NULL;
   OGRwkbGeometryType type = input_type(li);
   if ((st = unique_table(e, li->name, &table))) goto done;
-  if ((st = pm_asprintf(e->ctx, &desc, "input layer %s (from %s)", li->name,
-                        li->source_path ? li->source_path : "?")))
+  int osm = pm__layer_is_osm(e->store, li);
+  e->osm |= osm;
+  if ((st = pm_asprintf(e->ctx, &desc, "input layer %s (from %s)%s", li->name,
+                        li->source_path ? li->source_path : "?", osm ? ". " PM_OSM_CREDIT : "")))
     goto done;
   if ((st = create_layer(e, table, type, desc, &lyr))) goto done;
+  /* OpenStreetMap data: the ODbL asks for the credit wherever the data goes */
+  if (osm &&
+      GDALSetMetadataItem((GDALMajorObjectH)lyr, "ATTRIBUTION", PM_OSM_CREDIT, NULL) != CE_None) {
+    st = gdal_fail(e, "write the layer's attribution");
+    goto done;
+  }
   for (size_t i = 0; i < nf && !st; i++) st = add_field(e, lyr, names[i], input_field_type(types[i]));
   if (st) goto done;
   /* SELECT fid, AsBinary(geom), "f1", ... FROM "layer" ORDER BY fid */
@@ -596,7 +606,9 @@ static pm_status write_districts(exporter *e, const pm_indicator_result *ir) {
     set_num(f, 5, r->numerator);
     set_num(f, 6, r->has_ratio ? r->denominator : NAN);
     set_str(f, 7, ir->unit);
-    OGR_F_SetFieldInteger64(f, 8, (GIntBig)r->n_gaps);
+    /* not measured: no gap count (0 would read "nothing missing") */
+    if (ir->status == PM_IND_NO_DATA) OGR_F_SetFieldNull(f, 8);
+    else OGR_F_SetFieldInteger64(f, 8, (GIntBig)r->n_gaps);
     set_str(f, 9, r->has_value ? NULL : r->null_reason);
     OGRGeometryH g = district_geom(e, r->district);
     if (g) {
@@ -663,7 +675,7 @@ static pm_status write_run_results(exporter *e) {
       else OGR_F_SetFieldNull(f, 12);
       set_num(f, 13, r ? r->numerator : NAN);
       set_num(f, 14, r && r->has_ratio ? r->denominator : NAN);
-      if (r) OGR_F_SetFieldInteger64(f, 15, (GIntBig)r->n_gaps);
+      if (r && ir->status != PM_IND_NO_DATA) OGR_F_SetFieldInteger64(f, 15, (GIntBig)r->n_gaps);
       else OGR_F_SetFieldNull(f, 15);
       if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE) st = gdal_fail(e, "write run_results");
       OGR_F_Destroy(f);
@@ -748,6 +760,34 @@ static pm_status check_paths(exporter *e) {
   return PM_OK;
 }
 
+/* The dataset's credit of its sources: OpenStreetMap data as the ODbL asks (when a layer written
+ * holds some), and the plan's `attribution:` of each input layer of the run, as recorded. */
+static pm_status set_attribution(exporter *e) {
+  pm__source *src = NULL;
+  size_t n = 0;
+  pm_status st = pm__run_sources(e->store, e->run, &src, &n);
+  if (st) return st;
+  char *text = NULL;
+  for (size_t i = 0; i < n && !st; i++) {
+    if (!src[i].attribution) continue;
+    char *t = NULL;
+    st = pm_asprintf(e->ctx, &t, "%s%s%s: %s", text ? text : "", text ? "; " : "", src[i].layer,
+                     src[i].attribution);
+    free(text);
+    text = t;
+  }
+  if (!st && e->osm) {
+    char *t = NULL;
+    st = pm_asprintf(e->ctx, &t, "%s%s%s", PM_OSM_CREDIT, text ? "; " : "", text ? text : "");
+    free(text);
+    text = t;
+  }
+  if (!st && text) GDALSetMetadataItem(e->ds, "PLANMETRICS_ATTRIBUTION", text, NULL);
+  free(text);
+  pm__sources_free(src, n);
+  return st;
+}
+
 static pm_status write_gpkg(exporter *e) {
   GDALDriverH drv = GDALGetDriverByName("GPKG");
   if (!drv) return pm_error(e->ctx, PM_EINTERNAL, "GDAL has no GPKG driver");
@@ -778,6 +818,7 @@ static pm_status write_gpkg(exporter *e) {
     st = write_districts(e, &e->run->indicators[i]);
   for (size_t i = 0; i < nl && !st; i++) st = copy_input(e, &li[i]);
   pm_layer_info_destroy_all(li, nl);
+  if (!st) st = set_attribution(e);
   if (!st) st = write_run_results(e);
   if (!st) st = write_styles(e);
   CPLErrorReset();

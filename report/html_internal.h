@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "planmetrics/html.h"
+#include "planmetrics/store.h"
 
 /* How map coordinates become SVG pixels: px = (x - minx) * scale, py = (maxy - y) * scale (SVG's y
  * grows downwards), so (minx, maxy) is the top-left corner and (maxx, miny) the bottom-right one. */
@@ -68,6 +69,23 @@ long pm__html_path_geom(GEOSContextHandle_t h, const pm__html_view *v, const GEO
  * for points. NULL on GEOS failure. The caller destroys it. */
 GEOSGeometry *pm__html_simplify(GEOSContextHandle_t h, const pm__html_view *v, const GEOSGeometry *g,
                                double simplify_px);
+
+/* The base map under an indicator's map, from the project's own layers (nothing is fetched):
+ * water, parks and roads where a layer looks like them (judged by geometry kind and the OSM
+ * attributes highway, waterway, leisure, landuse, natural, water, or else by the layer's name:
+ * roads, river, park, 路, 河, 公园...), and the outline of every district of the districts layer
+ * (the neighbours of the plan's districts too). pm__basemap_open finds the layers (the caller
+ * closes it); pm__basemap_draw appends <g class="base" id="bm-ID"> with what lies in the area v
+ * shows, clipped to it and simplified (lines under 1.5 px left out; a class of features over its
+ * budget of coordinates, e.g. the minor roads of a whole city, left out whole: *skipped counts the
+ * features left out), or nothing when there is nothing to draw. */
+typedef struct pm__basemap pm__basemap;
+pm_status pm__basemap_open(pm_context *ctx, pm_store *store, const char *districts_layer,
+                           pm__basemap **out);
+int pm__basemap_layers(const pm__basemap *bm);
+pm_status pm__basemap_draw(pm__basemap *bm, const pm__html_view *v, int id, pm__hbuf *b,
+                           size_t *skipped);
+void pm__basemap_close(pm__basemap *bm);
 
 /* The page's stylesheet and script (static text). */
 extern const char PM_HTML_CSS[];

@@ -11,6 +11,7 @@
 
 #include "report/html_internal.h"
 #include "report/output.h"
+#include "report/sources.h"
 #include "engine/internal.h"
 #include "store/store_internal.h"
 #include "planmetrics/history.h"
@@ -28,6 +29,8 @@
 #define MAX_TITLED 4000     /* up to this many details per map, each feature has a hover title */
 #define GAP_ROWS 50
 #define HIST_MAX_RUNS 24
+#define MAX_LABELS 300      /* station and park names per map */
+#define LABELS_AT_1 30      /* names shown before zooming; zoomed in z times, 30 z^2 */
 
 /* ---------- page state ---------- */
 
@@ -57,6 +60,16 @@ typedef struct page {
   GEOSWKBReader *reader;
   pm__hbuf b;
   int map_seq;
+  pm__basemap *base;       /* the base map's layers */
+  struct drawn_base {      /* base maps already on the page: a map with the same view reuses one */
+    pm__html_view v;
+    int id;
+    size_t skipped;
+  } *bases;
+  size_t n_bases, cap_bases;
+  pm__source *src;         /* the run's input layers */
+  size_t n_src;
+  int osm;                 /* some input layer is OpenStreetMap data: credit it */
 } page;
 
 static pm_status oom(page *p) {
@@ -113,6 +126,15 @@ static const char *op_symbol(const char *op) {
 }
 
 static const char *unit_of(const pm_indicator_result *ir) { return ir->unit ? ir->unit : ""; }
+
+/* A recorded UTC time in the run's time zone, with its offset ("2026-01-01 16:00 +08:00"). */
+static const char *local_time(const page *p, const char *utc, char *buf, size_t n) {
+  if (!utc) {
+    buf[0] = '\0';
+    return buf;
+  }
+  return pm_time_in_zone(utc, p->run->timezone, buf, n);
+}
 
 static void value_text(const pm_indicator_result *ir, const pm_result *r, char *buf, size_t n) {
   buf[0] = '\0';
@@ -924,6 +946,161 @@ static void district_buttons(page *p, const pm_indicator_result *ir, const pm__h
   pm__hbuf_put(b, ">全部 all</button></div>\n");
 }
 
+/* A north arrow: the maps are drawn in the projected CRS with north up (grid north). */
+static void north_arrow(page *p) {
+  pm__hbuf_printf(&p->b,
+                  "<div class=\"north\" role=\"img\" aria-label=\"北 north\" title=\"上为北（%s 网格北） "
+                  "north is up (grid north of %s)\"><svg width=\"22\" height=\"34\" viewBox=\"0 0 22 "
+                  "34\"><path d=\"M11 2L18 21L11 17L4 21Z\"/><text x=\"11\" y=\"32\">N</text></svg>"
+                  "</div>\n",
+                  p->run->crs ? p->run->crs : "", p->run->crs ? p->run->crs : "");
+}
+
+/* ---------- labels of stations and parks ---------- */
+
+typedef struct flabel {
+  const char *text;
+  double x, y;         /* anchor in map pixels */
+  double b[4];         /* box around the anchor at zoom 1 (x0, y0, x1, y1), px */
+  int mid;             /* centred on the anchor (parks), else right of it (stations) */
+  int prio;            /* lower first: failing stations, stations, parks */
+  double area;
+  double z;            /* the zoom from which it is shown */
+} flabel;
+
+static int flabel_cmp(const void *x, const void *y) {
+  const flabel *a = x, *b = y;
+  if (a->prio != b->prio) return a->prio - b->prio;
+  if (a->area != b->area) return a->area > b->area ? -1 : 1;
+  return strcmp(a->text, b->text);
+}
+
+/* Two labels overlap at zoom z (their boxes shrink by z around fixed anchors). */
+static int labels_overlap(const flabel *a, const flabel *b, double z) {
+  return a->x + a->b[0] / z < b->x + b->b[2] / z && b->x + b->b[0] / z < a->x + a->b[2] / z &&
+         a->y + a->b[1] / z < b->y + b->b[3] / z && b->y + b->b[1] / z < a->y + a->b[3] / z;
+}
+
+/* Names of the stations and parks among the indicator's details (as the run recorded them), each
+ * shown from the zoom at which it clears the names placed before it: failing stations first. */
+static pm_status feature_labels(page *p, const pm_indicator_result *ir, GEOSGeometry **geoms,
+                                const pm__html_view *v, pm__hbuf *b) {
+  /* The district names are placed first: no station covers them. */
+  size_t n = 0;
+  flabel *l = calloc(ir->n_details + p->n_dist + 1, sizeof *l);
+  if (!l) return oom(p);
+  for (size_t i = 0; i < p->n_dist; i++) {
+    if (!p->dist[i].label) continue;
+    flabel *f = &l[n++];
+    pm__html_view_apply(v, p->dist[i].lx, p->dist[i].ly, &f->x, &f->y);
+    double w = (double)pm__utf8_width(p->dist[i].name) * 7.2 + 4; /* 13 px bold */
+    f->text = p->dist[i].name;
+    f->b[0] = -w / 2, f->b[1] = -12, f->b[2] = w / 2, f->b[3] = 4;
+    f->prio = -1; /* not written here: the page's district labels */
+  }
+  size_t n_fixed = n;
+  for (size_t i = 0; i < ir->n_details && n < n_fixed + MAX_LABELS * 4; i++) {
+    const pm_detail *d = &ir->details[i];
+    if (!d->name || !*d->name || !geoms[i] || GEOSisEmpty_r(p->h, geoms[i]) != 0) continue;
+    int type = GEOSGeomTypeId_r(p->h, geoms[i]);
+    int area_type = type == GEOS_POLYGON || type == GEOS_MULTIPOLYGON;
+    int station = role_is(d, "station") && type == GEOS_POINT;
+    /* parks: the sources of a coverage, the features a count counted (its points stand for them) */
+    int park = ((role_is(d, "source") || role_is(d, "ignored_source")) && area_type) ||
+               (role_is(d, "counted") && (area_type || type == GEOS_POINT));
+    if (!station && !park) continue;
+    double x, y, area = 0;
+    GEOSGeometry *pt = station ? NULL : GEOSPointOnSurface_r(p->h, geoms[i]);
+    const GEOSGeometry *at = station ? geoms[i] : pt;
+    int ok = at && GEOSGeomGetX_r(p->h, at, &x) && GEOSGeomGetY_r(p->h, at, &y);
+    if (pt) GEOSGeom_destroy_r(p->h, pt);
+    if (!ok || x < v->minx || x > v->maxx || y < v->miny || y > v->maxy) continue;
+    if (park && !GEOSArea_r(p->h, geoms[i], &area)) area = 0;
+    flabel *f = &l[n];
+    pm__html_view_apply(v, x, y, &f->x, &f->y);
+    /* one name per place: the same station or park twice is labelled once */
+    int dup = 0;
+    for (size_t k = n_fixed; k < n && !dup; k++)
+      dup = strcmp(l[k].text, d->name) == 0 && fabs(l[k].x - f->x) < 40 && fabs(l[k].y - f->y) < 40;
+    if (dup) continue;
+    f->text = d->name;
+    f->mid = area_type;
+    f->prio = station ? (d->covered == 1 ? 1 : 0) : 2;
+    f->area = area;
+    double w = (double)pm__utf8_width(d->name) * 6.3 + 2; /* 11.5 px text */
+    if (area_type) {
+      f->b[0] = -w / 2, f->b[2] = w / 2;
+    } else {
+      f->b[0] = 6, f->b[2] = 6 + w;
+    }
+    f->b[1] = -5.5, f->b[3] = 6.5;
+    n++;
+  }
+  qsort(l + n_fixed, n - n_fixed, sizeof *l, flabel_cmp);
+  /* A name is shown from the first zoom at which it clears the names placed before it, and at
+   * which the map does not hold too many names yet (a crowd of names reads as none). */
+  static const double LEVELS[] = {1, 1.5, 2, 3, 4, 6, 8, 12, 16, 32};
+  size_t at[PM_ARRAY_LEN(LEVELS)] = {0}; /* names shown at each zoom */
+  size_t shown = 0;
+  for (size_t i = 0; i < n; i++) {
+    l[i].z = INFINITY;
+    if (i < n_fixed) {
+      l[i].z = 0;
+      continue;
+    }
+    if (shown == MAX_LABELS) continue;
+    for (size_t k = 0; k < PM_ARRAY_LEN(LEVELS) && !isfinite(l[i].z); k++) {
+      if ((double)at[k] >= LABELS_AT_1 * LEVELS[k] * LEVELS[k]) continue;
+      int clear = 1;
+      for (size_t j = 0; j < i && clear; j++)
+        if (l[j].z <= LEVELS[k] && labels_overlap(&l[i], &l[j], LEVELS[k])) clear = 0;
+      if (clear) l[i].z = LEVELS[k];
+    }
+    if (!isfinite(l[i].z)) continue;
+    shown++;
+    for (size_t k = 0; k < PM_ARRAY_LEN(LEVELS); k++)
+      if (LEVELS[k] >= l[i].z) at[k]++;
+  }
+  if (shown) {
+    pm__hbuf_put(b, "<g class=\"flbl\" font-size=\"11.5\" stroke-width=\"3\">");
+    for (size_t i = n_fixed; i < n; i++) {
+      if (!isfinite(l[i].z)) continue;
+      pm__hbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" dy=\".35em\"%s data-z=\"%g\"%s>", l[i].x,
+                      l[i].y, l[i].mid ? " class=\"mid\"" : " dx=\".55em\"", l[i].z,
+                      l[i].z > 1 ? " style=\"display:none\"" : "");
+      pm__hbuf_esc(b, l[i].text);
+      pm__hbuf_put(b, "</text>");
+    }
+    pm__hbuf_put(b, "</g>\n");
+  }
+  free(l);
+  return PM_OK;
+}
+
+/* The base map of view v: drawn once per view on the page, then reused. *skipped: its features
+ * left out (vertex budget). */
+static pm_status base_map(page *p, const pm__html_view *v, pm__hbuf *b, size_t *skipped) {
+  *skipped = 0;
+  if (!pm__basemap_layers(p->base)) return PM_OK;
+  for (size_t i = 0; i < p->n_bases; i++)
+    if (!memcmp(&p->bases[i].v, v, sizeof *v)) {
+      if (p->bases[i].id) pm__hbuf_printf(b, "<use href=\"#bm-%d\"/>\n", p->bases[i].id);
+      *skipped = p->bases[i].skipped;
+      return PM_OK;
+    }
+  size_t mark = b->len;
+  pm_status st = pm__basemap_draw(p->base, v, p->map_seq, b, skipped);
+  if (st) return st;
+  if (pm__grow(p->ctx, (void **)&p->bases, &p->cap_bases, p->n_bases + 1, sizeof *p->bases))
+    return pm_context_status(p->ctx);
+  struct drawn_base *d = &p->bases[p->n_bases++];
+  memset(d, 0, sizeof *d);
+  d->v = *v;
+  d->id = b->len > mark ? p->map_seq : 0;
+  d->skipped = *skipped;
+  return PM_OK;
+}
+
 static void map_free(mapctx *m) {
   for (int s = 0; s < S_N; s++) {
     pm__hbuf_free(&m->bk[s].el);
@@ -999,6 +1176,8 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
     GEOSGeom_destroy_r(p->h, sg);
   }
   pm__hbuf_put(b, "</g>\n");
+  size_t base_skipped = 0;
+  if ((st = base_map(p, &m.v, b, &base_skipped))) goto done;
   for (int s = 0; s < S_N; s++) {
     if (s == S_OUTLINES) {
       pm__hbuf_put(b, "<g class=\"dline\">");
@@ -1030,11 +1209,15 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
     pm__hbuf_esc(b, p->dist[i].name);
     pm__hbuf_put(b, "</text>");
   }
-  pm__hbuf_put(b, "</g>\n<circle class=\"focus\" cx=\"-100\" cy=\"-100\" r=\"12\"/>\n</svg>\n");
+  pm__hbuf_put(b, "</g>\n");
+  if ((st = feature_labels(p, ir, geoms, &m.v, b))) goto done;
+  pm__hbuf_put(b, "<circle class=\"focus\" cx=\"-100\" cy=\"-100\" r=\"12\"/>\n</svg>\n");
   pm__hbuf_put(b, "<div class=\"maptools\"><button type=\"button\" data-z=\"+\" title=\"放大 zoom in\">+"
                  "</button><button type=\"button\" data-z=\"-\" title=\"缩小 zoom out\">−</button>"
                  "<button type=\"button\" data-z=\"0\" title=\"复位 reset\">⟲</button></div>\n");
   scalebar(b, &m.v);
+  north_arrow(p);
+  if (p->osm) pm__hbuf_put(b, "<div class=\"credit\">" PM_OSM_CREDIT "</div>\n");
   pm__hbuf_put(b, "</div>\n<div class=\"legend\">");
   if (p->n_dist) {
     pm__hbuf_put(b, "<span class=\"item\"><svg width=\"22\" height=\"14\"><rect class=\"dfill\" "
@@ -1068,6 +1251,10 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
     pm__hbuf_printf(b, " <b>%zu 个达标或中性要素未绘制（顶点上限） %zu passing or neutral features "
                       "not drawn (vertex budget)</b>。",
                    skipped, skipped);
+  if (base_skipped)
+    pm__hbuf_printf(b, " 底图在此比例尺下过密的要素未绘制（%zu 个） base map: %zu features of a kind "
+                      "too dense at this scale (e.g. minor roads) left out.",
+                   base_skipped, base_skipped);
   pm__hbuf_put(b, "</p>\n");
 
 done:
@@ -1278,7 +1465,7 @@ static void history_chart(page *p, const pm_indicator_result *ir, const pm_resul
     const char *cls = r->met == 1 ? "met" : r->met == 0 ? "missed" : "none";
     pm__hbuf_printf(b, "<circle class=\"hpt %s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"><title>#%lld ", cls,
                    HX(k), HY(r->value), (long long)run->run_id);
-    pm__hbuf_esc(b, run->finished_at);
+    pm__hbuf_esc(b, local_time(p, run->finished_at, t, sizeof t));
     pm__hbuf_put(b, ": ");
     pm_report_format_value(r->value, unit_of(ir), r->has_target ? r->target_op : NULL, r->target,
                            v, sizeof v);
@@ -1317,6 +1504,30 @@ static pm_status history_section(page *p, const pm_indicator_result *ir) {
 
 /* ---------- the page ---------- */
 
+/* Where `_all` meets the target but a district does not, the badge says "missed": say why. */
+static void every_district_rule(page *p, const pm_indicator_result *ir) {
+  const pm_result *all = result_all(ir);
+  if (!all || !all->has_target || !all->has_value || !all->met) return;
+  size_t n = 0;
+  for (size_t i = 0; i < ir->n_results; i++) {
+    const pm_result *r = &ir->results[i];
+    if (is_all(r->district) || !r->has_target || !r->has_value || r->met) continue;
+    pm__hbuf_put(&p->b, n++ ? "、" : "<p class=\"rule\">未达标：全部 _all 达到目标，但 ");
+    pm__hbuf_esc(&p->b, r->district);
+  }
+  if (!n) return;
+  pm__hbuf_put(&p->b, " 未达到——只有每个区都达到目标，才算达标。 Missed: a target is met only if every "
+                      "district meets it; _all meets it, ");
+  size_t k = 0;
+  for (size_t i = 0; i < ir->n_results; i++) {
+    const pm_result *r = &ir->results[i];
+    if (is_all(r->district) || !r->has_target || !r->has_value || r->met) continue;
+    if (k++) pm__hbuf_put(&p->b, ", ");
+    pm__hbuf_esc(&p->b, r->district);
+  }
+  pm__hbuf_put(&p->b, n == 1 ? " does not.</p>\n" : " do not.</p>\n");
+}
+
 static pm_status indicator_section(page *p, const pm_indicator_result *ir, size_t idx) {
   pm__hbuf *b = &p->b;
   char t[96];
@@ -1347,6 +1558,7 @@ static pm_status indicator_section(page *p, const pm_indicator_result *ir, size_
   }
   pm__hbuf_put(b, "<h3>各区数值 Value per district</h3>\n");
   bar_chart(p, ir);
+  every_district_rule(p, ir);
   values_table(p, ir);
   pm_status st = PM_OK;
   pm__html_view v;
@@ -1406,9 +1618,122 @@ static void overview(page *p) {
     pm__hbuf_esc(b, t);
     pm__hbuf_put(b, "</td><td>");
     badge(p, ir);
-    pm__hbuf_printf(b, "</td><td class=\"num\">%zu</td></tr>\n", all ? all->n_gaps : (size_t)0);
+    /* Not measured: no gap count (0 would read "nothing missing"). */
+    if (ir->status == PM_IND_NO_DATA)
+      pm__hbuf_put(b, "</td><td class=\"num\">—</td></tr>\n");
+    else
+      pm__hbuf_printf(b, "</td><td class=\"num\">%zu</td></tr>\n", all ? all->n_gaps : (size_t)0);
   }
   pm__hbuf_put(b, "</tbody></table></section>\n");
+}
+
+/* The indicators without data, together in one short list: no empty chart, no map. */
+static void nodata_section(page *p) {
+  pm__hbuf *b = &p->b;
+  const pm_run_result *run = p->run;
+  size_t n = 0;
+  for (size_t i = 0; i < run->n_indicators; i++) n += run->indicators[i].status == PM_IND_NO_DATA;
+  if (!n) return;
+  pm__hbuf_printf(b, "<section class=\"nodata\" id=\"nodata\"><h2>无数据的指标 Indicators without data "
+                     "<small>%zu</small></h2>\n<p class=\"note\">这些指标所需的图层不在数据中，未作计算。"
+                     "把图层文件放到计划所写的路径后再运行即可。 These indicators were not measured: a "
+                     "layer they need is not in the data. Put its file at the path the plan gives and "
+                     "run the plan again.</p>\n<table class=\"nodata\"><thead><tr><th class=\"num\">#"
+                     "</th><th>指标 indicator</th><th class=\"num\">目标 target</th><th>缺少 missing</th>"
+                     "</tr></thead><tbody>\n",
+                  n);
+  char t[96];
+  for (size_t i = 0; i < run->n_indicators; i++) {
+    const pm_indicator_result *ir = &run->indicators[i];
+    if (ir->status != PM_IND_NO_DATA) continue;
+    t[0] = '\0';
+    if (ir->has_target) target_text(ir, ir->target_value, t, sizeof t);
+    pm__hbuf_printf(b, "<tr id=\"ind-%zu\"><td class=\"num\">%zu</td><td>", i + 1, i + 1);
+    pm__hbuf_esc(b, ir->title && *ir->title ? ir->title : ir->id);
+    pm__hbuf_put(b, "<br><span class=\"idline\"><code>");
+    pm__hbuf_esc(b, ir->id);
+    pm__hbuf_put(b, "</code> · ");
+    pm__hbuf_esc(b, ir->metric);
+    pm__hbuf_put(b, "</span>");
+    const pm_indicator_spec *spec = run_spec(p, ir);
+    if (spec && spec->note && *spec->note) {
+      pm__hbuf_put(b, "<br><span class=\"note\">");
+      pm__hbuf_esc(b, spec->note);
+      pm__hbuf_put(b, "</span>");
+    }
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    pm__hbuf_esc(b, t);
+    pm__hbuf_put(b, "</td><td>");
+    pm__hbuf_esc(b, ir->status_reason ? ir->status_reason : "a layer it needs is missing");
+    pm__hbuf_put(b, "</td></tr>\n");
+  }
+  pm__hbuf_put(b, "</tbody></table></section>\n");
+}
+
+/* Whether a dataset's layer is named after its file (a shapefile's, a CSV's): not worth saying. */
+static int same_as_file(const char *path, const char *layer) {
+  const char *base = path ? strrchr(path, '/') : NULL;
+  base = base ? base + 1 : path ? path : "";
+  size_t n = strlen(layer);
+  return strncmp(base, layer, n) == 0 && (base[n] == '.' || base[n] == '\0');
+}
+
+/* Each input layer of the run: its file, when it was ingested, its features, its CRS and its
+ * licence (OpenStreetMap data credited as the ODbL asks). */
+static void sources_section(page *p) {
+  pm__hbuf *b = &p->b;
+  if (!p->n_src) return;
+  pm__hbuf_put(b, "<section class=\"sources\" id=\"sources\"><h2>数据来源 Sources</h2>\n"
+                  "<table class=\"sources\"><thead><tr><th>图层 layer</th><th>文件 file</th><th>导入 "
+                  "ingested</th><th class=\"num\">要素 features</th><th>原坐标系 source CRS</th><th>"
+                  "许可与来源 licence</th></tr></thead><tbody>\n");
+  char t[64], nb[48];
+  for (size_t i = 0; i < p->n_src; i++) {
+    const pm__source *s = &p->src[i];
+    const pm_layer_info *li = &s->info;
+    pm__hbuf_put(b, "<tr><td><code>");
+    pm__hbuf_esc(b, s->layer);
+    pm__hbuf_put(b, "</code></td><td class=\"file\">");
+    if (s->found) {
+      pm__hbuf_esc(b, li->source_path);
+      if (li->source_layer && !same_as_file(li->source_path, li->source_layer)) {
+        pm__hbuf_put(b, " <span class=\"idline\">(");
+        pm__hbuf_esc(b, li->source_layer);
+        pm__hbuf_put(b, ")</span>");
+      }
+      if (li->filter) {
+        pm__hbuf_put(b, "<br><span class=\"idline\">where ");
+        pm__hbuf_esc(b, li->filter);
+        pm__hbuf_put(b, "</span>");
+      }
+      if (s->changed)
+        pm__hbuf_put(b, "<br><span class=\"idline\">此后已重新导入 ingested again since this run "
+                        "(from other files): the file, date and count are the current ones</span>");
+    } else {
+      pm__hbuf_put(b, "<span class=\"idline\">已不在项目中 no longer in the project</span>");
+    }
+    pm__hbuf_put(b, "</td><td class=\"when\">");
+    if (s->found) pm__hbuf_esc(b, local_time(p, li->ingested_at, t, sizeof t));
+    pm__hbuf_put(b, "</td><td class=\"num\">");
+    if (s->found) pm__hbuf_esc(b, num2k((double)li->n_stored, nb, sizeof nb));
+    pm__hbuf_put(b, "</td><td>");
+    if (s->found) pm__hbuf_esc(b, li->source_crs);
+    pm__hbuf_put(b, "</td><td>");
+    if (s->osm) pm__hbuf_put(b, PM_OSM_CREDIT);
+    if (s->attribution) {
+      if (s->osm) pm__hbuf_put(b, "<br>");
+      pm__hbuf_esc(b, s->attribution);
+    }
+    if (!s->osm && !s->attribution)
+      pm__hbuf_put(b, "<span class=\"idline\">未记录 not recorded (the plan can give the layer an "
+                      "<code>attribution:</code>)</span>");
+    pm__hbuf_put(b, "</td></tr>\n");
+  }
+  pm__hbuf_put(b, "</tbody></table>\n");
+  if (p->osm)
+    pm__hbuf_put(b, "<p class=\"note osm\">地图与数值含 OpenStreetMap 数据 Maps and figures contain "
+                    "OpenStreetMap data: " PM_OSM_CREDIT " (openstreetmap.org/copyright).</p>\n");
+  pm__hbuf_put(b, "</section>\n");
 }
 
 static pm_status build_page(page *p) {
@@ -1426,7 +1751,11 @@ static pm_status build_page(page *p) {
   pm__hbuf_put(b, "</h1>\n<div class=\"meta\">计划 plan <code>");
   pm__hbuf_esc(b, run->plan);
   pm__hbuf_printf(b, "</code> · 运行 run #%lld · 完成 finished ", (long long)run->run_id);
-  pm__hbuf_esc(b, run->generated_at);
+  char when[64];
+  pm__hbuf_esc(b, local_time(p, run->generated_at, when, sizeof when));
+  pm__hbuf_put(b, " (");
+  pm__hbuf_esc(b, run->timezone ? run->timezone : "UTC");
+  pm__hbuf_put(b, ")");
   pm__hbuf_put(b, " · 坐标系 CRS ");
   pm__hbuf_esc(b, run->crs);
   if (run->plan_hash) {
@@ -1438,8 +1767,10 @@ static pm_status build_page(page *p) {
   overview(p);
   pm_status st = PM_OK;
   for (size_t i = 0; i < run->n_indicators && !st; i++)
-    st = indicator_section(p, &run->indicators[i], i);
+    if (run->indicators[i].status != PM_IND_NO_DATA) st = indicator_section(p, &run->indicators[i], i);
   if (st) return st;
+  nodata_section(p);
+  sources_section(p);
   pm__hbuf_put(b, "<footer>由 planmetrics " PLANMETRICS_VERSION " 生成 · 数值取自项目数据库 ");
   const char *db = pm_store_path(p->store);
   const char *base = db ? strrchr(db, '/') : NULL;
@@ -1455,6 +1786,7 @@ static pm_status build_page(page *p) {
   }
   pm__hbuf_put(b, " · 地图坐标 map CRS ");
   pm__hbuf_esc(b, run->crs);
+  if (p->osm) pm__hbuf_put(b, " · 含 OpenStreetMap 数据 contains OpenStreetMap data: " PM_OSM_CREDIT);
   pm__hbuf_put(b, "</footer>\n</main>\n<script>\n");
   pm__hbuf_put(b, PM_HTML_JS);
   pm__hbuf_put(b, "</script>\n</body>\n</html>\n");
@@ -1476,6 +1808,9 @@ pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path
   if (!st) st = load_history(&p);
   if (!st) st = load_specs(&p);
   if (!st) st = load_districts(&p);
+  if (!st) st = pm__basemap_open(ctx, store, p.run->districts_layer, &p.base);
+  if (!st) st = pm__run_sources(store, p.run, &p.src, &p.n_src);
+  for (size_t i = 0; !st && i < p.n_src; i++) p.osm |= p.src[i].osm;
   if (!st) st = build_page(&p);
   if (!st) st = pm__output_write_all(ctx, path, "HTML report", p.b.s, p.b.len);
   pm__hbuf_free(&p.b);
@@ -1484,6 +1819,9 @@ pm_status pm_html_write_report(pm_store *store, int64_t run_id, const char *path
   free(p.dist_layer);
   free(p.dist_field);
   if (p.reader) GEOSWKBReader_destroy_r(p.h, p.reader);
+  pm__basemap_close(p.base);
+  free(p.bases);
+  pm__sources_free(p.src, p.n_src);
   pm_history_rows_destroy(p.rows, p.n_rows);
   pm_history_runs_destroy(p.runs, p.n_runs);
   for (size_t i = 0; p.specs && i < p.run->n_indicators; i++) pm_indicator_spec_clear(&p.specs[i]);

@@ -118,6 +118,40 @@ static int verdict(const pm_result *r) {
   return r->met ? 1 : 0;
 }
 
+/* The run's time for people: in the plan's time zone with its offset ("2026-01-01 08:00 +08:00
+ * (Asia/Shanghai)"); JSON and CSV keep UTC. */
+static const char *run_time(const pm_run_result *run, char *buf, size_t size) {
+  char t[64];
+  if (!run->generated_at) {
+    buf[0] = '\0';
+    return buf;
+  }
+  pm_time_in_zone(run->generated_at, run->timezone, t, sizeof t);
+  snprintf(buf, size, "%s (%s)", t, run->timezone ? run->timezone : "UTC");
+  return buf;
+}
+
+/* The districts (comma-separated into buf) that miss the target while `_all` meets it: the case
+ * where "a target is met only if every district meets it" needs saying. 0 when it does not apply. */
+static int all_met_district_missed(const pm_indicator_result *ir, char *buf, size_t size) {
+  int all_met = 0, n = 0;
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < ir->n_results; i++) {
+    const pm_result *r = &ir->results[i];
+    if (!r->has_target || !r->has_value) continue;
+    if (r->district && strcmp(r->district, "_all") == 0) {
+      all_met = r->met;
+    } else if (!r->met && len + 1 < size) {
+      len += (size_t)snprintf(buf + len, size - len, "%s%s", n ? ", " : "",
+                              r->district ? r->district : "?");
+      if (len >= size) len = size - 1;
+      n++;
+    }
+  }
+  return all_met && n > 0;
+}
+
 /* ---------- growable string ---------- */
 
 typedef struct sbuf {
@@ -225,7 +259,9 @@ static void json_gap(FILE *f, const pm_gap *g) {
   fputc('}', f);
 }
 
-static void json_result(FILE *f, const pm_result *r) {
+/* no_data: the indicator could not be measured, so it has no gap count (0 would read "nothing
+ * missing"): n_gaps and gaps are null. */
+static void json_result(FILE *f, const pm_result *r, int no_data) {
   const char *in = "          ";
   int first = 1;
   fputs("{", f);
@@ -245,7 +281,10 @@ static void json_result(FILE *f, const pm_result *r) {
   int v = verdict(r);
   fputs(v < 0 ? "null" : v ? "true" : "false", f);
   json_key(f, &first, in, "n_gaps");
-  fprintf(f, "%zu", r->n_gaps);
+  if (no_data)
+    fputs("null", f);
+  else
+    fprintf(f, "%zu", r->n_gaps);
   json_key(f, &first, in, "classes");
   fputc('[', f);
   for (size_t c = 0; c < r->n_classes; c++) {
@@ -278,7 +317,9 @@ static void json_result(FILE *f, const pm_result *r) {
     fputc(']', f);
   }
   json_key(f, &first, in, "gaps");
-  if (r->n_gaps == 0) {
+  if (no_data) {
+    fputs("null", f);
+  } else if (r->n_gaps == 0) {
     fputs("[]", f);
   } else {
     fputc('[', f);
@@ -326,7 +367,7 @@ static void json_indicator(FILE *f, const pm_indicator_result *ir) {
     fputc('[', f);
     for (size_t i = 0; i < ir->n_results; i++) {
       fputs(i ? ",\n        " : "\n        ", f);
-      json_result(f, &ir->results[i]);
+      json_result(f, &ir->results[i], ir->status == PM_IND_NO_DATA);
     }
     fputs("\n      ]", f);
   }
@@ -438,7 +479,7 @@ static int csv_run(FILE *f, const pm_run_result *run) {
       csv_field(f, ir->has_target ? ir->target_op : NULL, 0);
       csv_number(f, ir->has_target ? ir->target_value : NAN);
       csv_field(f, NULL, 0); /* met */
-      csv_field(f, "0", 0);
+      csv_field(f, NULL, 0); /* n_gaps: not measured, so no count */
       csv_field(f, NULL, 0);
       csv_field(f, ir->status_reason, 1);
       continue;
@@ -460,7 +501,7 @@ static int csv_run(FILE *f, const pm_run_result *run) {
       csv_field(f, v < 0 ? NULL : v ? "true" : "false", 0);
       char n[32];
       snprintf(n, sizeof n, "%zu", r->n_gaps);
-      csv_field(f, n, 0);
+      csv_field(f, ir->status == PM_IND_NO_DATA ? NULL : n, 0);
       sbuf b = {0};
       worst_gaps(&b, r);
       if (b.failed) failed = 1;
@@ -676,6 +717,11 @@ static void md_indicator(FILE *f, const pm_indicator_result *ir) {
     }
     fprintf(f, " | %s |\n", met_mark(verdict(r)));
   }
+  if (all_met_district_missed(ir, buf, sizeof buf)) {
+    fputs("\nMissed: a target is met only if every district meets it; `_all` meets it, ", f);
+    md_text(f, buf);
+    fputs(" does not.\n", f);
+  }
   int any_class = 0;
   for (size_t i = 0; i < ir->n_results; i++) any_class |= ir->results[i].n_classes > 0;
   if (any_class) {
@@ -731,7 +777,7 @@ static void md_run(FILE *f, const pm_run_result *run) {
   fputs("\n- CRS: ", f);
   md_text(f, run->crs ? run->crs : "unknown");
   fputs("\n- Generated: ", f);
-  md_text(f, run->generated_at);
+  md_text(f, run_time(run, buf, sizeof buf));
   if (run->run_id > 0) fprintf(f, "\n- Run: %lld", (long long)run->run_id);
   if (run->plan_hash) {
     fputs("\n- Plan file SHA-256: ", f);
@@ -750,7 +796,7 @@ static void md_run(FILE *f, const pm_run_result *run) {
       fputs(" | ", f);
       md_text(f, ir->title);
       fputs(" | ", f);
-      if (ir->status == PM_IND_NO_DATA && !r)
+      if (ir->status == PM_IND_NO_DATA)
         fputs("no data", f);
       else if (r)
         md_value_cell(f, ir, r);
@@ -821,7 +867,10 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
   for (size_t k = 0; k < run->n_indicators && !failed; k++) {
     const pm_indicator_result *ir = &run->indicators[k];
     int any_valued = 0, any_missed = 0;
-    if (ir->status == PM_IND_NO_DATA) n_nodata++;
+    if (ir->status == PM_IND_NO_DATA) {
+      n_nodata++; /* one line for all of them, after the table */
+      continue;
+    }
     if (ir->status == PM_IND_MANUAL) n_manual++;
     if (ir->n_results == 0) {
       srow *r = &rows[n++];
@@ -901,14 +950,14 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
   if (color) fputs(ANSI_RESET, out);
   fputc('\n', out);
   fprintf(out, "plan %s · %s · %s", run->plan ? run->plan : "?", run->crs ? run->crs : "no CRS",
-          run->generated_at ? run->generated_at : "");
+          run_time(run, buf, sizeof buf));
   if (run->run_id > 0) fprintf(out, " · run %lld", (long long)run->run_id);
   fputs("\n\n", out);
 
   /* Numbers align right, text left; no trailing blanks. */
   const int right[SUM_COLS] = {0, 0, 1, 1, 0, 1};
   sbuf line = {0};
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && n > 1; i++) {
     const srow *r = &rows[i];
     line.len = 0;
     for (int c = 0; c < SUM_COLS; c++) {
@@ -932,15 +981,39 @@ pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FIL
     if (i == 0 && color) fputs(ANSI_RESET, out);
     fputc('\n', out);
   }
-  failed = line.failed;
-  free(line.s);
 
-  fputc('\n', out);
+  if (n > 1) fputc('\n', out);
   fprintf(out, "Targets: %d met, %d missed", n_met, n_missed);
   if (n_unmeasured) fprintf(out, ", %d not measurable", n_unmeasured);
   if (n_nodata) fprintf(out, "; %d indicator%s without data", n_nodata, n_nodata == 1 ? "" : "s");
   if (n_manual) fprintf(out, "; %d reported by hand", n_manual);
   fputs(".\n", out);
+  if (n_nodata) {
+    /* One line (wrapped) for the indicators without data, not a table row each. */
+    line.len = 0;
+    sb_printf(&line, "%d indicator%s need%s layers this data set lacks (no data):", n_nodata,
+              n_nodata == 1 ? "" : "s", n_nodata == 1 ? "s" : "");
+    size_t col = line.len, done = 0;
+    for (size_t k = 0; k < run->n_indicators; k++) {
+      const pm_indicator_result *ir = &run->indicators[k];
+      if (ir->status != PM_IND_NO_DATA) continue;
+      const char *id = ir->id ? ir->id : "?";
+      size_t w = pm__utf8_width(id) + 2;
+      if (col + w > 100) {
+        sb_puts(&line, "\n ");
+        col = 1;
+      }
+      sb_printf(&line, " %s%s", id, ++done < (size_t)n_nodata ? "," : "");
+      col += w;
+    }
+    const char *tail = " — the reports name each missing layer and its file.";
+    if (col + pm__utf8_width(tail) > 100) sb_puts(&line, "\n ");
+    sb_puts(&line, tail);
+    sb_puts(&line, "\n");
+    if (!line.failed) fputs(sb_str(&line), out);
+  }
+  failed = line.failed;
+  free(line.s);
 
   for (size_t i = 0; i < n; i++) {
     for (int c = 0; c < SUM_COLS; c++) free(rows[i].cell[c]);

@@ -20,7 +20,7 @@ static const char *const TOP_KEYS[] = {"plan", "title", "crs", "timezone", "db",
                                        "indicators", NULL};
 static const char *const LAYER_KEYS[] = {"path",  "encoding",    "src_crs",  "x",
                                          "y",     "source_layer", "where",   "label_field",
-                                         "optional", NULL};
+                                         "optional", "attribution", NULL};
 static const char *const DISTRICT_KEYS[] = {"layer", "name_field", "only", NULL};
 static const char *const REF_KEYS[] = {"layer", "where", NULL};
 static const char *const FACILITY_KEYS[] = {"name", "layer", "where", "within_m", NULL};
@@ -615,6 +615,12 @@ static pm_status parse_target(parser *p, const char *what, yaml_node_t *v, pm_in
     return fail(p, v,
                 "target%s must be a number or {op: \">=\", value: 80, unit: \"%%\"}, not a list",
                 what);
+  } else if (!is_null(v) && strchr("<>=!", text_of(v)[0])) {
+    /* `target: <= 80` unquoted (`>` does not even get here: YAML fails first) */
+    const char *t = text_of(v);
+    size_t k = strspn(t, "<>=!");
+    return fail(p, v, "target%s: quote the operator: op: \"%.*s\" (e.g. target: \"%s\")", what,
+                (int)(k < 3 ? k : 2), t, t);
   }
   size_t i = 0;
   for (; i < PM_ARRAY_LEN(OPS); i++)
@@ -949,7 +955,7 @@ static pm_status parse_layers(parser *p, yaml_node_t *v) {
       } texts[] = {{"encoding", &l->encoding},         {"src_crs", &l->src_crs},
                    {"x", &l->x},                       {"y", &l->y},
                    {"source_layer", &l->source_layer}, {"where", &l->where},
-                   {"label_field", &l->label_field}};
+                   {"label_field", &l->label_field}, {"attribution", &l->attribution}};
       for (size_t t = 0; t < PM_ARRAY_LEN(texts); t++)
         if ((q = map_find(p, lv, texts[t].key)) &&
             (st = get_text(p, texts[t].key, what, node_at(p, q->value), 0, texts[t].field))) {
@@ -1151,6 +1157,35 @@ static pm_status read_file(pm_context *ctx, const char *path, char **data, size_
   return PM_OK;
 }
 
+/* A comparison operator written bare at data[at] (">= 80", "op: >=", "{op: >, value: 3}"): YAML
+ * reads ">" as the start of a folded text block and fails. Writes the hint for it into buf and
+ * returns 1; 0 when data[at] is no such operator. */
+static int operator_hint(const char *data, size_t len, size_t at, char *buf, size_t size) {
+  if (at >= len || (data[at] != '>' && data[at] != '<')) return 0;
+  size_t k = at + 1;
+  if (k < len && data[k] == '=') k++;
+  if (k < len && !strchr(" \t\r\n,}]", data[k]) && !(data[k] >= '0' && data[k] <= '9')) return 0;
+  char op[3] = {0};
+  memcpy(op, data + at, k - at);
+  /* The key before it on its line: `target: >= 80` is the shorthand, quoted whole. */
+  size_t b = at;
+  while (b > 0 && data[b - 1] != '\n') b--;
+  const char *key = NULL;
+  for (size_t i = b; i + 7 <= at; i++)
+    if (strncmp(data + i, "target:", 7) == 0) key = "target";
+  size_t e = k;
+  while (e < len && data[e] == ' ') e++;
+  size_t num = e;
+  while (e < len && ((data[e] >= '0' && data[e] <= '9') || data[e] == '.')) e++;
+  if (key && e > num)
+    snprintf(buf, size, " (quote the operator: op: \"%s\"; e.g. target: \"%s %.*s\" or target: "
+                        "{op: \"%s\", value: %.*s})",
+             op, op, (int)(e - num), data + num, op, (int)(e - num), data + num);
+  else
+    snprintf(buf, size, " (quote the operator: op: \"%s\")", op);
+  return 1;
+}
+
 static pm_status yaml_fail(parser *p, yaml_parser_t *yp, const char *data, size_t len) {
   if (yp->error == YAML_MEMORY_ERROR) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
   const char *problem = yp->problem ? yp->problem : "unreadable YAML";
@@ -1175,8 +1210,13 @@ static pm_status yaml_fail(parser *p, yaml_parser_t *yp, const char *data, size_
   col = yp->problem_mark.column + 1;
   /* The usual causes: tabs, unquoted operators or "%", wrong indentation. */
   const char *hint = "";
+  char op_hint[160];
   size_t at = yp->problem_mark.index;
-  if (at < len && strchr("><%@`|*&!", data[at]) && data[at])
+  if (operator_hint(data, len, at, op_hint, sizeof op_hint) ||
+      (yp->context && strstr(yp->context, "block scalar") &&
+       operator_hint(data, len, yp->context_mark.index, op_hint, sizeof op_hint)))
+    hint = op_hint;
+  else if (at < len && strchr("><%@`|*&!", data[at]) && data[at])
     hint = " (quote values that start with > < % @ ` | * & !, e.g. op: \">=\" or unit: \"%\")";
   else if (yp->context && strstr(yp->context, "flow"))
     hint = " (check the brackets: every [ needs its ], every { its }, items separated by ', ')";
@@ -1299,6 +1339,7 @@ void pm_plan_destroy(pm_plan *plan) {
     free(l->source_layer);
     free(l->where);
     free(l->label_field);
+    free(l->attribution);
   }
   free(plan->layers);
   for (size_t i = 0; i < plan->n_indicators; i++) pm_indicator_spec_clear(&plan->indicators[i]);

@@ -1,8 +1,11 @@
 /* runner.c: run a plan: ingest changed layers, load districts, compute each indicator with its
  * metric kind, record the run; all in one transaction. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "planmetrics/runner.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,77 @@ typedef struct runner {
 } runner;
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+/* ---------- notices held until the run is kept ---------- */
+
+/* A run is one transaction: until it commits, "ingested roads: 3460 features" may still be rolled
+ * back. Notices are held during the run and passed on at its end; when it fails, the ingest
+ * lines are dropped (nothing was kept) and the rest (about the files, the indicators) passed on. */
+typedef struct held_notice {
+  char *text;
+  int ingest; /* one of the runner's "ingested LAYER" lines */
+} held_notice;
+
+typedef struct notice_hold {
+  pthread_mutex_t mu; /* worker threads inherit the printer */
+  pm_notice_fn fn;    /* the printer to pass them on to; NULL: silence, nothing is held */
+  void *user;
+  held_notice *v;
+  size_t n, cap;
+} notice_hold;
+
+static void hold_add(notice_hold *h, const char *text, int ingest) {
+  pthread_mutex_lock(&h->mu);
+  char *copy = NULL;
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? 2 * h->cap : 16;
+    held_notice *v = realloc(h->v, cap * sizeof *v);
+    if (v) {
+      h->v = v;
+      h->cap = cap;
+    }
+  }
+  if (h->n < h->cap && (copy = strdup(text))) {
+    h->v[h->n].text = copy;
+    h->v[h->n++].ingest = ingest;
+  } else {
+    h->fn(h->user, text); /* out of memory: say it now rather than never */
+  }
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void hold_notice(void *user, const char *message) { hold_add(user, message, 0); }
+
+static void hold_begin(pm_context *ctx, notice_hold *h) {
+  memset(h, 0, sizeof *h);
+  pthread_mutex_init(&h->mu, NULL);
+  pm__context_notice(ctx, &h->fn, &h->user);
+  if (h->fn) pm_context_set_notice(ctx, hold_notice, h);
+}
+
+/* An ingest line: held when there is a printer, else dropped. */
+static void hold_ingest_line(notice_hold *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void hold_ingest_line(notice_hold *h, const char *fmt, ...) {
+  if (!h->fn) return;
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  hold_add(h, buf, 1);
+}
+
+/* Give the printer back and pass the held notices on (kept: all; else all but the ingest lines). */
+static void hold_end(pm_context *ctx, notice_hold *h, int kept) {
+  if (h->fn) pm_context_set_notice(ctx, h->fn, h->user);
+  for (size_t i = 0; i < h->n; i++) {
+    if (kept || !h->v[i].ingest) h->fn(h->user, h->v[i].text);
+    free(h->v[i].text);
+  }
+  free(h->v);
+  pthread_mutex_destroy(&h->mu);
+}
 
 static int layer_index(const pm_plan *plan, const char *name) {
   for (size_t i = 0; i < plan->n_layers; i++)
@@ -80,7 +154,7 @@ static pm_status choose_crs(runner *r, const char **crs_out, char *buf, size_t s
   return PM_OK;
 }
 
-static pm_status ingest_layers(runner *r, pm_run_ingest_log *log) {
+static pm_status ingest_layers(runner *r, pm_run_ingest_log *log, notice_hold *hold) {
   const pm_plan *plan = r->plan;
   pm_context *ctx = r->ctx;
   for (size_t i = 0; i < plan->n_layers; i++) {
@@ -116,12 +190,27 @@ static pm_status ingest_layers(runner *r, pm_run_ingest_log *log) {
     if (rep.skipped) log->n_skipped++;
     else {
       log->n_ingested++;
-      pm_notice(ctx, "ingested %s: %lld features%s%s", l->name, (long long)rep.n_stored,
-                rep.n_repaired ? ", some repaired" : "", rep.n_dropped ? ", some dropped" : "");
+      hold_ingest_line(hold, "ingested %s: %lld features%s%s", l->name,
+                       (long long)rep.n_stored, rep.n_repaired ? ", some repaired" : "",
+                       rep.n_dropped ? ", some dropped" : "");
     }
     pm_ingest_report_clear(&rep);
   }
   return PM_OK;
+}
+
+/* Locate the current error at the indicator's line in the plan, saying "indicator ID:" once: the
+ * metric kinds begin their own messages with it, the layer loader does not. A message that
+ * already names the plan file is left as it is. Returns the error's status. */
+static pm_status indicator_error(pm_context *ctx, const pm_plan *plan,
+                                 const pm_indicator_spec *spec) {
+  const char *m = pm_context_message(ctx);
+  if (strstr(m, plan->path)) return pm_context_status(ctx);
+  char head[160];
+  snprintf(head, sizeof head, "indicator %s: ", spec->id);
+  if (strncmp(m, head, strlen(head)) == 0)
+    return pm_error_prefix(ctx, "%s:%d: ", plan->path, spec->line);
+  return pm_error_prefix(ctx, "%s:%d: %s", plan->path, spec->line, head);
 }
 
 /* Load a referenced selection through the cache, with the attributes the metric reads. */
@@ -134,7 +223,7 @@ static pm_status load_ref(runner *r, const pm_indicator_spec *spec, const pm_lay
                        .attrs = attrs,
                        .n_attrs = n_attrs};
   pm_status st = pm_cache_get(r->cache, ref->layer, &o, out);
-  if (st) pm_error_prefix(r->ctx, "%s:%d: indicator %s: ", r->plan->path, spec->line, spec->id);
+  if (st) indicator_error(r->ctx, r->plan, spec);
   return st;
 }
 
@@ -306,7 +395,8 @@ static pm_status prepare(runner *r, const pm_indicator_spec *spec, job *j) {
   const char *gone = missing_layer(r, k, spec);
   if (gone) {
     int li = layer_index(r->plan, gone);
-    snprintf(j->reason, sizeof j->reason, "no data: layer %s (%s) is not in the data", gone,
+    /* The status says "no data"; the reason says why (writers show both). */
+    snprintf(j->reason, sizeof j->reason, "layer %s (%s) is not in the data", gone,
              li >= 0 ? r->plan->layers[li].path : "?");
     return PM_OK;
   }
@@ -466,8 +556,7 @@ static pm_status compute_all(runner *r, int threads, pm_run_result *run) {
       if (jobs[i].st) {
         const pm_indicator_spec *spec = jobs[i].spec;
         st = pm_error(ctx, jobs[i].st, "%s", jobs[i].msg ? jobs[i].msg : pm_status_name(jobs[i].st));
-        if (!strstr(pm_context_message(ctx), plan->path))
-          pm_error_prefix(ctx, "%s:%d: indicator %s: ", plan->path, spec->line, spec->id);
+        indicator_error(ctx, plan, spec);
       }
   }
   for (size_t i = 0; i < n; i++) job_clear(&jobs[i]);
@@ -553,6 +642,32 @@ static pm_status input_hashes(runner *r, char **out) {
   return PM_OK;
 }
 
+/* {"layer": "attribution", ...} of the layers used whose plan entry credits its source, for the
+ * reports' Sources section; NULL when none does. */
+static pm_status attributions(runner *r, char **out) {
+  *out = NULL;
+  char *buf = NULL;
+  size_t len = 0, n = 0;
+  FILE *f = NULL;
+  for (size_t i = 0; i < r->plan->n_layers; i++) {
+    const pm_plan_layer *l = &r->plan->layers[i];
+    if (r->missing[i] || !l->attribution) continue;
+    if (!f && !(f = open_memstream(&buf, &len))) return oom(r->ctx);
+    fputs(n++ ? ", " : "{", f);
+    pm__json_string(f, l->name);
+    fputs(": ", f);
+    pm__json_string(f, l->attribution);
+  }
+  if (!f) return PM_OK;
+  fputc('}', f);
+  if (fclose(f) != 0 || !buf) {
+    free(buf);
+    return oom(r->ctx);
+  }
+  *out = buf;
+  return PM_OK;
+}
+
 int pm_run_result_exit_code(const pm_run_result *run) {
   for (size_t i = 0; i < run->n_indicators; i++) {
     const pm_indicator_result *ir = &run->indicators[i];
@@ -574,6 +689,8 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   if (!opt) opt = &defaults;
   runner r = {.ctx = ctx, .plan = plan};
   const char *db = opt->db ? opt->db : plan->db;
+  notice_hold hold;
+  hold_begin(ctx, &hold);
   char started[32];
   pm_utc_now(started, sizeof started);
   int created = 0, began = 0;
@@ -584,7 +701,7 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   if (!st) st = pm_store_open(ctx, db, PM_STORE_CREATE, &r.store, &created);
   if (!st) st = pm_store_begin(r.store);
   if (!st) began = 1;
-  if (!st) st = ingest_layers(&r, log);
+  if (!st) st = ingest_layers(&r, log, &hold);
   if (!st) st = pm_cache_create(ctx, r.store, &r.cache);
   if (!st) st = load_districts(&r, opt);
   if (!st) {
@@ -606,6 +723,7 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
       if (!run->indicators) st = oom(ctx);
     }
   }
+  if (!st) st = attributions(&r, &run->attributions);
   if (!st) st = compute_all(&r, opt->threads, run);
   if (!st) {
     char now[32];
@@ -631,8 +749,9 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   pm_districts_destroy(ctx, r.districts);
   pm_store_close(r.store);
   free(r.missing);
+  if (st && created) unlink(db);
+  hold_end(ctx, &hold, st == PM_OK);
   if (st) {
-    if (created) unlink(db);
     pm_run_result_destroy(run);
     return st;
   }

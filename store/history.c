@@ -14,7 +14,7 @@ static const char *HISTORY_SCHEMA =
     "CREATE TABLE IF NOT EXISTS pm_runs ("
     " run_id INTEGER PRIMARY KEY, plan TEXT, title TEXT, plan_path TEXT, plan_hash TEXT,"
     " crs TEXT, started_at TEXT, finished_at TEXT, input_hashes TEXT, exit_code INTEGER,"
-    " districts_layer TEXT, districts_field TEXT, timezone TEXT);"
+    " districts_layer TEXT, districts_field TEXT, timezone TEXT, attributions TEXT);"
     "CREATE TABLE IF NOT EXISTS pm_indicators ("
     " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, ind_ord INTEGER, params TEXT,"
     " distance TEXT, network TEXT, PRIMARY KEY (run_id, indicator_id));"
@@ -86,7 +86,8 @@ static int column_exists(sqlite3 *db, const char *table, const char *column) {
  * caller's transaction, so a failed run migrates nothing). */
 static pm_status ensure_schema(pm_store *s, int srid) {
   pm_status st = pm__store_exec(s, "creating the run history tables", HISTORY_SCHEMA);
-  static const char *const ADDED[] = {"districts_layer", "districts_field", "timezone"};
+  static const char *const ADDED[] = {"districts_layer", "districts_field", "timezone",
+                                      "attributions"};
   for (size_t i = 0; !st && i < PM_ARRAY_LEN(ADDED); i++) {
     if (column_exists(pm__store_db(s), "pm_runs", ADDED[i])) continue;
     char sql[96];
@@ -328,7 +329,8 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   if ((st = pm__store_prepare(s, "recording the run",
                              "INSERT INTO pm_runs (plan, title, plan_path, plan_hash, crs, "
                              "started_at, finished_at, input_hashes, exit_code, districts_layer, "
-                             "districts_field, timezone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                             "districts_field, timezone, attributions) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              &ins)))
     return st;
   pm__bind_text(ins, 1, run->plan);
@@ -343,6 +345,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   pm__bind_text(ins, 10, run->districts_layer);
   pm__bind_text(ins, 11, run->districts_name_field);
   pm__bind_text(ins, 12, run->timezone);
+  pm__bind_text(ins, 13, run->attributions);
   st = step_done(s, ins, "recording the run");
   sqlite3_finalize(ins);
   if (st) return st;
@@ -425,6 +428,14 @@ static pm_status corrupt(pm_store *s, int64_t run_id, const char *what) {
                   pm_store_path(s), (long long)run_id, what);
 }
 
+/* Runs recorded by an earlier planmetrics wrote the status into the reason ("no data: layer x");
+ * the writers add "no data" themselves, so it is taken off here. */
+static void strip_no_data(char *reason) {
+  static const char P[] = "no data: ";
+  if (reason && strncmp(reason, P, sizeof P - 1) == 0)
+    memmove(reason, reason + sizeof P - 1, strlen(reason + sizeof P - 1) + 1);
+}
+
 static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
   sqlite3_stmt *q = NULL;
   pm_status st = pm__store_prepare(
@@ -458,6 +469,7 @@ static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
       }
       ir->status = status_from_name(status);
       free(status);
+      if (ir->status == PM_IND_NO_DATA) strip_no_data(ir->status_reason);
       ir->has_target = op != NULL;
       if (op) snprintf(ir->target_op, sizeof ir->target_op, "%s", op);
       free(op);
@@ -474,6 +486,7 @@ static pm_status load_results(pm_store *s, int64_t id, pm_run_result *run) {
       st = oom(s);
       break;
     }
+    if (ir->status == PM_IND_NO_DATA) strip_no_data(r->null_reason);
     r->has_value = sqlite3_column_type(q, 9) != SQLITE_NULL;
     r->value = col_real(q, 9);
     r->numerator = col_real(q, 11);
@@ -625,10 +638,11 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   /* districts: NULL for runs recorded by planmetrics 0.1 (schema 1) */
   char sql[300];
   snprintf(sql, sizeof sql,
-           "SELECT run_id, plan, title, crs, finished_at, plan_hash, %s FROM pm_runs %s",
+           "SELECT run_id, plan, title, crs, finished_at, plan_hash, %s, %s FROM pm_runs %s",
            column_exists(db, "pm_runs", "districts_layer")
                ? "districts_layer, districts_field, timezone"
                : "NULL, NULL, NULL",
+           column_exists(db, "pm_runs", "attributions") ? "attributions" : "NULL",
            run_id > 0 ? "WHERE run_id = ?" : "ORDER BY run_id DESC LIMIT 1");
   pm_status st = pm__store_prepare(s, "reading the run history", sql, &q);
   if (st) return st;
@@ -654,7 +668,7 @@ pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) 
   if (col_str(q, 1, &run->plan) || col_str(q, 2, &run->title) || col_str(q, 3, &run->crs) ||
       col_str(q, 4, &run->generated_at) || col_str(q, 5, &run->plan_hash) ||
       col_str(q, 6, &run->districts_layer) || col_str(q, 7, &run->districts_name_field) ||
-      col_str(q, 8, &run->timezone))
+      col_str(q, 8, &run->timezone) || col_str(q, 9, &run->attributions))
     st = oom(s);
   sqlite3_finalize(q);
   if (!st) st = load_results(s, run->run_id, run);

@@ -264,6 +264,65 @@ static const char *str(OGRFeatureH f, const char *field) {
   return OGR_F_GetFieldAsString(f, i);
 }
 
+/* OpenStreetMap data is credited in the GeoPackage: on the dataset and on each layer read from an
+ * OSM file; the plan's attribution of a layer too. */
+static void test_osm_attribution(void **state) {
+  fixture *f = *state;
+  f->store = make_project(f->ctx, pm_test_path("osm.sqlite"), "zones", "label", AB);
+  pm_layer_info li;
+  int found = 0;
+  assert_int_equal(pm_store_begin(f->store), PM_OK);
+  assert_int_equal(pm_store_layer_info(f->store, "parks", &li, &found), PM_OK);
+  assert_true(found);
+  free(li.source_path);
+  li.source_path = strdup("data/city.osm.pbf");
+  assert_int_equal(pm_store_put_layer_info(f->store, &li), PM_OK);
+  pm_layer_info_clear(&li);
+  /* a second run, recording its inputs and the plan's attribution of zones */
+  pm_run_result *run = make_run(f->ctx, AB);
+  pm_strdup(f->ctx, &run->attributions, "{\"zones\": \"测试 (MIT)\"}");
+  /* sponge has no data, with a null result per district as a run makes them */
+  pm_indicator_result *sp = &run->indicators[3];
+  assert_string_equal(sp->id, "sponge");
+  const char *slots[] = {"A", "B", "_all"};
+  assert_int_equal(pm_indicator_result_init_results(f->ctx, sp, slots, 3), PM_OK);
+  int64_t id = 0;
+  assert_int_equal(pm_history_record(f->store, run, "gone/plan.yaml",
+                                     "{\"zones\": \"\", \"parks\": \"\"}", NULL, 1, &id),
+                   PM_OK);
+  pm_run_result_destroy(run);
+  assert_int_equal(pm_store_commit(f->store), PM_OK);
+  const char *out = pm_test_path("osm.gpkg");
+  pm_export_options opt = {.run_id = id, .gpkg_path = out};
+  assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_OK);
+  GDALDatasetH ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
+  assert_non_null(ds);
+  const char *a = GDALGetMetadataItem(ds, "PLANMETRICS_ATTRIBUTION", NULL);
+  assert_non_null(a);
+  assert_string_equal(a, "© OpenStreetMap contributors, ODbL; zones: 测试 (MIT)");
+  OGRLayerH parks = GDALDatasetGetLayerByName(ds, "parks");
+  assert_non_null(parks);
+  a = GDALGetMetadataItem((GDALMajorObjectH)parks, "ATTRIBUTION", NULL);
+  assert_non_null(a);
+  assert_string_equal(a, "© OpenStreetMap contributors, ODbL");
+  a = GDALGetMetadataItem((GDALMajorObjectH)parks, "DESCRIPTION", NULL);
+  assert_non_null(a);
+  assert_string_equal(a, "input layer parks (from data/city.osm.pbf). © OpenStreetMap contributors, ODbL");
+  OGRLayerH zones = GDALDatasetGetLayerByName(ds, "zones");
+  assert_null(GDALGetMetadataItem((GDALMajorObjectH)zones, "ATTRIBUTION", NULL));
+  /* not measured: no gap count */
+  OGRFeatureH r = feature_where(ds, "run_results", "indicator_id", "sponge");
+  assert_true(is_null(r, "n_gaps"));
+  OGR_F_Destroy(r);
+  r = feature_where(ds, "sponge_districts", "district", "B");
+  assert_true(is_null(r, "n_gaps"));
+  OGR_F_Destroy(r);
+  r = feature_where(ds, "transfer_50m_districts", "district", "B");
+  assert_false(is_null(r, "n_gaps"));
+  OGR_F_Destroy(r);
+  GDALClose(ds);
+}
+
 /* Layers, counts, fields and values as the run recorded them, with the plan's districts. */
 static void test_layers(void **state) {
   fixture *f = *state;
@@ -644,6 +703,7 @@ static void test_unknown_districts(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_osm_attribution, setup, teardown),
       cmocka_unit_test_setup_teardown(test_styles, setup, teardown),
       cmocka_unit_test_setup_teardown(test_project, setup, teardown),
       cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),

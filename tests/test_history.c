@@ -33,6 +33,8 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
   pm_strdup(ctx, &run->crs, "EPSG:32651");
   pm_strdup(ctx, &run->generated_at, second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z");
   pm_strdup(ctx, &run->plan_hash, second ? "hash-2" : "hash-1");
+  pm_strdup(ctx, &run->timezone, "Asia/Shanghai");
+  if (second) pm_strdup(ctx, &run->attributions, "{\"bus_stops\": \"ni1o1/pygeo-tutorial (MIT)\"}");
   run->n_indicators = 4;
   run->indicators = calloc(4, sizeof *run->indicators);
   assert_non_null(run->indicators);
@@ -147,6 +149,8 @@ static void assert_runs_equal(const pm_run_result *a, const pm_run_result *b) {
   assert_str_eq(a->crs, b->crs);
   assert_str_eq(a->generated_at, b->generated_at);
   assert_str_eq(a->plan_hash, b->plan_hash);
+  assert_str_eq(a->timezone, b->timezone);
+  assert_str_eq(a->attributions, b->attributions);
   assert_int_equal(a->n_indicators, b->n_indicators);
   for (size_t k = 0; k < a->n_indicators; k++) {
     const pm_indicator_result *x = &a->indicators[k], *y = &b->indicators[k];
@@ -309,6 +313,34 @@ static void test_record_and_load(void **state) {
 
   pm_run_result_destroy(one);
   pm_run_result_destroy(two);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+}
+
+/* A run recorded by an earlier planmetrics put "no data: " into its reasons; read back, the
+ * reason says why only (the writers add "no data"). */
+static void test_old_no_data_reason(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = new_store(ctx, "old-reason.sqlite");
+  pm_run_result *run = make_run(ctx, 0);
+  pm_indicator_result *ir = &run->indicators[2];
+  free(ir->status_reason);
+  pm_strdup(ctx, &ir->status_reason, "no data: layer sponge_zones (a.gpkg) is not in the data");
+  const char *all[] = {"_all"};
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, all, 1), PM_OK);
+  pm_strdup(ctx, &ir->results[0].null_reason, ir->status_reason);
+  int64_t id = record(store, run, NULL, 0);
+  pm_run_result *back = NULL;
+  assert_int_equal(pm_history_load_run(store, id, &back), PM_OK);
+  assert_string_equal(back->indicators[2].status_reason, "layer sponge_zones (a.gpkg) is not in the data");
+  assert_string_equal(back->indicators[2].results[0].null_reason,
+                      "layer sponge_zones (a.gpkg) is not in the data");
+  /* Only a no-data indicator's reasons: another null reason is kept as written. */
+  assert_string_equal(back->indicators[0].results[1].null_reason, "no stations in 松江区");
+  pm_run_result_destroy(back);
+  pm_run_result_destroy(run);
   pm_store_close(store);
   pm_context_destroy(ctx);
 }
@@ -513,6 +545,7 @@ static void test_transactions(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_record_and_load),
+      cmocka_unit_test(test_old_no_data_reason),
       cmocka_unit_test(test_list_and_print),
       cmocka_unit_test(test_runs_of_one_day),
       cmocka_unit_test(test_transactions),

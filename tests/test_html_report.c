@@ -184,7 +184,8 @@ static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char 
 #define HOSTILE_DISTRICT "长宁<区>&"
 
 /* Two districts; a transfer indicator with a hostile title, 3 stations (two within 50 m), 60
- * gaps; an indicator without data. `second` changes the value as a later run would. */
+ * gaps; an indicator without data; a count that `_all` meets and a district misses. `second`
+ * changes the value as a later run would. */
 static pm_run_result *make_run(pm_context *ctx, int second) {
   pm_run_result *run = calloc(1, sizeof *run);
   assert_non_null(run);
@@ -193,8 +194,10 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
   pm_strdup(ctx, &run->crs, "EPSG:32651");
   pm_strdup(ctx, &run->generated_at, second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z");
   pm_strdup(ctx, &run->plan_hash, "hash-1");
-  run->n_indicators = 2;
-  run->indicators = calloc(2, sizeof *run->indicators);
+  pm_strdup(ctx, &run->timezone, "Asia/Shanghai");
+  if (second) pm_strdup(ctx, &run->attributions, "{\"districts\": \"测试区划 <MIT>\"}");
+  run->n_indicators = 3;
+  run->indicators = calloc(3, sizeof *run->indicators);
   assert_non_null(run->indicators);
   const char *names[] = {"青浦区", HOSTILE_DISTRICT, "_all"};
   pm_indicator_result *ir = &run->indicators[0];
@@ -233,10 +236,33 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
   pm_strdup(ctx, &ir->metric, "count");
   pm_strdup(ctx, &ir->unit, "count");
   ir->status = PM_IND_NO_DATA;
-  pm_strdup(ctx, &ir->status_reason, "layer parks is not in the data");
+  pm_strdup(ctx, &ir->status_reason, "layer parks (data/parks.gpkg) is not in the data");
   ir->has_target = 1;
   strcpy(ir->target_op, ">=");
   ir->target_value = 4;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  for (int r = 0; r < 3; r++) pm_strdup(ctx, &ir->results[r].null_reason, ir->status_reason);
+  pm_indicator_result_apply_target(ir);
+
+  ir = &run->indicators[2];
+  pm_strdup(ctx, &ir->id, "blocks");
+  pm_strdup(ctx, &ir->title, "美丽街区");
+  pm_strdup(ctx, &ir->metric, "count");
+  pm_strdup(ctx, &ir->unit, "count");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 4;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  double counts[] = {5, 2, 7};
+  for (int r = 0; r < 3; r++) {
+    ir->results[r].has_value = 1;
+    ir->results[r].value = ir->results[r].numerator = counts[r];
+  }
+  /* in 青浦区 only: its map shows the same area as the transfer map */
+  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL, "POINT (250 750)");
+  /* on 青浦区's name: named only once zoomed in */
+  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#2", "街区二", -1, NAN, NULL, "POINT (505 500)");
+  pm_indicator_result_apply_target(ir);
   return run;
 }
 
@@ -271,13 +297,52 @@ static pm_store *make_store_as(pm_context *ctx, const char *name, const char *la
   info.name = (char *)layer;
   info.kind = PM_KIND_POLYGON;
   info.geometry_type = (char *)"MULTIPOLYGON";
+  info.source_path = (char *)"data/districts.shp";
+  info.source_hash = (char *)"h1";
+  info.source_crs = (char *)"EPSG:4326";
+  info.ingested_at = (char *)"2026-01-01T07:00:00Z";
+  info.n_stored = 3;
   assert_int_equal(pm_store_put_layer_info(store, &info), PM_OK);
+  /* Base-map layers: OSM roads (a primary road and a footway in 青浦区), a lake (no OSM columns:
+   * judged by its name), and bus stops (points: never on the base map). */
+  pm_field_def rf[3] = {{"osm_id", PM_FIELD_TEXT}, {"name", PM_FIELD_TEXT}, {"highway", PM_FIELD_TEXT}};
+  assert_int_equal(pm_store_layer_create(store, "roads", PM_KIND_LINE, 0, rf, 3, &w), PM_OK);
+  const char *roads[][3] = {{"MULTILINESTRING ((100 100, 900 900))", "大道", "primary"},
+                            {"MULTILINESTRING ((100 900, 900 100))", "小径", "footway"}};
+  for (int i = 0; i < 2; i++) {
+    size_t len = 0;
+    unsigned char *wkb = wkb_of(ctx, roads[i][0], &len);
+    pm_value v[3] = {{.s = "1"}, {.s = roads[i][1]}, {.s = roads[i][2]}};
+    assert_int_equal(pm_layer_writer_add(w, i + 1, wkb, len, v), PM_OK);
+    free(wkb);
+  }
+  assert_int_equal(pm_layer_writer_finish(w), PM_OK);
+  pm_layer_writer_destroy(w);
+  pm_layer_info ri = {.name = (char *)"roads", .kind = PM_KIND_LINE,
+                      .geometry_type = (char *)"MULTILINESTRING",
+                      .source_path = (char *)"data/city.osm.pbf", .source_layer = (char *)"lines",
+                      .source_hash = (char *)"h2-new", .source_crs = (char *)"EPSG:4326",
+                      .ingested_at = (char *)"2026-03-01T07:00:00Z", .n_stored = 2};
+  assert_int_equal(pm_store_put_layer_info(store, &ri), PM_OK);
+  pm_field_def lf[1] = {{"name", PM_FIELD_TEXT}};
+  assert_int_equal(pm_store_layer_create(store, "lakes", PM_KIND_POLYGON, 0, lf, 1, &w), PM_OK);
+  size_t llen = 0;
+  unsigned char *lwkb = wkb_of(ctx, "MULTIPOLYGON (((300 300, 400 300, 400 400, 300 300)))", &llen);
+  pm_value lv[1] = {{.s = "湖"}};
+  assert_int_equal(pm_layer_writer_add(w, 1, lwkb, llen, lv), PM_OK);
+  free(lwkb);
+  assert_int_equal(pm_layer_writer_finish(w), PM_OK);
+  pm_layer_writer_destroy(w);
+  pm_layer_info lk = {.name = (char *)"lakes", .kind = PM_KIND_POLYGON,
+                      .geometry_type = (char *)"MULTIPOLYGON"};
+  assert_int_equal(pm_store_put_layer_info(store, &lk), PM_OK);
   for (int second = 0; second < 2; second++) {
     pm_run_result *run = make_run(ctx, second);
     pm_strdup(ctx, &run->districts_layer, layer);
     pm_strdup(ctx, &run->districts_name_field, field);
     int64_t id = 0;
-    pm_status st = pm_history_record(store, run, "nowhere/plan.yaml", NULL, NULL, 1, &id);
+    pm_status st = pm_history_record(store, run, "nowhere/plan.yaml",
+                                     "{\"districts\": \"h1\", \"roads\": \"h2\"}", NULL, 1, &id);
     if (st) fail_msg("%s", pm_context_message(ctx));
     pm_run_result_destroy(run);
   }
@@ -330,16 +395,57 @@ static void test_page(void **state) {
   must_contain(page, "长宁&lt;区&gt;&amp;");
   must_contain(page, "站 &amp; &lt;站&gt;");
   must_contain(page, "no stations &lt;here&gt;");
-  /* One map (the no-data indicator has none) with both districts in scope as outlines; the
+  /* Two maps (the no-data indicator has none) with both districts in scope as outlines; the
    * third district is not one of the run's. */
-  assert_int_equal(count_of(page, "<svg class=\"map"), 1);
+  assert_int_equal(count_of(page, "<svg class=\"map"), 2);
   must_contain(page, "id=\"m1-d0\"");
   must_contain(page, "id=\"m1-d1\"");
   assert_null(strstr(page, "id=\"m1-d2\""));
   assert_null(strstr(page, "松江区"));
-  /* A bar chart per indicator. */
+  /* A bar chart per indicator with data; the one without data is listed at the end, with its
+   * reason once and no gap count. */
   assert_int_equal(count_of(page, "<svg class=\"bars\""), 2);
-  must_contain(page, "layer parks is not in the data");
+  must_contain(page, "<section class=\"nodata\" id=\"nodata\"><h2>无数据的指标 Indicators without data "
+                     "<small>1</small>");
+  must_contain(page, "<tr id=\"ind-2\"><td class=\"num\">2</td><td>口袋公园");
+  must_contain(page, "<td>layer parks (data/parks.gpkg) is not in the data</td></tr>");
+  assert_int_equal(count_of(page, "layer parks (data/parks.gpkg)"), 1);
+  assert_null(strstr(page, "no data: no data"));
+  assert_null(strstr(page, "id=\"ind-2\"><h2>"));
+  must_contain(page, "无数据 no data</span></td><td class=\"num\">—</td></tr>");
+  /* Times in the run's time zone. */
+  must_contain(page, "完成 finished 2026-02-01 16:00 +08:00 (Asia/Shanghai)");
+  /* `_all` meets the count, a district does not: the rule is said there. */
+  assert_int_equal(count_of(page, "a target is met only if every district meets it"), 1);
+  must_contain(page, "<p class=\"rule\">未达标：全部 _all 达到目标，但 长宁&lt;区&gt;&amp; 未达到");
+  /* Every map has a north arrow and a scale bar, and names its stations (the covered ones once
+   * they clear the others). */
+  assert_int_equal(count_of(page, "<div class=\"north\""), 2);
+  assert_int_equal(count_of(page, "<div class=\"scalebar\""), 2);
+  must_contain(page, "<g class=\"flbl\"");
+  must_contain(page, "data-z=\"1\">丙&quot;</text>");
+  must_contain(page, "data-z=\"1\">街区一</text>");
+  assert_null(strstr(page, "data-z=\"1\">街区二</text>")); /* it would cover 青浦区's name */
+  must_contain(page, "style=\"display:none\">街区二</text>");
+  /* The base map: the primary road (not the footway), the lake by its layer's name, the district
+   * outlines; drawn once, then reused by the second map of the same area. */
+  must_contain(page, "<g class=\"base\" id=\"bm-1\">");
+  must_contain(page, "<g class=\"b-major\"><path vector-effect=\"non-scaling-stroke\" d=\"M");
+  assert_null(strstr(page, "class=\"b-road\""));
+  must_contain(page, "<g class=\"b-water\">");
+  must_contain(page, "<g class=\"b-dist\">");
+  assert_int_equal(count_of(page, "<g class=\"base\""), 1);
+  must_contain(page, "<use href=\"#bm-1\"/>");
+  /* Sources: each input layer with its file, date, count and licence; OpenStreetMap credited
+   * on the page and on every map. */
+  must_contain(page, "<h2>数据来源 Sources</h2>");
+  must_contain(page, "<code>districts</code></td><td class=\"file\">data/districts.shp</td>"
+                     "<td class=\"when\">2026-01-01 15:00 +08:00</td><td class=\"num\">3</td>"
+                     "<td>EPSG:4326</td><td>测试区划 &lt;MIT&gt;</td>");
+  must_contain(page, "<code>roads</code></td><td class=\"file\">data/city.osm.pbf <span "
+                     "class=\"idline\">(lines)</span><br><span class=\"idline\">此后已重新导入");
+  must_contain(page, "<td>© OpenStreetMap contributors, ODbL</td></tr>");
+  assert_int_equal(count_of(page, "<div class=\"credit\">© OpenStreetMap contributors, ODbL</div>"), 2);
   /* Stations: 2 covered, 1 not; the threshold is not stored and the plan file is gone: 50 m agrees
    * with the distances (30, 45 covered, 80 not), so circles of 50 m. All the stations lie in
    * 青浦区, so the map shows that district (1000 m square) in at most 960 x 620 px with 16 px
@@ -358,7 +464,7 @@ static void test_page(void **state) {
   assert_true(first < second);
   /* Two runs: the history charts, one per result of the computed indicator. */
   must_contain(page, "历次运行 History");
-  assert_int_equal(count_of(page, "<figure>"), 3);
+  assert_int_equal(count_of(page, "<figure>"), 6);
   /* Self-contained: nothing loaded from elsewhere. */
   assert_null(strstr(page, "http://"));
   assert_null(strstr(page, "https://"));

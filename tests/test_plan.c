@@ -673,10 +673,38 @@ static void test_error_yaml_syntax(void **state) {
   expect_error(f, "plan: t\ntitle: a: b\n", "bad.yaml:2:9: YAML syntax error: mapping values are not allowed", NULL);
   expect_error(f, "plan: t\nlayers:\n\ta: a.shp\n", "bad.yaml:3:", "tabs");
   expect_error(f, HEAD "  - id: x\n    metric: manual\n    value: 1\n    target: {op: >=, value: 1}\n",
-               "bad.yaml:12:18: YAML syntax error", "quote values that start with >");
+               "bad.yaml:12:18: YAML syntax error", "(quote the operator: op: \">=\")");
+  expect_error(f, "plan: t\ntitle: x\nunit: %\n", "bad.yaml:3:7: YAML syntax error",
+               "quote values that start with >");
   expect_error(f, "plan: t\ntitle: \"\xc7\xe0\xc6\xd6\"\n", "bad.yaml:2:", "save it as UTF-8");
   expect_error(f, "plan: t\n---\nplan: u\n", "bad.yaml:3: a second YAML document", NULL);
   expect_error(f, "# nothing\n", "the plan file is empty", NULL);
+}
+
+/* An operator written bare: YAML reads ">" as a folded text block and fails; the message says to
+ * quote it, for the target shorthand, the flow and the block forms. `<=` is a plain text to YAML:
+ * the target parser says the same. */
+static void test_error_bare_operator(void **state) {
+  fixture *f = *state;
+  const char *ind = HEAD "  - id: x\n    metric: manual\n    value: 1\n";
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml, "%s    target: >= 80\n", ind);
+  expect_error(f, yaml, "bad.yaml:12:14: YAML syntax error",
+               "(quote the operator: op: \">=\"; e.g. target: \">= 80\" or target: {op: \">=\", "
+               "value: 80})");
+  snprintf(yaml, sizeof yaml, "%s    target: > 5\n", ind);
+  expect_error(f, yaml, "bad.yaml:12:", "(quote the operator: op: \">\"; e.g. target: \"> 5\"");
+  snprintf(yaml, sizeof yaml, "%s    target:\n      op: >=\n      value: 80\n", ind);
+  expect_error(f, yaml, "bad.yaml:13:", "(quote the operator: op: \">=\")");
+  snprintf(yaml, sizeof yaml, "%s    target: {op: >, value: 80}\n", ind);
+  expect_error(f, yaml, "bad.yaml:12:", "(quote the operator: op: \">\")");
+  snprintf(yaml, sizeof yaml, "%s    target: <= 80\n", ind);
+  expect_error(f, yaml, "bad.yaml:12: target in indicator x: quote the operator: op: \"<=\"",
+               "target: \"<= 80\"");
+  /* Quoted, they are fine; a folded note is not an operator. */
+  snprintf(yaml, sizeof yaml, "%s    target: \">= 80\"\n    note: >\n      folded\n", ind);
+  assert_int_equal(load(f, "ok.yaml", yaml), PM_OK);
+  assert_string_equal(f->plan->indicators[0].target_op, ">=");
 }
 
 static void test_error_missing_file(void **state) {
@@ -845,6 +873,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_error_duplicates, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_bad_op_and_basis, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_yaml_syntax, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_bare_operator, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_missing_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
       cmocka_unit_test_setup_teardown(test_parsed_defaults_and_utf8, setup, teardown),

@@ -11,8 +11,10 @@
 #include "planmetrics/report.h"
 #include "testutil.h"
 
-/* A run with: a share with gaps and a null district, a count with classes and 25 gaps, an
- * indicator without data, and a manual figure. Chinese names throughout. */
+/* A run with: a share with gaps and a null district, a count with classes and 25 gaps (met in
+ * `_all`, missed in 松江区), an indicator without data (no results, as planmetrics 0.1 recorded
+ * them), a manual figure, and an indicator without data with a null result per district (as a run
+ * makes them). Chinese names throughout. */
 static pm_run_result *make_run(pm_context *ctx) {
   pm_run_result *run = calloc(1, sizeof *run);
   assert_non_null(run);
@@ -21,8 +23,9 @@ static pm_run_result *make_run(pm_context *ctx) {
   assert_int_equal(pm_strdup(ctx, &run->crs, "EPSG:32651"), PM_OK);
   assert_int_equal(pm_strdup(ctx, &run->generated_at, "2026-01-01T00:00:00Z"), PM_OK);
   assert_int_equal(pm_strdup(ctx, &run->plan_hash, "abc123"), PM_OK);
-  run->n_indicators = 4;
-  run->indicators = calloc(4, sizeof *run->indicators);
+  assert_int_equal(pm_strdup(ctx, &run->timezone, "Asia/Shanghai"), PM_OK);
+  run->n_indicators = 5;
+  run->indicators = calloc(5, sizeof *run->indicators);
   assert_non_null(run->indicators);
   const char *names[] = {"青浦区", "松江区", "_all"};
 
@@ -106,6 +109,21 @@ static pm_run_result *make_run(pm_context *ctx) {
   ir->results[0].has_value = 1;
   ir->results[0].value = 35;
   pm_indicator_result_apply_target(ir);
+
+  /* 5. no data, with its null results. */
+  ir = &run->indicators[4];
+  pm_strdup(ctx, &ir->id, "greenway_km");
+  pm_strdup(ctx, &ir->title, "绿道");
+  pm_strdup(ctx, &ir->metric, "length");
+  pm_strdup(ctx, &ir->unit, "km");
+  ir->status = PM_IND_NO_DATA;
+  pm_strdup(ctx, &ir->status_reason, "layer greenways (data/greenways.gpkg) is not in the data");
+  ir->has_target = 1;
+  strcpy(ir->target_op, ">=");
+  ir->target_value = 10;
+  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
+  for (int r = 0; r < 3; r++) pm_strdup(ctx, &ir->results[r].null_reason, ir->status_reason);
+  pm_indicator_result_apply_target(ir);
   return run;
 }
 
@@ -121,6 +139,12 @@ static char *slurp(const char *path) {
   s[n] = '\0';
   fclose(f);
   return s;
+}
+
+static size_t count_of(const char *s, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
 }
 
 #define assert_contains(hay, needle)                                                              \
@@ -204,17 +228,28 @@ static void test_json(void **state) {
                      "not in the data\",\n      \"target_op\": \">=\",\n      \"target\": 40,\n"
                      "      \"results\": []");
   assert_contains(j, "\"status\": \"manual\"");
+  /* Not measured: no gap count (0 would read "nothing missing"). */
+  assert_contains(j, "\"status\": \"no data\",\n      \"status_reason\": \"layer greenways "
+                     "(data/greenways.gpkg) is not in the data\"");
+  assert_contains(j, "\"district\": \"松江区\",\n          \"value\": null,\n"
+                     "          \"null_reason\": \"layer greenways (data/greenways.gpkg) is not in "
+                     "the data\",\n          \"numerator\": null,\n          \"denominator\": null,\n"
+                     "          \"target\": 10,\n          \"met\": null,\n          \"n_gaps\": null,\n"
+                     "          \"classes\": [],\n          \"gaps\": null\n");
   free(j);
   /* Valid JSON, and the parsed values are the ones written. */
   assert_int_equal(
       pm_test_system("python3 -c 'import json,sys; d=json.load(open(sys.argv[1], encoding=\"utf-8\"));"
                      " i=d[\"indicators\"]; r=i[0][\"results\"];"
-                     " assert len(i)==4 and len(r)==3, d;"
+                     " assert len(i)==5 and len(r)==3, d;"
+                     " assert all(x[\"n_gaps\"] is None and x[\"gaps\"] is None for x in i[4][\"results\"]);"
+                     " assert i[0][\"results\"][1][\"n_gaps\"]==0 and i[0][\"results\"][1][\"gaps\"]==[];"
                      " assert r[0][\"value\"]==20 and r[0][\"met\"] is False and r[1][\"value\"] is None;"
                      " assert r[0][\"gaps\"][0][\"name\"]==\"赵巷, \\\"北\\\"\";"
                      " assert r[0][\"gaps\"][1][\"note\"]==\"line1\\nline2\\ttab\\x01 \\\\ end\";"
                      " assert len(i[1][\"results\"][1][\"gaps\"])==25;"
-                     " assert i[2][\"status\"]==\"no data\" and i[2][\"results\"]==[]' '%s'",
+                     " assert i[2][\"status\"]==\"no data\" and i[2][\"results\"]==[];"
+                     " assert d[\"generated_at\"]==\"2026-01-01T00:00:00Z\"' '%s'",
                      path),
       0);
   pm_run_result_destroy(run);
@@ -243,14 +278,16 @@ static void test_csv(void **state) {
   assert_contains(c, "\r\npocket_parks,口袋公园,count,count,computed,松江区,2,2,,>=,4,false,25,"
                      "parks#25: short by 12.5; parks#24: short by 12; parks#23: short by 11.5; "
                      "parks#22: short by 11; parks#21: short by 10.5; ... and 20 more,\r\n");
-  assert_contains(c, "\r\nsponge_share,海绵城市建成区面积比例,area_share,%,no data,,,,,>=,40,,0,,"
+  assert_contains(c, "\r\nsponge_share,海绵城市建成区面积比例,area_share,%,no data,,,,,>=,40,,,,"
                      "layer sponge_zones is not in the data\r\n");
+  assert_contains(c, "\r\ngreenway_km,绿道,length,km,no data,松江区,,,,>=,10,,,,layer greenways "
+                     "(data/greenways.gpkg) is not in the data\r\n");
   assert_contains(c, "\r\nelevators,既有多层住宅加装电梯,manual,台,manual,_all,35,,,>=,30,true,0,,\r\n");
   free(c);
-  /* Any CSV reader gets 1 + 3 + 3 + 1 + 1 rows of 15 fields, the quoted name intact. */
+  /* Any CSV reader gets 1 + 3 + 3 + 1 + 1 + 3 rows of 15 fields, the quoted name intact. */
   assert_int_equal(
       pm_test_system("python3 -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1], "
-                     "encoding=\"utf-8-sig\", newline=\"\"))); assert len(rows)==9, rows;"
+                     "encoding=\"utf-8-sig\", newline=\"\"))); assert len(rows)==12, rows;"
                      " assert all(len(r)==15 for r in rows), rows;"
                      " assert rows[1][13].startswith(\"metro_stations#7 (赵巷, \\\"北\\\")\"), rows[1]' '%s'",
                      path),
@@ -269,7 +306,7 @@ static void test_markdown(void **state) {
   assert_int_equal(pm_report_write_markdown(ctx, run, path), PM_OK);
   char *m = slurp(path);
   assert_contains(m, "# 青浦区城市管理精细化三年行动计划（2024-2026年）\n\n- Plan: `qingpu-2024-2026`\n"
-                     "- CRS: EPSG:32651\n- Generated: 2026-01-01T00:00:00Z\n- Run: 7\n");
+                     "- CRS: EPSG:32651\n- Generated: 2026-01-01 08:00 +08:00 (Asia/Shanghai)\n- Run: 7\n");
   assert_contains(m, "## transfer\\_50m — 轨道交通和公共交通换乘距离在50米以内的占比\n\n"
                      "Metric: `transfer_coverage` · Unit: % · Target: ≥ 100% · Status: computed\n");
   assert_contains(m, "| District | Value | Numerator | Denominator | Target | Met |\n"
@@ -291,6 +328,13 @@ static void test_markdown(void **state) {
   assert_contains(m, "| 青浦区 | pocket park (400-10000 m2, 300 m) | 5 |\n");
   assert_contains(m, "Status: no data (layer sponge\\_zones is not in the data)\n");
   assert_contains(m, "| `elevators` | 既有多层住宅加装电梯 | 35 台 | ≥ 30 台 | ✓ |\n");
+  assert_contains(m, "| `greenway_km` | 绿道 | no data | ≥ 10 km |  |\n");
+  assert_contains(m, "Status: no data (layer greenways (data/greenways.gpkg) is not in the data)\n");
+  assert_null(strstr(m, "no data: no data"));
+  /* `_all` meets the pocket-park target, 松江区 does not: the rule is said there, and only there. */
+  assert_contains(m, "| \\_all | 7 | 7 |  | ≥ 4 | ✓ |\n\nMissed: a target is met only if every "
+                     "district meets it; `_all` meets it, 松江区 does not.\n");
+  assert_int_equal(count_of(m, "a target is met only if every district meets it"), 1);
   free(m);
   pm_run_result_destroy(run);
   pm_context_destroy(ctx);
@@ -335,7 +379,7 @@ static void test_summary(void **state) {
   pm_run_result *run = make_run(ctx);
   char *s = summary_text(ctx, run, 0);
   assert_contains(s, "青浦区城市管理精细化三年行动计划（2024-2026年）\n"
-                     "plan qingpu-2024-2026 · EPSG:32651 · 2026-01-01T00:00:00Z\n");
+                     "plan qingpu-2024-2026 · EPSG:32651 · 2026-01-01 08:00 +08:00 (Asia/Shanghai)\n");
   assert_true(strstr(s, "\033[") == NULL);
   /* Values right-aligned in one column whatever the width of the district names. */
   size_t c1 = column_of(s, "青浦区", "20%");
@@ -346,10 +390,14 @@ static void test_summary(void **state) {
   assert_contains(s, "✗");
   assert_contains(s, "n/a");
   assert_contains(s, "no stations in 松江区");
-  assert_contains(s, "no data");
-  assert_contains(s, "layer sponge_zones is not in the data");
   assert_contains(s, "manual");
-  assert_contains(s, "Targets: 1 met, 2 missed; 1 indicator without data; 1 reported by hand.\n");
+  /* Indicators without data: one line naming them, no row each. */
+  assert_contains(s, "Targets: 1 met, 2 missed; 2 indicators without data; 1 reported by hand.\n"
+                     "2 indicators need layers this data set lacks (no data): sponge_share, "
+                     "greenway_km\n  — the reports name each missing layer and its file.\n");
+  assert_int_equal(count_of(s, "sponge_share"), 1);
+  assert_int_equal(count_of(s, "greenway_km"), 1);
+  assert_null(strstr(s, "is not in the data"));
   free(s);
   s = summary_text(ctx, run, 1);
   assert_contains(s, "\033[31m✗\033[0m");

@@ -12,7 +12,9 @@ extern "C" {
 
 /* Tables (created on first use, all keyed by run_id):
  *   pm_runs(run_id INTEGER PRIMARY KEY, plan, title, plan_path, plan_hash, crs, started_at,
- *           finished_at, input_hashes (JSON object layer -> sha256), exit_code)
+ *           finished_at, input_hashes (JSON object layer -> sha256), exit_code, districts_layer,
+ *           districts_field, timezone, attributions (JSON object layer -> the plan's
+ *           `attribution:`, NULL when no layer gives one))
  *   pm_results(run_id, indicator_id, title, metric, unit, status, status_reason, target_op,
  *           target_value, district, value, null_reason, numerator, denominator, has_ratio, met,
  *           n_gaps, ord, ind_ord, has_target, target)
@@ -42,8 +44,9 @@ PM_API pm_status pm_history_record(pm_store *store, const pm_run_result *run, co
                             int64_t *run_id);
 
 /* Rebuild a recorded run exactly as it was recorded (results, gaps, classes, details with their
- * WKB), with run_id set and generated_at = finished_at. run_id 0 means the latest run. An unknown
- * run or an empty history is PM_ENOTFOUND. The caller frees *out with pm_run_result_destroy. */
+ * WKB), with run_id set and generated_at = finished_at (a reason "no data: ..." recorded by an
+ * older planmetrics loses its "no data: ", which the writers add). run_id 0 means the latest
+ * run. An unknown run or an empty history is PM_ENOTFOUND. The caller frees *out with pm_run_result_destroy. */
 PM_API pm_status pm_history_load_run(pm_store *store, int64_t run_id, pm_run_result **out);
 
 /* One recorded run (pm_runs row). */

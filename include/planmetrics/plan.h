@@ -20,6 +20,8 @@ typedef struct pm_plan_layer {
   char *where;
   char *label_field;  /* field used as display name in gap lists (default name/NAME) */
   int optional;       /* a missing file makes its indicators `no data` instead of an error */
+  char *attribution;  /* `attribution:` the data's source and licence as reports credit it, or NULL
+                       * (OpenStreetMap data is credited without it) */
   int line;
 } pm_plan_layer;
 

@@ -35,7 +35,10 @@ extern "C" {
  *                           "note", "x", "y"}]}]}]}
  * value is null (with null_reason) when the result has no value; numerator/denominator are null
  * where they do not apply; target and met are null without a target; met is null when the value
- * is null. Strings are UTF-8 with control characters escaped; invalid UTF-8 bytes become U+FFFD. */
+ * is null. An indicator without data (status "no data") has no gap count: its results' n_gaps and
+ * gaps are null (0 and [] would read "nothing missing"). generated_at stays UTC (the other
+ * writers show times in the run's time zone). Strings are UTF-8 with control characters escaped;
+ * invalid UTF-8 bytes become U+FFFD. */
 PM_API pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run, const char *path);
 
 /* CSV (RFC 4180: fields with comma, quote, CR or LF are quoted, quotes doubled; CRLF line ends;
@@ -46,21 +49,26 @@ PM_API pm_status pm_report_write_json(pm_context *ctx, const pm_run_result *run,
  *   target_op, target, met, n_gaps, worst_gaps, null_reason
  * met is "true"/"false"/empty. worst_gaps lists the first 5 gaps (worst first) as
  * "id (name): 87.4 m" separated by "; ", followed by "; ... and N more" when there are more.
- * null_reason is the result's null reason, or the indicator's status reason. */
+ * null_reason is the result's null reason, or the indicator's status reason. n_gaps is empty for
+ * an indicator without data (not measured, so no count). */
 PM_API pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, const char *path);
 
-/* Markdown: a heading with the plan title and id, CRS, time and run; per indicator a table
- * (District | Value | Numerator | Denominator | Target | Met), class counts when present, and
+/* Markdown: a heading with the plan title and id, CRS, time (in the run's time zone, with its
+ * offset) and run; per indicator a table (District | Value | Numerator | Denominator | Target |
+ * Met), the rule "a target is met only if every district meets it" where `_all` meets the target
+ * but a district does not, class counts when present, and
  * the gap list per district (worst first, the first 20, then "... and N more"). When the
  * indicator has district results besides `_all`, the `_all` gap list is not repeated (it is the
  * districts' gaps combined). Values are rounded to 2 decimals for reading (more when needed so
  * that a missed target never displays as reached). */
 PM_API pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path);
 
-/* A readable aligned table for the terminal: indicator, district, value, target, met (✓/✗), gaps,
- * or "no data"/"manual", with null reasons and status reasons after the last column; then one line
- * counting indicators whose target is met (in every district and `_all`) and missed (somewhere),
- * those without data and those reported by hand. Column widths count
+/* A readable aligned table for the terminal (under the title, plan, CRS and the run's time in its
+ * time zone): indicator, district, value, target, met (✓/✗), gaps, or "manual", with null reasons
+ * and status reasons after the last column; then one line counting indicators whose target is met
+ * (in every district and `_all`) and missed (somewhere), those without data and those reported by
+ * hand; then the indicators without data, named in one (wrapped) line instead of a row each
+ * ("19 indicators need layers this data set lacks (no data): a, b, ..."). Column widths count
  * East Asian wide characters (Chinese) as two columns. color != 0 adds ANSI colours (use it when
  * `out` is a terminal). */
 PM_API pm_status pm_report_print_summary(pm_context *ctx, const pm_run_result *run, FILE *out, int color);

@@ -114,6 +114,8 @@ typedef struct pm_run_result {
   char *plan_hash;
   char *districts_layer;      /* the plan's districts layer and its name field, NULL without */
   char *districts_name_field; /* districts (or for runs recorded by planmetrics 0.1) */
+  char *attributions;  /* the plan's `attribution:` of the run's layers as a JSON object
+                        * {"layer": "text", ...} (layers in plan order); NULL when none gives one */
   pm_indicator_result *indicators;
   size_t n_indicators;
 } pm_run_result;

@@ -23,7 +23,9 @@ typedef struct pm_run_options {
   void *before_commit_user;
 } pm_run_options;
 
-/* What changed during the run's ingest step, for the terminal and batch logs. */
+/* What changed during the run's ingest step, for the terminal and batch logs. When the run fails,
+ * the counts stay as they were when it stopped: the n_ingested layers were then rolled back with
+ * the rest (nothing is kept). */
 typedef struct pm_run_ingest_log {
   size_t n_layers, n_ingested, n_skipped, n_missing;
 } pm_run_ingest_log;
@@ -32,6 +34,9 @@ typedef struct pm_run_ingest_log {
  * every indicator computed, and, with opt->record, the run stored in the history, all in one
  * transaction: on error nothing is written (and a database created by this run is removed).
  * Indicators whose layers are missing (optional layers without a file) get status "no data".
+ * Notices (ingested layers, repaired geometries...) are held until the run is committed, then
+ * passed to the context's printer in order; when the run fails, the "ingested LAYER" lines are
+ * dropped (nothing was kept) and the others passed on before returning.
  * The caller frees *out with pm_run_result_destroy. log may be NULL. */
 PM_API pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
                       pm_run_result **out, pm_run_ingest_log *log);

@@ -46,11 +46,19 @@ check "self-contained: no remote src/href/url()" \
   bash -c '! grep -Eiq "(src|href)[[:space:]]*=[[:space:]]*[\"'\'']?[[:space:]]*(https?:)?//|url\([[:space:]]*[\"'\'']?(https?:)?//" "$1"' _ "$H"
 check "self-contained: no http(s) address at all" bash -c '! grep -Eq "https?://" "$1"' _ "$H"
 check "no external script or stylesheet" bash -c '! grep -Eiq "<(script|link)[^>]+(src|href)=" "$1"' _ "$H"
-check "a bar chart per indicator" test "$(grep -o '<svg class="bars"' "$H" | wc -l)" -eq 3
+check "a bar chart per indicator with data" test "$(grep -o '<svg class="bars"' "$H" | wc -l)" -eq 2
 check "a map per computed indicator" test "$(grep -oE '<svg class="map( [a-z]+)?"' "$H" | wc -l)" -eq 2
+check "a north arrow on every map" test "$(grep -o '<div class="north"' "$H" | wc -l)" -eq 2
+check "a scale bar on every map" test "$(grep -o '<div class="scalebar"' "$H" | wc -l)" -eq 2
+contains "indicators without data in one section" "$page" '<section class="nodata" id="nodata">'
+check "the no-data reason said once" bash -c '! grep -q "no data: no data" "$1"' _ "$H"
+contains "station names on the map" "$page" '<g class="flbl"'
+contains "neighbouring districts on the base map" "$page" '<g class="b-dist">'
+contains "sources: the files of the run" "$page" "$SH/bus_stops.csv"
 contains "gap table" "$page" '<table class="gaps"'
 contains "gap rows locate on the map" "$page" '<tr data-x="'
 contains "no-data indicator says so" "$page" "无数据 no data"
+contains "no-data reason" "$page" "layer parks ($WORK/parks.gpkg) is not in the data"
 contains "history charts (two runs)" "$page" "历次运行 History"
 contains "title escaped" "$page" "青浦区 &amp; 长宁区 &lt;换乘&gt; 报告"
 check "no raw markup from the title" bash -c '! grep -q "<换乘>" "$1"' _ "$H"
@@ -89,16 +97,54 @@ expect_exit 2 "missing database" "$PM" report --db "$WORK/none.sqlite" --html "$
 check "no database created" test ! -e "$WORK/none.sqlite"
 ls "$WORK"/*.tmp.* >/dev/null 2>&1 && bad "temporary files left behind" || ok
 
+# The Porto demo (OpenStreetMap data): every map has the base map from the project's own roads,
+# water and parks, names of stations and parks, a north arrow, a scale bar and the OSM credit;
+# the Sources section names the file each layer came from.
+PD=$WORK/porto.sqlite
+expect_exit 1 "Porto demo run" "$PM" run "$PM_SOURCE_DIR/plans/porto-demo.yaml" --db "$PD" --quiet
+PH=$WORK/porto.html
+expect_exit 0 "Porto report --html" "$PM" report --db "$PD" --html "$PH"
+porto=$(cat "$PH")
+maps=$(grep -oE '<svg class="map( [a-z]+)?"' "$PH" | wc -l)
+# one map per indicator that recorded geometry
+with_geom=$(sqlite3 "$PD" "SELECT count(DISTINCT indicator_id) FROM pm_details WHERE run_id = 1")
+check "Porto: a map per indicator with geometry ($with_geom)" test "$maps" -eq "$with_geom"
+check "Porto: a north arrow on every map" test "$(grep -o '<div class="north"' "$PH" | wc -l)" -eq "$maps"
+check "Porto: a scale bar on every map" test "$(grep -o '<div class="scalebar"' "$PH" | wc -l)" -eq "$maps"
+check "Porto: OSM credit on every map" \
+  test "$(grep -o '<div class="credit">© OpenStreetMap contributors, ODbL</div>' "$PH" | wc -l)" -eq "$maps"
+contains "Porto: credits OpenStreetMap contributors" "$porto" "© OpenStreetMap contributors"
+contains "Porto: names its source file" "$porto" "data/porto/porto.osm.pbf"
+contains "Porto: sources section" "$porto" "<h2>数据来源 Sources</h2>"
+for l in freguesias stations entrances bus_stops roads rivers river_water parks; do
+  contains "Porto: source layer $l" "$porto" "<tr><td><code>$l</code></td>"
+done
+contains "Porto: base map roads" "$porto" '<g class="b-major">'
+contains "Porto: base map water" "$porto" '<g class="b-water">'
+contains "Porto: base map parks" "$porto" '<g class="b-park">'
+contains "Porto: station named" "$porto" '>São Bento</text>'
+contains "Porto: park named" "$porto" '>Parque Municipal das Virtudes</text>'
+contains "Porto: time in Lisbon" "$porto" "(Europe/Lisbon)"
+
 # In a browser: loads without console errors, the script runs, the maps are there and visible.
-"$PM_SOURCE_DIR/tests/html/check_page.sh" "$H" "$WORK/chromium" 2
-rc=$?
-if [ $rc -eq 77 ]; then
-  echo "e2e_html: browser check SKIPPED (chromium not installed)"
-  # CI installs Chromium (scripts/test.sh): there a missing browser is a failure, not a skip.
-  [ -n "${CI:-}" ] && bad "browser check cannot run in CI: chromium is not installed"
-elif [ $rc -eq 0 ]; then
-  ok
-else
-  bad "page in headless Chromium (see above)"
+for pg in "$H:2" "$PH:6"; do
+  "$PM_SOURCE_DIR/tests/html/check_page.sh" "${pg%:*}" "$WORK/chromium-$(basename "${pg%:*}" .html)" "${pg##*:}"
+  rc=$?
+  if [ $rc -eq 77 ]; then
+    echo "e2e_html: browser check SKIPPED (chromium not installed)"
+    # CI installs Chromium (scripts/test.sh): there a missing browser is a failure, not a skip.
+    [ -n "${CI:-}" ] && bad "browser check cannot run in CI: chromium is not installed"
+  elif [ $rc -eq 0 ]; then
+    ok
+  else
+    bad "page ${pg%:*} in headless Chromium (see above)"
+  fi
+done
+# What the browser shows: the north arrow and the scale bar of every map, the OSM credit.
+if command -v chromium >/dev/null; then
+  dom=$WORK/chromium-porto/dom.html
+  check "browser: north arrows" test "$(grep -o 'class="north"' "$dom" | wc -l)" -eq "$maps"
+  check "browser: scale bars with a length" test "$(grep -oE '<span>[0-9.]+ k?m</span>' "$dom" | wc -l)" -eq "$maps"
+  check "browser: OSM credit" grep -q "© OpenStreetMap contributors" "$dom"
 fi
 finish

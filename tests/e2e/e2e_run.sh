@@ -55,6 +55,8 @@ a = {x["district"]: x for x in t["results"]}
 assert a["_all"]["denominator"] == a["青浦区"]["denominator"] + a["长宁区"]["denominator"]
 p = ind["pocket_parks"]
 assert p["status"] == "no data" and all(x["value"] is None for x in p["results"])
+# not measured: no gap count (0 would read "nothing missing")
+assert all(x["n_gaps"] is None and x["gaps"] is None for x in p["results"])
 PY
 check "CSV has a row per indicator and district" test "$(($(wc -l <"$WORK/r1.csv") - 1))" -eq 6
 contains "Markdown has the title" "$(cat "$WORK/r1.md")" "轨道交通和公共交通换乘距离在50米以内的占比"
@@ -65,7 +67,7 @@ check "second run gives identical numbers" python3 - "$WORK/r1.json" "$WORK/r2.j
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
 strip = lambda r: [(i["id"], [(x["district"], x["value"], x["numerator"], x["denominator"],
-                    [(g["id"], g["distance_m"]) for g in x["gaps"]]) for x in i["results"]])
+                    [(g["id"], g["distance_m"]) for g in x["gaps"] or []]) for x in i["results"]])
                    for i in r["indicators"]]
 assert strip(a) == strip(b)
 assert b["run_id"] == a["run_id"] + 1
