@@ -133,7 +133,7 @@ static const pm_param PARAMS[] = {
 };
 #undef OFF
 
-static const pm_detail_role ROLES[] = {{"measured", PM_ROLE_MEASURED, "nearest"}};
+static const pm_detail_role ROLES[] = {{"measured", PM_ROLE_MEASURED, "nearest", 0}};
 static const char *const UNITS[] = {"%", NULL};
 
 static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,

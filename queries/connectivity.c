@@ -214,9 +214,9 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
-    {"largest", PM_ROLE_PASS, "nearest"},
-    {"piece", PM_ROLE_FAIL, "nearest"},
-    {"link", PM_ROLE_PAIR, "nearest"},
+    {"largest", PM_ROLE_PASS, "nearest", 0},
+    {"piece", PM_ROLE_FAIL, "nearest", 0},
+    {"link", PM_ROLE_PAIR, "nearest", 0},
 };
 static const char *const UNITS[] = {"%", NULL};
 

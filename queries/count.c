@@ -139,7 +139,7 @@ static const pm_param PARAMS[] = {
 };
 #undef OFF
 
-static const pm_detail_role ROLES[] = {{"counted", PM_ROLE_MEASURED, "nearest"}};
+static const pm_detail_role ROLES[] = {{"counted", PM_ROLE_MEASURED, "nearest", 0}};
 static const char *const UNITS[] = {"count", NULL};
 
 static const char *check(const pm_indicator_spec *s, char *msg, size_t size) {

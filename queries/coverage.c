@@ -1449,11 +1449,11 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
-    {"reached", PM_ROLE_MEASURED, "nearest"},
-    {"source", PM_ROLE_SOURCE, "class"},
-    {"ignored_source", PM_ROLE_IGNORED, "reason"},
-    {"service_area", PM_ROLE_PASS, "nearest"},
-    {"uncovered", PM_ROLE_FAIL, "nearest_source"},
+    {"reached", PM_ROLE_MEASURED, "nearest", 0},
+    {"source", PM_ROLE_SOURCE, "class", 0},
+    {"ignored_source", PM_ROLE_IGNORED, "reason", 0},
+    {"service_area", PM_ROLE_PASS, "nearest", 0},
+    {"uncovered", PM_ROLE_FAIL, "nearest_source", 1},
 };
 static const char *const UNITS[] = {"%", NULL};
 

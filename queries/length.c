@@ -215,7 +215,7 @@ static const pm_param PARAMS[] = {
 };
 #undef OFF
 
-static const pm_detail_role ROLES[] = {{"measured", PM_ROLE_MEASURED, "nearest"}};
+static const pm_detail_role ROLES[] = {{"measured", PM_ROLE_MEASURED, "nearest", 0}};
 
 static const char *const UNITS_KM[] = {"km", "m", NULL};
 static const char *const UNITS_SHARE[] = {"%", NULL};

@@ -409,8 +409,8 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
-    {"home", PM_ROLE_VERDICT, "nearest"},
-    {"facility", PM_ROLE_SOURCE, "type"},
+    {"home", PM_ROLE_VERDICT, "nearest", 1},
+    {"facility", PM_ROLE_SOURCE, "type", 0},
 };
 static const char *const UNITS[] = {"%", NULL};
 

@@ -403,8 +403,8 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
-    {"covered", PM_ROLE_PASS, "nearest"},
-    {"uncovered", PM_ROLE_FAIL, "nearest"},
+    {"covered", PM_ROLE_PASS, "nearest", 1},
+    {"uncovered", PM_ROLE_FAIL, "nearest", 1},
 };
 static const char *const UNITS[] = {"%", NULL};
 

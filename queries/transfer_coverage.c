@@ -1075,10 +1075,10 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
-    {"station", PM_ROLE_VERDICT, "nearest_stop"},
-    {"segment", PM_ROLE_VERDICT, "nearest_stop"},
-    {"pair", PM_ROLE_PAIR, "nearest_stop"},
-    {"stop", PM_ROLE_STOP, "nearest_station"},
+    {"station", PM_ROLE_VERDICT, "nearest_stop", 1},
+    {"segment", PM_ROLE_VERDICT, "nearest_stop", 1},
+    {"pair", PM_ROLE_PAIR, "nearest_stop", 1},
+    {"stop", PM_ROLE_STOP, "nearest_station", 1},
 };
 
 static const char *const UNITS[] = {"%", NULL};

@@ -24,6 +24,7 @@
 #include "report/sources.h"
 #include "planmetrics/districts.h"
 #include "planmetrics/history.h"
+#include "planmetrics/metrics.h"
 #include "planmetrics/result.h"
 
 /* Everything one export holds; released by exporter_free. */
@@ -397,16 +398,10 @@ static OGRGeometryH district_geom(exporter *e, const char *name) {
 
 /* ---------- result layers ---------- */
 
-/* What `nearest` holds, as a field name a GIS user reads without the docs. */
+/* What `nearest` holds, as a field name a GIS user reads without the docs (the registry says). */
 static const char *nearest_field(const char *metric, const char *role) {
-  if (metric && strcmp(metric, "transfer_coverage") == 0)
-    return strcmp(role, "stop") == 0 ? "nearest_station" : "nearest_stop";
-  if (metric && strcmp(metric, "coverage") == 0) {
-    if (strcmp(role, "source") == 0) return "class";
-    if (strcmp(role, "ignored_source") == 0) return "reason";
-    if (strcmp(role, "uncovered") == 0) return "nearest_source";
-  }
-  return "nearest";
+  const pm_detail_role *r = pm_metric_role(metric, role);
+  return r && r->nearest ? r->nearest : "nearest";
 }
 
 /* Geometry dimension of a detail: 0 point, 1 line, 2 polygon, -1 none or empty. */
@@ -510,7 +505,8 @@ static pm_status write_role(exporter *e, const pm_indicator_result *ir, const ch
   if (st) return st;
   pm_qgis_layer l = {.name = table, .group = ir->id, .group_title = ir->title,
                      .cls = PM_QGIS_RESULT, .kind = kind_of_type(lt), .wkb_name = wkb_name(lt),
-                     .role = role, .has_covered = has_covered, .unit = ir->unit,
+                     .metric = ir->metric, .role = role, .has_covered = has_covered,
+                     .unit = ir->unit,
                      .value_min = NAN, .value_max = NAN};
   if (e->rep) e->rep->n_result_layers++;
   return add_qgis_layer(e, lyr, &l);

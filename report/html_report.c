@@ -640,19 +640,29 @@ static int by_kind(int kind, int pass, int fail, int other, int covered, int lpa
   return covered == 1 ? pass : covered == 0 ? fail : other;
 }
 
-static int classify(const pm_detail *d, int kind) {
+/* The map style of a detail, from how the registry says its role is drawn. */
+static int classify(const char *metric, const pm_detail *d, int kind) {
   int cov = d->covered;
-  if (role_is(d, "station")) cov = cov == 1 ? 1 : 0;
-  if (role_is(d, "stop") && kind == K_POINT) return cov == 1 ? S_PT_STOPPASS : S_PT_STOPFAIL;
-  if (role_is(d, "pair") && kind == K_LINE) return cov == 1 ? S_LINE_PAIRPASS : S_LINE_PAIRFAIL;
-  if (role_is(d, "service_area")) cov = 1;
-  if (role_is(d, "uncovered")) cov = 0;
-  if (role_is(d, "covered")) cov = 1;
-  if (role_is(d, "source")) return kind == K_POINT ? S_PT_SRC : kind == K_LINE ? S_LINE_PASS : S_FILL_SRC;
-  if (role_is(d, "ignored_source"))
-    return kind == K_POINT ? S_PT_IGN : kind == K_LINE ? S_LINE_OTHER : S_FILL_IGN;
-  if (role_is(d, "measured") || role_is(d, "counted"))
-    return kind == K_POINT ? S_PT_CNT : kind == K_LINE ? S_LINE_MEAS : S_FILL_MEAS;
+  const pm_detail_role *r = pm_metric_role(metric, d->role);
+  switch (r ? r->style : PM_ROLE_VERDICT) {
+    case PM_ROLE_VERDICT:
+      if (r) cov = cov == 1 ? 1 : 0; /* no verdict (e.g. no stop at all) is a failure */
+      break;
+    case PM_ROLE_STOP:
+      if (kind == K_POINT) return cov == 1 ? S_PT_STOPPASS : S_PT_STOPFAIL;
+      break;
+    case PM_ROLE_PAIR:
+      if (kind == K_LINE) return cov == 1 ? S_LINE_PAIRPASS : S_LINE_PAIRFAIL;
+      break;
+    case PM_ROLE_PASS: cov = 1; break;
+    case PM_ROLE_FAIL: cov = 0; break;
+    case PM_ROLE_SOURCE:
+      return kind == K_POINT ? S_PT_SRC : kind == K_LINE ? S_LINE_PASS : S_FILL_SRC;
+    case PM_ROLE_IGNORED:
+      return kind == K_POINT ? S_PT_IGN : kind == K_LINE ? S_LINE_OTHER : S_FILL_IGN;
+    case PM_ROLE_MEASURED:
+      return kind == K_POINT ? S_PT_CNT : kind == K_LINE ? S_LINE_MEAS : S_FILL_MEAS;
+  }
   return by_kind(kind, S_FILL_PASS, S_FILL_FAIL, S_FILL_OTHER, cov, S_LINE_PASS, S_LINE_FAIL,
                  S_LINE_OTHER, S_PT_PASS, S_PT_FAIL, S_PT_OTHER);
 }
@@ -1139,7 +1149,7 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
   for (int pass = 0; pass < 2 && !st; pass++) {
     for (size_t i = 0; i < ir->n_details && !st; i++) {
       if (!geoms[i] || GEOSisEmpty_r(p->h, geoms[i]) != 0 || outside(p->h, geoms[i], &m.v)) continue;
-      int s = classify(&ir->details[i], geom_kind(p->h, geoms[i]));
+      int s = classify(ir->metric, &ir->details[i], geom_kind(p->h, geoms[i]));
       if (STYLES[s].fail != (pass == 0)) continue;
       st = draw_detail(&m, &ir->details[i], geoms[i], s);
     }

@@ -1,6 +1,8 @@
 /* qgis_style.c: QGIS 3 styles (QML renderers, labels) and QGIS projects (.qgs/.qgz) for export. */
 #include "report/qgis_style.h"
 
+#include "planmetrics/metrics.h"
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -206,13 +208,16 @@ static void symbol_xml(sbuf *b, int name, const sym *s) {
 
 /* ---------- which renderer ---------- */
 
+/* How the registry says a result layer's role is drawn (PM_ROLE_MEASURED when unknown). */
+static pm_role_style style_of(const pm_qgis_layer *l) {
+  const pm_detail_role *r = pm_metric_role(l->metric, l->role);
+  return r ? r->style : PM_ROLE_MEASURED;
+}
+
 /* Roles whose `covered` is a verdict worth colouring green/red. */
-static int role_is_verdict(const char *role) {
-  static const char *const roles[] = {"station", "segment", "stop", "pair", "covered", "uncovered"};
-  if (!role) return 0;
-  for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-    if (strcmp(role, roles[i]) == 0) return 1;
-  return 0;
+static int role_is_verdict(const pm_qgis_layer *l) {
+  const pm_detail_role *r = pm_metric_role(l->metric, l->role);
+  return r && r->by_covered;
 }
 
 typedef enum rtype { R_SINGLE, R_CATEGORIZED, R_RULES, R_GRADUATED } rtype;
@@ -222,7 +227,7 @@ static rtype renderer_of(const pm_qgis_layer *l) {
     if (l->has_target) return R_RULES;
     return isnan(l->value_min) ? R_SINGLE : R_GRADUATED;
   }
-  if (l->cls == PM_QGIS_RESULT && l->has_covered && role_is_verdict(l->role)) return R_CATEGORIZED;
+  if (l->cls == PM_QGIS_RESULT && l->has_covered && role_is_verdict(l)) return R_CATEGORIZED;
   return R_SINGLE;
 }
 
@@ -252,38 +257,46 @@ static sym single_symbol(const pm_qgis_layer *l) {
     return (sym){PM_KIND_POLYGON, "224,224,224,120", C_GREY, 0, 0.26, NULL};
   }
   if (l->cls == PM_QGIS_DISTRICTS) return (sym){PM_KIND_POLYGON, "189,189,189,150", C_DARK, 0, 0.5, NULL};
-  if (strcmp(role, "service_area") == 0)
-    return (sym){PM_KIND_POLYGON, "26,152,80,90", C_GREEN, 0, 0.4, NULL};
-  if (strcmp(role, "source") == 0) {
-    s.color = "0,109,44,255";
-    if (l->kind == PM_KIND_POLYGON) s.color = "0,109,44,160";
-    s.size = 1.8;
-  } else if (strcmp(role, "ignored_source") == 0) {
-    s.color = l->kind == PM_KIND_POLYGON ? "120,120,120,140" : "120,120,120,255";
-  } else if (strcmp(role, "counted") == 0 || strcmp(role, "measured") == 0) {
-    s.color = l->kind == PM_KIND_POLYGON ? "33,113,181,110" : C_BLUE;
-    if (l->kind == PM_KIND_POLYGON) s.outline = C_BLUE;
-    if (l->kind == PM_KIND_LINE) s.size = 0.8;
-    if (l->kind == PM_KIND_POINT) s.size = 2.4;
-  } else if (strcmp(role, "uncovered") == 0) {
-    s.color = C_RED;
-    if (l->kind == PM_KIND_POLYGON) s.outline = C_RED, s.brush = "b_diagonal";
-  } else {
-    s.color = l->kind == PM_KIND_POLYGON ? "117,107,177,110" : "117,107,177,255";
+  (void)role;
+  switch (style_of(l)) {
+    case PM_ROLE_PASS:
+      if (l->kind == PM_KIND_POLYGON)
+        return (sym){PM_KIND_POLYGON, "26,152,80,90", C_GREEN, 0, 0.4, NULL};
+      s.color = C_GREEN;
+      break;
+    case PM_ROLE_SOURCE:
+      s.color = l->kind == PM_KIND_POLYGON ? "0,109,44,160" : "0,109,44,255";
+      s.size = 1.8;
+      break;
+    case PM_ROLE_IGNORED:
+      s.color = l->kind == PM_KIND_POLYGON ? "120,120,120,140" : "120,120,120,255";
+      break;
+    case PM_ROLE_MEASURED:
+      s.color = l->kind == PM_KIND_POLYGON ? "33,113,181,110" : C_BLUE;
+      if (l->kind == PM_KIND_POLYGON) s.outline = C_BLUE;
+      if (l->kind == PM_KIND_LINE) s.size = 0.8;
+      if (l->kind == PM_KIND_POINT) s.size = 2.4;
+      break;
+    case PM_ROLE_FAIL:
+      s.color = C_RED;
+      if (l->kind == PM_KIND_POLYGON) s.outline = C_RED, s.brush = "b_diagonal";
+      break;
+    default:
+      s.color = l->kind == PM_KIND_POLYGON ? "117,107,177,110" : "117,107,177,255";
   }
   return s;
 }
 
 /* The covered / not covered symbol of a verdict layer. */
 static sym verdict_symbol(const pm_qgis_layer *l, const char *color, const char *fill) {
-  const char *role = l->role ? l->role : "";
-  if (l->kind == PM_KIND_POINT)
-    return (sym){PM_KIND_POINT, color, C_WHITE, strcmp(role, "station") == 0 ? 3.2 : 2.2, 0.45, NULL};
-  if (l->kind == PM_KIND_LINE)
-    return (sym){PM_KIND_LINE, color, "",
-                 strcmp(role, "segment") == 0 || strcmp(role, "pair") == 0 ? 0.5 : 0.8, 0, NULL};
+  pm_role_style st = style_of(l);
+  if (l->kind == PM_KIND_POINT) /* the measured places (stations, homes) larger than the rest */
+    return (sym){PM_KIND_POINT, color, C_WHITE, st == PM_ROLE_VERDICT ? 3.2 : 2.2, 0.45, NULL};
+  if (l->kind == PM_KIND_LINE) /* connections thinner than the lines measured */
+    return (sym){PM_KIND_LINE, color, "", st == PM_ROLE_VERDICT || st == PM_ROLE_PAIR ? 0.5 : 0.8,
+                 0, NULL};
   /* uncovered land is hatched, so the district colour underneath stays readable */
-  if (strcmp(role, "uncovered") == 0) return (sym){PM_KIND_POLYGON, color, color, 0, 0.4, "b_diagonal"};
+  if (st == PM_ROLE_FAIL) return (sym){PM_KIND_POLYGON, color, color, 0, 0.4, "b_diagonal"};
   return (sym){PM_KIND_POLYGON, fill, color, 0, 0.4, NULL};
 }
 

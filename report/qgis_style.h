@@ -24,6 +24,7 @@ typedef struct pm_qgis_layer {
   pm_qgis_layer_class cls;
   pm_geom_kind kind;       /* point, line or polygon */
   const char *wkb_name;    /* QGIS wkbType: "Point", "MultiLineString", "MultiPolygon" ... */
+  const char *metric;      /* the indicator's metric kind for PM_QGIS_RESULT, else NULL */
   const char *role;        /* detail role for PM_QGIS_RESULT, else NULL */
   int has_covered;         /* the layer has 0/1 values in `covered` */
   const char *unit;        /* the indicator's unit (districts), or NULL */

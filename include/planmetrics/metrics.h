@@ -196,6 +196,7 @@ typedef struct pm_detail_role {
   const char *role;     /* "station", "service_area", ... */
   pm_role_style style;
   const char *nearest;  /* name of the export field holding pm_detail.nearest */
+  int by_covered;       /* its `covered` is a verdict: QGIS colours it pass/fail */
 } pm_detail_role;
 
 /* A metric's inputs, one slot per parameter of the kind (in pm_metric_kind.params order): for a
