@@ -325,3 +325,75 @@ pm_status pm__entry_points(pm_context *ctx, const GEOSGeometry *g, double step_m
                     pm__context_geos_message(ctx));
   return entry_add(ctx, e, x, y);
 }
+
+/* ---- strips ---- */
+
+typedef struct x_key {
+  double x;
+  size_t i;
+} x_key;
+
+static int cmp_x_key(const void *a, const void *b) {
+  const x_key *p = a, *q = b;
+  if (p->x != q->x) return p->x < q->x ? -1 : 1;
+  return (p->i > q->i) - (p->i < q->i);
+}
+
+pm_status pm_order_by_x(pm_context *ctx, const double *x, size_t n, size_t **order) {
+  x_key *keys = malloc((n ? n : 1) * sizeof *keys);
+  *order = malloc((n ? n : 1) * sizeof **order);
+  if (!keys || !*order) {
+    free(keys);
+    free(*order);
+    *order = NULL;
+    return pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  for (size_t k = 0; k < n; k++) {
+    keys[k].x = isfinite(x[k]) ? x[k] : 0;
+    keys[k].i = k;
+  }
+  qsort(keys, n, sizeof *keys, cmp_x_key);
+  for (size_t k = 0; k < n; k++) (*order)[k] = keys[k].i;
+  free(keys);
+  return PM_OK;
+}
+
+typedef struct pair_job {
+  GEOSGeometry **g;
+  size_t step; /* round 1, 2, ...: g[i * 2^step] absorbs g[i * 2^step + 2^(step-1)] */
+  const char *what;
+} pair_job;
+
+static pm_status pair_task(pm_context *ctx, void *state, void *arg, size_t i) {
+  (void)state;
+  pair_job *j = arg;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  size_t a = i << j->step, b = a + ((size_t)1 << (j->step - 1));
+  if (!j->g[b]) return PM_OK;
+  if (!j->g[a]) {
+    j->g[a] = j->g[b];
+    j->g[b] = NULL;
+    return PM_OK;
+  }
+  GEOSGeometry *m = GEOSUnion_r(h, j->g[a], j->g[b]);
+  if (!m) return pm_error(ctx, PM_EGEOM, "%s failed (%s)", j->what, pm__context_geos_message(ctx));
+  GEOSGeom_destroy_r(h, j->g[a]);
+  GEOSGeom_destroy_r(h, j->g[b]);
+  j->g[a] = m;
+  j->g[b] = NULL;
+  return PM_OK;
+}
+
+pm_status pm_union_pairwise(pm_context *ctx, GEOSGeometry **g, size_t n, const char *what) {
+  pair_job j = {.g = g, .step = 1, .what = what};
+  pm_status st = PM_OK;
+  for (size_t m = n / 2; !st && m >= 1; m /= 2, j.step++)
+    st = pm__parallel_for(ctx, pm_context_threads(ctx), m, NULL, pair_task, NULL, &j);
+  if (st)
+    for (size_t k = 0; k < n; k++)
+      if (g[k]) {
+        GEOSGeom_destroy_r(pm_context_geos(ctx), g[k]);
+        g[k] = NULL;
+      }
+  return st;
+}

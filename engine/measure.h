@@ -72,6 +72,16 @@ pm_status pm_clip_slot(pm_context *ctx, const char *who, const pm_districts *d,
                            size_t i, const pm_parts_index *pi, int dim, GEOSGeometry **out,
                            double *size);
 
+/* Indices 0..n-1 ordered by x (ties by index): the order in which geometries are cut into strips
+ * west to east for a parallel dissolve. Caller frees *order. */
+pm_status pm_order_by_x(pm_context *ctx, const double *x, size_t n, size_t **order);
+
+/* Dissolves g[0..n-1] (n a power of two; NULL entries are empty) pairwise, the pairs of each round
+ * on the context's threads, into g[0]; the other entries become NULL. Takes ownership of all of
+ * them (on failure too, where every entry is freed). The pairing depends only on n, so the result
+ * is the same for any number of threads. `what` names the step for the error message. */
+pm_status pm_union_pairwise(pm_context *ctx, GEOSGeometry **g, size_t n, const char *what);
+
 /* Arcs of buffers are approximated by chords; choose enough segments per quarter circle that the
  * chord stays within 5 cm of the true arc (capped at 32, i.e. 15 cm at a 500 m radius). Straight
  * parts of a buffer are exact, so only places near a feature's end or corner are affected. */

@@ -11,9 +11,6 @@
 #include "engine/measure.h"
 #include "queries/metric_internal.h"
 
-/* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
- * area_share.c (each keeps the parts it uses); change them together. ---- */
-
 /* ---- area_share ---- */
 
 static pm_status as_check(pm_context *ctx, const pm_indicator_spec *spec, const pm_features *layer,

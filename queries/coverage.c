@@ -440,54 +440,27 @@ typedef struct union_job {
   cov *c;
   const size_t *order; /* items sorted west to east */
   GEOSGeometry *strip[COV_UNION_STRIPS];
-  size_t step; /* 0: dissolve strip i; 1, 2, ...: strip[i * 2^step] absorbs its neighbour */
 } union_job;
-
-typedef struct x_key {
-  double x;
-  size_t i;
-} x_key;
-
-static int cmp_x_key(const void *a, const void *b) {
-  const x_key *p = a, *q = b;
-  if (p->x != q->x) return p->x < q->x ? -1 : 1;
-  return (p->i > q->i) - (p->i < q->i);
-}
 
 static pm_status union_task(pm_context *ctx, void *state, void *arg, size_t i) {
   (void)state;
   union_job *u = arg;
   GEOSContextHandle_t h = pm_context_geos(ctx);
-  if (u->step == 0) {
-    size_t n = u->c->nitems, b = i * n / COV_UNION_STRIPS, e = (i + 1) * n / COV_UNION_STRIPS;
-    pm_geom_list l = {0};
-    for (size_t k = b; k < e; k++) {
-      GEOSGeometry *g = GEOSGeom_clone_r(h, u->c->items[u->order[k]].buf);
-      if (!g) {
-        pm_geom_list_clear(ctx, &l);
-        return pm_error(ctx, PM_ENOMEM, "out of memory");
-      }
-      pm_status st = pm_geom_list_push(ctx, &l, g);
-      if (st) {
-        pm_geom_list_clear(ctx, &l);
-        return st;
-      }
+  size_t n = u->c->nitems, b = i * n / COV_UNION_STRIPS, e = (i + 1) * n / COV_UNION_STRIPS;
+  pm_geom_list l = {0};
+  for (size_t k = b; k < e; k++) {
+    GEOSGeometry *g = GEOSGeom_clone_r(h, u->c->items[u->order[k]].buf);
+    pm_status st = g ? pm_geom_list_push(ctx, &l, g) : pm_error(ctx, PM_ENOMEM, "out of memory");
+    if (st) {
+      pm_geom_list_clear(ctx, &l);
+      return st;
     }
-    u->strip[i] = pm_geom_list_union(ctx, &l, GEOS_GEOMETRYCOLLECTION);
-    if (!u->strip[i]) goto failed;
-    return PM_OK;
   }
-  size_t a = i << u->step, b = a + ((size_t)1 << (u->step - 1));
-  GEOSGeometry *m = GEOSUnion_r(h, u->strip[a], u->strip[b]);
-  if (!m) goto failed;
-  GEOSGeom_destroy_r(h, u->strip[a]);
-  GEOSGeom_destroy_r(h, u->strip[b]);
-  u->strip[a] = m;
-  u->strip[b] = NULL;
+  u->strip[i] = pm_geom_list_union(ctx, &l, GEOS_GEOMETRYCOLLECTION);
+  if (!u->strip[i])
+    return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
+                    u->c->ind, pm__context_geos_message(ctx));
   return PM_OK;
-failed:
-  return pm_error(ctx, PM_EGEOM, "indicator %s: dissolving the service areas failed (%s)",
-                  u->c->ind, pm__context_geos_message(ctx));
 }
 
 static pm_status union_buffers(cov *c) {
@@ -496,30 +469,30 @@ static pm_status union_buffers(cov *c) {
     return c->covered ? PM_OK : geos_fail(c, "dissolving the service areas");
   }
   union_job u = {.c = c};
-  x_key *keys = malloc(c->nitems * sizeof *keys);
-  size_t *order = malloc(c->nitems * sizeof *order);
-  pm_status st = PM_OK;
-  if (!keys || !order) st = pm_error(c->ctx, PM_ENOMEM, "out of memory");
-  for (size_t k = 0; !st && k < c->nitems; k++) {
+  size_t *order = NULL;
+  double *x = malloc(c->nitems * sizeof *x);
+  if (!x) return pm_error(c->ctx, PM_ENOMEM, "out of memory");
+  for (size_t k = 0; k < c->nitems; k++) {
     const cov_item *it = &c->items[k];
-    keys[k].x = isfinite(it->x0) ? (it->x0 + it->x1) / 2 : 0; /* the source's centre */
-    keys[k].i = k;
+    x[k] = (it->x0 + it->x1) / 2; /* the source's centre */
   }
-  if (!st) {
-    qsort(keys, c->nitems, sizeof *keys, cmp_x_key);
-    for (size_t k = 0; k < c->nitems; k++) order[k] = keys[k].i;
-    u.order = order;
-  }
-  int threads = pm_context_threads(c->ctx);
-  for (size_t n = COV_UNION_STRIPS; !st && n >= 1; n /= 2, u.step++)
-    st = pm__parallel_for(c->ctx, threads, n, NULL, union_task, NULL, &u);
+  pm_status st = pm_order_by_x(c->ctx, x, c->nitems, &order);
+  free(x);
+  if (st) return st;
+  u.order = order;
+  st = pm__parallel_for(c->ctx, pm_context_threads(c->ctx), COV_UNION_STRIPS, NULL, union_task,
+                        NULL, &u);
+  char *what = NULL;
+  if (!st && !(st = pm_asprintf(c->ctx, &what, "indicator %s: dissolving the service areas",
+                                c->ind)))
+    st = pm_union_pairwise(c->ctx, u.strip, COV_UNION_STRIPS, what);
+  free(what);
   if (!st) {
     c->covered = u.strip[0];
     u.strip[0] = NULL;
   }
   for (size_t k = 0; k < COV_UNION_STRIPS; k++)
     if (u.strip[k]) GEOSGeom_destroy_r(c->h, u.strip[k]);
-  free(keys);
   free(order);
   return st;
 }

@@ -11,12 +11,6 @@
 #include "engine/measure.h"
 #include "queries/metric_internal.h"
 
-/* Buffers are widened by this much so that a part lying exactly at near_m (up to floating-point
- * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
-
-/* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
- * area_share.c (each keeps the parts it uses); change them together. ---- */
-
 /* Union of the features of several selections, each buffered by dist (dist < 0: not buffered,
  * for `within`), skipping features whose (buffered) envelope meets no part of `filter`, which
  * cannot touch the measured lines anyway. Buffering each feature and dissolving the buffers with
@@ -39,6 +33,8 @@ static pm_status union_of(pm_context *ctx, const pm_indicator_spec *spec,
                                      &hit)))
         break;
       if (!hit) continue;
+      /* Buffers are widened by PM_INCLUSIVE_EPS_M so that a part lying exactly at near_m (up to
+       * rounding of the offset coordinates) counts, as METRICS.md §1 asks. */
       GEOSGeometry *b = dist >= 0 ? GEOSBuffer_r(h, g, dist + PM_INCLUSIVE_EPS_M, quadsegs)
                                   : GEOSGeom_clone_r(h, g);
       if (!b) {
@@ -55,6 +51,124 @@ static pm_status union_of(pm_context *ctx, const pm_indicator_spec *spec,
   *out = pm_geom_list_union(ctx, &l, GEOS_MULTIPOLYGON);
   if (!*out) return pm__metric_geos_failed(ctx, spec, "dissolving polygons");
   return PM_OK;
+}
+
+/* ---- the measured selection, dissolved in strips ---- */
+
+/* The selection is the dissolved union of the lines, restricted to `within` and `near`. With many
+ * lines it is computed in strips of lines ordered west to east, each strip on its own thread
+ * (dissolve, then restrict: only the `within`/`near` features close to the strip are buffered),
+ * and the strips' results are dissolved together. Restriction distributes over union, so this is
+ * the same selection; the strips depend only on the data, so the result is the same for any
+ * number of threads. Few lines are dissolved in one piece. */
+#define LEN_STRIPS 4
+#define LEN_STRIPS_MIN 4096
+
+typedef struct sel_job {
+  const pm_indicator_spec *spec;
+  const pm_features *lines;
+  const size_t *order; /* feature indices, west to east; NULL: index order, one strip */
+  size_t n_strips;
+  const pm_features *const *sel[2]; /* within, near */
+  size_t n_sel[2];
+  double dist[2];
+  GEOSGeometry *out[LEN_STRIPS];
+} sel_job;
+
+static pm_status sel_task(pm_context *ctx, void *state, void *arg, size_t i) {
+  (void)state;
+  sel_job *j = arg;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  size_t n = j->lines->n, b = i * n / j->n_strips, e = (i + 1) * n / j->n_strips;
+  pm_geom_list l = {0};
+  pm_status st = PM_OK;
+  for (size_t k = b; k < e && !st; k++) {
+    GEOSGeometry *g = GEOSGeom_clone_r(h, j->lines->geom[j->order ? j->order[k] : k]);
+    st = g ? pm_geom_list_push(ctx, &l, g) : pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  if (st) {
+    pm_geom_list_clear(ctx, &l);
+    return st;
+  }
+  GEOSGeometry *m = pm_geom_list_union(ctx, &l, GEOS_GEOMETRYCOLLECTION);
+  if (!m)
+    return pm_error(ctx, PM_EGEOM, "cannot dissolve layer '%s' (%s)", j->lines->layer,
+                    pm__context_geos_message(ctx));
+  for (int r = 0; r < 2 && !st; r++) {
+    if (j->n_sel[r] == 0) continue;
+    pm_parts_index filter;
+    GEOSGeometry *region = NULL;
+    if (!(st = pm_parts_index_build(ctx, &filter, m, 1)))
+      st = union_of(ctx, j->spec, j->sel[r], j->n_sel[r], j->dist[r], &filter, &region);
+    pm_parts_index_free(ctx, &filter);
+    if (st) break;
+    GEOSGeometry *x = GEOSIntersection_r(h, m, region);
+    GEOSGeom_destroy_r(h, region);
+    if (!x) {
+      st = pm__metric_geos_failed(ctx, j->spec,
+                                  r == 0 ? "keeping the parts within" : "keeping the parts near");
+      break;
+    }
+    GEOSGeom_destroy_r(h, m);
+    m = x;
+  }
+  if (st) {
+    GEOSGeom_destroy_r(h, m);
+    return st;
+  }
+  j->out[i] = m;
+  return PM_OK;
+}
+
+/* The dissolved selection of `lines` restricted to `within` and `near` (either may be empty);
+ * caller owns *out. */
+static pm_status dissolve_selection(pm_context *ctx, const pm_indicator_spec *spec,
+                                    const pm_features *lines, const pm_features *const *within,
+                                    size_t n_within, const pm_features *const *near,
+                                    size_t n_near, GEOSGeometry **out) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  sel_job j = {.spec = spec,
+               .lines = lines,
+               .n_strips = 1,
+               .sel = {within, near},
+               .n_sel = {n_within, n_near},
+               .dist = {-1, spec->near_m}};
+  size_t *order = NULL;
+  pm_status st = PM_OK;
+  *out = NULL;
+  if (lines->n >= LEN_STRIPS_MIN) {
+    double *x = malloc(lines->n * sizeof *x);
+    if (!x) return pm_error(ctx, PM_ENOMEM, "out of memory");
+    for (size_t k = 0; k < lines->n; k++) {
+      double x0 = 0, x1 = 0;
+      if (!GEOSGeom_getXMin_r(h, lines->geom[k], &x0) ||
+          !GEOSGeom_getXMax_r(h, lines->geom[k], &x1))
+        x0 = x1 = 0;
+      x[k] = (x0 + x1) / 2; /* the line's centre */
+    }
+    st = pm_order_by_x(ctx, x, lines->n, &order);
+    free(x);
+    if (st) return st;
+    j.order = order;
+    j.n_strips = LEN_STRIPS;
+  }
+  if (!st)
+    st = pm__parallel_for(ctx, pm_context_threads(ctx), j.n_strips, NULL, sel_task, NULL, &j);
+  if (!st && j.n_strips > 1) {
+    char *what = NULL;
+    if (!(st = pm_asprintf(ctx, &what, "indicator %s: dissolving the strips of layer '%s'",
+                           spec->id ? spec->id : "?", lines->layer)))
+      st = pm_union_pairwise(ctx, j.out, j.n_strips, what);
+    free(what);
+  }
+  if (!st) {
+    *out = j.out[0];
+    j.out[0] = NULL;
+  }
+  for (size_t k = 0; k < LEN_STRIPS; k++)
+    if (j.out[k]) GEOSGeom_destroy_r(h, j.out[k]);
+  free(order);
+  return st;
 }
 
 /* ---- length ---- */
@@ -121,37 +235,10 @@ pm_status pm_length(pm_context *ctx, const pm_indicator_spec *spec, const pm_fea
   GEOSGeometry *m = NULL, *s = NULL;
   pm_parts_index pm = {0}, ps = {0};
 
-  /* The measured selection: dissolve once, then restrict it to `within` and `near`. */
-  if ((st = pm_features_union(ctx, lines, &m))) goto done;
-  if (n_within > 0 || n_near > 0) {
-    const pm_features *const *sel[2] = {within, near};
-    size_t n_sel[2] = {n_within, n_near};
-    double dist[2] = {-1, spec->near_m};
-    for (int r = 0; r < 2 && !st; r++) {
-      if (n_sel[r] == 0) continue;
-      pm_parts_index filter;
-      GEOSGeometry *region = NULL;
-      if ((st = pm_parts_index_build(ctx, &filter, m, 1))) {
-        pm_parts_index_free(ctx, &filter);
-        break;
-      }
-      st = union_of(ctx, spec, sel[r], n_sel[r], dist[r], &filter, &region);
-      pm_parts_index_free(ctx, &filter);
-      if (st) break;
-      GEOSGeometry *x = GEOSIntersection_r(h, m, region);
-      GEOSGeom_destroy_r(h, region);
-      if (!x) {
-        st = pm__metric_geos_failed(ctx, spec, r == 0 ? "keeping the parts within" : "keeping the parts near");
-        break;
-      }
-      GEOSGeom_destroy_r(h, m);
-      m = x;
-    }
-    if (st) goto done;
-  }
+  if ((st = dissolve_selection(ctx, spec, lines, within, n_within, near, n_near, &m))) goto done;
   if ((st = pm_parts_index_build(ctx, &pm, m, 1))) goto done;
   if (share_of) {
-    if ((st = pm_features_union(ctx, share_of, &s))) goto done;
+    if ((st = dissolve_selection(ctx, spec, share_of, NULL, 0, NULL, 0, &s))) goto done;
     if ((st = pm_parts_index_build(ctx, &ps, s, 1))) goto done;
   }
 
@@ -224,6 +311,12 @@ static const char *const *units_of(const pm_indicator_spec *s) {
   return s->share_of.layer ? UNITS_SHARE : UNITS_KM;
 }
 
+/* Many lines are dissolved in strips, shared out among the threads. */
+static int wide(const pm_indicator_spec *s, const pm_metric_input *in) {
+  (void)s;
+  return in[0].n && in[0].v[0]->n >= LEN_STRIPS_MIN;
+}
+
 static pm_status compute(pm_context *ctx, const pm_indicator_spec *spec, const pm_metric_input *in,
                          const pm_districts *d, pm_indicator_result *out) {
   return pm_length(ctx, spec, in[0].v[0], in[2].v, in[2].n, in[3].v, in[3].n,
@@ -239,5 +332,6 @@ const pm_metric_kind pm__kind_length = {
     .roles = ROLES,
     .n_roles = PM_ARRAY_LEN(ROLES),
     .compute = compute,
+    .wide = wide,
     .units_of = units_of,
 };

@@ -299,6 +299,21 @@ static pm_status compute_homes(lc *c) {
   return st;
 }
 
+/* A type none of whose layers selects a feature is lacked by every home: say so, as it is more
+ * often a wrong `where` (or a POI export missing a category) than a real absence. */
+static void empty_types_notice(lc *c) {
+  for (size_t t = 0; t < c->nt; t++) {
+    size_t n = 0;
+    for (size_t en = 0; en < c->ne; en++)
+      if (c->etype[en] == t) n += c->fac[en]->n;
+    if (n == 0)
+      pm_notice(c->ctx,
+                "indicator %s: facility type '%s' selects no features, so every home lacks it; "
+                "check its layer and `where` (planmetrics info lists each layer's features)",
+                c->ind, c->tname[t]);
+  }
+}
+
 /* Facility details (role "facility", nearest = its type) for maps and export. */
 static pm_status facility_details(lc *c) {
   pm_status st = PM_OK;
@@ -352,6 +367,7 @@ pm_status pm_life_circle(pm_context *ctx, const pm_indicator_spec *spec, const p
       st = pm_error(ctx, PM_EINTERNAL, "pm_life_circle: facility layers must be indexed "
                                        "(pm_features_index)");
   if (!st) st = pm__metric_begin(ctx, spec, "life_circle", "%", d, out);
+  if (!st) empty_types_notice(&c);
   if (!st && c.net) st = network_setup(&c);
   if (!st) st = facility_details(&c);
   if (!st) st = compute_homes(&c);

@@ -11,12 +11,6 @@
 #include "engine/measure.h"
 #include "queries/metric_internal.h"
 
-/* Buffers are widened by this much so that a part lying exactly at near_m (up to floating-point
- * rounding of the offset coordinates, ~1e-9 m in a UTM CRS) counts, as METRICS.md §1 asks. */
-
-/* ---- dissolve-and-clip helpers: the same code is in length.c, line_coverage.c and
- * area_share.c (each keeps the parts it uses); change them together. ---- */
-
 /* ---- line_coverage ---- */
 
 /* Uncovered remainders of a line shorter than this are overlay noise where the line leaves one

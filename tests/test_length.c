@@ -1,5 +1,6 @@
 /* test_length.c: METRICS.md §2 length on hand-computable lines (projected metres). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,53 @@ static void test_bad_inputs(void **state) {
   pm_features_destroy(ctx, polys);
 }
 
+/* Many lines are dissolved in strips west to east on several threads: pieces that overlap across
+ * strips still count once, `near` restricts every strip, and the result does not depend on the
+ * number of threads. 60 rows of 100 pieces [10k, 10k + 15] along y = 5r + 0.5 (x 0..1005): each
+ * row dissolves to 1005 m; the `near` polygon (x 200..700, within 0 m) keeps 500 m per row. */
+static void test_many_lines_in_strips(void **state) {
+  (void)state;
+  enum { ROWS = 60, PIECES = 100, N = ROWS * PIECES };
+  char **w = malloc(N * sizeof *w);
+  assert_non_null(w);
+  for (size_t r = 0; r < ROWS; r++)
+    for (size_t k = 0; k < PIECES; k++) {
+      char buf[96];
+      /* pieces in a shuffled order so that strips are formed by position, not by input order */
+      size_t i = (r * PIECES + k) * 7919 % N;
+      snprintf(buf, sizeof buf, "LINESTRING(%zu %g, %zu %g)", 10 * k, 5.0 * r + 0.5, 10 * k + 15,
+               5.0 * r + 0.5);
+      w[i] = strdup(buf);
+    }
+  pm_features *lines = wkt("lines", (const char *const *)w, NULL, N);
+  const char *zone[] = {"POLYGON((200 0, 700 0, 700 400, 200 400, 200 0))"};
+  pm_features *near = wkt("zone", zone, NULL, 1);
+  pm_districts *d = no_districts();
+  pm_indicator_spec s = spec_of("m");
+  s.near_m = 0;
+  const pm_features *nl[] = {near};
+  double v[2];
+  for (int t = 1; t <= 2; t++) {
+    pm_context_set_threads(ctx, t);
+    pm_indicator_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &r), PM_OK);
+    assert_near(r.results[0].value, ROWS * 1005.0, 1e-6);
+    pm_indicator_result_clear(&r);
+    assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, nl, 1, NULL, d, &r), PM_OK);
+    v[t - 1] = r.results[0].value;
+    assert_near(v[t - 1], ROWS * 500.0, 1e-3); /* + 2 x PM_INCLUSIVE_EPS_M per row */
+    pm_indicator_result_clear(&r);
+  }
+  pm_context_set_threads(ctx, 1);
+  assert_true(v[0] == v[1]);
+  for (size_t i = 0; i < N; i++) free(w[i]);
+  free(w);
+  pm_features_destroy(ctx, lines);
+  pm_features_destroy(ctx, near);
+  pm_districts_destroy(ctx, d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_duplicates_count_once),
@@ -346,6 +394,7 @@ int main(void) {
       cmocka_unit_test(test_empty_denominator_is_null),
       cmocka_unit_test(test_target_gaps),
       cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_many_lines_in_strips),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -138,9 +138,45 @@ static void test_polygon_weights(void **state) {
   pm_context_destroy(ctx);
 }
 
+static void keep_notice(void *user, const char *message) {
+  char *buf = user;
+  strncat(buf, message, 1023 - strlen(buf));
+}
+
+/* A type whose layer selects nothing is lacked by every home, and the run says so. */
+static void test_empty_type_notice(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char notices[1024] = "";
+  pm_context_set_notice(ctx, keep_notice, notices);
+  const char *hw[] = {"POINT(100 0)"};
+  pm_features *homes = pm_test_wkt(ctx, "homes", hw, NULL, 1);
+  pm_features *fac[3] = {facility(ctx, "schools", "POINT(600 0)"),
+                         facility(ctx, "clinics", "POINT(0 0)"),
+                         pm_test_wkt(ctx, "markets", NULL, NULL, 0)};
+  assert_int_equal(pm_features_index(ctx, fac[2]), PM_OK);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = spec_lc(ctx, "2", "euclidean");
+  pm_indicator_result out = {0};
+  assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3, NULL, d, &out),
+                   PM_OK);
+  assert_near(out.results[0].numerator, 1, 0); /* school and clinic: 2 of 3 */
+  assert_near(share(&out.results[0], "market")->numerator, 0, 0);
+  assert_non_null(strstr(notices, "facility type 'market' selects no features"));
+  assert_null(strstr(notices, "'school'"));
+  pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
+  for (int i = 0; i < 3; i++) pm_features_destroy(ctx, fac[i]);
+  pm_features_destroy(ctx, homes);
+  pm_districts_destroy(ctx, d);
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_require_and_boundaries),
+      cmocka_unit_test(test_empty_type_notice),
       cmocka_unit_test(test_polygon_weights),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
