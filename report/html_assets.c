@@ -45,6 +45,7 @@ const char PM_HTML_CSS[] =
     "th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:baseline}\n"
     "th{background:#f1f4f7;font-weight:600;white-space:nowrap}\n"
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "table.facilities{width:auto;margin:8px 0}table.facilities caption{text-align:left;font-size:12.5px;font-weight:600;color:#33404f;padding:2px 0}\n"
     "td.id{font-family:ui-monospace,\"DejaVu Sans Mono\",Consolas,monospace;font-size:12px;"
     "overflow-wrap:break-word}\n"
     "tr.more td{color:var(--muted);font-style:italic}\n"

@@ -579,6 +579,44 @@ static void values_table(page *p, const pm_indicator_result *ir) {
   pm__hbuf_put(b, "</tbody></table></details>\n");
 }
 
+/* life_circle: the share of homes served by each facility type, per district (a small table, as
+ * the type a district lacks is what a planner acts on). Types in the order of the first result. */
+static void facilities_table(page *p, const pm_indicator_result *ir) {
+  const pm_result *first = NULL;
+  for (size_t i = 0; i < ir->n_results && !first; i++)
+    if (ir->results[i].n_facilities) first = &ir->results[i];
+  if (!first) return;
+  pm__hbuf *b = &p->b;
+  char v[64];
+  pm__hbuf_put(b, "<table class=\"values facilities\"><caption>各类设施服务比例 share of homes "
+                 "served by each facility type</caption><thead><tr><th>区 district</th>");
+  for (size_t k = 0; k < first->n_facilities; k++) {
+    pm__hbuf_put(b, "<th class=\"num\">");
+    pm__hbuf_esc(b, first->facilities[k].name);
+    pm__hbuf_put(b, "</th>");
+  }
+  pm__hbuf_put(b, "</tr></thead><tbody>\n");
+  for (size_t i = 0; i < ir->n_results; i++) {
+    const pm_result *r = &ir->results[i];
+    if (!r->n_facilities) continue;
+    pm__hbuf_put(b, "<tr><td>");
+    pm__hbuf_esc(b, all_label(r->district));
+    pm__hbuf_put(b, "</td>");
+    for (size_t k = 0; k < first->n_facilities; k++) {
+      const pm_facility_share *x = NULL;
+      for (size_t q = 0; q < r->n_facilities && !x; q++)
+        if (strcmp(r->facilities[q].name, first->facilities[k].name) == 0) x = &r->facilities[q];
+      v[0] = '\0';
+      if (x && x->has_value) pm_report_format_value(x->value, "%", NULL, NAN, v, sizeof v);
+      pm__hbuf_put(b, "<td class=\"num\">");
+      pm__hbuf_esc(b, x && x->has_value ? v : "—");
+      pm__hbuf_put(b, "</td>");
+    }
+    pm__hbuf_put(b, "</tr>\n");
+  }
+  pm__hbuf_put(b, "</tbody></table>\n");
+}
+
 /* ---------- maps ---------- */
 
 enum { K_FILL, K_LINE, K_POINT, K_CIRCLE };
@@ -1569,6 +1607,7 @@ static pm_status indicator_section(page *p, const pm_indicator_result *ir, size_
   pm__hbuf_put(b, "<h3>各区数值 Value per district</h3>\n");
   bar_chart(p, ir);
   every_district_rule(p, ir);
+  facilities_table(p, ir);
   values_table(p, ir);
   pm_status st = PM_OK;
   pm__html_view v;

@@ -125,6 +125,8 @@ contains "Porto: base map parks" "$porto" '<g class="b-park">'
 contains "Porto: station named" "$porto" '>São Bento</text>'
 contains "Porto: park named" "$porto" '>Parque Municipal das Virtudes</text>'
 contains "Porto: time in Lisbon" "$porto" "(Europe/Lisbon)"
+contains "Porto: life circle per facility type" "$porto" "<caption>各类设施服务比例 share of homes served by each facility type</caption>"
+contains "Porto: life circle park share of _all" "$porto" "<td>全部 _all</td><td class=\"num\">100%</td><td class=\"num\">100%</td><td class=\"num\">100%</td><td class=\"num\">12.34%</td>"
 
 # In a browser: loads without console errors, the script runs, the maps are there and visible.
 for pg in "$H:2" "$PH:6"; do
