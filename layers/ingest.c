@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "layers/wkb.h"
 #include "planmetrics/crs.h"
 
 extern const unsigned char pm_osmconf_bytes[];
@@ -55,6 +56,11 @@ typedef struct ingest {
   pm_layer_writer *writer;
   GEOSWKBReader *wkb_in;
   GEOSWKBWriter *wkb_out;
+  unsigned char *buf;      /* one feature's WKB on the fast way, after 9 bytes kept for a multi header */
+  size_t buf_cap;
+  pm__wkb_shape shape;     /* its structure */
+  double *scratch;         /* coordinates being transformed */
+  size_t scratch_cap;
   size_t repaired_len, dropped_len, reasons_len;
   int n_reasons;
   char why_buf[256];       /* a drop reason built for one feature */
@@ -178,6 +184,9 @@ static void ingest_free(ingest *g) {
   if (g->tr) pm_transform_destroy(g->tr);
   if (g->wkb_in) GEOSWKBReader_destroy_r(g->h, g->wkb_in);
   if (g->wkb_out) GEOSWKBWriter_destroy_r(g->h, g->wkb_out);
+  free(g->buf);
+  free(g->scratch);
+  pm__wkb_shape_clear(&g->shape);
   if (g->ds) GDALClose(g->ds);
   if (g->osmconf[0]) unlink(g->osmconf);
   for (size_t i = 0; i < g->n_fields; i++) free(g->field_names[i]);
@@ -1106,6 +1115,119 @@ static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, int *
   return st;
 }
 
+/* A coordinate PROJ cannot transform: the feature named, and the likely cause. */
+static void transform_error(ingest *g, GIntBig src_fid, pm_status st) {
+  pm_context *ctx = g->ctx;
+  const pm_ingest_options *o = g->opt;
+  char ref[48];
+  pm_error_prefix(ctx, "%s: %s: ", o->path, feature_ref(g, src_fid, ref, sizeof ref));
+  if (g->x_idx >= 0) /* the usual cause: columns swapped or a wrong --src-crs */
+    pm_error(ctx, st, "%s; check that --x %s is the longitude (easting) column, --y %s the "
+             "latitude (northing) one, and that --src-crs %s is their CRS",
+             pm_context_message(ctx), o->x_field, o->y_field, o->src_crs ? o->src_crs : "");
+  else
+    pm_error(ctx, st, "%s; check the layer's CRS or give the right one with --src-crs",
+             pm_context_message(ctx));
+}
+
+static pm_status reserve_buf(ingest *g, size_t need) {
+  if (need <= g->buf_cap) return PM_OK;
+  size_t cap = need > 2 * g->buf_cap ? need : 2 * g->buf_cap;
+  unsigned char *p = realloc(g->buf, cap);
+  if (!p) return oom(g->ctx);
+  g->buf = p;
+  g->buf_cap = cap;
+  return PM_OK;
+}
+
+static void put_u32le(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A point from coordinate columns (already transformed) as WKB in g->buf. */
+static pm_status point_wkb(ingest *g, const double xy[2], const unsigned char **wkb, size_t *len,
+                           double bbox[4]) {
+  pm_status st = reserve_buf(g, 21);
+  if (st) return st;
+  g->buf[0] = 1; /* little-endian */
+  put_u32le(g->buf + 1, 1);
+  unsigned char *c = g->buf + 5;
+  for (int k = 0; k < 2; k++) {
+    uint64_t u;
+    memcpy(&u, &xy[k], 8);
+    for (int i = 0; i < 8; i++) c[8 * k + i] = (unsigned char)(u >> (8 * i));
+  }
+  *wkb = g->buf;
+  *len = 21;
+  bbox[0] = bbox[2] = xy[0];
+  bbox[1] = bbox[3] = xy[1];
+  return PM_OK;
+}
+
+/* The fast way, for the features that need nothing GEOS would do: a plain point, line or polygon
+ * (or multi) of the layer's kind straight from OGR's WKB, transformed in place, checked as GEOS
+ * would check it (GEOS judges polygons), and a single part wrapped as the layer's multi type: the
+ * same WKB the general way writes, without building GEOS geometries. *fast = 0 leaves the feature
+ * to the general way (source_geom, then GEOS), which also makes every repair and drop decision. */
+static pm_status fast_geometry(ingest *g, OGRFeatureH f, GIntBig src_fid, int *fast,
+                               const unsigned char **wkb, size_t *len, double bbox[4]) {
+  *fast = 0;
+  OGRGeometryH og = OGR_F_GetGeometryRef(f);
+  if (!og || OGR_G_Is3D(og) || OGR_G_IsMeasured(og)) return PM_OK;
+  OGRwkbGeometryType t = OGR_G_GetGeometryType(og);
+  if (t < wkbPoint || t > wkbMultiPolygon || kind_of_ogr(t) != g->kind || OGR_G_IsEmpty(og))
+    return PM_OK;
+  int size = OGR_G_WkbSize(og);
+  if (size <= 0) return PM_OK;
+  pm_status st = reserve_buf(g, (size_t)size + 9);
+  if (st) return st;
+  unsigned char *w = g->buf + 9;
+  if (OGR_G_ExportToIsoWkb(og, wkbNDR, w) != OGRERR_NONE) return PM_OK;
+  int plain = pm__wkb_scan(w, (size_t)size, &g->shape);
+  if (plain < 0) return oom(g->ctx);
+  if (!plain) return PM_OK;
+  const pm__wkb_shape *sh = &g->shape;
+  /* What keep_kind would make of it: the layer's multi type, or a single point. */
+  uint32_t wrap = 0;
+  const unsigned char *out = w;
+  size_t out_len = (size_t)size;
+  if (g->kind == PM_KIND_POINT && !g->multipoint) {
+    if (sh->type == 4) {
+      if (sh->n_parts != 1) return PM_OK; /* a multi-point in a layer of single points */
+      out = w + sh->first_part;
+      out_len = 21;
+    }
+  } else if (sh->type <= 3) {
+    wrap = (uint32_t)sh->type + 3;
+  }
+  st = pm__wkb_transform(g->ctx, w, sh, g->tr, &g->scratch, &g->scratch_cap);
+  if (st == PM_ENOMEM) return st;
+  if (st) {
+    transform_error(g, src_fid, st);
+    return st;
+  }
+  if (g->kind == PM_KIND_POLYGON) {
+    GEOSGeometry *geom = GEOSWKBReader_read_r(g->h, g->wkb_in, w, (size_t)size);
+    char valid = geom ? GEOSisValid_r(g->h, geom) : 0;
+    if (geom) GEOSGeom_destroy_r(g->h, geom);
+    if (valid != 1) return PM_OK; /* repaired (or dropped) the general way */
+    pm__wkb_bbox(w, sh, bbox);
+  } else if (!pm__wkb_valid_points_lines(w, sh, bbox)) {
+    return PM_OK;
+  }
+  if (wrap) {
+    g->buf[0] = 1;
+    put_u32le(g->buf + 1, wrap);
+    put_u32le(g->buf + 5, 1);
+    out = g->buf;
+    out_len = (size_t)size + 9;
+  }
+  *wkb = out;
+  *len = out_len;
+  *fast = 1;
+  return PM_OK;
+}
+
 static pm_status write_features(ingest *g, double *ext) {
   pm_context *ctx = g->ctx;
   GEOSContextHandle_t h = g->h;
@@ -1133,24 +1255,26 @@ static pm_status write_features(ingest *g, double *ext) {
       pm_progress(ctx, label, (uint64_t)g->rep->n_read, total > 0 ? (uint64_t)total : 0);
     GEOSGeometry *geom = NULL;
     const char *why = NULL;
-    int repaired = 0;
+    int repaired = 0, fast = 0;
+    const unsigned char *wkb_out = NULL; /* the fast way's WKB (in g->buf) */
+    size_t wkb_len = 0;
+    double bbox[4];
     if (g->x_idx >= 0) {
-      double x = 0, y = 0;
+      double xy[2] = {0, 0};
       int empty = 0;
-      st = read_xy(g, f, &x, &y, &empty);
+      st = read_xy(g, f, &xy[0], &xy[1], &empty);
       if (!st && empty) why = "no coordinates";
       if (!st && !empty) {
-        GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 1, 2);
-        if (cs) {
-          GEOSCoordSeq_setXY_r(h, cs, 0, x, y);
-          geom = GEOSGeom_createPoint_r(h, cs);
-        }
-        if (!geom) st = oom(ctx);
+        st = pm_transform_points(g->tr, xy, 1);
+        if (st) transform_error(g, src_fid, st);
+        else st = point_wkb(g, xy, &wkb_out, &wkb_len, bbox);
+        fast = !st;
       }
     } else {
-      st = source_geom(g, f, &geom, &repaired, &why);
+      st = fast_geometry(g, f, src_fid, &fast, &wkb_out, &wkb_len, bbox);
+      if (!st && !fast) st = source_geom(g, f, &geom, &repaired, &why);
     }
-    /* Kind check, transformation, validation. */
+    /* The general way: kind check, transformation, validation and repair with GEOS. */
     if (!st && geom && !why) {
       pm_geom_kind k = kind_of_geos(h, geom);
       if (k == PM_KIND_NONE && GEOSGeomTypeId_r(h, geom) == GEOS_GEOMETRYCOLLECTION)
@@ -1163,14 +1287,7 @@ static pm_status write_features(ingest *g, double *ext) {
       GEOSGeometry *t = NULL;
       st = pm_transform_geom(g->tr, geom, &t);
       if (st) {
-        pm_error_prefix(ctx, "%s: %s: ", o->path, feature_ref(g, src_fid, ref, sizeof ref));
-        if (g->x_idx >= 0) /* the usual cause: columns swapped or a wrong --src-crs */
-          pm_error(ctx, st, "%s; check that --x %s is the longitude (easting) column, --y %s the "
-                   "latitude (northing) one, and that --src-crs %s is their CRS",
-                   pm_context_message(ctx), o->x_field, o->y_field, o->src_crs ? o->src_crs : "");
-        else
-          pm_error(ctx, st, "%s; check the layer's CRS or give the right one with --src-crs",
-                   pm_context_message(ctx));
+        transform_error(g, src_fid, st);
       } else {
         GEOSGeom_destroy_r(h, geom);
         geom = t;
@@ -1242,25 +1359,30 @@ static pm_status write_features(ingest *g, double *ext) {
       }
     }
     if (!st) {
-      size_t len = 0;
-      unsigned char *wkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
-      if (!wkb) st = pm_error(ctx, PM_EGEOM, "%s: %s: cannot encode geometry (%s)", o->path,
-                              feature_ref(g, src_fid, ref, sizeof ref),
-                              pm__context_geos_message(ctx));
+      size_t len = wkb_len;
+      unsigned char *gwkb = NULL;
+      if (!fast) {
+        gwkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
+        if (!gwkb)
+          st = pm_error(ctx, PM_EGEOM, "%s: %s: cannot encode geometry (%s)", o->path,
+                        feature_ref(g, src_fid, ref, sizeof ref), pm__context_geos_message(ctx));
+        wkb_out = gwkb;
+        if (!(GEOSGeom_getXMin_r(h, geom, &bbox[0]) && GEOSGeom_getYMin_r(h, geom, &bbox[1]) &&
+              GEOSGeom_getXMax_r(h, geom, &bbox[2]) && GEOSGeom_getYMax_r(h, geom, &bbox[3])))
+          bbox[0] = NAN; /* no extent to add */
+      }
       /* Keep the source FID as the stored fid while it increases (Shapefile, CSV, GeoPackage), so a
        * planner finds the same feature in QGIS; otherwise number on. */
       int64_t fid = (src_fid != OGRNullFID && src_fid > last_fid) ? (int64_t)src_fid : last_fid + 1;
-      if (!st) st = pm_layer_writer_add(g->writer, fid, wkb, len, vals);
-      if (wkb) GEOSFree_r(h, wkb);
+      if (!st) st = pm_layer_writer_add(g->writer, fid, wkb_out, len, vals);
+      if (gwkb) GEOSFree_r(h, gwkb);
       last_fid = fid;
       if (!st) {
-        double x0, y0, x1, y1;
-        if (GEOSGeom_getXMin_r(h, geom, &x0) && GEOSGeom_getYMin_r(h, geom, &y0) &&
-            GEOSGeom_getXMax_r(h, geom, &x1) && GEOSGeom_getYMax_r(h, geom, &y1)) {
-          ext[0] = fmin(ext[0], x0);
-          ext[1] = fmin(ext[1], y0);
-          ext[2] = fmax(ext[2], x1);
-          ext[3] = fmax(ext[3], y1);
+        if (!isnan(bbox[0])) {
+          ext[0] = fmin(ext[0], bbox[0]);
+          ext[1] = fmin(ext[1], bbox[1]);
+          ext[2] = fmax(ext[2], bbox[2]);
+          ext[3] = fmax(ext[3], bbox[3]);
         }
         g->rep->n_stored++;
       }

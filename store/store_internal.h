@@ -10,6 +10,9 @@
 /* The open connection; borrowed, valid until pm_store_close. */
 sqlite3 *pm__store_db(pm_store *store);
 
+/* Whether a transaction (or savepoint) is open. */
+int pm__store_in_transaction(const pm_store *store);
+
 /* Quote an SQL identifier ("a""b") into a new heap string (NULL when out of memory). Caller frees. */
 char *pm__sql_ident(const char *name);
 
