@@ -2,6 +2,8 @@
 #include "planmetrics/store.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <spatialite.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "engine/internal.h"
 #include "store/store_internal.h"
@@ -62,15 +65,6 @@ pm_status pm__store_prepare(pm_store *s, const char *what, const char *sql, sqli
   return PM_OK;
 }
 
-static const char *SCHEMA =
-    "CREATE TABLE IF NOT EXISTS pm_project (key TEXT PRIMARY KEY, value TEXT);"
-    "CREATE TABLE IF NOT EXISTS layers ("
-    " name TEXT PRIMARY KEY, kind TEXT NOT NULL, geometry_type TEXT NOT NULL,"
-    " source_path TEXT, source_layer TEXT, source_hash TEXT, source_crs TEXT, encoding TEXT,"
-    " filter TEXT, options TEXT, n_read INTEGER, n_stored INTEGER, n_repaired INTEGER,"
-    " n_dropped INTEGER, repaired_ids TEXT, dropped_ids TEXT,"
-    " minx REAL, miny REAL, maxx REAL, maxy REAL, ingested_at TEXT);";
-
 static pm_status load_crs(pm_store *s) {
   char *v = NULL;
   pm_status st = pm_store_get_setting(s, "srid", &v);
@@ -82,6 +76,29 @@ static pm_status load_crs(pm_store *s) {
   else
     s->crs_name[0] = '\0';
   return PM_OK;
+}
+
+/* Write the compiled-in new-project database to path, which must not exist. 0 when it cannot be
+ * used (another SpatiaLite version than the one that made it, no memory, a write error): the
+ * caller then makes the file the slow way. */
+static int write_template(const char *path) {
+  if (strcmp(spatialite_version(), pm__project_template_spatialite) != 0) return 0;
+  unsigned char *raw = malloc(pm__project_template_raw_size);
+  uLongf n = (uLongf)pm__project_template_raw_size;
+  int ok = raw && uncompress(raw, &n, pm__project_template, (uLong)pm__project_template_size) == Z_OK &&
+           n == pm__project_template_raw_size;
+  int fd = ok ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+  if (fd < 0) ok = 0;
+  for (size_t at = 0; ok && at < n;) {
+    ssize_t w = write(fd, raw + at, n - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) ok = 0;
+    else at += (size_t)w;
+  }
+  if (fd >= 0 && close(fd) != 0) ok = 0;
+  if (fd >= 0 && !ok) unlink(path);
+  free(raw);
+  return ok;
 }
 
 pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created) {
@@ -98,6 +115,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   s->path = strdup(path);
   int oflags = (flags & PM_STORE_READONLY) ? SQLITE_OPEN_READONLY
                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int templated = !exists && write_template(path);
   if (!s->path || sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
     pm_status st = pm_error(ctx, PM_EIO, "%s: cannot open the project database (%s)", path,
                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -122,7 +140,13 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
       sync_mode = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
     if (sync_mode > 0) sqlite3_exec(s->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-    st = pm__store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
+    if (templated) /* SpatiaLite's log of its metadata: made now, by these versions */
+      st = pm__store_exec(s, "initialising SpatiaLite metadata",
+                          "UPDATE spatialite_history SET timestamp = "
+                          "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ver_sqlite = sqlite_version(), "
+                          "ver_splite = spatialite_version()");
+    else
+      st = pm__store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
   } else {
     /* Refuse anything that is not a SQLite file early, with a clear message. */
     sqlite3_stmt *q = NULL;
@@ -141,7 +165,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
       sqlite3_finalize(g);
     }
   }
-  if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", SCHEMA);
+  if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", PM__STORE_SCHEMA);
   if (sync_mode > 0) {
     char sql[48];
     snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", sync_mode);

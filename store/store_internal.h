@@ -7,6 +7,23 @@
 
 #include "planmetrics/store.h"
 
+/* The project's own tables (besides SpatiaLite's metadata and the layer tables). */
+#define PM__STORE_SCHEMA                                                                           \
+  "CREATE TABLE IF NOT EXISTS pm_project (key TEXT PRIMARY KEY, value TEXT);"                      \
+  "CREATE TABLE IF NOT EXISTS layers ("                                                            \
+  " name TEXT PRIMARY KEY, kind TEXT NOT NULL, geometry_type TEXT NOT NULL,"                       \
+  " source_path TEXT, source_layer TEXT, source_hash TEXT, source_crs TEXT, encoding TEXT,"       \
+  " filter TEXT, options TEXT, n_read INTEGER, n_stored INTEGER, n_repaired INTEGER,"            \
+  " n_dropped INTEGER, repaired_ids TEXT, dropped_ids TEXT,"                                      \
+  " minx REAL, miny REAL, maxx REAL, maxy REAL, ingested_at TEXT);"
+
+/* A new project database as InitSpatialMetadata(1) and PM__STORE_SCHEMA make it, made at build
+ * time (store/make_template.c), zlib-compressed: size bytes inflating to raw_size, made by the
+ * SpatiaLite version named. */
+extern const unsigned char pm__project_template[];
+extern const size_t pm__project_template_size, pm__project_template_raw_size;
+extern const char pm__project_template_spatialite[];
+
 /* The open connection; borrowed, valid until pm_store_close. */
 sqlite3 *pm__store_db(pm_store *store);
 
