@@ -50,6 +50,8 @@ typedef struct ingest {
   size_t n_raw_cols, n_raw_rows;
   int64_t *raw_fid;        /* ascending */
   char **raw_vals;         /* n_raw_rows x n_raw_cols, NULL for an empty value */
+  int *csv_keep;           /* from csv_scan: per stored field, 1 + the type GDAL gave a column whose
+                              numbers would alter the file's text, else 0; NULL when not scanned */
   pm_geom_kind kind;
   int multipoint;
   pm_transform *tr;
@@ -194,6 +196,7 @@ static void ingest_free(ingest *g) {
   free(g->fields);
   free(g->src_idx);
   free(g->raw_col);
+  free(g->csv_keep);
   free_raw(g);
 }
 
@@ -601,83 +604,142 @@ static int number_loses_text(const char *s, pm_field_type t) {
   return integer_like && digits > 15;
 }
 
-/* Read the CSV a second time as plain text; columns GDAL typed as numbers but whose text a number
- * would change are stored as TEXT with the file's own characters. */
-static pm_status csv_keep_text(ingest *g) {
-  if (!g->is_csv || sidecar_exists(g->opt->path, ".csvt")) return PM_OK; /* .csvt: types given */
-  int any_numeric = 0;
-  for (size_t i = 0; i < g->n_fields; i++) any_numeric |= g->fields[i].type != PM_FIELD_TEXT;
-  if (!any_numeric) return PM_OK;
-  pm_context *ctx = g->ctx;
+/* What encoding detection looks at in a text value: whether it has bytes beyond ASCII, and whether
+ * it is valid UTF-8 and plausible GB18030. */
+typedef struct enc_scan {
+  int all_utf8, all_gb, any_high;
+} enc_scan;
+
+static void enc_scan_value(enc_scan *e, const char *s) {
+  size_t len = strlen(s);
+  int high = 0;
+  for (size_t k = 0; k < len && !high; k++) high = (unsigned char)s[k] >= 0x80;
+  if (!high) return;
+  e->any_high = 1;
+  if (e->all_utf8 && !pm_utf8_valid(s, len)) e->all_utf8 = 0;
+  if (e->all_gb && !pm_gb18030_plausible(s, len)) e->all_gb = 0;
+}
+
+static int is_text_field(OGRFeatureDefnH defn, int i) {
+  OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+  return t == OFTString || t == OFTStringList;
+}
+
+/* Whether the numbers of a CSV need checking against the file's text: no .csvt says the types,
+ * and GDAL typed some column as a number. */
+static int csv_numbers_to_check(ingest *g) {
+  if (!g->is_csv || sidecar_exists(g->opt->path, ".csvt")) return 0;
+  for (size_t i = 0; i < g->n_fields; i++)
+    if (g->fields[i].type != PM_FIELD_TEXT) return 1;
+  return 0;
+}
+
+/* The CSV opened again with every column as text (no type detection), or NULL when its columns
+ * cannot be paired with the typed layer's. */
+static GDALDatasetH csv_open_raw(ingest *g, OGRLayerH *rl) {
   GDALDatasetH raw = GDALOpenEx(g->opt->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-  OGRLayerH rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
-  if (!rl || OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(rl)) !=
-                 OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(g->lyr))) {
-    if (raw) GDALClose(raw);
-    return PM_OK; /* cannot compare: keep GDAL's types */
-  }
+  *rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
+  if (*rl && OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(*rl)) ==
+                 OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(g->lyr)))
+    return raw;
+  if (raw) GDALClose(raw);
+  *rl = NULL;
+  return NULL;
+}
+
+/* One pass over the CSV's text: the columns whose numbers would lose the file's text (g->csv_keep,
+ * when numbers need checking) and, when enc is given, the encoding evidence of the text columns
+ * (all rows: only used without a --where filter, which selects rows on typed values). Returns 0
+ * when the raw file cannot be paired with the typed layer. */
+static int csv_scan(ingest *g, enc_scan *enc, pm_status *st) {
+  *st = PM_OK;
+  int check_numbers = csv_numbers_to_check(g);
+  if (!check_numbers && !enc) return 1;
+  OGRLayerH rl;
+  GDALDatasetH raw = csv_open_raw(g, &rl);
+  if (!raw) return 0;
   int *keep = calloc(g->n_fields + 1, sizeof *keep);
   if (!keep) {
     GDALClose(raw);
-    return oom(ctx);
+    *st = oom(g->ctx);
+    return 1;
   }
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+  int nf = OGR_FD_GetFieldCount(defn);
   OGRFeatureH f;
-  size_t n_keep = 0;
   while ((f = OGR_L_GetNextFeature(rl)) != NULL) {
-    for (size_t i = 0; i < g->n_fields; i++) {
+    for (size_t i = 0; check_numbers && i < g->n_fields; i++) {
       if (keep[i] || g->fields[i].type == PM_FIELD_TEXT) continue;
       int si = g->src_idx[i];
       if (OGR_F_IsFieldSetAndNotNull(f, si) &&
-          number_loses_text(OGR_F_GetFieldAsString(f, si), g->fields[i].type)) {
+          number_loses_text(OGR_F_GetFieldAsString(f, si), g->fields[i].type))
         keep[i] = 1 + (int)g->fields[i].type; /* remembers the type GDAL gave */
-        n_keep++;
+    }
+    for (int i = 0; enc && i < nf; i++)
+      if (is_text_field(defn, i) && OGR_F_IsFieldSetAndNotNull(f, i))
+        enc_scan_value(enc, OGR_F_GetFieldAsString(f, i));
+    OGR_F_Destroy(f);
+  }
+  GDALClose(raw);
+  if (check_numbers) g->csv_keep = keep;
+  else free(keep);
+  return 1;
+}
+
+/* Columns GDAL typed as numbers but whose text a number would change are stored as TEXT with the
+ * file's own characters, read in a second pass over the CSV as plain text. */
+static pm_status csv_keep_text(ingest *g) {
+  if (!csv_numbers_to_check(g)) return PM_OK;
+  pm_status st = PM_OK;
+  if (!g->csv_keep && csv_scan(g, NULL, &st) && st) return st;
+  if (!g->csv_keep) return PM_OK; /* cannot compare: keep GDAL's types */
+  pm_context *ctx = g->ctx;
+  int *keep = g->csv_keep;
+  size_t n_keep = 0;
+  for (size_t i = 0; i < g->n_fields; i++) n_keep += keep[i] != 0;
+  if (!n_keep) return PM_OK;
+  OGRLayerH rl;
+  GDALDatasetH raw = csv_open_raw(g, &rl);
+  if (!raw) return PM_OK;
+  OGRFeatureH f;
+  for (size_t i = 0; i < g->n_fields; i++)
+    if (keep[i]) {
+      g->raw_col[i] = (int)g->n_raw_cols++;
+      g->fields[i].type = PM_FIELD_TEXT;
+    }
+  size_t cap_rows = 0, cap_fid = 0;
+  while (!st && (f = OGR_L_GetNextFeature(rl)) != NULL) {
+    size_t r = g->n_raw_rows;
+    st = pm__grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
+    if (!st) st = pm__grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
+                          sizeof *g->raw_vals);
+    if (!st) {
+      g->raw_fid[r] = OGR_F_GetFID(f);
+      for (size_t i = 0; i < g->n_fields; i++) {
+        if (g->raw_col[i] < 0) continue;
+        int si = g->src_idx[i];
+        const char *s = OGR_F_IsFieldSetAndNotNull(f, si) ? OGR_F_GetFieldAsString(f, si) : "";
+        char **slot = &g->raw_vals[r * g->n_raw_cols + (size_t)g->raw_col[i]];
+        *slot = NULL;
+        if (*s && !(*slot = strdup(s))) st = oom(ctx);
       }
+      g->n_raw_rows++;
     }
     OGR_F_Destroy(f);
   }
-  pm_status st = PM_OK;
-  if (n_keep) {
-    for (size_t i = 0; i < g->n_fields; i++)
-      if (keep[i]) {
-        g->raw_col[i] = (int)g->n_raw_cols++;
-        g->fields[i].type = PM_FIELD_TEXT;
-      }
-    size_t cap_rows = 0, cap_fid = 0;
-    OGR_L_ResetReading(rl);
-    while (!st && (f = OGR_L_GetNextFeature(rl)) != NULL) {
-      size_t r = g->n_raw_rows;
-      st = pm__grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
-      if (!st) st = pm__grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
-                            sizeof *g->raw_vals);
-      if (!st) {
-        g->raw_fid[r] = OGR_F_GetFID(f);
-        for (size_t i = 0; i < g->n_fields; i++) {
-          if (g->raw_col[i] < 0) continue;
-          int si = g->src_idx[i];
-          const char *s = OGR_F_IsFieldSetAndNotNull(f, si) ? OGR_F_GetFieldAsString(f, si) : "";
-          char **slot = &g->raw_vals[r * g->n_raw_cols + (size_t)g->raw_col[i]];
-          *slot = NULL;
-          if (*s && !(*slot = strdup(s))) st = oom(ctx);
+  /* CSV rows come in ascending FID order, which the lookup's binary search needs; should a
+   * driver ever differ, keep GDAL's types rather than risk pairing values with wrong rows. */
+  for (size_t r = 1; !st && r < g->n_raw_rows; r++)
+    if (g->raw_fid[r] <= g->raw_fid[r - 1]) {
+      for (size_t i = 0; i < g->n_fields; i++)
+        if (g->raw_col[i] >= 0) {
+          g->raw_col[i] = -1;
+          g->fields[i].type = (pm_field_type)(keep[i] - 1);
         }
-        g->n_raw_rows++;
-      }
-      OGR_F_Destroy(f);
+      free_raw(g);
+      g->n_raw_cols = 0;
+      break;
     }
-    /* CSV rows come in ascending FID order, which the lookup's binary search needs; should a
-     * driver ever differ, keep GDAL's types rather than risk pairing values with wrong rows. */
-    for (size_t r = 1; !st && r < g->n_raw_rows; r++)
-      if (g->raw_fid[r] <= g->raw_fid[r - 1]) {
-        for (size_t i = 0; i < g->n_fields; i++)
-          if (g->raw_col[i] >= 0) {
-            g->raw_col[i] = -1;
-            g->fields[i].type = (pm_field_type)(keep[i] - 1);
-          }
-        free_raw(g);
-        g->n_raw_cols = 0;
-        break;
-      }
-  }
-  free(keep);
   GDALClose(raw);
   return st;
 }
@@ -695,11 +757,6 @@ static const char *raw_value(const ingest *g, size_t i, int64_t fid) {
 }
 
 /* ---- encoding ---- */
-
-static int is_text_field(OGRFeatureDefnH defn, int i) {
-  OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
-  return t == OFTString || t == OFTStringList;
-}
 
 /* Decide how attribute text is decoded: the user's --encoding, what GDAL found (.cpg, DBF language
  * driver), or detection over the whole layer (UTF-8, else GB18030/GBK). */
@@ -726,27 +783,25 @@ static pm_status choose_encoding(ingest *g) {
   } else if (!g->is_csv) {
     return PM_OK; /* GeoPackage, GeoJSON, OSM: UTF-8 by specification (still validated per value) */
   }
-  /* Detection: scan every text value once. */
-  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
-  int nf = OGR_FD_GetFieldCount(defn);
-  int all_utf8 = 1, all_gb = 1, any_high = 0;
-  OGRFeatureH f;
-  OGR_L_ResetReading(g->lyr);
-  while ((all_utf8 || all_gb) && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
-    for (int i = 0; i < nf; i++) {
-      if (!is_text_field(defn, i) || !OGR_F_IsFieldSetAndNotNull(f, i)) continue;
-      const char *s = OGR_F_GetFieldAsString(f, i);
-      size_t len = strlen(s);
-      int high = 0;
-      for (size_t k = 0; k < len && !high; k++) high = (unsigned char)s[k] >= 0x80;
-      if (!high) continue;
-      any_high = 1;
-      if (all_utf8 && !pm_utf8_valid(s, len)) all_utf8 = 0;
-      if (all_gb && !pm_gb18030_plausible(s, len)) all_gb = 0;
+  /* Detection: scan every text value once; for a CSV without a filter, in the pass that also
+   * checks its numbers against the file's text (csv_scan). */
+  enc_scan e = {.all_utf8 = 1, .all_gb = 1};
+  pm_status st = PM_OK;
+  if (!(g->is_csv && !(o->where && *o->where) && csv_scan(g, &e, &st))) {
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+    int nf = OGR_FD_GetFieldCount(defn);
+    OGRFeatureH f;
+    OGR_L_ResetReading(g->lyr);
+    while ((e.all_utf8 || e.all_gb) && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+      for (int i = 0; i < nf; i++)
+        if (is_text_field(defn, i) && OGR_F_IsFieldSetAndNotNull(f, i))
+          enc_scan_value(&e, OGR_F_GetFieldAsString(f, i));
+      OGR_F_Destroy(f);
     }
-    OGR_F_Destroy(f);
+    OGR_L_ResetReading(g->lyr);
   }
-  OGR_L_ResetReading(g->lyr);
+  if (st) return st;
+  int all_utf8 = e.all_utf8, all_gb = e.all_gb, any_high = e.any_high;
   if (!any_high || all_utf8) {
     rep->encoding = strdup("UTF-8");
     rep->encoding_detected = any_high;

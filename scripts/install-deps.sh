@@ -10,12 +10,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(build-essential cmake pkg-config git
           libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev
           libspatialite-dev libsqlite3-mod-spatialite sqlite3
-          libyaml-dev libssl-dev libcmocka-dev python3)
+          libyaml-dev libssl-dev liblz4-dev libcmocka-dev python3)
 for arg in "$@"; do
   case "$arg" in
     --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;
     --browser) packages+=(chromium fonts-noto-cjk) ;;
-    --bench) packages+=(python3-geopandas python3-shapely python3-gdal postgresql postgis hyperfine time) ;;
+    --bench) packages+=(python3-geopandas python3-shapely python3-rtree python3-gdal postgresql postgis hyperfine time) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <lz4.h>
 
 #include "engine/internal.h"
 #include "store/store_internal.h"
@@ -83,10 +83,10 @@ static pm_status load_crs(pm_store *s) {
  * caller then makes the file the slow way. */
 static int write_template(const char *path) {
   if (strcmp(spatialite_version(), pm__project_template_spatialite) != 0) return 0;
-  unsigned char *raw = malloc(pm__project_template_raw_size);
-  uLongf n = (uLongf)pm__project_template_raw_size;
-  int ok = raw && uncompress(raw, &n, pm__project_template, (uLong)pm__project_template_size) == Z_OK &&
-           n == pm__project_template_raw_size;
+  size_t n = pm__project_template_raw_size;
+  unsigned char *raw = malloc(n);
+  int ok = raw && LZ4_decompress_safe((const char *)pm__project_template, (char *)raw,
+                                      (int)pm__project_template_size, (int)n) == (int)n;
   int fd = ok ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
   if (fd < 0) ok = 0;
   for (size_t at = 0; ok && at < n;) {

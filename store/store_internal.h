@@ -18,7 +18,7 @@
   " minx REAL, miny REAL, maxx REAL, maxy REAL, ingested_at TEXT);"
 
 /* A new project database as InitSpatialMetadata(1) and PM__STORE_SCHEMA make it, made at build
- * time (store/make_template.c), zlib-compressed: size bytes inflating to raw_size, made by the
+ * time (store/make_template.c), LZ4-compressed: size bytes inflating to raw_size, made by the
  * SpatiaLite version named. */
 extern const unsigned char pm__project_template[];
 extern const size_t pm__project_template_size, pm__project_template_raw_size;
