@@ -1262,6 +1262,7 @@ static pm_status fast_geometry(ingest *g, OGRFeatureH f, GIntBig src_fid, int *f
     return st;
   }
   if (g->kind == PM_KIND_POLYGON) {
+    if (pm__wkb_certainly_valid_ring(w, sh, bbox)) goto valid; /* most parcels, parks, blocks */
     GEOSGeometry *geom = GEOSWKBReader_read_r(g->h, g->wkb_in, w, (size_t)size);
     char valid = geom ? GEOSisValid_r(g->h, geom) : 0;
     if (geom) GEOSGeom_destroy_r(g->h, geom);
@@ -1270,6 +1271,7 @@ static pm_status fast_geometry(ingest *g, OGRFeatureH f, GIntBig src_fid, int *f
   } else if (!pm__wkb_valid_points_lines(w, sh, bbox)) {
     return PM_OK;
   }
+valid:
   if (wrap) {
     g->buf[0] = 1;
     put_u32le(g->buf + 1, wrap);

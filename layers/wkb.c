@@ -177,3 +177,58 @@ int pm__wkb_valid_points_lines(const unsigned char *wkb, const pm__wkb_shape *s,
   }
   return 1;
 }
+
+/* Sign of the orientation of c relative to the line a-b when floating point is certain of it
+ * (1 left, -1 right), 0 when it is not (collinear, or too close to call): the filter of Shewchuk's
+ * orient2d (error bound A). GEOS decides with double-double arithmetic, which is exact wherever
+ * this filter is certain, so a certain sign here is GEOS's sign. */
+static int certain_orientation(const double *a, const double *b, const double *c) {
+  static const double bound = (3.0 + 16.0 * 1.1102230246251565e-16) * 1.1102230246251565e-16;
+  double l = (a[0] - c[0]) * (b[1] - c[1]);
+  double r = (a[1] - c[1]) * (b[0] - c[0]);
+  double det = l - r;
+  double sum = fabs(l) + fabs(r);
+  if (det > bound * sum) return 1;
+  if (-det > bound * sum) return -1;
+  return 0;
+}
+
+/* Whether segments p1-p2 and q1-q2 certainly do not meet: disjoint boxes, or one segment certainly
+ * strictly on one side of the other's line. */
+static int certainly_apart(const double *p1, const double *p2, const double *q1, const double *q2) {
+  if (fmax(p1[0], p2[0]) < fmin(q1[0], q2[0]) || fmax(q1[0], q2[0]) < fmin(p1[0], p2[0]) ||
+      fmax(p1[1], p2[1]) < fmin(q1[1], q2[1]) || fmax(q1[1], q2[1]) < fmin(p1[1], p2[1]))
+    return 1;
+  int a = certain_orientation(p1, p2, q1), b = certain_orientation(p1, p2, q2);
+  if (a != 0 && a == b) return 1;
+  a = certain_orientation(q1, q2, p1);
+  b = certain_orientation(q1, q2, p2);
+  return a != 0 && a == b;
+}
+
+int pm__wkb_certainly_valid_ring(const unsigned char *wkb, const pm__wkb_shape *s, double bbox[4]) {
+  enum { MAX_POINTS = 64 };
+  if (s->n_runs != 1 || !s->runs[0].ring || s->runs[0].n > MAX_POINTS) return 0;
+  size_t n = s->runs[0].n - 1; /* distinct vertices of the closed ring */
+  double v[MAX_POINTS][2];
+  memcpy(v, wkb + s->runs[0].off, (n + 1) * 16);
+  bbox[0] = bbox[1] = INFINITY;
+  bbox[2] = bbox[3] = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i][0]) || !isfinite(v[i][1])) return 0;
+    grow_bbox(bbox, v[i][0], v[i][1]);
+  }
+  if (n < 3) return 0;
+  /* Segment i runs from v[i] to v[i+1] (v[n] = v[0]). Adjacent segments meet only at their shared
+   * vertex when that corner is certainly not straight (a repeated point, a spike or a straight
+   * corner goes to GEOS); segments that are not adjacent must certainly not meet at all. A ring of
+   * three corners is then a triangle; every vertex counted, it has 4 points or more. */
+  for (size_t i = 0; i < n; i++)
+    if (!certain_orientation(v[i], v[(i + 1) % n], v[(i + 2) % n])) return 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 2; j < n; j++) {
+      if (i == 0 && j == n - 1) continue; /* the closing segment is adjacent to the first */
+      if (!certainly_apart(v[i], v[i + 1], v[j], v[(j + 1) % n])) return 0;
+    }
+  return 1;
+}

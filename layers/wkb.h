@@ -45,6 +45,12 @@ pm_status pm__wkb_transform(pm_context *ctx, unsigned char *wkb, const pm__wkb_s
  * checkTooFewPoints). Polygons are not judged here. bbox receives minx, miny, maxx, maxy. */
 int pm__wkb_valid_points_lines(const unsigned char *wkb, const pm__wkb_shape *s, double bbox[4]);
 
+/* Whether a polygon of one ring (a Polygon, or a MultiPolygon of one such) is certainly valid as
+ * GEOS judges it: finite coordinates, and a simple ring, shown with orientation tests whose sign
+ * is certain in floating point (Shewchuk's error bound), for rings of up to 64 points. 0 means
+ * "not shown", not "invalid": the caller then asks GEOS. bbox as above. */
+int pm__wkb_certainly_valid_ring(const unsigned char *wkb, const pm__wkb_shape *s, double bbox[4]);
+
 /* Extent of every coordinate (all finite). */
 void pm__wkb_bbox(const unsigned char *wkb, const pm__wkb_shape *s, double bbox[4]);
 

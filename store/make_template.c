@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
   void *cache = spatialite_alloc_connection();
   spatialite_init_ex(db, cache, 0);
   char *err = NULL;
-  if (sqlite3_exec(db, "PRAGMA synchronous = OFF; SELECT InitSpatialMetadata(1);" PM__STORE_SCHEMA,
+  if (sqlite3_exec(db, PM__STORE_PAGE_SIZE_PRAGMA "PRAGMA synchronous = OFF; SELECT InitSpatialMetadata(1);" PM__STORE_SCHEMA,
                    NULL, NULL, &err) != SQLITE_OK)
     return fail(err ? err : "cannot initialise the metadata", NULL);
   char version[64];

@@ -146,7 +146,8 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ver_sqlite = sqlite_version(), "
                           "ver_splite = spatialite_version()");
     else
-      st = pm__store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
+      st = pm__store_exec(s, "initialising SpatiaLite metadata",
+                          PM__STORE_PAGE_SIZE_PRAGMA "SELECT InitSpatialMetadata(1)");
   } else {
     /* Refuse anything that is not a SQLite file early, with a clear message. */
     sqlite3_stmt *q = NULL;

@@ -304,7 +304,8 @@ static void template_same_as_init(void **state) {
   assert_int_equal(sqlite3_open(ref, &db), SQLITE_OK);
   void *cache = spatialite_alloc_connection();
   spatialite_init_ex(db, cache, 0);
-  assert_int_equal(sqlite3_exec(db, "SELECT InitSpatialMetadata(1);" PM__STORE_SCHEMA, NULL, NULL, NULL),
+  assert_int_equal(sqlite3_exec(db, PM__STORE_PAGE_SIZE_PRAGMA "SELECT InitSpatialMetadata(1);" PM__STORE_SCHEMA,
+                                NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
   spatialite_cleanup_ex(cache);
@@ -331,6 +332,7 @@ static void template_same_as_init(void **state) {
   assert_int_equal(sql_int(s, "SELECT count(*) FROM main.spatialite_history WHERE timestamp < "
                               "(SELECT min(timestamp) FROM ref.spatialite_history)"),
                    0);
+  assert_int_equal(sql_int(s, "PRAGMA main.page_size"), sql_int(s, "PRAGMA ref.page_size"));
   exec(s, "DETACH ref");
   pm_store_close(s);
   pm_context_destroy(ctx);

@@ -1,6 +1,7 @@
 /* test_wkb.c: the ingest's fast way (layers/wkb.c) against GEOS, the general way it stands in for:
- * which WKB it takes as plain, the same validity verdict as GEOSisValid for points and lines, the
- * same coordinates as pm_transform_geom, the same extent. */
+ * which WKB it takes as plain, the same validity verdict as GEOSisValid for points and lines, a
+ * ring test for polygons that never calls valid what GEOS calls invalid, the same coordinates as
+ * pm_transform_geom, the same extent. */
 #include <math.h>
 #include <ogr_api.h>
 #include <stdio.h>
@@ -157,6 +158,70 @@ static void validity_as_geos(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* A random ring of n corners: small integers (collinear corners, repeated points, touching and
+ * crossing edges are common) or a jittered star (mostly simple), written as a polygon's WKB. */
+static size_t random_ring_wkb(unsigned char *w, int star) {
+  unsigned char *p = w;
+  uint32_t n = 3 + rnd(star ? 20 : 6);
+  *p++ = 1;
+  put_u32(&p, 3);
+  put_u32(&p, 1);
+  put_u32(&p, n + 1);
+  double first[2] = {0, 0};
+  for (uint32_t i = 0; i < n; i++) {
+    double xy[2];
+    if (star) {
+      double a = 2 * M_PI * (i + rnd(1000) / 2000.0) / n, r = 50 + rnd(1000) / 10.0;
+      xy[0] = 350000.5 + r * cos(a);
+      xy[1] = 3450000.25 + r * sin(a);
+    } else {
+      xy[0] = rnd(5);
+      xy[1] = rnd(5);
+    }
+    if (i == 0) memcpy(first, xy, sizeof first);
+    memcpy(p, xy, 16);
+    p += 16;
+  }
+  memcpy(p, first, 16);
+  p += 16;
+  return (size_t)(p - w);
+}
+
+/* Whenever the cheap ring test says "certainly valid", GEOS says valid; and it decides most of the
+ * simple rings, so polygons rarely need GEOS. */
+static void ring_test_never_wrong(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
+  pm__wkb_shape s = {0};
+  unsigned char w[2048];
+  int decided = 0, geos_valid_star = 0, invalid = 0;
+  for (int i = 0; i < 40000; i++) {
+    int star = i % 2;
+    size_t len = random_ring_wkb(w, star);
+    if (pm__wkb_scan(w, len, &s) != 1) continue;
+    GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, w, len);
+    assert_non_null(g);
+    char valid = GEOSisValid_r(h, g);
+    double bbox[4];
+    int sure = pm__wkb_certainly_valid_ring(w, &s, bbox);
+    if (sure && valid != 1) fail_msg("case %d: the ring test says valid, GEOS does not", i);
+    if (star && valid == 1) {
+      geos_valid_star++;
+      decided += sure;
+    }
+    invalid += valid != 1;
+    GEOSGeom_destroy_r(h, g);
+  }
+  assert_true(invalid > 5000);                       /* the integer rings tried the invalid cases */
+  assert_true(decided > 0.95 * geos_valid_star);     /* and simple rings are decided cheaply */
+  pm__wkb_shape_clear(&s);
+  GEOSWKBReader_destroy_r(h, rd);
+  pm_context_destroy(ctx);
+}
+
 /* Transforming the WKB in place gives the coordinates pm_transform_geom gives, bit for bit; a no-op
  * transformation leaves them as they are; a point PROJ cannot transform is the same error. */
 static void transform_as_geos(void **state) {
@@ -223,6 +288,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(what_is_plain),
       cmocka_unit_test(validity_as_geos),
+      cmocka_unit_test(ring_test_never_wrong),
       cmocka_unit_test(transform_as_geos),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
