@@ -11,6 +11,7 @@
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +106,23 @@ static int sidecar_exists(const char *path, const char *ext_lower) {
   return ok;
 }
 
-pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
-  *hex = NULL;
-  /* The sidecar files that change what GDAL reads: a shapefile's index, attributes, CRS and code
-   * page; a CSV's column types (.csvt) and CRS (.prj). */
+/* The files whose bytes make a source's hash: the file and the sidecars that change what GDAL
+ * reads (a shapefile's index, attributes, CRS and code page; a CSV's column types and CRS). */
+typedef struct source_files {
+  const char *paths[5];
+  int optional[5];
+  char *owned[4];
+  size_t n;
+  int directory;
+} source_files;
+
+static void source_files_clear(source_files *sf) {
+  for (size_t i = 0; i < 4; i++) free(sf->owned[i]);
+  memset(sf, 0, sizeof *sf);
+}
+
+static pm_status source_files_of(pm_context *ctx, const char *path, source_files *sf) {
+  memset(sf, 0, sizeof *sf);
   static const char *const shp_exts[] = {".shx", ".dbf", ".prj", ".cpg"};
   static const int shp_optional[] = {0, 0, 1, 1};
   static const char *const csv_exts[] = {".csvt", ".prj"};
@@ -125,31 +139,74 @@ pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
     ext_optional = csv_optional;
     n_ext = 2;
   }
-  const char *paths[5];
-  int optional[5] = {0};
-  char *owned[4] = {0};
-  size_t n = 0;
-  paths[n++] = path;
+  sf->paths[sf->n++] = path;
   for (size_t i = 0; i < n_ext; i++) {
-    owned[i] = sidecar(path, exts[i]);
-    if (!owned[i]) {
-      for (size_t j = 0; j < i; j++) free(owned[j]);
+    if (!(sf->owned[i] = sidecar(path, exts[i]))) {
+      source_files_clear(sf);
       return oom(ctx);
     }
-    optional[n] = ext_optional[i];
-    paths[n++] = owned[i];
+    sf->optional[sf->n] = ext_optional[i];
+    sf->paths[sf->n++] = sf->owned[i];
   }
   struct stat sb;
-  pm_status st = PM_OK;
+  sf->directory = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+  return PM_OK;
+}
+
+pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
+  *hex = NULL;
+  source_files sf;
+  pm_status st = source_files_of(ctx, path, &sf);
+  if (st) return st;
   char buf[65];
-  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+  if (sf.directory)
     snprintf(buf, sizeof buf, "directory");
   else
-    st = pm__sha256_files(ctx, paths, optional, n, buf);
-  for (size_t i = 0; i < 4; i++) free(owned[i]);
+    st = pm__sha256_files(ctx, sf.paths, sf.optional, sf.n, buf);
+  source_files_clear(&sf);
   if (st) return st;
   *hex = strdup(buf);
   return *hex ? PM_OK : oom(ctx);
+}
+
+/* The source's hash computed on a thread of its own while the ingest reads the same file (the
+ * files are read twice either way; this way the second read costs no wall time). */
+typedef struct hash_job {
+  source_files files;
+  char hex[65];
+  pm__hash_error err;
+  pthread_t thread;
+  int started;
+} hash_job;
+
+static void *hash_thread(void *arg) {
+  hash_job *j = arg;
+  pm__sha256_files_raw(j->files.paths, j->files.optional, j->files.n, j->hex, &j->err);
+  return NULL;
+}
+
+static pm_status hash_start(pm_context *ctx, const char *path, hash_job *j) {
+  memset(j, 0, sizeof *j);
+  pm_status st = source_files_of(ctx, path, &j->files);
+  if (st || j->files.directory) return st;
+  if (pthread_create(&j->thread, NULL, hash_thread, j) == 0) j->started = 1;
+  else hash_thread(j); /* no thread to be had: hash now */
+  return PM_OK;
+}
+
+/* Wait for the hash; *hex is a new string (or NULL after an error). */
+static pm_status hash_finish(pm_context *ctx, hash_job *j, char **hex) {
+  if (hex) *hex = NULL;
+  if (j->started) pthread_join(j->thread, NULL);
+  j->started = 0;
+  pm_status st = PM_OK;
+  if (hex) {
+    if (j->files.directory) snprintf(j->hex, sizeof j->hex, "directory");
+    else st = pm__hash_error_report(ctx, &j->err);
+    if (!st && !(*hex = strdup(j->hex))) st = oom(ctx);
+  }
+  source_files_clear(&j->files);
+  return st;
 }
 
 pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *o, char **out) {
@@ -1519,7 +1576,10 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
     if (!g.wkb_in || !g.wkb_out) st = oom(ctx);
     else GEOSWKBWriter_setOutputDimension_r(g.h, g.wkb_out, 2);
   }
-  if (!st) st = pm_source_hash(ctx, opt->path, &hash);
+  hash_job hj;
+  int hashing = 0;
+  if (!st) st = hash_start(ctx, opt->path, &hj);
+  if (!st) hashing = 1;
   if (!st) st = pm_ingest_options_string(ctx, opt, &options);
 
   int began = 0;
@@ -1531,6 +1591,11 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
   double ext[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
   if (!st) st = write_features(&g, ext);
   if (!st) st = pm_layer_writer_finish(g.writer);
+  if (hashing) {
+    pm_status hs = hash_finish(ctx, &hj, st ? NULL : &hash);
+    hashing = 0;
+    if (!st) st = hs;
+  }
   if (!st) {
     char now[32];
     pm_utc_now(now, sizeof now);
@@ -1561,6 +1626,7 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
     };
     st = pm_store_put_layer_info(store, &info);
   }
+  if (hashing) hash_finish(ctx, &hj, NULL);
   if (!st) st = pm_store_commit(store);
   else if (began) pm_store_rollback(store);
   CPLPopErrorHandler();
