@@ -302,22 +302,138 @@ static pm_status note_dropped(ingest *g, GIntBig src_fid, const char *why) {
 /* The next feature of the layer, or NULL at the end. A driver error while reading (a truncated
  * .shp, a broken GeoPackage) is an error naming the feature, never a silently shorter layer.
  * *last_fid is the FID of the previous feature (-1 before the first). */
-static pm_status read_next(ingest *g, GIntBig *last_fid, OGRFeatureH *out) {
+/* read_next's work without the context: 0, or 1 with the message in msg. */
+static int read_raw(const ingest *g, GIntBig *last_fid, OGRFeatureH *out, char *msg, size_t size) {
   CPLErrorReset();
   *out = OGR_L_GetNextFeature(g->lyr);
   if (CPLGetLastErrorType() < CE_Failure) {
     if (*out) *last_fid = OGR_F_GetFID(*out);
-    return PM_OK;
+    return 0;
   }
   char why[512], ref[48];
   snprintf(why, sizeof why, "%s", gdal_msg("read error"));
   GIntBig fid = *out ? OGR_F_GetFID(*out) : *last_fid + 1;
   if (*out) OGR_F_Destroy(*out);
   *out = NULL;
-  return pm_error(g->ctx, PM_EIO,
-                  "%s: %s cannot be read (%s); the file looks damaged or truncated (re-export or "
-                  "re-copy it)",
-                  g->opt->path, feature_ref(g, fid, ref, sizeof ref), why);
+  snprintf(msg, size,
+           "%s: %s cannot be read (%s); the file looks damaged or truncated (re-export or re-copy it)",
+           g->opt->path, feature_ref(g, fid, ref, sizeof ref), why);
+  return 1;
+}
+
+static pm_status read_next(ingest *g, GIntBig *last_fid, OGRFeatureH *out) {
+  char msg[1024];
+  if (!read_raw(g, last_fid, out, msg, sizeof msg)) return PM_OK;
+  return pm_error(g->ctx, PM_EIO, "%s", msg);
+}
+
+/* The features of the write pass, read from GDAL on a thread of their own (the floor's work:
+ * decoding the file) while this thread turns them into rows; handed over in order, in runs. */
+#define READ_RUN 64
+#define READ_QUEUE 1024
+typedef struct feature_reader {
+  ingest *g;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  OGRFeatureH queue[READ_QUEUE];
+  size_t head, len;
+  int eof, failed, stop, started;
+  char msg[1024]; /* the read error, when failed */
+  pthread_t thread;
+  OGRFeatureH taken[READ_RUN]; /* a run taken by the consumer */
+  size_t n_taken, at_taken;
+} feature_reader;
+
+static void *reader_thread(void *arg) {
+  feature_reader *r = arg;
+  CPLPushErrorHandler(CPLQuietErrorHandler); /* GDAL's handlers are per thread */
+  GIntBig last = -1;
+  OGRFeatureH run[READ_RUN];
+  size_t n = 0;
+  int end = 0, failed = 0;
+  char msg[1024];
+  while (!end) {
+    OGRFeatureH f = NULL;
+    failed = read_raw(r->g, &last, &f, msg, sizeof msg);
+    if (f) run[n++] = f;
+    end = failed || !f;
+    if (n == READ_RUN || end) {
+      pthread_mutex_lock(&r->mu);
+      for (size_t i = 0; i < n && !r->stop;) {
+        while (r->len == READ_QUEUE && !r->stop) pthread_cond_wait(&r->cv, &r->mu);
+        for (; i < n && r->len < READ_QUEUE; i++) r->queue[(r->head + r->len++) % READ_QUEUE] = run[i];
+        pthread_cond_broadcast(&r->cv);
+      }
+      if (r->stop) { /* the consumer gave up: what it will not take */
+        for (size_t i = 0; i < n; i++) OGR_F_Destroy(run[i]);
+        end = 1;
+      }
+      n = 0;
+      if (end) {
+        r->eof = 1;
+        if (failed) {
+          r->failed = 1;
+          snprintf(r->msg, sizeof r->msg, "%s", msg);
+        }
+        pthread_cond_broadcast(&r->cv);
+      }
+      pthread_mutex_unlock(&r->mu);
+    }
+  }
+  CPLPopErrorHandler();
+  return NULL;
+}
+
+static pm_status reader_start(ingest *g, feature_reader *r) {
+  memset(r, 0, sizeof *r);
+  r->g = g;
+  if (pthread_mutex_init(&r->mu, NULL) != 0) return oom(g->ctx);
+  if (pthread_cond_init(&r->cv, NULL) != 0) {
+    pthread_mutex_destroy(&r->mu);
+    return oom(g->ctx);
+  }
+  if (pthread_create(&r->thread, NULL, reader_thread, r) != 0) {
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    return pm_error(g->ctx, PM_ENOMEM, "cannot start a thread to read %s", g->opt->path);
+  }
+  r->started = 1;
+  return PM_OK;
+}
+
+/* The next feature in the file's order (NULL at the end), or the read error where it happened. */
+static pm_status reader_next(feature_reader *r, OGRFeatureH *out) {
+  *out = NULL;
+  if (r->at_taken < r->n_taken) {
+    *out = r->taken[r->at_taken++];
+    return PM_OK;
+  }
+  pthread_mutex_lock(&r->mu);
+  while (r->len == 0 && !r->eof) pthread_cond_wait(&r->cv, &r->mu);
+  r->n_taken = r->at_taken = 0;
+  for (; r->n_taken < READ_RUN && r->len > 0; r->len--, r->head = (r->head + 1) % READ_QUEUE)
+    r->taken[r->n_taken++] = r->queue[r->head];
+  pthread_cond_broadcast(&r->cv);
+  int failed = r->len == 0 && r->n_taken == 0 && r->failed;
+  pthread_mutex_unlock(&r->mu);
+  if (r->n_taken > 0) *out = r->taken[r->at_taken++];
+  if (failed) return pm_error(r->g->ctx, PM_EIO, "%s", r->msg);
+  return PM_OK;
+}
+
+/* Stop the reading thread and drop what it read ahead. */
+static void reader_stop(feature_reader *r) {
+  if (!r->started) return;
+  pthread_mutex_lock(&r->mu);
+  r->stop = 1;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  pthread_join(r->thread, NULL);
+  for (; r->at_taken < r->n_taken; r->at_taken++) OGR_F_Destroy(r->taken[r->at_taken]);
+  for (; r->len > 0; r->len--, r->head = (r->head + 1) % READ_QUEUE) OGR_F_Destroy(r->queue[r->head]);
+  pthread_cond_destroy(&r->cv);
+  pthread_mutex_destroy(&r->mu);
+  r->started = 0;
 }
 
 /* ---- opening ---- */
@@ -1357,12 +1473,12 @@ static pm_status write_features(ingest *g, double *ext) {
   char label[128];
   snprintf(label, sizeof label, "ingest %s", o->as);
   int64_t last_fid = -1;
-  GIntBig last_src = -1;
-  pm_status st = PM_OK;
   OGRFeatureH f;
   char ref[48];
   OGR_L_ResetReading(g->lyr);
-  while (!st && !(st = read_next(g, &last_src, &f)) && f) {
+  feature_reader rd;
+  pm_status st = reader_start(g, &rd);
+  while (!st && !(st = reader_next(&rd, &f)) && f) {
     GIntBig src_fid = OGR_F_GetFID(f);
     g->rep->n_read++;
     if ((g->rep->n_read & 1023) == 0)
@@ -1508,6 +1624,7 @@ static pm_status write_features(ingest *g, double *ext) {
     if (geom) GEOSGeom_destroy_r(h, geom);
     OGR_F_Destroy(f);
   }
+  reader_stop(&rd);
   free(vals);
   free(texts);
   if (!st && total > 0 && !(o->where && *o->where) && g->rep->n_read < total && g->is_shapefile)
