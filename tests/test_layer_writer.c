@@ -240,6 +240,65 @@ static void same_as_spatialite(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* The blob written straight from WKB is byte for byte the one SpatiaLite makes from the same WKB
+ * (GeomFromWKB), for every kind of layer; WKB it does not take (big-endian here) goes through
+ * SpatiaLite's own conversion. */
+static void blobs_as_spatialite(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *s = new_store(ctx, "blobs.sqlite");
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
+  GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
+  static const struct {
+    const char *name;
+    pm_geom_kind kind;
+    int multipoint;
+    const char *wkt[3];
+  } layers[] = {
+      {"pts", PM_KIND_POINT, 0, {"POINT (350000.125 3450000.5)", "POINT (-1e-300 1e300)", "POINT (0 0)"}},
+      {"mpts", PM_KIND_POINT, 1, {"MULTIPOINT ((1 2),(3 4))", "MULTIPOINT ((5 6))", "MULTIPOINT ((7 8),(9 10),(1 1))"}},
+      {"lines", PM_KIND_LINE, 0,
+       {"MULTILINESTRING ((0 0,1 1,2 0))", "MULTILINESTRING ((0 0,1 1),(5 5,6 6,7 5))",
+        "MULTILINESTRING ((350000.1 3450000.2,350100.3 3450200.4))"}},
+      {"polys", PM_KIND_POLYGON, 0,
+       {"MULTIPOLYGON (((0 0,10 0,10 10,0 10,0 0),(2 2,4 2,4 4,2 2)))",
+        "MULTIPOLYGON (((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5),(5.1 5.05,5.2 5.05,5.2 5.1,5.1 5.05)))",
+        "MULTIPOLYGON (((350000 3450000,350010 3450000,350010 3450010,350000 3450000)))"}},
+  };
+  for (size_t l = 0; l < PM_ARRAY_LEN(layers); l++) {
+    const pm_field_def f[] = {{"n", PM_FIELD_INTEGER}};
+    pm_layer_writer *w = NULL;
+    assert_int_equal(pm_store_layer_create(s, layers[l].name, layers[l].kind, layers[l].multipoint, f, 1, &w), PM_OK);
+    for (int i = 0; i < 3; i++)
+      for (int order = 0; order < 2; order++) { /* little-endian WKB, then big-endian */
+        GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, layers[l].wkt[i]);
+        assert_non_null(g);
+        GEOSWKBWriter_setByteOrder_r(h, wr, order ? GEOS_WKB_XDR : GEOS_WKB_NDR);
+        size_t len = 0;
+        unsigned char *wkb = GEOSWKBWriter_write_r(h, wr, g, &len);
+        pm_value v = {.i = i};
+        assert_int_equal(pm_layer_writer_add(w, 2 * i + order + 1, wkb, len, &v), PM_OK);
+        GEOSFree_r(h, wkb);
+        GEOSGeom_destroy_r(h, g);
+      }
+    assert_int_equal(pm_layer_writer_finish(w), PM_OK);
+    pm_layer_writer_destroy(w);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE geom = GeomFromWKB(AsBinary(geom), 32651)",
+             layers[l].name);
+    assert_int_equal(sql_int(s, sql), 6);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE ST_IsValid(geom) = 1", layers[l].name);
+    assert_int_equal(sql_int(s, sql), 6);
+  }
+  GEOSWKBWriter_destroy_r(h, wr);
+  GEOSWKTReader_destroy_r(h, rd);
+  assert_int_equal(pm_store_commit(s), PM_OK);
+  pm_store_close(s);
+  pm_context_destroy(ctx);
+}
+
 /* A write that fails (a geometry of another type than the layer's, caught on the inserting thread)
  * leaves the project as it was once rolled back: the old layer, its index and its triggers. */
 static void failure_changes_nothing(void **state) {
@@ -341,6 +400,7 @@ static void template_same_as_init(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_as_spatialite),
+      cmocka_unit_test(blobs_as_spatialite),
       cmocka_unit_test(failure_changes_nothing),
       cmocka_unit_test(template_same_as_init),
   };
