@@ -342,6 +342,12 @@ typedef struct feature_reader {
   pthread_t thread;
   OGRFeatureH taken[READ_RUN]; /* a run taken by the consumer */
   size_t n_taken, at_taken;
+  /* Features done with go back to the reading thread to be freed there: freeing memory another
+   * thread allocated makes the two threads' allocators contend. */
+  OGRFeatureH done[READ_RUN];   /* the consumer's, not yet handed back */
+  size_t n_done;
+  OGRFeatureH trash[READ_QUEUE + 2 * READ_RUN];
+  size_t n_trash;
 } feature_reader;
 
 static void *reader_thread(void *arg) {
@@ -358,7 +364,12 @@ static void *reader_thread(void *arg) {
     if (f) run[n++] = f;
     end = failed || !f;
     if (n == READ_RUN || end) {
+      OGRFeatureH trash[READ_QUEUE + 2 * READ_RUN];
+      size_t n_trash;
       pthread_mutex_lock(&r->mu);
+      n_trash = r->n_trash;
+      memcpy(trash, r->trash, n_trash * sizeof *trash);
+      r->n_trash = 0;
       for (size_t i = 0; i < n && !r->stop;) {
         while (r->len == READ_QUEUE && !r->stop) pthread_cond_wait(&r->cv, &r->mu);
         for (; i < n && r->len < READ_QUEUE; i++) r->queue[(r->head + r->len++) % READ_QUEUE] = run[i];
@@ -378,6 +389,7 @@ static void *reader_thread(void *arg) {
         pthread_cond_broadcast(&r->cv);
       }
       pthread_mutex_unlock(&r->mu);
+      for (size_t i = 0; i < n_trash; i++) OGR_F_Destroy(trash[i]);
     }
   }
   CPLPopErrorHandler();
@@ -409,6 +421,11 @@ static pm_status reader_next(feature_reader *r, OGRFeatureH *out) {
     return PM_OK;
   }
   pthread_mutex_lock(&r->mu);
+  for (size_t i = 0; i < r->n_done; i++) {
+    if (r->n_trash < PM_ARRAY_LEN(r->trash)) r->trash[r->n_trash++] = r->done[i];
+    else OGR_F_Destroy(r->done[i]);
+  }
+  r->n_done = 0;
   while (r->len == 0 && !r->eof) pthread_cond_wait(&r->cv, &r->mu);
   r->n_taken = r->at_taken = 0;
   for (; r->n_taken < READ_RUN && r->len > 0; r->len--, r->head = (r->head + 1) % READ_QUEUE)
@@ -421,6 +438,12 @@ static pm_status reader_next(feature_reader *r, OGRFeatureH *out) {
   return PM_OK;
 }
 
+/* A feature the consumer is done with. */
+static void reader_release(feature_reader *r, OGRFeatureH f) {
+  if (r->started && r->n_done < READ_RUN) r->done[r->n_done++] = f;
+  else OGR_F_Destroy(f);
+}
+
 /* Stop the reading thread and drop what it read ahead. */
 static void reader_stop(feature_reader *r) {
   if (!r->started) return;
@@ -431,6 +454,9 @@ static void reader_stop(feature_reader *r) {
   pthread_join(r->thread, NULL);
   for (; r->at_taken < r->n_taken; r->at_taken++) OGR_F_Destroy(r->taken[r->at_taken]);
   for (; r->len > 0; r->len--, r->head = (r->head + 1) % READ_QUEUE) OGR_F_Destroy(r->queue[r->head]);
+  for (size_t i = 0; i < r->n_done; i++) OGR_F_Destroy(r->done[i]);
+  for (size_t i = 0; i < r->n_trash; i++) OGR_F_Destroy(r->trash[i]);
+  r->n_done = r->n_trash = 0;
   pthread_cond_destroy(&r->cv);
   pthread_mutex_destroy(&r->mu);
   r->started = 0;
@@ -1539,7 +1565,7 @@ static pm_status write_features(ingest *g, double *ext) {
       if (geom) GEOSGeom_destroy_r(h, geom);
       geom = NULL;
       st = note_dropped(g, src_fid, why);
-      OGR_F_Destroy(f);
+      reader_release(&rd, f);
       continue;
     }
     if (!st && repaired) {
@@ -1622,7 +1648,7 @@ static pm_status write_features(ingest *g, double *ext) {
       texts[i] = NULL;
     }
     if (geom) GEOSGeom_destroy_r(h, geom);
-    OGR_F_Destroy(f);
+    reader_release(&rd, f);
   }
   reader_stop(&rd);
   free(vals);

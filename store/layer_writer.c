@@ -22,8 +22,8 @@
  * or not) took most of the ingest, and the statistics re-read the whole table. The database written
  * here is the same: same rows and blobs, same triggers (their SQL as SpatiaLite made it), an R*Tree
  * with the same entries (rtreecheck() and CheckSpatialIndex() accept it), the same statistics
- * (bench/compare_db.py compares two databases so; tests/test_store.c compares with SpatiaLite's
- * own CreateSpatialIndex and UpdateLayerStatistics). */
+ * (bench/compare_db.py compares two databases so; tests/test_layer_writer.c compares with
+ * SpatiaLite's own inserts, CreateSpatialIndex and UpdateLayerStatistics). */
 
 /* One R*Tree cell: a rowid (leaf) or child node number, and its box as the R*Tree stores it. */
 typedef struct rt_cell {
@@ -69,6 +69,7 @@ struct pm_layer_writer {
   size_t n_fields;
   pm_field_type *types;
   char **col_names; /* fid, the fields, geom: the table's columns in order */
+  size_t *text_len;  /* add's scratch: the length of each text value */
   int srid;
   int gtype;        /* SpatiaLite class of the geometry column (GAIA_POINT ...) */
   char **triggers;  /* CREATE TRIGGER statements of the table, set aside until finish */
@@ -231,7 +232,8 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
   w->types = malloc((n_fields + 1) * sizeof *w->types);
   w->col_names = calloc(n_fields + 2, sizeof *w->col_names);
   w->stats = calloc(n_fields + 2, sizeof *w->stats);
-  if (!w->name || !w->types || !w->col_names || !w->stats) {
+  w->text_len = calloc(n_fields + 1, sizeof *w->text_len);
+  if (!w->name || !w->types || !w->col_names || !w->stats || !w->text_len) {
     pm_layer_writer_destroy(w);
     return oom(ctx);
   }
@@ -542,7 +544,9 @@ static int blob_body(const unsigned char *w, size_t len, size_t *at, uint32_t wa
 
 static int plain_blob(const unsigned char *wkb, size_t len, int srid, unsigned char **out, int *out_len) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  blob_out b = {.mbr = {INFINITY, INFINITY, -INFINITY, -INFINITY}};
+  /* the blob is the WKB with a 44-byte header for its 5, and an end mark: allocated once */
+  blob_out b = {.mbr = {INFINITY, INFINITY, -INFINITY, -INFINITY}, .cap = len + 40, .p = malloc(len + 40)};
+  if (!b.p) return 0;
   unsigned char head[38] = {0x00, 0x01};
   int32_t s32 = srid;
   memcpy(head + 2, &s32, 4);
@@ -744,7 +748,10 @@ pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned ch
   for (size_t i = 0; i < w->n_fields; i++) {
     const pm_value *v = &values[i];
     need += 1 + 8;
-    if (!v->is_null && w->types[i] == PM_FIELD_TEXT) need += 4 + strlen(v->s ? v->s : "") + 1;
+    if (!v->is_null && w->types[i] == PM_FIELD_TEXT) {
+      w->text_len[i] = strlen(v->s ? v->s : "");
+      need += 4 + w->text_len[i] + 1;
+    }
   }
   if ((st = reserve(w, b, need))) return st;
   unsigned char *start = b->data + b->len, *p = start + 4;
@@ -760,7 +767,7 @@ pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned ch
       *p++ = TAG_NULL;
     } else if (w->types[i] == PM_FIELD_TEXT) {
       const char *s = v->s ? v->s : "";
-      uint32_t n = (uint32_t)strlen(s);
+      uint32_t n = (uint32_t)w->text_len[i];
       *p++ = TAG_TEXT;
       memcpy(p, &n, 4);
       memcpy(p + 4, s, (size_t)n + 1);
@@ -1206,6 +1213,7 @@ void pm_layer_writer_destroy(pm_layer_writer *w) {
     for (size_t i = 0; i < w->n_fields + 2; i++) free(w->col_names[i]);
   free(w->col_names);
   free(w->stats);
+  free(w->text_len);
   free(w->cells);
   free(w->types);
   free(w->name);
