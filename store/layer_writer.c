@@ -821,27 +821,36 @@ typedef struct rt_link {
   int64_t id, node; /* rowid and the leaf holding it */
 } rt_link;
 
-/* Stable LSD radix sort of items by 64-bit keys, 11 bits a pass, passes where every key has the
- * same digit skipped; order receives the item indexes in key order. tmp: n more indexes. */
-static void radix_order(const uint64_t *key, size_t n, uint32_t *order, uint32_t *tmp) {
-  enum { BITS = 11, BUCKETS = 1 << BITS };
-  static const int passes = (64 + BITS - 1) / BITS;
-  size_t count[BUCKETS];
-  for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
-  for (int pass = 0; pass < passes; pass++) {
-    int shift = pass * BITS;
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) count[(key[order[i]] >> shift) & (BUCKETS - 1)]++;
-    if (n == 0 || count[(key[order[0]] >> shift) & (BUCKETS - 1)] == n) continue;
-    size_t sum = 0;
+/* An item to sort: its key and where it came from. */
+typedef struct keyed {
+  uint64_t key;
+  uint32_t idx;
+} keyed;
+
+/* Stable LSD radix sort by key, 11 bits a pass; the histograms of every pass made in one read,
+ * and passes where all keys share the digit skipped. The result is in items (tmp: as many). */
+static void radix_sort(keyed *items, keyed *tmp, size_t n) {
+  enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = (64 + BITS - 1) / BITS };
+  uint32_t count[PASSES][BUCKETS]; /* 48 KB; n < 2^32 */
+  memset(count, 0, sizeof count);
+  for (size_t i = 0; i < n; i++)
+    for (int p = 0; p < PASSES; p++) count[p][(items[i].key >> (p * BITS)) & (BUCKETS - 1)]++;
+  keyed *src = items, *dst = tmp;
+  for (int p = 0; p < PASSES; p++) {
+    int shift = p * BITS;
+    if (n == 0 || count[p][(src[0].key >> shift) & (BUCKETS - 1)] == n) continue;
+    uint32_t sum = 0;
     for (size_t b = 0; b < BUCKETS; b++) {
-      size_t c = count[b];
-      count[b] = sum;
+      uint32_t c = count[p][b];
+      count[p][b] = sum;
       sum += c;
     }
-    for (size_t i = 0; i < n; i++) tmp[count[(key[order[i]] >> shift) & (BUCKETS - 1)]++] = order[i];
-    memcpy(order, tmp, n * sizeof *order);
+    for (size_t i = 0; i < n; i++) dst[count[p][(src[i].key >> shift) & (BUCKETS - 1)]++] = src[i];
+    keyed *t = src;
+    src = dst;
+    dst = t;
   }
+  if (src != items) memcpy(items, src, n * sizeof *items);
 }
 
 /* A double as an unsigned key of the same order. */
@@ -852,13 +861,14 @@ static uint64_t order_key(double d) {
 }
 
 /* Sort cells by the centre of their boxes along axis 0 (x) or 1 (y); ties keep their order. */
-static void sort_cells(rt_cell *c, size_t n, int axis, uint64_t *key, uint32_t *order,
-                       uint32_t *tmp, rt_cell *out) {
+static void sort_cells(rt_cell *c, size_t n, int axis, keyed *items, keyed *tmp, rt_cell *out) {
   if (n < 2) return;
-  for (size_t i = 0; i < n; i++)
-    key[i] = order_key((double)c[i].box[2 * axis] + (double)c[i].box[2 * axis + 1]);
-  radix_order(key, n, order, tmp);
-  for (size_t i = 0; i < n; i++) out[i] = c[order[i]];
+  for (size_t i = 0; i < n; i++) {
+    items[i].key = order_key((double)c[i].box[2 * axis] + (double)c[i].box[2 * axis + 1]);
+    items[i].idx = (uint32_t)i;
+  }
+  radix_sort(items, tmp, n);
+  for (size_t i = 0; i < n; i++) out[i] = c[items[i].idx];
   memcpy(c, out, n * sizeof *c);
 }
 
@@ -904,25 +914,27 @@ static pm_status rt_node(rt_writer *r, int64_t no, const rt_cell *cells, size_t 
 #define ROWIDS_PER_INSERT 256
 
 /* %_rowid in rowid order (appends to its b-tree), many rows per INSERT. */
-static pm_status write_rowids(rt_writer *r, rt_link *links, size_t n, uint64_t *key,
-                              uint32_t *order, uint32_t *tmp) {
-  for (size_t i = 0; i < n; i++) key[i] = (uint64_t)links[i].id ^ (1ull << 63);
-  radix_order(key, n, order, tmp);
+static pm_status write_rowids(rt_writer *r, rt_link *links, size_t n, keyed *items, keyed *tmp) {
+  for (size_t i = 0; i < n; i++) {
+    items[i].key = (uint64_t)links[i].id ^ (1ull << 63);
+    items[i].idx = (uint32_t)i;
+  }
+  radix_sort(items, tmp, n);
   pm_status st = PM_OK;
   size_t i = 0;
   int64_t max = 0;
   int has_max = 0;
   for (; !st && r->rowids && i + ROWIDS_PER_INSERT <= n; i += ROWIDS_PER_INSERT) {
     for (int k = 0; k < ROWIDS_PER_INSERT; k++) {
-      const rt_link *l = &links[order[i + (size_t)k]];
+      const rt_link *l = &links[items[i + (size_t)k].idx];
       bind_rowid(r->rowids, 2 * k + 1, l->id, &max, &has_max);
       sqlite3_bind_int64(r->rowids, 2 * k + 2, l->node);
     }
     st = rt_step(r, r->rowids);
   }
   for (; !st && i < n; i++) {
-    bind_rowid(r->rowid, 1, links[order[i]].id, &max, &has_max);
-    sqlite3_bind_int64(r->rowid, 2, links[order[i]].node);
+    bind_rowid(r->rowid, 1, links[items[i].idx].id, &max, &has_max);
+    sqlite3_bind_int64(r->rowid, 2, links[items[i].idx].node);
     st = rt_step(r, r->rowid);
   }
   return st;
@@ -935,10 +947,9 @@ static pm_status pack_rtree(pm_layer_writer *w, rt_writer *r) {
   size_t n = w->n_cells;
   rt_cell *level = w->cells; /* sorted in place; the writer's cells are not needed afterwards */
   rt_link *links = malloc((n ? n : 1) * sizeof *links);
-  uint64_t *key = malloc((n ? n : 1) * sizeof *key);
-  uint32_t *order = malloc((n ? n : 1) * sizeof *order), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+  keyed *items = malloc((n ? n : 1) * sizeof *items), *tmp = malloc((n ? n : 1) * sizeof *tmp);
   rt_cell *scratch = malloc((n ? n : 1) * sizeof *scratch);
-  pm_status st = links && key && order && tmp && scratch ? PM_OK : oom(ctx);
+  pm_status st = links && items && tmp && scratch && n <= UINT32_MAX ? PM_OK : oom(ctx);
   int64_t next_no = 2;
   int depth = 0;
   while (!st && n > m) {
@@ -950,11 +961,11 @@ static pm_status pack_rtree(pm_layer_writer *w, rt_writer *r) {
       st = oom(ctx);
       break;
     }
-    sort_cells(level, n, 0, key, order, tmp, scratch);
+    sort_cells(level, n, 0, items, tmp, scratch);
     size_t k = 0;
     for (size_t s0 = 0; !st && s0 < n; s0 += per_slice) {
       size_t s1 = s0 + per_slice < n ? s0 + per_slice : n;
-      sort_cells(level + s0, s1 - s0, 1, key, order, tmp, scratch);
+      sort_cells(level + s0, s1 - s0, 1, items, tmp, scratch);
       for (size_t a = s0; !st && a < s1; a += m) {
         size_t b = a + m < s1 ? a + m : s1;
         rt_cell *p = &parents[k++];
@@ -995,10 +1006,9 @@ static pm_status pack_rtree(pm_layer_writer *w, rt_writer *r) {
     }
   }
   if (level != w->cells) free(level);
-  if (!st) st = write_rowids(r, links, w->n_cells, key, order, tmp);
+  if (!st) st = write_rowids(r, links, w->n_cells, items, tmp);
   free(links);
-  free(key);
-  free(order);
+  free(items);
   free(tmp);
   free(scratch);
   return st;
