@@ -312,6 +312,8 @@ pm_status pm_transform_xy(pm_transform *tr, double *x, double *y) {
   return PM_OK;
 }
 
+int pm_transform_is_noop(const pm_transform *tr) { return tr->identity; }
+
 pm_status pm_transform_points(pm_transform *tr, double *xy, size_t n) {
   for (size_t i = 0; i < n; i++) {
     double *x = &xy[2 * i], *y = &xy[2 * i + 1];

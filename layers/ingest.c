@@ -1502,9 +1502,15 @@ static pm_status write_features(ingest *g, double *ext) {
   OGRFeatureH f;
   char ref[48];
   OGR_L_ResetReading(g->lyr);
-  feature_reader rd;
-  pm_status st = reader_start(g, &rd);
-  while (!st && !(st = reader_next(&rd, &f)) && f) {
+  feature_reader *rdp = calloc(1, sizeof *rdp); /* ~70 KB: not on the stack */
+  if (!rdp) {
+    free(vals);
+    free(texts);
+    return oom(ctx);
+  }
+  feature_reader *rd = rdp;
+  pm_status st = reader_start(g, rd);
+  while (!st && !(st = reader_next(rd, &f)) && f) {
     GIntBig src_fid = OGR_F_GetFID(f);
     g->rep->n_read++;
     if ((g->rep->n_read & 1023) == 0)
@@ -1565,7 +1571,7 @@ static pm_status write_features(ingest *g, double *ext) {
       if (geom) GEOSGeom_destroy_r(h, geom);
       geom = NULL;
       st = note_dropped(g, src_fid, why);
-      reader_release(&rd, f);
+      reader_release(rd, f);
       continue;
     }
     if (!st && repaired) {
@@ -1648,9 +1654,10 @@ static pm_status write_features(ingest *g, double *ext) {
       texts[i] = NULL;
     }
     if (geom) GEOSGeom_destroy_r(h, geom);
-    reader_release(&rd, f);
+    reader_release(rd, f);
   }
-  reader_stop(&rd);
+  reader_stop(rd);
+  free(rdp);
   free(vals);
   free(texts);
   if (!st && total > 0 && !(o->where && *o->where) && g->rep->n_read < total && g->is_shapefile)

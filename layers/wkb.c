@@ -119,7 +119,18 @@ int pm__wkb_scan(const unsigned char *wkb, size_t len, pm__wkb_shape *s) {
 
 pm_status pm__wkb_transform(pm_context *ctx, unsigned char *wkb, const pm__wkb_shape *s,
                             pm_transform *tr, double **scratch, size_t *scratch_cap) {
+  int noop = pm_transform_is_noop(tr);
   for (size_t i = 0; i < s->n_runs; i++) {
+    if (noop) { /* nothing moves: only a point that is not finite needs PROJ (for its error) */
+      const unsigned char *p = wkb + s->runs[i].off;
+      uint32_t k = 0;
+      for (; k < s->runs[i].n; k++, p += 16) {
+        double xy[2];
+        memcpy(xy, p, 16);
+        if (!isfinite(xy[0]) || !isfinite(xy[1])) break;
+      }
+      if (k == s->runs[i].n) continue;
+    }
     const pm__wkb_run *run = &s->runs[i];
     size_t n = run->n;
     if (2 * n > *scratch_cap) {

@@ -47,7 +47,7 @@ enum { TAG_NULL, TAG_INT, TAG_REAL, TAG_TEXT };
 #define BATCH_RECORDS 512
 #define BATCH_BYTES (1u << 20)
 #define N_BATCHES 4      /* in flight: bounds the memory the queue holds */
-#define ROWS_PER_INSERT 64
+#define ROWS_PER_INSERT 256
 
 typedef struct batch {
   unsigned char *data;

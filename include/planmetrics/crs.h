@@ -43,6 +43,8 @@ pm_status pm_transform_xy(pm_transform *tr, double *x, double *y);
  * point by point (a no-op transformation leaves finite points untouched). Stops at the first point
  * PROJ cannot transform, with pm_transform_xy's message for it. */
 pm_status pm_transform_points(pm_transform *tr, double *xy, size_t n);
+/* Whether the transformation leaves every finite point as it is (source CRS = project CRS). */
+int pm_transform_is_noop(const pm_transform *tr);
 /* Transform a GEOS geometry into a new one. Caller owns *out. A point PROJ cannot transform is
  * PM_ECRS (the message says so; the caller names the feature). */
 pm_status pm_transform_geom(pm_transform *tr, const GEOSGeometry *in, GEOSGeometry **out);
