@@ -26,6 +26,17 @@ int pm__cmp_size(const void *a, const void *b);
  * set for them, else an error naming the file). hex receives 64 hex digits and a NUL. */
 pm_status pm__sha256_files(pm_context *ctx, const char *const *paths, const int *optional, size_t n,
                            char hex[65]);
+/* The same without a context, for another thread: 1 on success, else 0 with err filled (err->path
+ * borrows paths[i]); pm__hash_error_report turns err into the message pm__sha256_files gives. */
+typedef enum { PM__HASH_OK, PM__HASH_NO_DIGEST, PM__HASH_OPEN, PM__HASH_READ } pm__hash_error_kind;
+typedef struct pm__hash_error {
+  pm__hash_error_kind kind;
+  int errnum;
+  const char *path;
+} pm__hash_error;
+int pm__sha256_files_raw(const char *const *paths, const int *optional, size_t n, char hex[65],
+                         pm__hash_error *err);
+pm_status pm__hash_error_report(pm_context *ctx, const pm__hash_error *err);
 /* SHA-256 of a memory buffer. */
 void pm__sha256_buffer(const void *data, size_t len, char hex[65]);
 

@@ -218,6 +218,7 @@ struct pm_transform {
   web_kind web;
   char name[128];
   int failed;      /* set by the GEOS callback when PROJ cannot transform a point */
+  int identity;    /* PROJ's operation is a no-op (source CRS = project CRS): points stay as they are */
 };
 
 pm_status pm_transform_create(pm_context *ctx, const char *source, int target_epsg,
@@ -283,6 +284,8 @@ pm_status pm_transform_create(pm_context *ctx, const char *source, int target_ep
     return pm_error(ctx, PM_ECRS, "PROJ found no transformation from %.200s to %s", source, dst_def);
   }
   tr->op = norm;
+  PJ_PROJ_INFO info = proj_pj_info(norm);
+  tr->identity = !tr->web && info.id && strcmp(info.id, "noop") == 0;
   *out = tr;
   return PM_OK;
 }
@@ -306,6 +309,20 @@ pm_status pm_transform_xy(pm_transform *tr, double *x, double *y) {
                     *x, *y, proj_errno_string(proj_errno(tr->op)));
   *x = r.xy.x;
   *y = r.xy.y;
+  return PM_OK;
+}
+
+int pm_transform_is_noop(const pm_transform *tr) { return tr->identity; }
+
+pm_status pm_transform_points(pm_transform *tr, double *xy, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    double *x = &xy[2 * i], *y = &xy[2 * i + 1];
+    /* PROJ's no-op gives every finite point back unchanged; anything else (and the error for a
+     * point that is not finite) takes the general way. */
+    if (tr->identity && isfinite(*x) && isfinite(*y)) continue;
+    pm_status st = pm_transform_xy(tr, x, y);
+    if (st) return st;
+  }
   return PM_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "layers/wkb.h"
 #include "planmetrics/crs.h"
 
 extern const unsigned char pm_osmconf_bytes[];
@@ -49,12 +51,19 @@ typedef struct ingest {
   size_t n_raw_cols, n_raw_rows;
   int64_t *raw_fid;        /* ascending */
   char **raw_vals;         /* n_raw_rows x n_raw_cols, NULL for an empty value */
+  int *csv_keep;           /* from csv_scan: per stored field, 1 + the type GDAL gave a column whose
+                              numbers would alter the file's text, else 0; NULL when not scanned */
   pm_geom_kind kind;
   int multipoint;
   pm_transform *tr;
   pm_layer_writer *writer;
   GEOSWKBReader *wkb_in;
   GEOSWKBWriter *wkb_out;
+  unsigned char *buf;      /* one feature's WKB on the fast way, after 9 bytes kept for a multi header */
+  size_t buf_cap;
+  pm__wkb_shape shape;     /* its structure */
+  double *scratch;         /* coordinates being transformed */
+  size_t scratch_cap;
   size_t repaired_len, dropped_len, reasons_len;
   int n_reasons;
   char why_buf[256];       /* a drop reason built for one feature */
@@ -97,10 +106,23 @@ static int sidecar_exists(const char *path, const char *ext_lower) {
   return ok;
 }
 
-pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
-  *hex = NULL;
-  /* The sidecar files that change what GDAL reads: a shapefile's index, attributes, CRS and code
-   * page; a CSV's column types (.csvt) and CRS (.prj). */
+/* The files whose bytes make a source's hash: the file and the sidecars that change what GDAL
+ * reads (a shapefile's index, attributes, CRS and code page; a CSV's column types and CRS). */
+typedef struct source_files {
+  const char *paths[5];
+  int optional[5];
+  char *owned[4];
+  size_t n;
+  int directory;
+} source_files;
+
+static void source_files_clear(source_files *sf) {
+  for (size_t i = 0; i < 4; i++) free(sf->owned[i]);
+  memset(sf, 0, sizeof *sf);
+}
+
+static pm_status source_files_of(pm_context *ctx, const char *path, source_files *sf) {
+  memset(sf, 0, sizeof *sf);
   static const char *const shp_exts[] = {".shx", ".dbf", ".prj", ".cpg"};
   static const int shp_optional[] = {0, 0, 1, 1};
   static const char *const csv_exts[] = {".csvt", ".prj"};
@@ -117,31 +139,74 @@ pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
     ext_optional = csv_optional;
     n_ext = 2;
   }
-  const char *paths[5];
-  int optional[5] = {0};
-  char *owned[4] = {0};
-  size_t n = 0;
-  paths[n++] = path;
+  sf->paths[sf->n++] = path;
   for (size_t i = 0; i < n_ext; i++) {
-    owned[i] = sidecar(path, exts[i]);
-    if (!owned[i]) {
-      for (size_t j = 0; j < i; j++) free(owned[j]);
+    if (!(sf->owned[i] = sidecar(path, exts[i]))) {
+      source_files_clear(sf);
       return oom(ctx);
     }
-    optional[n] = ext_optional[i];
-    paths[n++] = owned[i];
+    sf->optional[sf->n] = ext_optional[i];
+    sf->paths[sf->n++] = sf->owned[i];
   }
   struct stat sb;
-  pm_status st = PM_OK;
+  sf->directory = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+  return PM_OK;
+}
+
+pm_status pm_source_hash(pm_context *ctx, const char *path, char **hex) {
+  *hex = NULL;
+  source_files sf;
+  pm_status st = source_files_of(ctx, path, &sf);
+  if (st) return st;
   char buf[65];
-  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+  if (sf.directory)
     snprintf(buf, sizeof buf, "directory");
   else
-    st = pm__sha256_files(ctx, paths, optional, n, buf);
-  for (size_t i = 0; i < 4; i++) free(owned[i]);
+    st = pm__sha256_files(ctx, sf.paths, sf.optional, sf.n, buf);
+  source_files_clear(&sf);
   if (st) return st;
   *hex = strdup(buf);
   return *hex ? PM_OK : oom(ctx);
+}
+
+/* The source's hash computed on a thread of its own while the ingest reads the same file (the
+ * files are read twice either way; this way the second read costs no wall time). */
+typedef struct hash_job {
+  source_files files;
+  char hex[65];
+  pm__hash_error err;
+  pthread_t thread;
+  int started;
+} hash_job;
+
+static void *hash_thread(void *arg) {
+  hash_job *j = arg;
+  pm__sha256_files_raw(j->files.paths, j->files.optional, j->files.n, j->hex, &j->err);
+  return NULL;
+}
+
+static pm_status hash_start(pm_context *ctx, const char *path, hash_job *j) {
+  memset(j, 0, sizeof *j);
+  pm_status st = source_files_of(ctx, path, &j->files);
+  if (st || j->files.directory) return st;
+  if (pthread_create(&j->thread, NULL, hash_thread, j) == 0) j->started = 1;
+  else hash_thread(j); /* no thread to be had: hash now */
+  return PM_OK;
+}
+
+/* Wait for the hash; *hex is a new string (or NULL after an error). */
+static pm_status hash_finish(pm_context *ctx, hash_job *j, char **hex) {
+  if (hex) *hex = NULL;
+  if (j->started) pthread_join(j->thread, NULL);
+  j->started = 0;
+  pm_status st = PM_OK;
+  if (hex) {
+    if (j->files.directory) snprintf(j->hex, sizeof j->hex, "directory");
+    else st = pm__hash_error_report(ctx, &j->err);
+    if (!st && !(*hex = strdup(j->hex))) st = oom(ctx);
+  }
+  source_files_clear(&j->files);
+  return st;
 }
 
 pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *o, char **out) {
@@ -178,6 +243,9 @@ static void ingest_free(ingest *g) {
   if (g->tr) pm_transform_destroy(g->tr);
   if (g->wkb_in) GEOSWKBReader_destroy_r(g->h, g->wkb_in);
   if (g->wkb_out) GEOSWKBWriter_destroy_r(g->h, g->wkb_out);
+  free(g->buf);
+  free(g->scratch);
+  pm__wkb_shape_clear(&g->shape);
   if (g->ds) GDALClose(g->ds);
   if (g->osmconf[0]) unlink(g->osmconf);
   for (size_t i = 0; i < g->n_fields; i++) free(g->field_names[i]);
@@ -185,6 +253,7 @@ static void ingest_free(ingest *g) {
   free(g->fields);
   free(g->src_idx);
   free(g->raw_col);
+  free(g->csv_keep);
   free_raw(g);
 }
 
@@ -233,22 +302,164 @@ static pm_status note_dropped(ingest *g, GIntBig src_fid, const char *why) {
 /* The next feature of the layer, or NULL at the end. A driver error while reading (a truncated
  * .shp, a broken GeoPackage) is an error naming the feature, never a silently shorter layer.
  * *last_fid is the FID of the previous feature (-1 before the first). */
-static pm_status read_next(ingest *g, GIntBig *last_fid, OGRFeatureH *out) {
+/* read_next's work without the context: 0, or 1 with the message in msg. */
+static int read_raw(const ingest *g, GIntBig *last_fid, OGRFeatureH *out, char *msg, size_t size) {
   CPLErrorReset();
   *out = OGR_L_GetNextFeature(g->lyr);
   if (CPLGetLastErrorType() < CE_Failure) {
     if (*out) *last_fid = OGR_F_GetFID(*out);
-    return PM_OK;
+    return 0;
   }
   char why[512], ref[48];
   snprintf(why, sizeof why, "%s", gdal_msg("read error"));
   GIntBig fid = *out ? OGR_F_GetFID(*out) : *last_fid + 1;
   if (*out) OGR_F_Destroy(*out);
   *out = NULL;
-  return pm_error(g->ctx, PM_EIO,
-                  "%s: %s cannot be read (%s); the file looks damaged or truncated (re-export or "
-                  "re-copy it)",
-                  g->opt->path, feature_ref(g, fid, ref, sizeof ref), why);
+  snprintf(msg, size,
+           "%s: %s cannot be read (%s); the file looks damaged or truncated (re-export or re-copy it)",
+           g->opt->path, feature_ref(g, fid, ref, sizeof ref), why);
+  return 1;
+}
+
+static pm_status read_next(ingest *g, GIntBig *last_fid, OGRFeatureH *out) {
+  char msg[1024];
+  if (!read_raw(g, last_fid, out, msg, sizeof msg)) return PM_OK;
+  return pm_error(g->ctx, PM_EIO, "%s", msg);
+}
+
+/* The features of the write pass, read from GDAL on a thread of their own (the floor's work:
+ * decoding the file) while this thread turns them into rows; handed over in order, in runs. */
+#define READ_RUN 64
+#define READ_QUEUE 1024
+typedef struct feature_reader {
+  ingest *g;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  OGRFeatureH queue[READ_QUEUE];
+  size_t head, len;
+  int eof, failed, stop, started;
+  char msg[1024]; /* the read error, when failed */
+  pthread_t thread;
+  OGRFeatureH taken[READ_RUN]; /* a run taken by the consumer */
+  size_t n_taken, at_taken;
+  /* Features done with go back to the reading thread to be freed there: freeing memory another
+   * thread allocated makes the two threads' allocators contend. */
+  OGRFeatureH done[READ_RUN];   /* the consumer's, not yet handed back */
+  size_t n_done;
+  OGRFeatureH trash[READ_QUEUE + 2 * READ_RUN];
+  size_t n_trash;
+} feature_reader;
+
+static void *reader_thread(void *arg) {
+  feature_reader *r = arg;
+  CPLPushErrorHandler(CPLQuietErrorHandler); /* GDAL's handlers are per thread */
+  GIntBig last = -1;
+  OGRFeatureH run[READ_RUN];
+  size_t n = 0;
+  int end = 0, failed = 0;
+  char msg[1024];
+  while (!end) {
+    OGRFeatureH f = NULL;
+    failed = read_raw(r->g, &last, &f, msg, sizeof msg);
+    if (f) run[n++] = f;
+    end = failed || !f;
+    if (n == READ_RUN || end) {
+      OGRFeatureH trash[READ_QUEUE + 2 * READ_RUN];
+      size_t n_trash;
+      pthread_mutex_lock(&r->mu);
+      n_trash = r->n_trash;
+      memcpy(trash, r->trash, n_trash * sizeof *trash);
+      r->n_trash = 0;
+      for (size_t i = 0; i < n && !r->stop;) {
+        while (r->len == READ_QUEUE && !r->stop) pthread_cond_wait(&r->cv, &r->mu);
+        for (; i < n && r->len < READ_QUEUE; i++) r->queue[(r->head + r->len++) % READ_QUEUE] = run[i];
+        pthread_cond_broadcast(&r->cv);
+      }
+      if (r->stop) { /* the consumer gave up: what it will not take */
+        for (size_t i = 0; i < n; i++) OGR_F_Destroy(run[i]);
+        end = 1;
+      }
+      n = 0;
+      if (end) {
+        r->eof = 1;
+        if (failed) {
+          r->failed = 1;
+          snprintf(r->msg, sizeof r->msg, "%s", msg);
+        }
+        pthread_cond_broadcast(&r->cv);
+      }
+      pthread_mutex_unlock(&r->mu);
+      for (size_t i = 0; i < n_trash; i++) OGR_F_Destroy(trash[i]);
+    }
+  }
+  CPLPopErrorHandler();
+  return NULL;
+}
+
+static pm_status reader_start(ingest *g, feature_reader *r) {
+  memset(r, 0, sizeof *r);
+  r->g = g;
+  if (pthread_mutex_init(&r->mu, NULL) != 0) return oom(g->ctx);
+  if (pthread_cond_init(&r->cv, NULL) != 0) {
+    pthread_mutex_destroy(&r->mu);
+    return oom(g->ctx);
+  }
+  if (pthread_create(&r->thread, NULL, reader_thread, r) != 0) {
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    return pm_error(g->ctx, PM_ENOMEM, "cannot start a thread to read %s", g->opt->path);
+  }
+  r->started = 1;
+  return PM_OK;
+}
+
+/* The next feature in the file's order (NULL at the end), or the read error where it happened. */
+static pm_status reader_next(feature_reader *r, OGRFeatureH *out) {
+  *out = NULL;
+  if (r->at_taken < r->n_taken) {
+    *out = r->taken[r->at_taken++];
+    return PM_OK;
+  }
+  pthread_mutex_lock(&r->mu);
+  for (size_t i = 0; i < r->n_done; i++) {
+    if (r->n_trash < PM_ARRAY_LEN(r->trash)) r->trash[r->n_trash++] = r->done[i];
+    else OGR_F_Destroy(r->done[i]);
+  }
+  r->n_done = 0;
+  while (r->len == 0 && !r->eof) pthread_cond_wait(&r->cv, &r->mu);
+  r->n_taken = r->at_taken = 0;
+  for (; r->n_taken < READ_RUN && r->len > 0; r->len--, r->head = (r->head + 1) % READ_QUEUE)
+    r->taken[r->n_taken++] = r->queue[r->head];
+  pthread_cond_broadcast(&r->cv);
+  int failed = r->len == 0 && r->n_taken == 0 && r->failed;
+  pthread_mutex_unlock(&r->mu);
+  if (r->n_taken > 0) *out = r->taken[r->at_taken++];
+  if (failed) return pm_error(r->g->ctx, PM_EIO, "%s", r->msg);
+  return PM_OK;
+}
+
+/* A feature the consumer is done with. */
+static void reader_release(feature_reader *r, OGRFeatureH f) {
+  if (r->started && r->n_done < READ_RUN) r->done[r->n_done++] = f;
+  else OGR_F_Destroy(f);
+}
+
+/* Stop the reading thread and drop what it read ahead. */
+static void reader_stop(feature_reader *r) {
+  if (!r->started) return;
+  pthread_mutex_lock(&r->mu);
+  r->stop = 1;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  pthread_join(r->thread, NULL);
+  for (; r->at_taken < r->n_taken; r->at_taken++) OGR_F_Destroy(r->taken[r->at_taken]);
+  for (; r->len > 0; r->len--, r->head = (r->head + 1) % READ_QUEUE) OGR_F_Destroy(r->queue[r->head]);
+  for (size_t i = 0; i < r->n_done; i++) OGR_F_Destroy(r->done[i]);
+  for (size_t i = 0; i < r->n_trash; i++) OGR_F_Destroy(r->trash[i]);
+  r->n_done = r->n_trash = 0;
+  pthread_cond_destroy(&r->cv);
+  pthread_mutex_destroy(&r->mu);
+  r->started = 0;
 }
 
 /* ---- opening ---- */
@@ -592,83 +803,142 @@ static int number_loses_text(const char *s, pm_field_type t) {
   return integer_like && digits > 15;
 }
 
-/* Read the CSV a second time as plain text; columns GDAL typed as numbers but whose text a number
- * would change are stored as TEXT with the file's own characters. */
-static pm_status csv_keep_text(ingest *g) {
-  if (!g->is_csv || sidecar_exists(g->opt->path, ".csvt")) return PM_OK; /* .csvt: types given */
-  int any_numeric = 0;
-  for (size_t i = 0; i < g->n_fields; i++) any_numeric |= g->fields[i].type != PM_FIELD_TEXT;
-  if (!any_numeric) return PM_OK;
-  pm_context *ctx = g->ctx;
+/* What encoding detection looks at in a text value: whether it has bytes beyond ASCII, and whether
+ * it is valid UTF-8 and plausible GB18030. */
+typedef struct enc_scan {
+  int all_utf8, all_gb, any_high;
+} enc_scan;
+
+static void enc_scan_value(enc_scan *e, const char *s) {
+  size_t len = strlen(s);
+  int high = 0;
+  for (size_t k = 0; k < len && !high; k++) high = (unsigned char)s[k] >= 0x80;
+  if (!high) return;
+  e->any_high = 1;
+  if (e->all_utf8 && !pm_utf8_valid(s, len)) e->all_utf8 = 0;
+  if (e->all_gb && !pm_gb18030_plausible(s, len)) e->all_gb = 0;
+}
+
+static int is_text_field(OGRFeatureDefnH defn, int i) {
+  OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+  return t == OFTString || t == OFTStringList;
+}
+
+/* Whether the numbers of a CSV need checking against the file's text: no .csvt says the types,
+ * and GDAL typed some column as a number. */
+static int csv_numbers_to_check(ingest *g) {
+  if (!g->is_csv || sidecar_exists(g->opt->path, ".csvt")) return 0;
+  for (size_t i = 0; i < g->n_fields; i++)
+    if (g->fields[i].type != PM_FIELD_TEXT) return 1;
+  return 0;
+}
+
+/* The CSV opened again with every column as text (no type detection), or NULL when its columns
+ * cannot be paired with the typed layer's. */
+static GDALDatasetH csv_open_raw(ingest *g, OGRLayerH *rl) {
   GDALDatasetH raw = GDALOpenEx(g->opt->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-  OGRLayerH rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
-  if (!rl || OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(rl)) !=
-                 OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(g->lyr))) {
-    if (raw) GDALClose(raw);
-    return PM_OK; /* cannot compare: keep GDAL's types */
-  }
+  *rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
+  if (*rl && OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(*rl)) ==
+                 OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(g->lyr)))
+    return raw;
+  if (raw) GDALClose(raw);
+  *rl = NULL;
+  return NULL;
+}
+
+/* One pass over the CSV's text: the columns whose numbers would lose the file's text (g->csv_keep,
+ * when numbers need checking) and, when enc is given, the encoding evidence of the text columns
+ * (all rows: only used without a --where filter, which selects rows on typed values). Returns 0
+ * when the raw file cannot be paired with the typed layer. */
+static int csv_scan(ingest *g, enc_scan *enc, pm_status *st) {
+  *st = PM_OK;
+  int check_numbers = csv_numbers_to_check(g);
+  if (!check_numbers && !enc) return 1;
+  OGRLayerH rl;
+  GDALDatasetH raw = csv_open_raw(g, &rl);
+  if (!raw) return 0;
   int *keep = calloc(g->n_fields + 1, sizeof *keep);
   if (!keep) {
     GDALClose(raw);
-    return oom(ctx);
+    *st = oom(g->ctx);
+    return 1;
   }
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+  int nf = OGR_FD_GetFieldCount(defn);
   OGRFeatureH f;
-  size_t n_keep = 0;
   while ((f = OGR_L_GetNextFeature(rl)) != NULL) {
-    for (size_t i = 0; i < g->n_fields; i++) {
+    for (size_t i = 0; check_numbers && i < g->n_fields; i++) {
       if (keep[i] || g->fields[i].type == PM_FIELD_TEXT) continue;
       int si = g->src_idx[i];
       if (OGR_F_IsFieldSetAndNotNull(f, si) &&
-          number_loses_text(OGR_F_GetFieldAsString(f, si), g->fields[i].type)) {
+          number_loses_text(OGR_F_GetFieldAsString(f, si), g->fields[i].type))
         keep[i] = 1 + (int)g->fields[i].type; /* remembers the type GDAL gave */
-        n_keep++;
+    }
+    for (int i = 0; enc && i < nf; i++)
+      if (is_text_field(defn, i) && OGR_F_IsFieldSetAndNotNull(f, i))
+        enc_scan_value(enc, OGR_F_GetFieldAsString(f, i));
+    OGR_F_Destroy(f);
+  }
+  GDALClose(raw);
+  if (check_numbers) g->csv_keep = keep;
+  else free(keep);
+  return 1;
+}
+
+/* Columns GDAL typed as numbers but whose text a number would change are stored as TEXT with the
+ * file's own characters, read in a second pass over the CSV as plain text. */
+static pm_status csv_keep_text(ingest *g) {
+  if (!csv_numbers_to_check(g)) return PM_OK;
+  pm_status st = PM_OK;
+  if (!g->csv_keep && csv_scan(g, NULL, &st) && st) return st;
+  if (!g->csv_keep) return PM_OK; /* cannot compare: keep GDAL's types */
+  pm_context *ctx = g->ctx;
+  int *keep = g->csv_keep;
+  size_t n_keep = 0;
+  for (size_t i = 0; i < g->n_fields; i++) n_keep += keep[i] != 0;
+  if (!n_keep) return PM_OK;
+  OGRLayerH rl;
+  GDALDatasetH raw = csv_open_raw(g, &rl);
+  if (!raw) return PM_OK;
+  OGRFeatureH f;
+  for (size_t i = 0; i < g->n_fields; i++)
+    if (keep[i]) {
+      g->raw_col[i] = (int)g->n_raw_cols++;
+      g->fields[i].type = PM_FIELD_TEXT;
+    }
+  size_t cap_rows = 0, cap_fid = 0;
+  while (!st && (f = OGR_L_GetNextFeature(rl)) != NULL) {
+    size_t r = g->n_raw_rows;
+    st = pm__grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
+    if (!st) st = pm__grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
+                          sizeof *g->raw_vals);
+    if (!st) {
+      g->raw_fid[r] = OGR_F_GetFID(f);
+      for (size_t i = 0; i < g->n_fields; i++) {
+        if (g->raw_col[i] < 0) continue;
+        int si = g->src_idx[i];
+        const char *s = OGR_F_IsFieldSetAndNotNull(f, si) ? OGR_F_GetFieldAsString(f, si) : "";
+        char **slot = &g->raw_vals[r * g->n_raw_cols + (size_t)g->raw_col[i]];
+        *slot = NULL;
+        if (*s && !(*slot = strdup(s))) st = oom(ctx);
       }
+      g->n_raw_rows++;
     }
     OGR_F_Destroy(f);
   }
-  pm_status st = PM_OK;
-  if (n_keep) {
-    for (size_t i = 0; i < g->n_fields; i++)
-      if (keep[i]) {
-        g->raw_col[i] = (int)g->n_raw_cols++;
-        g->fields[i].type = PM_FIELD_TEXT;
-      }
-    size_t cap_rows = 0, cap_fid = 0;
-    OGR_L_ResetReading(rl);
-    while (!st && (f = OGR_L_GetNextFeature(rl)) != NULL) {
-      size_t r = g->n_raw_rows;
-      st = pm__grow(ctx, (void **)&g->raw_fid, &cap_fid, r + 1, sizeof *g->raw_fid);
-      if (!st) st = pm__grow(ctx, (void **)&g->raw_vals, &cap_rows, (r + 1) * g->n_raw_cols,
-                            sizeof *g->raw_vals);
-      if (!st) {
-        g->raw_fid[r] = OGR_F_GetFID(f);
-        for (size_t i = 0; i < g->n_fields; i++) {
-          if (g->raw_col[i] < 0) continue;
-          int si = g->src_idx[i];
-          const char *s = OGR_F_IsFieldSetAndNotNull(f, si) ? OGR_F_GetFieldAsString(f, si) : "";
-          char **slot = &g->raw_vals[r * g->n_raw_cols + (size_t)g->raw_col[i]];
-          *slot = NULL;
-          if (*s && !(*slot = strdup(s))) st = oom(ctx);
+  /* CSV rows come in ascending FID order, which the lookup's binary search needs; should a
+   * driver ever differ, keep GDAL's types rather than risk pairing values with wrong rows. */
+  for (size_t r = 1; !st && r < g->n_raw_rows; r++)
+    if (g->raw_fid[r] <= g->raw_fid[r - 1]) {
+      for (size_t i = 0; i < g->n_fields; i++)
+        if (g->raw_col[i] >= 0) {
+          g->raw_col[i] = -1;
+          g->fields[i].type = (pm_field_type)(keep[i] - 1);
         }
-        g->n_raw_rows++;
-      }
-      OGR_F_Destroy(f);
+      free_raw(g);
+      g->n_raw_cols = 0;
+      break;
     }
-    /* CSV rows come in ascending FID order, which the lookup's binary search needs; should a
-     * driver ever differ, keep GDAL's types rather than risk pairing values with wrong rows. */
-    for (size_t r = 1; !st && r < g->n_raw_rows; r++)
-      if (g->raw_fid[r] <= g->raw_fid[r - 1]) {
-        for (size_t i = 0; i < g->n_fields; i++)
-          if (g->raw_col[i] >= 0) {
-            g->raw_col[i] = -1;
-            g->fields[i].type = (pm_field_type)(keep[i] - 1);
-          }
-        free_raw(g);
-        g->n_raw_cols = 0;
-        break;
-      }
-  }
-  free(keep);
   GDALClose(raw);
   return st;
 }
@@ -686,11 +956,6 @@ static const char *raw_value(const ingest *g, size_t i, int64_t fid) {
 }
 
 /* ---- encoding ---- */
-
-static int is_text_field(OGRFeatureDefnH defn, int i) {
-  OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
-  return t == OFTString || t == OFTStringList;
-}
 
 /* Decide how attribute text is decoded: the user's --encoding, what GDAL found (.cpg, DBF language
  * driver), or detection over the whole layer (UTF-8, else GB18030/GBK). */
@@ -717,27 +982,25 @@ static pm_status choose_encoding(ingest *g) {
   } else if (!g->is_csv) {
     return PM_OK; /* GeoPackage, GeoJSON, OSM: UTF-8 by specification (still validated per value) */
   }
-  /* Detection: scan every text value once. */
-  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
-  int nf = OGR_FD_GetFieldCount(defn);
-  int all_utf8 = 1, all_gb = 1, any_high = 0;
-  OGRFeatureH f;
-  OGR_L_ResetReading(g->lyr);
-  while ((all_utf8 || all_gb) && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
-    for (int i = 0; i < nf; i++) {
-      if (!is_text_field(defn, i) || !OGR_F_IsFieldSetAndNotNull(f, i)) continue;
-      const char *s = OGR_F_GetFieldAsString(f, i);
-      size_t len = strlen(s);
-      int high = 0;
-      for (size_t k = 0; k < len && !high; k++) high = (unsigned char)s[k] >= 0x80;
-      if (!high) continue;
-      any_high = 1;
-      if (all_utf8 && !pm_utf8_valid(s, len)) all_utf8 = 0;
-      if (all_gb && !pm_gb18030_plausible(s, len)) all_gb = 0;
+  /* Detection: scan every text value once; for a CSV without a filter, in the pass that also
+   * checks its numbers against the file's text (csv_scan). */
+  enc_scan e = {.all_utf8 = 1, .all_gb = 1};
+  pm_status st = PM_OK;
+  if (!(g->is_csv && !(o->where && *o->where) && csv_scan(g, &e, &st))) {
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
+    int nf = OGR_FD_GetFieldCount(defn);
+    OGRFeatureH f;
+    OGR_L_ResetReading(g->lyr);
+    while ((e.all_utf8 || e.all_gb) && (f = OGR_L_GetNextFeature(g->lyr)) != NULL) {
+      for (int i = 0; i < nf; i++)
+        if (is_text_field(defn, i) && OGR_F_IsFieldSetAndNotNull(f, i))
+          enc_scan_value(&e, OGR_F_GetFieldAsString(f, i));
+      OGR_F_Destroy(f);
     }
-    OGR_F_Destroy(f);
+    OGR_L_ResetReading(g->lyr);
   }
-  OGR_L_ResetReading(g->lyr);
+  if (st) return st;
+  int all_utf8 = e.all_utf8, all_gb = e.all_gb, any_high = e.any_high;
   if (!any_high || all_utf8) {
     rep->encoding = strdup("UTF-8");
     rep->encoding_detected = any_high;
@@ -1106,6 +1369,121 @@ static pm_status source_geom(ingest *g, OGRFeatureH f, GEOSGeometry **out, int *
   return st;
 }
 
+/* A coordinate PROJ cannot transform: the feature named, and the likely cause. */
+static void transform_error(ingest *g, GIntBig src_fid, pm_status st) {
+  pm_context *ctx = g->ctx;
+  const pm_ingest_options *o = g->opt;
+  char ref[48];
+  pm_error_prefix(ctx, "%s: %s: ", o->path, feature_ref(g, src_fid, ref, sizeof ref));
+  if (g->x_idx >= 0) /* the usual cause: columns swapped or a wrong --src-crs */
+    pm_error(ctx, st, "%s; check that --x %s is the longitude (easting) column, --y %s the "
+             "latitude (northing) one, and that --src-crs %s is their CRS",
+             pm_context_message(ctx), o->x_field, o->y_field, o->src_crs ? o->src_crs : "");
+  else
+    pm_error(ctx, st, "%s; check the layer's CRS or give the right one with --src-crs",
+             pm_context_message(ctx));
+}
+
+static pm_status reserve_buf(ingest *g, size_t need) {
+  if (need <= g->buf_cap) return PM_OK;
+  size_t cap = need > 2 * g->buf_cap ? need : 2 * g->buf_cap;
+  unsigned char *p = realloc(g->buf, cap);
+  if (!p) return oom(g->ctx);
+  g->buf = p;
+  g->buf_cap = cap;
+  return PM_OK;
+}
+
+static void put_u32le(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A point from coordinate columns (already transformed) as WKB in g->buf. */
+static pm_status point_wkb(ingest *g, const double xy[2], const unsigned char **wkb, size_t *len,
+                           double bbox[4]) {
+  pm_status st = reserve_buf(g, 21);
+  if (st) return st;
+  g->buf[0] = 1; /* little-endian */
+  put_u32le(g->buf + 1, 1);
+  unsigned char *c = g->buf + 5;
+  for (int k = 0; k < 2; k++) {
+    uint64_t u;
+    memcpy(&u, &xy[k], 8);
+    for (int i = 0; i < 8; i++) c[8 * k + i] = (unsigned char)(u >> (8 * i));
+  }
+  *wkb = g->buf;
+  *len = 21;
+  bbox[0] = bbox[2] = xy[0];
+  bbox[1] = bbox[3] = xy[1];
+  return PM_OK;
+}
+
+/* The fast way, for the features that need nothing GEOS would do: a plain point, line or polygon
+ * (or multi) of the layer's kind straight from OGR's WKB, transformed in place, checked as GEOS
+ * would check it (GEOS judges polygons), and a single part wrapped as the layer's multi type: the
+ * same WKB the general way writes, without building GEOS geometries. *fast = 0 leaves the feature
+ * to the general way (source_geom, then GEOS), which also makes every repair and drop decision. */
+static pm_status fast_geometry(ingest *g, OGRFeatureH f, GIntBig src_fid, int *fast,
+                               const unsigned char **wkb, size_t *len, double bbox[4]) {
+  *fast = 0;
+  OGRGeometryH og = OGR_F_GetGeometryRef(f);
+  if (!og || OGR_G_Is3D(og) || OGR_G_IsMeasured(og)) return PM_OK;
+  OGRwkbGeometryType t = OGR_G_GetGeometryType(og);
+  if (t < wkbPoint || t > wkbMultiPolygon || kind_of_ogr(t) != g->kind || OGR_G_IsEmpty(og))
+    return PM_OK;
+  int size = OGR_G_WkbSize(og);
+  if (size <= 0) return PM_OK;
+  pm_status st = reserve_buf(g, (size_t)size + 9);
+  if (st) return st;
+  unsigned char *w = g->buf + 9;
+  if (OGR_G_ExportToIsoWkb(og, wkbNDR, w) != OGRERR_NONE) return PM_OK;
+  int plain = pm__wkb_scan(w, (size_t)size, &g->shape);
+  if (plain < 0) return oom(g->ctx);
+  if (!plain) return PM_OK;
+  const pm__wkb_shape *sh = &g->shape;
+  /* What keep_kind would make of it: the layer's multi type, or a single point. */
+  uint32_t wrap = 0;
+  const unsigned char *out = w;
+  size_t out_len = (size_t)size;
+  if (g->kind == PM_KIND_POINT && !g->multipoint) {
+    if (sh->type == 4) {
+      if (sh->n_parts != 1) return PM_OK; /* a multi-point in a layer of single points */
+      out = w + sh->first_part;
+      out_len = 21;
+    }
+  } else if (sh->type <= 3) {
+    wrap = (uint32_t)sh->type + 3;
+  }
+  st = pm__wkb_transform(g->ctx, w, sh, g->tr, &g->scratch, &g->scratch_cap);
+  if (st == PM_ENOMEM) return st;
+  if (st) {
+    transform_error(g, src_fid, st);
+    return st;
+  }
+  if (g->kind == PM_KIND_POLYGON) {
+    if (pm__wkb_certainly_valid_ring(w, sh, bbox)) goto valid; /* most parcels, parks, blocks */
+    GEOSGeometry *geom = GEOSWKBReader_read_r(g->h, g->wkb_in, w, (size_t)size);
+    char valid = geom ? GEOSisValid_r(g->h, geom) : 0;
+    if (geom) GEOSGeom_destroy_r(g->h, geom);
+    if (valid != 1) return PM_OK; /* repaired (or dropped) the general way */
+    pm__wkb_bbox(w, sh, bbox);
+  } else if (!pm__wkb_valid_points_lines(w, sh, bbox)) {
+    return PM_OK;
+  }
+valid:
+  if (wrap) {
+    g->buf[0] = 1;
+    put_u32le(g->buf + 1, wrap);
+    put_u32le(g->buf + 5, 1);
+    out = g->buf;
+    out_len = (size_t)size + 9;
+  }
+  *wkb = out;
+  *len = out_len;
+  *fast = 1;
+  return PM_OK;
+}
+
 static pm_status write_features(ingest *g, double *ext) {
   pm_context *ctx = g->ctx;
   GEOSContextHandle_t h = g->h;
@@ -1121,36 +1499,44 @@ static pm_status write_features(ingest *g, double *ext) {
   char label[128];
   snprintf(label, sizeof label, "ingest %s", o->as);
   int64_t last_fid = -1;
-  GIntBig last_src = -1;
-  pm_status st = PM_OK;
   OGRFeatureH f;
   char ref[48];
   OGR_L_ResetReading(g->lyr);
-  while (!st && !(st = read_next(g, &last_src, &f)) && f) {
+  feature_reader *rdp = calloc(1, sizeof *rdp); /* ~70 KB: not on the stack */
+  if (!rdp) {
+    free(vals);
+    free(texts);
+    return oom(ctx);
+  }
+  feature_reader *rd = rdp;
+  pm_status st = reader_start(g, rd);
+  while (!st && !(st = reader_next(rd, &f)) && f) {
     GIntBig src_fid = OGR_F_GetFID(f);
     g->rep->n_read++;
     if ((g->rep->n_read & 1023) == 0)
       pm_progress(ctx, label, (uint64_t)g->rep->n_read, total > 0 ? (uint64_t)total : 0);
     GEOSGeometry *geom = NULL;
     const char *why = NULL;
-    int repaired = 0;
+    int repaired = 0, fast = 0;
+    const unsigned char *wkb_out = NULL; /* the fast way's WKB (in g->buf) */
+    size_t wkb_len = 0;
+    double bbox[4];
     if (g->x_idx >= 0) {
-      double x = 0, y = 0;
+      double xy[2] = {0, 0};
       int empty = 0;
-      st = read_xy(g, f, &x, &y, &empty);
+      st = read_xy(g, f, &xy[0], &xy[1], &empty);
       if (!st && empty) why = "no coordinates";
       if (!st && !empty) {
-        GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 1, 2);
-        if (cs) {
-          GEOSCoordSeq_setXY_r(h, cs, 0, x, y);
-          geom = GEOSGeom_createPoint_r(h, cs);
-        }
-        if (!geom) st = oom(ctx);
+        st = pm_transform_points(g->tr, xy, 1);
+        if (st) transform_error(g, src_fid, st);
+        else st = point_wkb(g, xy, &wkb_out, &wkb_len, bbox);
+        fast = !st;
       }
     } else {
-      st = source_geom(g, f, &geom, &repaired, &why);
+      st = fast_geometry(g, f, src_fid, &fast, &wkb_out, &wkb_len, bbox);
+      if (!st && !fast) st = source_geom(g, f, &geom, &repaired, &why);
     }
-    /* Kind check, transformation, validation. */
+    /* The general way: kind check, transformation, validation and repair with GEOS. */
     if (!st && geom && !why) {
       pm_geom_kind k = kind_of_geos(h, geom);
       if (k == PM_KIND_NONE && GEOSGeomTypeId_r(h, geom) == GEOS_GEOMETRYCOLLECTION)
@@ -1163,14 +1549,7 @@ static pm_status write_features(ingest *g, double *ext) {
       GEOSGeometry *t = NULL;
       st = pm_transform_geom(g->tr, geom, &t);
       if (st) {
-        pm_error_prefix(ctx, "%s: %s: ", o->path, feature_ref(g, src_fid, ref, sizeof ref));
-        if (g->x_idx >= 0) /* the usual cause: columns swapped or a wrong --src-crs */
-          pm_error(ctx, st, "%s; check that --x %s is the longitude (easting) column, --y %s the "
-                   "latitude (northing) one, and that --src-crs %s is their CRS",
-                   pm_context_message(ctx), o->x_field, o->y_field, o->src_crs ? o->src_crs : "");
-        else
-          pm_error(ctx, st, "%s; check the layer's CRS or give the right one with --src-crs",
-                   pm_context_message(ctx));
+        transform_error(g, src_fid, st);
       } else {
         GEOSGeom_destroy_r(h, geom);
         geom = t;
@@ -1192,7 +1571,7 @@ static pm_status write_features(ingest *g, double *ext) {
       if (geom) GEOSGeom_destroy_r(h, geom);
       geom = NULL;
       st = note_dropped(g, src_fid, why);
-      OGR_F_Destroy(f);
+      reader_release(rd, f);
       continue;
     }
     if (!st && repaired) {
@@ -1242,25 +1621,30 @@ static pm_status write_features(ingest *g, double *ext) {
       }
     }
     if (!st) {
-      size_t len = 0;
-      unsigned char *wkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
-      if (!wkb) st = pm_error(ctx, PM_EGEOM, "%s: %s: cannot encode geometry (%s)", o->path,
-                              feature_ref(g, src_fid, ref, sizeof ref),
-                              pm__context_geos_message(ctx));
+      size_t len = wkb_len;
+      unsigned char *gwkb = NULL;
+      if (!fast) {
+        gwkb = GEOSWKBWriter_write_r(h, g->wkb_out, geom, &len);
+        if (!gwkb)
+          st = pm_error(ctx, PM_EGEOM, "%s: %s: cannot encode geometry (%s)", o->path,
+                        feature_ref(g, src_fid, ref, sizeof ref), pm__context_geos_message(ctx));
+        wkb_out = gwkb;
+        if (!(GEOSGeom_getXMin_r(h, geom, &bbox[0]) && GEOSGeom_getYMin_r(h, geom, &bbox[1]) &&
+              GEOSGeom_getXMax_r(h, geom, &bbox[2]) && GEOSGeom_getYMax_r(h, geom, &bbox[3])))
+          bbox[0] = NAN; /* no extent to add */
+      }
       /* Keep the source FID as the stored fid while it increases (Shapefile, CSV, GeoPackage), so a
        * planner finds the same feature in QGIS; otherwise number on. */
       int64_t fid = (src_fid != OGRNullFID && src_fid > last_fid) ? (int64_t)src_fid : last_fid + 1;
-      if (!st) st = pm_layer_writer_add(g->writer, fid, wkb, len, vals);
-      if (wkb) GEOSFree_r(h, wkb);
+      if (!st) st = pm_layer_writer_add(g->writer, fid, wkb_out, len, vals);
+      if (gwkb) GEOSFree_r(h, gwkb);
       last_fid = fid;
       if (!st) {
-        double x0, y0, x1, y1;
-        if (GEOSGeom_getXMin_r(h, geom, &x0) && GEOSGeom_getYMin_r(h, geom, &y0) &&
-            GEOSGeom_getXMax_r(h, geom, &x1) && GEOSGeom_getYMax_r(h, geom, &y1)) {
-          ext[0] = fmin(ext[0], x0);
-          ext[1] = fmin(ext[1], y0);
-          ext[2] = fmax(ext[2], x1);
-          ext[3] = fmax(ext[3], y1);
+        if (!isnan(bbox[0])) {
+          ext[0] = fmin(ext[0], bbox[0]);
+          ext[1] = fmin(ext[1], bbox[1]);
+          ext[2] = fmax(ext[2], bbox[2]);
+          ext[3] = fmax(ext[3], bbox[3]);
         }
         g->rep->n_stored++;
       }
@@ -1270,8 +1654,10 @@ static pm_status write_features(ingest *g, double *ext) {
       texts[i] = NULL;
     }
     if (geom) GEOSGeom_destroy_r(h, geom);
-    OGR_F_Destroy(f);
+    reader_release(rd, f);
   }
+  reader_stop(rd);
+  free(rdp);
   free(vals);
   free(texts);
   if (!st && total > 0 && !(o->where && *o->where) && g->rep->n_read < total && g->is_shapefile)
@@ -1340,7 +1726,10 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
     if (!g.wkb_in || !g.wkb_out) st = oom(ctx);
     else GEOSWKBWriter_setOutputDimension_r(g.h, g.wkb_out, 2);
   }
-  if (!st) st = pm_source_hash(ctx, opt->path, &hash);
+  hash_job hj;
+  int hashing = 0;
+  if (!st) st = hash_start(ctx, opt->path, &hj);
+  if (!st) hashing = 1;
   if (!st) st = pm_ingest_options_string(ctx, opt, &options);
 
   int began = 0;
@@ -1352,6 +1741,11 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
   double ext[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
   if (!st) st = write_features(&g, ext);
   if (!st) st = pm_layer_writer_finish(g.writer);
+  if (hashing) {
+    pm_status hs = hash_finish(ctx, &hj, st ? NULL : &hash);
+    hashing = 0;
+    if (!st) st = hs;
+  }
   if (!st) {
     char now[32];
     pm_utc_now(now, sizeof now);
@@ -1382,6 +1776,7 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
     };
     st = pm_store_put_layer_info(store, &info);
   }
+  if (hashing) hash_finish(ctx, &hj, NULL);
   if (!st) st = pm_store_commit(store);
   else if (began) pm_store_rollback(store);
   CPLPopErrorHandler();

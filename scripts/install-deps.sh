@@ -10,13 +10,13 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(build-essential cmake pkg-config git
           libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev
           libspatialite-dev libsqlite3-mod-spatialite sqlite3
-          libyaml-dev libssl-dev libjson-c-dev libcmocka-dev python3 tzdata
+          libyaml-dev libssl-dev libjson-c-dev liblz4-dev libcmocka-dev python3 tzdata
           python3-gdal python3-numpy python3-networkx)  # the last three: tests/network_check.py
 for arg in "$@"; do
   case "$arg" in
     --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;
     --browser) packages+=(chromium fonts-noto-cjk) ;;
-    --bench) packages+=(python3-geopandas python3-shapely python3-gdal postgresql postgis
+    --bench) packages+=(python3-geopandas python3-shapely python3-rtree python3-gdal postgresql postgis
                         postgresql-15-pgrouting hyperfine time) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac

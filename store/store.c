@@ -2,6 +2,8 @@
 #include "planmetrics/store.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <spatialite.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <lz4.h>
 
 #include "engine/internal.h"
 #include "store/store_internal.h"
@@ -22,15 +25,6 @@ struct pm_store {
   int in_transaction;
   int srid;
   char crs_name[32];
-};
-
-struct pm_layer_writer {
-  pm_store *store;
-  char *name;
-  sqlite3_stmt *insert;
-  size_t n_fields;
-  pm_field_type *types;
-  int srid;
 };
 
 char *pm__sql_ident(const char *name) {
@@ -71,15 +65,6 @@ pm_status pm__store_prepare(pm_store *s, const char *what, const char *sql, sqli
   return PM_OK;
 }
 
-static const char *SCHEMA =
-    "CREATE TABLE IF NOT EXISTS pm_project (key TEXT PRIMARY KEY, value TEXT);"
-    "CREATE TABLE IF NOT EXISTS layers ("
-    " name TEXT PRIMARY KEY, kind TEXT NOT NULL, geometry_type TEXT NOT NULL,"
-    " source_path TEXT, source_layer TEXT, source_hash TEXT, source_crs TEXT, encoding TEXT,"
-    " filter TEXT, options TEXT, n_read INTEGER, n_stored INTEGER, n_repaired INTEGER,"
-    " n_dropped INTEGER, repaired_ids TEXT, dropped_ids TEXT,"
-    " minx REAL, miny REAL, maxx REAL, maxy REAL, ingested_at TEXT);";
-
 static pm_status load_crs(pm_store *s) {
   char *v = NULL;
   pm_status st = pm_store_get_setting(s, "srid", &v);
@@ -91,6 +76,29 @@ static pm_status load_crs(pm_store *s) {
   else
     s->crs_name[0] = '\0';
   return PM_OK;
+}
+
+/* Write the compiled-in new-project database to path, which must not exist. 0 when it cannot be
+ * used (another SpatiaLite version than the one that made it, no memory, a write error): the
+ * caller then makes the file the slow way. */
+static int write_template(const char *path) {
+  if (strcmp(spatialite_version(), pm__project_template_spatialite) != 0) return 0;
+  size_t n = pm__project_template_raw_size;
+  unsigned char *raw = malloc(n);
+  int ok = raw && LZ4_decompress_safe((const char *)pm__project_template, (char *)raw,
+                                      (int)pm__project_template_size, (int)n) == (int)n;
+  int fd = ok ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+  if (fd < 0) ok = 0;
+  for (size_t at = 0; ok && at < n;) {
+    ssize_t w = write(fd, raw + at, n - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) ok = 0;
+    else at += (size_t)w;
+  }
+  if (fd >= 0 && close(fd) != 0) ok = 0;
+  if (fd >= 0 && !ok) unlink(path);
+  free(raw);
+  return ok;
 }
 
 pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created) {
@@ -107,6 +115,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   s->path = strdup(path);
   int oflags = (flags & PM_STORE_READONLY) ? SQLITE_OPEN_READONLY
                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int templated = !exists && write_template(path);
   if (!s->path || sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
     pm_status st = pm_error(ctx, PM_EIO, "%s: cannot open the project database (%s)", path,
                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -120,9 +129,25 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   s->spatialite_cache = spatialite_alloc_connection();
   spatialite_init_ex(s->db, s->spatialite_cache, 0);
   pm_status st = PM_OK;
+  int sync_mode = -1; /* the connection's synchronous setting while a new file is set up */
   if (!exists) {
     if (created) *created = 1;
-    st = pm__store_exec(s, "initialising SpatiaLite metadata", "SELECT InitSpatialMetadata(1)");
+    /* A new file holds nothing yet: its metadata is written without waiting for the disk (the
+     * first commit that follows, with the usual synchronous setting, flushes the whole file). */
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+      sync_mode = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (sync_mode > 0) sqlite3_exec(s->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+    if (templated) /* SpatiaLite's log of its metadata: made now, by these versions */
+      st = pm__store_exec(s, "initialising SpatiaLite metadata",
+                          "UPDATE spatialite_history SET timestamp = "
+                          "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ver_sqlite = sqlite_version(), "
+                          "ver_splite = spatialite_version()");
+    else
+      st = pm__store_exec(s, "initialising SpatiaLite metadata",
+                          PM__STORE_PAGE_SIZE_PRAGMA "SELECT InitSpatialMetadata(1)");
   } else {
     /* Refuse anything that is not a SQLite file early, with a clear message. */
     sqlite3_stmt *q = NULL;
@@ -154,8 +179,13 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
                     "version reads up to %d); upgrade planmetrics to use it",
                     path, version, PM__STORE_SCHEMA);
   }
-  if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", SCHEMA);
+  if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", PM__STORE_TABLES);
   if (!st && !exists) st = pm__store_set_schema(s);
+  if (sync_mode > 0) {
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", sync_mode);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  }
   if (!st) {
     sqlite3_stmt *t = NULL;
     int has_project = 0;
@@ -200,6 +230,7 @@ pm_status pm__store_set_schema(pm_store *s) {
 }
 
 pm_context *pm_store_context(pm_store *s) { return s->ctx; }
+int pm__store_in_transaction(const pm_store *s) { return s->in_transaction > 0; }
 const char *pm_store_path(const pm_store *s) { return s->path; }
 
 pm_status pm_store_begin(pm_store *s) {
@@ -534,16 +565,7 @@ pm_status pm_store_layer_fields(pm_store *s, const char *layer, char ***names, c
   return st;
 }
 
-/* --- writing layers --- */
-
-static const char *sql_type(pm_field_type t) {
-  switch (t) {
-  case PM_FIELD_INTEGER: return "INTEGER";
-  case PM_FIELD_REAL: return "REAL";
-  case PM_FIELD_TEXT: break;
-  }
-  return "TEXT";
-}
+/* --- layer tables (written by layer_writer.c) --- */
 
 static int table_exists(pm_store *s, const char *name) {
   sqlite3_stmt *q = NULL;
@@ -579,131 +601,4 @@ pm_status pm_store_drop_layer(pm_store *s, const char *name) {
   if (sqlite3_step(d) != SQLITE_DONE) st = db_error(s, PM_EDB, "dropping layer metadata");
   sqlite3_finalize(d);
   return st;
-}
-
-pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind, int multipoint,
-                                const pm_field_def *fields, size_t n_fields, pm_layer_writer **out) {
-  *out = NULL;
-  pm_context *ctx = s->ctx;
-  if (!s->in_transaction) return pm_error(ctx, PM_EINTERNAL, "layer written outside a transaction");
-  if (!s->srid) return pm_error(ctx, PM_EINTERNAL, "layer written before the project CRS is set");
-  pm_status st = pm_store_drop_layer(s, name);
-  if (st) return st;
-
-  /* CREATE TABLE with the attribute columns, then the registered geometry column. */
-  size_t cap = 256 + strlen(name) * 2;
-  for (size_t i = 0; i < n_fields; i++) cap += strlen(fields[i].name) * 2 + 16;
-  char *sql = malloc(cap), *ins = malloc(cap + n_fields * 2 + 64);
-  char *tbl = pm__sql_ident(name);
-  if (!sql || !ins || !tbl) {
-    free(sql);
-    free(ins);
-    free(tbl);
-    return pm_error(ctx, PM_ENOMEM, "out of memory");
-  }
-  size_t len = (size_t)snprintf(sql, cap, "CREATE TABLE %s (fid INTEGER PRIMARY KEY", tbl);
-  size_t ilen = (size_t)snprintf(ins, cap, "INSERT INTO %s (fid", tbl);
-  for (size_t i = 0; i < n_fields; i++) {
-    char *col = pm__sql_ident(fields[i].name);
-    if (!col) {
-      st = pm_error(ctx, PM_ENOMEM, "out of memory");
-      break;
-    }
-    len += (size_t)snprintf(sql + len, cap - len, ", %s %s", col, sql_type(fields[i].type));
-    ilen += (size_t)snprintf(ins + ilen, cap - ilen, ", %s", col);
-    free(col);
-  }
-  snprintf(sql + len, cap - len, ")");
-  if (!st) st = pm__store_exec(s, "creating the layer table", sql);
-  const char *gtype = kind == PM_KIND_POINT ? (multipoint ? "MULTIPOINT" : "POINT")
-                      : kind == PM_KIND_LINE ? "MULTILINESTRING"
-                                             : "MULTIPOLYGON";
-  if (!st) {
-    snprintf(sql, cap, "SELECT AddGeometryColumn('%s', 'geom', %d, '%s', 'XY')", name, s->srid,
-             gtype);
-    sqlite3_stmt *q = NULL;
-    if (!(st = pm__store_prepare(s, "adding the geometry column", sql, &q))) {
-      if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 1)
-        st = pm_error(ctx, PM_EDB,
-                      "%s: SpatiaLite refused the geometry column of layer '%s' (EPSG:%d %s)",
-                      s->path, name, s->srid, gtype);
-      sqlite3_finalize(q);
-    }
-  }
-  if (!st) {
-    ilen += (size_t)snprintf(ins + ilen, cap + n_fields * 2 + 64 - ilen, ", geom) VALUES (?");
-    for (size_t i = 0; i < n_fields; i++) ilen += (size_t)sprintf(ins + ilen, ",?");
-    snprintf(ins + ilen, cap + n_fields * 2 + 64 - ilen, ", GeomFromWKB(?, %d))", s->srid);
-  }
-  pm_layer_writer *w = NULL;
-  if (!st) {
-    w = calloc(1, sizeof *w);
-    if (!w || !(w->name = strdup(name))) st = pm_error(ctx, PM_ENOMEM, "out of memory");
-  }
-  if (!st) {
-    w->store = s;
-    w->n_fields = n_fields;
-    w->types = malloc((n_fields ? n_fields : 1) * sizeof *w->types);
-    if (!w->types) st = pm_error(ctx, PM_ENOMEM, "out of memory");
-    for (size_t i = 0; !st && i < n_fields; i++) w->types[i] = fields[i].type;
-  }
-  if (!st) {
-    w->srid = s->srid;
-    st = pm__store_prepare(s, "preparing the layer insert", ins, &w->insert);
-  }
-  free(sql);
-  free(ins);
-  free(tbl);
-  if (st) {
-    pm_layer_writer_destroy(w);
-    return st;
-  }
-  *out = w;
-  return PM_OK;
-}
-
-pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned char *wkb,
-                              size_t wkb_len, const pm_value *values) {
-  sqlite3_stmt *q = w->insert;
-  sqlite3_reset(q);
-  sqlite3_bind_int64(q, 1, fid);
-  for (size_t i = 0; i < w->n_fields; i++) {
-    const pm_value *v = &values[i];
-    int col = (int)i + 2;
-    if (v->is_null)
-      sqlite3_bind_null(q, col);
-    else if (w->types[i] == PM_FIELD_TEXT)
-      sqlite3_bind_text(q, col, v->s ? v->s : "", -1, SQLITE_STATIC);
-    else if (w->types[i] == PM_FIELD_REAL)
-      sqlite3_bind_double(q, col, v->d);
-    else
-      sqlite3_bind_int64(q, col, v->i);
-  }
-  sqlite3_bind_blob(q, (int)w->n_fields + 2, wkb, (int)wkb_len, SQLITE_STATIC);
-  if (sqlite3_step(q) != SQLITE_DONE)
-    return pm_error(w->store->ctx, PM_EDB, "%s: cannot store feature %lld of layer '%s' (%s)",
-                    w->store->path, (long long)fid, w->name, sqlite3_errmsg(w->store->db));
-  return PM_OK;
-}
-
-pm_status pm_layer_writer_finish(pm_layer_writer *w) {
-  pm_store *s = w->store;
-  char sql[256];
-  snprintf(sql, sizeof sql, "SELECT CreateSpatialIndex('%s', 'geom')", w->name);
-  sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(s, "creating the spatial index", sql, &q);
-  if (st) return st;
-  int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1;
-  sqlite3_finalize(q);
-  if (!ok) return db_error(s, PM_EDB, "creating the spatial index");
-  snprintf(sql, sizeof sql, "SELECT UpdateLayerStatistics('%s', 'geom')", w->name);
-  return pm__store_exec(s, "updating layer statistics", sql);
-}
-
-void pm_layer_writer_destroy(pm_layer_writer *w) {
-  if (!w) return;
-  sqlite3_finalize(w->insert);
-  free(w->types);
-  free(w->name);
-  free(w);
 }

@@ -1,6 +1,6 @@
-/* test_ingest.c: pm_ingest on small files written here: repair and drop of geometries, encoding
- * detection, missing CRS, GCJ-02/BD-09 sources, CSV text kept, unchanged-file skipping, and
- * errors that leave the project as it was. */
+/* test_ingest.c: pm_ingest on small files written here: repair and drop of geometries (by the
+ * fast way and the general way), encoding detection, missing CRS, GCJ-02/BD-09 sources, CSV text
+ * kept, unchanged-file skipping, and errors that leave the project as it was. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,13 +498,126 @@ static void auto_epsg(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* Features of every shape the fast way (plain WKB, no GEOS round trip) takes or hands to the
+ * general way (GEOS: repairs, drops): the outcome pinned here is the one both ways gave before
+ * the fast way existed (checked by ingesting with both builds, bench/compare_db.py). */
+static const char *CASES_LINES =
+    "{\"type\":\"FeatureCollection\",\"features\":[\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"ok\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20],[121.41,31.21]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"repeat-only\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20],[121.40,31.20]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"repeat-some\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20],[121.40,31.20],[121.42,31.22]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"multi\"},\"geometry\":{\"type\":\"MultiLineString\",\"coordinates\":[[[121.40,31.20],[121.41,31.21]],[[121.43,31.20],[121.44,31.21]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"multi-bad-part\"},\"geometry\":{\"type\":\"MultiLineString\",\"coordinates\":[[[121.40,31.20],[121.41,31.21]],[[121.43,31.20],[121.43,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"3d\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20,5],[121.41,31.21,6]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"a point\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[121.40,31.20]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"self-cross\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20],[121.41,31.21],[121.41,31.20],[121.40,31.21]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"one-point\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"empty\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[]}}\n"
+    "]}\n";
+static const char *CASES_POLYS =
+    "{\"type\":\"FeatureCollection\",\"features\":[\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"square\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.40,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.21],[121.40,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"hole\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.40,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.21],[121.40,31.20]],[[121.402,31.202],[121.404,31.202],[121.404,31.204],[121.402,31.202]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"bowtie\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.42,31.20],[121.43,31.21],[121.43,31.20],[121.42,31.21],[121.42,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"unclosed\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.44,31.20],[121.45,31.20],[121.45,31.21],[121.44,31.21]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"multi\"},\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[[[[121.40,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.20]]],[[[121.50,31.20],[121.51,31.20],[121.51,31.21],[121.50,31.20]]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"overlapping-multi\"},\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[[[[121.40,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.20]]],[[[121.405,31.20],[121.415,31.20],[121.415,31.21],[121.405,31.20]]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"spike\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.40,31.20],[121.41,31.20],[121.42,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"collapsed\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.40,31.20],[121.41,31.20],[121.40,31.20],[121.41,31.20],[121.40,31.20]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"3d\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[121.40,31.20,1],[121.41,31.20,1],[121.41,31.21,1],[121.40,31.20,1]]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"gc\"},\"geometry\":{\"type\":\"GeometryCollection\",\"geometries\":[{\"type\":\"Polygon\",\"coordinates\":[[[121.40,31.20],[121.41,31.20],[121.41,31.21],[121.40,31.20]]]},{\"type\":\"Point\",\"coordinates\":[121.4,31.2]}]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"line\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20],[121.41,31.21]]}}\n"
+    "]}\n";
+static const char *CASES_POINTS =
+    "{\"type\":\"FeatureCollection\",\"features\":[\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"p\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[121.40,31.20]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"mp1\"},\"geometry\":{\"type\":\"MultiPoint\",\"coordinates\":[[121.41,31.21]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"mp2\"},\"geometry\":{\"type\":\"MultiPoint\",\"coordinates\":[[121.41,31.21],[121.42,31.22]]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"pz\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[121.43,31.23,7]}},\n"
+    "{\"type\":\"Feature\",\"properties\":{\"n\":\"line\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[121.40,31.20],[121.41,31.21]]}}\n"
+    "]}\n";
+
+typedef struct shape_case {
+  int64_t fid;
+  const char *type;
+  int parts, points;
+} shape_case;
+
+static void check_shapes(pm_store *s, const shape_case *want, size_t n) {
+  char sql[256], buf[128], expect[128];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM t");
+  assert_int_equal((int)sql_double(s, sql), (int)n);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(sql, sizeof sql,
+             "SELECT GeometryType(geom) || ' ' || ST_NumGeometries(geom) || ' ' || ST_NPoints(geom) "
+             "|| ' ' || ST_IsValid(geom) FROM t WHERE fid = %lld", (long long)want[i].fid);
+    snprintf(expect, sizeof expect, "%s %d %d 1", want[i].type, want[i].parts, want[i].points);
+    assert_string_equal(sql_text(s, sql, buf, sizeof buf), expect);
+  }
+}
+
+static void fast_and_general_ways(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  const char *texts[] = {CASES_LINES, CASES_POLYS, CASES_POINTS};
+  const char *names[] = {"lines.geojson", "polys.geojson", "points.geojson"};
+  pm_ingest_report r[3];
+  pm_store *s[3];
+  for (int k = 0; k < 3; k++) {
+    char path[512], db[64];
+    snprintf(path, sizeof path, "%s", pm_test_path(names[k]));
+    pm_test_write_file(path, texts[k]);
+    snprintf(db, sizeof db, "cases%d.sqlite", k);
+    s[k] = new_store(ctx, db);
+    pm_ingest_options o = {.path = path, .as = "t", .crs = "EPSG:32651"};
+    assert_int_equal(pm_ingest(ctx, s[k], &o, &r[k]), PM_OK);
+  }
+  /* lines: a repeated-points-only line and a one-point line cannot be kept; a multi-line with such
+   * a part is repaired; 3D is flattened; a self-crossing line is valid */
+  assert_int_equal(r[0].n_read, 10);
+  assert_string_equal(r[0].repaired_ids, "4");
+  assert_string_equal(r[0].dropped_ids, "1,6,8,9");
+  assert_non_null(strstr(r[0].dropped_reasons, "FID 1: repair left nothing of the layer's shape"));
+  assert_non_null(strstr(r[0].dropped_reasons, "FID 6: a point in a layer of other shapes"));
+  assert_non_null(strstr(r[0].dropped_reasons, "FID 8: degenerate geometry, not repairable"));
+  assert_non_null(strstr(r[0].dropped_reasons, "FID 9: empty geometry"));
+  const shape_case lines[] = {{0, "MULTILINESTRING", 1, 2}, {2, "MULTILINESTRING", 1, 3},
+                              {3, "MULTILINESTRING", 2, 4}, {4, "MULTILINESTRING", 1, 2},
+                              {5, "MULTILINESTRING", 1, 2}, {7, "MULTILINESTRING", 1, 4}};
+  check_shapes(s[0], lines, PM_ARRAY_LEN(lines));
+  /* polygons: a bow-tie, an unclosed ring, overlapping parts and a spike are repaired; a collapsed
+   * ring is dropped; a hole, 3D and a collection's polygon are kept */
+  assert_int_equal(r[1].n_read, 11);
+  assert_string_equal(r[1].repaired_ids, "2,3,5,6");
+  assert_string_equal(r[1].dropped_ids, "7,10");
+  assert_non_null(strstr(r[1].dropped_reasons, "FID 7: invalid and not repairable (collapses to nothing)"));
+  assert_non_null(strstr(r[1].dropped_reasons, "FID 10: a line in a layer of other shapes"));
+  const shape_case polys[] = {{0, "MULTIPOLYGON", 1, 5}, {1, "MULTIPOLYGON", 1, 9},
+                              {2, "MULTIPOLYGON", 2, 8}, {3, "MULTIPOLYGON", 1, 5},
+                              {4, "MULTIPOLYGON", 2, 8}, {5, "MULTIPOLYGON", 1, 11},
+                              {6, "MULTIPOLYGON", 1, 4}, {8, "MULTIPOLYGON", 1, 4},
+                              {9, "MULTIPOLYGON", 1, 4}};
+  check_shapes(s[1], polys, PM_ARRAY_LEN(polys));
+  /* points: a layer with a multi-point becomes a multi-point layer */
+  assert_string_equal(r[2].dropped_ids, "4");
+  const shape_case points[] = {{0, "MULTIPOINT", 1, 1}, {1, "MULTIPOINT", 1, 1},
+                               {2, "MULTIPOINT", 2, 2}, {3, "MULTIPOINT", 1, 1}};
+  check_shapes(s[2], points, PM_ARRAY_LEN(points));
+  for (int k = 0; k < 3; k++) {
+    pm_ingest_report_clear(&r[k]);
+    pm_store_close(s[k]);
+  }
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(repairs_and_drops),  cmocka_unit_test(gbk_csv_detected),
       cmocka_unit_test(districts_encoding), cmocka_unit_test(csv_needs_src_crs),
       cmocka_unit_test(web_map_sources),    cmocka_unit_test(csv_text_kept),
       cmocka_unit_test(bad_rows_change_nothing), cmocka_unit_test(if_changed),
-      cmocka_unit_test(auto_epsg),
+      cmocka_unit_test(auto_epsg),          cmocka_unit_test(fast_and_general_ways),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

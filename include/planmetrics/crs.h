@@ -39,6 +39,12 @@ PM_API pm_status pm_transform_create(pm_context *ctx, const char *source, int ta
 PM_API void pm_transform_destroy(pm_transform *tr);
 /* Transform one coordinate in place. */
 PM_API pm_status pm_transform_xy(pm_transform *tr, double *x, double *y);
+/* Transform n points in place, xy holding x0, y0, x1, y1, ...: the same numbers as pm_transform_xy
+ * point by point (a no-op transformation leaves finite points untouched). Stops at the first point
+ * PROJ cannot transform, with pm_transform_xy's message for it. */
+PM_API pm_status pm_transform_points(pm_transform *tr, double *xy, size_t n);
+/* Whether the transformation leaves every finite point as it is (source CRS = project CRS). */
+PM_API int pm_transform_is_noop(const pm_transform *tr);
 /* Transform a GEOS geometry into a new one. Caller owns *out. A point PROJ cannot transform is
  * PM_ECRS (the message says so; the caller names the feature). */
 PM_API pm_status pm_transform_geom(pm_transform *tr, const GEOSGeometry *in, GEOSGeometry **out);

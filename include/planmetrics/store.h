@@ -106,13 +106,20 @@ typedef struct pm_layer_writer pm_layer_writer;
 
 /* Drop the layer table `name` if it exists and create it anew: `fid INTEGER PRIMARY KEY`, the
  * given fields, and a geometry column `geom` of the kind (multi types for lines and polygons,
- * POINT or MULTIPOINT for points) in the project CRS. The caller owns *out. */
-PM_API pm_status pm_store_layer_create(pm_store *store, const char *name, pm_geom_kind kind, int multipoint,
-                                const pm_field_def *fields, size_t n_fields, pm_layer_writer **out);
-/* Append one feature: WKB in the project CRS (2D) and one value per field. */
+ * POINT or MULTIPOINT for points) in the project CRS, registered with SpatiaLite with its spatial
+ * index. The caller owns *out. The writer inserts on a thread of its own: until
+ * pm_layer_writer_finish or _destroy, use the store only through the writer. */
+PM_API pm_status pm_store_layer_create(pm_store *store, const char *name, pm_geom_kind kind,
+                                       int multipoint, const pm_field_def *fields,
+                                       size_t n_fields, pm_layer_writer **out);
+/* Append one feature: WKB in the project CRS (2D) and one value per field (both copied; fids
+ * increasing are cheapest). A feature that cannot be stored (a geometry of another type than the
+ * layer's, a fid used twice) may be reported by a later call or by finish, naming its fid. */
 PM_API pm_status pm_layer_writer_add(pm_layer_writer *w, int64_t fid, const unsigned char *wkb,
-                              size_t wkb_len, const pm_value *values);
-/* Build the spatial index and statistics. The writer stays owned by the caller. */
+                                     size_t wkb_len, const pm_value *values);
+/* Insert what is left, build the spatial index and SpatiaLite's layer statistics. The writer stays
+ * owned by the caller. A writer destroyed without finishing leaves its table half made: roll the
+ * transaction back. */
 PM_API pm_status pm_layer_writer_finish(pm_layer_writer *w);
 PM_API void pm_layer_writer_destroy(pm_layer_writer *w);
 
