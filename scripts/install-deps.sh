@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages planmetrics needs to build, test and run (Debian 12 "bookworm").
-# Usage: scripts/install-deps.sh [--qgis] [--browser] [--bench]
+# Usage: scripts/install-deps.sh [--qgis] [--browser] [--bench] [--fuzz]
 #   --qgis     also the headless QGIS used by the export end-to-end test
 #   --browser  also Chromium for the HTML report test
 #   --bench    also the peers of the benchmarks (GeoPandas, PostGIS)
+#   --fuzz     also clang and its libFuzzer/sanitizer runtimes (scripts/test.sh --fuzz)
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -15,6 +16,7 @@ for arg in "$@"; do
   case "$arg" in
     --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;
     --browser) packages+=(chromium fonts-noto-cjk) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --bench) packages+=(python3-geopandas python3-shapely python3-gdal postgresql postgis hyperfine time) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
