@@ -408,6 +408,11 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   if (created) *created = 0;
   struct stat sb;
   int exists = stat(path, &sb) == 0;
+  if (!exists && lstat(path, &sb) == 0)
+    return pm_error(ctx, PM_EINPUT,
+                    "%s: a symbolic link to a file that does not exist; give the project "
+                    "database's own path with --db",
+                    path);
   if (!exists && !(flags & PM_STORE_CREATE))
     return pm_error(ctx, PM_ENOTFOUND,
                     "%s: no such project database; create it with `planmetrics ingest ... --db %s`",

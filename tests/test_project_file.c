@@ -91,6 +91,12 @@ static void new_project_appears_whole(void **state) {
   assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 3);
   assert_int_equal(sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
   pm_store_close(s);
+  /* a link to nothing is not a name to create a project under (link(2) would find it taken) */
+  char dangling[512];
+  snprintf(dangling, sizeof dangling, "%s", pm_test_path("dangling.sqlite"));
+  assert_int_equal(symlink("nowhere.sqlite", dangling), 0);
+  assert_int_equal(pm_store_open(ctx, dangling, PM_STORE_CREATE, &s, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(ctx), "symbolic link"));
   pm_context_destroy(ctx);
 }
 
