@@ -18,6 +18,10 @@ state() {
 # a preloaded library comes before a sanitizer runtime: tell ASan that is intended
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
+# How many crash points per command: SPREAD spread over it and its last SPREAD writes, and
+# RANDOM_KILLS random moments; fewer under a sanitizer, which makes each a few times slower.
+SPREAD=5 RANDOM_KILLS=3
+if ldd "$PM" 2>/dev/null | grep -q 'libasan\|libtsan'; then SPREAD=3 RANDOM_KILLS=2; fi
 plan() { # plan FILE [BUS_STOPS_FILTER]
   cat >"$1" <<YAML
 plan: crash
@@ -68,10 +72,11 @@ for op in ingest run new; do
   n=$(cat "$WORK/count")
   check "$op: the hook saw its writes ($n)" test "$n" -gt 10
   # crash points: spread over the command, and each of its last writes (the commit's end)
-  points=$(for i in 1 2 3 4 5; do echo $(( n * i / 6 )); done; seq $(( n - 4 )) "$n")
+  points=$(for i in $(seq "$SPREAD"); do echo $(( n * i / (SPREAD + 1) )); done
+           seq $(( n - SPREAD + 1 )) "$n")
   points=$(printf '%s\n' 1 $points | sort -nu)
   # random moments (ms), for the computing between writes as well
-  moments=$(for i in 1 2 3; do echo $(( RANDOM % (ms + 1) )); done)
+  moments=$(for i in $(seq "$RANDOM_KILLS"); do echo $(( RANDOM % (ms + 1) )); done)
   for how in $(for k in $points; do echo "at:$k"; done; for t in $moments; do echo "after:$t"; done); do
     fresh $op
     case $how in

@@ -55,13 +55,14 @@ int main(int argc, char **argv) {
     struct dirent *e;
     while (d && (e = readdir(d))) {
       if (e->d_name[0] == '.') continue;
-      names = realloc(names, (k + 1) * sizeof *names);
       size_t len = strlen(argv[i]) + strlen(e->d_name) + 2;
-      names[k] = malloc(len);
+      char **more = realloc(names, (k + 1) * sizeof *names);
+      if (!more || !(more[k] = malloc(len))) abort();
+      names = more;
       snprintf(names[k++], len, "%s/%s", argv[i], e->d_name);
     }
     if (d) closedir(d);
-    qsort(names, k, sizeof *names, cmp);
+    if (k) qsort(names, k, sizeof *names, cmp);
     for (size_t j = 0; j < k; j++) {
       failed |= run_file(names[j]);
       n++;
