@@ -33,6 +33,8 @@ typedef struct pm_cli_output {
  * compared by device and inode when the file exists, by resolved path otherwise; /dev/null takes
  * any number). Returns -1 with the error in cli->ctx (the caller exits 2), 0 when fine. */
 int pm_cli_check_outputs(pm_cli *cli, const pm_cli_output *outs, size_t n, int stdout_ok);
+/* A --timeout value: seconds, a decimal number >= 0 (0: no limit). 1 when valid. */
+int pm_cli_parse_seconds(const char *s, double *out);
 /* Install notice and progress printers on cli->ctx according to quiet/tty. */
 void pm_cli_setup_output(pm_cli *cli);
 

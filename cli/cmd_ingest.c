@@ -62,17 +62,23 @@ int pm_cmd_ingest(pm_cli *cli, int argc, char **argv) {
   if (!db) return pm_cli_usage("ingest", "give the project database with --db PROJECT.sqlite");
   if (!opt.as) return pm_cli_usage("ingest", "name the layer with --as NAME (e.g. --as bus_stops)");
 
-  pm_store *store = NULL;
-  int created = 0;
-  if (pm_store_open(cli->ctx, db, PM_STORE_CREATE, &store, &created)) return pm_cli_fail(cli);
+  /* A new project is put in place only when the ingest succeeded (nothing is left behind when
+   * it fails); when another process created it meanwhile, ingest again into theirs. */
   pm_ingest_report rep;
-  pm_status st = pm_ingest(cli->ctx, store, &opt, &rep);
+  pm_status st = PM_OK;
   int srid = 0;
-  pm_store_crs(store, &srid, NULL);
-  pm_store_close(store);
+  for (int attempt = 0; attempt < 2; attempt++) {
+    pm_store *store = NULL;
+    if (pm_store_open(cli->ctx, db, PM_STORE_CREATE, &store, NULL)) return pm_cli_fail(cli);
+    st = pm_ingest(cli->ctx, store, &opt, &rep);
+    pm_store_crs(store, &srid, NULL);
+    pm_store_close(store);
+    if (st != PM_EEXIST) break;
+    pm_ingest_report_clear(&rep);
+    pm_notice(cli->ctx, "%s was created by another planmetrics process meanwhile; ingesting into it",
+              db);
+  }
   if (st) {
-    /* A project created for this ingest did not exist before: leave nothing behind. */
-    if (created) unlink(db);
     pm_ingest_report_clear(&rep);
     return pm_cli_fail(cli);
   }

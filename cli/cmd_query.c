@@ -40,6 +40,8 @@ static const char NEAR_HELP[] =
     "                       that of the project's latest run, else `districts`\n"
     "  --name-field FIELD   its field holding the names (default: the latest run's, else NAME)\n"
     "  --json, --csv        machine-readable output (the summary line then goes to stderr)\n"
+    "  --timeout SECONDS    stop an SQL statement (a filter) working longer (default 60; 0: no\n"
+    "                       limit)\n"
     "Examples:\n"
     "  planmetrics query near --db sh.sqlite --from metro_stations --to bus_stops --within 50\n"
     "  planmetrics query near --db sh.sqlite --from metro_stations --to bus_stops --within 50 \\\n"
@@ -59,7 +61,8 @@ static const char WITHIN_HELP[] =
     "                          of the project's latest run, else `districts`\n"
     "  --name-field FIELD      its field holding the names (default: the latest run's, else NAME)\n"
     "  --where FILTER          SQL filter on LAYER's fields\n"
-    "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n";
+    "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n"
+    "  --timeout SECONDS       stop an SQL statement (a filter) working longer (default 60)\n";
 
 static const char LENGTH_HELP[] =
     "usage: planmetrics query length --db PROJECT.sqlite --layer LAYER [--where FILTER]\n"
@@ -75,7 +78,8 @@ static const char LENGTH_HELP[] =
     "  --districts-layer LAYER polygon layer of the districts (also --districts); default: that\n"
     "                          of the project's latest run, else `districts`\n"
     "  --name-field FIELD      its field holding the names (default: the latest run's, else NAME)\n"
-    "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n";
+    "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n"
+    "  --timeout SECONDS       stop an SQL statement (a filter) working longer (default 60)\n";
 
 static const char SQL_HELP[] =
     "usage: planmetrics sql --db PROJECT.sqlite \"SELECT ...\" [--json | --csv]\n\n"
@@ -90,6 +94,8 @@ static const char SQL_HELP[] =
     "with a dash (a -- comment) goes after a `--` argument.\n\n"
     "  --db FILE        project database\n"
     "  --json, --csv    machine-readable output\n"
+    "  --timeout SECONDS  stop the statement after this long (default 60; 0: no limit); its\n"
+    "                   result is limited to 512 MB, SQLite's memory to 1 GB\n"
     "Examples:\n"
     "  planmetrics sql --db sh.sqlite \"SELECT name, kind, n_stored FROM layers\"\n"
     "  planmetrics sql --db sh.sqlite \"PRAGMA table_info(bus_stops)\"\n"
@@ -126,6 +132,7 @@ static int parse_metres(const char *s, double *out) {
 }
 
 typedef struct query_args {
+  double timeout_s;
   const char *db, *from, *to, *where_from, *where_to, *layer, *district, *districts_layer,
       *name_field, *where, *within;
   int by_district, misses, format;
@@ -134,7 +141,7 @@ typedef struct query_args {
 enum {
   OPT_DB = 1000, OPT_FROM, OPT_TO, OPT_WITHIN, OPT_WHERE_FROM, OPT_WHERE_TO, OPT_LAYER,
   OPT_DISTRICT, OPT_DISTRICTS_LAYER, OPT_NAME_FIELD, OPT_WHERE, OPT_BY_DISTRICT, OPT_MISSES,
-  OPT_JSON, OPT_CSV, OPT_HELP
+  OPT_JSON, OPT_CSV, OPT_HELP, OPT_TIMEOUT
 };
 
 /* Parse the options of one verb (longopts lists the ones it takes). Returns -1 to go on, or the
@@ -144,6 +151,7 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
   int c;
   opterr = 0;
   optind = 1;
+  a->timeout_s = PM_STORE_TIMEOUT_S;
   while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
     switch (c) {
     case OPT_DB: a->db = optarg; break;
@@ -167,6 +175,11 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
       a->format = f;
       break;
     }
+    case OPT_TIMEOUT:
+      if (!pm_cli_parse_seconds(optarg, &a->timeout_s))
+        return pm_cli_usage(cmd, "--timeout takes seconds (a number >= 0; 0: no limit), not '%s'",
+                            optarg);
+      break;
     case OPT_HELP: fputs(help, stdout); return PM_EXIT_OK;
     case ':': return pm_cli_usage(cmd, "option %s needs a value", argv[optind - 1]);
     default: return pm_cli_usage(cmd, "unknown option %s", argv[optind - 1]);
@@ -186,7 +199,8 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
 
 #define COMMON_OPTS                                                                            \
   {"db", required_argument, NULL, OPT_DB}, {"json", no_argument, NULL, OPT_JSON},              \
-      {"csv", no_argument, NULL, OPT_CSV}, {"help", no_argument, NULL, OPT_HELP }
+      {"csv", no_argument, NULL, OPT_CSV}, {"help", no_argument, NULL, OPT_HELP},             \
+      {"timeout", required_argument, NULL, OPT_TIMEOUT}
 
 /* The project's districts when the user named no layer: those its latest run recorded. Leaves
  * *layer and *field NULL otherwise (the library's defaults: `districts`, NAME). The caller frees
@@ -206,6 +220,7 @@ static void project_districts(pm_store *store, char **layer, char **field) {
 static int run_query(pm_cli *cli, const query_args *a, int verb, double within_m, const char *sql) {
   pm_store *store = NULL;
   if (pm_store_open(cli->ctx, a->db, PM_STORE_READONLY, &store, NULL)) return pm_cli_fail(cli);
+  pm_store_set_timeout(store, a->timeout_s);
   pm_table *t = NULL;
   pm_status st;
   char *plan_layer = NULL, *plan_field = NULL;

@@ -27,22 +27,32 @@ static const char RUN_HELP[] =
     "  --no-history     do not record the run\n"
     "  --threads N      compute on N threads (default: 2 on a multi-core machine); the results do\n"
     "                   not depend on N\n"
+    "  --timeout SECONDS  stop an SQL statement (a filter) working longer than this (default 60;\n"
+    "                   0: no limit); SQLite's memory is limited to 1 GB\n"
     "  --quiet          no notices (layers ingested, repaired, missing), no progress bars and no\n"
     "                   \"Layers: ...\" line; the summary table is still printed, as it is the\n"
     "                   result (on standard error when a report goes to standard output)\n\n"
+    "Reports are written in full before the run is recorded and put in place after it, so a\n"
+    "failed run leaves neither. Another planmetrics writing the same project is waited for (up\n"
+    "to 60 s, PLANMETRICS_WAIT=SECONDS).\n\n"
     "Exit codes: 0 all targets met, 1 some target missed, 2 error (nothing written).\n";
 
 typedef struct report_paths {
   const char *json, *csv, *md;
+  pm_report_files *files;
 } report_paths;
 
-/* Reports are written before the run is committed: if one cannot be written, nothing is. */
+/* Reports are written before the run is committed (if one cannot be written, nothing is
+ * recorded) and put in place after (if the commit fails, no report appears). The run may be
+ * attempted twice (a new project created meanwhile by another process): start afresh. */
 static pm_status write_reports(pm_context *ctx, const pm_run_result *run, void *user) {
-  const report_paths *p = user;
-  pm_status st = PM_OK;
-  if (!st && p->json) st = pm_report_write_json(ctx, run, p->json);
-  if (!st && p->csv) st = pm_report_write_csv(ctx, run, p->csv);
-  if (!st && p->md) st = pm_report_write_markdown(ctx, run, p->md);
+  report_paths *p = user;
+  pm_report_files_destroy(p->files);
+  p->files = NULL;
+  pm_status st = pm_report_files_create(ctx, &p->files);
+  if (!st && p->json) st = pm_report_files_add(p->files, PM_REPORT_JSON, run, p->json);
+  if (!st && p->csv) st = pm_report_files_add(p->files, PM_REPORT_CSV, run, p->csv);
+  if (!st && p->md) st = pm_report_files_add(p->files, PM_REPORT_MARKDOWN, run, p->md);
   return st;
 }
 
@@ -62,11 +72,12 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
       {"db", required_argument, NULL, 'd'},      {"json", required_argument, NULL, 'j'},
       {"csv", required_argument, NULL, 'c'},     {"md", required_argument, NULL, 'm'},
       {"district", required_argument, NULL, 'D'}, {"strict", no_argument, NULL, 's'},
-      {"no-history", no_argument, NULL, 'n'},    {"threads", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
+      {"no-history", no_argument, NULL, 'n'},    {"threads", required_argument, NULL, 't'},
+      {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *json = NULL, *csv = NULL, *md = NULL;
   const char *districts[64];
-  pm_run_options opt = {.record = 1, .districts = districts};
+  pm_run_options opt = {.record = 1, .districts = districts, .timeout_s = PM_STORE_TIMEOUT_S};
   int strict = 0, c;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -88,6 +99,11 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
       opt.threads = (int)v;
       break;
     }
+    case 'T':
+      if (!pm_cli_parse_seconds(optarg, &opt.timeout_s))
+        return pm_cli_usage("run", "--timeout takes seconds (a number >= 0; 0: no limit), not '%s'",
+                            optarg);
+      break;
     case 'h': fputs(RUN_HELP, stdout); return PM_EXIT_OK;
     case ':': return pm_cli_usage("run", "option %s needs a value", argv[optind - 1]);
     default: return pm_cli_usage("run", "unknown option %s", argv[optind - 1]);
@@ -103,12 +119,20 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
     pm_plan_destroy(plan);
     return pm_cli_fail(cli);
   }
-  report_paths paths = {json, csv, md};
+  report_paths paths = {json, csv, md, NULL};
   opt.before_commit = write_reports;
   opt.before_commit_user = &paths;
   pm_run_result *run = NULL;
   pm_run_ingest_log log;
   pm_status st = pm_plan_run(cli->ctx, plan, &opt, &run, &log);
+  if (!st && paths.files && (st = pm_report_files_publish(paths.files))) {
+    if (run->run_id > 0)
+      pm_error_prefix(cli->ctx, "the run was recorded (run %lld) but a report is missing; write it "
+                      "again with `planmetrics report --db %s --run %lld`: ",
+                      (long long)run->run_id, opt.db ? opt.db : plan->db, (long long)run->run_id);
+    pm_run_result_destroy(run);
+  }
+  pm_report_files_destroy(paths.files);
   if (st) {
     pm_plan_destroy(plan);
     int rc = pm_cli_fail(cli);

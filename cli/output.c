@@ -197,3 +197,12 @@ int pm_cli_check_outputs(pm_cli *cli, const pm_cli_output *outs, size_t n, int s
   free(keys);
   return rc;
 }
+
+int pm_cli_parse_seconds(const char *s, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (!*s || !end || *end || errno || !(v >= 0) || v > 1e9) return 0;
+  *out = v;
+  return 1;
+}

@@ -32,6 +32,8 @@ const char *pm_status_name(pm_status st) {
   case PM_EDB: return "database error";
   case PM_ENOTFOUND: return "not found";
   case PM_EINTERNAL: return "internal error";
+  case PM_EBUSY: return "in use by another process";
+  case PM_EEXIST: return "created by another process";
   }
   return "unknown error";
 }

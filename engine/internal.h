@@ -58,6 +58,14 @@ void pm__json_string(FILE *f, const char *s);
  * "inf"/"nan", no spaces), or ".inf" when allow_inf. 1 and *out set when it is one, else 0. */
 int pm__parse_decimal(const char *s, int allow_inf, double *out);
 
+/* A row filter (a plan's or a command's `where`) must be one condition on a layer's fields, as
+ * SQL or OGR SQL: no ';', no comments, balanced parentheses, quotes closed, no word that makes
+ * it a query (SELECT, UNION, FROM, WITH, ...), at most PM_FILTER_MAX characters. It is pasted
+ * into a WHERE clause, so this is what keeps it from reading or changing anything else. Returns 1
+ * when it is one, else 0 with the reason in why ("the ')' at character 2 closes ..."). */
+#define PM_FILTER_MAX 10000
+int pm__filter_check(const char *expr, char *why, size_t size);
+
 /* --- Threads (parallel.c) --- */
 
 /* pm__parallel_for: tasks 0 .. n-1 shared among up to `threads` threads, the calling thread

@@ -1,4 +1,5 @@
-/* text.c: UTF-8 text: decoding, display width on a terminal, JSON string escaping (one copy each). */
+/* text.c: UTF-8 text: decoding, display width on a terminal, JSON string escaping, decimal numbers,
+ * and row filters checked before they reach SQL (one copy each). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/internal.h"
 
@@ -183,5 +185,81 @@ int pm__parse_decimal(const char *s, int allow_inf, double *out) {
   double v = strtod(s, &end);
   if (end == s || *end || !isfinite(v)) return 0;
   *out = v;
+  return 1;
+}
+
+/* Words that would turn a condition into a query of its own (subqueries, compound SELECTs). */
+static const char *const FILTER_WORDS[] = {"SELECT", "UNION",  "INTERSECT", "EXCEPT",
+                                           "FROM",   "WITH",   "VALUES",    "ORDER",
+                                           "LIMIT",  "GROUP",  "HAVING",    "WINDOW",
+                                           "OVER",   "RECURSIVE"};
+
+int pm__filter_check(const char *expr, char *why, size_t size) {
+  const char *p = expr;
+  int depth = 0, tokens = 0;
+  if (strlen(expr) > PM_FILTER_MAX) {
+    snprintf(why, size, "it is longer than %d characters", PM_FILTER_MAX);
+    return 0;
+  }
+  while (*p) {
+    unsigned char c = (unsigned char)*p;
+    if (isspace(c)) {
+      p++;
+      continue;
+    }
+    tokens++;
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      char close = c == '[' ? ']' : (char)c;
+      const char *s = p++;
+      for (;;) {
+        if (!*p) {
+          snprintf(why, size, "the %s opened by %c at character %zu is not closed",
+                   c == '\'' ? "text" : "quoted name", c, (size_t)(s - expr) + 1);
+          return 0;
+        }
+        if (*p == close && close != ']' && p[1] == close) { /* '' or "" inside */
+          p += 2;
+          continue;
+        }
+        if (*p++ == close) break;
+      }
+      continue;
+    }
+    if (c == ';') {
+      snprintf(why, size, "a ';' would end the condition and start another statement");
+      return 0;
+    }
+    if ((c == '-' && p[1] == '-') || (c == '/' && p[1] == '*')) {
+      snprintf(why, size, "comments (-- or /* */) are not allowed in a filter");
+      return 0;
+    }
+    if (c == '(') depth++;
+    if (c == ')' && --depth < 0) {
+      snprintf(why, size, "the ')' at character %zu closes a parenthesis the filter did not open",
+               (size_t)(p - expr) + 1);
+      return 0;
+    }
+    if (isalpha(c) || c == '_') {
+      const char *s = p;
+      while (isalnum((unsigned char)*p) || *p == '_' || *p == '$') p++;
+      size_t len = (size_t)(p - s);
+      for (size_t i = 0; i < PM_ARRAY_LEN(FILTER_WORDS); i++)
+        if (strlen(FILTER_WORDS[i]) == len && strncasecmp(FILTER_WORDS[i], s, len) == 0) {
+          snprintf(why, size, "'%.*s' belongs to a query, not a condition: a filter tests the "
+                   "layer's own fields and reads no other table", (int)len, s);
+          return 0;
+        }
+      continue;
+    }
+    p++;
+  }
+  if (!tokens) {
+    snprintf(why, size, "it is empty");
+    return 0;
+  }
+  if (depth > 0) {
+    snprintf(why, size, "%d '(' %s not closed", depth, depth == 1 ? "is" : "are");
+    return 0;
+  }
   return 1;
 }

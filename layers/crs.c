@@ -194,6 +194,28 @@ pm_status pm_crs_identify_epsg(pm_context *ctx, const char *definition, int *eps
   return PM_OK;
 }
 
+int pm_crs_is_geographic(pm_context *ctx, const char *definition) {
+  if (!definition) return 0;
+  if (strcasecmp(definition, "gcj02") == 0 || strcasecmp(definition, "gcj-02") == 0 ||
+      strcasecmp(definition, "bd09") == 0 || strcasecmp(definition, "bd-09") == 0)
+    return 1;
+  char epsg_def[32];
+  if (parse_epsg(definition) && strncasecmp(definition, "EPSG:", 5) != 0) {
+    snprintf(epsg_def, sizeof epsg_def, "EPSG:%d", parse_epsg(definition)); /* a bare "4326" */
+    definition = epsg_def;
+  }
+  PJ *crs = proj_create(pm_context_proj(ctx), definition);
+  if (!crs) return 0;
+  PJ_TYPE t = proj_get_type(crs);
+  PJ *base = NULL;
+  if (t == PJ_TYPE_COMPOUND_CRS && (base = proj_crs_get_sub_crs(pm_context_proj(ctx), crs, 0)))
+    t = proj_get_type(base);
+  proj_destroy(base);
+  proj_destroy(crs);
+  return t == PJ_TYPE_GEOGRAPHIC_2D_CRS || t == PJ_TYPE_GEOGRAPHIC_3D_CRS ||
+         t == PJ_TYPE_GEOGRAPHIC_CRS;
+}
+
 /* ---- transformations ---- */
 
 /* Whether a source CRS string is an identifier or a definition (EPSG:4326, urn:ogc:..., WKT, a

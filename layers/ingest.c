@@ -21,6 +21,7 @@
 
 #include "engine/internal.h"
 #include "layers/wkb.h"
+#include "store/store_internal.h"
 #include "planmetrics/crs.h"
 
 extern const unsigned char pm_osmconf_bytes[];
@@ -41,6 +42,7 @@ typedef struct ingest {
   int is_shapefile, is_csv, is_osm; /* from the driver that opened the file */
   const char *decode;      /* encoding we decode raw text from, or NULL when text arrives as UTF-8 */
   int x_idx, y_idx;        /* coordinate fields, -1 when geometry comes from the source */
+  int geographic;          /* the source CRS is in degrees: coordinates in [-180,180]x[-90,90] */
   size_t n_fields;
   int *src_idx;            /* source field index of each stored field */
   pm_field_def *fields;
@@ -678,6 +680,12 @@ static pm_status filter_error(ingest *g, const char *gdal_why) {
 static pm_status apply_filter(ingest *g) {
   const char *where = g->opt->where;
   if (!where || !*where) return PM_OK;
+  char not_one[256];
+  if (!pm__filter_check(where, not_one, sizeof not_one))
+    return pm_error(g->ctx, PM_EINPUT,
+                    "%s: the filter --where \"%s\" is not one condition on the fields: %s; write "
+                    "a condition such as \"highway = 'bus_stop'\"",
+                    g->opt->path, where, not_one);
   CPLErrorReset();
   if (OGR_L_SetAttributeFilter(g->lyr, where) != OGRERR_NONE)
     return filter_error(g, gdal_msg("syntax error"));
@@ -1024,7 +1032,16 @@ static pm_status choose_encoding(ingest *g) {
 
 /* ---- CRS ---- */
 
+static pm_status source_crs_text(ingest *g, char **def);
+
+/* The source CRS's definition, and whether its coordinates are degrees. */
 static pm_status source_crs_definition(ingest *g, char **def) {
+  pm_status st = source_crs_text(g, def);
+  if (!st) g->geographic = pm_crs_is_geographic(g->ctx, *def);
+  return st;
+}
+
+static pm_status source_crs_text(ingest *g, char **def) {
   *def = NULL;
   const pm_ingest_options *o = g->opt;
   if (o->src_crs) {
@@ -1062,6 +1079,32 @@ static pm_status source_crs_definition(ingest *g, char **def) {
   return st;
 }
 
+/* A coordinate as a table writes it: a decimal number (no hex, no inf or nan), blanks around. */
+static int coordinate(const char *s, double *v) {
+  char buf[64];
+  while (*s == ' ' || *s == '\t') s++;
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  if (n == 0 || n >= sizeof buf) return 0;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  return pm__parse_decimal(buf, 0, v);
+}
+
+/* Longitude and latitude must be on the globe: 540 would land the point 6,000 km away. */
+static pm_status check_degrees(ingest *g, OGRFeatureH f, double x, double y) {
+  if (!g->geographic || (fabs(x) <= 180 && fabs(y) <= 90)) return PM_OK;
+  char ref[48];
+  return pm_error(g->ctx, PM_EINPUT,
+                  "%s: %s: %s = %.10g, %s = %.10g is not a longitude and latitude on the globe "
+                  "([-180, 180] x [-90, 90] degrees, as the source CRS %s is in degrees); check "
+                  "that --x %s is the longitude column and --y %s the latitude one, fix the row "
+                  "or leave it out with --where",
+                  g->opt->path, feature_ref(g, OGR_F_GetFID(f), ref, sizeof ref), g->opt->x_field,
+                  x, g->opt->y_field, y, g->opt->src_crs ? g->opt->src_crs : "", g->opt->x_field,
+                  g->opt->y_field);
+}
+
 static pm_status read_xy(ingest *g, OGRFeatureH f, double *x, double *y, int *empty) {
   *empty = 0;
   int idx[2] = {g->x_idx, g->y_idx};
@@ -1077,19 +1120,16 @@ static pm_status read_xy(ingest *g, OGRFeatureH f, double *x, double *y, int *em
       *empty = 1;
       return PM_OK;
     }
-    char *end = NULL;
-    *v[k] = strtod(s, &end);
-    while (end && (*end == ' ' || *end == '\t')) end++;
-    if (!end || end == s || *end || !isfinite(*v[k])) {
+    if (!coordinate(s, v[k])) {
       char ref[48];
       return pm_error(g->ctx, PM_EINPUT,
-                      "%s: %s: field %s is '%s', not a number; fix the row or leave it out with "
-                      "--where",
+                      "%s: %s: field %s is '%s', not a decimal number; fix the row or leave it out "
+                      "with --where",
                       g->opt->path, feature_ref(g, OGR_F_GetFID(f), ref, sizeof ref),
                       k ? g->opt->y_field : g->opt->x_field, s);
     }
   }
-  return PM_OK;
+  return check_degrees(g, f, *x, *y);
 }
 
 /* Centre of the source layer in WGS 84 lon/lat, for the automatic UTM zone. */
@@ -1698,6 +1738,7 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
   memset(rep, 0, sizeof *rep);
   GDALAllRegister();
   pm_status st = pm_store_check_layer_name(ctx, opt->as);
+  if (!st) st = pm__store_check_layer_write(store, opt->as); /* before reading: fail early */
   if (st) return st;
   ingest g = {.ctx = ctx, .store = store, .opt = opt, .rep = rep, .h = pm_context_geos(ctx)};
   char *src_def = NULL, *hash = NULL, *options = NULL;
@@ -1804,7 +1845,9 @@ pm_status pm_ingest_if_changed(pm_context *ctx, pm_store *store, const pm_ingest
     st = check_files(ctx, opt);
     if (!st) st = pm_source_hash(ctx, opt->path, &hash);
     if (!st) st = pm_ingest_options_string(ctx, opt, &options);
+    /* the same layer spelled in another case is not skipped: pm_ingest refuses it */
     int same = !st && info.source_hash && info.options && strcmp(hash, info.source_hash) == 0 &&
+               strcmp(info.name, opt->as) == 0 &&
                strcmp(options, info.options) == 0 && strcmp(hash, "directory") != 0;
     free(hash);
     free(options);

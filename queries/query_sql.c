@@ -6,11 +6,18 @@
 #include <spatialite/gaiageo.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/internal.h"
 #include "store/store_internal.h"
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 /* Skip blanks, comments and semicolons: what may follow the one statement. */
 static const char *skip_trailer(const char *p) {
@@ -194,10 +201,26 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
   const void *splite = pm__store_spatialite(store);
   sqlite3_set_authorizer(db, read_only_authorizer, &guard);
   gaiaResetGeosMsg_r(splite);
-  size_t row = 0;
+  size_t row = 0, bytes = 0;
+  /* The limits cover the whole statement here, the rows it hands over included: an endless
+   * recursive WITH produces rows forever, and they would fill the memory. */
+  double timeout = pm__store_timeout(store), start = seconds_now();
+  int64_t max_bytes = pm__store_memory_limit(store);
+  const char *stopped = NULL;
+  char why[160];
   while (!st) {
-    rc = sqlite3_step(q);
+    rc = pm__store_step(store, q);
     row += rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW && timeout > 0 && (row & 1023) == 0 && seconds_now() - start > timeout) {
+      snprintf(why, sizeof why, "it ran longer than %g s, the --timeout limit", timeout);
+      stopped = why;
+    }
+    if (rc == SQLITE_ROW && max_bytes > 0 && (int64_t)bytes > max_bytes / 2) {
+      snprintf(why, sizeof why, "its result passed %lld MB, the limit",
+               (long long)(max_bytes >> 21));
+      stopped = why;
+    }
+    if (stopped) break;
     /* SpatiaLite answers NULL (or -1) when GEOS fails, keeping the message in its cache */
     const char *geos = gaiaGetGeosErrorMsg_r(splite);
     if (geos && *geos && !guard.denied) {
@@ -212,6 +235,7 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
     if (rc != SQLITE_ROW || guard.denied) break;
     size_t r;
     if ((st = pm_table_add_row(ctx, t, &r))) break;
+    bytes += 16 * (size_t)(nc + 1);
     for (int c = 0; !st && c < nc; c++) {
       switch (sqlite3_column_type(q, c)) {
       case SQLITE_INTEGER: st = pm_table_set_int(ctx, t, r, (size_t)c, sqlite3_column_int64(q, c)); break;
@@ -220,12 +244,14 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
         break;
       case SQLITE_TEXT:
         st = pm_table_set_text(ctx, t, r, (size_t)c, (const char *)sqlite3_column_text(q, c));
+        bytes += (size_t)sqlite3_column_bytes(q, c);
         break;
       case SQLITE_BLOB: {
         int len = sqlite3_column_bytes(q, c);
         const void *blob = sqlite3_column_blob(q, c);
         char *wkt = NULL;
         st = blob_wkt(ctx, store, &astext, blob, len, &wkt);
+        bytes += wkt ? strlen(wkt) : 32;
         if (!st && wkt) {
           st = pm_table_set_text(ctx, t, r, (size_t)c, wkt);
         } else if (!st) {
@@ -240,7 +266,18 @@ pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_tab
       }
     }
   }
-  if (!st && guard.denied) {
+  const char *limit = !st && !stopped && rc != SQLITE_ROW && rc != SQLITE_DONE
+                          ? pm__store_limit_message(store, why, sizeof why)
+                          : NULL;
+  if (!st && (stopped || limit)) {
+    int n = quote_len(sql);
+    if (stopped) limit = stopped;
+    st = pm_error(ctx, PM_EINPUT, "SQL: `%.*s%s` was stopped: %s; %s", n, sql, sql[n] ? "..." : "",
+                  limit,
+                  strstr(limit, "--timeout")
+                      ? "add a LIMIT, narrow the query or end a recursive WITH (or raise --timeout)"
+                      : "narrow the query (a LIMIT, fewer or smaller values)");
+  } else if (!st && guard.denied) {
     int n = quote_len(sql);
     st = pm_error(ctx, PM_EINPUT,
                   "SQL: `%.*s%s` tried to change the project database (%s): `sql` only reads, and "

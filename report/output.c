@@ -139,6 +139,81 @@ pm_status pm__output_close(pm_context *ctx, pm__output *o, pm_status st) {
   return st;
 }
 
+pm_status pm__output_stage(pm_context *ctx, pm__output *o, const char *path, const char *what) {
+  int fd;
+  pm_status st = start(ctx, o, path, what, 0, &fd);
+  if (st) return st;
+  if (o->in_place) {
+    o->f = open_memstream(&o->buf, &o->len);
+    return o->f ? PM_OK : pm_error(ctx, PM_ENOMEM, "out of memory");
+  }
+  o->f = fdopen(fd, "wb");
+  if (!o->f) {
+    st = cannot_create(ctx, o, errno);
+    close(fd);
+    pm__output_discard(o);
+  }
+  return st;
+}
+
+pm_status pm__output_staged(pm_context *ctx, pm__output *o, pm_status st) {
+  int err = 0;
+  if (o->f) {
+    if (!st && (fflush(o->f) != 0 || ferror(o->f))) err = errno ? errno : EIO;
+    if (!st && !err && o->tmp && fsync(fileno(o->f)) != 0) err = errno;
+    if (fclose(o->f) != 0 && !st && !err) err = errno ? errno : EIO;
+    o->f = NULL;
+  }
+  if (!st && err)
+    st = pm_error(ctx, PM_EIO,
+                  "%s: cannot write the %s (%s); nothing was written, check the disk space and "
+                  "that the path is a writable file",
+                  o->path, o->what, strerror(err));
+  if (st) pm__output_discard(o);
+  return st;
+}
+
+pm_status pm__output_publish(pm_context *ctx, pm__output *o) {
+  pm_status st = PM_OK;
+  int err = 0;
+  if (o->tmp) {
+    if (rename(o->tmp, o->target ? o->target : o->path) != 0) err = errno;
+  } else if (o->in_place) {
+    int to_stdout = strcmp(o->path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(o->path, "wb");
+    if (!f) {
+      err = errno;
+    } else {
+      if (o->len && fwrite(o->buf, 1, o->len, f) != o->len) err = errno ? errno : EIO;
+      if (fflush(f) != 0 && !err) err = errno ? errno : EIO;
+      if (!to_stdout && fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    }
+  }
+  if (err)
+    st = pm_error(ctx, PM_EIO, "%s: cannot write the %s (%s)", o->path, o->what, strerror(err));
+  if (st) {
+    pm__output_discard(o);
+    return st;
+  }
+  free(o->tmp);
+  o->tmp = NULL;
+  pm__output_discard(o);
+  return PM_OK;
+}
+
+void pm__output_discard(pm__output *o) {
+  if (o->f) fclose(o->f);
+  o->f = NULL;
+  if (o->tmp) unlink(o->tmp);
+  free(o->tmp);
+  o->tmp = NULL;
+  free(o->target);
+  o->target = NULL;
+  free(o->buf);
+  o->buf = NULL;
+  o->len = 0;
+}
+
 pm_status pm__output_write_all(pm_context *ctx, const char *path, const char *what,
                                const char *data, size_t len) {
   pm__output o;

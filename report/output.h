@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "planmetrics/context.h"
+#include "planmetrics/report.h"
 
 /* One output file. A regular file (or a new one) is written to a temporary file beside `path`
  * and renamed over it only when complete, so a failed write never leaves half a file and never
@@ -19,6 +20,8 @@ typedef struct pm__output {
   char *target;     /* the file renamed over when path is a symbolic link to it, else NULL */
   FILE *f;          /* the open stream (NULL for pm__output_reserve) */
   int in_place;     /* stdout or a non-regular file */
+  char *buf;        /* staged in place: the content, written by pm__output_publish */
+  size_t len;
 } pm__output;
 
 /* Open the output for writing through o->f. */
@@ -34,8 +37,24 @@ pm_status pm__output_reserve(pm_context *ctx, pm__output *o, const char *path, c
  * remove the temporary file and return st. Always frees what o holds. */
 pm_status pm__output_close(pm_context *ctx, pm__output *o, pm_status st);
 
+/* Staged outputs: written now, put in place later (a run's reports appear only once the run is
+ * recorded). pm__output_stage opens like pm__output_open, except that in-place outputs ("-", a
+ * device, a FIFO) are written into memory; pm__output_staged closes it with the outcome st (on
+ * success a regular file's temporary file is complete and synced, still under its temporary
+ * name); pm__output_publish renames it over path (or writes the memory in place);
+ * pm__output_discard removes what was staged. Each frees what o holds, except staged, which
+ * keeps it for publish or discard. */
+pm_status pm__output_stage(pm_context *ctx, pm__output *o, const char *path, const char *what);
+pm_status pm__output_staged(pm_context *ctx, pm__output *o, pm_status st);
+pm_status pm__output_publish(pm_context *ctx, pm__output *o);
+void pm__output_discard(pm__output *o);
+
 /* Write a whole buffer to path through pm__output. */
 pm_status pm__output_write_all(pm_context *ctx, const char *path, const char *what,
                                const char *data, size_t len);
+
+/* Write a run's report in the format to f (report.c). */
+pm_status pm__report_render(pm_context *ctx, pm_report_format format, const pm_run_result *run,
+                            FILE *f);
 
 #endif

@@ -817,6 +817,17 @@ pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, co
   return pm__output_close(ctx, &o, PM_OK);
 }
 
+pm_status pm__report_render(pm_context *ctx, pm_report_format format, const pm_run_result *run,
+                            FILE *f) {
+  switch (format) {
+  case PM_REPORT_JSON: json_run(f, run); return PM_OK;
+  case PM_REPORT_CSV:
+    return csv_run(f, run) ? pm_error(ctx, PM_ENOMEM, "out of memory writing the CSV report") : PM_OK;
+  case PM_REPORT_MARKDOWN: md_run(f, run); return PM_OK;
+  }
+  return pm_error(ctx, PM_EINTERNAL, "unknown report format %d", (int)format);
+}
+
 /* ---------- terminal summary ---------- */
 
 enum { SUM_COLS = 6 };

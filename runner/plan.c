@@ -349,13 +349,25 @@ static pm_status check_declared(parser *p, yaml_node_t *at, const char *name, co
   return st;
 }
 
+/* A filter is pasted into a WHERE clause: it must be one condition (pm__filter_check). */
+static pm_status check_filter(parser *p, yaml_node_t *v, const char *key, const char *what,
+                              const char *filter) {
+  char why[256];
+  if (pm__filter_check(filter, why, sizeof why)) return PM_OK;
+  return fail(p, v,
+              "%s%s: the filter \"%.200s\" is not one condition on the layer's fields: %s; write "
+              "a condition such as highway = 'bus_stop'",
+              key, what, filter, why);
+}
+
 static pm_status set_where(parser *p, const char *key, const char *what, yaml_node_t *v,
                            pm_layer_ref *ref) {
   if (ref->where)
     return fail(p, v, "the filter of '%s'%s is given twice (by '%s' and inside the layer "
                       "reference); keep one",
                 key, what, key);
-  return get_text(p, key, what, v, 0, &ref->where);
+  pm_status st = get_text(p, key, what, v, 0, &ref->where);
+  return st ? st : check_filter(p, v, key, what, ref->where);
 }
 
 /* `name` or {layer: name, where: "..."}. */
@@ -555,6 +567,29 @@ static pm_status parse_facilities(parser *p, const char *what, yaml_node_t *v,
 
 /* --- Indicator parts --- */
 
+/* A number parameter: YAML syntax, then the registry's range. */
+static pm_status get_param_number(parser *p, const pm_param *prm, const char *what, yaml_node_t *v,
+                                  double *out) {
+  pm_status st = get_number(p, prm->name, what, v, prm->type != PM_PARAM_NUMBER,
+                            prm->type == PM_PARAM_AREA_MAX, out);
+  if (st) return st;
+  const char *why = pm_metric_param_range(prm, *out);
+  if (why) return fail(p, v, "key '%s'%s %s (got %s)", prm->name, what, why, text_of(v));
+  return PM_OK;
+}
+
+/* A number the registry does not list as a parameter (a coverage class's areas and radius),
+ * range-checked as one of the given type. */
+static pm_status get_ranged(parser *p, const char *key, pm_param_type type, const char *what,
+                            yaml_node_t *v, double *out) {
+  pm_param prm;
+  memset(&prm, 0, sizeof prm);
+  prm.name = key;
+  prm.type = type;
+  return get_param_number(p, &prm, what, v, out);
+}
+
+
 static pm_status parse_target(parser *p, const char *what, yaml_node_t *v, pm_indicator_spec *s,
                               yaml_node_t **unit_node) {
   pm_status st;
@@ -673,14 +708,17 @@ static pm_status parse_classes(parser *p, const char *what, yaml_node_t *v, pm_i
     if ((st = check_map(p, c, CLASS_KEYS, sub))) return st;
     yaml_node_pair_t *pr;
     if ((pr = map_find(p, c, "min_area_m2")) &&
-        (st = get_number(p, "min_area_m2", sub, node_at(p, pr->value), 1, 0, &k->min_area_m2)))
+        (st = get_ranged(p, "min_area_m2", PM_PARAM_AREA, sub, node_at(p, pr->value),
+                         &k->min_area_m2)))
       return st;
     if ((pr = map_find(p, c, "max_area_m2")) && !is_null(node_at(p, pr->value)) &&
-        (st = get_number(p, "max_area_m2", sub, node_at(p, pr->value), 1, 1, &k->max_area_m2)))
+        (st = get_ranged(p, "max_area_m2", PM_PARAM_AREA_MAX, sub, node_at(p, pr->value),
+                         &k->max_area_m2)))
       return st;
     if (!(pr = map_find(p, c, "radius_m")))
       return fail(p, c, "class%s needs 'radius_m:' (the service radius in metres)", what);
-    if ((st = get_number(p, "radius_m", sub, node_at(p, pr->value), 1, 0, &k->radius_m))) return st;
+    if ((st = get_ranged(p, "radius_m", PM_PARAM_DIST, sub, node_at(p, pr->value), &k->radius_m)))
+      return st;
     if ((pr = map_find(p, c, "label")) &&
         (st = get_text(p, "label", sub, node_at(p, pr->value), 0, &k->label)))
       return st;
@@ -727,17 +765,6 @@ static int other_kind_has(const char *key) {
   return 0;
 }
 
-/* A number parameter: YAML syntax, then the registry's range. */
-static pm_status get_param_number(parser *p, const pm_param *prm, const char *what, yaml_node_t *v,
-                                  double *out) {
-  pm_status st = get_number(p, prm->name, what, v, prm->type != PM_PARAM_NUMBER,
-                            prm->type == PM_PARAM_AREA_MAX, out);
-  if (st) return st;
-  const char *why = pm_metric_param_range(prm, *out);
-  if (why) return fail(p, v, "key '%s'%s %s (got %s)", prm->name, what, why, text_of(v));
-  return PM_OK;
-}
-
 static pm_status parse_param(parser *p, const pm_param *prm, const char *what, yaml_node_t *v,
                              pm_indicator_spec *s, yaml_node_t **target_unit) {
   const char *key = prm->name;
@@ -779,6 +806,23 @@ static pm_status parse_param(parser *p, const pm_param *prm, const char *what, y
       s->has_manual_value = 1;
       return PM_OK;
   }
+  return PM_OK;
+}
+
+/* A target within reach of the indicator's unit: a share between 0 and 100 %, anything else at
+ * most PM_PLAN_MAX_TARGET in size (a larger number is a unit mistake). */
+static pm_status check_target(parser *p, yaml_node_t *ind, const pm_indicator_spec *s,
+                              const char *what) {
+  yaml_node_pair_t *tp = map_find(p, ind, "target");
+  yaml_node_t *at = tp ? node_at(p, tp->value) : ind;
+  yaml_node_pair_t *vp = at->type == YAML_MAPPING_NODE ? map_find(p, at, "value") : NULL;
+  if (vp) at = node_at(p, vp->value);
+  double v = s->target_value;
+  if (s->unit && strcmp(s->unit, "%") == 0 && !(v >= 0 && v <= 100))
+    return fail(p, at, "target%s is %g %%: a share lies between 0 and 100 %%", what, v);
+  if (!(fabs(v) <= PM_PLAN_MAX_TARGET))
+    return fail(p, at, "target%s is %g: beyond %g, check the unit (%s)", what, v,
+                PM_PLAN_MAX_TARGET, s->unit && *s->unit ? s->unit : "no unit");
   return PM_OK;
 }
 
@@ -910,7 +954,7 @@ static pm_status parse_indicator(parser *p, yaml_node_t *n, size_t idx, pm_indic
                 "target unit '%s'%s differs from the indicator's unit '%s'; write the target in "
                 "'%s' (or set unit: on the indicator)",
                 text_of(target_unit), what, s->unit, s->unit);
-  return PM_OK;
+  return s->has_target ? check_target(p, n, s, what) : PM_OK;
 }
 
 /* --- Top-level sections --- */
@@ -938,6 +982,13 @@ static pm_status parse_layers(parser *p, yaml_node_t *v) {
                   "letter (at most 60 characters), not a name reserved by the project database "
                   "(pm_*, idx_*, sqlite_*, geometry_*, vector_*...)",
                   name);
+    for (size_t j = 0; j < i; j++)
+      if (strcasecmp(p->plan->layers[j].name, name) == 0)
+        return fail(p, k,
+                    "layers '%s' (line %d) and '%s' (line %d) differ only in case: layer names "
+                    "do not tell upper from lower case (they are tables of the project database), "
+                    "so both would be one layer; rename one",
+                    p->plan->layers[j].name, p->plan->layers[j].line, name, l->line);
     if ((st = pm_strdup(p->ctx, &l->name, name))) return st;
     char what[200];
     snprintf(what, sizeof what, " in layer %s", name);
@@ -962,6 +1013,11 @@ static pm_status parse_layers(parser *p, yaml_node_t *v) {
           free(path);
           return st;
         }
+      if (l->where && (q = map_find(p, lv, "where")) &&
+          (st = check_filter(p, node_at(p, q->value), "where", what, l->where))) {
+        free(path);
+        return st;
+      }
       if ((q = map_find(p, lv, "optional")) &&
           (st = get_bool(p, "optional", what, node_at(p, q->value), &l->optional))) {
         free(path);
@@ -1141,10 +1197,15 @@ static pm_status read_file(pm_context *ctx, const char *path, char **data, size_
     }
     size_t got = fread(buf + n, 1, cap - n, f);
     n += got;
-    if (got == 0) break;
+    if (got == 0 || n > PM_PLAN_MAX_BYTES) break;
   }
   if (!buf)
     st = pm_error(ctx, PM_ENOMEM, "out of memory");
+  else if (n > PM_PLAN_MAX_BYTES)
+    st = pm_error(ctx, PM_EINPUT,
+                  "%s: the plan file is larger than %d KB; a plan is a short text (layers and "
+                  "indicators): check that this is the plan file",
+                  path, PM_PLAN_MAX_BYTES / 1024);
   else if (ferror(f))
     st = pm_error(ctx, PM_EIO, "%s: cannot read the plan file (%s)", path, strerror(errno));
   fclose(f);
@@ -1236,6 +1297,35 @@ static pm_status yaml_fail(parser *p, yaml_parser_t *yp, const char *data, size_
                   problem, hint);
 }
 
+/* Walk the YAML events once before building the document: nesting deeper than any plan needs
+ * (5 levels) is refused at PM_PLAN_MAX_DEPTH, before libyaml spends minutes on, say, 100,000
+ * '['. A syntax error is left to the loader, which explains it. */
+static pm_status check_depth(parser *p, const char *data, size_t len) {
+  yaml_parser_t yp;
+  if (!yaml_parser_initialize(&yp)) return pm_error(p->ctx, PM_ENOMEM, "out of memory");
+  yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
+  pm_status st = PM_OK;
+  int depth = 0, done = 0;
+  while (!st && !done) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&yp, &ev)) break;
+    if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+      if (++depth > PM_PLAN_MAX_DEPTH)
+        st = pm_error(p->ctx, PM_EINPUT,
+                      "%s:%zu: lists and mappings are nested more than %d levels deep here; a "
+                      "plan needs 5 at most (check the brackets and the indentation)",
+                      p->path, ev.start_mark.line + 1, PM_PLAN_MAX_DEPTH);
+    } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+      depth--;
+    } else if (ev.type == YAML_STREAM_END_EVENT) {
+      done = 1;
+    }
+    yaml_event_delete(&ev);
+  }
+  yaml_parser_delete(&yp);
+  return st;
+}
+
 static pm_status dir_of(pm_context *ctx, const char *path, char **out) {
   const char *slash = strrchr(path, '/');
   if (!slash) return pm_strdup(ctx, out, ".");
@@ -1276,7 +1366,10 @@ pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out) {
     return pm_error(ctx, PM_ENOMEM, "out of memory");
   }
   yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
-  if (!yaml_parser_load(&yp, &doc)) {
+  st = check_depth(&p, data, len);
+  if (st) {
+    /* reported */
+  } else if (!yaml_parser_load(&yp, &doc)) {
     st = yaml_fail(&p, &yp, data, len);
   } else {
     yaml_node_t *root = yaml_document_get_root_node(&doc);

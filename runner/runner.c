@@ -679,26 +679,24 @@ int pm_run_result_exit_code(const pm_run_result *run) {
   return 0;
 }
 
-pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
-                      pm_run_result **out, pm_run_ingest_log *log) {
+/* One attempt at the run (see pm_plan_run). */
+static pm_status run_once(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
+                          pm_run_result **out, pm_run_ingest_log *log) {
   *out = NULL;
-  pm_run_ingest_log dummy;
-  if (!log) log = &dummy;
   memset(log, 0, sizeof *log);
-  pm_run_options defaults = {.record = 1};
-  if (!opt) opt = &defaults;
   runner r = {.ctx = ctx, .plan = plan};
   const char *db = opt->db ? opt->db : plan->db;
   notice_hold hold;
   hold_begin(ctx, &hold);
   char started[32];
   pm_utc_now(started, sizeof started);
-  int created = 0, began = 0;
+  int began = 0;
   pm_run_result *run = NULL;
   char *hashes = NULL;
   r.missing = calloc(plan->n_layers ? plan->n_layers : 1, sizeof *r.missing);
   pm_status st = r.missing ? PM_OK : oom(ctx);
-  if (!st) st = pm_store_open(ctx, db, PM_STORE_CREATE, &r.store, &created);
+  if (!st) st = pm_store_open(ctx, db, PM_STORE_CREATE, &r.store, NULL);
+  if (!st) pm_store_set_timeout(r.store, opt->timeout_s);
   if (!st) st = pm_store_begin(r.store);
   if (!st) began = 1;
   if (!st) st = ingest_layers(&r, log, &hold);
@@ -749,7 +747,6 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   pm_districts_destroy(ctx, r.districts);
   pm_store_close(r.store);
   free(r.missing);
-  if (st && created) unlink(db);
   hold_end(ctx, &hold, st == PM_OK);
   if (st) {
     pm_run_result_destroy(run);
@@ -757,4 +754,21 @@ pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options
   }
   *out = run;
   return PM_OK;
+}
+
+pm_status pm_plan_run(pm_context *ctx, const pm_plan *plan, const pm_run_options *opt,
+                      pm_run_result **out, pm_run_ingest_log *log) {
+  pm_run_ingest_log dummy;
+  if (!log) log = &dummy;
+  pm_run_options defaults = {.record = 1};
+  if (!opt) opt = &defaults;
+  pm_status st = run_once(ctx, plan, opt, out, log);
+  /* A new project that another process created first: run again, on theirs. */
+  if (st == PM_EEXIST) {
+    pm_notice(ctx, "%s was created by another planmetrics process meanwhile; running again on it",
+              opt->db ? opt->db : plan->db);
+    pm_context_clear_error(ctx);
+    st = run_once(ctx, plan, opt, out, log);
+  }
+  return st;
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages planmetrics needs to build, test and run (Debian 12 "bookworm").
-# Usage: scripts/install-deps.sh [--qgis] [--browser] [--bench]
+# Usage: scripts/install-deps.sh [--qgis] [--browser] [--bench] [--fuzz]
 #   --qgis     also the headless QGIS used by the export end-to-end test
 #   --browser  also Chromium for the HTML report test
 #   --bench    also the peers of the benchmarks (GeoPandas, PostGIS)
+#   --fuzz     also clang and its libFuzzer/sanitizer runtimes (scripts/test.sh --fuzz)
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -18,6 +19,7 @@ for arg in "$@"; do
     --browser) packages+=(chromium fonts-noto-cjk) ;;
     --bench) packages+=(python3-geopandas python3-shapely python3-rtree python3-gdal postgresql postgis
                         postgresql-15-pgrouting hyperfine time) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -212,7 +212,8 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
   int srid = 0;
   pm_store_crs(s, &srid, NULL);
   if (!srid) return pm_error(ctx, PM_EINTERNAL, "layer written before the project CRS is set");
-  pm_status st = pm_store_drop_layer(s, name);
+  pm_status st = pm__store_check_layer_write(s, name);
+  if (!st) st = pm_store_drop_layer(s, name);
   if (st) return st;
 
   pm_layer_writer *w = calloc(1, sizeof *w);

@@ -44,11 +44,51 @@ static void free_fields(char **names, char **types, size_t n) {
   free(types);
 }
 
+/* While a layer is read, its filter may only read: SpatiaLite functions that write (DropTable,
+ * CreateSpatialIndex ...) run statements of their own, refused here and reported. */
+typedef struct read_guard {
+  int denied, only_pragmas;
+  char what[96];
+} read_guard;
+
+static int read_only(void *user, int action, const char *a, const char *b, const char *db,
+                     const char *trigger) {
+  (void)b;
+  (void)db;
+  (void)trigger;
+  if (action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION)
+    return SQLITE_OK;
+  read_guard *g = user;
+  const char *verb = action == SQLITE_INSERT         ? "insert into"
+                     : action == SQLITE_UPDATE       ? "update"
+                     : action == SQLITE_DELETE       ? "delete from"
+                     : action == SQLITE_DROP_TABLE   ? "drop table"
+                     : action == SQLITE_CREATE_TABLE ? "create table"
+                     : action == SQLITE_PRAGMA       ? "pragma"
+                     : action == SQLITE_ATTACH       ? "attach"
+                     : action == SQLITE_TRANSACTION  ? "transaction"
+                                                     : "change";
+  /* name the first change it asked for; a pragma only when there is nothing else */
+  int pragma = action == SQLITE_PRAGMA;
+  if (!g->denied || (g->only_pragmas && !pragma)) {
+    snprintf(g->what, sizeof g->what, "%s%s%s", verb, a ? " " : "", a ? a : "");
+    g->only_pragmas = pragma;
+  }
+  g->denied++;
+  return SQLITE_DENY;
+}
+
 pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
                            const pm_load_options *opt, pm_features **out) {
   *out = NULL;
   pm_load_options none = {0};
   if (!opt) opt = &none;
+  char why[256];
+  if (opt->where && *opt->where && !pm__filter_check(opt->where, why, sizeof why))
+    return pm_error(ctx, PM_EINPUT,
+                    "layer '%s': the filter `%s` is not one condition on the layer's fields: %s; "
+                    "write a condition such as highway = 'bus_stop'",
+                    layer, opt->where, why);
   GEOSContextHandle_t h = pm_context_geos(ctx);
   pm_layer_info info;
   int found = 0;
@@ -131,15 +171,19 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
   sqlite3 *db = pm__store_db(store);
   sqlite3_stmt *q = NULL;
   const char *tail = NULL;
+  read_guard guard = {0};
+  sqlite3_set_authorizer(db, read_only, &guard);
   if (sqlite3_prepare_v2(db, sql, -1, &q, &tail) != SQLITE_OK || (tail && *tail)) {
-    const char *why = q ? "the filter must be a single expression" : sqlite3_errmsg(db);
+    sqlite3_set_authorizer(db, NULL, NULL);
+    const char *problem = q ? "the filter must be a single expression" : sqlite3_errmsg(db);
     char *list = join_fields(names, nf);
     if (opt->where)
       st = pm_error(ctx, PM_EINPUT,
                     "layer '%s': the filter `%s` cannot be used (%s); the layer's fields are: %s",
-                    layer, opt->where, why, list ? list : "?");
+                    layer, opt->where, problem, list ? list : "?");
     else
-      st = pm_error(ctx, PM_EDB, "%s: cannot read layer '%s' (%s)", pm_store_path(store), layer, why);
+      st = pm_error(ctx, PM_EDB, "%s: cannot read layer '%s' (%s)", pm_store_path(store), layer,
+                    problem);
     free(list);
     sqlite3_finalize(q);
     free(sql);
@@ -166,8 +210,8 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
   GEOSWKBReader *rd = st ? NULL : GEOSWKBReader_create_r(h);
   if (!st && !rd) st = oom(ctx);
   size_t capn = 0;
-  int rc;
-  while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+  int rc = SQLITE_DONE;
+  while (!st && (rc = pm__store_step(store, q)) == SQLITE_ROW) {
     int64_t fid = sqlite3_column_int64(q, 0);
     const unsigned char *wkb = sqlite3_column_blob(q, 1);
     int wlen = sqlite3_column_bytes(q, 1);
@@ -197,12 +241,26 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
       if (t && !(fs->attr[a][fs->n - 1] = strdup((const char *)t))) st = oom(ctx);
     }
   }
-  if (!st && rc != SQLITE_DONE)
+  const char *limit = !st && rc != SQLITE_DONE ? pm__store_limit_message(store, why, sizeof why) : NULL;
+  if (limit && opt->where)
+    st = pm_error(ctx, PM_EINPUT,
+                  "layer '%s': the filter `%s` was stopped: %s; simplify the filter (or raise "
+                  "--timeout)",
+                  layer, opt->where, limit);
+  else if (limit)
+    st = pm_error(ctx, PM_EDB, "layer '%s': reading it was stopped: %s", layer, limit);
+  else if (!st && guard.denied)
+    st = pm_error(ctx, PM_EINPUT,
+                  "layer '%s': the filter `%s` tried to change the project database (%s); a "
+                  "filter only reads the layer's fields",
+                  layer, opt->where ? opt->where : "", guard.what);
+  else if (!st && rc != SQLITE_DONE)
     st = pm_error(ctx, opt->where ? PM_EINPUT : PM_EDB, "layer '%s'%s%s%s: %s", layer,
                   opt->where ? " with filter `" : "", opt->where ? opt->where : "",
                   opt->where ? "`" : "", sqlite3_errmsg(db));
   if (rd) GEOSWKBReader_destroy_r(h, rd);
   sqlite3_finalize(q);
+  sqlite3_set_authorizer(db, NULL, NULL);
   if (st) {
     pm_features_destroy(ctx, fs);
     return st;

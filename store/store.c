@@ -1,4 +1,5 @@
-/* store.c: the SpatiaLite project database: open/create, transactions, CRS, layer tables, metadata. */
+/* store.c: the SpatiaLite project database's contents: settings, CRS, layer names, layer metadata,
+ * layer tables (store/file.c opens the file and runs the transactions). */
 #include "planmetrics/store.h"
 
 #include <ctype.h>
@@ -12,20 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <lz4.h>
 
 #include "engine/internal.h"
 #include "store/store_internal.h"
-
-struct pm_store {
-  pm_context *ctx;
-  sqlite3 *db;
-  void *spatialite_cache;
-  char *path;
-  int in_transaction;
-  int srid;
-  char crs_name[32];
-};
 
 char *pm__sql_ident(const char *name) {
   size_t n = 3;
@@ -44,28 +34,10 @@ char *pm__sql_ident(const char *name) {
 }
 
 static pm_status db_error(pm_store *s, pm_status st, const char *what) {
-  return pm_error(s->ctx, st, "%s: %s (%s)", s->path, what, sqlite3_errmsg(s->db));
+  return pm__store_fail(s, st, what, NULL);
 }
 
-pm_status pm__store_exec(pm_store *s, const char *what, const char *sql) {
-  char *err = NULL;
-  if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-    pm_status st = pm_error(s->ctx, PM_EDB, "%s: %s (%s)", s->path, what, err ? err : "?");
-    sqlite3_free(err);
-    return st;
-  }
-  return PM_OK;
-}
-
-pm_status pm__store_prepare(pm_store *s, const char *what, const char *sql, sqlite3_stmt **out) {
-  if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
-    *out = NULL;
-    return db_error(s, PM_EDB, what);
-  }
-  return PM_OK;
-}
-
-static pm_status load_crs(pm_store *s) {
+pm_status pm__store_load_crs(pm_store *s) {
   char *v = NULL;
   pm_status st = pm_store_get_setting(s, "srid", &v);
   if (st) return st;
@@ -76,209 +48,6 @@ static pm_status load_crs(pm_store *s) {
   else
     s->crs_name[0] = '\0';
   return PM_OK;
-}
-
-/* Write the compiled-in new-project database to path, which must not exist. 0 when it cannot be
- * used (another SpatiaLite version than the one that made it, no memory, a write error): the
- * caller then makes the file the slow way. */
-static int write_template(const char *path) {
-  if (strcmp(spatialite_version(), pm__project_template_spatialite) != 0) return 0;
-  size_t n = pm__project_template_raw_size;
-  unsigned char *raw = malloc(n);
-  int ok = raw && LZ4_decompress_safe((const char *)pm__project_template, (char *)raw,
-                                      (int)pm__project_template_size, (int)n) == (int)n;
-  int fd = ok ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-  if (fd < 0) ok = 0;
-  for (size_t at = 0; ok && at < n;) {
-    ssize_t w = write(fd, raw + at, n - at);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) ok = 0;
-    else at += (size_t)w;
-  }
-  if (fd >= 0 && close(fd) != 0) ok = 0;
-  if (fd >= 0 && !ok) unlink(path);
-  free(raw);
-  return ok;
-}
-
-pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created) {
-  *out = NULL;
-  if (created) *created = 0;
-  int exists = access(path, F_OK) == 0;
-  if (!exists && !(flags & PM_STORE_CREATE))
-    return pm_error(ctx, PM_ENOTFOUND,
-                    "%s: no such project database; create it with `planmetrics ingest ... --db %s`",
-                    path, path);
-  pm_store *s = calloc(1, sizeof *s);
-  if (!s) return pm_error(ctx, PM_ENOMEM, "out of memory");
-  s->ctx = ctx;
-  s->path = strdup(path);
-  int oflags = (flags & PM_STORE_READONLY) ? SQLITE_OPEN_READONLY
-                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  int templated = !exists && write_template(path);
-  if (!s->path || sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-    pm_status st = pm_error(ctx, PM_EIO, "%s: cannot open the project database (%s)", path,
-                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
-    pm_store_close(s);
-    return st;
-  }
-  sqlite3_busy_timeout(s->db, 10000);
-  /* A large page cache: building a city-sized layer's R*Tree touches pages all over the index, and
-   * SQLite's 2 MB default makes that I/O-bound. Memory is only used as pages are read. */
-  sqlite3_exec(s->db, "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
-  s->spatialite_cache = spatialite_alloc_connection();
-  spatialite_init_ex(s->db, s->spatialite_cache, 0);
-  pm_status st = PM_OK;
-  int sync_mode = -1; /* the connection's synchronous setting while a new file is set up */
-  if (!exists) {
-    if (created) *created = 1;
-    /* A new file holds nothing yet: its metadata is written without waiting for the disk (the
-     * first commit that follows, with the usual synchronous setting, flushes the whole file). */
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-      sync_mode = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    if (sync_mode > 0) sqlite3_exec(s->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-    if (templated) /* SpatiaLite's log of its metadata: made now, by these versions */
-      st = pm__store_exec(s, "initialising SpatiaLite metadata",
-                          "UPDATE spatialite_history SET timestamp = "
-                          "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ver_sqlite = sqlite_version(), "
-                          "ver_splite = spatialite_version()");
-    else
-      st = pm__store_exec(s, "initialising SpatiaLite metadata",
-                          PM__STORE_PAGE_SIZE_PRAGMA "SELECT InitSpatialMetadata(1)");
-  } else {
-    /* Refuse anything that is not a SQLite file early, with a clear message. */
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_step(q) != SQLITE_ROW)
-      st = pm_error(ctx, PM_EIO, "%s: not a planmetrics project database (%s)", path,
-                    sqlite3_errmsg(s->db));
-    sqlite3_finalize(q);
-    if (!st) {
-      sqlite3_stmt *g = NULL;
-      if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM geometry_columns LIMIT 1", -1, &g, NULL) != SQLITE_OK)
-        st = pm_error(ctx, PM_EINPUT,
-                      "%s: this SQLite file has no SpatiaLite metadata, so it is not a planmetrics "
-                      "project database; give a new file name with --db",
-                      path);
-      sqlite3_finalize(g);
-    }
-  }
-  if (!st && exists) {
-    sqlite3_stmt *v = NULL;
-    int version = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &v, NULL) == SQLITE_OK &&
-        sqlite3_step(v) == SQLITE_ROW)
-      version = sqlite3_column_int(v, 0);
-    sqlite3_finalize(v);
-    if (version > PM__STORE_SCHEMA)
-      st = pm_error(ctx, PM_EINPUT,
-                    "%s: this project database was written by a newer planmetrics (schema %d; this "
-                    "version reads up to %d); upgrade planmetrics to use it",
-                    path, version, PM__STORE_SCHEMA);
-  }
-  if (!st && !(flags & PM_STORE_READONLY)) st = pm__store_exec(s, "creating project tables", PM__STORE_TABLES);
-  if (!st && !exists) st = pm__store_set_schema(s);
-  if (sync_mode > 0) {
-    char sql[48];
-    snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", sync_mode);
-    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-  }
-  if (!st) {
-    sqlite3_stmt *t = NULL;
-    int has_project = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name='pm_project'", -1, &t,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(t) == SQLITE_ROW)
-      has_project = 1;
-    sqlite3_finalize(t);
-    if (has_project) st = load_crs(s);
-  }
-  if (st) {
-    pm_store_close(s);
-    if (!exists) unlink(path);
-    if (created) *created = 0;
-    return st;
-  }
-  *out = s;
-  return PM_OK;
-}
-
-void pm_store_release_memory(pm_store *store) {
-  if (store && store->db) sqlite3_db_release_memory(store->db);
-}
-
-void pm_store_close(pm_store *s) {
-  if (!s) return;
-  while (s->in_transaction > 0) pm_store_rollback(s);
-  if (s->db) sqlite3_close_v2(s->db);
-  if (s->spatialite_cache) spatialite_cleanup_ex(s->spatialite_cache);
-  free(s->path);
-  free(s);
-}
-
-sqlite3 *pm__store_db(pm_store *s) { return s->db; }
-
-const void *pm__store_spatialite(pm_store *s) { return s->spatialite_cache; }
-
-pm_status pm__store_set_schema(pm_store *s) {
-  char sql[48];
-  snprintf(sql, sizeof sql, "PRAGMA user_version = %d", PM__STORE_SCHEMA);
-  return pm__store_exec(s, "recording the database schema version", sql);
-}
-
-pm_context *pm_store_context(pm_store *s) { return s->ctx; }
-int pm__store_in_transaction(const pm_store *s) { return s->in_transaction > 0; }
-const char *pm_store_path(const pm_store *s) { return s->path; }
-
-pm_status pm_store_begin(pm_store *s) {
-  /* Nested begins become savepoints, so a plan run can hold several ingests and its history in
-   * one outer transaction: all of it lands, or none. */
-  pm_status st;
-  if (s->in_transaction == 0) {
-    st = pm__store_exec(s, "starting a transaction (is another planmetrics writing?)",
-                       "BEGIN IMMEDIATE");
-  } else {
-    char sql[48];
-    snprintf(sql, sizeof sql, "SAVEPOINT pm_sp%d", s->in_transaction);
-    st = pm__store_exec(s, "starting a savepoint", sql);
-  }
-  if (!st) s->in_transaction++;
-  return st;
-}
-
-pm_status pm_store_commit(pm_store *s) {
-  if (s->in_transaction <= 0) return pm_error(s->ctx, PM_EINTERNAL, "commit without a transaction");
-  pm_status st;
-  if (s->in_transaction == 1) {
-    st = pm__store_exec(s, "committing", "COMMIT");
-  } else {
-    char sql[48];
-    snprintf(sql, sizeof sql, "RELEASE pm_sp%d", s->in_transaction - 1);
-    st = pm__store_exec(s, "releasing a savepoint", sql);
-  }
-  if (st) {
-    pm_store_rollback(s);
-    return st;
-  }
-  s->in_transaction--;
-  return PM_OK;
-}
-
-void pm_store_rollback(pm_store *s) {
-  if (s->in_transaction <= 0) return;
-  if (s->in_transaction == 1) {
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  } else {
-    char sql[96];
-    snprintf(sql, sizeof sql, "ROLLBACK TO pm_sp%d; RELEASE pm_sp%d", s->in_transaction - 1,
-             s->in_transaction - 1);
-    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-  }
-  s->in_transaction--;
-  load_crs(s); /* the CRS may have been set inside the rolled-back part */
 }
 
 pm_status pm_store_get_setting(pm_store *s, const char *key, char **value) {
@@ -371,6 +140,47 @@ pm_status pm_store_check_layer_name(pm_context *ctx, const char *name) {
   return PM_OK;
 }
 
+/* The spelling a layer (or, with tables set, any table) is stored under when it differs from
+ * `name` only in case, into buf; 0 when there is none. */
+static int other_spelling(pm_store *s, const char *sql, const char *name, char *buf, size_t size) {
+  sqlite3_stmt *q = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+      snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+      found = 1;
+    }
+  }
+  sqlite3_finalize(q);
+  return found;
+}
+
+pm_status pm__store_check_layer_write(pm_store *s, const char *name) {
+  char other[128];
+  int have_layers = other_spelling(s, "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                   "name = 'layers' AND ?1 IS NOT NULL", name, other, sizeof other);
+  if (have_layers && other_spelling(s, "SELECT name FROM layers WHERE name = ?1 COLLATE NOCASE "
+                                    "AND name <> ?1 LIMIT 1", name, other, sizeof other))
+    return pm_error(s->ctx, PM_EINPUT,
+                    "%s: layer '%s' would replace the project's layer '%s': layer names do not "
+                    "tell upper from lower case (they are SQLite tables), so both are one layer. "
+                    "To replace it, ingest with --as %s; to keep both, choose another name",
+                    s->path, name, other, other);
+  const char *tables =
+      have_layers ? "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND "
+                    "name = ?1 COLLATE NOCASE AND NOT EXISTS (SELECT 1 FROM layers WHERE name = "
+                    "sqlite_master.name COLLATE NOCASE) LIMIT 1"
+                  : "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND "
+                    "name = ?1 COLLATE NOCASE LIMIT 1";
+  if (other_spelling(s, tables, name, other, sizeof other))
+    return pm_error(s->ctx, PM_EINPUT,
+                    "%s: the database already has a table '%s' that is not a planmetrics layer "
+                    "(another program's data); choose another name with --as",
+                    s->path, other);
+  return PM_OK;
+}
+
 /* --- layers metadata --- */
 
 static const char *LAYER_COLUMNS =
@@ -442,7 +252,10 @@ pm_status pm_store_layer_info(pm_store *s, const char *name, pm_layer_info *info
   memset(info, 0, sizeof *info);
   *found = 0;
   char sql[512];
-  snprintf(sql, sizeof sql, "SELECT %s FROM layers WHERE name = ?", LAYER_COLUMNS);
+  /* Names are case-insensitive: any spelling finds the layer (its own first). */
+  snprintf(sql, sizeof sql,
+           "SELECT %s FROM layers WHERE name = ?1 COLLATE NOCASE ORDER BY name = ?1 DESC LIMIT 1",
+           LAYER_COLUMNS);
   sqlite3_stmt *q = NULL;
   pm_status st = pm__store_prepare(s, "reading layer metadata", sql, &q);
   if (st) return st;

@@ -4,6 +4,7 @@
 #define PM_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "planmetrics/store.h"
 
@@ -28,6 +29,35 @@
 extern const unsigned char pm__project_template[];
 extern const size_t pm__project_template_size, pm__project_template_raw_size;
 extern const char pm__project_template_spatialite[];
+/* The open project (store/file.c opens, creates and commits it; store.c reads and writes its
+ * tables). */
+struct pm_store {
+  pm_context *ctx;
+  sqlite3 *db;             /* NULL once a failed creation gave the file up */
+  void *spatialite_cache;
+  char *path;              /* as the caller named it: messages, and where a new project goes */
+  char *file;              /* a new project's temporary file until it is put in place */
+  int pending;             /* a new project not yet in place (the outermost commit puts it) */
+  int readonly;
+  int in_transaction;
+  int srid;
+  char crs_name[32];
+  /* waiting for another process's lock */
+  double wait_s, busy_since;
+  int busy_noticed;
+  /* limits on statements (0: none) and the clock of the running one */
+  double timeout_s;
+  int64_t memory_limit;
+  sqlite3_stmt *active[8];
+  size_t n_active;
+  double spent, resumed;
+  int paused;
+  unsigned n_progress;
+  int limit_hit;           /* PM__LIMIT_*: why SQLite interrupted the last statement */
+  void *old_caches[8];     /* SpatiaLite caches of connections closed while statements lived */
+  size_t n_old_caches;
+};
+enum { PM__LIMIT_TIME = 1, PM__LIMIT_MEMORY = 2 };
 
 /* The open connection; borrowed, valid until pm_store_close. */
 sqlite3 *pm__store_db(pm_store *store);
@@ -39,6 +69,27 @@ int pm__store_in_transaction(const pm_store *store);
 
 /* Quote an SQL identifier ("a""b") into a new heap string (NULL when out of memory). Caller frees. */
 char *pm__sql_ident(const char *name);
+
+/* The error of the connection's last call, as a message for the user naming `what` was being
+ * done: another process holding the project (PM_EBUSY), a limit reached, a full disk, else st
+ * with SQLite's message (or detail when given). */
+pm_status pm__store_fail(pm_store *store, pm_status st, const char *what, const char *detail);
+/* Why the last statement was stopped by a limit ("it ran longer than 60 s, the --timeout
+ * limit") into buf, or NULL when it was not. */
+const char *pm__store_limit_message(const pm_store *store, char *buf, size_t size);
+/* sqlite3_step for loops over many rows: the statement's clock (pm_store_set_timeout) runs
+ * from here to the next row, so the caller's work between rows does not count, and SQLite's
+ * does however long one call takes. */
+int pm__store_step(pm_store *store, sqlite3_stmt *q);
+/* The limits set with pm_store_set_timeout (0: none). */
+double pm__store_timeout(const pm_store *store);
+int64_t pm__store_memory_limit(const pm_store *store);
+/* Read the project CRS from pm_project into the store. */
+pm_status pm__store_load_crs(pm_store *store);
+/* A layer may be written as `name` only when no other layer has that name in another case
+ * (layer names are case-insensitive, as SQLite's table names are) and no table of another
+ * program has it. PM_EINPUT with a message naming the existing one otherwise. */
+pm_status pm__store_check_layer_write(pm_store *store, const char *name);
 
 /* Execute SQL that returns no rows; errors name the SQL's purpose (what) for the user. */
 pm_status pm__store_exec(pm_store *store, const char *what, const char *sql);

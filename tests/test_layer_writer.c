@@ -126,6 +126,11 @@ static void write_layer(pm_store *s, const char *name, pm_geom_kind kind, size_t
   }
   assert_int_equal(pm_layer_writer_finish(w), PM_OK);
   pm_layer_writer_destroy(w);
+  /* registered as ingest does, so that writing it again is replacing a planmetrics layer */
+  pm_layer_info info = {.name = (char *)name, .kind = kind,
+                        .geometry_type = kind == PM_KIND_POINT ? "POINT" : "MULTIPOLYGON",
+                        .n_read = (int64_t)n, .n_stored = (int64_t)n};
+  assert_int_equal(pm_store_put_layer_info(s, &info), PM_OK);
 }
 
 /* The same layer written by SpatiaLite alone: a table with the same columns, its geometry column,

@@ -842,6 +842,81 @@ static void test_parsed_defaults_and_utf8(void **state) {
 }
 
 /* timezone: a tz database name, refused with its line otherwise; times shown with the offset. */
+/* Every number a plan gives is range-checked with its line: absurd distances, areas and targets
+ * are refused, not computed into 0 % or 100 %. */
+static void test_numbers_in_range(void **state) {
+  fixture *f = *state;
+  const char *cov = HEAD "  - id: c\n    metric: coverage\n    sources: parks\n    classes:\n";
+  char yaml[2048];
+  const char *radius[] = {"1e200", "1e15", "-1", ".nan", ".inf", "1e400"};
+  for (size_t i = 0; i < sizeof radius / sizeof *radius; i++) {
+    snprintf(yaml, sizeof yaml, "%s      - {min_area_m2: 0, radius_m: %s}\n", cov, radius[i]);
+    expect_error(f, yaml, "bad.yaml:13:", "radius_m");
+  }
+  snprintf(yaml, sizeof yaml, "%s      - {min_area_m2: 0, radius_m: 1e15}\n", cov);
+  expect_error(f, yaml, "bad.yaml:13:", "beyond 1,000 km");
+  snprintf(yaml, sizeof yaml, "%s      - {min_area_m2: -5, radius_m: 300}\n", cov);
+  expect_error(f, yaml, "bad.yaml:13:", "min_area_m2");
+  snprintf(yaml, sizeof yaml, "%s      - {min_area_m2: 0, max_area_m2: 1e13, radius_m: 300}\n", cov);
+  expect_error(f, yaml, "bad.yaml:13:", "max_area_m2");
+  snprintf(yaml, sizeof yaml, "%s      - {min_area_m2: 0, max_area_m2: .inf, radius_m: 300}\n", cov);
+  assert_int_equal(load(f, "ok.yaml", yaml), PM_OK);
+  const char *tc = HEAD "  - id: t\n    metric: transfer_coverage\n    from: metro_stations\n"
+                        "    to: bus_stops\n";
+  const char *dist[] = {"1e200", "1e15", "-1", ".nan"};
+  for (size_t i = 0; i < sizeof dist / sizeof *dist; i++) {
+    snprintf(yaml, sizeof yaml, "%s    threshold_m: %s\n", tc, dist[i]);
+    expect_error(f, yaml, "bad.yaml:13:", "threshold_m");
+  }
+  snprintf(yaml, sizeof yaml, "%s    target: {op: \">=\", value: 180, unit: \"%%\"}\n", tc);
+  expect_error(f, yaml, "bad.yaml:13:", "between 0 and 100");
+  snprintf(yaml, sizeof yaml, "%s    target: -1\n", tc);
+  expect_error(f, yaml, "bad.yaml:13:", "between 0 and 100");
+  snprintf(yaml, sizeof yaml, "%s    target: .nan\n", tc);
+  expect_error(f, yaml, "bad.yaml:13:", "must be a number");
+  expect_error(f, HEAD "  - id: m\n    metric: manual\n    value: 1\n    target: 1e200\n",
+               "bad.yaml:12:", "beyond 1e+15");
+  expect_error(f, HEAD "  - id: m\n    metric: manual\n    value: .inf\n", "bad.yaml:11:", "value");
+}
+
+/* Plans are bounded: nesting depth and file size are refused quickly with a clear message. */
+static void test_plan_bounds(void **state) {
+  fixture *f = *state;
+  size_t n = 100000;
+  char *deep = malloc(n + 64);
+  assert_non_null(deep);
+  int len = snprintf(deep, 64, "plan: t\nlayers: ");
+  memset(deep + len, '[', n);
+  deep[len + n] = '\0';
+  expect_error(f, deep, "bad.yaml:2:", "nested more than 32 levels");
+  free(deep);
+  size_t big = PM_PLAN_MAX_BYTES + 10;
+  char *huge = malloc(big + 1);
+  assert_non_null(huge);
+  memcpy(huge, "plan: t\ntitle: ", 15);
+  memset(huge + 15, 'x', big - 16);
+  huge[big - 1] = '\n';
+  huge[big] = '\0';
+  pm_status st = load(f, "huge.yaml", huge);
+  free(huge);
+  assert_int_equal(st, PM_EINPUT);
+  assert_contains(pm_context_message(f->ctx), "larger than 1024 KB");
+}
+
+/* Filters are one condition; layer names differing only in case are one layer. */
+static void test_filters_and_layer_case(void **state) {
+  fixture *f = *state;
+  expect_error(f,
+               HEAD "  - id: n\n    metric: count\n    layer: {layer: bus_stops, where: \"0) UNION "
+                    "ALL SELECT fid, AsBinary(geom), NULL FROM districts --\"}\n",
+               "bad.yaml:11:", "not one condition");
+  expect_error(f, "plan: t\nlayers:\n  a: {path: a.shp, where: \"x = 1; DROP TABLE layers\"}\n",
+               "bad.yaml:3:", "';'");
+  expect_error(f, "plan: t\nlayers:\n  bus_stops: b.csv\n  Bus_Stops: m.csv\n",
+               "bad.yaml:4: layers 'bus_stops' (line 3) and 'Bus_Stops' (line 4) differ only in case",
+               NULL);
+}
+
 static void test_timezone(void **state) {
   fixture *f = *state;
   expect_error(f, "plan: t\ntimezone: Asia/Shanghia\n", "bad.yaml:2", "Asia/Shanghai or Europe/Lisbon");
@@ -863,6 +938,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_full_plan, setup, teardown),
       cmocka_unit_test_setup_teardown(test_timezone, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_numbers_in_range, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_plan_bounds, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_filters_and_layer_case, setup, teardown),
       cmocka_unit_test_setup_teardown(test_metrics_example, setup, teardown),
       cmocka_unit_test_setup_teardown(test_relative_to_cwd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_unknown_key, setup, teardown),

@@ -28,7 +28,11 @@ typedef enum pm_status {
   PM_ENOMEM = -5,    /* out of memory */
   PM_EDB = -6,       /* the project database refused an operation */
   PM_ENOTFOUND = -7, /* a named layer, run, district or field does not exist */
-  PM_EINTERNAL = -8  /* a bug in planmetrics: please report it */
+  PM_EINTERNAL = -8, /* a bug in planmetrics: please report it */
+  PM_EBUSY = -9,     /* the project database is in use by another planmetrics process (it waited
+                        and gave up); nothing was changed: run again later */
+  PM_EEXIST = -10    /* a new project's file was created by another process while this one was
+                        building it: nothing of this command was written; open it and redo */
 } pm_status;
 
 /* Short name of a status ("input error", ...). Static string, never freed. */

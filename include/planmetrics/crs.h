@@ -51,6 +51,10 @@ PM_API pm_status pm_transform_geom(pm_transform *tr, const GEOSGeometry *in, GEO
 /* Short readable name of the source CRS ("EPSG:4326", "gcj02", a CRS name). Borrowed. */
 PM_API const char *pm_transform_source_name(const pm_transform *tr);
 
+/* 1 when a source CRS (as pm_transform_create takes it) is geographic: coordinates are degrees
+ * of longitude and latitude (EPSG:4326, gcj02, bd09, ...); 0 otherwise or when unknown. */
+PM_API int pm_crs_is_geographic(pm_context *ctx, const char *definition);
+
 /* EPSG code of a CRS definition when PROJ can identify it (0 otherwise). */
 PM_API pm_status pm_crs_identify_epsg(pm_context *ctx, const char *definition, int *epsg);
 

@@ -47,7 +47,17 @@ typedef struct pm_plan {
 } pm_plan;
 
 /* Parse and validate a plan file. Unknown keys, wrong types, missing required keys, duplicate ids,
- * undeclared layers are PM_EINPUT errors naming the file and line. Caller frees with pm_plan_destroy. */
+ * undeclared layers are PM_EINPUT errors naming the file and line. Caller frees with pm_plan_destroy.
+ * What a plan may hold is bounded, so that no plan can make planmetrics hang or misreport:
+ * - the file at most PM_PLAN_MAX_BYTES, lists and mappings nested at most PM_PLAN_MAX_DEPTH deep;
+ * - every number in range: distances 0 .. PM_MAX_DIST_M, areas 0 .. PM_MAX_AREA_M2 (also in
+ *   coverage classes), targets finite, a share in % between 0 and 100, any other target at most
+ *   PM_PLAN_MAX_TARGET in size; no NaN or infinity (but max_area_m2: .inf);
+ * - `where:` filters one condition on the layer's fields (no ';', comments, subqueries);
+ * - two layers whose names differ only in case are one layer: refused, naming both lines. */
+#define PM_PLAN_MAX_BYTES (1024 * 1024)
+#define PM_PLAN_MAX_DEPTH 32
+#define PM_PLAN_MAX_TARGET 1e15
 PM_API pm_status pm_plan_load(pm_context *ctx, const char *path, pm_plan **out);
 PM_API void pm_plan_destroy(pm_plan *plan);
 

@@ -63,6 +63,21 @@ PM_API pm_status pm_report_write_csv(pm_context *ctx, const pm_run_result *run, 
  * that a missed target never displays as reached). */
 PM_API pm_status pm_report_write_markdown(pm_context *ctx, const pm_run_result *run, const char *path);
 
+/* Reports written together and put in place later: `run` writes its reports before it records
+ * the run, and publishes them only once the run is committed, so a run that fails at the end
+ * (a full disk, another process) leaves neither a report nor a recorded run.
+ * - pm_report_files_add writes one report completely (to a temporary file beside path, synced;
+ *   "-", a device or a FIFO into memory): a full disk fails here, before the run is recorded.
+ * - pm_report_files_publish renames each over its path (or writes it in place), in order.
+ * - pm_report_files_destroy removes what was not published. */
+typedef enum pm_report_format { PM_REPORT_JSON, PM_REPORT_CSV, PM_REPORT_MARKDOWN } pm_report_format;
+typedef struct pm_report_files pm_report_files;
+PM_API pm_status pm_report_files_create(pm_context *ctx, pm_report_files **out);
+PM_API pm_status pm_report_files_add(pm_report_files *files, pm_report_format format,
+                                     const pm_run_result *run, const char *path);
+PM_API pm_status pm_report_files_publish(pm_report_files *files);
+PM_API void pm_report_files_destroy(pm_report_files *files);
+
 /* A readable aligned table for the terminal (under the title, plan, CRS and the run's time in its
  * time zone): indicator, district, value, target, met (✓/✗), gaps, or "manual", with null reasons
  * and status reasons after the last column; then one line counting indicators whose target is met

@@ -21,6 +21,7 @@ typedef struct pm_run_options {
    * the whole run back, so a failed report leaves nothing written. May be NULL. */
   pm_status (*before_commit)(pm_context *ctx, const pm_run_result *run, void *user);
   void *before_commit_user;
+  double timeout_s;               /* limit on each SQL statement (pm_store_set_timeout); 0: none */
 } pm_run_options;
 
 /* What changed during the run's ingest step, for the terminal and batch logs. When the run fails,
@@ -32,7 +33,9 @@ typedef struct pm_run_ingest_log {
 
 /* Run a plan. Layers are ingested (only those whose file or options changed), districts loaded,
  * every indicator computed, and, with opt->record, the run stored in the history, all in one
- * transaction: on error nothing is written (and a database created by this run is removed).
+ * transaction: on error nothing is written (a new project is built beside its name and put in
+ * place only when the run is committed, see pm_store_open; when another process created it
+ * first, the run is done again on that project). before_commit may run twice then.
  * Indicators whose layers are missing (optional layers without a file) get status "no data".
  * Notices (ingested layers, repaired geometries...) are held until the run is committed, then
  * passed to the context's printer in order; when the run fails, the "ingested LAYER" lines are

@@ -17,13 +17,35 @@ enum {
   PM_STORE_CREATE = 2    /* create the database (with SpatiaLite metadata) when it does not exist */
 };
 
-/* Open a project database. With PM_STORE_CREATE a missing file is created and initialised;
- * *created (may be NULL) tells whether that happened, so a failed first ingest can remove it.
- * The caller owns *out and closes it with pm_store_close. */
+/* Open a project database. The caller owns *out and closes it with pm_store_close.
+ *
+ * - A missing file with PM_STORE_CREATE: the project is built in a file of its own beside path
+ *   (PATH.new-PID-N) and put in place by the first (outermost) pm_store_commit, only if nothing
+ *   has taken the name meanwhile (link(2): atomic); *created (may be NULL) is set. Until then
+ *   no other process sees it; pm_store_close without a commit removes that file and nothing
+ *   else. When another process created the project first, that commit fails with PM_EEXIST and
+ *   writes nothing: open path again and redo the work on the existing project.
+ * - An existing file left by a crashed writer (a "hot" rollback journal, PATH-journal) is rolled
+ *   back to its last committed state, also for PM_STORE_READONLY (which then opens it
+ *   read-write once, for the rollback alone).
+ * - A file of another program (a SpatiaLite file without planmetrics' tables) is used as it is:
+ *   the project's tables are created by the first write transaction, so a command that fails
+ *   leaves it unchanged. A project written by a newer planmetrics is refused.
+ * - While another connection holds the lock a statement needs, it waits (a notice after a
+ *   second) up to PM_STORE_WAIT_S seconds, or the PLANMETRICS_WAIT environment variable's, then
+ *   fails with PM_EBUSY: "in use by another planmetrics process". */
+#define PM_STORE_WAIT_S 60
 PM_API pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store **out, int *created);
 PM_API void pm_store_close(pm_store *store);
-/* Give back the page cache's clean pages (up to 256 MB), e.g. once a computation has loaded the
- * layers it needs; later reads fill the cache again. */
+/* Limits on every SQL statement of this connection from now on: SQLite's own work on one
+ * statement (the caller's time between rows does not count) at most `seconds`, SQLite's memory
+ * at most PM_STORE_MEMORY_LIMIT bytes, and one text or blob at most a quarter of that; a
+ * statement past a limit stops with an error saying which (filters and `sql` name themselves).
+ * seconds <= 0 removes the limits (the default of pm_store_open). The command line's --timeout
+ * defaults to PM_STORE_TIMEOUT_S. */
+#define PM_STORE_TIMEOUT_S 60
+#define PM_STORE_MEMORY_LIMIT ((int64_t)1 << 30)
+PM_API void pm_store_set_timeout(pm_store *store, double seconds);
 PM_API void pm_store_release_memory(pm_store *store);
 
 /* Borrowed handles, valid until pm_store_close. */
@@ -32,7 +54,10 @@ PM_API const char *pm_store_path(const pm_store *store);
 
 /* One write transaction (BEGIN IMMEDIATE). Everything an ingest or a run writes happens between
  * begin and commit; any error calls rollback so the database stays exactly as it was. Begins nest
- * (inner ones are savepoints): a plan run wraps its ingests and its history in one transaction. */
+ * (inner ones are savepoints): a plan run wraps its ingests and its history in one transaction.
+ * Only one process writes a project at a time: begin waits for the other (see pm_store_open) and
+ * fails with PM_EBUSY when it does not finish in time. The outermost commit of a new project puts
+ * it in place (PM_EEXIST: see pm_store_open). */
 PM_API pm_status pm_store_begin(pm_store *store);
 PM_API pm_status pm_store_commit(pm_store *store);
 PM_API void pm_store_rollback(pm_store *store);
