@@ -215,13 +215,20 @@ static int role_is_verdict(const char *role) {
   return 0;
 }
 
-typedef enum rtype { R_SINGLE, R_CATEGORIZED, R_RULES, R_GRADUATED } rtype;
+typedef enum rtype { R_SINGLE, R_CATEGORIZED, R_RULES, R_GRADUATED, R_REACHED } rtype;
+
+static int is_role(const pm_qgis_layer *l, const char *role) {
+  return l->role && strcmp(l->role, role) == 0;
+}
 
 static rtype renderer_of(const pm_qgis_layer *l) {
   if (l->cls == PM_QGIS_DISTRICTS) {
     if (l->has_target) return R_RULES;
     return isnan(l->value_min) ? R_SINGLE : R_GRADUATED;
   }
+  if (l->cls == PM_QGIS_RESULT && is_role(l, "reached") && l->kind == PM_KIND_LINE &&
+      isfinite(l->value_max))
+    return R_REACHED;
   if (l->cls == PM_QGIS_RESULT && l->has_covered && role_is_verdict(l->role)) return R_CATEGORIZED;
   return R_SINGLE;
 }
@@ -230,7 +237,8 @@ const char *pm_qgis_renderer_type(const pm_qgis_layer *l) {
   switch (renderer_of(l)) {
     case R_CATEGORIZED: return "categorizedSymbol";
     case R_RULES: return "RuleRenderer";
-    case R_GRADUATED: return "graduatedSymbol";
+    case R_GRADUATED:
+    case R_REACHED: return "graduatedSymbol";
     default: return "singleSymbol";
   }
 }
@@ -254,6 +262,7 @@ static sym single_symbol(const pm_qgis_layer *l) {
   if (l->cls == PM_QGIS_DISTRICTS) return (sym){PM_KIND_POLYGON, "189,189,189,150", C_DARK, 0, 0.5, NULL};
   if (strcmp(role, "service_area") == 0)
     return (sym){PM_KIND_POLYGON, "26,152,80,90", C_GREEN, 0, 0.4, NULL};
+  if (strcmp(role, "route") == 0) return (sym){PM_KIND_LINE, C_BLUE, "", 1.2, 0, NULL};
   if (strcmp(role, "source") == 0) {
     s.color = "0,109,44,255";
     if (l->kind == PM_KIND_POLYGON) s.color = "0,109,44,160";
@@ -281,7 +290,10 @@ static sym verdict_symbol(const pm_qgis_layer *l, const char *color, const char 
     return (sym){PM_KIND_POINT, color, C_WHITE, strcmp(role, "station") == 0 ? 3.2 : 2.2, 0.45, NULL};
   if (l->kind == PM_KIND_LINE)
     return (sym){PM_KIND_LINE, color, "",
-                 strcmp(role, "segment") == 0 || strcmp(role, "pair") == 0 ? 0.5 : 0.8, 0, NULL};
+                 l->walked ? 0.9
+                 : strcmp(role, "segment") == 0 || strcmp(role, "pair") == 0 ? 0.5
+                                                                              : 0.8,
+                 0, NULL};
   /* uncovered land is hatched, so the district colour underneath stays readable */
   if (strcmp(role, "uncovered") == 0) return (sym){PM_KIND_POLYGON, color, color, 0, 0.4, "b_diagonal"};
   return (sym){PM_KIND_POLYGON, fill, color, 0, 0.4, NULL};
@@ -310,10 +322,22 @@ static void categorized_xml(sbuf *b, const pm_qgis_layer *l) {
   sym no = verdict_symbol(l, C_RED, "215,48,39,110");
   sym other = verdict_symbol(l, C_GREY, "150,150,150,90");
   renderer_open(b, "categorizedSymbol", " attr=\"covered\"");
+  /* A walked path is the way along the network to the nearest stop, not a straight line: the
+   * legend says so. */
+  const char *yes_label = "covered", *no_label = "not covered";
+  if (l->walked && l->kind == PM_KIND_LINE) {
+    int pair = is_role(l, "pair");
+    yes_label = pair ? "walked path to the route's nearest stop, within the threshold"
+                     : "walked path to the nearest stop, transfer within the threshold";
+    no_label = pair ? "walked path to the route's nearest stop, beyond the threshold"
+                    : "walked path to the nearest stop, beyond the threshold";
+  }
+  sb_add(b, "  <categories>\n   <category render=\"true\" symbol=\"0\" value=\"1\" label=\"");
+  sb_xml(b, yes_label);
+  sb_add(b, "\"/>\n   <category render=\"true\" symbol=\"1\" value=\"0\" label=\"");
+  sb_xml(b, no_label);
   sb_add(b,
-         "  <categories>\n"
-         "   <category render=\"true\" symbol=\"0\" value=\"1\" label=\"covered\"/>\n"
-         "   <category render=\"true\" symbol=\"1\" value=\"0\" label=\"not covered\"/>\n"
+         "\"/>\n"
          "   <category render=\"true\" symbol=\"2\" value=\"\" label=\"not applicable\"/>\n"
          "  </categories>\n"
          "  <symbols>\n");
@@ -391,6 +415,46 @@ static void graduated_xml(sbuf *b, const pm_qgis_layer *l) {
   renderer_close(b);
 }
 
+/* The reached network, graduated on distance_m (each part's 50 m band: its upper bound): classes
+ * of whole bands, at most 10, near dark blue to far light green (ColorBrewer YlGnBu, reversed). */
+static void reached_xml(sbuf *b, const pm_qgis_layer *l) {
+  static const int ramp[][3] = {{8, 29, 88},    {37, 52, 148},  {34, 94, 168},  {29, 145, 192},
+                                {65, 182, 196}, {127, 205, 187}, {199, 233, 180}};
+  const int nramp = (int)(sizeof ramp / sizeof ramp[0]);
+  const double band = 50;
+  double hi = l->value_max;
+  int nb = (int)ceil(hi / band - 1e-9);
+  if (nb < 1) nb = 1;
+  int per = (nb + 9) / 10, n = (nb + per - 1) / per;
+  renderer_open(b, "graduatedSymbol", " attr=\"distance_m\" graduatedMethod=\"GraduatedColor\"");
+  sb_add(b, "  <ranges>\n");
+  for (int i = 0; i < n; i++) {
+    double a = i * per * band, z = i == n - 1 ? hi : (i + 1) * per * band;
+    char label[128];
+    snprintf(label, sizeof label, "walked %.0f – %.0f m", a, z);
+    sb_addf(b, "   <range render=\"true\" symbol=\"%d\" lower=\"%.17g\" upper=\"%.17g\" label=\"", i,
+            a, z);
+    sb_xml(b, label);
+    sb_add(b, "\"/>\n");
+  }
+  sb_add(b, "  </ranges>\n  <symbols>\n");
+  for (int i = 0; i < n; i++) {
+    double t = n == 1 ? 0 : (double)i / (n - 1) * (nramp - 1);
+    int k = (int)floor(t);
+    if (k >= nramp - 1) k = nramp - 2;
+    double f = t - k;
+    char color[32];
+    snprintf(color, sizeof color, "%d,%d,%d,255",
+             (int)lround(ramp[k][0] + f * (ramp[k + 1][0] - ramp[k][0])),
+             (int)lround(ramp[k][1] + f * (ramp[k + 1][1] - ramp[k][1])),
+             (int)lround(ramp[k][2] + f * (ramp[k + 1][2] - ramp[k][2])));
+    sym s = {PM_KIND_LINE, color, "", 0.9, 0, NULL};
+    symbol_xml(b, i, &s);
+  }
+  sb_add(b, "  </symbols>\n  <classificationMethod id=\"EqualInterval\"/>\n");
+  renderer_close(b);
+}
+
 /* District name and value at the centre of each district. */
 static void district_labels_xml(sbuf *b) {
   sb_add(b,
@@ -431,6 +495,7 @@ pm_status pm_qgis_layer_style_body(pm_context *ctx, const pm_qgis_layer *l, char
     case R_CATEGORIZED: categorized_xml(&b, l); break;
     case R_RULES: rules_xml(&b, l); break;
     case R_GRADUATED: graduated_xml(&b, l); break;
+    case R_REACHED: reached_xml(&b, l); break;
     default: single_xml(&b, l);
   }
   if (has_labels(l)) district_labels_xml(&b);
