@@ -139,12 +139,22 @@ static pm_status build(pm_context *ctx, pm_store *store, const pm_network_query 
   pm_load_options lo = {.where = where};
   if ((st = pm_features_load(ctx, store, r->layer, &lo, &lines))) return st;
   if (lines->n == 0) {
-    st = pm_error(ctx, PM_EINPUT,
-                  "network layer '%s': %s%s%s leaves no lines to walk along; check the filter "
-                  "(--network-where), or the layer",
-                  r->layer, *osm_default ? "the OpenStreetMap walkable default of METRICS.md §5"
-                  : where ? "the filter `" : "the layer has no features: it",
-                  *osm_default ? "" : where ? where : "", !*osm_default && where ? "`" : "");
+    if (*osm_default)
+      st = pm_error(ctx, PM_EINPUT,
+                    "network layer '%s': the OpenStreetMap walkable default of METRICS.md §5 "
+                    "leaves no lines to walk along (no footways, paths or streets); give a filter "
+                    "(--network-where) or name another layer",
+                    r->layer);
+    else if (where)
+      st = pm_error(ctx, PM_EINPUT,
+                    "network layer '%s': the filter `%s` leaves no lines to walk along; check the "
+                    "filter (--network-where)",
+                    r->layer, where);
+    else
+      st = pm_error(ctx, PM_EINPUT,
+                    "network layer '%s' has no features: nothing to walk along; ingest the line "
+                    "layer again or name another (--network LAYER)",
+                    r->layer);
   } else {
     st = pm_network_build(ctx, lines, &opt, out);
   }
