@@ -444,9 +444,9 @@ static int run_route(pm_cli *cli, const query_args *a) {
     pm_transform_destroy(tr);
     if (st) pm_error_prefix(cli->ctx, "--xy-crs %s: ", a->xy_crs);
   }
-  pm_network_spec rec;
+  pm_network_spec rec = {0};
   pm_table *t = NULL;
-  pm_cli_netopts_default(cli, store, &q.network, &rec);
+  if (!st) pm_cli_netopts_default(cli, store, &q.network, &rec);
   if (!st) st = pm_query_route(cli->ctx, store, &q, &t);
   pm_cli_netopts_clear(&rec);
   rc = st ? pm_cli_fail(cli) : PM_EXIT_OK;
