@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "planmetrics/planmetrics.h"
+#include "planmetrics/query.h"
 
 /* Exit codes of every sub-command (METRICS.md §4). */
 enum { PM_EXIT_OK = 0, PM_EXIT_MISSED = 1, PM_EXIT_ERROR = 2 };
@@ -47,5 +48,22 @@ int pm_cmd_report(pm_cli *cli, int argc, char **argv);
 int pm_cmd_sql(pm_cli *cli, int argc, char **argv);
 int pm_cmd_history(pm_cli *cli, int argc, char **argv);
 int pm_cmd_metrics(pm_cli *cli, int argc, char **argv);
+int pm_cmd_network(pm_cli *cli, int argc, char **argv);
+
+/* The walking-network options of the network commands (query reach, query route, network info),
+ * as written on the command line (NULL: not given). */
+typedef struct pm_cli_netopts {
+  const char *layer, *where, *connect, *max_snap, *min_piece, *access_width;
+} pm_cli_netopts;
+/* o into q (after pm_network_query_init). Returns -1 when fine, else the exit code of a usage
+ * error printed for cmd (a number that is not metres, a misspelt connect). Ranges are the
+ * library's to check. */
+int pm_cli_netopts_parse(const char *cmd, const pm_cli_netopts *o, pm_network_query *q);
+/* Without a layer in q: the network of the project's latest run (its layer, filter and numbers,
+ * each unless q has its own; a notice says so), else q is left as it is (the library's default,
+ * `roads`). *rec holds the strings q then borrows: pm_cli_netopts_clear it after use. */
+void pm_cli_netopts_default(pm_cli *cli, pm_store *store, pm_network_query *q,
+                            pm_network_spec *rec);
+void pm_cli_netopts_clear(pm_network_spec *rec);
 
 #endif

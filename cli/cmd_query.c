@@ -1,4 +1,5 @@
-/* cmd_query.c: `planmetrics query near|within|length` and `planmetrics sql`: ad-hoc questions. */
+/* cmd_query.c: `planmetrics query near|within|length|reach|route` and `planmetrics sql`: ad-hoc
+ * questions. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <math.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "planmetrics/crs.h"
+#include "planmetrics/export.h"
 #include "planmetrics/history.h"
 #include "planmetrics/query.h"
 
@@ -16,7 +19,9 @@ static const char QUERY_HELP[] =
     "--csv: RFC 4180 CSV). Distances, lengths and areas are in the project's metric CRS.\n\n"
     "  near     for each feature of one layer, the nearest feature of another and its distance\n"
     "  within   the features of a layer in one district (with the length or area inside)\n"
-    "  length   dissolved length of a line layer in km, in all and per district\n\n"
+    "  length   dissolved length of a line layer in km, in all and per district\n"
+    "  reach    what each feature reaches along the walking network within a distance\n"
+    "  route    the walk between two features or points along the walking network\n\n"
     "`planmetrics query VERB --help` shows a verb's options; `planmetrics sql` runs SQL.\n";
 
 static const char NEAR_HELP[] =
@@ -81,6 +86,70 @@ static const char LENGTH_HELP[] =
     "  --json, --csv           machine-readable output (the summary line then goes to stderr)\n"
     "  --timeout SECONDS       stop an SQL statement (a filter) working longer (default 60)\n";
 
+/* The walking-network options of reach and route. */
+#define NETWORK_OPTS_HELP                                                                        \
+  "  --network LAYER      the line layer to walk along; default: the network of the project's\n" \
+  "                       latest run (its plan's `network:` block), else the layer `roads`\n"    \
+  "  --network-where FILTER  SQL filter on its fields; default: on OpenStreetMap data (a\n"      \
+  "                       highway field) the walkable default of METRICS.md §5 (footways,\n"     \
+  "                       paths, streets; no motorways, no foot=no, no private access), else\n" \
+  "                       every line; \"\" for every line\n"                                      \
+  "  --connect HOW        vertices (default: lines join where they share a vertex) or\n"        \
+  "                       crossings (every intersection joins)\n"                               \
+  "  --max-snap METRES    a place farther than this from the network is unroutable (100)\n"     \
+  "  --min-piece METRES   pieces of network shorter than this are islands, never walked\n"      \
+  "                       from (200)\n"
+
+static const char REACH_HELP[] =
+    "usage: planmetrics query reach --db PROJECT.sqlite --from LAYER --within METRES\n"
+    "                               [--where FILTER] [--network LAYER] [--network-where FILTER]\n"
+    "                               [--connect vertices|crossings] [--max-snap METRES]\n"
+    "                               [--min-piece METRES] [--access-width METRES]\n"
+    "                               [--gpkg OUT.gpkg] [--json | --csv]\n\n"
+    "What each feature of LAYER reaches along the walking network within METRES walked (the\n"
+    "walk to the network counted): whether it is on the network at all, how far it is from it,\n"
+    "the length of network reached (km; edges reached part way count up to the reached point)\n"
+    "and the junctions reached. A point starts at itself, a polygon (a park) from its boundary\n"
+    "every 20 m, a line along its length. With --gpkg, a GeoPackage for QGIS: the reached\n"
+    "network of each feature in 50 m bands of walked distance (layer reached_network, graduated\n"
+    "near dark to far light) and its service area, the reached network widened by\n"
+    "--access-width (layer service_area).\n\n"
+    "  --db FILE            project database\n"
+    "  --from LAYER         the features to walk from (e.g. bus_stops, parks)\n"
+    "  --within METRES      how far to walk, e.g. 500\n"
+    "  --where FILTER       SQL filter on FROM's fields\n"
+    NETWORK_OPTS_HELP
+    "  --access-width METRES  the service area reaches this far beside the reached paths (50)\n"
+    "  --gpkg FILE          also write the service areas as a GeoPackage\n"
+    "  --json, --csv        machine-readable output (the summary line then goes to stderr)\n"
+    "Examples:\n"
+    "  planmetrics query reach --db porto.sqlite --from parks --within 500 --gpkg parks.gpkg\n"
+    "  planmetrics query reach --db porto.sqlite --from bus_stops --within 300 --network roads\n";
+
+static const char ROUTE_HELP[] =
+    "usage: planmetrics query route --db PROJECT.sqlite --from LAYER:FID|X,Y --to LAYER:FID|X,Y\n"
+    "                               [--xy-crs CRS] [--network LAYER] [--network-where FILTER]\n"
+    "                               [--connect vertices|crossings] [--max-snap METRES]\n"
+    "                               [--min-piece METRES] [--gpkg OUT.gpkg] [--json | --csv]\n\n"
+    "The shortest walk between two places along the walking network: its length (the walks to\n"
+    "and from the network included), the straight-line distance beside it, how many times\n"
+    "farther the walk is, and its geometry (WKT in the project CRS; with --gpkg a line layer\n"
+    "`route` for QGIS). A place is a feature, LAYER:FID (a polygon or line is entered from its\n"
+    "boundary every 20 m, the best pair wins), or a point X,Y in the project CRS (with --xy-crs,\n"
+    "in that CRS, e.g. EPSG:4326 for longitude,latitude). When there is no walk (a place too far\n"
+    "from the network, or the two on pieces of network that do not meet) the note says why.\n\n"
+    "  --db FILE            project database\n"
+    "  --from PLACE         where the walk starts: stations:12 or 530120.5,4556780\n"
+    "  --to PLACE           where it ends\n"
+    "  --xy-crs CRS         the CRS of X,Y places (EPSG:4326, gcj02, bd09, ...)\n"
+    NETWORK_OPTS_HELP
+    "  --gpkg FILE          also write the walk as a GeoPackage line layer\n"
+    "  --json, --csv        machine-readable output (the summary line then goes to stderr)\n"
+    "Examples:\n"
+    "  planmetrics query route --db porto.sqlite --from stations:3 --to bus_stops:17\n"
+    "  planmetrics query route --db porto.sqlite --from=-8.6110,41.1456 --to=-8.6066,41.1414 \\\n"
+    "      --xy-crs EPSG:4326\n";
+
 static const char SQL_HELP[] =
     "usage: planmetrics sql --db PROJECT.sqlite \"SELECT ...\" [--json | --csv]\n\n"
     "Run one read-only SQL statement on the project database, with SpatiaLite's functions\n"
@@ -134,14 +203,16 @@ static int parse_metres(const char *s, double *out) {
 typedef struct query_args {
   double timeout_s;
   const char *db, *from, *to, *where_from, *where_to, *layer, *district, *districts_layer,
-      *name_field, *where, *within;
+      *name_field, *where, *within, *gpkg, *xy_crs;
+  pm_cli_netopts net;
   int by_district, misses, format;
 } query_args;
 
 enum {
   OPT_DB = 1000, OPT_FROM, OPT_TO, OPT_WITHIN, OPT_WHERE_FROM, OPT_WHERE_TO, OPT_LAYER,
   OPT_DISTRICT, OPT_DISTRICTS_LAYER, OPT_NAME_FIELD, OPT_WHERE, OPT_BY_DISTRICT, OPT_MISSES,
-  OPT_JSON, OPT_CSV, OPT_HELP, OPT_TIMEOUT
+  OPT_JSON, OPT_CSV, OPT_HELP, OPT_TIMEOUT, OPT_NETWORK, OPT_NETWORK_WHERE, OPT_CONNECT,
+  OPT_MAX_SNAP, OPT_MIN_PIECE, OPT_ACCESS_WIDTH, OPT_GPKG, OPT_XY_CRS
 };
 
 /* Parse the options of one verb (longopts lists the ones it takes). Returns -1 to go on, or the
@@ -167,6 +238,14 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
     case OPT_WHERE: a->where = optarg; break;
     case OPT_BY_DISTRICT: a->by_district = 1; break;
     case OPT_MISSES: a->misses = 1; break;
+    case OPT_NETWORK: a->net.layer = optarg; break;
+    case OPT_NETWORK_WHERE: a->net.where = optarg; break;
+    case OPT_CONNECT: a->net.connect = optarg; break;
+    case OPT_MAX_SNAP: a->net.max_snap = optarg; break;
+    case OPT_MIN_PIECE: a->net.min_piece = optarg; break;
+    case OPT_ACCESS_WIDTH: a->net.access_width = optarg; break;
+    case OPT_GPKG: a->gpkg = optarg; break;
+    case OPT_XY_CRS: a->xy_crs = optarg; break;
     case OPT_JSON:
     case OPT_CSV: {
       int f = c == OPT_JSON ? OUT_JSON : OUT_CSV;
@@ -201,6 +280,14 @@ static int parse(const char *cmd, const char *help, const struct option *longopt
   {"db", required_argument, NULL, OPT_DB}, {"json", no_argument, NULL, OPT_JSON},              \
       {"csv", no_argument, NULL, OPT_CSV}, {"help", no_argument, NULL, OPT_HELP},             \
       {"timeout", required_argument, NULL, OPT_TIMEOUT}
+
+#define NETWORK_OPTS                                                                           \
+  {"network", required_argument, NULL, OPT_NETWORK},                                           \
+      {"network-where", required_argument, NULL, OPT_NETWORK_WHERE},                           \
+      {"connect", required_argument, NULL, OPT_CONNECT},                                       \
+      {"max-snap", required_argument, NULL, OPT_MAX_SNAP},                                     \
+      {"min-piece", required_argument, NULL, OPT_MIN_PIECE},                                   \
+      {"gpkg", required_argument, NULL, OPT_GPKG }
 
 /* The project's districts when the user named no layer: those its latest run recorded. Leaves
  * *layer and *field NULL otherwise (the library's defaults: `districts`, NAME). The caller frees
@@ -255,6 +342,135 @@ static int run_query(pm_cli *cli, const query_args *a, int verb, double within_m
   pm_store_close(store);
   if (st) return pm_cli_fail(cli);
   int rc = emit(cli, t, a->format);
+  pm_table_destroy(t);
+  return rc;
+}
+
+/* Write query tables as a GeoPackage in the project CRS; says so on stderr (stdout holds the
+ * answer). */
+static int write_gpkg(pm_cli *cli, pm_store *store, const char *path, const pm_table_layer *layers,
+                      size_t n) {
+  int srid = 0;
+  if (pm_store_crs(store, &srid, NULL) || srid == 0) {
+    pm_error(cli->ctx, PM_EINPUT, "%s: the project has no CRS yet (no layers)", pm_store_path(store));
+    return pm_cli_fail(cli);
+  }
+  if (pm_export_tables(cli->ctx, path, srid, layers, n)) return pm_cli_fail(cli);
+  if (!cli->quiet) {
+    fprintf(stderr, "Wrote %s:", path);
+    for (size_t i = 0; i < n; i++)
+      fprintf(stderr, "%s layer %s (%zu)", i ? "," : "", layers[i].name, layers[i].table->n_rows);
+    fputs(".\n", stderr);
+  }
+  return PM_EXIT_OK;
+}
+
+/* The outputs of a network verb: --gpkg, never the database itself. */
+static int check_gpkg(pm_cli *cli, const query_args *a) {
+  if (!a->gpkg) return 0;
+  const pm_cli_output outs[] = {{"--gpkg", a->gpkg, 0}, {"--db", a->db, 1}};
+  return pm_cli_check_outputs(cli, outs, 2, 0);
+}
+
+static int run_reach(pm_cli *cli, const query_args *a, double within_m) {
+  pm_reach_query q = {.from = a->from, .where = a->where, .within_m = within_m};
+  int rc = pm_cli_netopts_parse("query reach", &a->net, &q.network);
+  if (rc >= 0) return rc;
+  if (check_gpkg(cli, a)) return pm_cli_fail(cli);
+  pm_store *store = NULL;
+  if (pm_store_open(cli->ctx, a->db, PM_STORE_READONLY, &store, NULL)) return pm_cli_fail(cli);
+  pm_network_spec rec;
+  pm_cli_netopts_default(cli, store, &q.network, &rec);
+  pm_table *t = NULL, *lines = NULL, *areas = NULL;
+  pm_status st = pm_query_reach(cli->ctx, store, &q, &t, a->gpkg ? &lines : NULL,
+                                a->gpkg ? &areas : NULL);
+  pm_cli_netopts_clear(&rec);
+  rc = st ? pm_cli_fail(cli) : PM_EXIT_OK;
+  if (!st && a->gpkg) {
+    char title[3][160];
+    snprintf(title[0], sizeof title[0], "what each feature of %s reaches within %g m walked",
+             a->from, within_m);
+    snprintf(title[1], sizeof title[1], "the network reached from %s, in bands of 50 m walked",
+             a->from);
+    snprintf(title[2], sizeof title[2], "service areas of %s: the network reached within %g m, "
+             "widened", a->from, within_m);
+    const pm_table_layer layers[] = {{"reached_network", title[1], lines, "reached"},
+                                     {"service_area", title[2], areas, "service_area"},
+                                     {"reach", title[0], t, NULL}};
+    rc = write_gpkg(cli, store, a->gpkg, layers, 3);
+  }
+  pm_store_close(store);
+  if (rc == PM_EXIT_OK) rc = emit(cli, t, a->format);
+  pm_table_destroy(t);
+  pm_table_destroy(lines);
+  pm_table_destroy(areas);
+  return rc;
+}
+
+/* A place: LAYER:FID or X,Y. Returns 0 when it is neither. The layer name is copied to buf. */
+static int parse_place(const char *s, pm_route_end *e, char *buf, size_t size) {
+  memset(e, 0, sizeof *e);
+  const char *colon = strrchr(s, ':');
+  char *end = NULL;
+  if (colon) {
+    size_t n = (size_t)(colon - s);
+    if (n == 0 || n >= size || !colon[1]) return 0;
+    long long fid = strtoll(colon + 1, &end, 10);
+    if (*end) return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    e->layer = buf;
+    e->fid = fid;
+    return 1;
+  }
+  e->x = strtod(s, &end);
+  if (end == s || *end != ',') return 0;
+  const char *p = end + 1;
+  e->y = strtod(p, &end);
+  return end != p && *end == '\0' && isfinite(e->x) && isfinite(e->y);
+}
+
+static int run_route(pm_cli *cli, const query_args *a) {
+  pm_route_query q;
+  char from_layer[256], to_layer[256];
+  if (!parse_place(a->from, &q.from, from_layer, sizeof from_layer))
+    return pm_cli_usage("query route", "--from is a feature LAYER:FID (e.g. stations:3) or a point "
+                                       "X,Y (e.g. 530120.5,4556780), not '%s'", a->from);
+  if (!parse_place(a->to, &q.to, to_layer, sizeof to_layer))
+    return pm_cli_usage("query route", "--to is a feature LAYER:FID (e.g. bus_stops:17) or a point "
+                                       "X,Y (e.g. 530120.5,4556780), not '%s'", a->to);
+  if (a->xy_crs && q.from.layer && q.to.layer)
+    return pm_cli_usage("query route", "--xy-crs goes with a place given as X,Y");
+  int rc = pm_cli_netopts_parse("query route", &a->net, &q.network);
+  if (rc >= 0) return rc;
+  if (check_gpkg(cli, a)) return pm_cli_fail(cli);
+  pm_store *store = NULL;
+  if (pm_store_open(cli->ctx, a->db, PM_STORE_READONLY, &store, NULL)) return pm_cli_fail(cli);
+  pm_status st = PM_OK;
+  if (a->xy_crs) { /* X,Y places into the project CRS */
+    int srid = 0;
+    pm_transform *tr = NULL;
+    if ((st = pm_store_crs(store, &srid, NULL)) == PM_OK && srid == 0)
+      st = pm_error(cli->ctx, PM_EINPUT, "%s: the project has no CRS yet (no layers)",
+                    pm_store_path(store));
+    if (!st) st = pm_transform_create(cli->ctx, a->xy_crs, srid, &tr);
+    if (!st && !q.from.layer) st = pm_transform_xy(tr, &q.from.x, &q.from.y);
+    if (!st && !q.to.layer) st = pm_transform_xy(tr, &q.to.x, &q.to.y);
+    pm_transform_destroy(tr);
+    if (st) pm_error_prefix(cli->ctx, "--xy-crs %s: ", a->xy_crs);
+  }
+  pm_network_spec rec = {0};
+  pm_table *t = NULL;
+  if (!st) pm_cli_netopts_default(cli, store, &q.network, &rec);
+  if (!st) st = pm_query_route(cli->ctx, store, &q, &t);
+  pm_cli_netopts_clear(&rec);
+  rc = st ? pm_cli_fail(cli) : PM_EXIT_OK;
+  if (!st && a->gpkg) {
+    const pm_table_layer layer = {"route", "the walk along the network", t, "route"};
+    rc = write_gpkg(cli, store, a->gpkg, &layer, 1);
+  }
+  pm_store_close(store);
+  if (rc == PM_EXIT_OK) rc = emit(cli, t, a->format);
   pm_table_destroy(t);
   return rc;
 }
@@ -329,8 +545,41 @@ int pm_cmd_query(pm_cli *cli, int argc, char **argv) {
                           "--districts(-layer) and --name-field go with --by-district");
     return run_query(cli, &a, 'l', 0, NULL);
   }
-  return pm_cli_usage("query", "unknown verb '%s'; the verbs are near, within, length (and "
-                               "`planmetrics sql` for SQL)", verb);
+  if (strcmp(verb, "reach") == 0) {
+    static const struct option opts[] = {
+        COMMON_OPTS,
+        NETWORK_OPTS,
+        {"from", required_argument, NULL, OPT_FROM},
+        {"where", required_argument, NULL, OPT_WHERE},
+        {"within", required_argument, NULL, OPT_WITHIN},
+        {"access-width", required_argument, NULL, OPT_ACCESS_WIDTH},
+        {NULL, 0, NULL, 0}};
+    if ((rc = parse("query reach", REACH_HELP, opts, argc, argv, &a, 0, NULL)) >= 0) return rc;
+    if (!a.from) return pm_cli_usage("query reach", "give the layer to walk from with --from LAYER");
+    if (!a.within)
+      return pm_cli_usage("query reach", "give the distance to walk with --within METRES (e.g. 500)");
+    double m;
+    if (!parse_metres(a.within, &m))
+      return pm_cli_usage("query reach", "--within takes a distance in metres >= 0, not '%s'",
+                          a.within);
+    return run_reach(cli, &a, m);
+  }
+  if (strcmp(verb, "route") == 0) {
+    static const struct option opts[] = {
+        COMMON_OPTS,
+        NETWORK_OPTS,
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"xy-crs", required_argument, NULL, OPT_XY_CRS},
+        {NULL, 0, NULL, 0}};
+    if ((rc = parse("query route", ROUTE_HELP, opts, argc, argv, &a, 0, NULL)) >= 0) return rc;
+    if (!a.from)
+      return pm_cli_usage("query route", "give where the walk starts with --from LAYER:FID or X,Y");
+    if (!a.to) return pm_cli_usage("query route", "give where the walk ends with --to LAYER:FID or X,Y");
+    return run_route(cli, &a);
+  }
+  return pm_cli_usage("query", "unknown verb '%s'; the verbs are near, within, length, reach, "
+                               "route (and `planmetrics sql` for SQL)", verb);
 }
 
 int pm_cmd_sql(pm_cli *cli, int argc, char **argv) {

@@ -20,7 +20,9 @@ static const command COMMANDS[] = {
     {"history", pm_cmd_history, "show indicators' values across recorded runs"},
     {"report", pm_cmd_report, "write a recorded run's reports: HTML page with maps, JSON, CSV, Markdown"},
     {"export", pm_cmd_export, "write a run as a styled GeoPackage and a QGIS project"},
-    {"query", pm_cmd_query, "ad-hoc questions: nearest feature, features in a district, length"},
+    {"query", pm_cmd_query, "ad-hoc questions: nearest feature, features in a district, length, "
+                            "what a walk reaches, the walk between two places"},
+    {"network", pm_cmd_network, "the walking network of a line layer: pieces, dead ends, islands"},
     {"sql", pm_cmd_sql, "run one read-only SpatiaLite SQL statement on a project"},
     {"metrics", pm_cmd_metrics, "list the metric kinds a plan can use, with their parameters"},
 };

@@ -1422,7 +1422,7 @@ static const pm_param PARAMS[] = {
 #undef OFF
 
 static const pm_detail_role ROLES[] = {
-    {"reached", PM_ROLE_MEASURED, "nearest", 0},
+    {"reached", PM_ROLE_REACHED, "nearest", 0},
     {"source", PM_ROLE_SOURCE, "class", 0},
     {"ignored_source", PM_ROLE_IGNORED, "reason", 0},
     {"service_area", PM_ROLE_PASS, "nearest", 0},

@@ -9,6 +9,7 @@
 
 #include "engine/internal.h"
 #include "planmetrics/districts.h"
+#include "queries/query_internal.h"
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
 
@@ -17,8 +18,8 @@ static pm_status geos_failed(pm_context *ctx, const char *what, const char *laye
                   pm__context_geos_message(ctx));
 }
 
-/* A missing layer is named together with the layers the project has, so a typo is obvious. */
-static pm_status check_layer(pm_context *ctx, pm_store *store, const char *layer, const char *role) {
+pm_status pm__query_check_layer(pm_context *ctx, pm_store *store, const char *layer,
+                                const char *role) {
   if (!layer || !*layer) return pm_error(ctx, PM_EINPUT, "give the %s layer", role);
   pm_layer_info info;
   int found = 0;
@@ -46,10 +47,10 @@ static pm_status check_layer(pm_context *ctx, pm_store *store, const char *layer
   return st;
 }
 
-static pm_status load(pm_context *ctx, pm_store *store, const char *layer, const char *where,
-                      const char *role, pm_features **out) {
+pm_status pm__query_load(pm_context *ctx, pm_store *store, const char *layer, const char *where,
+                         const char *role, pm_features **out) {
   *out = NULL;
-  pm_status st = check_layer(ctx, store, layer, role);
+  pm_status st = pm__query_check_layer(ctx, store, layer, role);
   if (st) return st;
   pm_load_options opt = {.where = where && *where ? where : NULL};
   return pm_features_load(ctx, store, layer, &opt, out);
@@ -123,7 +124,7 @@ static pm_status load_district(pm_context *ctx, pm_store *store, const char *dis
   if (!district || !*district) return pm_error(ctx, PM_EINPUT, "name the district (e.g. 青浦区)");
   if (!districts_layer) districts_layer = "districts";
   if (!name_field) name_field = "NAME";
-  pm_status st = check_layer(ctx, store, districts_layer, "districts");
+  pm_status st = pm__query_check_layer(ctx, store, districts_layer, "districts");
   if (st) return st;
   const char *only[1] = {district};
   return pm_districts_load(ctx, store, districts_layer, name_field, only, 1, out);
@@ -219,8 +220,8 @@ pm_status pm_query_near(pm_context *ctx, pm_store *store, const pm_near_query *q
   pm_status st = PM_OK;
   if (q->district)
     st = load_district(ctx, store, q->district, q->districts_layer, q->name_field, &d);
-  if (!st) st = load(ctx, store, q->from, q->where_from, "from", &f);
-  if (!st) st = load(ctx, store, q->to, q->where_to, "to", &t);
+  if (!st) st = pm__query_load(ctx, store, q->from, q->where_from, "from", &f);
+  if (!st) st = pm__query_load(ctx, store, q->to, q->where_to, "to", &t);
   if (!st && d) {
     /* only the features of `from` in the district; the nearest may lie outside it */
     if (!(keep = calloc(f->n ? f->n : 1, 1))) st = oom(ctx);
@@ -253,7 +254,7 @@ pm_status pm_query_within(pm_context *ctx, pm_store *store, const char *layer, c
   idx_list hits = {.ctx = ctx};
   pm_status st = load_district(ctx, store, district, districts_layer, name_field, &d);
   if (st) return st;
-  if ((st = load(ctx, store, layer, where, "layer", &fs))) goto done;
+  if ((st = pm__query_load(ctx, store, layer, where, "layer", &fs))) goto done;
   if ((st = pm_features_index(ctx, fs))) goto done;
 
   static const char *const point_cols[] = {"fid", "name", "x", "y"};
@@ -392,7 +393,7 @@ pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, c
   GEOSGeometry *u = NULL;
   GEOSSTRtree *tree = NULL;
   line_parts lp = {0};
-  pm_status st = load(ctx, store, layer, where, "layer", &fs);
+  pm_status st = pm__query_load(ctx, store, layer, where, "layer", &fs);
   if (st) goto done;
   if (fs->kind != PM_KIND_LINE) {
     st = pm_error(ctx, PM_EINPUT,
@@ -402,7 +403,7 @@ pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *layer, c
     goto done;
   }
   if (by_district) {
-    if ((st = check_layer(ctx, store, districts_layer, "districts"))) goto done;
+    if ((st = pm__query_check_layer(ctx, store, districts_layer, "districts"))) goto done;
     if ((st = pm_districts_load(ctx, store, districts_layer, name_field, NULL, 0, &d))) goto done;
   }
   if ((st = pm_features_union(ctx, fs, &u))) goto done;

@@ -73,6 +73,19 @@ const pm_detail_role *pm_metric_role(const char *metric, const char *role) {
   return NULL;
 }
 
+/* The layers of the network queries (query reach, query route) as GeoPackage tables. */
+static const pm_detail_role QUERY_ROLES[] = {
+    {"reached", PM_ROLE_REACHED, NULL, 0},
+    {"service_area", PM_ROLE_PASS, NULL, 0},
+    {"route", PM_ROLE_ROUTE, NULL, 0},
+};
+
+const pm_detail_role *pm_query_role(const char *style) {
+  for (size_t i = 0; style && i < PM_ARRAY_LEN(QUERY_ROLES); i++)
+    if (strcmp(QUERY_ROLES[i].role, style) == 0) return &QUERY_ROLES[i];
+  return NULL;
+}
+
 const char *const *pm_metric_units(const pm_metric_kind *k, const pm_indicator_spec *spec) {
   return k->units_of ? k->units_of(spec) : k->units;
 }

@@ -463,8 +463,16 @@ static pm_status write_role(exporter *e, const pm_indicator_result *ir, const ch
                           : dim == 0        ? wkbMultiPoint
                           : dim == 1        ? wkbMultiLineString
                                             : wkbMultiPolygon;
+  /* distance: network: segments and pairs are the walked paths to the nearest stop */
+  const pm_detail_role *dr = pm_metric_role(ir->metric, role);
+  int walked = ir->distance && strcmp(ir->distance, "network") == 0 && dim == 1 && dr &&
+               dr->by_covered && (dr->style == PM_ROLE_VERDICT || dr->style == PM_ROLE_PAIR);
+  const char *what = walked ? "the walked path along the network to the nearest stop"
+                     : dr && dr->style == PM_ROLE_REACHED
+                         ? "the network reached, in bands of walked distance"
+                         : role;
   char *desc = NULL;
-  if ((st = pm_asprintf(e->ctx, &desc, "%s: %s (run %lld)", ir->id, role, (long long)e->run->run_id)))
+  if ((st = pm_asprintf(e->ctx, &desc, "%s: %s (run %lld)", ir->id, what, (long long)e->run->run_id)))
     return st;
   OGRLayerH lyr = NULL;
   st = create_layer(e, table, lt, desc, &lyr);
@@ -478,10 +486,15 @@ static pm_status write_role(exporter *e, const pm_indicator_result *ir, const ch
   if ((st = begin(e))) return st;
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
   int has_covered = 0;
+  double dmin = NAN, dmax = NAN;
   for (size_t i = 0; i < ir->n_details && !st; i++) {
     const pm_detail *dt = &ir->details[i];
     int gd = geom_dim(geoms[i]);
     if (strcmp(dt->role, role) != 0 || (gd != dim && !(gd < 0 && dim == main_dim))) continue;
+    if (isfinite(dt->distance_m)) {
+      if (isnan(dmin) || dt->distance_m < dmin) dmin = dt->distance_m;
+      if (isnan(dmax) || dt->distance_m > dmax) dmax = dt->distance_m;
+    }
     OGRFeatureH f = OGR_F_Create(defn);
     set_str(f, 0, dt->district);
     set_str(f, 1, dt->id);
@@ -506,8 +519,7 @@ static pm_status write_role(exporter *e, const pm_indicator_result *ir, const ch
   pm_qgis_layer l = {.name = table, .group = ir->id, .group_title = ir->title,
                      .cls = PM_QGIS_RESULT, .kind = kind_of_type(lt), .wkb_name = wkb_name(lt),
                      .metric = ir->metric, .role = role, .has_covered = has_covered,
-                     .unit = ir->unit,
-                     .value_min = NAN, .value_max = NAN};
+                     .walked = walked, .unit = ir->unit, .value_min = dmin, .value_max = dmax};
   if (e->rep) e->rep->n_result_layers++;
   return add_qgis_layer(e, lyr, &l);
 }
@@ -714,8 +726,9 @@ static pm_status write_styles(exporter *e) {
     const pm_qgis_layer *l = &e->ql[i];
     char *qml = NULL, *desc = NULL;
     if ((st = pm_qgis_layer_qml(e->ctx, l, &qml))) break;
-    st = pm_asprintf(e->ctx, &desc, "planmetrics: %s, run %lld of plan %s", l->name,
-                     (long long)e->run->run_id, e->run->plan ? e->run->plan : "?");
+    st = e->run ? pm_asprintf(e->ctx, &desc, "planmetrics: %s, run %lld of plan %s", l->name,
+                              (long long)e->run->run_id, e->run->plan ? e->run->plan : "?")
+                : pm_asprintf(e->ctx, &desc, "planmetrics: %s", l->name);
     if (!st) {
       OGRFeatureH f = OGR_F_Create(defn);
       OGR_F_SetFieldString(f, 0, "");
@@ -891,4 +904,144 @@ void pm_export_report_clear(pm_export_report *rep) {
   free(rep->districts_layer);
   free(rep->districts_field);
   memset(rep, 0, sizeof *rep);
+}
+
+/* ---------- query tables ---------- */
+
+/* The field type of a table column: that of its first non-NULL cell (text when all are NULL). */
+static pm_cell_type column_type(const pm_table *t, size_t c) {
+  for (size_t r = 0; r < t->n_rows; r++) {
+    pm_cell_type ty = t->cells[r * t->n_cols + c].type;
+    if (ty != PM_CELL_NULL) return ty;
+  }
+  return PM_CELL_TEXT;
+}
+
+static pm_status write_table(exporter *e, const pm_table_layer *tl) {
+  const pm_table *t = tl->table;
+  int gc = pm_table_col(t, "wkt");
+  int dc = pm_table_col(t, "distance_m");
+  OGRGeometryH *geoms = calloc(t->n_rows ? t->n_rows : 1, sizeof *geoms);
+  if (!geoms) return oom(e);
+  pm_status st = PM_OK;
+  OGRwkbGeometryType single = wkbUnknown;
+  int all_single = 1, any = 0, dim = -1;
+  for (size_t r = 0; gc >= 0 && r < t->n_rows && !st; r++) {
+    const pm_cell *c = pm_table_cell(t, r, (size_t)gc);
+    if (c->type != PM_CELL_TEXT || !c->s) continue;
+    char *p = c->s;
+    if (OGR_G_CreateFromWkt(&p, NULL, &geoms[r]) != OGRERR_NONE) {
+      st = pm_error(e->ctx, PM_EINTERNAL, "%s: row %zu of layer %s: unreadable geometry",
+                    e->opt->gpkg_path, r + 1, tl->name);
+      break;
+    }
+    int gd = geom_dim(geoms[r]);
+    if (gd < 0) continue;
+    OGRwkbGeometryType ty = wkbFlatten(OGR_G_GetGeometryType(geoms[r]));
+    if (!any) single = ty, dim = gd;
+    any = 1;
+    if (ty != single || ty == wkbGeometryCollection) all_single = 0;
+    if (gd > dim) dim = gd; /* mixed dimensions cannot happen in a query table; keep the highest */
+  }
+  OGRwkbGeometryType lt = gc < 0 ? wkbNone
+                          : !any ? wkbUnknown
+                          : all_single ? single
+                          : dim == 0   ? wkbMultiPoint
+                          : dim == 1   ? wkbMultiLineString
+                                       : wkbMultiPolygon;
+  const char *table = NULL;
+  OGRLayerH lyr = NULL;
+  double vmin = NAN, vmax = NAN;
+  if (!st) st = unique_table(e, tl->name, &table);
+  if (!st) st = create_layer(e, table, lt, tl->title, &lyr);
+  for (size_t c = 0; !st && c < t->n_cols; c++) {
+    if ((int)c == gc) continue;
+    pm_cell_type ty = column_type(t, c);
+    OGRFieldDefnH f = OGR_Fld_Create(t->cols[c], ty == PM_CELL_INT    ? OFTInteger64
+                                                 : ty == PM_CELL_REAL ? OFTReal
+                                                 : ty == PM_CELL_BOOL ? OFTInteger
+                                                                      : OFTString);
+    if (ty == PM_CELL_BOOL) OGR_Fld_SetSubType(f, OFSTBoolean);
+    OGRErr err = OGR_L_CreateField(lyr, f, TRUE);
+    OGR_Fld_Destroy(f);
+    if (err != OGRERR_NONE) st = gdal_fail(e, "create a field");
+  }
+  if (!st) st = begin(e);
+  OGRFeatureDefnH defn = st ? NULL : OGR_L_GetLayerDefn(lyr);
+  for (size_t r = 0; !st && r < t->n_rows; r++) {
+    OGRFeatureH f = OGR_F_Create(defn);
+    int fi = 0;
+    for (size_t c = 0; c < t->n_cols; c++) {
+      if ((int)c == gc) continue;
+      const pm_cell *cell = pm_table_cell(t, r, c);
+      switch (cell->type) {
+        case PM_CELL_TEXT: set_str(f, fi, cell->s); break;
+        case PM_CELL_INT:
+        case PM_CELL_BOOL: OGR_F_SetFieldInteger64(f, fi, cell->i); break;
+        case PM_CELL_REAL: set_num(f, fi, cell->d); break;
+        default: OGR_F_SetFieldNull(f, fi);
+      }
+      fi++;
+    }
+    if (dc >= 0) {
+      const pm_cell *cell = pm_table_cell(t, r, (size_t)dc);
+      if (cell->type == PM_CELL_REAL && isfinite(cell->d)) {
+        if (isnan(vmin) || cell->d < vmin) vmin = cell->d;
+        if (isnan(vmax) || cell->d > vmax) vmax = cell->d;
+      }
+    }
+    if (geoms[r] && lt != wkbNone && lt != wkbUnknown) {
+      OGRGeometryH g = as_layer_type(OGR_G_Clone(geoms[r]), lt, dim);
+      if (g) OGR_F_SetGeometryDirectly(f, g);
+    }
+    if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE) st = gdal_fail(e, "write a feature");
+    OGR_F_Destroy(f);
+  }
+  if (!st) st = commit(e);
+  if (!st && lt != wkbNone && lt != wkbUnknown) {
+    pm_qgis_layer l = {.name = table, .cls = PM_QGIS_RESULT, .kind = kind_of_type(lt),
+                       .wkb_name = wkb_name(lt), .role = tl->style, .value_min = vmin,
+                       .value_max = vmax};
+    st = add_qgis_layer(e, lyr, &l);
+  }
+  for (size_t r = 0; r < t->n_rows; r++)
+    if (geoms[r]) OGR_G_DestroyGeometry(geoms[r]);
+  free(geoms);
+  return st;
+}
+
+pm_status pm_export_tables(pm_context *ctx, const char *gpkg_path, int srid,
+                           const pm_table_layer *layers, size_t n) {
+  pm_export_options opt = {.gpkg_path = gpkg_path};
+  exporter e = {.ctx = ctx, .opt = &opt, .srid = srid};
+  if (!gpkg_path || !*gpkg_path)
+    return pm_error(ctx, PM_EINPUT, "give the GeoPackage to write (--gpkg OUT.gpkg)");
+  GDALAllRegister();
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  GDALDriverH drv = GDALGetDriverByName("GPKG");
+  const char *reserved = NULL;
+  pm_status st = drv ? PM_OK : pm_error(ctx, PM_EINTERNAL, "GDAL has no GPKG driver");
+  if (!st) st = pm__output_reserve(ctx, &e.gpkg, gpkg_path, "GeoPackage");
+  if (!st && !(e.ds = GDALCreate(drv, e.gpkg.tmp, 0, 0, 0, GDT_Unknown, NULL)))
+    st = gdal_fail(&e, "create the GeoPackage");
+  if (!st) {
+    e.srs = OSRNewSpatialReference(NULL);
+    if (!e.srs || OSRImportFromEPSG(e.srs, srid) != OGRERR_NONE)
+      st = pm_error(ctx, PM_ECRS, "EPSG:%d: unknown to PROJ", srid);
+    else
+      OSRSetAxisMappingStrategy(e.srs, OAMS_TRADITIONAL_GIS_ORDER);
+  }
+  if (!st) st = unique_table(&e, "layer_styles", &reserved);
+  for (size_t i = 0; !st && i < n; i++) st = write_table(&e, &layers[i]);
+  if (!st) st = write_styles(&e);
+  if (e.ds) {
+    CPLErrorReset();
+    GDALClose(e.ds);
+    e.ds = NULL;
+    if (!st && CPLGetLastErrorType() >= CE_Failure) st = gdal_fail(&e, "finish the GeoPackage");
+  }
+  if (e.gpkg.tmp) st = pm__output_close(ctx, &e.gpkg, st);
+  CPLPopErrorHandler();
+  exporter_free(&e);
+  return st;
 }

@@ -625,6 +625,7 @@ enum { K_FILL, K_LINE, K_POINT, K_CIRCLE };
 enum {
   S_FILL_PASS, S_FILL_MEAS, S_FILL_OTHER, S_FILL_FAIL, S_FILL_SRC, S_FILL_IGN,
   S_OUTLINES, /* district outlines are drawn here */
+  S_LINE_REACH1, S_LINE_REACH2, S_LINE_REACH3, S_LINE_REACH4, S_LINE_REACH5, /* near .. far */
   S_LINE_PAIRPASS, S_LINE_PAIRFAIL, S_LINE_PASS, S_LINE_MEAS, S_LINE_OTHER, S_LINE_FAIL,
   S_THR_PASS, S_THR_FAIL,
   S_PT_SRC, S_PT_IGN, S_PT_CNT, S_PT_OTHER, S_PT_STOPPASS, S_PT_STOPFAIL, S_PT_PASS, S_PT_FAIL,
@@ -642,6 +643,9 @@ static const style_def STYLES[S_N] = {
     [S_FILL_OTHER] = {"s-fill-other", K_FILL, 0}, [S_FILL_FAIL] = {"s-fill-fail", K_FILL, 1},
     [S_FILL_SRC] = {"s-fill-src", K_FILL, 0},    [S_FILL_IGN] = {"s-fill-ign", K_FILL, 0},
     [S_OUTLINES] = {"dline", K_LINE, 0},
+    [S_LINE_REACH1] = {"s-line-r1", K_LINE, 0},  [S_LINE_REACH2] = {"s-line-r2", K_LINE, 0},
+    [S_LINE_REACH3] = {"s-line-r3", K_LINE, 0},  [S_LINE_REACH4] = {"s-line-r4", K_LINE, 0},
+    [S_LINE_REACH5] = {"s-line-r5", K_LINE, 0},
     [S_LINE_PAIRPASS] = {"s-line-pairpass", K_LINE, 0},
     [S_LINE_PAIRFAIL] = {"s-line-pairfail", K_LINE, 1},
     [S_LINE_PASS] = {"s-line-pass", K_LINE, 0},  [S_LINE_MEAS] = {"s-line-meas", K_LINE, 0},
@@ -698,11 +702,37 @@ static int classify(const char *metric, const pm_detail *d, int kind) {
       return kind == K_POINT ? S_PT_SRC : kind == K_LINE ? S_LINE_PASS : S_FILL_SRC;
     case PM_ROLE_IGNORED:
       return kind == K_POINT ? S_PT_IGN : kind == K_LINE ? S_LINE_OTHER : S_FILL_IGN;
+    case PM_ROLE_REACHED: /* graded by distance where it has one (map_section) */
+    case PM_ROLE_ROUTE:
     case PM_ROLE_MEASURED:
       return kind == K_POINT ? S_PT_CNT : kind == K_LINE ? S_LINE_MEAS : S_FILL_MEAS;
   }
   return by_kind(kind, S_FILL_PASS, S_FILL_FAIL, S_FILL_OTHER, cov, S_LINE_PASS, S_LINE_FAIL,
                  S_LINE_OTHER, S_PT_PASS, S_PT_FAIL, S_PT_OTHER);
+}
+
+/* A detail of the walking network reached (graded by its walked distance). */
+static int is_reached(const pm_indicator_result *ir, const pm_detail *d) {
+  const pm_detail_role *r = pm_metric_role(ir->metric, d->role);
+  return r && r->style == PM_ROLE_REACHED;
+}
+
+/* The reached network ("reached", distance_m = its 50 m band's upper bound) in at most five
+ * classes of whole bands up to the farthest, graduated near to far. */
+#define REACH_BAND_M 50.0
+static int reach_per(double reach_max) {
+  int nb = (int)ceil(reach_max / REACH_BAND_M - 1e-9);
+  return nb < 1 ? 1 : (nb + 4) / 5;
+}
+
+static int reach_style(double d, double reach_max) {
+  int band = (int)ceil(d / REACH_BAND_M - 1e-9) - 1, k = (band < 0 ? 0 : band) / reach_per(reach_max);
+  return S_LINE_REACH1 + (k > 4 ? 4 : k);
+}
+
+static void reach_label(pm__hbuf *b, int s, double reach_max) {
+  double per = reach_per(reach_max) * REACH_BAND_M, lo = (s - S_LINE_REACH1) * per;
+  pm__hbuf_printf(b, "步行可达 %.0f–%.0f m walked", lo, fmin(lo + per, reach_max));
 }
 
 /* Legend text for a style filled by `role`. */
@@ -811,6 +841,7 @@ typedef struct mapctx {
   long used_pass, used_fail;
   int titled;
   double thr;         /* transfer threshold (NAN: none) */
+  double reach_max;   /* the farthest band of the reached network (role "reached") */
   const char *thr_how;
 } mapctx;
 
@@ -1183,11 +1214,17 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
   m.titled = ir->n_details <= MAX_TITLED;
   if (ir->metric && strcmp(ir->metric, "transfer_coverage") == 0)
     m.thr = transfer_threshold(p, ir, &m.thr_how);
+  for (size_t i = 0; i < ir->n_details; i++)
+    if (is_reached(ir, &ir->details[i]) && isfinite(ir->details[i].distance_m))
+      m.reach_max = fmax(m.reach_max, ir->details[i].distance_m);
   /* Failing features first, so the budget never hides a gap. */
   for (int pass = 0; pass < 2 && !st; pass++) {
     for (size_t i = 0; i < ir->n_details && !st; i++) {
       if (!geoms[i] || GEOSisEmpty_r(p->h, geoms[i]) != 0 || outside(p->h, geoms[i], &m.v)) continue;
-      int s = classify(ir->metric, &ir->details[i], geom_kind(p->h, geoms[i]));
+      int kind = geom_kind(p->h, geoms[i]);
+      int s = is_reached(ir, &ir->details[i]) && kind == K_LINE
+                  ? reach_style(ir->details[i].distance_m, m.reach_max)
+                  : classify(ir->metric, &ir->details[i], kind);
       if (STYLES[s].fail != (pass == 0)) continue;
       st = draw_detail(&m, &ir->details[i], geoms[i], s);
     }
@@ -1280,7 +1317,8 @@ static pm_status map_section(page *p, const pm_indicator_result *ir, pm__html_vi
     pm__hbuf_put(b, "<span class=\"item\">");
     swatch(b, s);
     if (s == S_THR_PASS && m.bk[S_THR_FAIL].drawn) swatch(b, S_THR_FAIL);
-    legend_label(b, s, bk->role, m.thr);
+    if (s >= S_LINE_REACH1 && s <= S_LINE_REACH5) reach_label(b, s, m.reach_max);
+    else legend_label(b, s, bk->role, m.thr);
     if (STYLES[s].kind != K_CIRCLE)
       pm__hbuf_printf(b, " <span class=\"count\">%zu</span>", bk->drawn + bk->skipped);
     pm__hbuf_put(b, "</span>");

@@ -208,25 +208,34 @@ static void symbol_xml(sbuf *b, int name, const sym *s) {
 
 /* ---------- which renderer ---------- */
 
+/* The registry's row for a result layer's role: of its metric kind, or of a query's table
+ * layers when it has none (NULL when unknown). */
+static const pm_detail_role *role_of(const pm_qgis_layer *l) {
+  return l->metric ? pm_metric_role(l->metric, l->role) : pm_query_role(l->role);
+}
+
 /* How the registry says a result layer's role is drawn (PM_ROLE_MEASURED when unknown). */
 static pm_role_style style_of(const pm_qgis_layer *l) {
-  const pm_detail_role *r = pm_metric_role(l->metric, l->role);
+  const pm_detail_role *r = role_of(l);
   return r ? r->style : PM_ROLE_MEASURED;
 }
 
 /* Roles whose `covered` is a verdict worth colouring green/red. */
 static int role_is_verdict(const pm_qgis_layer *l) {
-  const pm_detail_role *r = pm_metric_role(l->metric, l->role);
+  const pm_detail_role *r = role_of(l);
   return r && r->by_covered;
 }
 
-typedef enum rtype { R_SINGLE, R_CATEGORIZED, R_RULES, R_GRADUATED } rtype;
+typedef enum rtype { R_SINGLE, R_CATEGORIZED, R_RULES, R_GRADUATED, R_REACHED } rtype;
 
 static rtype renderer_of(const pm_qgis_layer *l) {
   if (l->cls == PM_QGIS_DISTRICTS) {
     if (l->has_target) return R_RULES;
     return isnan(l->value_min) ? R_SINGLE : R_GRADUATED;
   }
+  if (l->cls == PM_QGIS_RESULT && style_of(l) == PM_ROLE_REACHED && l->kind == PM_KIND_LINE &&
+      isfinite(l->value_max))
+    return R_REACHED;
   if (l->cls == PM_QGIS_RESULT && l->has_covered && role_is_verdict(l)) return R_CATEGORIZED;
   return R_SINGLE;
 }
@@ -235,7 +244,8 @@ const char *pm_qgis_renderer_type(const pm_qgis_layer *l) {
   switch (renderer_of(l)) {
     case R_CATEGORIZED: return "categorizedSymbol";
     case R_RULES: return "RuleRenderer";
-    case R_GRADUATED: return "graduatedSymbol";
+    case R_GRADUATED:
+    case R_REACHED: return "graduatedSymbol";
     default: return "singleSymbol";
   }
 }
@@ -249,7 +259,6 @@ static sym single_symbol(const pm_qgis_layer *l) {
     s.outline = C_GREY;
     s.outline_width = 0.3;
   }
-  const char *role = l->role ? l->role : "";
   if (l->cls == PM_QGIS_INPUT) {
     if (l->is_district_input) return (sym){PM_KIND_POLYGON, NULL, C_DARK, 0, 0.5, NULL};
     if (l->kind == PM_KIND_POINT) return (sym){PM_KIND_POINT, "66,146,198,200", "", 1.2, 0, NULL};
@@ -257,7 +266,6 @@ static sym single_symbol(const pm_qgis_layer *l) {
     return (sym){PM_KIND_POLYGON, "224,224,224,120", C_GREY, 0, 0.26, NULL};
   }
   if (l->cls == PM_QGIS_DISTRICTS) return (sym){PM_KIND_POLYGON, "189,189,189,150", C_DARK, 0, 0.5, NULL};
-  (void)role;
   switch (style_of(l)) {
     case PM_ROLE_PASS:
       if (l->kind == PM_KIND_POLYGON)
@@ -271,6 +279,9 @@ static sym single_symbol(const pm_qgis_layer *l) {
     case PM_ROLE_IGNORED:
       s.color = l->kind == PM_KIND_POLYGON ? "120,120,120,140" : "120,120,120,255";
       break;
+    case PM_ROLE_ROUTE:
+      return (sym){PM_KIND_LINE, C_BLUE, "", 1.2, 0, NULL};
+    case PM_ROLE_REACHED: /* without distances to grade it by: as what is measured */
     case PM_ROLE_MEASURED:
       s.color = l->kind == PM_KIND_POLYGON ? "33,113,181,110" : C_BLUE;
       if (l->kind == PM_KIND_POLYGON) s.outline = C_BLUE;
@@ -292,8 +303,11 @@ static sym verdict_symbol(const pm_qgis_layer *l, const char *color, const char 
   pm_role_style st = style_of(l);
   if (l->kind == PM_KIND_POINT) /* the measured places (stations, homes) larger than the rest */
     return (sym){PM_KIND_POINT, color, C_WHITE, st == PM_ROLE_VERDICT ? 3.2 : 2.2, 0.45, NULL};
-  if (l->kind == PM_KIND_LINE) /* connections thinner than the lines measured */
-    return (sym){PM_KIND_LINE, color, "", st == PM_ROLE_VERDICT || st == PM_ROLE_PAIR ? 0.5 : 0.8,
+  if (l->kind == PM_KIND_LINE) /* connections thinner than the lines measured, walked paths wider */
+    return (sym){PM_KIND_LINE, color, "",
+                 l->walked                                  ? 0.9
+                 : st == PM_ROLE_VERDICT || st == PM_ROLE_PAIR ? 0.5
+                                                               : 0.8,
                  0, NULL};
   /* uncovered land is hatched, so the district colour underneath stays readable */
   if (st == PM_ROLE_FAIL) return (sym){PM_KIND_POLYGON, color, color, 0, 0.4, "b_diagonal"};
@@ -323,10 +337,22 @@ static void categorized_xml(sbuf *b, const pm_qgis_layer *l) {
   sym no = verdict_symbol(l, C_RED, "215,48,39,110");
   sym other = verdict_symbol(l, C_GREY, "150,150,150,90");
   renderer_open(b, "categorizedSymbol", " attr=\"covered\"");
+  /* A walked path is the way along the network to the nearest stop, not a straight line: the
+   * legend says so. */
+  const char *yes_label = "covered", *no_label = "not covered";
+  if (l->walked && l->kind == PM_KIND_LINE) {
+    int pair = style_of(l) == PM_ROLE_PAIR;
+    yes_label = pair ? "walked path to the route's nearest stop, within the threshold"
+                     : "walked path to the nearest stop, transfer within the threshold";
+    no_label = pair ? "walked path to the route's nearest stop, beyond the threshold"
+                    : "walked path to the nearest stop, beyond the threshold";
+  }
+  sb_add(b, "  <categories>\n   <category render=\"true\" symbol=\"0\" value=\"1\" label=\"");
+  sb_xml(b, yes_label);
+  sb_add(b, "\"/>\n   <category render=\"true\" symbol=\"1\" value=\"0\" label=\"");
+  sb_xml(b, no_label);
   sb_add(b,
-         "  <categories>\n"
-         "   <category render=\"true\" symbol=\"0\" value=\"1\" label=\"covered\"/>\n"
-         "   <category render=\"true\" symbol=\"1\" value=\"0\" label=\"not covered\"/>\n"
+         "\"/>\n"
          "   <category render=\"true\" symbol=\"2\" value=\"\" label=\"not applicable\"/>\n"
          "  </categories>\n"
          "  <symbols>\n");
@@ -404,6 +430,46 @@ static void graduated_xml(sbuf *b, const pm_qgis_layer *l) {
   renderer_close(b);
 }
 
+/* The reached network, graduated on distance_m (each part's 50 m band: its upper bound): classes
+ * of whole bands, at most 10, near dark blue to far light green (ColorBrewer YlGnBu, reversed). */
+static void reached_xml(sbuf *b, const pm_qgis_layer *l) {
+  static const int ramp[][3] = {{8, 29, 88},    {37, 52, 148},  {34, 94, 168},  {29, 145, 192},
+                                {65, 182, 196}, {127, 205, 187}, {199, 233, 180}};
+  const int nramp = (int)(sizeof ramp / sizeof ramp[0]);
+  const double band = 50;
+  double hi = l->value_max;
+  int nb = (int)ceil(hi / band - 1e-9);
+  if (nb < 1) nb = 1;
+  int per = (nb + 9) / 10, n = (nb + per - 1) / per;
+  renderer_open(b, "graduatedSymbol", " attr=\"distance_m\" graduatedMethod=\"GraduatedColor\"");
+  sb_add(b, "  <ranges>\n");
+  for (int i = 0; i < n; i++) {
+    double a = i * per * band, z = i == n - 1 ? hi : (i + 1) * per * band;
+    char label[128];
+    snprintf(label, sizeof label, "walked %.0f – %.0f m", a, z);
+    sb_addf(b, "   <range render=\"true\" symbol=\"%d\" lower=\"%.17g\" upper=\"%.17g\" label=\"", i,
+            a, z);
+    sb_xml(b, label);
+    sb_add(b, "\"/>\n");
+  }
+  sb_add(b, "  </ranges>\n  <symbols>\n");
+  for (int i = 0; i < n; i++) {
+    double t = n == 1 ? 0 : (double)i / (n - 1) * (nramp - 1);
+    int k = (int)floor(t);
+    if (k >= nramp - 1) k = nramp - 2;
+    double f = t - k;
+    char color[32];
+    snprintf(color, sizeof color, "%d,%d,%d,255",
+             (int)lround(ramp[k][0] + f * (ramp[k + 1][0] - ramp[k][0])),
+             (int)lround(ramp[k][1] + f * (ramp[k + 1][1] - ramp[k][1])),
+             (int)lround(ramp[k][2] + f * (ramp[k + 1][2] - ramp[k][2])));
+    sym s = {PM_KIND_LINE, color, "", 0.9, 0, NULL};
+    symbol_xml(b, i, &s);
+  }
+  sb_add(b, "  </symbols>\n  <classificationMethod id=\"EqualInterval\"/>\n");
+  renderer_close(b);
+}
+
 /* District name and value at the centre of each district. */
 static void district_labels_xml(sbuf *b) {
   sb_add(b,
@@ -444,6 +510,7 @@ pm_status pm_qgis_layer_style_body(pm_context *ctx, const pm_qgis_layer *l, char
     case R_CATEGORIZED: categorized_xml(&b, l); break;
     case R_RULES: rules_xml(&b, l); break;
     case R_GRADUATED: graduated_xml(&b, l); break;
+    case R_REACHED: reached_xml(&b, l); break;
     default: single_xml(&b, l);
   }
   if (has_labels(l)) district_labels_xml(&b);

@@ -27,11 +27,13 @@ typedef struct pm_qgis_layer {
   const char *metric;      /* the indicator's metric kind for PM_QGIS_RESULT, else NULL */
   const char *role;        /* detail role for PM_QGIS_RESULT, else NULL */
   int has_covered;         /* the layer has 0/1 values in `covered` */
+  int walked;              /* its lines are walked paths along the network (distance: network) */
   const char *unit;        /* the indicator's unit (districts), or NULL */
   int has_target;          /* districts: the indicator has a target */
   const char *target_op;   /* ">=", ... when has_target */
   double target;
-  double value_min, value_max; /* districts: the range of values (NAN when none) */
+  double value_min, value_max; /* districts: the range of values; role "reached": of distance_m
+                                  (NAN when none) */
   int is_district_input;   /* an input layer that provided the district polygons */
   int64_t n_features;
   int has_extent;

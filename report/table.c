@@ -140,30 +140,41 @@ pm_status pm_table_print(const pm_table *t, FILE *out) {
   return st ? st : finish_stream(out);
 }
 
-pm_status pm_table_write_json(const pm_table *t, FILE *out) {
+static void json_row(const pm_table *t, size_t r, FILE *out) {
   char buf[64];
+  fputc('{', out);
+  for (size_t c = 0; c < t->n_cols; c++) {
+    const pm_cell *cell = &t->cells[r * t->n_cols + c];
+    if (c) fputs(", ", out);
+    pm__json_string(out, t->cols[c]);
+    fputs(": ", out);
+    switch (cell->type) {
+    case PM_CELL_NULL: fputs("null", out); break;
+    case PM_CELL_TEXT: pm__json_string(out, cell->s); break;
+    case PM_CELL_BOOL: fputs(cell->i ? "true" : "false", out); break;
+    case PM_CELL_INT: fprintf(out, "%lld", (long long)cell->i); break;
+    case PM_CELL_REAL:
+      if (!isfinite(cell->d)) fputs("null", out);
+      else fputs(cell_text(cell, 0, buf, sizeof buf), out);
+      break;
+    }
+  }
+  fputc('}', out);
+}
+
+pm_status pm_table_write_json(const pm_table *t, FILE *out) {
   fputc('[', out);
   for (size_t r = 0; r < t->n_rows; r++) {
-    fputs(r ? ",\n {" : "\n {", out);
-    for (size_t c = 0; c < t->n_cols; c++) {
-      const pm_cell *cell = &t->cells[r * t->n_cols + c];
-      if (c) fputs(", ", out);
-      pm__json_string(out, t->cols[c]);
-      fputs(": ", out);
-      switch (cell->type) {
-      case PM_CELL_NULL: fputs("null", out); break;
-      case PM_CELL_TEXT: pm__json_string(out, cell->s); break;
-      case PM_CELL_BOOL: fputs(cell->i ? "true" : "false", out); break;
-      case PM_CELL_INT: fprintf(out, "%lld", (long long)cell->i); break;
-      case PM_CELL_REAL:
-        if (!isfinite(cell->d)) fputs("null", out);
-        else fputs(cell_text(cell, 0, buf, sizeof buf), out);
-        break;
-      }
-    }
-    fputc('}', out);
+    fputs(r ? ",\n " : "\n ", out);
+    json_row(t, r, out);
   }
   fputs(t->n_rows ? "\n]\n" : "]\n", out);
+  return finish_stream(out);
+}
+
+pm_status pm_table_write_json_row(const pm_table *t, size_t row, FILE *out) {
+  if (row >= t->n_rows) fputs("null", out);
+  else json_row(t, row, out);
   return finish_stream(out);
 }
 

@@ -114,12 +114,14 @@ def python_graph(db, layer, where, min_piece):
     node = {xy: find(index[xy]) for xy in cand}
     n_nodes = len(set(node.values()))
     edges = []  # (u, v, length)
+    edge_coords = []  # the vertices of each edge, from u to v
     for pts in parts:
         start, length = 0, 0.0
         for k in range(1, len(pts)):
             length += math.hypot(pts[k][0] - pts[k - 1][0], pts[k][1] - pts[k - 1][1])
             if pts[k] in node:
                 edges.append((node[pts[start]], node[pts[k]], length))
+                edge_coords.append(pts[start:k + 1])
                 start, length = k, 0.0
     g = nx.MultiGraph()
     g.add_nodes_from(set(node.values()))
@@ -143,6 +145,7 @@ def python_graph(db, layer, where, min_piece):
         "island_length_m": sum(c for c in comps if c < min_piece),
         "skipped": None,
         "comp_lengths": comps,
+        "edge_list": [(u, v, w, c) for (u, v, w), c in zip(edges, edge_coords)],
     }
 
 

@@ -700,6 +700,139 @@ static void test_unknown_districts(void **state) {
   GDALClose(ds);
 }
 
+
+/* distance: network in the export: the reached network graduated on its walked distance (bands of
+ * 50 m: at most 10 classes of whole bands, near dark to far light), the walked segments labelled
+ * as walks. */
+static void test_network_styles(void **state) {
+  fixture *f = *state;
+  const char *db = pm_test_path("net.sqlite");
+  unlink(db);
+  assert_int_equal(pm_store_open(f->ctx, db, PM_STORE_CREATE, &f->store, NULL), PM_OK);
+  assert_int_equal(pm_store_begin(f->store), PM_OK);
+  assert_int_equal(pm_store_set_crs(f->store, 32651), PM_OK);
+  write_layer(f->ctx, f->store, "zones", "label", AB, SQUARES, 2, 0);
+  pm_run_result *run = calloc(1, sizeof *run);
+  assert_non_null(run);
+  pm_strdup(f->ctx, &run->plan, "net-plan");
+  run->n_indicators = 2;
+  run->indicators = calloc(2, sizeof *run->indicators);
+  const char *names[] = {"A", "B", "_all"};
+  pm_indicator_result *ir = &run->indicators[0];
+  init_ind(f->ctx, ir, "cov_walk", "coverage", "%", 90);
+  pm_strdup(f->ctx, &ir->distance, "network");
+  assert_int_equal(pm_indicator_result_init_results(f->ctx, ir, names, 3), PM_OK);
+  for (int b = 1; b <= 20; b++) { /* bands of 50 m up to 1000 m: two bands a class */
+    char wkt[96];
+    snprintf(wkt, sizeof wkt, "MULTILINESTRING((%d 0,%d 0))", 50 * (b - 1), 50 * b);
+    detail(f->ctx, ir, "reached", NULL, "band", -1, 50.0 * b, NULL, wkt);
+  }
+  ir = &run->indicators[1];
+  init_ind(f->ctx, ir, "transfer_walk", "transfer_coverage", "%", 50);
+  pm_strdup(f->ctx, &ir->distance, "network");
+  assert_int_equal(pm_indicator_result_init_results(f->ctx, ir, names, 3), PM_OK);
+  detail(f->ctx, ir, "segment", "A", "S1", 1, 45, "P1", "LINESTRING(100 100,120 100,120 125)");
+  detail(f->ctx, ir, "segment", "A", "S2", 0, 80, "P2", "LINESTRING(500 500,580 500)");
+  int64_t id = 0;
+  assert_int_equal(pm_history_record(f->store, run, "net.yaml", NULL, NULL, 1, &id), PM_OK);
+  assert_int_equal(pm_store_commit(f->store), PM_OK);
+  pm_run_result_destroy(run);
+
+  const char *out = pm_test_path("net.gpkg");
+  pm_export_options opt = {.gpkg_path = out};
+  assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_OK);
+  GDALDatasetH ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
+  assert_non_null(ds);
+  assert_int_equal(count_of(ds, "cov_walk_reached"), 20);
+  OGRFeatureH s = feature_where(ds, "layer_styles", "f_table_name", "cov_walk_reached");
+  CPLXMLNode *x = CPLParseXMLString(str(s, "styleQML"));
+  assert_non_null(x);
+  assert_string_equal(CPLGetXMLValue(x, "=qgis.renderer-v2.type", ""), "graduatedSymbol");
+  assert_string_equal(CPLGetXMLValue(x, "=qgis.renderer-v2.attr", ""), "distance_m");
+  int n = 0;
+  double last_upper = 0;
+  for (CPLXMLNode *r = CPLGetXMLNode(x, "=qgis.renderer-v2.ranges")->psChild; r; r = r->psNext) {
+    if (r->eType != CXT_Element || strcmp(r->pszValue, "range") != 0) continue;
+    assert_near(atof(CPLGetXMLValue(r, "lower", "")), last_upper, 1e-9);
+    last_upper = atof(CPLGetXMLValue(r, "upper", ""));
+    n++;
+  }
+  assert_int_equal(n, 10);
+  assert_near(last_upper, 1000, 1e-9);
+  assert_non_null(strstr(str(s, "styleQML"), "walked 0 – 100 m"));
+  assert_non_null(strstr(str(s, "styleQML"), "8,29,88,255"));    /* nearest: dark */
+  assert_non_null(strstr(str(s, "styleQML"), "199,233,180,255")); /* farthest: light */
+  CPLDestroyXMLNode(x);
+  OGR_F_Destroy(s);
+  s = feature_where(ds, "layer_styles", "f_table_name", "transfer_walk_segment");
+  assert_non_null(strstr(str(s, "styleQML"), "walked path to the nearest stop"));
+  OGR_F_Destroy(s);
+  OGRLayerH l = GDALDatasetGetLayerByName(ds, "transfer_walk_segment");
+  assert_non_null(strstr(GDALGetMetadataItem(l, "DESCRIPTION", NULL), "walked path"));
+  GDALClose(ds);
+}
+
+/* Query tables as a GeoPackage: geometry from the wkt column, fields typed as the cells, a style
+ * per spatial layer; a table without wkt is a plain table. */
+static void test_export_tables(void **state) {
+  fixture *f = *state;
+  static const char *const cols[] = {"from_fid", "name", "ok", "distance_m", "wkt"};
+  pm_table *lines = NULL, *plain = NULL;
+  assert_int_equal(pm_table_create(f->ctx, cols, 5, &lines), PM_OK);
+  for (int i = 0; i < 3; i++) {
+    size_t r;
+    char wkt[96];
+    snprintf(wkt, sizeof wkt, "MULTILINESTRING((%.0f %.0f,%.0f %.0f))", X0, Y0 + i, X0 + 50,
+             Y0 + i);
+    assert_int_equal(pm_table_add_row(f->ctx, lines, &r), PM_OK);
+    pm_table_set_int(f->ctx, lines, r, 0, 7 + i);
+    pm_table_set_text(f->ctx, lines, r, 1, i ? "b" : NULL);
+    pm_table_set_bool(f->ctx, lines, r, 2, i % 2);
+    pm_table_set_real(f->ctx, lines, r, 3, 50.0 * (i + 1), -1);
+    pm_table_set_text(f->ctx, lines, r, 4, wkt);
+  }
+  assert_int_equal(pm_table_create(f->ctx, cols, 2, &plain), PM_OK);
+  assert_int_equal(pm_table_add_row(f->ctx, plain, NULL), PM_OK);
+  const char *out = pm_test_path("tables.gpkg");
+  const pm_table_layer layers[] = {{"reached_network", "reached", lines, "reached"},
+                                   {"reach", NULL, plain, NULL}};
+  assert_int_equal(pm_export_tables(f->ctx, out, 32651, layers, 2), PM_OK);
+  GDALDatasetH ds = GDALOpenEx(out, GDAL_OF_VECTOR, NULL, NULL, NULL);
+  assert_non_null(ds);
+  OGRLayerH l = GDALDatasetGetLayerByName(ds, "reached_network");
+  assert_non_null(l);
+  assert_int_equal(OGR_L_GetFeatureCount(l, TRUE), 3);
+  assert_int_equal(wkbFlatten(OGR_L_GetGeomType(l)), wkbMultiLineString);
+  OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+  assert_int_equal(OGR_FD_GetFieldCount(d), 4); /* wkt is the geometry */
+  assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, 0)), OFTInteger64);
+  assert_int_equal(OGR_Fld_GetSubType(OGR_FD_GetFieldDefn(d, 2)), OFSTBoolean);
+  assert_int_equal(OGR_Fld_GetType(OGR_FD_GetFieldDefn(d, 3)), OFTReal);
+  OGRFeatureH g = feature_where(ds, "reached_network", "from_fid", "8");
+  assert_near(num(g, "distance_m"), 100, 0);
+  assert_string_equal(str(g, "name"), "b");
+  OGREnvelope env;
+  OGR_G_GetEnvelope(OGR_F_GetGeometryRef(g), &env);
+  assert_near(env.MinX, X0, 1e-6);
+  OGR_F_Destroy(g);
+  assert_non_null(GDALDatasetGetLayerByName(ds, "reach"));
+  assert_int_equal(count_of(ds, "reach"), 1);
+  OGRFeatureH s = feature_where(ds, "layer_styles", "f_table_name", "reached_network");
+  assert_non_null(strstr(str(s, "styleQML"), "graduatedSymbol"));
+  OGR_F_Destroy(s);
+  assert_int_equal(count_of(ds, "layer_styles"), 1);
+  GDALClose(ds);
+  /* a failure leaves the earlier file */
+  struct stat before;
+  assert_int_equal(stat(out, &before), 0);
+  assert_int_equal(pm_export_tables(f->ctx, out, 999999, layers, 2), PM_ECRS);
+  struct stat after;
+  assert_int_equal(stat(out, &after), 0);
+  assert_int_equal(before.st_size, after.st_size);
+  pm_table_destroy(lines);
+  pm_table_destroy(plain);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
@@ -709,6 +842,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_districts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_network_styles, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_export_tables, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -744,8 +744,299 @@ static void test_table_json_csv(void **state) {
   pm_table_destroy(t);
 }
 
+
+/* ---- along the walking network (a project of its own) ----
+ *   roads (the default network layer), offsets in metres:
+ *     W1 (0,0)-(100,0), W2 (100,0)-(300,0), W3 (100,0)-(100,200): a T, 500 m, the largest piece;
+ *     W4 (1000,1000)-(1050,1000): a 50 m island (< min_piece_m 200), never snapped to;
+ *     W5 (2000,0)-(2300,0): a piece of 300 m of its own.
+ *   places: A (0,10), B (300,-20), C (100,250), D (2100,5), E (1025,1010) (only the island
+ *     near: unroutable).
+ *   parks: K, the square x 150..170, y 20..40, 20 m above W2.
+ *   empty_lines: a line layer without features. */
+static const feat NET_ROADS[] = {{1, "W1", "MULTILINESTRING((0 0,100 0))"},
+                                 {2, "W2", "MULTILINESTRING((100 0,300 0))"},
+                                 {3, "W3", "MULTILINESTRING((100 0,100 200))"},
+                                 {4, "W4", "MULTILINESTRING((1000 1000,1050 1000))"},
+                                 {5, "W5", "MULTILINESTRING((2000 0,2300 0))"}};
+static const feat NET_PLACES[] = {{1, "A", "POINT(0 10)"},     {2, "B", "POINT(300 -20)"},
+                                  {3, "C", "POINT(100 250)"},  {4, "D", "POINT(2100 5)"},
+                                  {5, "E", "POINT(1025 1010)"}};
+static const feat NET_PARKS[] = {{1, "K", "MULTIPOLYGON(((150 20,170 20,170 40,150 40,150 20)))"}};
+
+static const char *net_project(void) {
+  static char path[512];
+  if (path[0]) return path;
+  snprintf(path, sizeof path, "%s", pm_test_path("network.sqlite"));
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_store *store = NULL;
+  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
+  assert_int_equal(pm_store_begin(store), PM_OK);
+  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
+  write_layer(ctx, store, "roads", PM_KIND_LINE, "MULTILINESTRING", NET_ROADS, 5);
+  write_layer(ctx, store, "places", PM_KIND_POINT, "POINT", NET_PLACES, 5);
+  write_layer(ctx, store, "parks", PM_KIND_POLYGON, "MULTIPOLYGON", NET_PARKS, 1);
+  write_layer(ctx, store, "empty_lines", PM_KIND_LINE, "MULTILINESTRING", NULL, 0);
+  assert_int_equal(pm_store_commit(store), PM_OK);
+  pm_store_close(store);
+  pm_context_destroy(ctx);
+  return path;
+}
+
+static int net_setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  const char *path = net_project();
+  assert_int_equal(pm_context_create(&f->ctx), PM_OK);
+  assert_int_equal(pm_store_open(f->ctx, path, PM_STORE_READONLY, &f->store, NULL), PM_OK);
+  *state = f;
+  return 0;
+}
+
+static int64_t row_of(const pm_table *t, const char *col, int64_t v) {
+  for (size_t r = 0; r < t->n_rows; r++)
+    if (integer(t, r, col) == v) return (int64_t)r;
+  fail_msg("no row with %s = %lld", col, (long long)v);
+  return -1;
+}
+
+/* Sizes of the network by hand: 8 nodes, 5 edges, 3 pieces; 7 dead ends; one island. */
+static void test_network_info(void **state) {
+  fixture *f = *state;
+  pm_network_query q;
+  pm_network_query_init(&q); /* the default layer, roads */
+  pm_table *t = NULL, *p = NULL;
+  assert_int_equal(pm_query_network_info(f->ctx, f->store, &q, &t, &p), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "layer"), "roads");
+  assert_string_equal(text(t, 0, "filter"), "none"); /* no highway field: every line */
+  assert_string_equal(text(t, 0, "connect"), "vertices");
+  assert_int_equal(integer(t, 0, "nodes"), 8);
+  assert_int_equal(integer(t, 0, "edges"), 5);
+  assert_int_equal(integer(t, 0, "components"), 3);
+  assert_int_equal(integer(t, 0, "dangling_ends"), 7);
+  assert_int_equal(integer(t, 0, "islands"), 1);
+  assert_near(real(t, 0, "length_km"), 0.85, 1e-9);
+  assert_near(real(t, 0, "largest_km"), 0.5, 1e-9);
+  assert_near(real(t, 0, "largest_share_pct"), 100 * 500.0 / 850.0, 1e-9);
+  assert_near(real(t, 0, "island_km"), 0.05, 1e-9);
+  assert_true(real(t, 0, "memory_mb") > 0);
+  assert_non_null(strstr(t->summary, "3 pieces"));
+  /* the pieces besides the largest, longest first, with their extent */
+  assert_int_equal(p->n_rows, 2);
+  assert_int_equal(integer(p, 0, "edges"), 1);
+  assert_near(real(p, 0, "length_m"), 300, 1e-9);
+  assert_false(boolean(p, 0, "island"));
+  assert_near(real(p, 0, "minx"), X0 + 2000, 1e-6);
+  assert_near(real(p, 1, "length_m"), 50, 1e-9);
+  assert_true(boolean(p, 1, "island"));
+  assert_near(real(p, 1, "miny"), Y0 + 1000, 1e-6);
+  assert_near(real(p, 1, "maxx"), X0 + 1050, 1e-6);
+  assert_non_null(strstr(p->summary, "2 pieces besides the largest"));
+  pm_table_destroy(t);
+  pm_table_destroy(p);
+
+  /* a filter, and min_piece_m 0: no island left */
+  q.where = "name <> 'W5'";
+  q.min_piece_m = 0;
+  assert_int_equal(pm_query_network_info(f->ctx, f->store, &q, &t, NULL), PM_OK);
+  assert_string_equal(text(t, 0, "filter"), "given");
+  assert_int_equal(integer(t, 0, "components"), 2);
+  assert_int_equal(integer(t, 0, "islands"), 0);
+  pm_table_destroy(t);
+}
+
+/* Bad networks: each an error naming what to fix, no table. */
+static void test_network_errors(void **state) {
+  fixture *f = *state;
+  pm_network_query q;
+  pm_table *t = NULL;
+  pm_network *net = NULL;
+  pm_network_query_init(&q);
+  q.layer = "places";
+  assert_int_equal(pm_query_network_info(f->ctx, f->store, &q, &t, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "holds points"));
+  assert_null(t);
+  q.layer = "empty_lines";
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "has no features"));
+  assert_null(net);
+  q.layer = "roads";
+  q.where = "name = 'nothing'";
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "leaves no lines"));
+  q.where = "highway = 'footway'"; /* a field the layer lacks */
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "highway"));
+  q.where = NULL;
+  q.connect = "vertex";
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "crossings"));
+  q.connect = NULL;
+  const double bad_snap[] = {0, -1, 6000, INFINITY};
+  for (size_t i = 0; i < PM_ARRAY_LEN(bad_snap); i++) {
+    q.max_snap_m = bad_snap[i];
+    assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+    assert_non_null(strstr(pm_context_message(f->ctx), "max_snap_m"));
+  }
+  q.max_snap_m = NAN;
+  q.min_piece_m = -1;
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+  q.min_piece_m = NAN;
+  q.access_width_m = 501;
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_EINPUT);
+  q.access_width_m = NAN;
+  q.layer = "streets";
+  assert_int_equal(pm_query_network_build(f->ctx, f->store, &q, &net, NULL, NULL), PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(f->ctx), "empty_lines, parks, places, roads"));
+  /* no run recorded: no recorded network */
+  pm_network_spec rec;
+  int found = 1;
+  assert_int_equal(pm_query_network_recorded(f->ctx, f->store, &rec, &found), PM_OK);
+  assert_int_equal(found, 0);
+}
+
+static pm_status reach(fixture *f, const char *from, double within_m, double width_m,
+                       pm_table **t, pm_table **lines, pm_table **areas) {
+  pm_reach_query q = {.from = from, .within_m = within_m};
+  pm_network_query_init(&q.network);
+  q.network.access_width_m = width_m;
+  return pm_query_reach(f->ctx, f->store, &q, t, lines, areas);
+}
+
+/* What each place reaches within 150 m, legs included. A (leg 10) walks W1 (100 m) to the
+ * junction at 110 m, then 40 m up W2 and W3: 180 m and 2 nodes; B (leg 20): 130 m of W2; C (leg
+ * 50): 100 m of W3; D (leg 5, in the middle of W5): 100 m left to its end (reached at 105 m) and
+ * 145 m right: 245 m; E is unroutable (only the island is near). */
+static void test_reach_by_hand(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL, *lines = NULL, *areas = NULL;
+  assert_int_equal(reach(f, "places", 150, 10, &t, &lines, &areas), PM_OK);
+  assert_int_equal(t->n_rows, 5);
+  static const struct {
+    int64_t fid;
+    double km, snap;
+    int64_t nodes;
+  } want[] = {{1, 0.180, 10, 2}, {2, 0.130, 20, 1}, {3, 0.100, 50, 1}, {4, 0.245, 5, 1}};
+  for (size_t i = 0; i < PM_ARRAY_LEN(want); i++) {
+    size_t r = (size_t)row_of(t, "from_fid", want[i].fid);
+    assert_true(boolean(t, r, "routable"));
+    assert_near(real(t, r, "reached_km"), want[i].km, 1e-9);
+    assert_near(real(t, r, "snap_m"), want[i].snap, 1e-9);
+    assert_int_equal(integer(t, r, "reached_nodes"), want[i].nodes);
+    assert_int_equal(cell(t, r, "note")->type, PM_CELL_NULL);
+  }
+  size_t e = (size_t)row_of(t, "from_fid", 5);
+  assert_false(boolean(t, e, "routable"));
+  assert_near(real(t, e, "reached_km"), 0, 0);
+  assert_non_null(strstr(text(t, e, "note"), "unroutable"));
+  assert_non_null(strstr(t->summary, "4 on the walking network"));
+  /* A's bands: [0, 50] walks x 0..40 of W1 (40 m); (50, 100] x 40..90 (50 m); (100, 150] the
+   * last 10 m of W1 and 40 m of W2 and of W3 (90 m) */
+  static const double band_m[] = {40, 50, 90};
+  size_t k = 0;
+  for (size_t r = 0; r < lines->n_rows; r++) {
+    if (integer(lines, r, "from_fid") != 1) continue;
+    assert_true(k < 3);
+    assert_near(real(lines, r, "distance_m"), 50.0 * (double)(k + 1), 0);
+    assert_near(real(lines, r, "length_m"), band_m[k], 1e-9);
+    assert_non_null(strstr(text(lines, r, "wkt"), "MULTILINESTRING"));
+    k++;
+  }
+  assert_int_equal(k, 3);
+  for (size_t r = 0; r < lines->n_rows; r++) assert_true(integer(lines, r, "from_fid") != 5);
+  /* A's service area: the T reached (x 0..140 along y = 0, y 0..40 along x = 100) widened by
+   * 10 m: 140 x 20 + a circle, plus 40 x 20 + a circle less the 10 x 20 + half a circle they
+   * share: 3871.2 m2 (8 segments a quarter circle: 2 m2 less) */
+  assert_int_equal(areas->n_rows, 4);
+  size_t ra = (size_t)row_of(areas, "from_fid", 1);
+  assert_near(real(areas, ra, "area_m2"), 140 * 20 + 40 * 20 - 10 * 20 + 1.5 * M_PI * 100, 6);
+  assert_near(real(areas, ra, "reached_km"), 0.18, 1e-9);
+  assert_non_null(strstr(text(areas, ra, "wkt"), "POLYGON"));
+  pm_table_destroy(t);
+  pm_table_destroy(lines);
+  pm_table_destroy(areas);
+
+  /* from a polygon: K's boundary; within 0 m nothing is reached beyond the snap points */
+  assert_int_equal(reach(f, "parks", 0, 50, &t, NULL, NULL), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_true(boolean(t, 0, "routable"));
+  assert_near(real(t, 0, "snap_m"), 20, 1e-9);
+  assert_near(real(t, 0, "reached_km"), 0, 1e-12);
+  pm_table_destroy(t);
+
+  assert_int_equal(reach(f, "places", -1, 50, &t, NULL, NULL), PM_EINPUT);
+  assert_int_equal(reach(f, "places", 60000, 50, &t, NULL, NULL), PM_EINPUT);
+  assert_non_null(strstr(pm_context_message(f->ctx), "check the unit"));
+  assert_int_equal(reach(f, "placs", 100, 50, &t, NULL, NULL), PM_ENOTFOUND);
+  assert_null(t);
+}
+
+static pm_status route(fixture *f, pm_route_end from, pm_route_end to, pm_table **t) {
+  pm_route_query q = {.from = from, .to = to};
+  pm_network_query_init(&q.network);
+  return pm_query_route(f->ctx, f->store, &q, t);
+}
+
+/* Walks by hand: the legs plus the way along the network. */
+static void test_route_by_hand(void **state) {
+  fixture *f = *state;
+  pm_table *t = NULL;
+  const pm_route_end A = {"places", 1, 0, 0}, B = {"places", 2, 0, 0}, C = {"places", 3, 0, 0},
+                     D = {"places", 4, 0, 0}, E = {"places", 5, 0, 0}, K = {"parks", 1, 0, 0};
+  /* A to B: 10 + 300 + 20 */
+  assert_int_equal(route(f, A, B, &t), PM_OK);
+  assert_int_equal(t->n_rows, 1);
+  assert_string_equal(text(t, 0, "from"), "places#1");
+  assert_string_equal(text(t, 0, "to_name"), "B");
+  assert_near(real(t, 0, "walk_m"), 330, 1e-9);
+  assert_near(real(t, 0, "straight_m"), hypot(300, 30), 1e-9);
+  assert_near(real(t, 0, "detour"), 330 / hypot(300, 30), 1e-3);
+  assert_near(real(t, 0, "from_snap_m"), 10, 1e-9);
+  assert_near(real(t, 0, "to_snap_m"), 20, 1e-9);
+  assert_int_equal(strncmp(text(t, 0, "wkt"), "LINESTRING", 10), 0);
+  assert_non_null(strstr(t->summary, "walk 330.0 m"));
+  pm_table_destroy(t);
+  /* A to C through the junction: 10 + 100 + 200 + 50 */
+  assert_int_equal(route(f, A, C, &t), PM_OK);
+  assert_near(real(t, 0, "walk_m"), 360, 1e-9);
+  pm_table_destroy(t);
+  /* a point (50, -3) to B: 3 + 250 + 20 */
+  pm_route_end P = {NULL, 0, X0 + 50, Y0 - 3};
+  assert_int_equal(route(f, P, B, &t), PM_OK);
+  assert_near(real(t, 0, "walk_m"), 273, 1e-9);
+  assert_int_equal(cell(t, 0, "from_name")->type, PM_CELL_NULL);
+  pm_table_destroy(t);
+  /* from the park's boundary (its corner (170, 20), 20 m above W2) to B: 20 + 130 + 20 */
+  assert_int_equal(route(f, K, B, &t), PM_OK);
+  assert_near(real(t, 0, "walk_m"), 170, 1e-9);
+  assert_near(real(t, 0, "straight_m"), hypot(130, 40), 1e-9);
+  pm_table_destroy(t);
+  /* no walk: pieces that do not meet, an unroutable end */
+  assert_int_equal(route(f, A, D, &t), PM_OK);
+  assert_int_equal(cell(t, 0, "walk_m")->type, PM_CELL_REAL);
+  assert_true(isnan(real(t, 0, "walk_m")));
+  assert_non_null(strstr(text(t, 0, "note"), "do not meet"));
+  assert_int_equal(cell(t, 0, "wkt")->type, PM_CELL_NULL);
+  pm_table_destroy(t);
+  assert_int_equal(route(f, A, E, &t), PM_OK);
+  assert_non_null(strstr(text(t, 0, "note"), "the end is"));
+  assert_non_null(strstr(t->summary, "unroutable"));
+  pm_table_destroy(t);
+  /* an unknown feature */
+  pm_route_end Z = {"places", 99, 0, 0};
+  assert_int_equal(route(f, A, Z, &t), PM_ENOTFOUND);
+  assert_non_null(strstr(pm_context_message(f->ctx), "no feature with fid 99"));
+  assert_null(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_network_info, net_setup, teardown),
+      cmocka_unit_test_setup_teardown(test_network_errors, net_setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reach_by_hand, net_setup, teardown),
+      cmocka_unit_test_setup_teardown(test_route_by_hand, net_setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_inclusive_and_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_filters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_near_district_and_misses, setup, teardown),

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "planmetrics/context.h"
+#include "planmetrics/query.h"
 #include "planmetrics/store.h"
 
 #ifdef __cplusplus
@@ -51,6 +52,24 @@ PM_API pm_status pm_export(pm_context *ctx, pm_store *store, const pm_export_opt
                     pm_export_report *rep);
 
 PM_API void pm_export_report_clear(pm_export_report *rep);
+
+/* One query table (pm_query_reach, pm_query_route...) as a GeoPackage layer. */
+typedef struct pm_table_layer {
+  const char *name;       /* the layer's name (made unique in the file: name, name_2...) */
+  const char *title;      /* its description, or NULL */
+  const pm_table *table;  /* the features: geometry from the column `wkt` (WKT in the project CRS;
+                             a table without it is written as a plain table), every other column
+                             a field typed as its cells (text, integer, real, boolean) */
+  const char *style;      /* the QGIS style it gets, named as the detail roles of a run's export:
+                             "reached" (graduated on distance_m, near dark to far light),
+                             "service_area" (green fill), "route" (a walked path); NULL: plain */
+} pm_table_layer;
+
+/* Write tables as layers of a new GeoPackage in the project CRS (EPSG srid), each spatial layer
+ * with its QGIS default style in layer_styles. The file is written under a temporary name and
+ * renamed into place, so a failure leaves any earlier file untouched. */
+PM_API pm_status pm_export_tables(pm_context *ctx, const char *gpkg_path, int srid,
+                                  const pm_table_layer *layers, size_t n);
 
 #ifdef __cplusplus
 }

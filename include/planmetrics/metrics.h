@@ -188,7 +188,9 @@ typedef enum pm_role_style {
   PM_ROLE_FAIL,     /* always what fails (uncovered parts) */
   PM_ROLE_SOURCE,   /* a source (park) that serves */
   PM_ROLE_IGNORED,  /* a source left out (below the smallest class) */
-  PM_ROLE_MEASURED  /* what is measured or counted */
+  PM_ROLE_MEASURED, /* what is measured or counted */
+  PM_ROLE_REACHED,  /* the walking network reached, graded by pm_detail.distance_m (walked) */
+  PM_ROLE_ROUTE     /* a walk along the network (query route) */
 } pm_role_style;
 
 /* A role of the detail features a metric writes (pm_detail.role), for export layers and maps. */
@@ -246,6 +248,9 @@ PM_API const pm_param *pm_metric_common_params(size_t *n);
 PM_API const pm_param *pm_metric_param(const pm_metric_kind *k, const char *name);
 /* The role `role` of the kind named metric, or NULL (unknown kind or role). */
 PM_API const pm_detail_role *pm_metric_role(const char *metric, const char *role);
+/* How a layer of a query's tables is drawn, by the style its writer names (pm_table_layer.style:
+ * "reached", "service_area", "route"), or NULL (plain). */
+PM_API const pm_detail_role *pm_query_role(const char *style);
 /* The units a spec of kind k reports in (NULL-terminated, the default first; NULL: any unit). */
 PM_API const char *const *pm_metric_units(const pm_metric_kind *k, const pm_indicator_spec *spec);
 /* Why value v is out of range for parameter p (a static sentence such as "must be >= 0"), or NULL

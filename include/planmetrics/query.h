@@ -1,4 +1,5 @@
-/* query.h: ad-hoc questions on a project (near, within, length, read-only SQL) answered as tables. */
+/* query.h: ad-hoc questions on a project (near, within, length, read-only SQL, and along the
+ * walking network: reach, route, network info) answered as tables. */
 #ifndef PLANMETRICS_QUERY_H
 #define PLANMETRICS_QUERY_H
 
@@ -7,6 +8,8 @@
 
 #include "planmetrics/context.h"
 #include "planmetrics/features.h"
+#include "planmetrics/metrics.h"
+#include "planmetrics/network.h"
 #include "planmetrics/store.h"
 
 #ifdef __cplusplus
@@ -119,6 +122,98 @@ PM_API pm_status pm_query_length(pm_context *ctx, pm_store *store, const char *l
  * inside a SpatiaLite function (which would otherwise answer NULL) is PM_EINPUT naming the row.
  * Open the store with PM_STORE_READONLY as a second guard. */
 PM_API pm_status pm_query_sql(pm_context *ctx, pm_store *store, const char *sql, pm_table **out);
+
+/* ---- along the walking network (METRICS.md §5) ---- */
+
+/* The walking network a question walks along. */
+typedef struct pm_network_query {
+  const char *layer;     /* a line layer of the project; NULL: "roads" */
+  const char *where;     /* SQL filter on its fields; NULL: on OpenStreetMap data (a `highway`
+                            field) the walkable default of §5 (pm_network_osm_walkable_where),
+                            else every line; "": every line, OSM or not */
+  const char *connect;   /* "vertices" or "crossings"; NULL: vertices */
+  double max_snap_m;     /* NAN: 100; points farther from every edge are unroutable; 0 < x <= 5000 */
+  double min_piece_m;    /* NAN: 200; shorter pieces are islands, never snapped to; 0 <= x <= 1e6 */
+  double access_width_m; /* NAN: 50; the reached network is widened by this into service areas;
+                            0 <= x <= 500 */
+} pm_network_query;
+
+/* Every field "not given": NULL strings, NAN numbers (a zeroed struct would ask for max_snap_m 0).
+ * Start every pm_network_query (also those inside pm_reach_query and pm_route_query) from it. */
+PM_API void pm_network_query_init(pm_network_query *q);
+
+/* The longest walk a question may ask about (metres): beyond it, a unit is wrong. */
+#define PM_QUERY_MAX_WALK_M 50000.0
+
+/* Build the network q names from the project (a pm_network, engine/network.h). Errors
+ * (PM_EINPUT / PM_ENOTFOUND, each naming the layer and what to do): no such layer, a layer that
+ * does not hold lines, a filter that leaves no lines (or names a missing field), a misspelt
+ * connect, a number out of its range. *where_used (may be NULL) receives the filter applied (NULL:
+ * every line; caller frees) and *osm_default (may be NULL) 1 when that filter is the OSM walkable
+ * default. Caller owns *out (pm_network_destroy). */
+PM_API pm_status pm_query_network_build(pm_context *ctx, pm_store *store, const pm_network_query *q,
+                                        pm_network **out, char **where_used, int *osm_default);
+
+/* The network the project's latest run walked along: that of its first indicator measured with
+ * distance: network (layer, the filter as applied, connect, max_snap_m, min_piece_m,
+ * access_width_m). *found is 0 (and *out untouched) when the latest run has none, or the project
+ * no run. Fills *out with strings the caller frees with free(): out->layer.layer,
+ * out->layer.where, out->connect. */
+PM_API pm_status pm_query_network_recorded(pm_context *ctx, pm_store *store, pm_network_spec *out,
+                                           int *found);
+
+/* `network info`: the network as built. *out: one row with columns layer, filter ("OSM walkable
+ * default", "given", "none"), where, connect, nodes, edges, components, largest_km,
+ * largest_share_pct, length_km, dangling_ends, islands, island_km, merged_ends, skipped_parts,
+ * min_piece_m, max_snap_m, memory_mb, bytes_per_edge. *pieces (may be NULL): every connected piece
+ * but the largest, longest first: piece (its component id), nodes, edges, length_m, island (shorter
+ * than min_piece_m: never snapped to), minx, miny, maxx, maxy (extent in the project CRS). Both
+ * tables have a summary line. Caller frees both with pm_table_destroy. */
+PM_API pm_status pm_query_network_info(pm_context *ctx, pm_store *store, const pm_network_query *q,
+                                       pm_table **out, pm_table **pieces);
+
+/* What `reach` asks: what each feature of `from` reaches along the network within within_m. */
+typedef struct pm_reach_query {
+  const char *from, *where; /* the features to start from and their filter (may be NULL) */
+  double within_m;          /* metres walked, 0 .. PM_QUERY_MAX_WALK_M, the legs included */
+  pm_network_query network;
+} pm_reach_query;
+
+/* For each feature (fid order): columns from_fid, from_name, routable (some access point within
+ * max_snap_m of the network), snap_m (the shortest leg from an access point to the network),
+ * reached_km (length of the network within within_m, partly reached edges up to the reached
+ * point), reached_nodes (junctions and ends reached), note (why a feature is unroutable). A
+ * feature is entered as §5 says: a point at itself, a polygon from points along its exterior
+ * boundary every 20 m and at every vertex, a line from its vertices and every 20 m along it.
+ * lines (may be NULL) receives the reached network in bands of 50 m of walked distance: columns
+ * from_fid, from_name, distance_m (the band's upper bound), band ("0-50 m"), length_m, wkt (a
+ * MultiLineString in the project CRS); areas (may be NULL) the service areas, the reached network
+ * widened by access_width_m: from_fid, from_name, within_m, reached_km, area_m2, wkt (a
+ * (Multi)Polygon). Unroutable features have no rows in lines and areas. Caller frees the tables. */
+PM_API pm_status pm_query_reach(pm_context *ctx, pm_store *store, const pm_reach_query *q,
+                                pm_table **out, pm_table **lines, pm_table **areas);
+
+/* One end of a route: a feature (layer and fid), or a point in the project CRS (layer NULL). */
+typedef struct pm_route_end {
+  const char *layer;
+  int64_t fid;
+  double x, y;
+} pm_route_end;
+
+typedef struct pm_route_query {
+  pm_route_end from, to;
+  pm_network_query network;
+} pm_route_query;
+
+/* The shortest walk between two ends (d of §5: the legs to the network and the path along it; a
+ * polygon or line is entered from its access points as for reach, the best pair wins). One row:
+ * from, from_name, to, to_name, walk_m (NULL when no walk exists: an end is unroutable or the two
+ * lie on pieces of network that do not meet; note says which), straight_m (the straight-line
+ * distance between the two geometries), detour (walk_m / straight_m), from_snap_m, to_snap_m,
+ * note, wkt (the walk as a LineString from the start point through the network to the end point).
+ * An unknown layer or fid is PM_ENOTFOUND. Caller frees *out. */
+PM_API pm_status pm_query_route(pm_context *ctx, pm_store *store, const pm_route_query *q,
+                                pm_table **out);
 
 #ifdef __cplusplus
 }

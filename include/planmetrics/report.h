@@ -138,10 +138,12 @@ PM_API pm_status pm_history_print(pm_context *ctx, pm_store *store, const pm_his
  *   are cut with "…" and control characters shown as spaces (the JSON and CSV writers keep
  *   every byte).
  * - pm_table_write_json: an array of objects, one per row, keys the column names, then "\n".
+ * - pm_table_write_json_row: row `row` alone as one such object (no line end).
  * - pm_table_write_csv: RFC 4180 (header row, CRLF line ends, fields with a comma, quote or line
  *   break quoted with doubled quotes). */
 PM_API pm_status pm_table_print(const pm_table *t, FILE *out);
 PM_API pm_status pm_table_write_json(const pm_table *t, FILE *out);
+PM_API pm_status pm_table_write_json_row(const pm_table *t, size_t row, FILE *out);
 PM_API pm_status pm_table_write_csv(const pm_table *t, FILE *out);
 
 #ifdef __cplusplus

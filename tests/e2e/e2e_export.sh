@@ -173,9 +173,23 @@ PY
     districts=$(sed -n 's/^District polygons: layer \([^,]*\),.*/\1/p' <<<"$OUT")
     check "$n: district layer named" test -n "$districts"
     srid=$(sqlite3 "$WORK/$n.sqlite" "SELECT value FROM pm_project WHERE key = 'srid'")
+    # the walking-network twins (plans/README.md): reached network graduated on the walked
+    # distance, walked paths to the nearest stop labelled as such
+    net=()
+    for t in $(sqlite3 "$WORK/$n.gpkg" "SELECT table_name FROM gpkg_contents WHERE table_name LIKE '%\_walk\_reached' ESCAPE '\'"); do
+      net+=(--graduated "$t=distance_m")
+    done
+    for t in $(sqlite3 "$WORK/$n.gpkg" "SELECT table_name FROM gpkg_contents WHERE table_name LIKE '%\_walk\_segment' ESCAPE '\'"); do
+      net+=(--walked "$t")
+    done
     expect_exit 0 "$n: QGIS layer panel" env QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$WORK/xdg" \
       "$QGIS_PY" "$PM_SOURCE_DIR/tests/qgis/check_export.py" --gpkg "$WORK/$n.gpkg" \
-      --project "$WORK/$n.qgz" --crs "EPSG:$srid" --districts "$districts"
+      --project "$WORK/$n.qgz" --crs "EPSG:$srid" --districts "$districts" "${net[@]}"
+    if [ "$n" = porto-demo ]; then
+      contains "$n: reached network graduated in QGIS" "$OUT" "park_coverage_walk_reached: graduated on distance_m"
+      contains "$n: walked paths in QGIS" "$OUT" "transfer_50m_walk_segment: ['walked path"
+    fi
+    [ "$n" = shanghai-peoples-square ] && contains "$n: walked paths in QGIS" "$OUT" "transfer_50m_walk_segment: ['walked path"
     contains "$n: panel checked" "$OUT" "layer panel:"
     [ -n "$ERR" ] && grep -v "XDG_RUNTIME_DIR\|QStandardPaths" <<<"$ERR" >&2
     # the same run exports the same project, byte for byte (ids depend on nothing but names)

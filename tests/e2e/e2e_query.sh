@@ -49,10 +49,12 @@ fi
 sum_before=$(sha256sum "$DB" | cut -d' ' -f1)
 
 # ---- help ----
-for v in near within length; do
+for v in near within length reach route; do
   check "query $v --help" run "$TMP/o" "$TMP/e" query "$v" --help
 done
 check "sql --help" run "$TMP/o" "$TMP/e" sql --help
+check "network --help" run "$TMP/o" "$TMP/e" network --help
+check "network info --help" run "$TMP/o" "$TMP/e" network info --help
 
 # ---- near ----
 run "$TMP/near.txt" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50
@@ -194,6 +196,126 @@ expect_error "error: unknown verb" "unknown verb" query nearest --db "$DB"
 expect_error "error: missing database" "no such project database" \
   query length --db "$TMP/none.sqlite" --layer roads
 [ ! -e "$TMP/none.sqlite" ] && ok "error: missing database is not created" || bad "error: missing database is not created"
+
+# ---- along the walking network (reach, route, network info) ----
+# Shanghai: `roads` is the People's Square OSM extract; no run recorded, so the default network
+# is the layer `roads` with the OSM walkable default.
+run "$TMP/ni.json" "$TMP/e" network info --db "$DB" --json
+rc=$?
+[ $rc -eq 0 ] && ok "network info: default layer roads" || bad "network info: default layer roads" "rc=$rc: $(cat "$TMP/e")"
+check "network info --json is valid JSON" json_valid "$TMP/ni.json"
+ni() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["network"][sys.argv[2]])' "$TMP/ni.json" "$1"; }
+[ "$(ni filter)" = "OSM walkable default" ] && ok "network info: OSM walkable default" || bad "network info: OSM walkable default" "$(ni filter)"
+# the edges partition the selected lines: their length is the lines' length (SpatiaLite)
+want=$(sql1 "SELECT sum(ST_Length(geom)) / 1000 FROM roads WHERE $(ni where)")
+same_num "$(ni length_km)" "$want" 0.0015 && ok "network info: $(ni length_km) km, as ST_Length of the walkable roads" ||
+  bad "network info: length" "$(ni length_km) vs $want"
+n_trunk=$(sql1 "SELECT count(*) FROM roads WHERE highway IN ('trunk','trunk_link','motorway') AND ($(ni where))")
+[ "$n_trunk" = 0 ] && ok "network info: no expressways walked" || bad "network info: expressways walked" "$n_trunk"
+run "$TMP/o" "$TMP/e" network info --db "$DB" --where "" --json
+want=$(sql1 "SELECT sum(ST_Length(geom)) / 1000 FROM roads")
+got=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["network"]; print(d["length_km"], d["filter"])' "$TMP/o")
+same_num "${got% *}" "$want" 0.0015 && [ "${got#* }" = none ] && ok "network info --where \"\": every line" || bad "network info --where \"\"" "$got vs $want"
+run "$TMP/o" "$TMP/e" network info --db "$DB"
+grep -q "^roads (OSM walkable default): [0-9]* nodes" "$TMP/o" && grep -q "^piece  *nodes" "$TMP/o" &&
+  ok "network info: summary, figures and pieces" || bad "network info: table" "$(head -5 "$TMP/o")"
+# reach from the stations of the extract; route between two of them and from a lon,lat point
+box="lon BETWEEN 121.4631 AND 121.4843 AND lat BETWEEN 31.2216 AND 31.2392"
+run "$TMP/r.csv" "$TMP/e" query reach --db "$DB" --from metro_stations --where "$box" --within 400 --csv
+rc=$?
+n=$(($(wc -l <"$TMP/r.csv") - 1))
+want=$(sql1 "SELECT count(*) FROM metro_stations WHERE $box")
+[ $rc -eq 0 ] && [ "$n" = "$want" ] && [ "$n" -gt 2 ] && ok "reach: $n stations of the extract" || bad "reach: stations" "rc=$rc $n vs $want: $(cat "$TMP/e")"
+[ "$(head -1 "$TMP/r.csv" | tr -d '\r')" = "from_fid,from_name,routable,snap_m,reached_km,reached_nodes,note" ] &&
+  ok "reach --csv: columns" || bad "reach --csv: columns" "$(head -1 "$TMP/r.csv")"
+ids=$(tr -d '\r' <"$TMP/r.csv" | awk -F, 'NR > 1 && $3 == "true" { print $1 }' | head -2 | tr '\n' ' ')
+set -- $ids
+run "$TMP/o" "$TMP/e" query route --db "$DB" --from "metro_stations:$1" --to "metro_stations:$2" --json
+rc=$?
+walk=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))[0]; print(r["walk_m"], r["straight_m"], r["detour"])' "$TMP/o" 2>/dev/null)
+set -- $walk
+[ $rc -eq 0 ] && awk -v w="$1" -v s="$2" -v d="$3" 'BEGIN { exit !(w >= s && d >= 1) }' &&
+  ok "route: walk $1 m >= straight line $2 m" || bad "route between two stations" "rc=$rc '$walk': $(cat "$TMP/e")"
+sqlite_sum=$(sha256sum "$DB" | cut -d' ' -f1)
+run "$TMP/o" "$TMP/e" query route --db "$DB" --from=121.4737,31.2304 --to=121.4790,31.2350 \
+  --xy-crs EPSG:4326 --gpkg "$TMP/route.gpkg"
+rc=$?
+[ $rc -eq 0 ] && grep -q "^walk [0-9.]* m along roads" "$TMP/o" && grep -q "Wrote $TMP/route.gpkg: layer route (1)" "$TMP/e" &&
+  ok "route --xy-crs EPSG:4326 --gpkg" || bad "route --xy-crs --gpkg" "rc=$rc: $(cat "$TMP/o" "$TMP/e")"
+[ "$(ogrinfo -ro -q "$TMP/route.gpkg" -sql "SELECT count(*) AS n FROM route WHERE ST_Length(geom) > 0" 2>/dev/null | grep -o 'n (Integer) = [0-9]*')" = "n (Integer) = 1" ] &&
+  ok "route: the walk as a line layer" || bad "route: the walk as a line layer"
+
+# Porto (the demo plan ran above: its latest run walked `roads`, the default now)
+PORTO=$TMP/porto.sqlite
+porto_sum=$(sha256sum "$PORTO" | cut -d' ' -f1)
+run "$TMP/p.csv" "$TMP/e" query reach --db "$PORTO" --from parks --within 500 --csv --gpkg "$TMP/parks.gpkg"
+rc=$?
+[ $rc -eq 0 ] && grep -q "walking network: layer roads, as the project's latest run walked it" "$TMP/e" &&
+  ok "reach: the latest run's network by default" || bad "reach: the latest run's network" "rc=$rc: $(cat "$TMP/e")"
+[ "$(($(wc -l <"$TMP/p.csv") - 1))" = 21 ] && ok "reach: 21 parks" || bad "reach: 21 parks"
+layers=$(ogrinfo -ro -q "$TMP/parks.gpkg" 2>/dev/null | cut -d: -f2 | cut -d' ' -f2 | sort | tr '\n' ' ')
+[ "$layers" = "layer_styles reach reached_network service_area " ] && ok "reach --gpkg: layers" || bad "reach --gpkg: layers" "$layers"
+style=$(sqlite3 "$TMP/parks.gpkg" "SELECT substr(styleQML, instr(styleQML, '<renderer-v2'), 60) FROM layer_styles WHERE f_table_name = 'reached_network'")
+case "$style" in *graduatedSymbol*distance_m*) ok "reach --gpkg: reached network graduated on distance_m" ;; *) bad "reach --gpkg: style" "$style" ;; esac
+# the bands of each park add up to its reached length; a wider walk reaches no less
+bands=$(sqlite3 "$TMP/parks.gpkg" "SELECT count(*) FROM reach r WHERE abs(r.reached_km * 1000 - (SELECT coalesce(sum(length_m), 0) FROM reached_network n WHERE n.from_fid = r.from_fid)) > 1")
+[ "$bands" = 0 ] && ok "reach: bands add up to the reached length" || bad "reach: bands add up" "$bands parks differ"
+run "$TMP/p3.csv" "$TMP/e" query reach --db "$PORTO" --from parks --within 300 --csv
+less=$(paste -d, <(tr -d '\r' <"$TMP/p3.csv" | cut -d, -f5) <(tr -d '\r' <"$TMP/p.csv" | cut -d, -f5) | awk -F, 'NR > 1 && $1 > $2 + 1e-9 { c++ } END { print c + 0 }')
+[ "$less" = 0 ] && ok "reach: 300 m reaches no more than 500 m" || bad "reach: monotone" "$less parks"
+run "$TMP/o" "$TMP/e" query reach --db "$PORTO" --from bus_stops --within 0 --csv --network roads --max-snap 5
+zero=$(tr -d '\r' <"$TMP/o" | awk -F, 'NR > 1 && $5 != 0 { c++ } END { print c + 0 }')
+unr=$(tr -d '\r' <"$TMP/o" | awk -F, 'NR > 1 && $3 == "false" { c++ } END { print c + 0 }')
+[ "$zero" = 0 ] && [ "$unr" -gt 0 ] && ok "reach --within 0 --max-snap 5: nothing reached, $unr stops unroutable" || bad "reach --within 0" "$zero $unr"
+st=$("$PM" sql --db "$PORTO" --csv "SELECT fid FROM stations ORDER BY fid LIMIT 1" | sed -n 2p | tr -d '\r')
+bs=$("$PM" sql --db "$PORTO" --csv "SELECT fid FROM bus_stops ORDER BY fid LIMIT 1" | sed -n 2p | tr -d '\r')
+run "$TMP/o" "$TMP/e" query route --db "$PORTO" --from "stations:$st" --to "bus_stops:$bs"
+[ $? -eq 0 ] && grep -q "^stations#$st " "$TMP/o" && ok "route: station to bus stop (Porto)" || bad "route (Porto)" "$(cat "$TMP/o" "$TMP/e")"
+# London: the City's lines, under another name (no `roads`, no run)
+LON=$TMP/london.sqlite
+"$PM" ingest "$PM_SOURCE_DIR/data/london/london.osm.pbf" --db "$LON" --as lines --source-layer lines --quiet
+"$PM" ingest "$PM_SOURCE_DIR/data/london/london.osm.pbf" --db "$LON" --as points --source-layer points --quiet
+run "$TMP/o" "$TMP/e" network info --db "$LON" --layer lines --json
+check "network info (London lines)" json_valid "$TMP/o"
+v=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); n = d["network"]; print(n["components"] - 1 == len(d["pieces"]), n["largest_share_pct"] > 90)' "$TMP/o")
+[ "$v" = "True True" ] && ok "network info (London): pieces listed, the largest holds most" || bad "network info (London)" "$v"
+run "$TMP/o2" "$TMP/e" network info --db "$LON" --layer lines --connect crossings --json
+v=$(python3 -c 'import json, sys; a, b = (json.load(open(p))["network"] for p in sys.argv[1:]); print(b["connect"], b["components"] <= a["components"])' "$TMP/o" "$TMP/o2")
+[ "$v" = "crossings True" ] && ok "network info --connect crossings: no more pieces" || bad "network info --connect crossings" "$v"
+run "$TMP/o" "$TMP/e" query reach --db "$LON" --from points --where "highway = 'bus_stop'" --within 300 --network lines --json
+[ $? -eq 0 ] && [ "$(grep -c '"from_fid"' "$TMP/o")" = 101 ] && ok "reach (London): 101 bus stops" || bad "reach (London)" "$(cat "$TMP/e")"
+expect_error_q "network info: no roads layer, the default explained" "defaults to the layer \`roads\`" \
+  network info --db "$LON"
+# bad input: exit 2, the reason named, the databases untouched
+expect_error_q "network: a point layer" "holds points" network info --db "$DB" --layer metro_stations
+expect_error_q "network: a filter leaving no lines" "leaves no lines" \
+  network info --db "$DB" --where "highway = 'nothing'"
+expect_error_q "network: a filter naming a missing field" "no such column" \
+  query reach --db "$DB" --from metro_stations --within 100 --network-where "kind = 'x'"
+expect_error_q "network: connect misspelt" "is \`vertices\`" network info --db "$DB" --connect vertex
+expect_error_q "network: negative max-snap" "\-\-max-snap takes a distance" \
+  query reach --db "$DB" --from metro_stations --within 100 --max-snap -5
+expect_error_q "network: absurd max-snap" "max_snap_m must be" \
+  query reach --db "$DB" --from metro_stations --within 100 --max-snap 6000
+expect_error_q "network: absurd access width" "access_width_m must be" \
+  query reach --db "$DB" --from metro_stations --within 100 --access-width 900
+expect_error_q "reach: absurd distance" "check the unit" \
+  query reach --db "$DB" --from metro_stations --within 100000
+expect_error_q "reach: negative distance" "metres >= 0" \
+  query reach --db "$DB" --from metro_stations --within -10
+expect_error_q "reach: unknown layer" "no layer 'stations'" \
+  query reach --db "$DB" --from stations --within 100
+expect_error_q "route: a place that is neither" "LAYER:FID" \
+  query route --db "$DB" --from metro_stations --to metro_stations:1
+expect_error_q "route: unknown fid" "no feature with fid 99999" \
+  query route --db "$DB" --from metro_stations:1 --to metro_stations:99999
+expect_error_q "route: --gpkg over the database" "would destroy it" \
+  query route --db "$DB" --from metro_stations:1 --to metro_stations:2 --gpkg "$DB"
+expect_error_q "route: unknown CRS" "xy-crs" \
+  query route --db "$DB" --from=1,2 --to=3,4 --xy-crs EPSG:999999
+expect_error_q "network: unknown verb" "unknown verb" network show --db "$DB"
+[ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$sqlite_sum" ] && [ "$(sha256sum "$PORTO" | cut -d' ' -f1)" = "$porto_sum" ] &&
+  ok "network queries leave the databases unchanged" || bad "network queries changed a database"
 
 # ---- sql ----
 [ "$(sql1 "SELECT count(*) FROM bus_stops")" = 10186 ] && ok "sql: 10186 bus stops" || bad "sql: count"

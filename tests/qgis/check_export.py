@@ -4,6 +4,7 @@
 usage: check_export.py --gpkg OUT.gpkg --project OUT.qgz [--png MAP.png] [--crs EPSG:32651]
                        [--districts LAYER]
                        [--expect LAYER=COUNT]... [--renderer LAYER=TYPE]... [--each-group]
+                       [--graduated LAYER=FIELD]... [--walked LAYER]...
 
 Checks, with the QGIS Python API (python3-qgis, QT_QPA_PLATFORM=offscreen):
   - every feature table of the GeoPackage opens as a valid QGIS layer in the right CRS, with the
@@ -18,6 +19,9 @@ Checks, with the QGIS Python API (python3-qgis, QT_QPA_PLATFORM=offscreen):
   - with --png, the map of the visible layers renders to a PNG that is not blank: many colours,
     the green and red of covered / not covered among them.
 With --each-group, also one map per indicator group (MAP_<group>.png), as a visual report.
+With --graduated, the layer (a walking network's reached parts) is drawn by QGIS's graduated
+renderer on FIELD, in contiguous ranges that hold every feature's value, nearest darkest; with
+--walked, the layer (walked paths to the nearest stop) is categorized and its legend says so.
 Prints one line per failed check and exits 1 on any failure.
 """
 import argparse
@@ -166,6 +170,53 @@ def render_checks(root, project, order, extent, png, each_group):
                 render(members + outline, project, extent, "%s_%s.png" % (base, name))
 
 
+def check_graduated(project, spec):
+    name, field = spec.split("=")
+    lyrs = project.mapLayersByName(name)
+    if not lyrs:
+        fail("%s: not in the project" % name)
+        return
+    lyr = lyrs[0]
+    r = lyr.renderer()
+    if r is None or r.type() != "graduatedSymbol":
+        fail("%s: renderer %s, expected graduatedSymbol" % (name, r and r.type()))
+        return
+    if r.classAttribute() != field:
+        fail("%s: graduated on %s, expected %s" % (name, r.classAttribute(), field))
+    ranges = r.ranges()
+    if len(ranges) < 2:
+        fail("%s: %d classes; a graduated map needs several" % (name, len(ranges)))
+    for a, b in zip(ranges, ranges[1:]):
+        if abs(a.upperValue() - b.lowerValue()) > 1e-9:
+            fail("%s: ranges %s and %s do not meet" % (name, a.label(), b.label()))
+        if a.symbol().color().lightness() > b.symbol().color().lightness():
+            fail("%s: %s is lighter than the farther %s" % (name, a.label(), b.label()))
+    outside = 0
+    for f in lyr.getFeatures():
+        v = f[field]
+        if not any(x.lowerValue() <= v <= x.upperValue() for x in ranges):
+            outside += 1
+    if outside:
+        fail("%s: %d features fall in no class" % (name, outside))
+    print("%s: graduated on %s in %d classes (%s ... %s)"
+          % (name, field, len(ranges), ranges[0].label(), ranges[-1].label()))
+
+
+def check_walked(project, name):
+    lyrs = project.mapLayersByName(name)
+    if not lyrs:
+        fail("%s: not in the project" % name)
+        return
+    r = lyrs[0].renderer()
+    if r is None or r.type() != "categorizedSymbol":
+        fail("%s: renderer %s, expected categorizedSymbol" % (name, r and r.type()))
+        return
+    labels = [c.label() for c in r.categories()]
+    if not any("walked path" in x for x in labels):
+        fail("%s: the legend %s does not say the lines are walked paths" % (name, labels))
+    print("%s: %s" % (name, labels))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpkg", required=True)
@@ -176,6 +227,8 @@ def main():
     ap.add_argument("--expect", action="append", default=[], help="LAYER=COUNT")
     ap.add_argument("--renderer", action="append", default=[], help="LAYER=TYPE")
     ap.add_argument("--each-group", action="store_true", help="also one PNG per indicator group")
+    ap.add_argument("--graduated", action="append", default=[], help="LAYER=FIELD")
+    ap.add_argument("--walked", action="append", default=[], help="LAYER")
     args = ap.parse_args()
 
     app = QgsApplication([], False)
@@ -246,6 +299,10 @@ def main():
             fail("the project has no default view extent")
         print("project: %d layers, order %s, view %s"
               % (len(layers), [l.name() for l in order], extent.toString(0)))
+        for spec in args.graduated:
+            check_graduated(project, spec)
+        for name in args.walked:
+            check_walked(project, name)
 
         # 3. render the visible layers in the project's order
         if args.png:
