@@ -212,13 +212,22 @@ static pm_status hash_finish(pm_context *ctx, hash_job *j, char **hex) {
 }
 
 pm_status pm_ingest_options_string(pm_context *ctx, const pm_ingest_options *o, char **out) {
-  /* Everything that changes what is stored. Not the project CRS: it is fixed per project. */
+  /* Everything that changes what is stored. Not the project CRS: it is fixed per project. An
+   * OpenStreetMap extract is read through the project's OSM configuration (which tags become
+   * fields): a planmetrics with another one reads the same file into other fields, so its hash
+   * is part of the options and a changed configuration ingests the layer again. */
+  char osm[80] = "";
+  if (o->path && (has_ext(o->path, ".osm") || has_ext(o->path, ".pbf"))) {
+    char hex[65];
+    pm__sha256_buffer(pm_osmconf_bytes, pm_osmconf_size, hex);
+    snprintf(osm, sizeof osm, "\x1f" "osmconf=%.16s", hex);
+  }
   return pm_asprintf(ctx, out, "as=%s\x1f" "encoding=%s\x1f" "src_crs=%s\x1f" "x=%s\x1f" "y=%s\x1f"
-                     "source_layer=%s\x1f" "where=%s",
+                     "source_layer=%s\x1f" "where=%s%s",
                      o->as ? o->as : "", o->encoding ? o->encoding : "",
                      o->src_crs ? o->src_crs : "", o->x_field ? o->x_field : "",
                      o->y_field ? o->y_field : "", o->source_layer ? o->source_layer : "",
-                     o->where ? o->where : "");
+                     o->where ? o->where : "", osm);
 }
 
 void pm_ingest_report_clear(pm_ingest_report *r) {

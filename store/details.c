@@ -110,7 +110,20 @@ struct pm__details_writer {
   GEOSWKBWriter *wr;
   sqlite3_stmt *ins[3];
   int srid;
+  pm__store_triggers triggers[3]; /* each table's, set aside until finish */
+  int64_t last_rowid[3];          /* the table's largest rowid before this writer's rows */
+  size_t n_rows[3];
 };
+
+static pm_status last_rowid(pm_store *s, const char *table, int64_t *out) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT coalesce(max(rowid), 0) FROM %s", table);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm__store_prepare(s, "reading the detail tables", sql, &q);
+  if (!st && sqlite3_step(q) == SQLITE_ROW) *out = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return st;
+}
 
 pm_status pm__details_writer_create(pm_store *s, int srid, pm__details_writer **out) {
   *out = NULL;
@@ -132,6 +145,8 @@ pm_status pm__details_writer_create(pm_store *s, int srid, pm__details_writer **
              "RETURNING geom IS NULL",
              TABLES[k].table, srid);
     st = pm__store_prepare(s, "recording result geometries", sql, &w->ins[k]);
+    if (!st) st = last_rowid(s, TABLES[k].table, &w->last_rowid[k]);
+    if (!st) st = pm__store_triggers_aside(s, TABLES[k].table, &w->triggers[k]);
   }
   if (st) {
     pm__details_writer_destroy(w);
@@ -141,8 +156,29 @@ pm_status pm__details_writer_create(pm_store *s, int srid, pm__details_writer **
   return PM_OK;
 }
 
+pm_status pm__details_writer_finish(pm__details_writer *w) {
+  pm_status st = PM_OK;
+  for (size_t k = 0; !st && k < 3; k++) {
+    /* The R*Tree entries of the new rows, as SpatiaLite's trigger would have made them (the
+     * rtree module rounds the float boxes outwards as it does for the trigger's insert). */
+    if (w->n_rows[k]) {
+      char sql[400];
+      snprintf(sql, sizeof sql,
+               "INSERT INTO idx_%s_geom (pkid, xmin, xmax, ymin, ymax) SELECT rowid, "
+               "MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM %s WHERE "
+               "rowid > %lld AND geom IS NOT NULL ORDER BY MbrMinX(geom) + MbrMaxX(geom)",
+               TABLES[k].table, TABLES[k].table, (long long)w->last_rowid[k]);
+      st = pm__store_exec(w->s, "indexing the result geometries", sql);
+    }
+    if (!st) st = pm__store_triggers_restore(w->s, &w->triggers[k]);
+    if (!st && w->n_rows[k]) st = pm__store_note_insert(w->s, TABLES[k].table);
+  }
+  return st;
+}
+
 void pm__details_writer_destroy(pm__details_writer *w) {
   if (!w) return;
+  for (size_t k = 0; k < 3; k++) pm__store_triggers_clear(&w->triggers[k]);
   for (size_t k = 0; k < 3; k++) sqlite3_finalize(w->ins[k]);
   if (w->rd) GEOSWKBReader_destroy_r(w->h, w->rd);
   if (w->wr) GEOSWKBWriter_destroy_r(w->h, w->wr);
@@ -249,6 +285,7 @@ pm_status pm__details_write(pm__details_writer *w, int64_t run_id, const char *i
                     pm_store_path(w->s), dt->id ? dt->id : "?", indicator, w->srid);
     sqlite3_reset(y);
     sqlite3_clear_bindings(y);
+    if (!st) w->n_rows[k]++;
   }
   for (size_t k = 0; k < 3; k++) free(p.v[k]);
   GEOSGeom_destroy_r(w->h, g);

@@ -385,6 +385,7 @@ pm_status pm_history_record(pm_store *s, const pm_run_result *run, const char *p
   if (!st && srid > 0) st = pm__details_writer_create(s, srid, &q.geoms);
   for (size_t k = 0; !st && k < run->n_indicators; k++)
     st = record_indicator(s, &q, id, &run->indicators[k], k);
+  if (!st && q.geoms) st = pm__details_writer_finish(q.geoms);
   sqlite3_finalize(q.res);
   sqlite3_finalize(q.gap);
   sqlite3_finalize(q.cls);

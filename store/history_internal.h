@@ -18,9 +18,14 @@ pm_indicator_result *pm__history_find_indicator(pm_run_result *run, const char *
 pm_status pm__details_schema(pm_store *store, int srid);
 
 /* Writes detail geometries into the per-type tables, split by dimension (a collection's parts go
- * to the table of their type). */
+ * to the table of their type). The tables' triggers are set aside from create to finish (a run
+ * records up to millions of details: SpatiaLite's per-row R*Tree trigger parses an SQL statement
+ * per row); finish adds the spatial index entries of the new rows in one statement per table and
+ * puts the triggers back. Inside the caller's transaction: a failure before finish is undone by
+ * its rollback, triggers included. */
 typedef struct pm__details_writer pm__details_writer;
 pm_status pm__details_writer_create(pm_store *store, int srid, pm__details_writer **out);
+pm_status pm__details_writer_finish(pm__details_writer *w);
 /* Write detail dt (position ord in indicator's details). *geom_type receives the geometry's type
  * as GEOS names it ("Point", "MultiPolygon", ...; NULL without geometry), to rebuild it exactly;
  * the caller frees it. */

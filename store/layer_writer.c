@@ -72,8 +72,7 @@ struct pm_layer_writer {
   size_t *text_len;  /* add's scratch: the length of each text value */
   int srid;
   int gtype;        /* SpatiaLite class of the geometry column (GAIA_POINT ...) */
-  char **triggers;  /* CREATE TRIGGER statements of the table, set aside until finish */
-  size_t n_triggers;
+  pm__store_triggers triggers; /* the table's triggers, set aside until finish */
   int finished;
 
   /* The inserting thread's: statements, pending rows, what it has seen. */
@@ -126,46 +125,6 @@ static pm_status select_int(pm_layer_writer *w, const char *what, const char *sq
   *v = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
   if (rc != SQLITE_ROW) st = db_fail(w, what);
   sqlite3_finalize(q);
-  return st;
-}
-
-/* Set the table's triggers aside: SpatiaLite's per-row geometry check, insert timestamp and
- * R*Tree insert would run once per row; finish re-creates them from the same SQL. */
-static pm_status set_triggers_aside(pm_layer_writer *w) {
-  sqlite3_stmt *q = NULL;
-  pm_status st = pm__store_prepare(w->store, "reading the layer's triggers",
-                                   "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                                   "lower(tbl_name) = lower(?) ORDER BY rowid",
-                                   &q);
-  if (st) return st;
-  sqlite3_bind_text(q, 1, w->name, -1, SQLITE_STATIC);
-  char **names = NULL;
-  size_t cap = 0, cap_n = 0;
-  while (!st && sqlite3_step(q) == SQLITE_ROW) {
-    const char *name = (const char *)sqlite3_column_text(q, 0);
-    const char *sql = (const char *)sqlite3_column_text(q, 1);
-    if (!name || !sql) continue;
-    st = pm__grow(w->ctx, (void **)&w->triggers, &cap, w->n_triggers + 1, sizeof *w->triggers);
-    if (!st) st = pm__grow(w->ctx, (void **)&names, &cap_n, w->n_triggers + 1, sizeof *names);
-    if (st) break;
-    w->triggers[w->n_triggers] = strdup(sql);
-    names[w->n_triggers] = pm__sql_ident(name);
-    if (!w->triggers[w->n_triggers] || !names[w->n_triggers]) {
-      free(w->triggers[w->n_triggers]);
-      free(names[w->n_triggers]);
-      st = oom(w->ctx);
-      break;
-    }
-    w->n_triggers++;
-  }
-  sqlite3_finalize(q);
-  for (size_t i = 0; !st && i < w->n_triggers; i++) {
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP TRIGGER %s", names[i]);
-    st = pm__store_exec(w->store, "setting the layer's triggers aside", sql);
-  }
-  for (size_t i = 0; i < w->n_triggers; i++) free(names[i]);
-  free(names);
   return st;
 }
 
@@ -290,7 +249,8 @@ pm_status pm_store_layer_create(pm_store *s, const char *name, pm_geom_kind kind
   }
   free(sql);
   free(tbl);
-  if (!st) st = set_triggers_aside(w);
+  /* SpatiaLite's per-row geometry check, insert time and R*Tree insert would run once per row */
+  if (!st) st = pm__store_triggers_aside(w->store, w->name, &w->triggers);
   /* Many rows per INSERT: one statement execution (and one b-tree descent) for all of them. */
   if (!st) {
     int max_vars = sqlite3_limit(w->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
@@ -1186,22 +1146,9 @@ pm_status pm_layer_writer_finish(pm_layer_writer *w) {
   pm_status st = stop_thread(w, 0) ? thread_error(w) : PM_OK;
   if (!st) st = fill_rtree(w);
   /* The triggers back, from the SQL SpatiaLite wrote for them, in their order. */
-  for (size_t i = 0; !st && i < w->n_triggers; i++)
-    st = pm__store_exec(w->store, "restoring the layer's triggers", w->triggers[i]);
-  if (!st && w->stats[0].n_int > 0) {
-    /* What the insert trigger set aside would have recorded (SpatiaLite's tmi_ trigger). */
-    sqlite3_stmt *q = NULL;
-    st = pm__store_prepare(w->store, "recording the insert time",
-                           "UPDATE geometry_columns_time SET last_insert = "
-                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE lower(f_table_name) = "
-                           "lower(?1) AND lower(f_geometry_column) = 'geom'",
-                           &q);
-    if (!st) {
-      sqlite3_bind_text(q, 1, w->name, -1, SQLITE_STATIC);
-      if (sqlite3_step(q) != SQLITE_DONE) st = db_fail(w, "recording the insert time");
-      sqlite3_finalize(q);
-    }
-  }
+  if (!st) st = pm__store_triggers_restore(w->store, &w->triggers);
+  /* What the insert trigger set aside would have recorded (SpatiaLite's tmi_ trigger). */
+  if (!st && w->stats[0].n_int > 0) st = pm__store_note_insert(w->store, w->name);
   if (!st) st = write_statistics(w);
   if (!st) w->finished = 1;
   return st;
@@ -1218,8 +1165,7 @@ void pm_layer_writer_destroy(pm_layer_writer *w) {
   for (int i = 0; i < N_BATCHES; i++) free(w->batches[i].data);
   sqlite3_finalize(w->insert_one);
   sqlite3_finalize(w->insert_many);
-  for (size_t i = 0; i < w->n_triggers; i++) free(w->triggers[i]);
-  free(w->triggers);
+  pm__store_triggers_clear(&w->triggers);
   if (w->col_names)
     for (size_t i = 0; i < w->n_fields + 2; i++) free(w->col_names[i]);
   free(w->col_names);

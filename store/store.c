@@ -415,3 +415,73 @@ pm_status pm_store_drop_layer(pm_store *s, const char *name) {
   sqlite3_finalize(d);
   return st;
 }
+
+/* --- bulk loads --- */
+
+pm_status pm__store_triggers_aside(pm_store *s, const char *table, pm__store_triggers *out) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm__store_prepare(s, "reading the table's triggers",
+                                   "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                                   "lower(tbl_name) = lower(?) ORDER BY rowid",
+                                   &q);
+  if (st) return st;
+  sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+  char **names = NULL;
+  size_t cap = 0, cap_n = 0;
+  while (!st && sqlite3_step(q) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(q, 0);
+    const char *sql = (const char *)sqlite3_column_text(q, 1);
+    if (!name || !sql) continue;
+    st = pm__grow(s->ctx, (void **)&out->sql, &cap, out->n + 1, sizeof *out->sql);
+    if (!st) st = pm__grow(s->ctx, (void **)&names, &cap_n, out->n + 1, sizeof *names);
+    if (st) break;
+    out->sql[out->n] = strdup(sql);
+    names[out->n] = pm__sql_ident(name);
+    if (!out->sql[out->n] || !names[out->n]) {
+      free(out->sql[out->n]);
+      free(names[out->n]);
+      st = pm_error(s->ctx, PM_ENOMEM, "out of memory");
+      break;
+    }
+    out->n++;
+  }
+  sqlite3_finalize(q);
+  for (size_t i = 0; !st && i < out->n; i++) {
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP TRIGGER %s", names[i]);
+    st = pm__store_exec(s, "setting the table's triggers aside", sql);
+  }
+  for (size_t i = 0; i < out->n; i++) free(names[i]);
+  free(names);
+  return st;
+}
+
+pm_status pm__store_triggers_restore(pm_store *s, pm__store_triggers *t) {
+  pm_status st = PM_OK;
+  for (size_t i = 0; !st && i < t->n; i++)
+    st = pm__store_exec(s, "restoring the table's triggers", t->sql[i]);
+  if (!st) pm__store_triggers_clear(t);
+  return st;
+}
+
+void pm__store_triggers_clear(pm__store_triggers *t) {
+  for (size_t i = 0; i < t->n; i++) free(t->sql[i]);
+  free(t->sql);
+  t->sql = NULL;
+  t->n = 0;
+}
+
+pm_status pm__store_note_insert(pm_store *s, const char *table) {
+  sqlite3_stmt *q = NULL;
+  pm_status st = pm__store_prepare(s, "recording the insert time",
+                                   "UPDATE geometry_columns_time SET last_insert = "
+                                   "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE lower(f_table_name) = "
+                                   "lower(?1) AND lower(f_geometry_column) = 'geom'",
+                                   &q);
+  if (st) return st;
+  sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) != SQLITE_DONE) st = db_error(s, PM_EDB, "recording the insert time");
+  sqlite3_finalize(q);
+  return st;
+}

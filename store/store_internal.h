@@ -91,6 +91,22 @@ pm_status pm__store_load_crs(pm_store *store);
  * program has it. PM_EINPUT with a message naming the existing one otherwise. */
 pm_status pm__store_check_layer_write(pm_store *store, const char *name);
 
+/* A bulk load into a SpatiaLite table without its per-row triggers (geometry check, insert time,
+ * R*Tree insert, each an SQL statement per row): pm__store_triggers_aside drops the table's
+ * triggers, keeping their SQL in *t; pm__store_triggers_restore creates them again from it (and
+ * clears *t), after the caller has done their work in bulk (the R*Tree entries, and
+ * pm__store_note_insert for the insert time). Inside the caller's transaction: a rollback brings
+ * the triggers back too. pm__store_triggers_clear frees *t. */
+typedef struct pm__store_triggers {
+  char **sql;
+  size_t n;
+} pm__store_triggers;
+pm_status pm__store_triggers_aside(pm_store *store, const char *table, pm__store_triggers *t);
+pm_status pm__store_triggers_restore(pm_store *store, pm__store_triggers *t);
+void pm__store_triggers_clear(pm__store_triggers *t);
+/* What SpatiaLite's insert-time trigger records (geometry_columns_time.last_insert of table.geom). */
+pm_status pm__store_note_insert(pm_store *store, const char *table);
+
 /* Execute SQL that returns no rows; errors name the SQL's purpose (what) for the user. */
 pm_status pm__store_exec(pm_store *store, const char *what, const char *sql);
 /* Prepare one statement; on error the message names `what`. Caller finalizes *out. */

@@ -290,6 +290,31 @@ static void test_record_and_load(void **state) {
   assert_int_equal(sqlite3_column_int(q, 1), 32651);
   assert_string_equal((const char *)sqlite3_column_text(q, 2), "station");
   sqlite3_finalize(q);
+  /* Their spatial indexes hold every recorded geometry of both runs (written in bulk, the
+   * tables' triggers set aside meanwhile) with its box, and the triggers are back. */
+  for (int k = 0; k < 3; k++) {
+    static const char *const T[3] = {"pm_details_points", "pm_details_lines", "pm_details_polygons"};
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM %1$s WHERE geom IS NOT NULL),"
+             " (SELECT count(*) FROM idx_%1$s_geom),"
+             " (SELECT count(*) FROM %1$s t JOIN idx_%1$s_geom i ON i.pkid = t.rowid WHERE"
+             "  i.xmin <= MbrMinX(t.geom) AND i.xmax >= MbrMaxX(t.geom) AND"
+             "  i.ymin <= MbrMinY(t.geom) AND i.ymax >= MbrMaxY(t.geom)"
+             "  AND i.xmax - i.xmin <= MbrMaxX(t.geom) - MbrMinX(t.geom) + 1e-3),"
+             " rtreecheck('idx_%1$s_geom'),"
+             " (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = '%1$s')",
+             T[k]);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int n = sqlite3_column_int(q, 0);
+    if (k != 1) assert_true(n > 0); /* the runs have points and polygons */
+    assert_int_equal(sqlite3_column_int(q, 1), n);
+    assert_int_equal(sqlite3_column_int(q, 2), n);
+    assert_string_equal((const char *)sqlite3_column_text(q, 3), "ok");
+    assert_int_equal(sqlite3_column_int(q, 4), 8); /* SpatiaLite's, as CreateSpatialIndex made them */
+    sqlite3_finalize(q);
+  }
   /* The tables of the brief, with the documented rows. */
   assert_int_equal(sqlite3_prepare_v2(db,
                                       "SELECT (SELECT count(*) FROM pm_results WHERE run_id = ?1),"

@@ -611,8 +611,37 @@ static void fast_and_general_ways(void **state) {
   pm_context_destroy(ctx);
 }
 
+/* The options recorded with a layer (which decide whether `run` ingests it again) name the OSM
+ * configuration an extract was read with: its SHA-256 (layers/osmconf.ini, compiled in), so a
+ * planmetrics reading other tags ingests the layer again. Other formats do not carry it. */
+static void osm_config_in_options(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  char hex[65], want[96];
+  const char *ini = PM_SOURCE_DIR "/layers/osmconf.ini";
+  assert_int_equal(pm__sha256_files(ctx, &ini, NULL, 1, hex), PM_OK);
+  snprintf(want, sizeof want, "\x1f" "osmconf=%.16s", hex);
+  const struct {
+    const char *path;
+    int osm;
+  } cases[] = {{"data/porto/porto.osm.pbf", 1}, {"x/city.osm", 1}, {"stops.csv", 0},
+               {"districts.shp", 0}, {"parks.gpkg", 0}};
+  for (size_t i = 0; i < PM_ARRAY_LEN(cases); i++) {
+    pm_ingest_options o = {.path = cases[i].path, .as = "roads", .where = "highway IS NOT NULL"};
+    char *s = NULL;
+    assert_int_equal(pm_ingest_options_string(ctx, &o, &s), PM_OK);
+    const char *at = strstr(s, "\x1f" "osmconf=");
+    if (cases[i].osm != (at != NULL)) fail_msg("%s: options '%s'", cases[i].path, s);
+    if (at) assert_string_equal(at, want); /* the last option */
+    free(s);
+  }
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(osm_config_in_options),
       cmocka_unit_test(repairs_and_drops),  cmocka_unit_test(gbk_csv_detected),
       cmocka_unit_test(districts_encoding), cmocka_unit_test(csv_needs_src_crs),
       cmocka_unit_test(web_map_sources),    cmocka_unit_test(csv_text_kept),
