@@ -1,7 +1,13 @@
 # common.py: what every benchmark script shares: scale names, the indicator set, plan writing.
+import importlib.machinery
+import importlib.util
 import json
 import math
 import os
+import subprocess
+import sys
+import tempfile
+import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 LAYERS = ["districts", "roads", "rivers", "remediation_zones", "parks", "residential",
@@ -138,3 +144,53 @@ def write_json(path, obj):
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=1, ensure_ascii=False)
     os.replace(tmp, path)
+
+
+def load_run():
+    """bench/run as a module: its build, measuring and machine helpers."""
+    loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(BENCH_DIR, "run"))
+    spec = importlib.util.spec_from_loader("bench_run", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def time_cmd(cmd, timeout=None):
+    """Run cmd under /usr/bin/time: {wall, cpu (user + system), rss (peak kB), rc}; None when it
+    failed (exit code other than 0 or 1, printed) or ran past timeout."""
+    fd, tf = tempfile.mkstemp(prefix="pm-bench-time-")
+    os.close(fd)
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", tf] + cmd, timeout=timeout,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except subprocess.TimeoutExpired:
+        os.remove(tf)
+        return None
+    wall = time.perf_counter() - t0
+    parts = open(tf).read().split()
+    os.remove(tf)
+    if p.returncode not in (0, 1):
+        sys.stderr.write("command failed (%d): %s\n%s\n" % (p.returncode, " ".join(cmd), p.stderr.decode()[-3000:]))
+        return None
+    return {"wall": wall, "rss": int(parts[-3]), "cpu": float(parts[-2]) + float(parts[-1]), "rc": p.returncode}
+
+
+def write_section(results_md, lines, begin, end):
+    """Replace the section of RESULTS.md between the markers begin and end, else put it before the
+    notes bench/run appends (bench/NOTES.md), else at the end."""
+    text = open(results_md).read() if os.path.exists(results_md) else ""
+    block = "\n".join(lines) + "\n"
+    if begin in text and end in text:
+        a, b = text.index(begin), text.index(end) + len(end)
+        text = text[:a] + block.rstrip("\n") + text[b:]
+    else:
+        notes = os.path.join(BENCH_DIR, "NOTES.md")
+        first = open(notes).readline() if os.path.exists(notes) else None
+        if first and first in text:
+            i = text.index(first)
+            text = text[:i] + block + "\n" + text[i:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
+    with open(results_md, "w") as f:
+        f.write(text)
