@@ -12,7 +12,8 @@ packages=(build-essential cmake pkg-config git
           libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev
           libspatialite-dev libsqlite3-mod-spatialite sqlite3
           libyaml-dev libssl-dev libjson-c-dev liblz4-dev libcmocka-dev python3 tzdata
-          python3-gdal python3-numpy python3-networkx)  # the last three: tests/network_check.py
+          # the independent references of tests/network_check.py and tests/network_indicators.py
+          python3-gdal python3-numpy python3-networkx python3-shapely)
 for arg in "$@"; do
   case "$arg" in
     --qgis) packages+=(python3-qgis fonts-noto-cjk) ;;
