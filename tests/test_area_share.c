@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 static pm_context *ctx;
 

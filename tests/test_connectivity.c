@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* A network in pieces: A, two lines meeting at (100, 0), 200 m; D, a bridge over A at x = 150
  * with no shared vertex, 100 m; B, 50 m, 100 m east of A's end; C, 30 m, 100 m north of A's end.

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* Every case builds its inputs in a projected CRS in metres, so every expected number below can
  * be worked out on paper (the comments show how). The test_bug_* cases pin bugs the review found

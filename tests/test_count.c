@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* Districts A (x 0..1000) and B (x 1000..2000), both y 0..1000: they share the line x = 1000. */
 static pm_districts *two_districts(pm_context *ctx) {

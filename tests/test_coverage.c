@@ -1,5 +1,5 @@
 /* test_coverage.c: METRICS.md §2 coverage (park service radius) on hand-computable layouts. */
-#include "testutil.h"
+#include "fixtures.h"
 
 #include <math.h>
 #include <stdio.h>

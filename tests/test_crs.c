@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* Metres between two lon/lat points (equirectangular: plenty for tens of metres). */
 static double metres(double lon1, double lat1, double lon2, double lat2) {

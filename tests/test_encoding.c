@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* 青浦区 in UTF-8 and in GBK (the bytes of the Shanghai districts .dbf). */
 static const char QP_UTF8[] = "\xe9\x9d\x92\xe6\xb5\xa6\xe5\x8c\xba";

@@ -14,7 +14,7 @@
 
 #include "planmetrics/export.h"
 #include "planmetrics/history.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* The project, in EPSG:32651 around (X0, Y0); coordinates below are offsets in metres.
  *   zones      A x 0..1000, B x 1000..2000, both y 0..1000 (field label) — the plan's districts

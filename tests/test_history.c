@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "planmetrics/history.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char *role,
                            const char *district, const char *id, const char *name, int covered,

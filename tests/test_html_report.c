@@ -8,7 +8,7 @@
 #include "planmetrics/history.h"
 #include "planmetrics/html.h"
 #include "report/html_internal.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* ---------- view ---------- */
 

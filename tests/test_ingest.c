@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 typedef struct notices {
   char text[4096];

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 #include <spatialite.h>
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 static pm_context *ctx;
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* One street, y = 0, x 0..2000. Homes H1 (100, 0) and H2 (1000, 0) lie on it. Facilities: a
  * school at (600, 0) (within 500 m: H1 at exactly 500 m, H2 at 400 m: both served), a clinic at

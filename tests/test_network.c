@@ -8,7 +8,7 @@
 
 #include <ogr_api.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 #include "engine/network_internal.h"
 
 #define EPS 1e-9

@@ -1,6 +1,6 @@
 /* test_parallel.c: pm__parallel_for (engine/parallel.c) and merging partial results
  * (pm_indicator_result_append), the two pieces metrics use to split their work over threads. */
-#include "testutil.h"
+#include "fixtures.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 #include "engine/internal.h"
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "planmetrics/query.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* The project, in EPSG:32651 around (X0, Y0), coordinates below are offsets in metres:
  *   districts 甲区 x 0..1000 and 乙区 x 1000..2000, both y -500..500 (they share x = 1000).

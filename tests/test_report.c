@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "planmetrics/report.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* A run with: a share with gaps and a null district, a count with classes and 25 gaps (met in
  * `_all`, missed in 松江区), an indicator without data (no results, as planmetrics 0.1 recorded

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 static size_t count_of(const char *s, const char *needle) {
   size_t n = 0;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* WKB (2D) of a WKT; caller frees with GEOSFree_r. */
 static unsigned char *wkb_of(pm_context *ctx, const char *wkt, size_t *len) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* Districts A (x 0..1000) and B (x 1000..2000), both y 0..1000: they share the line x = 1000. */
 static pm_districts *two_districts(pm_context *ctx) {

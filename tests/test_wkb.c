@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 #include "layers/wkb.h"
 

@@ -1,6 +1,6 @@
-/* testutil.h: shared helpers for the cmocka tests (temporary files, a context per test). */
-#ifndef PM_TESTUTIL_H
-#define PM_TESTUTIL_H
+/* fixtures.h: what the cmocka tests share: temp files, contexts, WKT layers, districts, specs. */
+#ifndef PM_TEST_FIXTURES_H
+#define PM_TEST_FIXTURES_H
 
 #include <setjmp.h>
 #include <stdarg.h>

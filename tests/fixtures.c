@@ -1,6 +1,6 @@
-/* testutil.c: shared helpers for the cmocka tests. */
+/* fixtures.c: shared fixtures for the cmocka tests (see fixtures.h). */
 #define _GNU_SOURCE
-#include "testutil.h"
+#include "fixtures.h"
 
 #include <math.h>
 #include <stdio.h>
