@@ -39,10 +39,6 @@ static pm_status load(fixture *f, const char *name, const char *yaml) {
   return pm_plan_load(f->ctx, path, &f->plan);
 }
 
-static void assert_contains(const char *haystack, const char *needle) {
-  if (!strstr(haystack, needle)) fail_msg("message \"%s\" lacks \"%s\"", haystack, needle);
-}
-
 /* Load yaml expecting an input error whose message holds every given fragment. */
 static void expect_error(fixture *f, const char *yaml, const char *frag1, const char *frag2) {
   pm_status st = load(f, "bad.yaml", yaml);

@@ -147,10 +147,6 @@ static size_t count_of(const char *s, const char *needle) {
   return n;
 }
 
-#define assert_contains(hay, needle)                                                              \
-  do {                                                                                            \
-    if (!strstr((hay), (needle))) fail_msg("missing: %s\n--- in ---\n%s", (needle), (hay));       \
-  } while (0)
 
 static void test_numbers(void **state) {
   (void)state;
