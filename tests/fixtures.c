@@ -513,6 +513,15 @@ double pm_test_sql_double(pm_store *store, const char *sql) {
   return v;
 }
 
+const char *pm_test_sql_text(pm_store *store, const char *sql, char *buf, size_t size) {
+  int row;
+  sqlite3_stmt *q = first_row(store, sql, &row);
+  buf[0] = '\0';
+  if (row && sqlite3_column_text(q, 0)) snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+  return buf;
+}
+
 void pm_test_sql_exec(pm_store *store, const char *sql) {
   char *err = NULL;
   if (sqlite3_exec(pm__store_db(store), sql, NULL, NULL, &err) != SQLITE_OK)

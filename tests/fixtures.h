@@ -146,6 +146,8 @@ void pm_test_store_layer(pm_context *ctx, pm_store *store, const char *name, pm_
 /* The first column of the first row of a query (-1 / NAN when there is no row). */
 int64_t pm_test_sql_int(pm_store *store, const char *sql);
 double pm_test_sql_double(pm_store *store, const char *sql);
+/* The text of the first column of the first row, copied into buf ("" when there is none). */
+const char *pm_test_sql_text(pm_store *store, const char *sql, char *buf, size_t size);
 /* Run SQL statements on the project database. */
 void pm_test_sql_exec(pm_store *store, const char *sql);
 

@@ -724,7 +724,8 @@ static void test_null_reason_in_json_report(void **state) {
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, NULL, 1);
   pm_indicator_spec s = pm_test_spec(ctx, "{id: transfer_50m, metric: transfer_coverage, "
                                           "from: stations, to: stops, target: \">= 100\"}");
-  pm_run_result *run = pm_test_run(ctx, "contract", NULL, "EPSG:32651", "2026-01-01T00:00:00Z", 1);
+  pm_run_result *run =
+      pm_test_run(ctx, "contract", NULL, "EPSG:32651", "2026-01-01T00:00:00Z", 1);
   assert_int_equal(pm_transfer_coverage(ctx, &s, st, sp, NULL, NULL, d, &run->indicators[0]),
                    PM_OK);
   const char *path = pm_test_path("contract.json");

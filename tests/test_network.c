@@ -545,12 +545,7 @@ static void test_tie_rule(void **state) {
  * result is the minimum of the single-source ones; the walked path is as long as d; snapping and
  * searching give the same results on one or two threads. */
 static uint64_t rng = 88172645463325252ULL;
-static double rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double rnd(void) { return pm_test_rand(&rng); }
 
 static void test_random_invariants(void **state) {
   (void)state;

@@ -32,14 +32,6 @@ static int count_prefixed(const char *prefix) {
   return n;
 }
 
-static int sql_int(pm_store *s, const char *sql) {
-  sqlite3_stmt *q = NULL;
-  assert_int_equal(sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL), SQLITE_OK);
-  int v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
-  sqlite3_finalize(q);
-  return v;
-}
-
 /* A project with one point layer `name` of n points (committed); returns the open store. */
 static pm_store *project_with_points(pm_context *ctx, const char *db, const char *name, int n) {
   pm_store *s = NULL;
@@ -88,8 +80,8 @@ static void new_project_appears_whole(void **state) {
   assert_true(exists(db));
   assert_int_equal(count_prefixed("whole.sqlite"), 1);
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &s, NULL), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 3);
-  assert_int_equal(sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM stops"), 3);
+  assert_int_equal(pm_test_sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
   pm_store_close(s);
   /* a link to nothing is not a name to create a project under (link(2) would find it taken) */
   char dangling[512];
@@ -125,8 +117,8 @@ static void creation_race(void **state) {
   assert_int_equal(count_prefixed("race.sqlite"), 1); /* no temporary file left */
   pm_store *s = NULL;
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &s, NULL), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM first"), 2);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM pm_project WHERE key = 'late'"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM first"), 2);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM pm_project WHERE key = 'late'"), 0);
   pm_store_close(s);
   pm_context_destroy(ctx);
 }
@@ -182,11 +174,11 @@ static void foreign_file_changed_only_by_success(void **state) {
   assert_int_equal(pm_store_begin(s), PM_OK);
   assert_int_equal(pm_store_set_crs(s, 32651), PM_OK);
   assert_int_equal(pm_store_commit(s), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('pm_project', "
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('pm_project', "
                               "'layers')"),
                    2);
-  assert_int_equal(sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM roads"), 0);
+  assert_int_equal(pm_test_sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM roads"), 0);
   pm_store_close(s);
   pm_context_destroy(ctx);
 }
@@ -222,8 +214,8 @@ static void hot_journal_read_only(void **state) {
   assert_true(exists(journal));
   pm_store *s = NULL;
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &s, NULL), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 500);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'junk'"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM stops"), 500);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'junk'"), 0);
   sqlite3_stmt *q = NULL;
   assert_int_equal(sqlite3_prepare_v2(pm__store_db(s), "PRAGMA integrity_check", -1, &q, NULL),
                    SQLITE_OK);
@@ -251,7 +243,7 @@ static void second_writer_waits_then_says_busy(void **state) {
   assert_int_equal(pm_store_begin(b), PM_EBUSY);
   assert_non_null(strstr(pm_context_message(ctx), "in use by another planmetrics process"));
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &r, NULL), PM_OK);
-  assert_int_equal(sql_int(r, "SELECT count(*) FROM stops"), 3);
+  assert_int_equal(pm_test_sql_int(r, "SELECT count(*) FROM stops"), 3);
   pm_store_close(r);
   assert_int_equal(pm_store_commit(a), PM_OK);
   assert_int_equal(pm_store_begin(b), PM_OK); /* free now */
@@ -306,7 +298,7 @@ static void limits_and_filters(void **state) {
   assert_int_equal(pm_features_load(ctx, s, "stops", &drop, &fs), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "tried to change the project database"));
   assert_int_equal(pm_store_commit(s), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 300);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM stops"), 300);
   pm_load_options fine = {.where = "k < 10 AND (k % 2) = 0"};
   assert_int_equal(pm_features_load(ctx, s, "STOPS", &fine, &fs), PM_OK); /* any case */
   assert_int_equal(fs->n, 5);
@@ -362,7 +354,7 @@ static void layer_names_ignore_case(void **state) {
   assert_int_equal(pm_store_layer_create(s, "bus_stops", PM_KIND_POINT, 0, f, 1, &w), PM_OK);
   pm_layer_writer_destroy(w);
   pm_store_rollback(s);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM bus_stops"), 4);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM bus_stops"), 4);
   pm_store_close(s);
   pm_context_destroy(ctx);
 }

@@ -6,26 +6,6 @@
 
 #include "fixtures.h"
 
-static size_t count_of(const char *s, const char *needle) {
-  size_t n = 0;
-  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
-  return n;
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  assert_non_null(s);
-  assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
 /* A plan on three points (poi.csv, field kind) and a 1 km square district, then `indicators`. */
 static const char *write_plan(const char *name, const char *indicators) {
   pm_test_write_file(pm_test_path("poi.csv"), "x,y,kind\n100,100,a\n200,200,a\n300,300,b\n");
@@ -45,16 +25,6 @@ static const char *write_plan(const char *name, const char *indicators) {
   const char *path = pm_test_path(name);
   pm_test_write_file(path, text);
   return path;
-}
-
-typedef struct heard {
-  char text[8192];
-} heard;
-
-static void listen(void *user, const char *message) {
-  heard *h = user;
-  size_t n = strlen(h->text);
-  snprintf(h->text + n, sizeof h->text - n, "%s\n", message);
 }
 
 static pm_status run(pm_context *ctx, const char *plan_path, const char *db, pm_run_result **out,
@@ -112,7 +82,7 @@ static void test_error_names_indicator_once(void **state) {
     assert_int_not_equal(run(ctx, p, "fails.sqlite", &r, NULL), PM_OK);
     assert_null(r);
     const char *m = pm_context_message(ctx);
-    if (count_of(m, "indicator a:") != 1 || !strstr(m, "fails.yaml:9: indicator a: ") ||
+    if (pm_test_count(m, "indicator a:") != 1 || !strstr(m, "fails.yaml:9: indicator a: ") ||
         !strstr(m, cases[i][1]))
       fail_msg("case %zu: %s", i, m);
   }
@@ -126,8 +96,8 @@ static void test_failed_run_notices(void **state) {
   (void)state;
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  heard h = {{0}};
-  pm_context_set_notice(ctx, listen, &h);
+  pm_test_notices h;
+  pm_test_collect_notices(ctx, &h);
   const char *p = write_plan("late.yaml", "  - id: a\n    metric: length\n    layer: poi\n");
   pm_run_result *r = NULL;
   pm_run_ingest_log log;
@@ -152,7 +122,7 @@ static void test_failed_run_notices(void **state) {
   int rc = pm_test_system("'%s' run '%s' --db '%s' 2>'%s' >/dev/null", PM_CLI,
                           pm_test_path("late.yaml"), pm_test_path("late.sqlite"), err);
   assert_int_equal(rc, 2);
-  char *text = slurp(err);
+  char *text = pm_test_read_file(err);
   const char *e = strstr(text, "planmetrics: error: ");
   const char *k = strstr(text, "planmetrics: the run failed: nothing was kept (the 2 layers "
                                "ingested in this run were rolled back)\n");

@@ -79,12 +79,7 @@ static void what_is_plain(void **state) {
 }
 
 static uint64_t rs = 0x9E3779B97F4A7C15ull;
-static unsigned rnd(unsigned n) {
-  rs ^= rs << 13;
-  rs ^= rs >> 7;
-  rs ^= rs << 17;
-  return (unsigned)(rs % n);
-}
+static unsigned rnd(unsigned n) { return (unsigned)(pm_test_rand_u64(&rs) % n); }
 
 static void put_u32(unsigned char **p, uint32_t v) {
   memcpy(*p, &v, 4);
