@@ -237,7 +237,8 @@ static void names_under(yaml_document_t *doc, yaml_node_t *v, layer_names *ns) {
   } else if (v->type == YAML_MAPPING_NODE) {
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
       yaml_node_t *k = yaml_document_get_node(doc, p->key);
-      if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, "layer") == 0)
+      if (k && k->type == YAML_SCALAR_NODE &&
+          strcmp((const char *)k->data.scalar.value, "layer") == 0)
         names_under(doc, yaml_document_get_node(doc, p->value), ns);
     }
   }
@@ -517,7 +518,8 @@ const char *pm_test_sql_text(pm_store *store, const char *sql, char *buf, size_t
   int row;
   sqlite3_stmt *q = first_row(store, sql, &row);
   buf[0] = '\0';
-  if (row && sqlite3_column_text(q, 0)) snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+  if (row && sqlite3_column_text(q, 0))
+    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
   sqlite3_finalize(q);
   return buf;
 }

@@ -52,8 +52,10 @@ int pm_test_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t pm_test_count(const char *text, const char *needle);
 
 /* Assert that text holds (or lacks) needle; a failure shows the text. */
-#define assert_contains(text, needle) pm_test_assert_contains((text), (needle), 1, __FILE__, __LINE__)
-#define assert_lacks(text, needle) pm_test_assert_contains((text), (needle), 0, __FILE__, __LINE__)
+#define assert_contains(text, needle) \
+  pm_test_assert_contains((text), (needle), 1, __FILE__, __LINE__)
+#define assert_lacks(text, needle) \
+  pm_test_assert_contains((text), (needle), 0, __FILE__, __LINE__)
 void pm_test_assert_contains(const char *text, const char *needle, int want, const char *file,
                              int line);
 /* Assert that two doubles agree within tol. */
