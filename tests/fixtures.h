@@ -23,6 +23,9 @@
 int pm_test_context_setup(void **state);
 /* cmocka teardown of pm_test_context_setup. */
 int pm_test_context_teardown(void **state);
+/* A test with a context of its own in *state: cmocka_unit_test with the two above. */
+#define pm_test_case(f) \
+  cmocka_unit_test_setup_teardown(f, pm_test_context_setup, pm_test_context_teardown)
 
 /* The notices a context gave, one a line, and how many. */
 typedef struct pm_test_notices {

@@ -36,10 +36,10 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
                                        "青浦区", 87.4, NAN, NULL, "note\n2", NAN, NAN),
                      PM_OK);
   }
-  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#7", "赵巷", 0, 120.25, "bus_stops#9",
-                 "POINT (1000.5 2000.25)");
-  pm_test_add_detail_wkt(ctx, ir, "segment", "青浦区", "metro_stations#7|bus_stops#9", NULL, 0, 120.25,
-                 NULL, "LINESTRING (1000.5 2000.25, 1100 2068.5)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#7", "赵巷", 0, 120.25,
+                         "bus_stops#9", "POINT (1000.5 2000.25)");
+  pm_test_add_detail_wkt(ctx, ir, "segment", "青浦区", "metro_stations#7|bus_stops#9", NULL, 0,
+                         120.25, NULL, "LINESTRING (1000.5 2000.25, 1100 2068.5)");
   pm_test_add_detail_wkt(ctx, ir, "station", NULL, "metro_stations#1", NULL, -1, NAN, NULL, NULL);
   pm_indicator_result_apply_target(ir);
 
@@ -58,16 +58,17 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
                                      1234.5, "parks#3", NULL, 10, 20),
                    PM_OK);
   pm_test_add_detail_wkt(ctx, ir, "service_area", "青浦区", "parks#3", "口袋公园", 1, NAN, NULL,
-                 "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))");
-  pm_test_add_detail_wkt(ctx, ir, "uncovered", "青浦区", "residential#12", "小区", 0, 812.5, "parks#3",
-                 "MULTIPOLYGON (((20 20, 30 20, 30 30, 20 20)), ((40 40, 50 40, 50 50, 40 40)))");
+                         "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))");
+  pm_test_add_detail_wkt(
+      ctx, ir, "uncovered", "青浦区", "residential#12", "小区", 0, 812.5, "parks#3",
+      "MULTIPOLYGON (((20 20, 30 20, 30 30, 20 20)), ((40 40, 50 40, 50 50, 40 40)))");
   /* Kept as recorded, although stored per geometry type: a one-part multi stays multi, and a
    * collection's parts (one table each) come back as one collection. */
   pm_test_add_detail_wkt(ctx, ir, "uncovered", "青浦区", "residential#13", NULL, 0, 900, NULL,
-                 "MULTIPOLYGON (((60 60, 70 60, 70 70, 60 60)))");
+                         "MULTIPOLYGON (((60 60, 70 60, 70 70, 60 60)))");
   pm_test_add_detail_wkt(ctx, ir, "uncovered", "青浦区", "residential#14", NULL, 0, 950, NULL,
-                 "GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (0 0, 5 5), "
-                 "POLYGON ((0 0, 1 0, 1 1, 0 0)))");
+                         "GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (0 0, 5 5), "
+                         "POLYGON ((0 0, 1 0, 1 1, 0 0)))");
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[2];
@@ -185,9 +186,7 @@ static int64_t record(pm_store *store, const pm_run_result *run, const char *sta
 }
 
 static void test_record_and_load(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = pm_test_store(ctx, "history.sqlite", 32651);
   pm_run_result *one = make_run(ctx, 0), *two = make_run(ctx, 1);
   int64_t id1 = record(store, one, "2026-01-01T07:59:00Z", 1);
@@ -262,15 +261,12 @@ static void test_record_and_load(void **state) {
   pm_run_result_destroy(one);
   pm_run_result_destroy(two);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* A run recorded by an earlier planmetrics put "no data: " into its reasons; read back, the
  * reason says why only (the writers add "no data"). */
 static void test_old_no_data_reason(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = pm_test_store(ctx, "old-reason.sqlite", 32651);
   pm_run_result *run = make_run(ctx, 0);
   pm_indicator_result *ir = &run->indicators[2];
@@ -290,13 +286,10 @@ static void test_old_no_data_reason(void **state) {
   pm_run_result_destroy(back);
   pm_run_result_destroy(run);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 static void test_list_and_print(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = pm_test_store(ctx, "list.sqlite", 32651);
   pm_run_result *one = make_run(ctx, 0), *two = make_run(ctx, 1);
   int64_t id1 = record(store, one, NULL, 1);
@@ -427,14 +420,11 @@ static void test_list_and_print(void **state) {
   pm_run_result_destroy(one);
   pm_run_result_destroy(two);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* Three runs on one day are told apart: the header gives the run id and the time. */
 static void test_runs_of_one_day(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = pm_test_store(ctx, "oneday.sqlite", 32651);
   const char *times[] = {"2026-11-29T08:05:00Z", "2026-11-29T13:42:10Z", "2026-11-29T13:58:59Z"};
   int64_t ids[3];
@@ -458,14 +448,11 @@ static void test_runs_of_one_day(void **state) {
   }
   free(text);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* The caller's transaction decides: outside one the history refuses; a rollback records nothing. */
 static void test_transactions(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = pm_test_store(ctx, "tx.sqlite", 32651);
   pm_run_result *one = make_run(ctx, 0);
   pm_run_result *back = NULL;
@@ -487,16 +474,15 @@ static void test_transactions(void **state) {
   assert_int_equal(pm_history_print(ctx, store, NULL, stdout), PM_ENOTFOUND);
   pm_run_result_destroy(one);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_record_and_load),
-      cmocka_unit_test(test_old_no_data_reason),
-      cmocka_unit_test(test_list_and_print),
-      cmocka_unit_test(test_runs_of_one_day),
-      cmocka_unit_test(test_transactions),
+      pm_test_case(test_record_and_load),
+      pm_test_case(test_old_no_data_reason),
+      pm_test_case(test_list_and_print),
+      pm_test_case(test_runs_of_one_day),
+      pm_test_case(test_transactions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

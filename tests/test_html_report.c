@@ -15,9 +15,7 @@
 /* 100 x 50 m into 220 px wide, at most 200 px high, 10 px margin: the width decides (2 px/m),
  * the map is 50 * 2 + 20 = 120 px high; (0, 50) is the top-left data corner at (10, 10). */
 static void test_view_fit_wide(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
   assert_near(v.scale, 2, 1e-12);
@@ -40,15 +38,12 @@ static void test_view_fit_wide(void **state) {
   pm__html_view_apply(&v, v.maxx, v.miny, &x, &y);
   assert_near(x, 220, 1e-9);
   assert_near(y, 120, 1e-9);
-  pm_context_destroy(ctx);
 }
 
 /* A tall extent (10 x 100 m) is limited by the height (180 px usable: 1.8 px/m) and centred
  * horizontally in the 220 px map. */
 static void test_view_fit_tall(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 10, 100, 220, 200, 10, &v), PM_OK);
   assert_near(v.scale, 1.8, 1e-12);
@@ -60,14 +55,11 @@ static void test_view_fit_tall(void **state) {
   pm__html_view_apply(&v, 0, 100, &x, &y);
   assert_near(x, 110 - 9, 1e-9);
   assert_near(y, 10, 1e-9);
-  pm_context_destroy(ctx);
 }
 
 /* One point: 1 km around it, in 100 px usable: 0.1 px/m, the point in the middle. */
 static void test_view_fit_point_and_errors(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 500, 500, 500, 500, 120, 120, 10, &v), PM_OK);
   assert_near(v.scale, 0.1, 1e-12);
@@ -78,7 +70,6 @@ static void test_view_fit_point_and_errors(void **state) {
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 10, 10, 20, 100, 10, &v), PM_EINPUT);
   assert_int_equal(pm__html_view_fit(ctx, NAN, 0, 10, 10, 200, 100, 10, &v), PM_EINPUT);
   assert_int_equal(pm__html_view_fit(ctx, 10, 0, 0, 10, 200, 100, 10, &v), PM_EINPUT);
-  pm_context_destroy(ctx);
 }
 
 /* ---------- escaping ---------- */
@@ -91,9 +82,7 @@ static void check_escape(pm_context *ctx, const char *in, const char *want) {
 }
 
 static void test_escape(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   check_escape(ctx, "<a href=\"x\">R&D's</a>", "&lt;a href=&quot;x&quot;&gt;R&amp;D&#39;s&lt;/a&gt;");
   check_escape(ctx, "人民广场（地铁站）", "人民广场（地铁站）");
   check_escape(ctx, "a\x01" "b\tc\nd\x7f", "ab\tc\nd");
@@ -101,7 +90,6 @@ static void test_escape(void **state) {
   check_escape(ctx, "&amp;", "&amp;amp;");
   check_escape(ctx, NULL, "");
   check_escape(ctx, "", "");
-  pm_context_destroy(ctx);
 }
 
 /* ---------- SVG paths ---------- */
@@ -120,9 +108,7 @@ static void check_path(pm_context *ctx, const pm__html_view *v, const char *wkt,
 
 /* The view of test_view_fit_wide: px = (x + 5) * 2, py = (55 - y) * 2. */
 static void test_svg_path(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
   check_path(ctx, &v, "POINT (10 40)", 0, "M30 30h0", 1);
@@ -143,7 +129,6 @@ static void test_svg_path(void **state) {
   unsigned char junk[] = {1, 99, 0, 0, 0};
   assert_int_equal(pm__html_svg_path(ctx, &v, junk, sizeof junk, 0, &d, NULL), PM_EGEOM);
   assert_null(d);
-  pm_context_destroy(ctx);
 }
 
 /* ---------- a whole page ---------- */
@@ -176,14 +161,14 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
                      PM_OK);
   }
   pm_result_sort_gaps(&ir->results[2]);
-  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#1", "甲", 1, 30, "bus_stops#1",
-                 "POINT (200 200)");
-  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#2", "乙", 1, 45, "bus_stops#2",
-                 "POINT (400 400)");
-  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#3", "丙\"", 0, 80, "bus_stops#3",
-                 "POINT (600 600)");
-  pm_test_add_detail_wkt(ctx, ir, "segment", "青浦区", "metro_stations#3", "丙", 0, 80, "bus_stops#3",
-                 "LINESTRING (600 600, 680 600)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#1", "甲", 1, 30,
+                         "bus_stops#1", "POINT (200 200)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#2", "乙", 1, 45,
+                         "bus_stops#2", "POINT (400 400)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#3", "丙\"", 0, 80,
+                         "bus_stops#3", "POINT (600 600)");
+  pm_test_add_detail_wkt(ctx, ir, "segment", "青浦区", "metro_stations#3", "丙", 0, 80,
+                         "bus_stops#3", "LINESTRING (600 600, 680 600)");
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[1];
@@ -199,9 +184,11 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
     ir->results[r].value = ir->results[r].numerator = counts[r];
   }
   /* in 青浦区 only: its map shows the same area as the transfer map */
-  pm_test_add_detail_wkt(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL, "POINT (250 750)");
+  pm_test_add_detail_wkt(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL,
+                         "POINT (250 750)");
   /* on 青浦区's name: named only once zoomed in */
-  pm_test_add_detail_wkt(ctx, ir, "counted", "青浦区", "blocks#2", "街区二", -1, NAN, NULL, "POINT (505 500)");
+  pm_test_add_detail_wkt(ctx, ir, "counted", "青浦区", "blocks#2", "街区二", -1, NAN, NULL,
+                         "POINT (505 500)");
   pm_indicator_result_apply_target(ir);
   return run;
 }
@@ -296,9 +283,7 @@ static void must_contain(const char *page, const char *needle) {
 }
 
 static void test_page(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = make_store(ctx, "html.sqlite");
   const char *out = pm_test_path("report.html");
   pm_status st = pm_html_write_report(store, 0, out);
@@ -397,15 +382,12 @@ static void test_page(void **state) {
   assert_int_equal(pm_html_write_report(store, 7, out), PM_ENOTFOUND);
   assert_int_equal(pm_html_write_report(store, 0, pm_test_path("no/such/dir/r.html")), PM_EIO);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* The outlines come from the districts layer and field the run recorded, whatever their names
  * (not from the layer's other text field). */
 static void test_page_other_layer(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = make_store_as(ctx, "html2.sqlite", "admin_areas", "qu_name");
   const char *out = pm_test_path("report2.html");
   pm_status st = pm_html_write_report(store, 0, out);
@@ -416,18 +398,17 @@ static void test_page_other_layer(void **state) {
   must_contain(page, "区界 districts: admin_areas.qu_name");
   free(page);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_view_fit_wide),
-      cmocka_unit_test(test_view_fit_tall),
-      cmocka_unit_test(test_view_fit_point_and_errors),
-      cmocka_unit_test(test_escape),
-      cmocka_unit_test(test_svg_path),
-      cmocka_unit_test(test_page),
-      cmocka_unit_test(test_page_other_layer),
+      pm_test_case(test_view_fit_wide),
+      pm_test_case(test_view_fit_tall),
+      pm_test_case(test_view_fit_point_and_errors),
+      pm_test_case(test_escape),
+      pm_test_case(test_svg_path),
+      pm_test_case(test_page),
+      pm_test_case(test_page_other_layer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

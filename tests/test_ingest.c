@@ -26,9 +26,7 @@ static const char *SHAPES_GEOJSON =
     "]}\n";
 
 static void repairs_and_drops(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("shapes.geojson"));
   pm_test_write_file(path, SHAPES_GEOJSON);
@@ -75,7 +73,6 @@ static void repairs_and_drops(void **state) {
   pm_layer_info_clear(&info);
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* 青浦区, 松江区, 长宁区 in GBK, in a CSV with no encoding said anywhere. */
@@ -85,9 +82,7 @@ static const char *GBK_CSV = "name,kind,lon,lat\n"
                              "\xb3\xa4\xc4\xfe\xc7\xf8,c,121.4,31.22\n";
 
 static void gbk_csv_detected(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_test_notices ns;
   pm_test_collect_notices(ctx, &ns);
   char path[512];
@@ -146,15 +141,12 @@ static void gbk_csv_detected(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "gbk.csv"));
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* The Shanghai districts: CP936 declared in the .dbf header (GDAL decodes it), and a copy with
  * the language-driver byte zeroed (no declaration: detected). */
 static void districts_encoding(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char shp[512];
   snprintf(shp, sizeof shp, "%s/data/shanghai/districts.shp", PM_SOURCE_DIR);
   pm_store *s = pm_test_store(ctx, "districts.sqlite", 0);
@@ -195,13 +187,10 @@ static void districts_encoding(void **state) {
                       "3");
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void csv_needs_src_crs(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512], db[512];
   snprintf(path, sizeof path, "%s", pm_test_path("nocrs.csv"));
   pm_test_write_file(path, "name,lon,lat\na,121.47,31.23\n");
@@ -243,14 +232,11 @@ static void csv_needs_src_crs(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "'kind'"));
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* The same places given in WGS 84, GCJ-02 and BD-09 land on the same spot. */
 static void web_map_sources(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   static const double pts[3][2] = {{121.4706, 31.2347}, {121.5272106, 31.1774276}, {121.1, 31.15}};
   char wgs[1024] = "id,lon,lat\n", gcj[1024] = "id,lon,lat\n", bd[1024] = "id,lon,lat\n";
   for (int i = 0; i < 3; i++) {
@@ -305,14 +291,11 @@ static void web_map_sources(void **state) {
   /* the CSV's own coordinate columns are kept as attributes, as given */
   assert_near(pm_test_sql_double(s, "SELECT lon FROM wgs WHERE id = 1"), 121.4706, 1e-9);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* Numbers GDAL would change stay the file's text; real numbers stay numbers (and filterable). */
 static void csv_text_kept(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("codes.csv"));
   pm_test_write_file(path, "name,code,pop,big,lon,lat\n"
@@ -339,13 +322,10 @@ static void csv_text_kept(void **state) {
                                sizeof buf),
                       "null");
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void bad_rows_change_nothing(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char good[512], bad[512];
   snprintf(good, sizeof good, "%s", pm_test_path("good.csv"));
   snprintf(bad, sizeof bad, "%s", pm_test_path("bad.csv"));
@@ -382,13 +362,10 @@ static void bad_rows_change_nothing(void **state) {
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void if_changed(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("changing.csv"));
   pm_test_write_file(path, "name,lon,lat\na,121.4,31.2\nb,121.5,31.3\n");
@@ -435,13 +412,10 @@ static void if_changed(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "changing.csv"));
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void auto_epsg(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s/data/shanghai/metro_stations.csv", PM_SOURCE_DIR);
   pm_ingest_options o = {.path = path, .as = "metro", .x_field = "lon", .y_field = "lat",
@@ -453,7 +427,6 @@ static void auto_epsg(void **state) {
   pm_ingest_options p = {.path = path, .as = "bus", .source_layer = "points"};
   assert_int_equal(pm_ingest_auto_epsg(ctx, &p, &epsg), PM_OK);
   assert_int_equal(epsg, 32629);
-  pm_context_destroy(ctx);
 }
 
 /* Features of every shape the fast way (plain WKB, no GEOS round trip) takes or hands to the
@@ -515,9 +488,7 @@ static void check_shapes(pm_store *s, const shape_case *want, size_t n) {
 }
 
 static void fast_and_general_ways(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *texts[] = {CASES_LINES, CASES_POLYS, CASES_POINTS};
   const char *names[] = {"lines.geojson", "polys.geojson", "points.geojson"};
   pm_ingest_report r[3];
@@ -566,16 +537,15 @@ static void fast_and_general_ways(void **state) {
     pm_ingest_report_clear(&r[k]);
     pm_store_close(s[k]);
   }
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(repairs_and_drops),  cmocka_unit_test(gbk_csv_detected),
-      cmocka_unit_test(districts_encoding), cmocka_unit_test(csv_needs_src_crs),
-      cmocka_unit_test(web_map_sources),    cmocka_unit_test(csv_text_kept),
-      cmocka_unit_test(bad_rows_change_nothing), cmocka_unit_test(if_changed),
-      cmocka_unit_test(auto_epsg),          cmocka_unit_test(fast_and_general_ways),
+      pm_test_case(repairs_and_drops),  pm_test_case(gbk_csv_detected),
+      pm_test_case(districts_encoding), pm_test_case(csv_needs_src_crs),
+      pm_test_case(web_map_sources),    pm_test_case(csv_text_kept),
+      pm_test_case(bad_rows_change_nothing), pm_test_case(if_changed),
+      pm_test_case(auto_epsg),          pm_test_case(fast_and_general_ways),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,9 +169,7 @@ static void compare_with_spatialite(pm_store *s, const char *t, const char *ref)
  * levels, leaves in several slices) points or polygons: the packed R*Tree at every depth a test can
  * afford, batches and multi-row INSERTs with and without a remainder. */
 static void same_as_spatialite(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *s = pm_test_store(ctx, "bulk.sqlite", 32651);
   assert_int_equal(pm_store_begin(s), PM_OK);
   const size_t sizes[] = {0, 1, 51, 52, 3000, 6000};
@@ -203,16 +201,13 @@ static void same_as_spatialite(void **state) {
   pm_test_sql_text(s, "SELECT rtreecheck('idx_bulk_3000_1_geom')", buf, sizeof buf);
   assert_string_equal(buf, "ok");
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* The blob written straight from WKB is byte for byte the one SpatiaLite makes from the same WKB
  * (GeomFromWKB), for every kind of layer; WKB it does not take (big-endian here) goes through
  * SpatiaLite's own conversion. */
 static void blobs_as_spatialite(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *s = pm_test_store(ctx, "blobs.sqlite", 32651);
   assert_int_equal(pm_store_begin(s), PM_OK);
   GEOSContextHandle_t h = pm_context_geos(ctx);
@@ -263,15 +258,12 @@ static void blobs_as_spatialite(void **state) {
   GEOSWKTReader_destroy_r(h, rd);
   assert_int_equal(pm_store_commit(s), PM_OK);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* A write that fails (a geometry of another type than the layer's, caught on the inserting thread)
  * leaves the project as it was once rolled back: the old layer, its index and its triggers. */
 static void failure_changes_nothing(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *s = pm_test_store(ctx, "fail.sqlite", 32651);
   assert_int_equal(pm_store_begin(s), PM_OK);
   write_layer(s, "parks", PM_KIND_POLYGON, 2000);
@@ -315,15 +307,12 @@ static void failure_changes_nothing(void **state) {
   assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master"), n_master);
   assert_int_equal(pm_test_sql_int(s, "SELECT CheckSpatialIndex('parks', 'geom')"), 1);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* A new project is the compiled-in template: the same schema, EPSG registry and metadata as
  * InitSpatialMetadata(1) and the project tables make, and its history dated now. */
 static void template_same_as_init(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char ref[512];
   snprintf(ref, sizeof ref, "%s", pm_test_path("init.sqlite"));
   unlink(ref);
@@ -362,15 +351,14 @@ static void template_same_as_init(void **state) {
   assert_int_equal(pm_test_sql_int(s, "PRAGMA main.page_size"), pm_test_sql_int(s, "PRAGMA ref.page_size"));
   pm_test_sql_exec(s, "DETACH ref");
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(same_as_spatialite),
-      cmocka_unit_test(blobs_as_spatialite),
-      cmocka_unit_test(failure_changes_nothing),
-      cmocka_unit_test(template_same_as_init),
+      pm_test_case(same_as_spatialite),
+      pm_test_case(blobs_as_spatialite),
+      pm_test_case(failure_changes_nothing),
+      pm_test_case(template_same_as_init),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

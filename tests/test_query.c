@@ -46,36 +46,49 @@ static const feat PARKS[] = {
     {"K1", "MULTIPOLYGON(((900 0,1100 0,1100 100,900 100,900 0)))"},
     {"K2", "MULTIPOLYGON(((1000 200,1100 200,1100 300,1000 300,1000 200)))"}};
 
-/* Layer `name` of the features fs (field `name`). */
-static void write_layer(pm_context *ctx, pm_store *store, const char *name, pm_geom_kind kind,
-                        const feat *fs, size_t n) {
-  const char *names[8], *wkt[8];
-  assert_true(n <= 8);
-  for (size_t i = 0; i < n; i++) {
-    names[i] = fs[i].name;
-    wkt[i] = fs[i].wkt;
-  }
-  pm_test_store_layer(ctx, store, name, kind, "name", names, wkt, n, X0, Y0);
-}
+/* A layer of a test project: its features (field `name`). */
+typedef struct layer_def {
+  const char *name;
+  pm_geom_kind kind;
+  const feat *fs;
+  size_t n;
+} layer_def;
+#define LAYER(name, kind, fs) {(name), (kind), (fs), sizeof(fs) / sizeof((fs)[0])}
 
-/* Build the project once per test process; returns its path. */
-static const char *project(void) {
-  static char path[512];
+/* The project file `file` of these layers, built into path on the first call (once per test
+ * process); returns path. */
+static const char *build_once(char *path, size_t size, const char *file, const layer_def *layers,
+                              size_t n_layers) {
   if (path[0]) return path;
-  snprintf(path, sizeof path, "%s", pm_test_path("query.sqlite"));
+  snprintf(path, size, "%s", pm_test_path(file));
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = pm_test_store(ctx, "query.sqlite", 32651);
+  pm_store *store = pm_test_store(ctx, file, 32651);
   assert_int_equal(pm_store_begin(store), PM_OK);
-  write_layer(ctx, store, "districts", PM_KIND_POLYGON, DISTRICTS, 2);
-  write_layer(ctx, store, "stations", PM_KIND_POINT, STATIONS, 3);
-  write_layer(ctx, store, "stops", PM_KIND_POINT, STOPS, 4);
-  write_layer(ctx, store, "roads", PM_KIND_LINE, ROADS, 4);
-  write_layer(ctx, store, "parks", PM_KIND_POLYGON, PARKS, 2);
+  for (size_t l = 0; l < n_layers; l++) {
+    const layer_def *ld = &layers[l];
+    const char *names[8], *wkt[8];
+    assert_true(ld->n <= 8);
+    for (size_t i = 0; i < ld->n; i++) {
+      names[i] = ld->fs[i].name;
+      wkt[i] = ld->fs[i].wkt;
+    }
+    pm_test_store_layer(ctx, store, ld->name, ld->kind, "name", names, wkt, ld->n, X0, Y0);
+  }
   assert_int_equal(pm_store_commit(store), PM_OK);
   pm_store_close(store);
   pm_context_destroy(ctx);
   return path;
+}
+
+static const char *project(void) {
+  static char path[512];
+  static const layer_def layers[] = {
+      LAYER("districts", PM_KIND_POLYGON, DISTRICTS), LAYER("stations", PM_KIND_POINT, STATIONS),
+      LAYER("stops", PM_KIND_POINT, STOPS),           LAYER("roads", PM_KIND_LINE, ROADS),
+      LAYER("parks", PM_KIND_POLYGON, PARKS),
+  };
+  return build_once(path, sizeof path, "query.sqlite", layers, sizeof layers / sizeof layers[0]);
 }
 
 typedef struct fixture {
@@ -732,20 +745,13 @@ static const feat NET_PARKS[] = {{"K", "MULTIPOLYGON(((150 20,170 20,170 40,150 
 
 static const char *net_project(void) {
   static char path[512];
-  if (path[0]) return path;
-  snprintf(path, sizeof path, "%s", pm_test_path("network.sqlite"));
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = pm_test_store(ctx, "network.sqlite", 32651);
-  assert_int_equal(pm_store_begin(store), PM_OK);
-  write_layer(ctx, store, "roads", PM_KIND_LINE, NET_ROADS, 5);
-  write_layer(ctx, store, "places", PM_KIND_POINT, NET_PLACES, 5);
-  write_layer(ctx, store, "parks", PM_KIND_POLYGON, NET_PARKS, 1);
-  write_layer(ctx, store, "empty_lines", PM_KIND_LINE, NULL, 0);
-  assert_int_equal(pm_store_commit(store), PM_OK);
-  pm_store_close(store);
-  pm_context_destroy(ctx);
-  return path;
+  static const layer_def layers[] = {
+      LAYER("roads", PM_KIND_LINE, NET_ROADS),
+      LAYER("places", PM_KIND_POINT, NET_PLACES),
+      LAYER("parks", PM_KIND_POLYGON, NET_PARKS),
+      {"empty_lines", PM_KIND_LINE, NULL, 0},
+  };
+  return build_once(path, sizeof path, "network.sqlite", layers, sizeof layers / sizeof layers[0]);
 }
 
 static int net_setup(void **state) {

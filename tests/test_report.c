@@ -124,9 +124,7 @@ static void test_text_width(void **state) {
 }
 
 static void test_json(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   const char *path = pm_test_path("report.json");
   assert_int_equal(pm_report_write_json(ctx, run, path), PM_OK);
@@ -188,13 +186,10 @@ static void test_json(void **state) {
                      path),
       0);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 static void test_csv(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   const char *path = pm_test_path("report.csv");
   assert_int_equal(pm_report_write_csv(ctx, run, path), PM_OK);
@@ -228,13 +223,10 @@ static void test_csv(void **state) {
                      path),
       0);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 static void test_markdown(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   run->run_id = 7;
   const char *path = pm_test_path("report.md");
@@ -272,7 +264,6 @@ static void test_markdown(void **state) {
   assert_int_equal(pm_test_count(m, "a target is met only if every district meets it"), 1);
   free(m);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 /* The display column at which `needle` starts on the line that contains `key`. */
@@ -308,9 +299,7 @@ static char *summary_text(pm_context *ctx, const pm_run_result *run, int color) 
 }
 
 static void test_summary(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   char *s = summary_text(ctx, run, 0);
   assert_contains(s, "青浦区城市管理精细化三年行动计划（2024-2026年）\n"
@@ -339,14 +328,11 @@ static void test_summary(void **state) {
   assert_contains(s, "\033[32m✓\033[0m");
   free(s);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 /* A failed write names the path and leaves neither a half report nor a temporary file. */
 static void test_write_failure(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   const char *missing = pm_test_path("no/such/dir/report.json");
   assert_int_equal(pm_report_write_json(ctx, run, missing), PM_EIO);
@@ -368,16 +354,13 @@ static void test_write_failure(void **state) {
   assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
   free(c);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 /* A report written through a symbolic link updates the file the link names and keeps the link:
  * a link to another file (the file is replaced whole, beside it), and a link to an open
  * descriptor (/dev/stdout is /proc/self/fd/1: written in place, never replaced by a file). */
 static void test_write_through_links(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   char real[512], link[512];
   snprintf(real, sizeof real, "%s", pm_test_path("real.json"));
@@ -407,15 +390,14 @@ static void test_write_through_links(void **state) {
   assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
   free(c);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numbers),  cmocka_unit_test(test_text_width),
-      cmocka_unit_test(test_json),     cmocka_unit_test(test_csv),
-      cmocka_unit_test(test_markdown), cmocka_unit_test(test_summary),
-      cmocka_unit_test(test_write_failure), cmocka_unit_test(test_write_through_links),
+      pm_test_case(test_json),     pm_test_case(test_csv),
+      pm_test_case(test_markdown), pm_test_case(test_summary),
+      pm_test_case(test_write_failure), pm_test_case(test_write_through_links),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

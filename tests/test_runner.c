@@ -41,9 +41,7 @@ static pm_status run(pm_context *ctx, const char *plan_path, const char *db, pm_
 
 /* "no data" is the status; the reason says which layer, once (writers put the two together). */
 static void test_no_data_reason(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *p = write_plan("nodata.yaml", "  - id: parks_n\n    metric: count\n    layer: parks\n");
   pm_run_result *r = NULL;
   if (run(ctx, p, "nodata.sqlite", &r, NULL)) fail_msg("%s", pm_context_message(ctx));
@@ -56,16 +54,13 @@ static void test_no_data_reason(void **state) {
   for (size_t i = 0; i < ir->n_results; i++)
     assert_string_equal(ir->results[i].null_reason, ir->status_reason);
   pm_run_result_destroy(r);
-  pm_context_destroy(ctx);
 }
 
 /* An indicator that fails says "PLAN:LINE: indicator ID:" once, whichever part found the problem:
  * the metric kind (length on a point layer), the layer loader (a filter naming a missing field),
  * or the attributes a parameter names (weight_field). */
 static void test_error_names_indicator_once(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *cases[][2] = {
       {"  - id: a\n    metric: length\n    layer: poi\n", "holds points"},
       {"  - id: a\n    metric: count\n    layer: {layer: poi, where: \"knd = 'a'\"}\n", "knd"},
@@ -86,7 +81,6 @@ static void test_error_names_indicator_once(void **state) {
         !strstr(m, cases[i][1]))
       fail_msg("case %zu: %s", i, m);
   }
-  pm_context_destroy(ctx);
 }
 
 /* A run that fails after ingesting is rolled back whole: it does not say "ingested poi" (the
@@ -135,9 +129,7 @@ static void test_failed_run_notices(void **state) {
 /* A layer's `attribution:` is recorded with the run (the reports credit it from the record), for
  * the layers the run used: not for a missing optional one. */
 static void test_attributions_recorded(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_test_write_file(pm_test_path("poi.csv"), "x,y,kind\n100,100,a\n");
   const char *p = pm_test_path("attr.yaml");
   pm_test_write_file(p, "plan: attr\ncrs: EPSG:32651\nlayers:\n"
@@ -156,15 +148,14 @@ static void test_attributions_recorded(void **state) {
   assert_string_equal(r->attributions, "{\"poi\": \"测试 \\\"data\\\" (MIT)\"}");
   pm_run_result_destroy(r);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_no_data_reason),
-      cmocka_unit_test(test_error_names_indicator_once),
+      pm_test_case(test_no_data_reason),
+      pm_test_case(test_error_names_indicator_once),
       cmocka_unit_test(test_failed_run_notices),
-      cmocka_unit_test(test_attributions_recorded),
+      pm_test_case(test_attributions_recorded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
