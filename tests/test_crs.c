@@ -238,9 +238,7 @@ static void transform_web_sources(void **state) {
   GEOSContextHandle_t h = pm_context_geos(ctx);
   char wkt[128];
   snprintf(wkt, sizeof wkt, "LINESTRING(%.12f %.12f, %.12f %.12f)", glon, glat, glon, glat + 0.01);
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, wkt), *t = NULL;
-  assert_non_null(g);
+  GEOSGeometry *g = pm_test_geom(ctx, wkt), *t = NULL;
   assert_int_equal(pm_transform_geom(tr, g, &t), PM_OK);
   const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, t);
   double x0, y0;
@@ -249,7 +247,6 @@ static void transform_web_sources(void **state) {
   assert_near(y0, 3456621.2574, 0.01);
   GEOSGeom_destroy_r(h, g);
   GEOSGeom_destroy_r(h, t);
-  GEOSWKTReader_destroy_r(h, rd);
   pm_transform_destroy(tr);
 }
 

@@ -663,8 +663,7 @@ static void test_snap_long_edges(void **state) {
   pm_network *net = build(ctx, (const char *const *)wkt, NL, PM_NETWORK_CONNECT_VERTICES, 0, 1e9);
   assert_int_equal(pm_network_get_info(net)->n_edges, NL);
   GEOSGeometry *lines[NL];
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  for (int l = 0; l < NL; l++) lines[l] = GEOSWKTReader_read_r(h, rd, wkt[l]);
+  for (int l = 0; l < NL; l++) lines[l] = pm_test_geom(ctx, wkt[l]);
   for (int i = 0; i < 2000; i++) {
     double x = rnd() * 2200 - 100, y = rnd() * 900 - 100;
     pm_network_snap p = snap(ctx, net, x, y);
@@ -696,7 +695,6 @@ static void test_snap_long_edges(void **state) {
     GEOSGeom_destroy_r(h, lines[l]);
     free(wkt[l]);
   }
-  GEOSWKTReader_destroy_r(h, rd);
   pm_network_destroy(ctx, net);
 }
 
