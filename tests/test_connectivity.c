@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* A network in pieces: A, two lines meeting at (100, 0), 200 m; D, a bridge over A at x = 150
  * with no shared vertex, 100 m; B, 50 m, 100 m east of A's end; C, 30 m, 100 m north of A's end.
@@ -12,12 +12,10 @@ static const char *const LINES[] = {"LINESTRING(0 0, 100 0)", "LINESTRING(100 0,
                                     "LINESTRING(200 100, 200 130)"};
 
 static void test_three_pieces_and_a_bridge(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_features *lines = pm_test_wkt(ctx, "slow", LINES, NULL, 5);
   pm_districts *d = pm_test_no_districts(ctx);
-  pm_indicator_spec s = pm_test_spec(ctx, "connectivity", "slow", "layer", "slow", NULL);
+  pm_indicator_spec s = pm_test_spec(ctx, "{id: slow, metric: connectivity, layer: slow}");
   pm_indicator_result out = {0};
   assert_int_equal(pm_connectivity(ctx, &s, lines, d, &out), PM_OK);
   const pm_result *r = &out.results[0];
@@ -38,8 +36,7 @@ static void test_three_pieces_and_a_bridge(void **state) {
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
 
-  s = pm_test_spec(ctx, "connectivity", "slow", "layer", "slow", "connect", "crossings", NULL);
-  memset(&out, 0, sizeof out);
+  s = pm_test_spec(ctx, "{id: slow, metric: connectivity, layer: slow, connect: crossings}");
   assert_int_equal(pm_connectivity(ctx, &s, lines, d, &out), PM_OK);
   assert_near(out.results[0].numerator, 300, 1e-9);
   assert_near(out.results[0].denominator, 380, 1e-9);
@@ -48,21 +45,18 @@ static void test_three_pieces_and_a_bridge(void **state) {
   pm_indicator_spec_clear(&s);
   pm_features_destroy(ctx, lines);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
 }
 
 /* Per district: lines are clipped first; a district without lines has no value. */
 static void test_districts(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_features *lines = pm_test_wkt(ctx, "slow", LINES, NULL, 5);
   const char *w[] = {"POLYGON((-10 -100, 250 -100, 250 200, -10 200, -10 -100))",
                      "POLYGON((250 -100, 400 -100, 400 200, 250 200, 250 -100))",
                      "POLYGON((1000 1000, 1100 1000, 1100 1100, 1000 1100, 1000 1000))"};
   const char *names[] = {"west", "east", "empty"};
   pm_districts *d = pm_test_districts_wkt(ctx, w, names, 3);
-  pm_indicator_spec s = pm_test_spec(ctx, "connectivity", "slow", "layer", "slow", NULL);
+  pm_indicator_spec s = pm_test_spec(ctx, "{id: slow, metric: connectivity, layer: slow}");
   pm_indicator_result out = {0};
   assert_int_equal(pm_connectivity(ctx, &s, lines, d, &out), PM_OK);
   assert_near(out.results[0].value, 100.0 * 200 / 330, 1e-9); /* west: A, D, C */
@@ -74,7 +68,6 @@ static void test_districts(void **state) {
   pm_indicator_spec_clear(&s);
   pm_features_destroy(ctx, lines);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
@@ -82,5 +75,5 @@ int main(void) {
       cmocka_unit_test(test_three_pieces_and_a_bridge),
       cmocka_unit_test(test_districts),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

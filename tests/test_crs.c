@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* Metres between two lon/lat points (equirectangular: plenty for tens of metres). */
 static double metres(double lon1, double lat1, double lon2, double lat2) {
@@ -81,94 +81,95 @@ static void bd09_round_trips(void **state) {
   assert_near(lat, 43.8256, 1e-7);
 }
 
+/* Porto and Helsinki: the offset does not apply, both ways. */
 static void gcj02_outside_china(void **state) {
   (void)state;
-  double lon, lat;
-  /* Porto and Helsinki: the offset does not apply, both ways. */
-  assert_false(pm_gcj02_applies(-8.6109, 41.1496));
-  assert_int_equal(pm_gcj02_from_wgs84(-8.6109, 41.1496, &lon, &lat), PM_OK);
-  assert_true(lon == -8.6109 && lat == 41.1496);
-  assert_int_equal(pm_wgs84_from_gcj02(-8.6109, 41.1496, &lon, &lat), PM_OK);
-  assert_true(lon == -8.6109 && lat == 41.1496);
-  assert_false(pm_gcj02_applies(24.9384, 60.1699));
-  assert_int_equal(pm_gcj02_from_wgs84(24.9384, 60.1699, &lon, &lat), PM_OK);
-  assert_true(lon == 24.9384 && lat == 60.1699);
+  static const struct {
+    const char *name;
+    double lon, lat;
+  } places[] = {{"Porto", -8.6109, 41.1496}, {"Helsinki", 24.9384, 60.1699}};
+  for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+    double lon0 = places[i].lon, lat0 = places[i].lat, lon, lat, wlon, wlat;
+    if (pm_gcj02_applies(lon0, lat0)) fail_msg("%s: GCJ-02 applies", places[i].name);
+    assert_int_equal(pm_gcj02_from_wgs84(lon0, lat0, &lon, &lat), PM_OK);
+    assert_int_equal(pm_wgs84_from_gcj02(lon0, lat0, &wlon, &wlat), PM_OK);
+    if (lon != lon0 || lat != lat0 || wlon != lon0 || wlat != lat0)
+      fail_msg("%s: moved to %.10g %.10g (to GCJ-02) and %.10g %.10g (from GCJ-02)",
+               places[i].name, lon, lat, wlon, wlat);
+  }
   assert_true(pm_gcj02_applies(121.4706, 31.2347));
 }
 
 static void utm_zones(void **state) {
   (void)state;
-  int e = 0;
-  assert_int_equal(pm_crs_utm_epsg(121.4706, 31.2347, &e), PM_OK);
-  assert_int_equal(e, 32651); /* Shanghai: 120-126 E */
-  assert_int_equal(pm_crs_utm_epsg(-8.6109, 41.1496, &e), PM_OK);
-  assert_int_equal(e, 32629); /* Porto: 12-6 W */
-  assert_int_equal(pm_crs_utm_epsg(151.2093, -33.8688, &e), PM_OK);
-  assert_int_equal(e, 32756); /* Sydney: southern hemisphere */
-  assert_int_equal(pm_crs_utm_epsg(-46.6333, -23.5505, &e), PM_OK);
-  assert_int_equal(e, 32723); /* Sao Paulo */
-  assert_int_equal(pm_crs_utm_epsg(120.0, 0.0, &e), PM_OK);
-  assert_int_equal(e, 32651); /* a zone starts at its western edge; the equator is north */
-  assert_int_equal(pm_crs_utm_epsg(-180.0, 10.0, &e), PM_OK);
-  assert_int_equal(e, 32601);
-  assert_int_equal(pm_crs_utm_epsg(180.0, 10.0, &e), PM_OK);
-  assert_int_equal(e, 32660);
-  /* Norway: zone 32 is widened to 3 E between 56 and 64 N (Bergen would be 31). */
-  assert_int_equal(pm_crs_utm_epsg(5.3221, 60.3913, &e), PM_OK);
-  assert_int_equal(e, 32632);
-  assert_int_equal(pm_crs_utm_epsg(5.3221, 55.9, &e), PM_OK);
-  assert_int_equal(e, 32631); /* south of 56 N the normal rule */
-  /* Svalbard (72-84 N): zones 31, 33, 35, 37 only. */
-  assert_int_equal(pm_crs_utm_epsg(15.6356, 78.2232, &e), PM_OK);
-  assert_int_equal(e, 32633); /* Longyearbyen */
-  assert_int_equal(pm_crs_utm_epsg(8.0, 79.0, &e), PM_OK);
-  assert_int_equal(e, 32631); /* would be 32 */
-  assert_int_equal(pm_crs_utm_epsg(10.0, 79.0, &e), PM_OK);
-  assert_int_equal(e, 32633); /* would be 32 */
-  assert_int_equal(pm_crs_utm_epsg(25.0, 80.0, &e), PM_OK);
-  assert_int_equal(e, 32635); /* would be 35 anyway */
-  assert_int_equal(pm_crs_utm_epsg(34.0, 80.0, &e), PM_OK);
-  assert_int_equal(e, 32637); /* would be 36 */
+  static const struct {
+    const char *name;
+    double lon, lat;
+    int epsg;
+  } cases[] = {
+      {"Shanghai: 120-126 E", 121.4706, 31.2347, 32651},
+      {"Porto: 12-6 W", -8.6109, 41.1496, 32629},
+      {"Sydney: southern hemisphere", 151.2093, -33.8688, 32756},
+      {"Sao Paulo", -46.6333, -23.5505, 32723},
+      {"a zone starts at its western edge; the equator is north", 120.0, 0.0, 32651},
+      {"the antimeridian, west", -180.0, 10.0, 32601},
+      {"the antimeridian, east", 180.0, 10.0, 32660},
+      /* Norway: zone 32 is widened to 3 E between 56 and 64 N. */
+      {"Bergen (would be 31)", 5.3221, 60.3913, 32632},
+      {"south of 56 N the normal rule", 5.3221, 55.9, 32631},
+      /* Svalbard (72-84 N): zones 31, 33, 35, 37 only. */
+      {"Longyearbyen", 15.6356, 78.2232, 32633},
+      {"Svalbard 8 E (would be 32)", 8.0, 79.0, 32631},
+      {"Svalbard 10 E (would be 32)", 10.0, 79.0, 32633},
+      {"Svalbard 25 E (35 anyway)", 25.0, 80.0, 32635},
+      {"Svalbard 34 E (would be 36)", 34.0, 80.0, 32637},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int e = 0;
+    pm_status st = pm_crs_utm_epsg(cases[i].lon, cases[i].lat, &e);
+    if (st != PM_OK || e != cases[i].epsg)
+      fail_msg("%s (%g %g): status %d, EPSG:%d, want EPSG:%d", cases[i].name, cases[i].lon,
+               cases[i].lat, st, e, cases[i].epsg);
+  }
 }
 
 static void metric_epsg(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  int e = -1;
-  assert_int_equal(pm_crs_metric_epsg(ctx, "EPSG:32651", &e), PM_OK);
-  assert_int_equal(e, 32651);
-  assert_int_equal(pm_crs_metric_epsg(ctx, "EPSG:4549", &e), PM_OK); /* CGCS2000 3-degree GK */
-  assert_int_equal(e, 4549);
-  assert_int_equal(pm_crs_metric_epsg(ctx, "epsg:32629", &e), PM_OK);
-  assert_int_equal(e, 32629);
-  assert_int_equal(pm_crs_metric_epsg(ctx, "32756", &e), PM_OK);
-  assert_int_equal(e, 32756);
-  /* Geographic: degrees, not metres. */
-  assert_int_equal(pm_crs_metric_epsg(ctx, "EPSG:4326", &e), PM_ECRS);
-  assert_int_equal(e, 0);
-  assert_non_null(strstr(pm_context_message(ctx), "EPSG:4326"));
-  assert_non_null(strstr(pm_context_message(ctx), "not a projected CRS"));
-  /* Unknown code. */
-  assert_int_equal(pm_crs_metric_epsg(ctx, "EPSG:999999", &e), PM_ECRS);
-  assert_non_null(strstr(pm_context_message(ctx), "EPSG:999999"));
-  assert_non_null(strstr(pm_context_message(ctx), "no such EPSG code"));
-  /* Projected in US survey feet (NAD83 / California zone 3). */
-  assert_int_equal(pm_crs_metric_epsg(ctx, "EPSG:2227", &e), PM_ECRS);
-  assert_non_null(strstr(pm_context_message(ctx), "metres"));
-  /* Not an EPSG code at all. */
-  assert_int_equal(pm_crs_metric_epsg(ctx, "UTM51N", &e), PM_ECRS);
-  assert_non_null(strstr(pm_context_message(ctx), "UTM51N"));
-  assert_int_equal(pm_crs_metric_epsg(ctx, "EPSG:", &e), PM_ECRS);
-  pm_context_destroy(ctx);
+  pm_context *ctx = *state;
+  static const struct {
+    const char *crs;
+    pm_status status;
+    int epsg;                 /* when PM_OK */
+    const char *said, *said2; /* fragments of the message when refused */
+  } cases[] = {
+      {"EPSG:32651", PM_OK, 32651, NULL, NULL},
+      {"EPSG:4549", PM_OK, 4549, NULL, NULL}, /* CGCS2000 3-degree GK */
+      {"epsg:32629", PM_OK, 32629, NULL, NULL},
+      {"32756", PM_OK, 32756, NULL, NULL},
+      /* geographic: degrees, not metres */
+      {"EPSG:4326", PM_ECRS, 0, "EPSG:4326", "not a projected CRS"},
+      {"EPSG:999999", PM_ECRS, 0, "EPSG:999999", "no such EPSG code"},
+      /* projected in US survey feet (NAD83 / California zone 3) */
+      {"EPSG:2227", PM_ECRS, 0, "metres", NULL},
+      /* not an EPSG code at all */
+      {"UTM51N", PM_ECRS, 0, "UTM51N", NULL},
+      {"EPSG:", PM_ECRS, 0, NULL, NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int e = -1;
+    pm_status st = pm_crs_metric_epsg(ctx, cases[i].crs, &e);
+    const char *msg = st ? pm_context_message(ctx) : "";
+    if (st != cases[i].status || (!st && e != cases[i].epsg) || (st && e != 0) ||
+        (cases[i].said && !strstr(msg, cases[i].said)) ||
+        (cases[i].said2 && !strstr(msg, cases[i].said2)))
+      fail_msg("%s: status %d (want %d), EPSG %d (want %d), message \"%s\"", cases[i].crs, st,
+               cases[i].status, e, cases[i].epsg, msg);
+  }
 }
 
 /* `echo "31.2347 121.4706" | cs2cs -d 4 EPSG:4326 EPSG:32651` gives 354344.9679 3456621.2574
  * (cs2cs takes EPSG:4326 as lat/lon; pm_transform always takes lon/lat). */
 static void transform_matches_cs2cs(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_transform *tr = NULL;
   assert_int_equal(pm_transform_create(ctx, "EPSG:4326", 32651, &tr), PM_OK);
   assert_string_equal(pm_transform_source_name(tr), "EPSG:4326");
@@ -211,14 +212,11 @@ static void transform_matches_cs2cs(void **state) {
   assert_int_equal(pm_transform_create(ctx, "WGS 84", 32651, &tr), PM_OK);
   assert_string_equal(pm_transform_source_name(tr), "EPSG:4326");
   pm_transform_destroy(tr);
-  pm_context_destroy(ctx);
 }
 
 /* Web-map sources land where their WGS 84 equivalent lands. */
 static void transform_web_sources(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   double glon, glat, blon, blat;
   pm_gcj02_from_wgs84(121.4706, 31.2347, &glon, &glat);
   pm_bd09_from_wgs84(121.4706, 31.2347, &blon, &blat);
@@ -240,9 +238,7 @@ static void transform_web_sources(void **state) {
   GEOSContextHandle_t h = pm_context_geos(ctx);
   char wkt[128];
   snprintf(wkt, sizeof wkt, "LINESTRING(%.12f %.12f, %.12f %.12f)", glon, glat, glon, glat + 0.01);
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, wkt), *t = NULL;
-  assert_non_null(g);
+  GEOSGeometry *g = pm_test_geom(ctx, wkt), *t = NULL;
   assert_int_equal(pm_transform_geom(tr, g, &t), PM_OK);
   const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, t);
   double x0, y0;
@@ -251,15 +247,11 @@ static void transform_web_sources(void **state) {
   assert_near(y0, 3456621.2574, 0.01);
   GEOSGeom_destroy_r(h, g);
   GEOSGeom_destroy_r(h, t);
-  GEOSWKTReader_destroy_r(h, rd);
   pm_transform_destroy(tr);
-  pm_context_destroy(ctx);
 }
 
 static void transform_unknown_sources(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_transform *tr = (pm_transform *)&ctx; /* must be reset to NULL */
   assert_int_equal(pm_transform_create(ctx, "EPSG:999999", 32651, &tr), PM_ECRS);
   assert_null(tr);
@@ -270,7 +262,6 @@ static void transform_unknown_sources(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "'FOO'"));
   assert_int_equal(pm_transform_create(ctx, "not a crs at all", 32651, &tr), PM_ECRS);
   assert_int_equal(pm_transform_create(ctx, "+proj=nonsense", 32651, &tr), PM_ECRS);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
@@ -281,5 +272,5 @@ int main(void) {
       cmocka_unit_test(transform_matches_cs2cs), cmocka_unit_test(transform_web_sources),
       cmocka_unit_test(transform_unknown_sources),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* 青浦区 in UTF-8 and in GBK (the bytes of the Shanghai districts .dbf). */
 static const char QP_UTF8[] = "\xe9\x9d\x92\xe6\xb5\xa6\xe5\x8c\xba";
@@ -51,9 +51,7 @@ static void gb18030_plausible(void **state) {
 }
 
 static void recode_gbk(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char *out = NULL;
   assert_int_equal(pm_recode_to_utf8(ctx, QP_GBK, "GBK", &out), PM_OK);
   assert_string_equal(out, QP_UTF8);
@@ -75,13 +73,10 @@ static void recode_gbk(void **state) {
   assert_int_equal(pm_recode_to_utf8(ctx, "caf\xe9", "ISO-8859-1", &out), PM_OK);
   assert_string_equal(out, "caf\xc3\xa9");
   free(out);
-  pm_context_destroy(ctx);
 }
 
 static void recode_invalid(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char *out = (char *)"not touched";
   /* 0xFF is not GBK. */
   assert_int_equal(pm_recode_to_utf8(ctx, "\xc7\xe0\xff", "GBK", &out), PM_EINPUT);
@@ -102,7 +97,6 @@ static void recode_invalid(void **state) {
   assert_int_equal(pm_recode_to_utf8(ctx, QP_UTF8, "utf8", &out), PM_OK);
   assert_string_equal(out, QP_UTF8);
   free(out);
-  pm_context_destroy(ctx);
 }
 
 static void encoding_known(void **state) {
@@ -121,7 +115,7 @@ static void encoding_known(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(utf8_valid),     cmocka_unit_test(gb18030_plausible),
-      cmocka_unit_test(recode_gbk),     cmocka_unit_test(recode_invalid),
+      pm_test_case(recode_gbk),     pm_test_case(recode_invalid),
       cmocka_unit_test(encoding_known),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
 
 #include "planmetrics/export.h"
 #include "planmetrics/history.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* The project, in EPSG:32651 around (X0, Y0); coordinates below are offsets in metres.
  *   zones      A x 0..1000, B x 1000..2000, both y 0..1000 (field label) — the plan's districts
@@ -33,94 +33,25 @@
 #define X0 350000.0
 #define Y0 3450000.0
 
-static int shift_xy(double *x, double *y, void *user) {
-  double dy = user ? *(const double *)user : 0;
-  *x += X0;
-  *y += Y0 + dy;
-  return 1;
-}
-
-/* WKB of an offset WKT shifted to the project (and dy north). Caller frees with GEOSFree_r. */
-static unsigned char *wkb_of(pm_context *ctx, const char *wkt, double dy, size_t *len) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
-  GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, wkt);
-  assert_non_null(g);
-  GEOSGeometry *s = GEOSGeom_transformXY_r(h, g, shift_xy, &dy);
-  assert_non_null(s);
-  unsigned char *wkb = GEOSWKBWriter_write_r(h, wr, s, len);
-  assert_non_null(wkb);
-  GEOSGeom_destroy_r(h, s);
-  GEOSGeom_destroy_r(h, g);
-  GEOSWKBWriter_destroy_r(h, wr);
-  GEOSWKTReader_destroy_r(h, rd);
-  return wkb;
-}
-
-static void write_layer(pm_context *ctx, pm_store *store, const char *name, const char *field,
-                        const char *const *labels, const char *const *wkts, size_t n, double dy) {
-  pm_field_def fields[] = {{field, PM_FIELD_TEXT}};
-  pm_layer_writer *w = NULL;
-  assert_int_equal(pm_store_layer_create(store, name, PM_KIND_POLYGON, 0, fields, 1, &w), PM_OK);
-  for (size_t i = 0; i < n; i++) {
-    size_t len = 0;
-    unsigned char *wkb = wkb_of(ctx, wkts[i], dy, &len);
-    pm_value v = {.s = labels[i]};
-    assert_int_equal(pm_layer_writer_add(w, (int64_t)i + 1, wkb, len, &v), PM_OK);
-    GEOSFree_r(pm_context_geos(ctx), wkb);
-  }
-  assert_int_equal(pm_layer_writer_finish(w), PM_OK);
-  pm_layer_writer_destroy(w);
-  pm_layer_info info;
-  memset(&info, 0, sizeof info);
-  info.name = (char *)name;
-  info.kind = PM_KIND_POLYGON;
-  info.geometry_type = (char *)"MULTIPOLYGON";
-  info.source_path = (char *)"test";
-  info.n_read = info.n_stored = (int64_t)n;
-  info.minx = info.miny = info.maxx = info.maxy = NAN;
-  info.ingested_at = (char *)"2026-01-01T00:00:00Z";
-  assert_int_equal(pm_store_put_layer_info(store, &info), PM_OK);
-}
-
+/* A detail named by its id, its geometry an offset WKT (NULL: none). */
 static void detail(pm_context *ctx, pm_indicator_result *ir, const char *role, const char *district,
                    const char *id, int covered, double d, const char *nearest, const char *wkt) {
   size_t len = 0;
-  unsigned char *wkb = wkt ? wkb_of(ctx, wkt, 0, &len) : NULL;
+  unsigned char *wkb = wkt ? pm_test_wkb(ctx, wkt, X0, Y0, &len) : NULL;
   assert_int_equal(pm_indicator_result_add_detail(ctx, ir, role, district, id, id, covered, d,
                                                   nearest, wkb, len),
                    PM_OK);
-  if (wkb) GEOSFree_r(pm_context_geos(ctx), wkb);
-}
-
-static void init_ind(pm_context *ctx, pm_indicator_result *ir, const char *id, const char *metric,
-                     const char *unit, double target) {
-  pm_strdup(ctx, &ir->id, id);
-  pm_strdup(ctx, &ir->title, id);
-  pm_strdup(ctx, &ir->metric, metric);
-  pm_strdup(ctx, &ir->unit, unit);
-  if (!isnan(target)) {
-    ir->has_target = 1;
-    strcpy(ir->target_op, ">=");
-    ir->target_value = target;
-  }
+  free(wkb);
 }
 
 static pm_run_result *make_run(pm_context *ctx, const char *const *districts) {
-  pm_run_result *run = calloc(1, sizeof *run);
-  assert_non_null(run);
-  pm_strdup(ctx, &run->plan, "t-plan");
-  pm_strdup(ctx, &run->title, "测试计划");
-  pm_strdup(ctx, &run->crs, "EPSG:32651");
-  pm_strdup(ctx, &run->generated_at, "2026-01-01T08:00:00Z");
-  run->n_indicators = 4;
-  run->indicators = calloc(4, sizeof *run->indicators);
-  assert_non_null(run->indicators);
+  pm_run_result *run = pm_test_run(ctx, "t-plan", "测试计划", "EPSG:32651",
+                                     "2026-01-01T08:00:00Z", 4);
+
   const char *names[] = {districts[0], districts[1], "_all"};
 
   pm_indicator_result *ir = &run->indicators[0];
-  init_ind(ctx, ir, "transfer_50m", "transfer_coverage", "%", 50);
+  pm_test_indicator(ctx, ir, "transfer_50m", "transfer_50m", "transfer_coverage", "%", ">=", 50);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   pm_result_set_share(ctx, &ir->results[0], 1, 2, NULL);
   pm_result_set_share(ctx, &ir->results[1], 0, 1, NULL);
@@ -136,7 +67,7 @@ static pm_run_result *make_run(pm_context *ctx, const char *const *districts) {
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[1];
-  init_ind(ctx, ir, "green_cov", "coverage", "%", 90);
+  pm_test_indicator(ctx, ir, "green_cov", "green_cov", "coverage", "%", ">=", 90);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   pm_result_set_share(ctx, &ir->results[0], 95, 100, NULL);
   pm_result_set_share(ctx, &ir->results[1], 85, 100, NULL);
@@ -151,7 +82,7 @@ static pm_run_result *make_run(pm_context *ctx, const char *const *districts) {
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[2];
-  init_ind(ctx, ir, "trees", "count", "count", NAN);
+  pm_test_indicator(ctx, ir, "trees", "trees", "count", "count", NULL, NAN);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   double counts[] = {3, 5, 8};
   for (int k = 0; k < 3; k++) {
@@ -164,9 +95,8 @@ static pm_run_result *make_run(pm_context *ctx, const char *const *districts) {
   detail(ctx, ir, "counted", names[1], "T2", 1, NAN, NULL, "POINT(1010 10)");
 
   ir = &run->indicators[3];
-  init_ind(ctx, ir, "sponge", "area_share", "%", 40);
-  ir->status = PM_IND_NO_DATA;
-  pm_strdup(ctx, &ir->status_reason, "layer sponge_zones is not in the data");
+  pm_test_indicator(ctx, ir, "sponge", "sponge", "area_share", "%", ">=", 40);
+  pm_test_no_data(ctx, ir, "layer sponge_zones is not in the data", NULL, 0);
   return run;
 }
 
@@ -178,16 +108,14 @@ static const char *const PARK_NAME[] = {"park"};
 
 /* A project with one recorded run whose districts come from layer d_layer, field d_field (both
  * NULL: a run of planmetrics 0.1, which did not record them). run_districts names the run's. */
-static pm_store *make_project(pm_context *ctx, const char *db, const char *d_layer,
+static pm_store *make_project(pm_context *ctx, const char *name, const char *d_layer,
                               const char *d_field, const char *const *run_districts) {
-  unlink(db);
-  pm_store *store = NULL;
-  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &store, NULL), PM_OK);
+  pm_store *store = pm_test_store(ctx, name, 32651);
   assert_int_equal(pm_store_begin(store), PM_OK);
-  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
-  write_layer(ctx, store, "zones", "label", AB, SQUARES, 2, 0);
-  write_layer(ctx, store, "districts", "NAME", AB, SQUARES, 2, 10000);
-  write_layer(ctx, store, "parks", "name", PARK_NAME, PARK, 1, 0);
+  pm_test_store_layer(ctx, store, "zones", PM_KIND_POLYGON, "label", AB, SQUARES, 2, X0, Y0);
+  pm_test_store_layer(ctx, store, "districts", PM_KIND_POLYGON, "NAME", AB, SQUARES, 2, X0,
+                      Y0 + 10000);
+  pm_test_store_layer(ctx, store, "parks", PM_KIND_POLYGON, "name", PARK_NAME, PARK, 1, X0, Y0);
   pm_run_result *run = make_run(ctx, run_districts);
   pm_strdup(ctx, &run->districts_layer, d_layer);
   pm_strdup(ctx, &run->districts_name_field, d_field);
@@ -268,7 +196,7 @@ static const char *str(OGRFeatureH f, const char *field) {
  * OSM file; the plan's attribution of a layer too. */
 static void test_osm_attribution(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("osm.sqlite"), "zones", "label", AB);
+  f->store = make_project(f->ctx, "osm.sqlite", "zones", "label", AB);
   pm_layer_info li;
   int found = 0;
   assert_int_equal(pm_store_begin(f->store), PM_OK);
@@ -326,7 +254,7 @@ static void test_osm_attribution(void **state) {
 /* Layers, counts, fields and values as the run recorded them, with the plan's districts. */
 static void test_layers(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p1.sqlite"), "zones", "label", AB);
+  f->store = make_project(f->ctx, "p1.sqlite", "zones", "label", AB);
   const char *out = pm_test_path("p1.gpkg");
   pm_export_options opt = {.run_id = 0, .gpkg_path = out};
   pm_export_report rep;
@@ -444,7 +372,7 @@ static void test_layers(void **state) {
 /* layer_styles: one default style per spatial layer, renderer by layer, valid XML. */
 static void test_styles(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p2.sqlite"), "districts", "NAME", AB);
+  f->store = make_project(f->ctx, "p2.sqlite", "districts", "NAME", AB);
   const char *out = pm_test_path("p2.gpkg");
   pm_export_options opt = {.gpkg_path = out};
   pm_export_report rep;
@@ -494,7 +422,8 @@ static void test_styles(void **state) {
 }
 
 /* Read a whole (possibly /vsizip/) file into a string. Caller frees. */
-static char *slurp(const char *path) {
+/* A file read through GDAL's virtual file system (/vsizip/ inside a .qgz). Caller frees. */
+static char *vsi_read(const char *path) {
   VSILFILE *fp = VSIFOpenL(path, "rb");
   if (!fp) fail_msg("cannot open %s", path);
   VSIFSeekL(fp, 0, SEEK_END);
@@ -599,38 +528,33 @@ static void check_project(const char *xml) {
 
 static void test_project(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p3.sqlite"), "zones", "label", AB);
+  f->store = make_project(f->ctx, "p3.sqlite", "zones", "label", AB);
   const char *gpkg = pm_test_path("p3.gpkg");
   char qgs[512], qgz[512], vsi[600];
   snprintf(qgs, sizeof qgs, "%s", pm_test_path("p3.qgs"));
   snprintf(qgz, sizeof qgz, "%s", pm_test_path("p3.qgz"));
   pm_export_options opt = {.gpkg_path = gpkg, .qgs_path = qgs};
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_OK);
-  char *xml = slurp(qgs);
+  char *xml = pm_test_read_file(qgs);
   check_project(xml);
   /* the same run exports the same project, byte for byte (ids do not depend on time) */
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_OK);
-  char *again = slurp(qgs);
+  char *again = pm_test_read_file(qgs);
   assert_string_equal(again, xml);
   free(again);
   free(xml);
   opt.qgs_path = qgz;
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_OK);
   snprintf(vsi, sizeof vsi, "/vsizip/{%s}/p3.qgs", qgz); /* braces: .qgz is no zip suffix GDAL knows */
-  xml = slurp(vsi);
+  xml = vsi_read(vsi);
   check_project(xml);
   free(xml);
-}
-
-static int file_exists(const char *p) {
-  struct stat sb;
-  return stat(p, &sb) == 0;
 }
 
 /* A failed export leaves the earlier file as it was and no temporary file behind. */
 static void test_atomic(void **state) {
   fixture *f = *state;
-  f->store = make_project(f->ctx, pm_test_path("p4.sqlite"), "zones", "label", AB);
+  f->store = make_project(f->ctx, "p4.sqlite", "zones", "label", AB);
   char dir[512], out[600];
   snprintf(dir, sizeof dir, "%s/atomic", pm_test_tmpdir());
   mkdir(dir, 0755);
@@ -639,7 +563,7 @@ static void test_atomic(void **state) {
   pm_export_options opt = {.run_id = 99, .gpkg_path = out};
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_ENOTFOUND);
   assert_non_null(strstr(pm_context_message(f->ctx), "no run 99"));
-  char *s = slurp(out);
+  char *s = pm_test_read_file(out);
   assert_string_equal(s, "earlier");
   free(s);
   opt.run_id = 1;
@@ -654,7 +578,7 @@ static void test_atomic(void **state) {
 static void test_errors(void **state) {
   fixture *f = *state;
   const char *db = pm_test_path("p5.sqlite");
-  f->store = make_project(f->ctx, db, "zones", "label", AB);
+  f->store = make_project(f->ctx, "p5.sqlite", "zones", "label", AB);
   pm_export_options opt = {.gpkg_path = db};
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(f->ctx), "project database"));
@@ -666,17 +590,15 @@ static void test_errors(void **state) {
   /* a project without runs */
   pm_store_close(f->store);
   f->store = NULL;
-  const char *empty = pm_test_path("p5e.sqlite");
-  unlink(empty);
-  assert_int_equal(pm_store_open(f->ctx, empty, PM_STORE_CREATE, &f->store, NULL), PM_OK);
+  f->store = pm_test_store(f->ctx, "p5e.sqlite", 32651);
   assert_int_equal(pm_store_begin(f->store), PM_OK);
-  assert_int_equal(pm_store_set_crs(f->store, 32651), PM_OK);
-  write_layer(f->ctx, f->store, "zones", "label", AB, SQUARES, 2, 0);
+  pm_test_store_layer(f->ctx, f->store, "zones", PM_KIND_POLYGON, "label", AB, SQUARES, 2, X0,
+                      Y0);
   assert_int_equal(pm_store_commit(f->store), PM_OK);
   opt.gpkg_path = pm_test_path("p5.gpkg");
   assert_int_equal(pm_export(f->ctx, f->store, &opt, NULL), PM_ENOTFOUND);
   assert_non_null(strstr(pm_context_message(f->ctx), "planmetrics run"));
-  assert_false(file_exists(opt.gpkg_path));
+  assert_false(pm_test_file_exists(opt.gpkg_path));
 }
 
 /* Districts the recorded layer does not have (or a run that recorded none): the district layers
@@ -684,7 +606,7 @@ static void test_errors(void **state) {
 static void test_unknown_districts(void **state) {
   fixture *f = *state;
   static const char *const XY[] = {"X", "Y"};
-  f->store = make_project(f->ctx, pm_test_path("p6.sqlite"), "zones", "label", XY);
+  f->store = make_project(f->ctx, "p6.sqlite", "zones", "label", XY);
   const char *out = pm_test_path("p6.gpkg");
   pm_export_options opt = {.gpkg_path = out};
   pm_export_report rep;
@@ -706,20 +628,14 @@ static void test_unknown_districts(void **state) {
  * as walks. */
 static void test_network_styles(void **state) {
   fixture *f = *state;
-  const char *db = pm_test_path("net.sqlite");
-  unlink(db);
-  assert_int_equal(pm_store_open(f->ctx, db, PM_STORE_CREATE, &f->store, NULL), PM_OK);
+  f->store = pm_test_store(f->ctx, "net.sqlite", 32651);
   assert_int_equal(pm_store_begin(f->store), PM_OK);
-  assert_int_equal(pm_store_set_crs(f->store, 32651), PM_OK);
-  write_layer(f->ctx, f->store, "zones", "label", AB, SQUARES, 2, 0);
-  pm_run_result *run = calloc(1, sizeof *run);
-  assert_non_null(run);
-  pm_strdup(f->ctx, &run->plan, "net-plan");
-  run->n_indicators = 2;
-  run->indicators = calloc(2, sizeof *run->indicators);
+  pm_test_store_layer(f->ctx, f->store, "zones", PM_KIND_POLYGON, "label", AB, SQUARES, 2, X0,
+                      Y0);
+  pm_run_result *run = pm_test_run(f->ctx, "net-plan", NULL, NULL, NULL, 2);
   const char *names[] = {"A", "B", "_all"};
   pm_indicator_result *ir = &run->indicators[0];
-  init_ind(f->ctx, ir, "cov_walk", "coverage", "%", 90);
+  pm_test_indicator(f->ctx, ir, "cov_walk", "cov_walk", "coverage", "%", ">=", 90);
   pm_strdup(f->ctx, &ir->distance, "network");
   assert_int_equal(pm_indicator_result_init_results(f->ctx, ir, names, 3), PM_OK);
   for (int b = 1; b <= 20; b++) { /* bands of 50 m up to 1000 m: two bands a class */
@@ -728,7 +644,8 @@ static void test_network_styles(void **state) {
     detail(f->ctx, ir, "reached", NULL, "band", -1, 50.0 * b, NULL, wkt);
   }
   ir = &run->indicators[1];
-  init_ind(f->ctx, ir, "transfer_walk", "transfer_coverage", "%", 50);
+  pm_test_indicator(f->ctx, ir, "transfer_walk", "transfer_walk", "transfer_coverage", "%", ">=",
+                    50);
   pm_strdup(f->ctx, &ir->distance, "network");
   assert_int_equal(pm_indicator_result_init_results(f->ctx, ir, names, 3), PM_OK);
   detail(f->ctx, ir, "segment", "A", "S1", 1, 45, "P1", "LINESTRING(100 100,120 100,120 125)");

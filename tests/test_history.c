@@ -6,48 +6,23 @@
 #include <string.h>
 
 #include "planmetrics/history.h"
-#include "testutil.h"
-
-static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char *role,
-                           const char *district, const char *id, const char *name, int covered,
-                           double d, const char *nearest, const char *wkt) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKTReader *r = GEOSWKTReader_create_r(h);
-  GEOSGeometry *g = wkt ? GEOSWKTReader_read_r(h, r, wkt) : NULL;
-  assert_true(!wkt || g);
-  assert_int_equal(pm_indicator_result_add_detail_geom(ctx, ir, role, district, id, name, covered,
-                                                       d, nearest, g),
-                   PM_OK);
-  if (g) GEOSGeom_destroy_r(h, g);
-  GEOSWKTReader_destroy_r(h, r);
-}
+#include "fixtures.h"
 
 /* Two indicators over 青浦区, 松江区 and _all (a null value with its reason, gaps, classes,
  * details with geometries), an indicator without data and a manual figure. `second` changes
  * the numbers as a later run would. */
 static pm_run_result *make_run(pm_context *ctx, int second) {
-  pm_run_result *run = calloc(1, sizeof *run);
-  assert_non_null(run);
-  pm_strdup(ctx, &run->plan, "qingpu-2024-2026");
-  pm_strdup(ctx, &run->title, "青浦区城市管理精细化三年行动计划（2024-2026年）");
-  pm_strdup(ctx, &run->crs, "EPSG:32651");
-  pm_strdup(ctx, &run->generated_at, second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z");
+  pm_run_result *run =
+      pm_test_run(ctx, "qingpu-2024-2026", "青浦区城市管理精细化三年行动计划（2024-2026年）",
+                  "EPSG:32651", second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z", 4);
   pm_strdup(ctx, &run->plan_hash, second ? "hash-2" : "hash-1");
   pm_strdup(ctx, &run->timezone, "Asia/Shanghai");
   if (second) pm_strdup(ctx, &run->attributions, "{\"bus_stops\": \"ni1o1/pygeo-tutorial (MIT)\"}");
-  run->n_indicators = 4;
-  run->indicators = calloc(4, sizeof *run->indicators);
-  assert_non_null(run->indicators);
   const char *names[] = {"青浦区", "松江区", "_all"};
 
   pm_indicator_result *ir = &run->indicators[0];
-  pm_strdup(ctx, &ir->id, "transfer_50m");
-  pm_strdup(ctx, &ir->title, "轨道交通和公共交通换乘距离在50米以内的占比");
-  pm_strdup(ctx, &ir->metric, "transfer_coverage");
-  pm_strdup(ctx, &ir->unit, "%");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 100;
+  pm_test_indicator(ctx, ir, "transfer_50m", "轨道交通和公共交通换乘距离在50米以内的占比",
+                    "transfer_coverage", "%", ">=", 100);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   double num = second ? 12 : 3;
   assert_int_equal(pm_result_set_share(ctx, &ir->results[0], num, 15, NULL), PM_OK);
@@ -61,21 +36,15 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
                                        "青浦区", 87.4, NAN, NULL, "note\n2", NAN, NAN),
                      PM_OK);
   }
-  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#7", "赵巷", 0, 120.25, "bus_stops#9",
-                 "POINT (1000.5 2000.25)");
-  add_wkt_detail(ctx, ir, "segment", "青浦区", "metro_stations#7|bus_stops#9", NULL, 0, 120.25,
-                 NULL, "LINESTRING (1000.5 2000.25, 1100 2068.5)");
-  add_wkt_detail(ctx, ir, "station", NULL, "metro_stations#1", NULL, -1, NAN, NULL, NULL);
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#7", "赵巷", 0, 120.25,
+                         "bus_stops#9", "POINT (1000.5 2000.25)");
+  pm_test_add_detail_wkt(ctx, ir, "segment", "青浦区", "metro_stations#7|bus_stops#9", NULL, 0,
+                         120.25, NULL, "LINESTRING (1000.5 2000.25, 1100 2068.5)");
+  pm_test_add_detail_wkt(ctx, ir, "station", NULL, "metro_stations#1", NULL, -1, NAN, NULL, NULL);
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[1];
-  pm_strdup(ctx, &ir->id, "park_coverage");
-  pm_strdup(ctx, &ir->title, "公园绿地服务半径覆盖率");
-  pm_strdup(ctx, &ir->metric, "coverage");
-  pm_strdup(ctx, &ir->unit, "%");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 90;
+  pm_test_indicator(ctx, ir, "park_coverage", "公园绿地服务半径覆盖率", "coverage", "%", ">=", 90);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   assert_int_equal(pm_result_set_share(ctx, &ir->results[0], 2.0, 3.0, NULL), PM_OK);
   assert_int_equal(pm_result_set_share(ctx, &ir->results[1], second ? 95 : 91, 100, NULL), PM_OK);
@@ -88,35 +57,26 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
   assert_int_equal(pm_result_add_gap(ctx, &ir->results[0], "residential#12", "小区", "青浦区", 812.5,
                                      1234.5, "parks#3", NULL, 10, 20),
                    PM_OK);
-  add_wkt_detail(ctx, ir, "service_area", "青浦区", "parks#3", "口袋公园", 1, NAN, NULL,
-                 "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))");
-  add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#12", "小区", 0, 812.5, "parks#3",
-                 "MULTIPOLYGON (((20 20, 30 20, 30 30, 20 20)), ((40 40, 50 40, 50 50, 40 40)))");
+  pm_test_add_detail_wkt(ctx, ir, "service_area", "青浦区", "parks#3", "口袋公园", 1, NAN, NULL,
+                         "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 2 4, 4 4, 4 2, 2 2))");
+  pm_test_add_detail_wkt(
+      ctx, ir, "uncovered", "青浦区", "residential#12", "小区", 0, 812.5, "parks#3",
+      "MULTIPOLYGON (((20 20, 30 20, 30 30, 20 20)), ((40 40, 50 40, 50 50, 40 40)))");
   /* Kept as recorded, although stored per geometry type: a one-part multi stays multi, and a
    * collection's parts (one table each) come back as one collection. */
-  add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#13", NULL, 0, 900, NULL,
-                 "MULTIPOLYGON (((60 60, 70 60, 70 70, 60 60)))");
-  add_wkt_detail(ctx, ir, "uncovered", "青浦区", "residential#14", NULL, 0, 950, NULL,
-                 "GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (0 0, 5 5), "
-                 "POLYGON ((0 0, 1 0, 1 1, 0 0)))");
+  pm_test_add_detail_wkt(ctx, ir, "uncovered", "青浦区", "residential#13", NULL, 0, 900, NULL,
+                         "MULTIPOLYGON (((60 60, 70 60, 70 70, 60 60)))");
+  pm_test_add_detail_wkt(ctx, ir, "uncovered", "青浦区", "residential#14", NULL, 0, 950, NULL,
+                         "GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (0 0, 5 5), "
+                         "POLYGON ((0 0, 1 0, 1 1, 0 0)))");
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[2];
-  pm_strdup(ctx, &ir->id, "sponge_share");
-  pm_strdup(ctx, &ir->title, "海绵城市建成区面积比例");
-  pm_strdup(ctx, &ir->metric, "area_share");
-  pm_strdup(ctx, &ir->unit, "%");
-  ir->status = PM_IND_NO_DATA;
-  pm_strdup(ctx, &ir->status_reason, "layer sponge_zones is not in the data");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 40;
-  ir->results = NULL;
+  pm_test_indicator(ctx, ir, "sponge_share", "海绵城市建成区面积比例", "area_share", "%", ">=", 40);
+  pm_test_no_data(ctx, ir, "layer sponge_zones is not in the data", NULL, 0);
 
   ir = &run->indicators[3];
-  pm_strdup(ctx, &ir->id, "elevators");
-  pm_strdup(ctx, &ir->metric, "manual");
-  pm_strdup(ctx, &ir->unit, "台");
+  pm_test_indicator(ctx, ir, "elevators", NULL, "manual", "台", NULL, NAN);
   ir->status = PM_IND_MANUAL;
   const char *all[] = {"_all"};
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, all, 1), PM_OK);
@@ -213,17 +173,6 @@ static void assert_runs_equal(const pm_run_result *a, const pm_run_result *b) {
   }
 }
 
-static pm_store *new_store(pm_context *ctx, const char *name) {
-  pm_store *store = NULL;
-  const char *path = pm_test_path(name);
-  remove(path);
-  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
-  assert_int_equal(pm_store_begin(store), PM_OK);
-  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
-  assert_int_equal(pm_store_commit(store), PM_OK);
-  return store;
-}
-
 static int64_t record(pm_store *store, const pm_run_result *run, const char *started, int exit_code) {
   int64_t id = 0;
   assert_int_equal(pm_store_begin(store), PM_OK);
@@ -237,10 +186,8 @@ static int64_t record(pm_store *store, const pm_run_result *run, const char *sta
 }
 
 static void test_record_and_load(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = new_store(ctx, "history.sqlite");
+  pm_context *ctx = *state;
+  pm_store *store = pm_test_store(ctx, "history.sqlite", 32651);
   pm_run_result *one = make_run(ctx, 0), *two = make_run(ctx, 1);
   int64_t id1 = record(store, one, "2026-01-01T07:59:00Z", 1);
   int64_t id2 = record(store, two, "2026-02-01T07:59:00Z", 1);
@@ -339,16 +286,13 @@ static void test_record_and_load(void **state) {
   pm_run_result_destroy(one);
   pm_run_result_destroy(two);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* A run recorded by an earlier planmetrics put "no data: " into its reasons; read back, the
  * reason says why only (the writers add "no data"). */
 static void test_old_no_data_reason(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = new_store(ctx, "old-reason.sqlite");
+  pm_context *ctx = *state;
+  pm_store *store = pm_test_store(ctx, "old-reason.sqlite", 32651);
   pm_run_result *run = make_run(ctx, 0);
   pm_indicator_result *ir = &run->indicators[2];
   free(ir->status_reason);
@@ -367,14 +311,11 @@ static void test_old_no_data_reason(void **state) {
   pm_run_result_destroy(back);
   pm_run_result_destroy(run);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 static void test_list_and_print(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = new_store(ctx, "list.sqlite");
+  pm_context *ctx = *state;
+  pm_store *store = pm_test_store(ctx, "list.sqlite", 32651);
   pm_run_result *one = make_run(ctx, 0), *two = make_run(ctx, 1);
   int64_t id1 = record(store, one, NULL, 1);
   int64_t id2 = record(store, two, NULL, 0);
@@ -504,15 +445,12 @@ static void test_list_and_print(void **state) {
   pm_run_result_destroy(one);
   pm_run_result_destroy(two);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* Three runs on one day are told apart: the header gives the run id and the time. */
 static void test_runs_of_one_day(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = new_store(ctx, "oneday.sqlite");
+  pm_context *ctx = *state;
+  pm_store *store = pm_test_store(ctx, "oneday.sqlite", 32651);
   const char *times[] = {"2026-11-29T08:05:00Z", "2026-11-29T13:42:10Z", "2026-11-29T13:58:59Z"};
   int64_t ids[3];
   for (int i = 0; i < 3; i++) {
@@ -535,15 +473,12 @@ static void test_runs_of_one_day(void **state) {
   }
   free(text);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* The caller's transaction decides: outside one the history refuses; a rollback records nothing. */
 static void test_transactions(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = new_store(ctx, "tx.sqlite");
+  pm_context *ctx = *state;
+  pm_store *store = pm_test_store(ctx, "tx.sqlite", 32651);
   pm_run_result *one = make_run(ctx, 0);
   pm_run_result *back = NULL;
   assert_int_equal(pm_history_load_run(store, 0, &back), PM_ENOTFOUND);
@@ -564,16 +499,15 @@ static void test_transactions(void **state) {
   assert_int_equal(pm_history_print(ctx, store, NULL, stdout), PM_ENOTFOUND);
   pm_run_result_destroy(one);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_record_and_load),
-      cmocka_unit_test(test_old_no_data_reason),
-      cmocka_unit_test(test_list_and_print),
-      cmocka_unit_test(test_runs_of_one_day),
-      cmocka_unit_test(test_transactions),
+      pm_test_case(test_record_and_load),
+      pm_test_case(test_old_no_data_reason),
+      pm_test_case(test_list_and_print),
+      pm_test_case(test_runs_of_one_day),
+      pm_test_case(test_transactions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,16 +8,14 @@
 #include "planmetrics/history.h"
 #include "planmetrics/html.h"
 #include "report/html_internal.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* ---------- view ---------- */
 
 /* 100 x 50 m into 220 px wide, at most 200 px high, 10 px margin: the width decides (2 px/m),
  * the map is 50 * 2 + 20 = 120 px high; (0, 50) is the top-left data corner at (10, 10). */
 static void test_view_fit_wide(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
   assert_near(v.scale, 2, 1e-12);
@@ -40,15 +38,12 @@ static void test_view_fit_wide(void **state) {
   pm__html_view_apply(&v, v.maxx, v.miny, &x, &y);
   assert_near(x, 220, 1e-9);
   assert_near(y, 120, 1e-9);
-  pm_context_destroy(ctx);
 }
 
 /* A tall extent (10 x 100 m) is limited by the height (180 px usable: 1.8 px/m) and centred
  * horizontally in the 220 px map. */
 static void test_view_fit_tall(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 10, 100, 220, 200, 10, &v), PM_OK);
   assert_near(v.scale, 1.8, 1e-12);
@@ -60,14 +55,11 @@ static void test_view_fit_tall(void **state) {
   pm__html_view_apply(&v, 0, 100, &x, &y);
   assert_near(x, 110 - 9, 1e-9);
   assert_near(y, 10, 1e-9);
-  pm_context_destroy(ctx);
 }
 
 /* One point: 1 km around it, in 100 px usable: 0.1 px/m, the point in the middle. */
 static void test_view_fit_point_and_errors(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 500, 500, 500, 500, 120, 120, 10, &v), PM_OK);
   assert_near(v.scale, 0.1, 1e-12);
@@ -78,7 +70,6 @@ static void test_view_fit_point_and_errors(void **state) {
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 10, 10, 20, 100, 10, &v), PM_EINPUT);
   assert_int_equal(pm__html_view_fit(ctx, NAN, 0, 10, 10, 200, 100, 10, &v), PM_EINPUT);
   assert_int_equal(pm__html_view_fit(ctx, 10, 0, 0, 10, 200, 100, 10, &v), PM_EINPUT);
-  pm_context_destroy(ctx);
 }
 
 /* ---------- escaping ---------- */
@@ -91,9 +82,7 @@ static void check_escape(pm_context *ctx, const char *in, const char *want) {
 }
 
 static void test_escape(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   check_escape(ctx, "<a href=\"x\">R&D's</a>", "&lt;a href=&quot;x&quot;&gt;R&amp;D&#39;s&lt;/a&gt;");
   check_escape(ctx, "人民广场（地铁站）", "人民广场（地铁站）");
   check_escape(ctx, "a\x01" "b\tc\nd\x7f", "ab\tc\nd");
@@ -101,34 +90,14 @@ static void test_escape(void **state) {
   check_escape(ctx, "&amp;", "&amp;amp;");
   check_escape(ctx, NULL, "");
   check_escape(ctx, "", "");
-  pm_context_destroy(ctx);
 }
 
 /* ---------- SVG paths ---------- */
 
-/* WKB of a WKT geometry (caller frees). */
-static unsigned char *wkb_of(pm_context *ctx, const char *wkt, size_t *len) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKTReader *r = GEOSWKTReader_create_r(h);
-  GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
-  assert_non_null(g);
-  GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
-  unsigned char *tmp = GEOSWKBWriter_write_r(h, w, g, len);
-  assert_non_null(tmp);
-  unsigned char *out = malloc(*len);
-  assert_non_null(out);
-  memcpy(out, tmp, *len);
-  GEOSFree_r(h, tmp);
-  GEOSWKBWriter_destroy_r(h, w);
-  GEOSGeom_destroy_r(h, g);
-  GEOSWKTReader_destroy_r(h, r);
-  return out;
-}
-
 static void check_path(pm_context *ctx, const pm__html_view *v, const char *wkt, double simplify,
                        const char *want, size_t want_n) {
   size_t len = 0, n = 99;
-  unsigned char *wkb = wkb_of(ctx, wkt, &len);
+  unsigned char *wkb = pm_test_wkb(ctx, wkt, 0, 0, &len);
   char *d = NULL;
   assert_int_equal(pm__html_svg_path(ctx, v, wkb, len, simplify, &d, &n), PM_OK);
   if (strcmp(d, want) != 0) fail_msg("%s: got '%s', want '%s'", wkt, d, want);
@@ -139,9 +108,7 @@ static void check_path(pm_context *ctx, const pm__html_view *v, const char *wkt,
 
 /* The view of test_view_fit_wide: px = (x + 5) * 2, py = (55 - y) * 2. */
 static void test_svg_path(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm__html_view v;
   assert_int_equal(pm__html_view_fit(ctx, 0, 0, 100, 50, 220, 200, 10, &v), PM_OK);
   check_path(ctx, &v, "POINT (10 40)", 0, "M30 30h0", 1);
@@ -162,24 +129,9 @@ static void test_svg_path(void **state) {
   unsigned char junk[] = {1, 99, 0, 0, 0};
   assert_int_equal(pm__html_svg_path(ctx, &v, junk, sizeof junk, 0, &d, NULL), PM_EGEOM);
   assert_null(d);
-  pm_context_destroy(ctx);
 }
 
 /* ---------- a whole page ---------- */
-
-static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char *role,
-                           const char *district, const char *id, const char *name, int covered,
-                           double d, const char *nearest, const char *wkt) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKTReader *r = GEOSWKTReader_create_r(h);
-  GEOSGeometry *g = GEOSWKTReader_read_r(h, r, wkt);
-  assert_non_null(g);
-  assert_int_equal(pm_indicator_result_add_detail_geom(ctx, ir, role, district, id, name, covered,
-                                                       d, nearest, g),
-                   PM_OK);
-  GEOSGeom_destroy_r(h, g);
-  GEOSWKTReader_destroy_r(h, r);
-}
 
 #define HOSTILE_DISTRICT "长宁<区>&"
 
@@ -187,27 +139,16 @@ static void add_wkt_detail(pm_context *ctx, pm_indicator_result *ir, const char 
  * gaps; an indicator without data; a count that `_all` meets and a district misses. `second`
  * changes the value as a later run would. */
 static pm_run_result *make_run(pm_context *ctx, int second) {
-  pm_run_result *run = calloc(1, sizeof *run);
-  assert_non_null(run);
-  pm_strdup(ctx, &run->plan, "html-test");
-  pm_strdup(ctx, &run->title, "测试计划 <b>bold</b>");
-  pm_strdup(ctx, &run->crs, "EPSG:32651");
-  pm_strdup(ctx, &run->generated_at, second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z");
+  pm_run_result *run =
+      pm_test_run(ctx, "html-test", "测试计划 <b>bold</b>", "EPSG:32651",
+                  second ? "2026-02-01T08:00:00Z" : "2026-01-01T08:00:00Z", 3);
   pm_strdup(ctx, &run->plan_hash, "hash-1");
   pm_strdup(ctx, &run->timezone, "Asia/Shanghai");
   if (second) pm_strdup(ctx, &run->attributions, "{\"districts\": \"测试区划 <MIT>\"}");
-  run->n_indicators = 3;
-  run->indicators = calloc(3, sizeof *run->indicators);
-  assert_non_null(run->indicators);
   const char *names[] = {"青浦区", HOSTILE_DISTRICT, "_all"};
   pm_indicator_result *ir = &run->indicators[0];
-  pm_strdup(ctx, &ir->id, "transfer_50m");
-  pm_strdup(ctx, &ir->title, "<script>alert('x')</script>换乘");
-  pm_strdup(ctx, &ir->metric, "transfer_coverage");
-  pm_strdup(ctx, &ir->unit, "%");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 100;
+  pm_test_indicator(ctx, ir, "transfer_50m", "<script>alert('x')</script>换乘",
+                    "transfer_coverage", "%", ">=", 100);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   assert_int_equal(pm_result_set_share(ctx, &ir->results[0], second ? 2 : 1, 2, NULL), PM_OK);
   assert_int_equal(pm_result_set_share(ctx, &ir->results[1], 0, 0, "no stations <here>"), PM_OK);
@@ -220,38 +161,22 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
                      PM_OK);
   }
   pm_result_sort_gaps(&ir->results[2]);
-  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#1", "甲", 1, 30, "bus_stops#1",
-                 "POINT (200 200)");
-  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#2", "乙", 1, 45, "bus_stops#2",
-                 "POINT (400 400)");
-  add_wkt_detail(ctx, ir, "station", "青浦区", "metro_stations#3", "丙\"", 0, 80, "bus_stops#3",
-                 "POINT (600 600)");
-  add_wkt_detail(ctx, ir, "segment", "青浦区", "metro_stations#3", "丙", 0, 80, "bus_stops#3",
-                 "LINESTRING (600 600, 680 600)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#1", "甲", 1, 30,
+                         "bus_stops#1", "POINT (200 200)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#2", "乙", 1, 45,
+                         "bus_stops#2", "POINT (400 400)");
+  pm_test_add_detail_wkt(ctx, ir, "station", "青浦区", "metro_stations#3", "丙\"", 0, 80,
+                         "bus_stops#3", "POINT (600 600)");
+  pm_test_add_detail_wkt(ctx, ir, "segment", "青浦区", "metro_stations#3", "丙", 0, 80,
+                         "bus_stops#3", "LINESTRING (600 600, 680 600)");
   pm_indicator_result_apply_target(ir);
 
   ir = &run->indicators[1];
-  pm_strdup(ctx, &ir->id, "pocket_parks");
-  pm_strdup(ctx, &ir->title, "口袋公园");
-  pm_strdup(ctx, &ir->metric, "count");
-  pm_strdup(ctx, &ir->unit, "count");
-  ir->status = PM_IND_NO_DATA;
-  pm_strdup(ctx, &ir->status_reason, "layer parks (data/parks.gpkg) is not in the data");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 4;
-  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
-  for (int r = 0; r < 3; r++) pm_strdup(ctx, &ir->results[r].null_reason, ir->status_reason);
-  pm_indicator_result_apply_target(ir);
+  pm_test_indicator(ctx, ir, "pocket_parks", "口袋公园", "count", "count", ">=", 4);
+  pm_test_no_data(ctx, ir, "layer parks (data/parks.gpkg) is not in the data", names, 3);
 
   ir = &run->indicators[2];
-  pm_strdup(ctx, &ir->id, "blocks");
-  pm_strdup(ctx, &ir->title, "美丽街区");
-  pm_strdup(ctx, &ir->metric, "count");
-  pm_strdup(ctx, &ir->unit, "count");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 4;
+  pm_test_indicator(ctx, ir, "blocks", "美丽街区", "count", "count", ">=", 4);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   double counts[] = {5, 2, 7};
   for (int r = 0; r < 3; r++) {
@@ -259,9 +184,11 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
     ir->results[r].value = ir->results[r].numerator = counts[r];
   }
   /* in 青浦区 only: its map shows the same area as the transfer map */
-  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL, "POINT (250 750)");
+  pm_test_add_detail_wkt(ctx, ir, "counted", "青浦区", "blocks#1", "街区一", -1, NAN, NULL,
+                         "POINT (250 750)");
   /* on 青浦区's name: named only once zoomed in */
-  add_wkt_detail(ctx, ir, "counted", "青浦区", "blocks#2", "街区二", -1, NAN, NULL, "POINT (505 500)");
+  pm_test_add_detail_wkt(ctx, ir, "counted", "青浦区", "blocks#2", "街区二", -1, NAN, NULL,
+                         "POINT (505 500)");
   pm_indicator_result_apply_target(ir);
   return run;
 }
@@ -269,7 +196,7 @@ static pm_run_result *make_run(pm_context *ctx, int second) {
 static void add_district(pm_context *ctx, pm_layer_writer *w, int64_t fid, const char *name,
                          const char *wkt) {
   size_t len = 0;
-  unsigned char *wkb = wkb_of(ctx, wkt, &len);
+  unsigned char *wkb = pm_test_wkb(ctx, wkt, 0, 0, &len);
   pm_value v[2] = {{.s = "区"}, {.s = name}};
   assert_int_equal(pm_layer_writer_add(w, fid, wkb, len, v), PM_OK);
   free(wkb);
@@ -277,12 +204,8 @@ static void add_district(pm_context *ctx, pm_layer_writer *w, int64_t fid, const
 
 static pm_store *make_store_as(pm_context *ctx, const char *name, const char *layer,
                                const char *field) {
-  pm_store *store = NULL;
-  const char *path = pm_test_path(name);
-  remove(path);
-  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
+  pm_store *store = pm_test_store(ctx, name, 32651);
   assert_int_equal(pm_store_begin(store), PM_OK);
-  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
   pm_field_def f[2] = {{"kind", PM_FIELD_TEXT}, {field, PM_FIELD_TEXT}};
   pm_layer_writer *w = NULL;
   assert_int_equal(pm_store_layer_create(store, layer, PM_KIND_POLYGON, 0, f, 2, &w), PM_OK);
@@ -311,7 +234,7 @@ static pm_store *make_store_as(pm_context *ctx, const char *name, const char *la
                             {"MULTILINESTRING ((100 900, 900 100))", "小径", "footway"}};
   for (int i = 0; i < 2; i++) {
     size_t len = 0;
-    unsigned char *wkb = wkb_of(ctx, roads[i][0], &len);
+    unsigned char *wkb = pm_test_wkb(ctx, roads[i][0], 0, 0, &len);
     pm_value v[3] = {{.s = "1"}, {.s = roads[i][1]}, {.s = roads[i][2]}};
     assert_int_equal(pm_layer_writer_add(w, i + 1, wkb, len, v), PM_OK);
     free(wkb);
@@ -327,7 +250,8 @@ static pm_store *make_store_as(pm_context *ctx, const char *name, const char *la
   pm_field_def lf[1] = {{"name", PM_FIELD_TEXT}};
   assert_int_equal(pm_store_layer_create(store, "lakes", PM_KIND_POLYGON, 0, lf, 1, &w), PM_OK);
   size_t llen = 0;
-  unsigned char *lwkb = wkb_of(ctx, "MULTIPOLYGON (((300 300, 400 300, 400 400, 300 300)))", &llen);
+  unsigned char *lwkb =
+      pm_test_wkb(ctx, "MULTIPOLYGON (((300 300, 400 300, 400 400, 300 300)))", 0, 0, &llen);
   pm_value lv[1] = {{.s = "湖"}};
   assert_int_equal(pm_layer_writer_add(w, 1, lwkb, llen, lv), PM_OK);
   free(lwkb);
@@ -354,74 +278,52 @@ static pm_store *make_store(pm_context *ctx, const char *name) {
   return make_store_as(ctx, name, "districts", "NAME");
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  assert_non_null(s);
-  assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
-static size_t count_of(const char *s, const char *needle) {
-  size_t n = 0;
-  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
-  return n;
-}
-
 static void must_contain(const char *page, const char *needle) {
   if (!strstr(page, needle)) fail_msg("page lacks: %s", needle);
 }
 
 static void test_page(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = make_store(ctx, "html.sqlite");
   const char *out = pm_test_path("report.html");
   pm_status st = pm_html_write_report(store, 0, out);
   if (st) fail_msg("%s", pm_context_message(ctx));
-  char *page = slurp(out);
+  char *page = pm_test_read_file(out);
   /* Every text is escaped: no markup from names gets through. */
   must_contain(page, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;换乘");
   assert_null(strstr(page, "<script>alert"));
-  assert_int_equal(count_of(page, "<script>"), 1); /* the page's own */
+  assert_int_equal(pm_test_count(page, "<script>"), 1); /* the page's own */
   must_contain(page, "测试计划 &lt;b&gt;bold&lt;/b&gt;");
   must_contain(page, "长宁&lt;区&gt;&amp;");
   must_contain(page, "站 &amp; &lt;站&gt;");
   must_contain(page, "no stations &lt;here&gt;");
   /* Two maps (the no-data indicator has none) with both districts in scope as outlines; the
    * third district is not one of the run's. */
-  assert_int_equal(count_of(page, "<svg class=\"map"), 2);
+  assert_int_equal(pm_test_count(page, "<svg class=\"map"), 2);
   must_contain(page, "id=\"m1-d0\"");
   must_contain(page, "id=\"m1-d1\"");
   assert_null(strstr(page, "id=\"m1-d2\""));
   assert_null(strstr(page, "松江区"));
   /* A bar chart per indicator with data; the one without data is listed at the end, with its
    * reason once and no gap count. */
-  assert_int_equal(count_of(page, "<svg class=\"bars\""), 2);
+  assert_int_equal(pm_test_count(page, "<svg class=\"bars\""), 2);
   must_contain(page, "<section class=\"nodata\" id=\"nodata\"><h2>无数据的指标 Indicators without data "
                      "<small>1</small>");
   must_contain(page, "<tr id=\"ind-2\"><td class=\"num\">2</td><td>口袋公园");
   must_contain(page, "<td>layer parks (data/parks.gpkg) is not in the data</td></tr>");
-  assert_int_equal(count_of(page, "layer parks (data/parks.gpkg)"), 1);
+  assert_int_equal(pm_test_count(page, "layer parks (data/parks.gpkg)"), 1);
   assert_null(strstr(page, "no data: no data"));
   assert_null(strstr(page, "id=\"ind-2\"><h2>"));
   must_contain(page, "无数据 no data</span></td><td class=\"num\">—</td></tr>");
   /* Times in the run's time zone. */
   must_contain(page, "完成 finished 2026-02-01 16:00 +08:00 (Asia/Shanghai)");
   /* `_all` meets the count, a district does not: the rule is said there. */
-  assert_int_equal(count_of(page, "a target is met only if every district meets it"), 1);
+  assert_int_equal(pm_test_count(page, "a target is met only if every district meets it"), 1);
   must_contain(page, "<p class=\"rule\">未达标：全部 _all 达到目标，但 长宁&lt;区&gt;&amp; 未达到");
   /* Every map has a north arrow and a scale bar, and names its stations (the covered ones once
    * they clear the others). */
-  assert_int_equal(count_of(page, "<div class=\"north\""), 2);
-  assert_int_equal(count_of(page, "<div class=\"scalebar\""), 2);
+  assert_int_equal(pm_test_count(page, "<div class=\"north\""), 2);
+  assert_int_equal(pm_test_count(page, "<div class=\"scalebar\""), 2);
   must_contain(page, "<g class=\"flbl\"");
   must_contain(page, "data-z=\"1\">丙&quot;</text>");
   must_contain(page, "data-z=\"1\">街区一</text>");
@@ -434,7 +336,7 @@ static void test_page(void **state) {
   assert_null(strstr(page, "class=\"b-road\""));
   must_contain(page, "<g class=\"b-water\">");
   must_contain(page, "<g class=\"b-dist\">");
-  assert_int_equal(count_of(page, "<g class=\"base\""), 1);
+  assert_int_equal(pm_test_count(page, "<g class=\"base\""), 1);
   must_contain(page, "<use href=\"#bm-1\"/>");
   /* Sources: each input layer with its file, date, count and licence; OpenStreetMap credited
    * on the page and on every map. */
@@ -445,7 +347,7 @@ static void test_page(void **state) {
   must_contain(page, "<code>roads</code></td><td class=\"file\">data/city.osm.pbf <span "
                      "class=\"idline\">(lines)</span><br><span class=\"idline\">此后已重新导入");
   must_contain(page, "<td>© OpenStreetMap contributors, ODbL</td></tr>");
-  assert_int_equal(count_of(page, "<div class=\"credit\">© OpenStreetMap contributors, ODbL</div>"), 2);
+  assert_int_equal(pm_test_count(page, "<div class=\"credit\">© OpenStreetMap contributors, ODbL</div>"), 2);
   /* Stations: 2 covered, 1 not; the threshold is not stored and the plan file is gone: 50 m agrees
    * with the distances (30, 45 covered, 80 not), so circles of 50 m. All the stations lie in
    * 青浦区, so the map shows that district (1000 m square) in at most 960 x 620 px with 16 px
@@ -454,17 +356,17 @@ static void test_page(void **state) {
   must_contain(page, "r=\"29.4\"");
   /* "all": both districts, 2000 x 1000 m, from x = (960 - 588) / 2 px. */
   must_contain(page, "data-box=\"186 16 1176 588\">全部 all</button>");
-  assert_int_equal(count_of(page, "<circle cx="), 3);
+  assert_int_equal(pm_test_count(page, "<circle cx="), 3);
   /* The gap table: 50 rows then the rest counted, worst first. */
   must_contain(page, "… 还有 10 条 (10 more)");
-  assert_int_equal(count_of(page, "<tr data-x="), 50);
+  assert_int_equal(pm_test_count(page, "<tr data-x="), 50);
   const char *first = strstr(page, "metro_stations#0<"), *second = strstr(page, "metro_stations#1<");
   assert_non_null(first);
   assert_non_null(second);
   assert_true(first < second);
   /* Two runs: the history charts, one per result of the computed indicator. */
   must_contain(page, "历次运行 History");
-  assert_int_equal(count_of(page, "<figure>"), 6);
+  assert_int_equal(pm_test_count(page, "<figure>"), 6);
   /* Self-contained: nothing loaded from elsewhere. */
   assert_null(strstr(page, "http://"));
   assert_null(strstr(page, "https://"));
@@ -473,44 +375,40 @@ static void test_page(void **state) {
 
   /* Run 1 as of then: no history yet. */
   assert_int_equal(pm_html_write_report(store, 1, out), PM_OK);
-  page = slurp(out);
+  page = pm_test_read_file(out);
   assert_null(strstr(page, "历次运行 History"));
   must_contain(page, "运行 run #1");
   free(page);
   assert_int_equal(pm_html_write_report(store, 7, out), PM_ENOTFOUND);
   assert_int_equal(pm_html_write_report(store, 0, pm_test_path("no/such/dir/r.html")), PM_EIO);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 /* The outlines come from the districts layer and field the run recorded, whatever their names
  * (not from the layer's other text field). */
 static void test_page_other_layer(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_store *store = make_store_as(ctx, "html2.sqlite", "admin_areas", "qu_name");
   const char *out = pm_test_path("report2.html");
   pm_status st = pm_html_write_report(store, 0, out);
   if (st) fail_msg("%s", pm_context_message(ctx));
-  char *page = slurp(out);
+  char *page = pm_test_read_file(out);
   must_contain(page, "id=\"m1-d0\"");
   must_contain(page, "id=\"m1-d1\"");
   must_contain(page, "区界 districts: admin_areas.qu_name");
   free(page);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_view_fit_wide),
-      cmocka_unit_test(test_view_fit_tall),
-      cmocka_unit_test(test_view_fit_point_and_errors),
-      cmocka_unit_test(test_escape),
-      cmocka_unit_test(test_svg_path),
-      cmocka_unit_test(test_page),
-      cmocka_unit_test(test_page_other_layer),
+      pm_test_case(test_view_fit_wide),
+      pm_test_case(test_view_fit_tall),
+      pm_test_case(test_view_fit_point_and_errors),
+      pm_test_case(test_escape),
+      pm_test_case(test_svg_path),
+      pm_test_case(test_page),
+      pm_test_case(test_page_other_layer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,49 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-typedef struct notices {
-  char text[4096];
-  int n;
-} notices;
-
-static void on_notice(void *user, const char *message) {
-  notices *ns = user;
-  size_t len = strlen(ns->text);
-  snprintf(ns->text + len, sizeof ns->text - len, "%s\n", message);
-  ns->n++;
-}
-
-static pm_store *new_store(pm_context *ctx, const char *name) {
-  char db[512];
-  snprintf(db, sizeof db, "%s", pm_test_path(name));
-  unlink(db);
-  pm_store *s = NULL;
-  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &s, NULL), PM_OK);
-  return s;
-}
-
-static double sql_double(pm_store *s, const char *sql) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
-    fail_msg("%s: %s", sql, sqlite3_errmsg(pm__store_db(s)));
-  double v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_double(q, 0) : NAN;
-  sqlite3_finalize(q);
-  return v;
-}
-
-/* The text of the first row of a query (copied into buf), or "" */
-static const char *sql_text(pm_store *s, const char *sql, char *buf, size_t size) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
-    fail_msg("%s: %s", sql, sqlite3_errmsg(pm__store_db(s)));
-  buf[0] = '\0';
-  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
-  sqlite3_finalize(q);
-  return buf;
-}
+#include "fixtures.h"
 
 /* A square (1 ha at the equator is not the point: area is checked in the project CRS), a bow-tie
  * (self-intersecting: repaired into two triangles), an empty polygon and a feature without
@@ -68,13 +26,11 @@ static const char *SHAPES_GEOJSON =
     "]}\n";
 
 static void repairs_and_drops(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("shapes.geojson"));
   pm_test_write_file(path, SHAPES_GEOJSON);
-  pm_store *s = new_store(ctx, "shapes.sqlite");
+  pm_store *s = pm_test_store(ctx, "shapes.sqlite", 0);
   pm_ingest_options o = {.path = path, .as = "shapes"};
   pm_ingest_report r;
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
@@ -93,18 +49,18 @@ static void repairs_and_drops(void **state) {
   char buf[256];
   /* Stored geometries are valid multipolygons; the bow-tie became two triangles whose area is half
    * the square's (the square and the bow-tie's bounding box are the same size). */
-  assert_string_equal(sql_text(s, "SELECT group_concat(ST_IsValid(geom)) FROM shapes", buf,
+  assert_string_equal(pm_test_sql_text(s, "SELECT group_concat(ST_IsValid(geom)) FROM shapes", buf,
                                sizeof buf),
                       "1,1,1");
-  assert_string_equal(sql_text(s, "SELECT ST_NumGeometries(geom) FROM shapes WHERE name='bowtie'",
+  assert_string_equal(pm_test_sql_text(s, "SELECT ST_NumGeometries(geom) FROM shapes WHERE name='bowtie'",
                                buf, sizeof buf),
                       "2");
-  double sq = sql_double(s, "SELECT ST_Area(geom) FROM shapes WHERE name='square'");
-  double bt = sql_double(s, "SELECT ST_Area(geom) FROM shapes WHERE name='bowtie'");
+  double sq = pm_test_sql_double(s, "SELECT ST_Area(geom) FROM shapes WHERE name='square'");
+  double bt = pm_test_sql_double(s, "SELECT ST_Area(geom) FROM shapes WHERE name='bowtie'");
   assert_true(sq > 1.0e6 && sq < 1.1e6); /* about 953 m x 1108 m */
   assert_near(bt / sq, 0.5, 0.01);
   /* The stored fid is the source FID. */
-  assert_string_equal(sql_text(s, "SELECT group_concat(fid) FROM shapes", buf, sizeof buf),
+  assert_string_equal(pm_test_sql_text(s, "SELECT group_concat(fid) FROM shapes", buf, sizeof buf),
                       "0,1,4");
   pm_layer_info info;
   int found = 0;
@@ -117,7 +73,6 @@ static void repairs_and_drops(void **state) {
   pm_layer_info_clear(&info);
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* 青浦区, 松江区, 长宁区 in GBK, in a CSV with no encoding said anywhere. */
@@ -127,15 +82,13 @@ static const char *GBK_CSV = "name,kind,lon,lat\n"
                              "\xb3\xa4\xc4\xfe\xc7\xf8,c,121.4,31.22\n";
 
 static void gbk_csv_detected(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  notices ns = {{0}, 0};
-  pm_context_set_notice(ctx, on_notice, &ns);
+  pm_context *ctx = *state;
+  pm_test_notices ns;
+  pm_test_collect_notices(ctx, &ns);
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("gbk.csv"));
   pm_test_write_file(path, GBK_CSV);
-  pm_store *s = new_store(ctx, "gbk.sqlite");
+  pm_store *s = pm_test_store(ctx, "gbk.sqlite", 0);
   pm_ingest_options o = {.path = path, .as = "towns", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326"};
   pm_ingest_report r;
@@ -147,9 +100,9 @@ static void gbk_csv_detected(void **state) {
   assert_non_null(strstr(ns.text, "gbk.csv"));
   assert_non_null(strstr(ns.text, "GBK/GB18030"));
   char buf[256];
-  assert_string_equal(sql_text(s, "SELECT group_concat(name, ' ') FROM towns", buf, sizeof buf),
+  assert_string_equal(pm_test_sql_text(s, "SELECT group_concat(name, ' ') FROM towns", buf, sizeof buf),
                       "青浦区 松江区 长宁区");
-  assert_string_equal(sql_text(s, "SELECT encoding FROM layers WHERE name='towns'", buf,
+  assert_string_equal(pm_test_sql_text(s, "SELECT encoding FROM layers WHERE name='towns'", buf,
                                sizeof buf),
                       "GB18030");
   pm_ingest_report_clear(&r);
@@ -161,7 +114,7 @@ static void gbk_csv_detected(void **state) {
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
   assert_int_equal(r.encoding_detected, 0);
   assert_int_equal(ns.n, 0);
-  assert_string_equal(sql_text(s, "SELECT group_concat(name, ' ') FROM towns2", buf, sizeof buf),
+  assert_string_equal(pm_test_sql_text(s, "SELECT group_concat(name, ' ') FROM towns2", buf, sizeof buf),
                       "青浦区 松江区 长宁区");
   pm_ingest_report_clear(&r);
 
@@ -188,18 +141,15 @@ static void gbk_csv_detected(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "gbk.csv"));
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* The Shanghai districts: CP936 declared in the .dbf header (GDAL decodes it), and a copy with
  * the language-driver byte zeroed (no declaration: detected). */
 static void districts_encoding(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char shp[512];
   snprintf(shp, sizeof shp, "%s/data/shanghai/districts.shp", PM_SOURCE_DIR);
-  pm_store *s = new_store(ctx, "districts.sqlite");
+  pm_store *s = pm_test_store(ctx, "districts.sqlite", 0);
   pm_ingest_options o = {.path = shp, .as = "districts"};
   pm_ingest_report r;
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
@@ -207,7 +157,7 @@ static void districts_encoding(void **state) {
   assert_string_equal(r.encoding, "CP936");
   assert_int_equal(r.encoding_detected, 0);
   char buf[512];
-  assert_string_equal(sql_text(s, "SELECT count(*) FROM districts WHERE NAME IN ('青浦区', "
+  assert_string_equal(pm_test_sql_text(s, "SELECT count(*) FROM districts WHERE NAME IN ('青浦区', "
                                   "'松江区', '长宁区')",
                                buf, sizeof buf),
                       "3");
@@ -220,8 +170,8 @@ static void districts_encoding(void **state) {
                                   "2>/dev/null",
                                   PM_SOURCE_DIR, dir, dir, dir),
                    0);
-  notices ns = {{0}, 0};
-  pm_context_set_notice(ctx, on_notice, &ns);
+  pm_test_notices ns;
+  pm_test_collect_notices(ctx, &ns);
   char copy[512];
   snprintf(copy, sizeof copy, "%s/noldid.shp", dir);
   o.path = copy;
@@ -231,19 +181,16 @@ static void districts_encoding(void **state) {
   assert_string_equal(r.encoding, "GB18030");
   assert_int_equal(r.encoding_detected, 1);
   assert_non_null(strstr(ns.text, "noldid.shp"));
-  assert_string_equal(sql_text(s, "SELECT count(*) FROM districts2 WHERE NAME IN ('青浦区', "
+  assert_string_equal(pm_test_sql_text(s, "SELECT count(*) FROM districts2 WHERE NAME IN ('青浦区', "
                                   "'松江区', '长宁区')",
                                buf, sizeof buf),
                       "3");
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void csv_needs_src_crs(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512], db[512];
   snprintf(path, sizeof path, "%s", pm_test_path("nocrs.csv"));
   pm_test_write_file(path, "name,lon,lat\na,121.47,31.23\n");
@@ -285,14 +232,11 @@ static void csv_needs_src_crs(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "'kind'"));
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* The same places given in WGS 84, GCJ-02 and BD-09 land on the same spot. */
 static void web_map_sources(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   static const double pts[3][2] = {{121.4706, 31.2347}, {121.5272106, 31.1774276}, {121.1, 31.15}};
   char wgs[1024] = "id,lon,lat\n", gcj[1024] = "id,lon,lat\n", bd[1024] = "id,lon,lat\n";
   for (int i = 0; i < 3; i++) {
@@ -311,7 +255,7 @@ static void web_map_sources(void **state) {
   pm_test_write_file(pw, wgs);
   pm_test_write_file(pg, gcj);
   pm_test_write_file(pb, bd);
-  pm_store *s = new_store(ctx, "web.sqlite");
+  pm_store *s = pm_test_store(ctx, "web.sqlite", 0);
   pm_ingest_report r;
   pm_ingest_options o = {.path = pw, .as = "wgs", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326"};
@@ -329,9 +273,9 @@ static void web_map_sources(void **state) {
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
   assert_string_equal(r.source_crs, "bd09");
   pm_ingest_report_clear(&r);
-  double dg = sql_double(s, "SELECT max(ST_Distance(w.geom, g.geom)) FROM wgs w JOIN gcj g "
+  double dg = pm_test_sql_double(s, "SELECT max(ST_Distance(w.geom, g.geom)) FROM wgs w JOIN gcj g "
                             "ON g.id = w.id");
-  double db = sql_double(s, "SELECT max(ST_Distance(w.geom, b.geom)) FROM wgs w JOIN bd b "
+  double db = pm_test_sql_double(s, "SELECT max(ST_Distance(w.geom, b.geom)) FROM wgs w JOIN bd b "
                             "ON b.id = w.id");
   assert_true(dg < 0.05);
   assert_true(db < 0.05);
@@ -341,27 +285,24 @@ static void web_map_sources(void **state) {
   o.src_crs = "EPSG:4326";
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
   pm_ingest_report_clear(&r);
-  double off = sql_double(s, "SELECT min(ST_Distance(w.geom, g.geom)) FROM wgs w JOIN gcj_as_wgs "
+  double off = pm_test_sql_double(s, "SELECT min(ST_Distance(w.geom, g.geom)) FROM wgs w JOIN gcj_as_wgs "
                              "g ON g.id = w.id");
   assert_true(off > 300 && off < 800);
   /* the CSV's own coordinate columns are kept as attributes, as given */
-  assert_near(sql_double(s, "SELECT lon FROM wgs WHERE id = 1"), 121.4706, 1e-9);
+  assert_near(pm_test_sql_double(s, "SELECT lon FROM wgs WHERE id = 1"), 121.4706, 1e-9);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* Numbers GDAL would change stay the file's text; real numbers stay numbers (and filterable). */
 static void csv_text_kept(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("codes.csv"));
   pm_test_write_file(path, "name,code,pop,big,lon,lat\n"
                            "a,0571,1500,12345678901234567890,121.4,31.2\n"
                            "b,1234,800,1,121.5,31.3\n"
                            "c,,2500,,121.6,31.4\n");
-  pm_store *s = new_store(ctx, "codes.sqlite");
+  pm_store *s = pm_test_store(ctx, "codes.sqlite", 0);
   pm_ingest_options o = {.path = path, .as = "codes", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326", .where = "pop > 1000"};
   pm_ingest_report r;
@@ -369,31 +310,28 @@ static void csv_text_kept(void **state) {
   assert_int_equal(r.n_stored, 2);
   pm_ingest_report_clear(&r);
   char buf[256];
-  assert_string_equal(sql_text(s, "SELECT code FROM codes WHERE name = 'a'", buf, sizeof buf),
+  assert_string_equal(pm_test_sql_text(s, "SELECT code FROM codes WHERE name = 'a'", buf, sizeof buf),
                       "0571");
-  assert_string_equal(sql_text(s, "SELECT big FROM codes WHERE name = 'a'", buf, sizeof buf),
+  assert_string_equal(pm_test_sql_text(s, "SELECT big FROM codes WHERE name = 'a'", buf, sizeof buf),
                       "12345678901234567890");
-  assert_string_equal(sql_text(s, "SELECT typeof(code) || typeof(pop) || typeof(lon) FROM codes "
+  assert_string_equal(pm_test_sql_text(s, "SELECT typeof(code) || typeof(pop) || typeof(lon) FROM codes "
                                   "WHERE name = 'a'",
                                buf, sizeof buf),
                       "textintegerreal");
-  assert_string_equal(sql_text(s, "SELECT typeof(code) FROM codes WHERE name = 'c'", buf,
+  assert_string_equal(pm_test_sql_text(s, "SELECT typeof(code) FROM codes WHERE name = 'c'", buf,
                                sizeof buf),
                       "null");
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void bad_rows_change_nothing(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char good[512], bad[512];
   snprintf(good, sizeof good, "%s", pm_test_path("good.csv"));
   snprintf(bad, sizeof bad, "%s", pm_test_path("bad.csv"));
   pm_test_write_file(good, "name,lon,lat\na,121.4,31.2\nb,121.5,31.3\n");
   pm_test_write_file(bad, "name,lon,lat\na,121.4,31.2\nb,121.5x,31.3\n");
-  pm_store *s = new_store(ctx, "bad.sqlite");
+  pm_store *s = pm_test_store(ctx, "bad.sqlite", 0);
   pm_ingest_options o = {.path = good, .as = "stops", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326"};
   pm_ingest_report r;
@@ -402,7 +340,7 @@ static void bad_rows_change_nothing(void **state) {
   /* Re-ingest replaces: the count stays 2. */
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
   pm_ingest_report_clear(&r);
-  assert_near(sql_double(s, "SELECT count(*) FROM stops"), 2, 0);
+  assert_near(pm_test_sql_double(s, "SELECT count(*) FROM stops"), 2, 0);
   /* A bad coordinate in the replacement: the error names file, row and field; the old layer
    * stays. */
   o.path = bad;
@@ -413,9 +351,9 @@ static void bad_rows_change_nothing(void **state) {
   assert_non_null(strstr(m, "lon"));
   assert_non_null(strstr(m, "121.5x"));
   pm_ingest_report_clear(&r);
-  assert_near(sql_double(s, "SELECT count(*) FROM stops"), 2, 0);
+  assert_near(pm_test_sql_double(s, "SELECT count(*) FROM stops"), 2, 0);
   char buf[512];
-  assert_non_null(strstr(sql_text(s, "SELECT source_path FROM layers WHERE name = 'stops'", buf,
+  assert_non_null(strstr(pm_test_sql_text(s, "SELECT source_path FROM layers WHERE name = 'stops'", buf,
                                   sizeof buf),
                          "good.csv"));
   /* Reserved layer names are refused before anything is read. */
@@ -424,17 +362,14 @@ static void bad_rows_change_nothing(void **state) {
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_EINPUT);
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void if_changed(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s", pm_test_path("changing.csv"));
   pm_test_write_file(path, "name,lon,lat\na,121.4,31.2\nb,121.5,31.3\n");
-  pm_store *s = new_store(ctx, "changing.sqlite");
+  pm_store *s = pm_test_store(ctx, "changing.sqlite", 0);
   pm_ingest_options o = {.path = path, .as = "pts", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326"};
   pm_ingest_report r;
@@ -443,7 +378,7 @@ static void if_changed(void **state) {
   assert_int_equal(r.n_stored, 2);
   pm_ingest_report_clear(&r);
   char first[64], buf[64];
-  sql_text(s, "SELECT ingested_at || source_hash FROM layers WHERE name='pts'", first,
+  pm_test_sql_text(s, "SELECT ingested_at || source_hash FROM layers WHERE name='pts'", first,
            sizeof first);
   /* Unchanged file, same options: skipped, with the stored counts. */
   assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_OK);
@@ -468,22 +403,19 @@ static void if_changed(void **state) {
   assert_int_equal(r.skipped, 0);
   assert_int_equal(r.n_stored, 3);
   pm_ingest_report_clear(&r);
-  sql_text(s, "SELECT ingested_at || source_hash FROM layers WHERE name='pts'", buf, sizeof buf);
+  pm_test_sql_text(s, "SELECT ingested_at || source_hash FROM layers WHERE name='pts'", buf, sizeof buf);
   assert_string_not_equal(buf, first);
-  assert_near(sql_double(s, "SELECT count(*) FROM pts"), 3, 0);
+  assert_near(pm_test_sql_double(s, "SELECT count(*) FROM pts"), 3, 0);
   /* A file that went missing is an error, not a skip. */
   unlink(path);
   assert_int_equal(pm_ingest_if_changed(ctx, s, &o, &r), PM_EIO);
   assert_non_null(strstr(pm_context_message(ctx), "changing.csv"));
   pm_ingest_report_clear(&r);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void auto_epsg(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char path[512];
   snprintf(path, sizeof path, "%s/data/shanghai/metro_stations.csv", PM_SOURCE_DIR);
   pm_ingest_options o = {.path = path, .as = "metro", .x_field = "lon", .y_field = "lat",
@@ -495,7 +427,6 @@ static void auto_epsg(void **state) {
   pm_ingest_options p = {.path = path, .as = "bus", .source_layer = "points"};
   assert_int_equal(pm_ingest_auto_epsg(ctx, &p, &epsg), PM_OK);
   assert_int_equal(epsg, 32629);
-  pm_context_destroy(ctx);
 }
 
 /* Features of every shape the fast way (plain WKB, no GEOS round trip) takes or hands to the
@@ -546,20 +477,18 @@ typedef struct shape_case {
 static void check_shapes(pm_store *s, const shape_case *want, size_t n) {
   char sql[256], buf[128], expect[128];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM t");
-  assert_int_equal((int)sql_double(s, sql), (int)n);
+  assert_int_equal((int)pm_test_sql_double(s, sql), (int)n);
   for (size_t i = 0; i < n; i++) {
     snprintf(sql, sizeof sql,
              "SELECT GeometryType(geom) || ' ' || ST_NumGeometries(geom) || ' ' || ST_NPoints(geom) "
              "|| ' ' || ST_IsValid(geom) FROM t WHERE fid = %lld", (long long)want[i].fid);
     snprintf(expect, sizeof expect, "%s %d %d 1", want[i].type, want[i].parts, want[i].points);
-    assert_string_equal(sql_text(s, sql, buf, sizeof buf), expect);
+    assert_string_equal(pm_test_sql_text(s, sql, buf, sizeof buf), expect);
   }
 }
 
 static void fast_and_general_ways(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *texts[] = {CASES_LINES, CASES_POLYS, CASES_POINTS};
   const char *names[] = {"lines.geojson", "polys.geojson", "points.geojson"};
   pm_ingest_report r[3];
@@ -569,7 +498,7 @@ static void fast_and_general_ways(void **state) {
     snprintf(path, sizeof path, "%s", pm_test_path(names[k]));
     pm_test_write_file(path, texts[k]);
     snprintf(db, sizeof db, "cases%d.sqlite", k);
-    s[k] = new_store(ctx, db);
+    s[k] = pm_test_store(ctx, db, 0);
     pm_ingest_options o = {.path = path, .as = "t", .crs = "EPSG:32651"};
     assert_int_equal(pm_ingest(ctx, s[k], &o, &r[k]), PM_OK);
   }
@@ -608,16 +537,13 @@ static void fast_and_general_ways(void **state) {
     pm_ingest_report_clear(&r[k]);
     pm_store_close(s[k]);
   }
-  pm_context_destroy(ctx);
 }
 
 /* The options recorded with a layer (which decide whether `run` ingests it again) name the OSM
  * configuration an extract was read with: its SHA-256 (layers/osmconf.ini, compiled in), so a
  * planmetrics reading other tags ingests the layer again. Other formats do not carry it. */
 static void osm_config_in_options(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char hex[65], want[96];
   const char *ini = PM_SOURCE_DIR "/layers/osmconf.ini";
   assert_int_equal(pm__sha256_files(ctx, &ini, NULL, 1, hex), PM_OK);
@@ -636,17 +562,16 @@ static void osm_config_in_options(void **state) {
     if (at) assert_string_equal(at, want); /* the last option */
     free(s);
   }
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(osm_config_in_options),
-      cmocka_unit_test(repairs_and_drops),  cmocka_unit_test(gbk_csv_detected),
-      cmocka_unit_test(districts_encoding), cmocka_unit_test(csv_needs_src_crs),
-      cmocka_unit_test(web_map_sources),    cmocka_unit_test(csv_text_kept),
-      cmocka_unit_test(bad_rows_change_nothing), cmocka_unit_test(if_changed),
-      cmocka_unit_test(auto_epsg),          cmocka_unit_test(fast_and_general_ways),
+      pm_test_case(osm_config_in_options),
+      pm_test_case(repairs_and_drops),  pm_test_case(gbk_csv_detected),
+      pm_test_case(districts_encoding), pm_test_case(csv_needs_src_crs),
+      pm_test_case(web_map_sources),    pm_test_case(csv_text_kept),
+      pm_test_case(bad_rows_change_nothing), pm_test_case(if_changed),
+      pm_test_case(auto_epsg),          pm_test_case(fast_and_general_ways),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,50 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 #include <spatialite.h>
-
-static pm_store *new_store(pm_context *ctx, const char *name) {
-  char db[512];
-  snprintf(db, sizeof db, "%s", pm_test_path(name));
-  unlink(db);
-  pm_store *s = NULL;
-  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &s, NULL), PM_OK);
-  assert_int_equal(pm_store_begin(s), PM_OK);
-  assert_int_equal(pm_store_set_crs(s, 32651), PM_OK);
-  return s;
-}
-
-static void exec(pm_store *s, const char *sql) {
-  char *err = NULL;
-  if (sqlite3_exec(pm__store_db(s), sql, NULL, NULL, &err) != SQLITE_OK) fail_msg("%s: %s", sql, err);
-}
-
-static int64_t sql_int(pm_store *s, const char *sql) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
-    fail_msg("%s: %s", sql, sqlite3_errmsg(pm__store_db(s)));
-  int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-  sqlite3_finalize(q);
-  return v;
-}
-
-static void sql_text(pm_store *s, const char *sql, char *buf, size_t size) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
-    fail_msg("%s: %s", sql, sqlite3_errmsg(pm__store_db(s)));
-  buf[0] = '\0';
-  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
-  sqlite3_finalize(q);
-}
 
 /* Rows of a query that are not in another: 0 when the first query's rows are all in the second. */
 static int64_t missing(pm_store *s, const char *a, const char *b) {
   char sql[2048];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s)", a, b);
-  return sql_int(s, sql);
+  return pm_test_sql_int(s, sql);
 }
 
 static void same_rows(pm_store *s, const char *a, const char *b) {
@@ -60,17 +25,12 @@ static void same_rows(pm_store *s, const char *a, const char *b) {
   char ca[2048], cb[2048];
   snprintf(ca, sizeof ca, "SELECT count(*) FROM (%s)", a);
   snprintf(cb, sizeof cb, "SELECT count(*) FROM (%s)", b);
-  assert_int_equal(sql_int(s, ca), sql_int(s, cb));
+  assert_int_equal(pm_test_sql_int(s, ca), pm_test_sql_int(s, cb));
 }
 
-/* Deterministic pseudo-random numbers (xorshift). */
+/* Deterministic pseudo-random numbers. */
 static uint64_t rnd_state = 88172645463325252ull;
-static double rnd(void) {
-  rnd_state ^= rnd_state << 13;
-  rnd_state ^= rnd_state >> 7;
-  rnd_state ^= rnd_state << 17;
-  return (double)(rnd_state >> 11) / 9007199254740992.0;
-}
+static double rnd(void) { return pm_test_rand(&rnd_state); }
 
 /* Little-endian WKB of a multipolygon of one square, or of a point. */
 static size_t square_wkb(unsigned char *w, double x, double y, double side) {
@@ -145,7 +105,7 @@ static void write_reference(pm_store *s, const char *from, const char *ref, cons
            "INSERT INTO %s SELECT * FROM %s ORDER BY fid;"
            "SELECT UpdateLayerStatistics('%s', 'geom');",
            ref, ref, type, ref, ref, from, ref);
-  exec(s, sql);
+  pm_test_sql_exec(s, sql);
 }
 
 static void compare_with_spatialite(pm_store *s, const char *t, const char *ref) {
@@ -155,10 +115,10 @@ static void compare_with_spatialite(pm_store *s, const char *t, const char *ref)
   same_rows(s, a, b);
   /* The R*Tree: valid, and the entries SpatiaLite's own inserts made. */
   snprintf(a, sizeof a, "SELECT rtreecheck('idx_%s_geom')", t);
-  sql_text(s, a, b, sizeof b);
+  pm_test_sql_text(s, a, b, sizeof b);
   assert_string_equal(b, "ok");
   snprintf(a, sizeof a, "SELECT CheckSpatialIndex('%s', 'geom')", t);
-  assert_int_equal(sql_int(s, a), 1);
+  assert_int_equal(pm_test_sql_int(s, a), 1);
   snprintf(a, sizeof a, "SELECT * FROM idx_%s_geom", t);
   snprintf(b, sizeof b, "SELECT * FROM idx_%s_geom", ref);
   same_rows(s, a, b);
@@ -171,7 +131,7 @@ static void compare_with_spatialite(pm_store *s, const char *t, const char *ref)
            "WHERE type = 'trigger' AND tbl_name = '%s'", ref, ref, ref);
   same_rows(s, a, b);
   snprintf(a, sizeof a, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = '%s'", t);
-  assert_int_equal(sql_int(s, a), 8);
+  assert_int_equal(pm_test_sql_int(s, a), 8);
   /* Registration and statistics, as UpdateLayerStatistics records them. */
   snprintf(a, sizeof a,
            "SELECT geometry_type, coord_dimension, srid, spatial_index_enabled FROM geometry_columns "
@@ -202,17 +162,16 @@ static void compare_with_spatialite(pm_store *s, const char *t, const char *ref)
            "SELECT event FROM spatialite_history WHERE table_name = '%s' AND event NOT LIKE 'Check%%'", ref);
   same_rows(s, a, b);
   snprintf(a, sizeof a, "SELECT last_insert IS NOT NULL FROM geometry_columns_time WHERE f_table_name = '%s'", t);
-  assert_int_equal(sql_int(s, a), 1);
+  assert_int_equal(pm_test_sql_int(s, a), 1);
 }
 
 /* Layers of 0, 1, 51 (a full root leaf), 52 (a root over two leaves), 3,000 and 6,000 (three
  * levels, leaves in several slices) points or polygons: the packed R*Tree at every depth a test can
  * afford, batches and multi-row INSERTs with and without a remainder. */
 static void same_as_spatialite(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *s = new_store(ctx, "bulk.sqlite");
+  pm_context *ctx = *state;
+  pm_store *s = pm_test_store(ctx, "bulk.sqlite", 32651);
+  assert_int_equal(pm_store_begin(s), PM_OK);
   const size_t sizes[] = {0, 1, 51, 52, 3000, 6000};
   for (size_t k = 0; k < PM_ARRAY_LEN(sizes); k++) {
     for (int poly = 0; poly < 2; poly++) {
@@ -232,27 +191,25 @@ static void same_as_spatialite(void **state) {
                                     "(1, GeomFromText('POINT(1 2)', 32651))",
                                     NULL, NULL, NULL),
                        SQLITE_OK);
-  exec(s, "INSERT INTO bulk_3000_1 (fid, geom) VALUES (100000, "
+  pm_test_sql_exec(s, "INSERT INTO bulk_3000_1 (fid, geom) VALUES (100000, "
           "GeomFromText('MULTIPOLYGON(((10 10,20 10,20 20,10 10)))', 32651))");
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM idx_bulk_3000_1_geom WHERE pkid = 100000"), 1);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM SpatialIndex WHERE f_table_name = 'bulk_3000_1' "
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM idx_bulk_3000_1_geom WHERE pkid = 100000"), 1);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM SpatialIndex WHERE f_table_name = 'bulk_3000_1' "
                               "AND search_frame = BuildMbr(0, 0, 30, 30)"),
                    1);
   char buf[64];
-  sql_text(s, "SELECT rtreecheck('idx_bulk_3000_1_geom')", buf, sizeof buf);
+  pm_test_sql_text(s, "SELECT rtreecheck('idx_bulk_3000_1_geom')", buf, sizeof buf);
   assert_string_equal(buf, "ok");
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* The blob written straight from WKB is byte for byte the one SpatiaLite makes from the same WKB
  * (GeomFromWKB), for every kind of layer; WKB it does not take (big-endian here) goes through
  * SpatiaLite's own conversion. */
 static void blobs_as_spatialite(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *s = new_store(ctx, "blobs.sqlite");
+  pm_context *ctx = *state;
+  pm_store *s = pm_test_store(ctx, "blobs.sqlite", 32651);
+  assert_int_equal(pm_store_begin(s), PM_OK);
   GEOSContextHandle_t h = pm_context_geos(ctx);
   GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
   GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
@@ -293,28 +250,26 @@ static void blobs_as_spatialite(void **state) {
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE geom = GeomFromWKB(AsBinary(geom), 32651)",
              layers[l].name);
-    assert_int_equal(sql_int(s, sql), 6);
+    assert_int_equal(pm_test_sql_int(s, sql), 6);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE ST_IsValid(geom) = 1", layers[l].name);
-    assert_int_equal(sql_int(s, sql), 6);
+    assert_int_equal(pm_test_sql_int(s, sql), 6);
   }
   GEOSWKBWriter_destroy_r(h, wr);
   GEOSWKTReader_destroy_r(h, rd);
   assert_int_equal(pm_store_commit(s), PM_OK);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* A write that fails (a geometry of another type than the layer's, caught on the inserting thread)
  * leaves the project as it was once rolled back: the old layer, its index and its triggers. */
 static void failure_changes_nothing(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *s = new_store(ctx, "fail.sqlite");
+  pm_context *ctx = *state;
+  pm_store *s = pm_test_store(ctx, "fail.sqlite", 32651);
+  assert_int_equal(pm_store_begin(s), PM_OK);
   write_layer(s, "parks", PM_KIND_POLYGON, 2000);
   assert_int_equal(pm_store_commit(s), PM_OK);
-  int64_t n_master = sql_int(s, "SELECT count(*) FROM sqlite_master");
-  int64_t n_nodes = sql_int(s, "SELECT count(*) FROM idx_parks_geom_node");
+  int64_t n_master = pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master");
+  int64_t n_nodes = pm_test_sql_int(s, "SELECT count(*) FROM idx_parks_geom_node");
 
   assert_int_equal(pm_store_begin(s), PM_OK);
   const pm_field_def f[] = {{"name", PM_FIELD_TEXT}};
@@ -332,12 +287,12 @@ static void failure_changes_nothing(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "feature 701 of layer 'parks'"));
   pm_layer_writer_destroy(w);
   pm_store_rollback(s);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM parks"), 2000);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM idx_parks_geom"), 2000);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM idx_parks_geom_node"), n_nodes);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master"), n_master);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'parks'"), 8);
-  assert_int_equal(sql_int(s, "SELECT CheckSpatialIndex('parks', 'geom')"), 1);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM parks"), 2000);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM idx_parks_geom"), 2000);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM idx_parks_geom_node"), n_nodes);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master"), n_master);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'parks'"), 8);
+  assert_int_equal(pm_test_sql_int(s, "SELECT CheckSpatialIndex('parks', 'geom')"), 1);
 
   /* A writer dropped without finishing (the caller failed elsewhere), then rolled back: same. */
   assert_int_equal(pm_store_begin(s), PM_OK);
@@ -348,19 +303,16 @@ static void failure_changes_nothing(void **state) {
   }
   pm_layer_writer_destroy(w);
   pm_store_rollback(s);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM parks"), 2000);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master"), n_master);
-  assert_int_equal(sql_int(s, "SELECT CheckSpatialIndex('parks', 'geom')"), 1);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM parks"), 2000);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master"), n_master);
+  assert_int_equal(pm_test_sql_int(s, "SELECT CheckSpatialIndex('parks', 'geom')"), 1);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* A new project is the compiled-in template: the same schema, EPSG registry and metadata as
  * InitSpatialMetadata(1) and the project tables make, and its history dated now. */
 static void template_same_as_init(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char ref[512];
   snprintf(ref, sizeof ref, "%s", pm_test_path("init.sqlite"));
   unlink(ref);
@@ -383,7 +335,7 @@ static void template_same_as_init(void **state) {
   assert_int_equal(created, 1);
   char sql[1024];
   snprintf(sql, sizeof sql, "ATTACH '%s' AS ref", ref);
-  exec(s, sql);
+  pm_test_sql_exec(s, sql);
   same_rows(s, "SELECT type, name, tbl_name, sql FROM main.sqlite_master",
             "SELECT type, name, tbl_name, sql FROM ref.sqlite_master");
   same_rows(s, "SELECT * FROM main.spatial_ref_sys", "SELECT * FROM ref.spatial_ref_sys");
@@ -393,21 +345,20 @@ static void template_same_as_init(void **state) {
   same_rows(s, "SELECT event_id, table_name, geometry_column, event, ver_sqlite, ver_splite FROM main.spatialite_history",
             "SELECT event_id, table_name, geometry_column, event, ver_sqlite, ver_splite FROM ref.spatialite_history");
   /* dated by this run, not by the build */
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM main.spatialite_history WHERE timestamp < "
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM main.spatialite_history WHERE timestamp < "
                               "(SELECT min(timestamp) FROM ref.spatialite_history)"),
                    0);
-  assert_int_equal(sql_int(s, "PRAGMA main.page_size"), sql_int(s, "PRAGMA ref.page_size"));
-  exec(s, "DETACH ref");
+  assert_int_equal(pm_test_sql_int(s, "PRAGMA main.page_size"), pm_test_sql_int(s, "PRAGMA ref.page_size"));
+  pm_test_sql_exec(s, "DETACH ref");
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(same_as_spatialite),
-      cmocka_unit_test(blobs_as_spatialite),
-      cmocka_unit_test(failure_changes_nothing),
-      cmocka_unit_test(template_same_as_init),
+      pm_test_case(same_as_spatialite),
+      pm_test_case(blobs_as_spatialite),
+      pm_test_case(failure_changes_nothing),
+      pm_test_case(template_same_as_init),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

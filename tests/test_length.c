@@ -4,80 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
-static pm_context *ctx;
+/* Districts, where a case has them: A x 0..1000 and B x 1000..2000, both y -500..500. */
+#define TWO_DISTRICTS(ctx) pm_test_two_districts((ctx), 1000, -500, 500)
 
-static int setup(void **state) {
-  (void)state;
-  return pm_context_create(&ctx) == PM_OK ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  pm_context_destroy(ctx);
-  return 0;
-}
-
-static pm_features *wkt(const char *layer, const char *const *w, const char *const *labels,
-                        size_t n) {
-  return pm_test_wkt(ctx, layer, w, labels, n);
-}
-
-/* District A: x 0..1000, B: x 1000..2000 (both y -500..500). */
-static pm_districts *two_districts(void) {
-  const char *w[] = {"POLYGON((0 -500, 1000 -500, 1000 500, 0 500, 0 -500))",
-                     "POLYGON((1000 -500, 2000 -500, 2000 500, 1000 500, 1000 -500))"};
-  const char *names[] = {"A", "B"};
-  return pm_test_districts_wkt(ctx, w, names, 2);
-}
-
-static pm_districts *no_districts(void) {
-  return pm_test_no_districts(ctx);
-}
-
-static pm_indicator_spec spec_of(const char *unit) {
-  pm_indicator_spec s;
-  memset(&s, 0, sizeof s);
-  s.id = (char *)"greenway";
-  s.title = (char *)"绿道长度";
-  s.metric = (char *)"length";
-  s.unit = (char *)unit;
-  s.layer.layer = (char *)"lines";
-  s.threshold_m = s.catchment_m = s.near_m = s.within_m = s.radius_m = NAN;
-  s.min_area_m2 = s.max_area_m2 = NAN;
-  return s;
-}
-
-static void set_target(pm_indicator_spec *s, const char *op, double v) {
-  s->has_target = 1;
-  strcpy(s->target_op, op);
-  s->target_value = v;
-}
-
-/* Length in m of a detail's geometry. */
-static double detail_length(const pm_detail *x) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-  GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, x->wkb, x->wkb_len);
-  assert_non_null(g);
-  double len = -1;
-  GEOSLength_r(h, g, &len);
-  GEOSGeom_destroy_r(h, g);
-  GEOSWKBReader_destroy_r(h, rd);
-  return len;
-}
+/* The indicator as the plan writes it, less its closing brace (each case adds its keys). */
+#define SPEC "{id: greenway, title: 绿道长度, metric: length"
 
 static void test_duplicates_count_once(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* 0..1000 twice and 500..1500 overlapping: the dissolved network is 0..1500 = 1.5 km. */
   const char *w[] = {"LINESTRING(0 0, 1000 0)", "LINESTRING(1000 0, 0 0)",
                      "LINESTRING(500 0, 1500 0)"};
-  pm_features *lines = wkt("lines", w, NULL, 3);
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of(NULL);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_features *lines = pm_test_wkt(ctx, "lines", w, NULL, 3);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", layer: lines}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
   assert_string_equal(out.unit, "km");
   assert_string_equal(out.id, "greenway");
@@ -91,21 +34,21 @@ static void test_duplicates_count_once(void **state) {
   /* Without districts, `_all` carries the measured detail. */
   assert_int_equal(out.n_details, 1);
   assert_string_equal(out.details[0].role, "measured");
-  assert_near(detail_length(&out.details[0]), 1500, 1e-6);
+  assert_near(pm_test_detail_length(ctx, &out.details[0]), 1500, 1e-6);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, lines);
 }
 
 static void test_line_split_between_districts(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* 200..1700 crosses x = 1000: 0.8 km in A, 0.7 km in B; 2500..3000 lies outside both. */
   const char *w[] = {"LINESTRING(200 0, 1700 0)", "LINESTRING(2500 0, 3000 0)"};
-  pm_features *lines = wkt("lines", w, NULL, 2);
-  pm_districts *d = two_districts();
-  pm_indicator_spec s = spec_of("km");
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_features *lines = pm_test_wkt(ctx, "lines", w, NULL, 2);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", layer: lines, unit: km}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
   assert_int_equal(out.n_results, 3);
   assert_string_equal(out.results[0].district, "A");
@@ -118,28 +61,28 @@ static void test_line_split_between_districts(void **state) {
   assert_int_equal(out.n_details, 2);
   for (size_t k = 0; k < out.n_details; k++) {
     assert_string_equal(out.details[k].role, "measured");
-    assert_near(detail_length(&out.details[k]),
+    assert_near(pm_test_detail_length(ctx, &out.details[k]),
                 strcmp(out.details[k].district, "A") == 0 ? 800 : 700, 1e-6);
   }
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, lines);
 }
 
 static void test_within(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* Zone x 0..500, y -50..50: half of the first line is inside, the second line (y = 200) is not;
    * a third line runs along the zone's edge (y = 50) and counts (boundary included). */
   const char *w[] = {"LINESTRING(0 0, 1000 0)", "LINESTRING(0 200, 1000 200)",
                      "LINESTRING(100 50, 300 50)"};
   const char *z[] = {"POLYGON((0 -50, 500 -50, 500 50, 0 50, 0 -50))"};
-  pm_features *lines = wkt("lines", w, NULL, 3);
-  pm_features *zones = wkt("zones", z, NULL, 1);
+  pm_features *lines = pm_test_wkt(ctx, "lines", w, NULL, 3);
+  pm_features *zones = pm_test_wkt(ctx, "zones", z, NULL, 1);
   const pm_features *within[] = {zones};
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of("m");
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", layer: lines, within: zones, unit: m}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_length(ctx, &s, lines, within, 1, NULL, 0, NULL, d, &out), PM_OK);
   assert_string_equal(out.unit, "m");
   assert_near(out.results[0].value, 700, 1e-6);
@@ -147,22 +90,22 @@ static void test_within(void **state) {
   pm_indicator_result_clear(&out);
 
   /* An empty `within` selection leaves nothing. */
-  pm_features *none = wkt("zones", NULL, NULL, 0);
+  pm_features *none = pm_test_wkt(ctx, "zones", NULL, NULL, 0);
   const pm_features *within0[] = {none};
-  memset(&out, 0, sizeof out);
   assert_int_equal(pm_length(ctx, &s, lines, within0, 1, NULL, 0, NULL, d, &out), PM_OK);
   assert_true(out.results[0].has_value);
   assert_near(out.results[0].value, 0, 1e-12);
   assert_int_equal(out.n_details, 0);
   pm_indicator_result_clear(&out);
   pm_features_destroy(ctx, none);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, zones);
   pm_features_destroy(ctx, lines);
 }
 
 static void test_near_inclusive(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* River along y = 0 (x 0..1000), park a square at x 3000..3100. near_m 30:
    * footway at y = 30 (exactly 30 m): counts whole, 1 km;
    * footway at y = -30.5: beyond, nothing;
@@ -172,32 +115,38 @@ static void test_near_inclusive(void **state) {
                      "LINESTRING(3050 -60, 3050 -10)"};
   const char *r[] = {"LINESTRING(0 0, 1000 0)"};
   const char *p[] = {"POLYGON((3000 0, 3100 0, 3100 100, 3000 100, 3000 0))"};
-  pm_features *lines = wkt("footways", w, NULL, 3);
-  pm_features *rivers = wkt("rivers", r, NULL, 1);
-  pm_features *parks = wkt("parks", p, NULL, 1);
+  pm_features *lines = pm_test_wkt(ctx, "footways", w, NULL, 3);
+  pm_features *rivers = pm_test_wkt(ctx, "rivers", r, NULL, 1);
+  pm_features *parks = pm_test_wkt(ctx, "parks", p, NULL, 1);
   const pm_features *near[] = {rivers, parks};
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of(NULL);
-  s.near_m = 30;
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
-  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_OK);
-  assert_near(out.results[0].value, 1.020, 1e-6);
-  pm_indicator_result_clear(&out);
-
+  pm_districts *d = pm_test_no_districts(ctx);
   /* near_m 29.9: the footway at exactly 30 m no longer counts. */
-  s.near_m = 29.9;
-  memset(&out, 0, sizeof out);
-  assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_OK);
-  assert_near(out.results[0].value, 0.0199, 1e-6);
-  pm_indicator_result_clear(&out);
+  static const struct {
+    double near_m, km;
+  } cases[] = {{30, 1.020}, {29.9, 0.0199}};
+  pm_indicator_result out = {0};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    pm_indicator_spec s =
+        pm_test_spec(ctx, SPEC ", layer: footways, near: [rivers, parks], near_m: %g}",
+                     cases[c].near_m);
+    assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_OK);
+    if (fabs(out.results[0].value - cases[c].km) > 1e-6)
+      fail_msg("near_m %g: %.9g km, want %g", cases[c].near_m, out.results[0].value, cases[c].km);
+    pm_indicator_result_clear(&out);
+    pm_indicator_spec_clear(&s);
+  }
 
-  /* `near` without near_m is a planner's error. */
+  /* `near` without near_m is a planner's error: the plan is refused, and so is such a spec built
+   * in code (a plan cannot give one: here near_m is taken away by hand). */
+  pm_indicator_spec s;
+  assert_int_equal(pm_test_spec_parse(ctx, &s, SPEC ", layer: footways, near: rivers}"), PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "'near' needs 'near_m'");
+  s = pm_test_spec(ctx, SPEC ", layer: footways, near: rivers, near_m: 30}");
   s.near_m = NAN;
-  memset(&out, 0, sizeof out);
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, near, 2, NULL, d, &out), PM_EINPUT);
-  assert_non_null(strstr(pm_context_message(ctx), "near_m"));
+  assert_contains(pm_context_message(ctx), "near_m");
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, parks);
   pm_features_destroy(ctx, rivers);
@@ -205,20 +154,19 @@ static void test_near_inclusive(void **state) {
 }
 
 static void test_share_of(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* Rivers 0..1500 (plus a duplicate of 0..800, dissolved away); remediated 0..800.
    * A holds 1.0 km of river, 0.8 km remediated -> 80 %;
    * B holds 0.5 km of river (1000..1500), none remediated -> 0 %;
    * _all: 0.8 / 1.5 -> 53.33 %. */
   const char *rv[] = {"LINESTRING(0 0, 1500 0)", "LINESTRING(0 0, 800 0)"};
   const char *rm[] = {"LINESTRING(0 0, 800 0)"};
-  pm_features *rivers = wkt("rivers", rv, NULL, 2);
-  pm_features *remediated = wkt("rivers", rm, NULL, 1);
-  pm_districts *d = two_districts();
-  pm_indicator_spec s = spec_of("%");
-  set_target(&s, ">=", 50);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_features *rivers = pm_test_wkt(ctx, "rivers", rv, NULL, 2);
+  pm_features *remediated = pm_test_wkt(ctx, "remediated", rm, NULL, 1);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec s =
+      pm_test_spec(ctx, SPEC ", layer: remediated, share_of: rivers, target: \">= 50\"}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_length(ctx, &s, remediated, NULL, 0, NULL, 0, rivers, d, &out), PM_OK);
   assert_string_equal(out.unit, "%");
   pm_result *a = &out.results[0], *b = &out.results[1], *all = &out.results[2];
@@ -236,26 +184,31 @@ static void test_share_of(void **state) {
   assert_true(all->met);
   pm_indicator_result_clear(&out);
 
-  /* A unit that is not a share is refused. */
-  s = spec_of("km");
-  memset(&out, 0, sizeof out);
+  /* A unit that is not a share is refused: in a plan, and in a spec set in code. */
+  pm_indicator_spec bad;
+  assert_int_equal(
+      pm_test_spec_parse(ctx, &bad, SPEC ", layer: remediated, share_of: rivers, unit: km}"),
+      PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "with share_of reports in %");
+  assert_int_equal(pm_indicator_spec_set(ctx, &s, "unit", "km"), PM_OK);
   assert_int_equal(pm_length(ctx, &s, remediated, NULL, 0, NULL, 0, rivers, d, &out), PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "with share_of the value is a share");
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, remediated);
   pm_features_destroy(ctx, rivers);
 }
 
 static void test_empty_denominator_is_null(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* All rivers lie in A: B has no river length, so its share is null with a reason. */
   const char *rv[] = {"LINESTRING(100 0, 600 0)"};
-  pm_features *rivers = wkt("rivers", rv, NULL, 1);
-  pm_districts *d = two_districts();
-  pm_indicator_spec s = spec_of(NULL);
-  set_target(&s, ">=", 90);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_features *rivers = pm_test_wkt(ctx, "rivers", rv, NULL, 1);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec s =
+      pm_test_spec(ctx, SPEC ", layer: rivers, share_of: rivers, target: \">= 90\"}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_length(ctx, &s, rivers, NULL, 0, NULL, 0, rivers, d, &out), PM_OK);
   assert_near(out.results[0].value, 100, 1e-9);
   assert_true(out.results[0].met);
@@ -266,21 +219,20 @@ static void test_empty_denominator_is_null(void **state) {
   assert_int_equal(out.results[1].n_gaps, 0); /* no value, nothing to fall short of */
   assert_near(out.results[2].value, 100, 1e-9);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, rivers);
 }
 
 static void test_target_gaps(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* A 0.8 km, B 0.7 km, _all 1.5 km; target >= 0.75 km: B short by 0.05 km. */
   const char *w[] = {"LINESTRING(200 0, 1700 0)"};
   const char *names[] = {"绿道1号"};
-  pm_features *lines = wkt("greenways", w, names, 1);
-  pm_districts *d = two_districts();
-  pm_indicator_spec s = spec_of("km");
-  set_target(&s, ">=", 0.75);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_features *lines = pm_test_wkt(ctx, "greenways", w, names, 1);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", layer: greenways, target: \">= 0.75\"}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
   assert_true(out.has_target);
   assert_true(out.results[0].has_target);
@@ -297,41 +249,45 @@ static void test_target_gaps(void **state) {
   pm_indicator_result_clear(&out);
 
   /* Same in metres: the shortfall follows the unit (50 m). */
-  s = spec_of("m");
-  set_target(&s, ">=", 750);
-  memset(&out, 0, sizeof out);
+  pm_indicator_spec_clear(&s);
+  s = pm_test_spec(ctx, SPEC ", layer: greenways, unit: m, target: \">= 750\"}");
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_OK);
   assert_near(out.results[1].value, 700, 1e-6);
   assert_near(out.results[1].gaps[0].shortfall, 50, 1e-6);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, lines);
 }
 
 static void test_bad_inputs(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   const char *p[] = {"POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))"};
   const char *l[] = {"LINESTRING(0 0, 10 0)"};
-  pm_features *polys = wkt("parks", p, NULL, 1);
-  pm_features *lines = wkt("roads", l, NULL, 1);
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of(NULL);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_features *polys = pm_test_wkt(ctx, "parks", p, NULL, 1);
+  pm_features *lines = pm_test_wkt(ctx, "roads", l, NULL, 1);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", layer: parks}");
+  pm_indicator_result out = {0};
   /* A polygon layer has no length. */
   assert_int_equal(pm_length(ctx, &s, polys, NULL, 0, NULL, 0, NULL, d, &out), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "parks"));
   pm_indicator_result_clear(&out);
   /* `within` needs polygons. */
+  pm_indicator_spec_clear(&s);
+  s = pm_test_spec(ctx, SPEC ", layer: roads, within: roads}");
   const pm_features *within[] = {lines};
-  memset(&out, 0, sizeof out);
   assert_int_equal(pm_length(ctx, &s, lines, within, 1, NULL, 0, NULL, d, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
-  /* A unit a length cannot have. */
-  s = spec_of("ha");
-  memset(&out, 0, sizeof out);
+  pm_indicator_spec_clear(&s);
+  /* A unit a length cannot have: in a plan, and in a spec set in code. */
+  assert_int_equal(pm_test_spec_parse(ctx, &s, SPEC ", layer: roads, unit: ha}"), PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "unit 'ha'");
+  s = pm_test_spec(ctx, SPEC ", layer: roads}");
+  assert_int_equal(pm_indicator_spec_set(ctx, &s, "unit", "ha"), PM_OK);
   assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &out), PM_EINPUT);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, lines);
   pm_features_destroy(ctx, polys);
@@ -342,7 +298,7 @@ static void test_bad_inputs(void **state) {
  * number of threads. 60 rows of 100 pieces [10k, 10k + 15] along y = 5r + 0.5 (x 0..1005): each
  * row dissolves to 1005 m; the `near` polygon (x 200..700, within 0 m) keeps 500 m per row. */
 static void test_many_lines_in_strips(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   enum { ROWS = 60, PIECES = 100, N = ROWS * PIECES };
   char **w = malloc(N * sizeof *w);
   assert_non_null(w);
@@ -355,28 +311,29 @@ static void test_many_lines_in_strips(void **state) {
                5.0 * r + 0.5);
       w[i] = strdup(buf);
     }
-  pm_features *lines = wkt("lines", (const char *const *)w, NULL, N);
+  pm_features *lines = pm_test_wkt(ctx, "lines", (const char *const *)w, NULL, N);
   const char *zone[] = {"POLYGON((200 0, 700 0, 700 400, 200 400, 200 0))"};
-  pm_features *near = wkt("zone", zone, NULL, 1);
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of("m");
-  s.near_m = 0;
+  pm_features *near = pm_test_wkt(ctx, "zone", zone, NULL, 1);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec all = pm_test_spec(ctx, SPEC ", layer: lines, unit: m}");
+  pm_indicator_spec zoned = pm_test_spec(ctx, SPEC ", layer: lines, unit: m, near: zone, near_m: 0}");
   const pm_features *nl[] = {near};
   double v[2];
   for (int t = 1; t <= 2; t++) {
     pm_context_set_threads(ctx, t);
-    pm_indicator_result r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, NULL, 0, NULL, d, &r), PM_OK);
+    pm_indicator_result r = {0};
+    assert_int_equal(pm_length(ctx, &all, lines, NULL, 0, NULL, 0, NULL, d, &r), PM_OK);
     assert_near(r.results[0].value, ROWS * 1005.0, 1e-6);
     pm_indicator_result_clear(&r);
-    assert_int_equal(pm_length(ctx, &s, lines, NULL, 0, nl, 1, NULL, d, &r), PM_OK);
+    assert_int_equal(pm_length(ctx, &zoned, lines, NULL, 0, nl, 1, NULL, d, &r), PM_OK);
     v[t - 1] = r.results[0].value;
     assert_near(v[t - 1], ROWS * 500.0, 1e-3); /* + 2 x PM_INCLUSIVE_EPS_M per row */
     pm_indicator_result_clear(&r);
   }
   pm_context_set_threads(ctx, 1);
   assert_true(v[0] == v[1]);
+  pm_indicator_spec_clear(&all);
+  pm_indicator_spec_clear(&zoned);
   for (size_t i = 0; i < N; i++) free(w[i]);
   free(w);
   pm_features_destroy(ctx, lines);
@@ -396,5 +353,5 @@ int main(void) {
       cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_many_lines_in_strips),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

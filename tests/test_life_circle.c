@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 /* One street, y = 0, x 0..2000. Homes H1 (100, 0) and H2 (1000, 0) lie on it. Facilities: a
  * school at (600, 0) (within 500 m: H1 at exactly 500 m, H2 at 400 m: both served), a clinic at
@@ -16,19 +16,15 @@ static pm_features *facility(pm_context *ctx, const char *layer, const char *wkt
   return fs;
 }
 
+/* The indicator: three facility types (school 500 m, clinic 1000 m, market 300 m). */
 static pm_indicator_spec spec_lc(pm_context *ctx, const char *require, const char *distance) {
-  pm_indicator_spec s = pm_test_spec(ctx, "life_circle", "life", "homes", "homes", "require",
-                                     require, "distance", distance, "network", "streets", NULL);
-  const char *names[] = {"school", "clinic", "market"}, *layers[] = {"schools", "clinics", "markets"};
-  const double within[] = {500, 1000, 300};
-  s.facilities = calloc(3, sizeof *s.facilities);
-  s.n_facilities = 3;
-  for (int i = 0; i < 3; i++) {
-    s.facilities[i].name = strdup(names[i]);
-    s.facilities[i].layer.layer = strdup(layers[i]);
-    s.facilities[i].within_m = within[i];
-  }
-  return s;
+  return pm_test_spec(ctx,
+                      "{id: life, metric: life_circle, homes: homes, require: \"%s\", "
+                      "distance: %s, network: streets, facilities: ["
+                      "{name: school, layer: schools, within_m: 500}, "
+                      "{name: clinic, layer: clinics, within_m: 1000}, "
+                      "{name: market, layer: markets, within_m: 300}]}",
+                      require, distance);
 }
 
 static const pm_facility_share *share(const pm_result *r, const char *name) {
@@ -39,9 +35,7 @@ static const pm_facility_share *share(const pm_result *r, const char *name) {
 }
 
 static void test_require_and_boundaries(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"LINESTRING(0 0, 2000 0)"};
   pm_features *streets = pm_test_wkt(ctx, "streets", sw, NULL, 1);
   pm_network_options opt;
@@ -89,15 +83,23 @@ static void test_require_and_boundaries(void **state) {
 
     /* require 2: H1 and H2 have a school and a clinic */
     s = spec_lc(ctx, "2", distances[k]);
-    memset(&out, 0, sizeof out);
-    assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3,
+      assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3,
                                     walk ? net : NULL, d, &out), PM_OK);
     assert_near(out.results[0].numerator, 2, 0); /* H3: only the clinic, straight; unroutable walking */
     pm_indicator_result_clear(&out);
     pm_indicator_spec_clear(&s);
   }
-  /* require beyond the number of types is refused */
-  pm_indicator_spec s = spec_lc(ctx, "4", "euclidean");
+  /* require beyond the number of types is refused: in a plan, and by the metric for a spec set in
+   * code */
+  pm_indicator_spec s;
+  assert_int_equal(pm_test_spec_parse(ctx, &s,
+                                      "{id: life, metric: life_circle, homes: homes, require: 4, "
+                                      "distance: euclidean, facilities: [{name: school, layer: "
+                                      "schools, within_m: 500}]}"),
+                   PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "require '4' must be all or a whole number from 1 to 1");
+  s = spec_lc(ctx, "all", "euclidean");
+  assert_int_equal(pm_indicator_spec_set(ctx, &s, "require", "4"), PM_OK);
   pm_indicator_result out = {0};
   assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3, NULL, d, &out),
                    PM_EINPUT);
@@ -109,14 +111,11 @@ static void test_require_and_boundaries(void **state) {
   pm_features_destroy(ctx, streets);
   pm_network_destroy(ctx, net);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
 }
 
 /* Polygon homes weigh their area, taken at their representative point. */
 static void test_polygon_weights(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *hw[] = {"POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))", "POLYGON((900 0, 930 0, 930 10, 900 10, 900 0))"};
   pm_features *homes = pm_test_wkt(ctx, "homes", hw, NULL, 2);
   pm_features *fac[3] = {facility(ctx, "schools", "POINT(5 20)"),
@@ -135,21 +134,13 @@ static void test_polygon_weights(void **state) {
   for (int i = 0; i < 3; i++) pm_features_destroy(ctx, fac[i]);
   pm_features_destroy(ctx, homes);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
-}
-
-static void keep_notice(void *user, const char *message) {
-  char *buf = user;
-  strncat(buf, message, 1023 - strlen(buf));
 }
 
 /* A type whose layer selects nothing is lacked by every home, and the run says so. */
 static void test_empty_type_notice(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  char notices[1024] = "";
-  pm_context_set_notice(ctx, keep_notice, notices);
+  pm_context *ctx = *state;
+  pm_test_notices notices;
+  pm_test_collect_notices(ctx, &notices);
   const char *hw[] = {"POINT(100 0)"};
   pm_features *homes = pm_test_wkt(ctx, "homes", hw, NULL, 1);
   pm_features *fac[3] = {facility(ctx, "schools", "POINT(600 0)"),
@@ -163,14 +154,14 @@ static void test_empty_type_notice(void **state) {
                    PM_OK);
   assert_near(out.results[0].numerator, 1, 0); /* school and clinic: 2 of 3 */
   assert_near(share(&out.results[0], "market")->numerator, 0, 0);
-  assert_non_null(strstr(notices, "facility type 'market' selects no features"));
-  assert_null(strstr(notices, "'school'"));
+  assert_contains(notices.text, "facility type 'market' selects no features");
+  assert_lacks(notices.text, "'school'");
   pm_indicator_result_clear(&out);
   pm_indicator_spec_clear(&s);
   for (int i = 0; i < 3; i++) pm_features_destroy(ctx, fac[i]);
   pm_features_destroy(ctx, homes);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
+  pm_context_set_notice(ctx, NULL, NULL);
 }
 
 int main(void) {
@@ -179,5 +170,5 @@ int main(void) {
       cmocka_unit_test(test_empty_type_notice),
       cmocka_unit_test(test_polygon_weights),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

@@ -3,63 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
-static pm_context *ctx;
+/* Districts, where a case has them: A x 0..1000 and B x 1000..2000, both y -500..1500. */
+#define TWO_DISTRICTS(ctx) pm_test_two_districts((ctx), 1000, -500, 1500)
 
-static int setup(void **state) {
-  (void)state;
-  return pm_context_create(&ctx) == PM_OK ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  pm_context_destroy(ctx);
-  return 0;
-}
-
-static pm_features *wkt(const char *layer, const char *const *w, const char *const *labels,
-                        size_t n) {
-  return pm_test_wkt(ctx, layer, w, labels, n);
-}
-
-/* District A: x 0..1000, B: x 1000..2000 (both y -500..1500). */
-static pm_districts *two_districts(void) {
-  const char *w[] = {"POLYGON((0 -500, 1000 -500, 1000 1500, 0 1500, 0 -500))",
-                     "POLYGON((1000 -500, 2000 -500, 2000 1500, 1000 1500, 1000 -500))"};
-  const char *names[] = {"A", "B"};
-  return pm_test_districts_wkt(ctx, w, names, 2);
-}
-
-static pm_districts *no_districts(void) {
-  return pm_test_no_districts(ctx);
-}
-
-static pm_indicator_spec spec_of(double within_m) {
-  pm_indicator_spec s;
-  memset(&s, 0, sizeof s);
-  s.id = (char *)"video";
-  s.title = (char *)"主要道路视频监控覆盖";
-  s.metric = (char *)"line_coverage";
-  s.unit = (char *)"%";
-  s.layer.layer = (char *)"roads";
-  s.threshold_m = s.catchment_m = s.near_m = s.radius_m = NAN;
-  s.min_area_m2 = s.max_area_m2 = NAN;
-  s.within_m = within_m;
-  return s;
-}
-
-static double detail_length(const pm_detail *x) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-  GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, x->wkb, x->wkb_len);
-  assert_non_null(g);
-  double len = -1;
-  GEOSLength_r(h, g, &len);
-  GEOSGeom_destroy_r(h, g);
-  GEOSWKBReader_destroy_r(h, rd);
-  return len;
-}
+/* The indicator as the plan writes it, less its closing brace (each case adds its keys). */
+#define SPEC "{id: video, title: 主要道路视频监控覆盖, metric: line_coverage, layer: roads"
 
 static const pm_detail *find_detail(const pm_indicator_result *out, const char *role,
                                     const char *district) {
@@ -71,19 +21,18 @@ static const pm_detail *find_detail(const pm_indicator_result *out, const char *
 }
 
 static void test_half_covered(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* Road 0..200 along y = 0, camera at the origin, within_m 100: 0..100 is covered -> 50 %. */
   const char *r[] = {"LINESTRING(0 0, 200 0)"};
   const char *rn[] = {"华新路"};
   const char *c[] = {"POINT(0 0)"};
   const char *cn[] = {"cam-1"};
-  pm_features *roads = wkt("roads", r, rn, 1);
-  pm_features *cams = wkt("cameras", c, cn, 1);
+  pm_features *roads = pm_test_wkt(ctx, "roads", r, rn, 1);
+  pm_features *cams = pm_test_wkt(ctx, "cameras", c, cn, 1);
   const pm_features *by[] = {cams};
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of(100);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", by: cameras, within_m: 100}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_line_coverage(ctx, &s, roads, by, 1, d, &out), PM_OK);
   assert_string_equal(out.unit, "%");
   pm_result *all = &out.results[0];
@@ -108,28 +57,28 @@ static void test_half_covered(void **state) {
   assert_non_null(uc);
   assert_int_equal(cv->covered, 1);
   assert_int_equal(uc->covered, 0);
-  assert_near(detail_length(cv), 100, 1e-3);
-  assert_near(detail_length(uc), 100, 1e-3);
+  assert_near(pm_test_detail_length(ctx, cv), 100, 1e-3);
+  assert_near(pm_test_detail_length(ctx, uc), 100, 1e-3);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, cams);
   pm_features_destroy(ctx, roads);
 }
 
 static void test_inclusive_and_duplicates(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* A road at exactly within_m (y = 100) from a line of poles along y = 0 is covered whole; its
    * duplicate counts once; a road at y = 100.5 is not covered at all. */
   const char *r[] = {"LINESTRING(0 100, 1000 100)", "LINESTRING(1000 100, 0 100)",
                      "LINESTRING(0 -100.5, 1000 -100.5)"};
   const char *b[] = {"LINESTRING(0 0, 1000 0)"};
-  pm_features *roads = wkt("roads", r, NULL, 3);
-  pm_features *poles = wkt("poles", b, NULL, 1);
+  pm_features *roads = pm_test_wkt(ctx, "roads", r, NULL, 3);
+  pm_features *poles = pm_test_wkt(ctx, "poles", b, NULL, 1);
   const pm_features *by[] = {poles};
-  pm_districts *d = no_districts();
-  pm_indicator_spec s = spec_of(100);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", by: poles, within_m: 100}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_line_coverage(ctx, &s, roads, by, 1, d, &out), PM_OK);
   pm_result *all = &out.results[0];
   assert_near(all->numerator, 1.0, 1e-9);
@@ -140,13 +89,14 @@ static void test_inclusive_and_duplicates(void **state) {
   assert_near(all->gaps[0].shortfall, 1.0, 1e-9);
   assert_near(all->gaps[0].distance_m, 100.5, 1e-9);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, poles);
   pm_features_destroy(ctx, roads);
 }
 
 static void test_gaps_sorted_and_districts(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   /* Camera at (0 0), within_m 100.
    * r1 0..200 at y = 0 (A): 0.1 km uncovered, distance 0.
    * r2 0..500 at y = 1000 (A): all 0.5 km uncovered, distance 1000.
@@ -156,16 +106,13 @@ static void test_gaps_sorted_and_districts(void **state) {
   const char *r[] = {"LINESTRING(0 0, 200 0)", "LINESTRING(0 1000, 500 1000)",
                      "LINESTRING(0 -50, 50 -50)", "LINESTRING(800 0, 1300 0)"};
   const char *c[] = {"POINT(0 0)"};
-  pm_features *roads = wkt("roads", r, NULL, 4);
-  pm_features *cams = wkt("cameras", c, NULL, 1);
+  pm_features *roads = pm_test_wkt(ctx, "roads", r, NULL, 4);
+  pm_features *cams = pm_test_wkt(ctx, "cameras", c, NULL, 1);
   const pm_features *by[] = {cams};
-  pm_districts *d = two_districts();
-  pm_indicator_spec s = spec_of(100);
-  s.has_target = 1;
-  strcpy(s.target_op, ">=");
-  s.target_value = 100;
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec s =
+      pm_test_spec(ctx, SPEC ", by: cameras, within_m: 100, target: \">= 100\"}");
+  pm_indicator_result out = {0};
   assert_int_equal(pm_line_coverage(ctx, &s, roads, by, 1, d, &out), PM_OK);
   pm_result *a = &out.results[0], *b = &out.results[1], *all = &out.results[2];
   assert_near(a->denominator, 0.95, 1e-9);
@@ -206,23 +153,23 @@ static void test_gaps_sorted_and_districts(void **state) {
   assert_null(find_detail(&out, "covered", "B"));
   assert_non_null(find_detail(&out, "uncovered", "B"));
   assert_null(find_detail(&out, "uncovered", "_all"));
-  assert_near(detail_length(find_detail(&out, "uncovered", "A")), 800, 1e-3);
+  assert_near(pm_test_detail_length(ctx, find_detail(&out, "uncovered", "A")), 800, 1e-3);
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, cams);
   pm_features_destroy(ctx, roads);
 }
 
 static void test_nothing_to_cover_or_by(void **state) {
-  (void)state;
+  pm_context *ctx = *state;
   const char *r[] = {"LINESTRING(100 0, 300 0)"};
-  pm_features *roads = wkt("roads", r, NULL, 1);
-  pm_features *none = wkt("cameras", NULL, NULL, 0);
+  pm_features *roads = pm_test_wkt(ctx, "roads", r, NULL, 1);
+  pm_features *none = pm_test_wkt(ctx, "cameras", NULL, NULL, 0);
   const pm_features *by[] = {none};
-  pm_districts *d = two_districts();
-  pm_indicator_spec s = spec_of(50);
-  pm_indicator_result out;
-  memset(&out, 0, sizeof out);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec s = pm_test_spec(ctx, SPEC ", by: cameras, within_m: 50}");
+  pm_indicator_result out = {0};
   /* No cameras at all: 0 %, the road is a gap without a nearest camera. B has no road: null. */
   assert_int_equal(pm_line_coverage(ctx, &s, roads, by, 1, d, &out), PM_OK);
   assert_true(out.results[0].has_value);
@@ -234,12 +181,16 @@ static void test_nothing_to_cover_or_by(void **state) {
   assert_non_null(out.results[1].null_reason);
   pm_indicator_result_clear(&out);
 
-  /* within_m is required. */
-  s = spec_of(NAN);
-  memset(&out, 0, sizeof out);
+  /* within_m is required: by a plan, and by the metric of a spec built in code without it (a plan
+   * cannot give one: here within_m is taken away by hand). */
+  pm_indicator_spec bad;
+  assert_int_equal(pm_test_spec_parse(ctx, &bad, SPEC ", by: cameras}"), PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "needs key 'within_m'");
+  s.within_m = NAN;
   assert_int_equal(pm_line_coverage(ctx, &s, roads, by, 1, d, &out), PM_EINPUT);
-  assert_non_null(strstr(pm_context_message(ctx), "within_m"));
+  assert_contains(pm_context_message(ctx), "within_m");
   pm_indicator_result_clear(&out);
+  pm_indicator_spec_clear(&s);
   pm_districts_destroy(ctx, d);
   pm_features_destroy(ctx, none);
   pm_features_destroy(ctx, roads);
@@ -252,5 +203,5 @@ int main(void) {
       cmocka_unit_test(test_gaps_sorted_and_districts),
       cmocka_unit_test(test_nothing_to_cover_or_by),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

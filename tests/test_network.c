@@ -8,7 +8,7 @@
 
 #include <ogr_api.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 #include "engine/network_internal.h"
 
 #define EPS 1e-9
@@ -73,9 +73,7 @@ static double net_dist(pm_context *ctx, const pm_network *net, const pm_network_
 
 /* A T-junction: the side street ends on an interior vertex of the main street. */
 static void test_t_junction(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 100 0, 200 0)", "LINESTRING(100 0, 100 100)"};
   pm_network *net = build(ctx, wkt, 2, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   const pm_network_info *in = pm_network_get_info(net);
@@ -126,15 +124,12 @@ static void test_t_junction(void **state) {
   GEOSGeom_destroy_r(pm_context_geos(ctx), path);
   pm_network_search_destroy(s);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* A bridge crosses a street without a shared vertex: `vertices` keeps them apart, `crossings`
  * joins them. */
 static void test_bridge(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 200 0)", "LINESTRING(100 -100, 100 100)"};
   pm_network *v = build(ctx, wkt, 2, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   const pm_network_info *in = pm_network_get_info(v);
@@ -160,14 +155,11 @@ static void test_bridge(void **state) {
   pm_network_edge_get(c, 0, &ed);
   assert_int_equal(ed.feature, PM_NETWORK_NONE);
   pm_network_destroy(ctx, c);
-  pm_context_destroy(ctx);
 }
 
 /* Line ends closer than 0.5 m are one node; 0.5 m or more apart they are not. Coordinates stay. */
 static void test_merge_ends(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *near[] = {"LINESTRING(0 0, 100 0)", "LINESTRING(100.3 0, 200 0)"};
   pm_network *net = build(ctx, near, 2, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   const pm_network_info *in = pm_network_get_info(net);
@@ -204,14 +196,11 @@ static void test_merge_ends(void **state) {
   assert_int_equal(pm_network_node_degree(net, node_at(net, 100, 0)), 4);
   assert_int_equal(in->n_components, 3);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* A footway in a closed courtyard (50 m < min_piece_m) is an island: reported, never snapped to. */
 static void test_island(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 1000 0)", "LINESTRING(400 30, 450 30)"};
   pm_network *net = build(ctx, wkt, 2, PM_NETWORK_CONNECT_VERTICES, 200, 100);
   const pm_network_info *in = pm_network_get_info(net);
@@ -255,15 +244,12 @@ static void test_island(void **state) {
   assert_int_equal(p.edge, PM_NETWORK_NONE);
   assert_string_equal(pm_snap_status_name(p.status), "no network outside islands");
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* A far outlier stretches the grid the build sorts vertices on, so that a whole 2 m grid of streets
  * falls into one cell: the shared vertices are still found exactly. */
 static void test_far_outlier(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char *wkt[21];
   for (int l = 0; l < 20; l++) {
     char buf[1024];
@@ -283,14 +269,11 @@ static void test_far_outlier(void **state) {
   assert_near(in->length_m, 2 * 10 * 18 + 100, EPS);
   for (int l = 0; l < 21; l++) free(wkt[l]);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* Partly reached edges: the reached network ends exactly at the cutoff. */
 static void test_partly_reached(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 500 0, 1000 0)"};
   pm_network *net = build(ctx, wkt, 1, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   pm_network_search *s = NULL;
@@ -344,14 +327,11 @@ static void test_partly_reached(void **state) {
   GEOSGeom_destroy_r(pm_context_geos(ctx), g);
   pm_network_search_destroy(s);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* Two points on one edge: the walk along the edge, unless going round is shorter. */
 static void test_same_edge(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *line[] = {"LINESTRING(0 0, 1000 0)"};
   pm_network *net = build(ctx, line, 1, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   pm_network_snap p = snap(ctx, net, 100, 10), q = snap(ctx, net, 400, -20);
@@ -387,14 +367,11 @@ static void test_same_edge(void **state) {
   GEOSGeom_destroy_r(pm_context_geos(ctx), path);
   pm_network_search_destroy(s);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* d == cutoff is reached (inclusive), a hair more is not. */
 static void test_cutoff_inclusive(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 100 0)", "LINESTRING(100 0, 200 0)"};
   pm_network *net = build(ctx, wkt, 2, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   pm_network_search *s = NULL;
@@ -417,14 +394,11 @@ static void test_cutoff_inclusive(void **state) {
   assert_int_equal(pm_network_search_run(ctx, s, &p, NULL, 1, NAN), PM_EINPUT);
   pm_network_search_destroy(s);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* A point 150 m from the network with max_snap_m 100: unroutable, seeds nothing, reaches nothing. */
 static void test_unroutable(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 1000 0)"};
   pm_network *net = build(ctx, wkt, 1, PM_NETWORK_CONNECT_VERTICES, 0, 100);
   pm_network_snap pts[3];
@@ -453,15 +427,12 @@ static void test_unroutable(void **state) {
   assert_true(isinf(len));
   pm_network_destroy(ctx, net);
   pm_network_search_destroy(s);
-  pm_context_destroy(ctx);
 }
 
 /* A station by a road with no crossing for 400 m: the stop across the road is 50 m away in a
  * straight line but 850 m on foot; the stop 150 m along the same side is the nearest by network. */
 static void test_barrier(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(-500 20, 400 20, 500 20)", "LINESTRING(-500 -20, 400 -20, 500 -20)",
                        "LINESTRING(400 20, 400 -20)"};
   pm_network *net = build(ctx, wkt, 3, PM_NETWORK_CONNECT_VERTICES, 0, 100);
@@ -488,14 +459,11 @@ static void test_barrier(void **state) {
   assert_true(isinf(pm_network_search_dist_to(s, &station, NULL)));
   pm_network_search_destroy(s);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* Two sources at the same distance from a node: the smaller source id wins, in any seed order. */
 static void test_tie_rule(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *wkt[] = {"LINESTRING(0 0, 100 0)", "LINESTRING(100 0, 200 0)",
                        "LINESTRING(100 0, 100 50)"};
   pm_network *net = build(ctx, wkt, 3, PM_NETWORK_CONNECT_VERTICES, 0, 100);
@@ -538,24 +506,16 @@ static void test_tie_rule(void **state) {
   assert_near(pm_network_search_node_dist(s, node_at(net, 200, 0)), 0, 0);
   pm_network_search_destroy(s);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* A jittered street grid with footways and random points: d(p, q) >= |pq| always; the multi-source
  * result is the minimum of the single-source ones; the walked path is as long as d; snapping and
  * searching give the same results on one or two threads. */
 static uint64_t rng = 88172645463325252ULL;
-static double rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (double)(rng >> 11) / 9007199254740992.0;
-}
+static double rnd(void) { return pm_test_rand(&rng); }
 
 static void test_random_invariants(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   enum { G = 12, NP = 60 };
   double px[G][G], py[G][G];
   for (int i = 0; i < G; i++)
@@ -682,15 +642,12 @@ static void test_random_invariants(void **state) {
   pm_network_search_destroy(s);
   pm_network_search_destroy(m);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* Snapping onto long, winding edges (cut into chunks for the index) agrees with GEOS: the leg is
  * GEOSDistance to the nearest line, the position GEOSProject onto it. */
 static void test_snap_long_edges(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   enum { NL = 6, NV = 157 };
   char *wkt[NL];
@@ -706,8 +663,7 @@ static void test_snap_long_edges(void **state) {
   pm_network *net = build(ctx, (const char *const *)wkt, NL, PM_NETWORK_CONNECT_VERTICES, 0, 1e9);
   assert_int_equal(pm_network_get_info(net)->n_edges, NL);
   GEOSGeometry *lines[NL];
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  for (int l = 0; l < NL; l++) lines[l] = GEOSWKTReader_read_r(h, rd, wkt[l]);
+  for (int l = 0; l < NL; l++) lines[l] = pm_test_geom(ctx, wkt[l]);
   for (int i = 0; i < 2000; i++) {
     double x = rnd() * 2200 - 100, y = rnd() * 900 - 100;
     pm_network_snap p = snap(ctx, net, x, y);
@@ -739,15 +695,11 @@ static void test_snap_long_edges(void **state) {
     GEOSGeom_destroy_r(h, lines[l]);
     free(wkt[l]);
   }
-  GEOSWKTReader_destroy_r(h, rd);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 static void test_bad_input(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_network *net = NULL;
   pm_network_options o;
   pm_network_options_init(&o);
@@ -797,7 +749,6 @@ static void test_bad_input(void **state) {
   assert_string_equal(pm_network_connect_name(c), "crossings");
   assert_int_equal(pm_network_connect_parse(ctx, "vertice", &c), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "`vertices`"));
-  pm_context_destroy(ctx);
 }
 
 /* The OSM walkable rule of §5 on single tag sets, and its SQL text against the predicate on every
@@ -918,9 +869,7 @@ static void test_osm_walkable(void **state) {
 
 /* Memory stays within the budget of the design (< 100 bytes per edge beyond the coordinates). */
 static void test_memory(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   enum { G = 40 };
   char **wkt = calloc(2 * G, sizeof *wkt);
   size_t n = 0;
@@ -947,7 +896,6 @@ static void test_memory(void **state) {
   for (size_t i = 0; i < n; i++) free(wkt[i]);
   free(wkt);
   pm_network_destroy(ctx, net);
-  pm_context_destroy(ctx);
 }
 
 /* The textbook Hilbert index (one bit pair per step), to check the loop-free one. */
@@ -997,14 +945,14 @@ static void test_hilbert(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_t_junction),      cmocka_unit_test(test_bridge),
-      cmocka_unit_test(test_merge_ends),      cmocka_unit_test(test_island),
-      cmocka_unit_test(test_partly_reached),  cmocka_unit_test(test_same_edge),
-      cmocka_unit_test(test_cutoff_inclusive), cmocka_unit_test(test_unroutable),
-      cmocka_unit_test(test_barrier),         cmocka_unit_test(test_tie_rule),
-      cmocka_unit_test(test_random_invariants), cmocka_unit_test(test_bad_input),
-      cmocka_unit_test(test_osm_walkable),    cmocka_unit_test(test_memory),
-      cmocka_unit_test(test_hilbert),        cmocka_unit_test(test_far_outlier),        cmocka_unit_test(test_snap_long_edges),
+      pm_test_case(test_t_junction),      pm_test_case(test_bridge),
+      pm_test_case(test_merge_ends),      pm_test_case(test_island),
+      pm_test_case(test_partly_reached),  pm_test_case(test_same_edge),
+      pm_test_case(test_cutoff_inclusive), pm_test_case(test_unroutable),
+      pm_test_case(test_barrier),         pm_test_case(test_tie_rule),
+      pm_test_case(test_random_invariants), pm_test_case(test_bad_input),
+      cmocka_unit_test(test_osm_walkable),    pm_test_case(test_memory),
+      cmocka_unit_test(test_hilbert),        pm_test_case(test_far_outlier),        pm_test_case(test_snap_long_edges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

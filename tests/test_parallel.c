@@ -1,6 +1,6 @@
 /* test_parallel.c: pm__parallel_for (engine/parallel.c) and merging partial results
  * (pm_indicator_result_append), the two pieces metrics use to split their work over threads. */
-#include "testutil.h"
+#include "fixtures.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -61,9 +61,7 @@ static void test_every_task_once(void **state) {
 }
 
 static void test_failure_reported_with_message(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   long out[64] = {0};
   sum_job j = {.out = out, .fail_at = 17};
   assert_int_equal(pm__parallel_for(ctx, 3, 64, sum_setup, sum_run, sum_teardown, &j), PM_EINPUT);
@@ -71,7 +69,6 @@ static void test_failure_reported_with_message(void **state) {
   assert_int_equal(j.setups, j.teardowns);
   /* no tasks: nothing runs, nothing fails */
   assert_int_equal(pm__parallel_for(ctx, 3, 0, sum_setup, sum_run, sum_teardown, &j), PM_OK);
-  pm_context_destroy(ctx);
 }
 
 static pm_status failing_setup(pm_context *ctx, void *arg, void **state) {
@@ -81,20 +78,15 @@ static pm_status failing_setup(pm_context *ctx, void *arg, void **state) {
 }
 
 static void test_setup_failure(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   long out[8] = {0};
   sum_job j = {.out = out, .fail_at = (size_t)-1};
   assert_int_equal(pm__parallel_for(ctx, 2, 8, failing_setup, sum_run, NULL, &j), PM_ENOMEM);
   assert_string_equal(pm_context_message(ctx), "no room for the scratch space");
-  pm_context_destroy(ctx);
 }
 
 static void test_append_moves_in_order(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *names[] = {"A", "B", "_all"};
   pm_indicator_result dst = {0}, src = {0}, other = {0};
   assert_int_equal(pm_indicator_result_init_results(ctx, &dst, names, 3), PM_OK);
@@ -138,15 +130,14 @@ static void test_append_moves_in_order(void **state) {
   pm_indicator_result_clear(&dst);
   pm_indicator_result_clear(&src);
   pm_indicator_result_clear(&other);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_task_once),
-      cmocka_unit_test(test_failure_reported_with_message),
-      cmocka_unit_test(test_setup_failure),
-      cmocka_unit_test(test_append_moves_in_order),
+      pm_test_case(test_failure_reported_with_message),
+      pm_test_case(test_setup_failure),
+      pm_test_case(test_append_moves_in_order),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
@@ -30,14 +30,6 @@ static int count_prefixed(const char *prefix) {
     if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
   closedir(d);
   return n;
-}
-
-static int sql_int(pm_store *s, const char *sql) {
-  sqlite3_stmt *q = NULL;
-  assert_int_equal(sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL), SQLITE_OK);
-  int v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
-  sqlite3_finalize(q);
-  return v;
 }
 
 /* A project with one point layer `name` of n points (committed); returns the open store. */
@@ -67,9 +59,7 @@ static pm_store *project_with_points(pm_context *ctx, const char *db, const char
 }
 
 static void new_project_appears_whole(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("whole.sqlite"));
   pm_store *s = NULL;
@@ -88,8 +78,8 @@ static void new_project_appears_whole(void **state) {
   assert_true(exists(db));
   assert_int_equal(count_prefixed("whole.sqlite"), 1);
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &s, NULL), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 3);
-  assert_int_equal(sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM stops"), 3);
+  assert_int_equal(pm_test_sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
   pm_store_close(s);
   /* a link to nothing is not a name to create a project under (link(2) would find it taken) */
   char dangling[512];
@@ -97,16 +87,13 @@ static void new_project_appears_whole(void **state) {
   assert_int_equal(symlink("nowhere.sqlite", dangling), 0);
   assert_int_equal(pm_store_open(ctx, dangling, PM_STORE_CREATE, &s, NULL), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "symbolic link"));
-  pm_context_destroy(ctx);
 }
 
 /* Two processes creating one project: the second to finish finds the name taken, writes
  * nothing (PM_EEXIST) and removes only its own file; a failed first use never removes the
  * project another one put in place meanwhile. */
 static void creation_race(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("race.sqlite"));
   pm_store *late = NULL, *failing = NULL;
@@ -125,10 +112,9 @@ static void creation_race(void **state) {
   assert_int_equal(count_prefixed("race.sqlite"), 1); /* no temporary file left */
   pm_store *s = NULL;
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &s, NULL), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM first"), 2);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM pm_project WHERE key = 'late'"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM first"), 2);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM pm_project WHERE key = 'late'"), 0);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void sha_of(const char *path, char hex[65]) {
@@ -148,9 +134,7 @@ static void sha_of(const char *path, char hex[65]) {
 /* Another program's SpatiaLite file: opening it and failing changes nothing; the project's
  * tables come with the first write that is committed. */
 static void foreign_file_changed_only_by_success(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("foreign.sqlite"));
   sqlite3 *raw = NULL;
@@ -182,21 +166,18 @@ static void foreign_file_changed_only_by_success(void **state) {
   assert_int_equal(pm_store_begin(s), PM_OK);
   assert_int_equal(pm_store_set_crs(s, 32651), PM_OK);
   assert_int_equal(pm_store_commit(s), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('pm_project', "
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('pm_project', "
                               "'layers')"),
                    2);
-  assert_int_equal(sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM roads"), 0);
+  assert_int_equal(pm_test_sql_int(s, "PRAGMA user_version"), PM__STORE_SCHEMA);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM roads"), 0);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 /* A writer killed in the middle of a transaction leaves a hot journal; a read-only open rolls
  * it back and shows the last committed state. */
 static void hot_journal_read_only(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512], journal[600];
   snprintf(db, sizeof db, "%s", pm_test_path("hot.sqlite"));
   snprintf(journal, sizeof journal, "%s-journal", db);
@@ -222,8 +203,8 @@ static void hot_journal_read_only(void **state) {
   assert_true(exists(journal));
   pm_store *s = NULL;
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &s, NULL), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 500);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'junk'"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM stops"), 500);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'junk'"), 0);
   sqlite3_stmt *q = NULL;
   assert_int_equal(sqlite3_prepare_v2(pm__store_db(s), "PRAGMA integrity_check", -1, &q, NULL),
                    SQLITE_OK);
@@ -232,14 +213,11 @@ static void hot_journal_read_only(void **state) {
   sqlite3_finalize(q);
   pm_store_close(s);
   assert_false(exists(journal));
-  pm_context_destroy(ctx);
 }
 
 /* A second writer waits for the first, then gives up saying why; a reader is not blocked. */
 static void second_writer_waits_then_says_busy(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("busy.sqlite"));
   pm_store *a = project_with_points(ctx, db, "stops", 3);
@@ -251,7 +229,7 @@ static void second_writer_waits_then_says_busy(void **state) {
   assert_int_equal(pm_store_begin(b), PM_EBUSY);
   assert_non_null(strstr(pm_context_message(ctx), "in use by another planmetrics process"));
   assert_int_equal(pm_store_open(ctx, db, PM_STORE_READONLY, &r, NULL), PM_OK);
-  assert_int_equal(sql_int(r, "SELECT count(*) FROM stops"), 3);
+  assert_int_equal(pm_test_sql_int(r, "SELECT count(*) FROM stops"), 3);
   pm_store_close(r);
   assert_int_equal(pm_store_commit(a), PM_OK);
   assert_int_equal(pm_store_begin(b), PM_OK); /* free now */
@@ -259,15 +237,12 @@ static void second_writer_waits_then_says_busy(void **state) {
   unsetenv("PLANMETRICS_WAIT");
   pm_store_close(b);
   pm_store_close(a);
-  pm_context_destroy(ctx);
 }
 
 /* A statement past the time limit stops with a message naming the limit; so does a filter, and
  * a filter that would write is refused. */
 static void limits_and_filters(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("limits.sqlite"));
   pm_store_close(project_with_points(ctx, db, "stops", 300));
@@ -306,13 +281,12 @@ static void limits_and_filters(void **state) {
   assert_int_equal(pm_features_load(ctx, s, "stops", &drop, &fs), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "tried to change the project database"));
   assert_int_equal(pm_store_commit(s), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM stops"), 300);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM stops"), 300);
   pm_load_options fine = {.where = "k < 10 AND (k % 2) = 0"};
   assert_int_equal(pm_features_load(ctx, s, "STOPS", &fine, &fs), PM_OK); /* any case */
   assert_int_equal(fs->n, 5);
   pm_features_destroy(ctx, fs);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void filter_check(void **state) {
@@ -340,9 +314,7 @@ static void filter_check(void **state) {
 /* Layer names do not tell case apart: any spelling finds a layer, another spelling cannot be
  * written beside it. */
 static void layer_names_ignore_case(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("case.sqlite"));
   pm_store *s = project_with_points(ctx, db, "bus_stops", 4);
@@ -362,21 +334,20 @@ static void layer_names_ignore_case(void **state) {
   assert_int_equal(pm_store_layer_create(s, "bus_stops", PM_KIND_POINT, 0, f, 1, &w), PM_OK);
   pm_layer_writer_destroy(w);
   pm_store_rollback(s);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM bus_stops"), 4);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM bus_stops"), 4);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(new_project_appears_whole),
-      cmocka_unit_test(creation_race),
-      cmocka_unit_test(foreign_file_changed_only_by_success),
-      cmocka_unit_test(hot_journal_read_only),
-      cmocka_unit_test(second_writer_waits_then_says_busy),
-      cmocka_unit_test(limits_and_filters),
+      pm_test_case(new_project_appears_whole),
+      pm_test_case(creation_race),
+      pm_test_case(foreign_file_changed_only_by_success),
+      pm_test_case(hot_journal_read_only),
+      pm_test_case(second_writer_waits_then_says_busy),
+      pm_test_case(limits_and_filters),
       cmocka_unit_test(filter_check),
-      cmocka_unit_test(layer_names_ignore_case),
+      pm_test_case(layer_names_ignore_case),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

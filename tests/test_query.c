@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "planmetrics/query.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* The project, in EPSG:32651 around (X0, Y0), coordinates below are offsets in metres:
  *   districts 甲区 x 0..1000 and 乙区 x 1000..2000, both y -500..500 (they share x = 1000).
@@ -21,95 +21,74 @@
 #define X0 350000.0
 #define Y0 3450000.0
 
+/* A feature of a layer: its name and its offset WKT (shifted by (X0, Y0) when written). Features
+ * are written in order, fids 1, 2, ... */
 typedef struct feat {
-  int64_t fid;
   const char *name;
-  const char *wkt; /* offsets, shifted by (X0, Y0) when written */
+  const char *wkt;
 } feat;
 
 static const feat DISTRICTS[] = {
-    {1, "甲区", "MULTIPOLYGON(((0 -500,1000 -500,1000 500,0 500,0 -500)))"},
-    {2, "乙区", "MULTIPOLYGON(((1000 -500,2000 -500,2000 500,1000 500,1000 -500)))"},
+    {"甲区", "MULTIPOLYGON(((0 -500,1000 -500,1000 500,0 500,0 -500)))"},
+    {"乙区", "MULTIPOLYGON(((1000 -500,2000 -500,2000 500,1000 500,1000 -500)))"},
 };
 static const feat STATIONS[] = {
-    {1, "S1", "POINT(0 0)"}, {2, "S2", "POINT(1000 0)"}, {3, "S3", "POINT(5000 5000)"}};
-static const feat STOPS[] = {{1, "P1", "POINT(50 0)"},
-                             {2, "P2", "POINT(1000 50.01)"},
-                             {3, "P3", "POINT(5000 5100)"},
-                             {4, "P4", "POINT(5000 4900)"}};
-static const feat ROADS[] = {{1, "R1", "MULTILINESTRING((0 0,1000 0))"},
-                             {2, "R2", "MULTILINESTRING((500 0,1500 0))"},
-                             {3, "R3", "MULTILINESTRING((5000 0,5200 0))"},
-                             {4, "R4", "MULTILINESTRING((-100 600,0 500))"}};
+    {"S1", "POINT(0 0)"}, {"S2", "POINT(1000 0)"}, {"S3", "POINT(5000 5000)"}};
+static const feat STOPS[] = {{"P1", "POINT(50 0)"},
+                             {"P2", "POINT(1000 50.01)"},
+                             {"P3", "POINT(5000 5100)"},
+                             {"P4", "POINT(5000 4900)"}};
+static const feat ROADS[] = {{"R1", "MULTILINESTRING((0 0,1000 0))"},
+                             {"R2", "MULTILINESTRING((500 0,1500 0))"},
+                             {"R3", "MULTILINESTRING((5000 0,5200 0))"},
+                             {"R4", "MULTILINESTRING((-100 600,0 500))"}};
 static const feat PARKS[] = {
-    {1, "K1", "MULTIPOLYGON(((900 0,1100 0,1100 100,900 100,900 0)))"},
-    {2, "K2", "MULTIPOLYGON(((1000 200,1100 200,1100 300,1000 300,1000 200)))"}};
+    {"K1", "MULTIPOLYGON(((900 0,1100 0,1100 100,900 100,900 0)))"},
+    {"K2", "MULTIPOLYGON(((1000 200,1100 200,1100 300,1000 300,1000 200)))"}};
 
-static int shift_xy(double *x, double *y, void *user) {
-  (void)user;
-  *x += X0;
-  *y += Y0;
-  return 1;
-}
+/* A layer of a test project: its features (field `name`). */
+typedef struct layer_def {
+  const char *name;
+  pm_geom_kind kind;
+  const feat *fs;
+  size_t n;
+} layer_def;
+#define LAYER(name, kind, fs) {(name), (kind), (fs), sizeof(fs) / sizeof((fs)[0])}
 
-static void write_layer(pm_context *ctx, pm_store *store, const char *name, pm_geom_kind kind,
-                        const char *geometry_type, const feat *fs, size_t n) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  pm_field_def fields[] = {{"name", PM_FIELD_TEXT}};
-  pm_layer_writer *w = NULL;
-  assert_int_equal(pm_store_layer_create(store, name, kind, 0, fields, 1, &w), PM_OK);
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
-  for (size_t i = 0; i < n; i++) {
-    GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, fs[i].wkt);
-    assert_non_null(g);
-    GEOSGeometry *s = GEOSGeom_transformXY_r(h, g, shift_xy, NULL);
-    assert_non_null(s);
-    size_t len = 0;
-    unsigned char *wkb = GEOSWKBWriter_write_r(h, wr, s, &len);
-    assert_non_null(wkb);
-    pm_value v = {.s = fs[i].name};
-    assert_int_equal(pm_layer_writer_add(w, fs[i].fid, wkb, len, &v), PM_OK);
-    GEOSFree_r(h, wkb);
-    GEOSGeom_destroy_r(h, s);
-    GEOSGeom_destroy_r(h, g);
-  }
-  GEOSWKBWriter_destroy_r(h, wr);
-  GEOSWKTReader_destroy_r(h, rd);
-  assert_int_equal(pm_layer_writer_finish(w), PM_OK);
-  pm_layer_writer_destroy(w);
-  pm_layer_info info;
-  memset(&info, 0, sizeof info);
-  info.name = (char *)name;
-  info.kind = kind;
-  info.geometry_type = (char *)geometry_type;
-  info.source_path = (char *)"test";
-  info.n_read = info.n_stored = (int64_t)n;
-  info.minx = info.miny = info.maxx = info.maxy = NAN;
-  info.ingested_at = (char *)"2026-01-01T00:00:00Z";
-  assert_int_equal(pm_store_put_layer_info(store, &info), PM_OK);
-}
-
-/* Build the project once per test process; returns its path. */
-static const char *project(void) {
-  static char path[512];
+/* The project file `file` of these layers, built into path on the first call (once per test
+ * process); returns path. */
+static const char *build_once(char *path, size_t size, const char *file, const layer_def *layers,
+                              size_t n_layers) {
   if (path[0]) return path;
-  snprintf(path, sizeof path, "%s", pm_test_path("query.sqlite"));
+  snprintf(path, size, "%s", pm_test_path(file));
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = NULL;
-  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
+  pm_store *store = pm_test_store(ctx, file, 32651);
   assert_int_equal(pm_store_begin(store), PM_OK);
-  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
-  write_layer(ctx, store, "districts", PM_KIND_POLYGON, "MULTIPOLYGON", DISTRICTS, 2);
-  write_layer(ctx, store, "stations", PM_KIND_POINT, "POINT", STATIONS, 3);
-  write_layer(ctx, store, "stops", PM_KIND_POINT, "POINT", STOPS, 4);
-  write_layer(ctx, store, "roads", PM_KIND_LINE, "MULTILINESTRING", ROADS, 4);
-  write_layer(ctx, store, "parks", PM_KIND_POLYGON, "MULTIPOLYGON", PARKS, 2);
+  for (size_t l = 0; l < n_layers; l++) {
+    const layer_def *ld = &layers[l];
+    const char *names[8], *wkt[8];
+    assert_true(ld->n <= 8);
+    for (size_t i = 0; i < ld->n; i++) {
+      names[i] = ld->fs[i].name;
+      wkt[i] = ld->fs[i].wkt;
+    }
+    pm_test_store_layer(ctx, store, ld->name, ld->kind, "name", names, wkt, ld->n, X0, Y0);
+  }
   assert_int_equal(pm_store_commit(store), PM_OK);
   pm_store_close(store);
   pm_context_destroy(ctx);
   return path;
+}
+
+static const char *project(void) {
+  static char path[512];
+  static const layer_def layers[] = {
+      LAYER("districts", PM_KIND_POLYGON, DISTRICTS), LAYER("stations", PM_KIND_POINT, STATIONS),
+      LAYER("stops", PM_KIND_POINT, STOPS),           LAYER("roads", PM_KIND_LINE, ROADS),
+      LAYER("parks", PM_KIND_POLYGON, PARKS),
+  };
+  return build_once(path, sizeof path, "query.sqlite", layers, sizeof layers / sizeof layers[0]);
 }
 
 typedef struct fixture {
@@ -754,34 +733,25 @@ static void test_table_json_csv(void **state) {
  *     near: unroutable).
  *   parks: K, the square x 150..170, y 20..40, 20 m above W2.
  *   empty_lines: a line layer without features. */
-static const feat NET_ROADS[] = {{1, "W1", "MULTILINESTRING((0 0,100 0))"},
-                                 {2, "W2", "MULTILINESTRING((100 0,300 0))"},
-                                 {3, "W3", "MULTILINESTRING((100 0,100 200))"},
-                                 {4, "W4", "MULTILINESTRING((1000 1000,1050 1000))"},
-                                 {5, "W5", "MULTILINESTRING((2000 0,2300 0))"}};
-static const feat NET_PLACES[] = {{1, "A", "POINT(0 10)"},     {2, "B", "POINT(300 -20)"},
-                                  {3, "C", "POINT(100 250)"},  {4, "D", "POINT(2100 5)"},
-                                  {5, "E", "POINT(1025 1010)"}};
-static const feat NET_PARKS[] = {{1, "K", "MULTIPOLYGON(((150 20,170 20,170 40,150 40,150 20)))"}};
+static const feat NET_ROADS[] = {{"W1", "MULTILINESTRING((0 0,100 0))"},
+                                 {"W2", "MULTILINESTRING((100 0,300 0))"},
+                                 {"W3", "MULTILINESTRING((100 0,100 200))"},
+                                 {"W4", "MULTILINESTRING((1000 1000,1050 1000))"},
+                                 {"W5", "MULTILINESTRING((2000 0,2300 0))"}};
+static const feat NET_PLACES[] = {{"A", "POINT(0 10)"},     {"B", "POINT(300 -20)"},
+                                  {"C", "POINT(100 250)"},  {"D", "POINT(2100 5)"},
+                                  {"E", "POINT(1025 1010)"}};
+static const feat NET_PARKS[] = {{"K", "MULTIPOLYGON(((150 20,170 20,170 40,150 40,150 20)))"}};
 
 static const char *net_project(void) {
   static char path[512];
-  if (path[0]) return path;
-  snprintf(path, sizeof path, "%s", pm_test_path("network.sqlite"));
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
-  pm_store *store = NULL;
-  assert_int_equal(pm_store_open(ctx, path, PM_STORE_CREATE, &store, NULL), PM_OK);
-  assert_int_equal(pm_store_begin(store), PM_OK);
-  assert_int_equal(pm_store_set_crs(store, 32651), PM_OK);
-  write_layer(ctx, store, "roads", PM_KIND_LINE, "MULTILINESTRING", NET_ROADS, 5);
-  write_layer(ctx, store, "places", PM_KIND_POINT, "POINT", NET_PLACES, 5);
-  write_layer(ctx, store, "parks", PM_KIND_POLYGON, "MULTIPOLYGON", NET_PARKS, 1);
-  write_layer(ctx, store, "empty_lines", PM_KIND_LINE, "MULTILINESTRING", NULL, 0);
-  assert_int_equal(pm_store_commit(store), PM_OK);
-  pm_store_close(store);
-  pm_context_destroy(ctx);
-  return path;
+  static const layer_def layers[] = {
+      LAYER("roads", PM_KIND_LINE, NET_ROADS),
+      LAYER("places", PM_KIND_POINT, NET_PLACES),
+      LAYER("parks", PM_KIND_POLYGON, NET_PARKS),
+      {"empty_lines", PM_KIND_LINE, NULL, 0},
+  };
+  return build_once(path, sizeof path, "network.sqlite", layers, sizeof layers / sizeof layers[0]);
 }
 
 static int net_setup(void **state) {

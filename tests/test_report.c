@@ -9,35 +9,24 @@
 #include <unistd.h>
 
 #include "planmetrics/report.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 /* A run with: a share with gaps and a null district, a count with classes and 25 gaps (met in
  * `_all`, missed in 松江区), an indicator without data (no results, as planmetrics 0.1 recorded
  * them), a manual figure, and an indicator without data with a null result per district (as a run
  * makes them). Chinese names throughout. */
 static pm_run_result *make_run(pm_context *ctx) {
-  pm_run_result *run = calloc(1, sizeof *run);
-  assert_non_null(run);
-  assert_int_equal(pm_strdup(ctx, &run->plan, "qingpu-2024-2026"), PM_OK);
-  assert_int_equal(pm_strdup(ctx, &run->title, "青浦区城市管理精细化三年行动计划（2024-2026年）"), PM_OK);
-  assert_int_equal(pm_strdup(ctx, &run->crs, "EPSG:32651"), PM_OK);
-  assert_int_equal(pm_strdup(ctx, &run->generated_at, "2026-01-01T00:00:00Z"), PM_OK);
-  assert_int_equal(pm_strdup(ctx, &run->plan_hash, "abc123"), PM_OK);
-  assert_int_equal(pm_strdup(ctx, &run->timezone, "Asia/Shanghai"), PM_OK);
-  run->n_indicators = 5;
-  run->indicators = calloc(5, sizeof *run->indicators);
-  assert_non_null(run->indicators);
+  pm_run_result *run =
+      pm_test_run(ctx, "qingpu-2024-2026", "青浦区城市管理精细化三年行动计划（2024-2026年）",
+                  "EPSG:32651", "2026-01-01T00:00:00Z", 5);
+  pm_strdup(ctx, &run->plan_hash, "abc123");
+  pm_strdup(ctx, &run->timezone, "Asia/Shanghai");
   const char *names[] = {"青浦区", "松江区", "_all"};
 
   /* 1. transfer: 3 of 15 stations = 20 %; 松江区 has no station (null). */
   pm_indicator_result *ir = &run->indicators[0];
-  pm_strdup(ctx, &ir->id, "transfer_50m");
-  pm_strdup(ctx, &ir->title, "轨道交通和公共交通换乘距离在50米以内的占比");
-  pm_strdup(ctx, &ir->metric, "transfer_coverage");
-  pm_strdup(ctx, &ir->unit, "%");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 100;
+  pm_test_indicator(ctx, ir, "transfer_50m", "轨道交通和公共交通换乘距离在50米以内的占比",
+                    "transfer_coverage", "%", ">=", 100);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   assert_int_equal(pm_result_set_share(ctx, &ir->results[0], 3, 15, NULL), PM_OK);
   assert_int_equal(pm_result_set_share(ctx, &ir->results[1], 0, 0, "no stations in 松江区"), PM_OK);
@@ -55,13 +44,7 @@ static pm_run_result *make_run(pm_context *ctx) {
 
   /* 2. count of pocket parks: 5 and 2, target >= 4; 25 gaps in 松江区. */
   ir = &run->indicators[1];
-  pm_strdup(ctx, &ir->id, "pocket_parks");
-  pm_strdup(ctx, &ir->title, "口袋公园");
-  pm_strdup(ctx, &ir->metric, "count");
-  pm_strdup(ctx, &ir->unit, "count");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 4;
+  pm_test_indicator(ctx, ir, "pocket_parks", "口袋公园", "count", "count", ">=", 4);
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
   double counts[] = {5, 2, 7};
   for (int r = 0; r < 3; r++) {
@@ -84,26 +67,13 @@ static pm_run_result *make_run(pm_context *ctx) {
 
   /* 3. no data. */
   ir = &run->indicators[2];
-  pm_strdup(ctx, &ir->id, "sponge_share");
-  pm_strdup(ctx, &ir->title, "海绵城市建成区面积比例");
-  pm_strdup(ctx, &ir->metric, "area_share");
-  pm_strdup(ctx, &ir->unit, "%");
-  ir->status = PM_IND_NO_DATA;
-  pm_strdup(ctx, &ir->status_reason, "layer sponge_zones is not in the data");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 40;
+  pm_test_indicator(ctx, ir, "sponge_share", "海绵城市建成区面积比例", "area_share", "%", ">=", 40);
+  pm_test_no_data(ctx, ir, "layer sponge_zones is not in the data", NULL, 0);
 
   /* 4. manual figure: 35 elevators against >= 30. */
   ir = &run->indicators[3];
-  pm_strdup(ctx, &ir->id, "elevators");
-  pm_strdup(ctx, &ir->title, "既有多层住宅加装电梯");
-  pm_strdup(ctx, &ir->metric, "manual");
-  pm_strdup(ctx, &ir->unit, "台");
+  pm_test_indicator(ctx, ir, "elevators", "既有多层住宅加装电梯", "manual", "台", ">=", 30);
   ir->status = PM_IND_MANUAL;
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 30;
   const char *all[] = {"_all"};
   assert_int_equal(pm_indicator_result_init_results(ctx, ir, all, 1), PM_OK);
   ir->results[0].has_value = 1;
@@ -112,45 +82,10 @@ static pm_run_result *make_run(pm_context *ctx) {
 
   /* 5. no data, with its null results. */
   ir = &run->indicators[4];
-  pm_strdup(ctx, &ir->id, "greenway_km");
-  pm_strdup(ctx, &ir->title, "绿道");
-  pm_strdup(ctx, &ir->metric, "length");
-  pm_strdup(ctx, &ir->unit, "km");
-  ir->status = PM_IND_NO_DATA;
-  pm_strdup(ctx, &ir->status_reason, "layer greenways (data/greenways.gpkg) is not in the data");
-  ir->has_target = 1;
-  strcpy(ir->target_op, ">=");
-  ir->target_value = 10;
-  assert_int_equal(pm_indicator_result_init_results(ctx, ir, names, 3), PM_OK);
-  for (int r = 0; r < 3; r++) pm_strdup(ctx, &ir->results[r].null_reason, ir->status_reason);
-  pm_indicator_result_apply_target(ir);
+  pm_test_indicator(ctx, ir, "greenway_km", "绿道", "length", "km", ">=", 10);
+  pm_test_no_data(ctx, ir, "layer greenways (data/greenways.gpkg) is not in the data", names, 3);
   return run;
 }
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  assert_non_null(s);
-  assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
-static size_t count_of(const char *s, const char *needle) {
-  size_t n = 0;
-  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
-  return n;
-}
-
-#define assert_contains(hay, needle)                                                              \
-  do {                                                                                            \
-    if (!strstr((hay), (needle))) fail_msg("missing: %s\n--- in ---\n%s", (needle), (hay));       \
-  } while (0)
 
 static void test_numbers(void **state) {
   (void)state;
@@ -189,13 +124,11 @@ static void test_text_width(void **state) {
 }
 
 static void test_json(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   const char *path = pm_test_path("report.json");
   assert_int_equal(pm_report_write_json(ctx, run, path), PM_OK);
-  char *j = slurp(path);
+  char *j = pm_test_read_file(path);
   assert_contains(j, "\"plan\": \"qingpu-2024-2026\"");
   assert_contains(j, "\"title\": \"青浦区城市管理精细化三年行动计划（2024-2026年）\"");
   assert_contains(j, "\"crs\": \"EPSG:32651\"");
@@ -253,17 +186,14 @@ static void test_json(void **state) {
                      path),
       0);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 static void test_csv(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   const char *path = pm_test_path("report.csv");
   assert_int_equal(pm_report_write_csv(ctx, run, path), PM_OK);
-  char *c = slurp(path);
+  char *c = pm_test_read_file(path);
   assert_memory_equal(c, "\xEF\xBB\xBF" "indicator_id,title,metric,unit,status,district,value,"
                          "numerator,denominator,target_op,target,met,n_gaps,worst_gaps,"
                          "null_reason\r\n",
@@ -293,18 +223,15 @@ static void test_csv(void **state) {
                      path),
       0);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 static void test_markdown(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   run->run_id = 7;
   const char *path = pm_test_path("report.md");
   assert_int_equal(pm_report_write_markdown(ctx, run, path), PM_OK);
-  char *m = slurp(path);
+  char *m = pm_test_read_file(path);
   assert_contains(m, "# 青浦区城市管理精细化三年行动计划（2024-2026年）\n\n- Plan: `qingpu-2024-2026`\n"
                      "- CRS: EPSG:32651\n- Generated: 2026-01-01 08:00 +08:00 (Asia/Shanghai)\n- Run: 7\n");
   assert_contains(m, "## transfer\\_50m — 轨道交通和公共交通换乘距离在50米以内的占比\n\n"
@@ -334,10 +261,9 @@ static void test_markdown(void **state) {
   /* `_all` meets the pocket-park target, 松江区 does not: the rule is said there, and only there. */
   assert_contains(m, "| \\_all | 7 | 7 |  | ≥ 4 | ✓ |\n\nMissed: a target is met only if every "
                      "district meets it; `_all` meets it, 松江区 does not.\n");
-  assert_int_equal(count_of(m, "a target is met only if every district meets it"), 1);
+  assert_int_equal(pm_test_count(m, "a target is met only if every district meets it"), 1);
   free(m);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 /* The display column at which `needle` starts on the line that contains `key`. */
@@ -373,9 +299,7 @@ static char *summary_text(pm_context *ctx, const pm_run_result *run, int color) 
 }
 
 static void test_summary(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   char *s = summary_text(ctx, run, 0);
   assert_contains(s, "青浦区城市管理精细化三年行动计划（2024-2026年）\n"
@@ -395,8 +319,8 @@ static void test_summary(void **state) {
   assert_contains(s, "Targets: 1 met, 2 missed; 2 indicators without data; 1 reported by hand.\n"
                      "2 indicators need layers this data set lacks (no data): sponge_share, "
                      "greenway_km\n  — the reports name each missing layer and its file.\n");
-  assert_int_equal(count_of(s, "sponge_share"), 1);
-  assert_int_equal(count_of(s, "greenway_km"), 1);
+  assert_int_equal(pm_test_count(s, "sponge_share"), 1);
+  assert_int_equal(pm_test_count(s, "greenway_km"), 1);
   assert_null(strstr(s, "is not in the data"));
   free(s);
   s = summary_text(ctx, run, 1);
@@ -404,14 +328,11 @@ static void test_summary(void **state) {
   assert_contains(s, "\033[32m✓\033[0m");
   free(s);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 /* A failed write names the path and leaves neither a half report nor a temporary file. */
 static void test_write_failure(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   const char *missing = pm_test_path("no/such/dir/report.json");
   assert_int_equal(pm_report_write_json(ctx, run, missing), PM_EIO);
@@ -429,20 +350,17 @@ static void test_write_failure(void **state) {
   const char *path = pm_test_path("again.csv");
   pm_test_write_file(path, "old");
   assert_int_equal(pm_report_write_csv(ctx, run, path), PM_OK);
-  char *c = slurp(path);
+  char *c = pm_test_read_file(path);
   assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
   free(c);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 /* A report written through a symbolic link updates the file the link names and keeps the link:
  * a link to another file (the file is replaced whole, beside it), and a link to an open
  * descriptor (/dev/stdout is /proc/self/fd/1: written in place, never replaced by a file). */
 static void test_write_through_links(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_run_result *run = make_run(ctx);
   char real[512], link[512];
   snprintf(real, sizeof real, "%s", pm_test_path("real.json"));
@@ -453,7 +371,7 @@ static void test_write_through_links(void **state) {
   struct stat sb;
   assert_int_equal(lstat(link, &sb), 0);
   assert_true(S_ISLNK(sb.st_mode));
-  char *c = slurp(real);
+  char *c = pm_test_read_file(real);
   assert_non_null(strstr(c, "\"plan\": "));
   free(c);
 
@@ -468,19 +386,18 @@ static void test_write_through_links(void **state) {
   close(fd);
   assert_int_equal(lstat(fdlink, &sb), 0);
   assert_true(S_ISLNK(sb.st_mode));
-  c = slurp(out);
+  c = pm_test_read_file(out);
   assert_true(strncmp(c, "\xEF\xBB\xBFindicator_id,", 16) == 0);
   free(c);
   pm_run_result_destroy(run);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numbers),  cmocka_unit_test(test_text_width),
-      cmocka_unit_test(test_json),     cmocka_unit_test(test_csv),
-      cmocka_unit_test(test_markdown), cmocka_unit_test(test_summary),
-      cmocka_unit_test(test_write_failure), cmocka_unit_test(test_write_through_links),
+      pm_test_case(test_json),     pm_test_case(test_csv),
+      pm_test_case(test_markdown), pm_test_case(test_summary),
+      pm_test_case(test_write_failure), pm_test_case(test_write_through_links),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,27 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
-
-static size_t count_of(const char *s, const char *needle) {
-  size_t n = 0;
-  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
-  return n;
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  assert_non_null(s);
-  assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
+#include "fixtures.h"
 
 /* A plan on three points (poi.csv, field kind) and a 1 km square district, then `indicators`. */
 static const char *write_plan(const char *name, const char *indicators) {
@@ -47,16 +27,6 @@ static const char *write_plan(const char *name, const char *indicators) {
   return path;
 }
 
-typedef struct heard {
-  char text[8192];
-} heard;
-
-static void listen(void *user, const char *message) {
-  heard *h = user;
-  size_t n = strlen(h->text);
-  snprintf(h->text + n, sizeof h->text - n, "%s\n", message);
-}
-
 static pm_status run(pm_context *ctx, const char *plan_path, const char *db, pm_run_result **out,
                      pm_run_ingest_log *log) {
   pm_plan *plan = NULL;
@@ -71,9 +41,7 @@ static pm_status run(pm_context *ctx, const char *plan_path, const char *db, pm_
 
 /* "no data" is the status; the reason says which layer, once (writers put the two together). */
 static void test_no_data_reason(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *p = write_plan("nodata.yaml", "  - id: parks_n\n    metric: count\n    layer: parks\n");
   pm_run_result *r = NULL;
   if (run(ctx, p, "nodata.sqlite", &r, NULL)) fail_msg("%s", pm_context_message(ctx));
@@ -86,16 +54,13 @@ static void test_no_data_reason(void **state) {
   for (size_t i = 0; i < ir->n_results; i++)
     assert_string_equal(ir->results[i].null_reason, ir->status_reason);
   pm_run_result_destroy(r);
-  pm_context_destroy(ctx);
 }
 
 /* An indicator that fails says "PLAN:LINE: indicator ID:" once, whichever part found the problem:
  * the metric kind (length on a point layer), the layer loader (a filter naming a missing field),
  * or the attributes a parameter names (weight_field). */
 static void test_error_names_indicator_once(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *cases[][2] = {
       {"  - id: a\n    metric: length\n    layer: poi\n", "holds points"},
       {"  - id: a\n    metric: count\n    layer: {layer: poi, where: \"knd = 'a'\"}\n", "knd"},
@@ -112,11 +77,10 @@ static void test_error_names_indicator_once(void **state) {
     assert_int_not_equal(run(ctx, p, "fails.sqlite", &r, NULL), PM_OK);
     assert_null(r);
     const char *m = pm_context_message(ctx);
-    if (count_of(m, "indicator a:") != 1 || !strstr(m, "fails.yaml:9: indicator a: ") ||
+    if (pm_test_count(m, "indicator a:") != 1 || !strstr(m, "fails.yaml:9: indicator a: ") ||
         !strstr(m, cases[i][1]))
       fail_msg("case %zu: %s", i, m);
   }
-  pm_context_destroy(ctx);
 }
 
 /* A run that fails after ingesting is rolled back whole: it does not say "ingested poi" (the
@@ -126,8 +90,8 @@ static void test_failed_run_notices(void **state) {
   (void)state;
   pm_context *ctx = NULL;
   assert_int_equal(pm_context_create(&ctx), PM_OK);
-  heard h = {{0}};
-  pm_context_set_notice(ctx, listen, &h);
+  pm_test_notices h;
+  pm_test_collect_notices(ctx, &h);
   const char *p = write_plan("late.yaml", "  - id: a\n    metric: length\n    layer: poi\n");
   pm_run_result *r = NULL;
   pm_run_ingest_log log;
@@ -152,7 +116,7 @@ static void test_failed_run_notices(void **state) {
   int rc = pm_test_system("'%s' run '%s' --db '%s' 2>'%s' >/dev/null", PM_CLI,
                           pm_test_path("late.yaml"), pm_test_path("late.sqlite"), err);
   assert_int_equal(rc, 2);
-  char *text = slurp(err);
+  char *text = pm_test_read_file(err);
   const char *e = strstr(text, "planmetrics: error: ");
   const char *k = strstr(text, "planmetrics: the run failed: nothing was kept (the 2 layers "
                                "ingested in this run were rolled back)\n");
@@ -165,9 +129,7 @@ static void test_failed_run_notices(void **state) {
 /* A layer's `attribution:` is recorded with the run (the reports credit it from the record), for
  * the layers the run used: not for a missing optional one. */
 static void test_attributions_recorded(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   pm_test_write_file(pm_test_path("poi.csv"), "x,y,kind\n100,100,a\n");
   const char *p = pm_test_path("attr.yaml");
   pm_test_write_file(p, "plan: attr\ncrs: EPSG:32651\nlayers:\n"
@@ -186,15 +148,14 @@ static void test_attributions_recorded(void **state) {
   assert_string_equal(r->attributions, "{\"poi\": \"测试 \\\"data\\\" (MIT)\"}");
   pm_run_result_destroy(r);
   pm_store_close(store);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_no_data_reason),
-      cmocka_unit_test(test_error_names_indicator_once),
+      pm_test_case(test_no_data_reason),
+      pm_test_case(test_error_names_indicator_once),
       cmocka_unit_test(test_failed_run_notices),
-      cmocka_unit_test(test_attributions_recorded),
+      pm_test_case(test_attributions_recorded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,22 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-/* WKB (2D) of a WKT; caller frees with GEOSFree_r. */
-static unsigned char *wkb_of(pm_context *ctx, const char *wkt, size_t *len) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
-  GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
-  GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, wkt);
-  assert_non_null(g);
-  unsigned char *wkb = GEOSWKBWriter_write_r(h, wr, g, len);
-  assert_non_null(wkb);
-  GEOSGeom_destroy_r(h, g);
-  GEOSWKBWriter_destroy_r(h, wr);
-  GEOSWKTReader_destroy_r(h, rd);
-  return wkb;
-}
+#include "fixtures.h"
 
 /* Three parks in metres: 100 x 100 (1 ha), 200 x 100 (2 ha) and 50 x 50 (0.25 ha, no name). */
 static const char *PARK_WKT[] = {
@@ -40,7 +25,7 @@ static void write_parks(pm_context *ctx, pm_store *s, const char *layer) {
   assert_int_equal(pm_store_layer_create(s, layer, PM_KIND_POLYGON, 0, fields, 3, &w), PM_OK);
   for (int i = 0; i < 3; i++) {
     size_t len = 0;
-    unsigned char *wkb = wkb_of(ctx, PARK_WKT[i], &len);
+    unsigned char *wkb = pm_test_wkb(ctx, PARK_WKT[i], 0, 0, &len);
     pm_value v[3] = {{0}};
     v[0].is_null = PARK_NAME[i] == NULL;
     v[0].s = PARK_NAME[i];
@@ -48,7 +33,7 @@ static void write_parks(pm_context *ctx, pm_store *s, const char *layer) {
     v[2].i = 10 * (i + 1);
     v[2].is_null = i == 2;
     assert_int_equal(pm_layer_writer_add(w, PARK_FID[i], wkb, len, v), PM_OK);
-    GEOSFree_r(pm_context_geos(ctx), wkb);
+    free(wkb);
   }
   assert_int_equal(pm_layer_writer_finish(w), PM_OK);
   pm_layer_writer_destroy(w);
@@ -70,18 +55,8 @@ static void write_parks(pm_context *ctx, pm_store *s, const char *layer) {
   assert_int_equal(pm_store_put_layer_info(s, &info), PM_OK);
 }
 
-static int sql_int(pm_store *s, const char *sql) {
-  sqlite3_stmt *q = NULL;
-  assert_int_equal(sqlite3_prepare_v2(pm__store_db(s), sql, -1, &q, NULL), SQLITE_OK);
-  int v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
-  sqlite3_finalize(q);
-  return v;
-}
-
 static void round_trip(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *path = pm_test_path("round.sqlite");
   char db[512];
   snprintf(db, sizeof db, "%s", path);
@@ -154,20 +129,20 @@ static void round_trip(void **state) {
   assert_int_equal(pm_store_layer_fields(s, "nothing", &names, &types, &n), PM_ENOTFOUND);
 
   /* An ordinary SpatiaLite layer: registered geometry column, R*Tree index filled. */
-  assert_int_equal(sql_int(s, "SELECT srid FROM geometry_columns WHERE f_table_name = 'parks' "
+  assert_int_equal(pm_test_sql_int(s, "SELECT srid FROM geometry_columns WHERE f_table_name = 'parks' "
                               "AND f_geometry_column = 'geom'"),
                    32651);
-  assert_int_equal(sql_int(s, "SELECT geometry_type FROM geometry_columns "
+  assert_int_equal(pm_test_sql_int(s, "SELECT geometry_type FROM geometry_columns "
                               "WHERE f_table_name = 'parks'"),
                    6); /* MULTIPOLYGON */
-  assert_int_equal(sql_int(s, "SELECT spatial_index_enabled FROM geometry_columns "
+  assert_int_equal(pm_test_sql_int(s, "SELECT spatial_index_enabled FROM geometry_columns "
                               "WHERE f_table_name = 'parks'"),
                    1);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM idx_parks_geom"), 3);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM idx_parks_geom WHERE xmin >= 999 AND "
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM idx_parks_geom"), 3);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM idx_parks_geom WHERE xmin >= 999 AND "
                               "xmax <= 1201"),
                    1);
-  assert_int_equal(sql_int(s, "SELECT trees FROM parks WHERE fid = 7"), 20);
+  assert_int_equal(pm_test_sql_int(s, "SELECT trees FROM parks WHERE fid = 7"), 20);
 
   /* Load with a filter and a label field. */
   pm_features *fs = NULL;
@@ -208,13 +183,10 @@ static void round_trip(void **state) {
   assert_int_equal(pm_features_load(ctx, s, "lakes", NULL, &fs), PM_ENOTFOUND);
   assert_non_null(strstr(pm_context_message(ctx), "lakes"));
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void rollback_leaves_nothing(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("rollback.sqlite"));
   pm_store *s = NULL;
@@ -231,8 +203,8 @@ static void rollback_leaves_nothing(void **state) {
   int found = 1;
   assert_int_equal(pm_store_layer_info(s, "parks", &info, &found), PM_OK);
   assert_int_equal(found, 0);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%parks%'"), 0);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM geometry_columns"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%parks%'"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM geometry_columns"), 0);
 
   /* Committed layer, then a failed replacement: the committed one survives unchanged. */
   assert_int_equal(pm_store_begin(s), PM_OK);
@@ -243,24 +215,21 @@ static void rollback_leaves_nothing(void **state) {
   pm_layer_writer *w = NULL;
   const pm_field_def f1[] = {{"x", PM_FIELD_INTEGER}};
   assert_int_equal(pm_store_layer_create(s, "parks", PM_KIND_POINT, 0, f1, 1, &w), PM_OK);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM parks"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM parks"), 0);
   pm_layer_writer_destroy(w);
   pm_store_rollback(s);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM parks"), 3);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM idx_parks_geom"), 3);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM parks"), 3);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM idx_parks_geom"), 3);
   pm_store_crs(s, &srid, NULL);
   assert_int_equal(srid, 32651);
   /* Writing outside a transaction is a bug, not silently auto-committed. */
   assert_int_equal(pm_store_layer_create(s, "other", PM_KIND_POINT, 0, f1, 1, &w), PM_EINTERNAL);
   assert_null(w);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void reserved_names(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *good[] = {"bus_stops", "Metro2024", "_tmp", "parks"};
   for (size_t i = 0; i < 4; i++) assert_int_equal(pm_store_check_layer_name(ctx, good[i]), PM_OK);
   const char *reserved[] = {"layers", "LAYERS", "geometry_columns", "spatial_ref_sys",
@@ -278,12 +247,8 @@ static void reserved_names(void **state) {
   assert_int_equal(pm_store_check_layer_name(ctx, NULL), PM_EINPUT);
 
   /* And the writer refuses them too. */
-  char db[512];
-  snprintf(db, sizeof db, "%s", pm_test_path("reserved.sqlite"));
-  pm_store *s = NULL;
-  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &s, NULL), PM_OK);
+  pm_store *s = pm_test_store(ctx, "reserved.sqlite", 32651);
   assert_int_equal(pm_store_begin(s), PM_OK);
-  assert_int_equal(pm_store_set_crs(s, 32651), PM_OK);
   pm_layer_writer *w = NULL;
   const pm_field_def f1[] = {{"x", PM_FIELD_INTEGER}};
   assert_int_equal(pm_store_layer_create(s, "layers", PM_KIND_POINT, 0, f1, 1, &w), PM_EINPUT);
@@ -291,22 +256,15 @@ static void reserved_names(void **state) {
   assert_int_equal(pm_store_layer_create(s, "geometry_columns", PM_KIND_POINT, 0, f1, 1, &w),
                    PM_EINPUT);
   pm_store_rollback(s);
-  assert_int_equal(sql_int(s, "SELECT count(*) FROM layers"), 0);
+  assert_int_equal(pm_test_sql_int(s, "SELECT count(*) FROM layers"), 0);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void crs_is_fixed(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("fixed.sqlite"));
-  pm_store *s = NULL;
-  assert_int_equal(pm_store_open(ctx, db, PM_STORE_CREATE, &s, NULL), PM_OK);
-  assert_int_equal(pm_store_begin(s), PM_OK);
-  assert_int_equal(pm_store_set_crs(s, 32651), PM_OK);
-  assert_int_equal(pm_store_commit(s), PM_OK);
+  pm_store *s = pm_test_store(ctx, "fixed.sqlite", 32651);
   pm_store_close(s);
   assert_int_equal(pm_store_open(ctx, db, 0, &s, NULL), PM_OK);
   assert_int_equal(pm_store_begin(s), PM_OK);
@@ -319,13 +277,10 @@ static void crs_is_fixed(void **state) {
   pm_store_crs(s, &srid, NULL);
   assert_int_equal(srid, 32651);
   pm_store_close(s);
-  pm_context_destroy(ctx);
 }
 
 static void open_errors(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   char db[512];
   snprintf(db, sizeof db, "%s", pm_test_path("missing.sqlite"));
   pm_store *s = (pm_store *)&ctx;
@@ -347,7 +302,6 @@ static void open_errors(void **state) {
   assert_int_equal(pm_test_system("sqlite3 '%s' 'CREATE TABLE t(a)'", plain), 0);
   assert_int_equal(pm_store_open(ctx, plain, 0, &s, NULL), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "not a planmetrics project"));
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
@@ -356,5 +310,5 @@ int main(void) {
       cmocka_unit_test(reserved_names), cmocka_unit_test(crs_is_fixed),
       cmocka_unit_test(open_errors),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

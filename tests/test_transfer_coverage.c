@@ -4,70 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
-/* Districts A (x 0..1000) and B (x 1000..2000), both y 0..1000: they share the line x = 1000. */
-static pm_districts *two_districts(pm_context *ctx) {
-  const char *wkt[] = {"POLYGON((0 0,1000 0,1000 1000,0 1000,0 0))",
-                       "POLYGON((1000 0,2000 0,2000 1000,1000 1000,1000 0))"};
-  const char *names[] = {"A", "B"};
-  pm_features *fs = NULL;
-  pm_districts *d = NULL;
-  assert_int_equal(pm_features_from_wkt(ctx, "districts", wkt, names, 2, &fs), PM_OK);
-  assert_int_equal(pm_districts_from_features(ctx, fs, &d), PM_OK);
-  pm_features_destroy(ctx, fs);
-  return d;
-}
+/* Districts, where a case has them: A x 0..1000 and B x 1000..2000, both y 0..1000, sharing the
+ * line x = 1000. */
+#define TWO_DISTRICTS(ctx) pm_test_two_districts((ctx), 1000, 0, 1000)
 
-static pm_districts *no_districts(pm_context *ctx) {
-  return pm_test_no_districts(ctx);
-}
-
-
-/* The registry's defaults (threshold 50 m, catchment 300 m, basis station), basis when given. */
-static pm_indicator_spec spec_of(pm_context *ctx, const char *basis) {
-  return pm_test_spec(ctx, "transfer_coverage", "transfer_50m", "title",
-                      "轨道交通和公共交通换乘距离在50米以内的占比", "basis", basis ? basis : "station",
-                      NULL);
-}
-
-static const pm_result *res(const pm_indicator_result *ir, const char *district) {
-  for (size_t i = 0; i < ir->n_results; i++)
-    if (strcmp(ir->results[i].district, district) == 0) return &ir->results[i];
-  fail_msg("no result for %s", district);
-  return NULL;
-}
-
-static size_t n_role(const pm_indicator_result *ir, const char *role) {
-  size_t n = 0;
-  for (size_t i = 0; i < ir->n_details; i++) n += strcmp(ir->details[i].role, role) == 0;
-  return n;
-}
-
-static const pm_detail *detail(const pm_indicator_result *ir, const char *role, const char *name) {
-  for (size_t i = 0; i < ir->n_details; i++)
-    if (strcmp(ir->details[i].role, role) == 0 && ir->details[i].name &&
-        strcmp(ir->details[i].name, name) == 0)
-      return &ir->details[i];
-  fail_msg("no %s detail named %s", role, name);
-  return NULL;
-}
+/* The indicator as the plan writes it (the registry's defaults: threshold 50 m, catchment 300 m,
+ * basis station), less its closing brace: each case adds its keys. */
+#define SPEC                                                                                       \
+  "{id: transfer_50m, title: 轨道交通和公共交通换乘距离在50米以内的占比, "                         \
+  "metric: transfer_coverage, from: stations, to: stops"
 
 /* A stop at exactly 50.0 m is within 50 m; one at 50.01 m is not. */
 static void test_threshold_inclusive(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(100 100)", "POINT(100 500)"};
   const char *sl[] = {"甲站", "乙站"};
   const char *pw[] = {"POINT(150 100)", "POINT(150.01 500)"};
   const char *pl[] = {"P1", "P2"};
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
-  pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, NULL);
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC "}");
+  pm_indicator_result ir = {0};
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_string_equal(ir.id, "transfer_50m");
   assert_string_equal(ir.unit, "%");
@@ -85,25 +45,22 @@ static void test_threshold_inclusive(void **state) {
   assert_string_equal(all->gaps[0].nearest, "P2");
   assert_near(all->gaps[0].x, 100, 0);
   assert_near(all->gaps[0].y, 500, 0);
-  assert_int_equal(n_role(&ir, "station"), 2);
-  assert_int_equal(n_role(&ir, "segment"), 2);
-  assert_int_equal(detail(&ir, "station", "甲站")->covered, 1);
-  assert_near(detail(&ir, "station", "甲站")->distance_m, 50.0, 0);
-  assert_int_equal(detail(&ir, "station", "乙站")->covered, 0);
+  assert_int_equal(pm_test_n_role(&ir, "station"), 2);
+  assert_int_equal(pm_test_n_role(&ir, "segment"), 2);
+  assert_int_equal(pm_test_detail_named(&ir, "station", "甲站")->covered, 1);
+  assert_near(pm_test_detail_named(&ir, "station", "甲站")->distance_m, 50.0, 0);
+  assert_int_equal(pm_test_detail_named(&ir, "station", "乙站")->covered, 0);
   assert_false(all->has_target);
   pm_indicator_result_clear(&ir);
   pm_features_destroy(ctx, st);
   pm_features_destroy(ctx, sp);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* Three entrances: the entrance nearest to a stop decides, not the station point (200 m away). */
 static void test_three_entrances(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(500 500)"};
   const char *sl[] = {"S"};
   const char *pw[] = {"POINT(700 500)"};
@@ -114,20 +71,18 @@ static void test_three_entrances(void **state) {
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 1);
   pm_features *en3 = pm_test_wkt(ctx, "entrances", ew, NULL, 3),
               *en2 = pm_test_wkt(ctx, "entrances", ew, NULL, 2);
-  pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "station");
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC ", entrances: entrances}");
+  pm_indicator_result ir = {0};
 
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en3, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].value, 100, 1e-9);
   assert_int_equal(ir.results[0].n_gaps, 0);
-  const pm_detail *sd = detail(&ir, "station", "S");
+  const pm_detail *sd = pm_test_detail_named(&ir, "station", "S");
   assert_near(sd->distance_m, 45, 1e-9);
   assert_string_equal(sd->nearest, "P");
-  assert_int_equal(n_role(&ir, "segment"), 1);
+  assert_int_equal(pm_test_n_role(&ir, "segment"), 1);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
   /* Without E3 the nearest entrance is 60 m away: a gap of 60 m, not the station point's 200 m. */
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en2, NULL, d, &ir), PM_OK);
@@ -135,9 +90,10 @@ static void test_three_entrances(void **state) {
   assert_int_equal(ir.results[0].n_gaps, 1);
   assert_near(ir.results[0].gaps[0].distance_m, 60, 1e-9);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
   /* Without entrances the station point is the access point. */
+  pm_indicator_spec_clear(&spec);
+  spec = pm_test_spec(ctx, SPEC "}");
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].gaps[0].distance_m, 200, 1e-9);
   pm_indicator_result_clear(&ir);
@@ -147,15 +103,12 @@ static void test_three_entrances(void **state) {
   pm_features_destroy(ctx, en3);
   pm_features_destroy(ctx, en2);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* An entrance named after a station belongs to it even when another station is nearer. */
 static void test_entrance_station_field(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(100 100)", "POINT(300 100)"};
   const char *sl[] = {"甲站", "乙站"};
   const char *pw[] = {"POINT(240 100)"};
@@ -168,11 +121,10 @@ static void test_entrance_station_field(void **state) {
               *en_unknown = pm_test_wkt(ctx, "entrances", ew, NULL, 1);
   assert_int_equal(pm_features_add_attr(ctx, en, "station", named), PM_OK);
   assert_int_equal(pm_features_add_attr(ctx, en_unknown, "station", unknown), PM_OK);
-  pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "station");
-  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "entrance_station_field", "station"), PM_OK);
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec spec =
+      pm_test_spec(ctx, SPEC ", entrances: entrances, entrance_station_field: station}");
+  pm_indicator_result ir = {0};
 
   /* 甲站 reaches P from the entrance (40 m); 乙站 keeps its own point (60 m). */
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, NULL, d, &ir), PM_OK);
@@ -181,7 +133,6 @@ static void test_entrance_station_field(void **state) {
   assert_string_equal(ir.results[0].gaps[0].name, "乙站");
   assert_near(ir.results[0].gaps[0].distance_m, 60, 1e-9);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
   /* A name that matches no station: the entrance goes to the nearest station (乙站). */
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en_unknown, NULL, d, &ir), PM_OK);
@@ -189,16 +140,14 @@ static void test_entrance_station_field(void **state) {
   assert_string_equal(ir.results[0].gaps[0].name, "甲站");
   assert_near(ir.results[0].gaps[0].distance_m, 140, 1e-9);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
   /* Without the field the same happens. */
-  free(spec.entrance_station_field);
-  spec.entrance_station_field = NULL;
+  pm_indicator_spec_clear(&spec);
+  spec = pm_test_spec(ctx, SPEC ", entrances: entrances}");
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, en, NULL, d, &ir), PM_OK);
   assert_int_equal(ir.results[0].n_gaps, 1);
   assert_string_equal(ir.results[0].gaps[0].name, "甲站");
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
   /* A field the entrances do not have is an error, not a silent fallback. */
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "entrance_station_field", "no_such_field"), PM_OK);
@@ -211,15 +160,12 @@ static void test_entrance_station_field(void **state) {
   pm_features_destroy(ctx, en);
   pm_features_destroy(ctx, en_unknown);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* Route 1路 stops on both sides of the station (40 m and 70 m): one pair at 40 m. */
 static void test_route_basis(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(500 500)"};
   const char *sl[] = {"S"};
   const char *pw[] = {"POINT(460 500)", "POINT(570 500)", "POINT(500 620)", "POINT(500 900)",
@@ -233,11 +179,9 @@ static void test_route_basis(void **state) {
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 1);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp, "routes", routes), PM_OK);
-  pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "route");
-  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_field", "routes"), PM_OK);
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC ", basis: route, routes_field: routes}");
+  pm_indicator_result ir = {0};
 
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   const pm_result *all = &ir.results[0];
@@ -248,37 +192,40 @@ static void test_route_basis(void **state) {
   assert_string_equal(all->gaps[0].id, "S|3路");
   assert_near(all->gaps[0].distance_m, 120, 1e-9);
   assert_string_equal(all->gaps[0].nearest, "P3");
-  assert_int_equal(n_role(&ir, "pair"), 3);
-  const pm_detail *p1 = detail(&ir, "pair", "1路");
+  assert_int_equal(pm_test_n_role(&ir, "pair"), 3);
+  const pm_detail *p1 = pm_test_detail_named(&ir, "pair", "1路");
   assert_near(p1->distance_m, 40, 1e-9);
   assert_string_equal(p1->nearest, "P1");
   assert_int_equal(p1->covered, 1);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
   /* Another separator. */
   const char *routes2[] = {"1路/2路", "1路", "3路", "4路", NULL};
   pm_features *sp2 = pm_test_wkt(ctx, "stops", pw, pl, 5);
   assert_int_equal(pm_features_add_attr(ctx, sp2, "routes", routes2), PM_OK);
-  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_sep", "/"), PM_OK);
+  pm_indicator_spec_clear(&spec);
+  spec = pm_test_spec(ctx, SPEC ", basis: route, routes_field: routes, routes_sep: /}");
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp2, NULL, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].denominator, 3, 0);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
-  /* Errors a planner can fix. */
+  /* Errors a planner can fix: basis route without routes_field, refused in a plan and by the
+   * metric for a spec built without the parser (routes_field taken away by hand)... */
+  pm_indicator_spec bad;
+  assert_int_equal(pm_test_spec_parse(ctx, &bad, SPEC ", basis: route}"), PM_EINPUT);
+  assert_contains(pm_context_message(ctx), "basis route needs 'routes_field'");
   free(spec.routes_field);
   spec.routes_field = NULL;
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "routes_field"));
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
+  /* ...a field the stops do not have... */
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "routes_field", "lines"), PM_OK);
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_EINPUT);
   assert_non_null(strstr(pm_context_message(ctx), "lines"));
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
-  /* the registry refuses it, and so does the metric for a spec built by hand */
+  /* ...and a basis that does not exist: the registry refuses it, and so does the metric for a
+   * spec built by hand */
   assert_int_equal(pm_indicator_spec_set(ctx, &spec, "basis", "line"), PM_EINPUT);
   free(spec.basis);
   spec.basis = strdup("line");
@@ -290,15 +237,12 @@ static void test_route_basis(void **state) {
   pm_features_destroy(ctx, sp);
   pm_features_destroy(ctx, sp2);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* A stop in the catchment of a station in A and of one in B counts in both, once in _all. */
 static void test_stop_basis_two_districts(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(900 500)", "POINT(1200 500)"};
   const char *sl[] = {"SA", "SB"};
   /* P: 150 m from both; Q: 20 m from SA, 320 m from SB; T: 400 m from SB. */
@@ -306,16 +250,15 @@ static void test_stop_basis_two_districts(void **state) {
   const char *pl[] = {"P", "Q", "T"};
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 3);
-  pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "stop");
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC ", basis: stop}");
+  pm_indicator_result ir = {0};
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_int_equal(ir.n_results, 3);
   assert_string_equal(ir.results[0].district, "A");
   assert_string_equal(ir.results[1].district, "B");
   assert_string_equal(ir.results[2].district, "_all");
-  const pm_result *a = res(&ir, "A"), *b = res(&ir, "B"), *all = res(&ir, "_all");
+  const pm_result *a = pm_test_result(&ir, "A"), *b = pm_test_result(&ir, "B"), *all = pm_test_result(&ir, "_all");
   assert_near(a->numerator, 1, 0);
   assert_near(a->denominator, 2, 0);
   assert_near(a->value, 50, 1e-9);
@@ -331,36 +274,29 @@ static void test_stop_basis_two_districts(void **state) {
   assert_string_equal(b->gaps[0].district, "B");
   assert_near(all->gaps[0].distance_m, 150, 1e-9);
   assert_string_equal(all->gaps[0].nearest, "SA"); /* a tie between SA and SB: the first */
-  assert_int_equal(n_role(&ir, "stop"), 2);
+  assert_int_equal(pm_test_n_role(&ir, "stop"), 2);
   pm_indicator_result_clear(&ir);
   pm_features_destroy(ctx, st);
   pm_features_destroy(ctx, sp);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* A station on the A|B boundary counts in both districts and once in _all; a station outside
  * every district counts nowhere; the target is applied per result. */
 static void test_boundary_station_and_target(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(1000 500)", "POINT(200 200)", "POINT(5000 5000)"};
   const char *sl[] = {"S", "F", "X"};
   const char *pw[] = {"POINT(1030 500)", "POINT(200 800)"};
   const char *pl[] = {"P1", "P2"};
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 3);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
-  pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "station");
-  spec.has_target = 1;
-  strcpy(spec.target_op, ">=");
-  spec.target_value = 100;
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC ", target: \">= 100\"}");
+  pm_indicator_result ir = {0};
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
-  const pm_result *a = res(&ir, "A"), *b = res(&ir, "B"), *all = res(&ir, "_all");
+  const pm_result *a = pm_test_result(&ir, "A"), *b = pm_test_result(&ir, "B"), *all = pm_test_result(&ir, "_all");
   assert_near(a->denominator, 2, 0);
   assert_near(a->value, 50, 1e-9);
   assert_near(b->denominator, 1, 0);
@@ -379,33 +315,26 @@ static void test_boundary_station_and_target(void **state) {
   assert_int_equal(b->n_gaps, 0);
   assert_int_equal(all->n_gaps, 1);
   assert_string_equal(all->gaps[0].district, "A");
-  assert_int_equal(n_role(&ir, "station"), 2); /* X lies outside the plan area */
+  assert_int_equal(pm_test_n_role(&ir, "station"), 2); /* X lies outside the plan area */
   pm_indicator_result_clear(&ir);
   pm_features_destroy(ctx, st);
   pm_features_destroy(ctx, sp);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* A district without stations has a null value and says why; no stops at all gives 0 %. */
 static void test_empty_denominator(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(200 200)"};
   const char *sl[] = {"F"};
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 1);
   pm_features *sp = pm_test_wkt(ctx, "stops", NULL, NULL, 0);
-  pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "station");
-  spec.has_target = 1;
-  strcpy(spec.target_op, ">=");
-  spec.target_value = 90;
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC ", target: \">= 90\"}");
+  pm_indicator_result ir = {0};
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
-  const pm_result *a = res(&ir, "A"), *b = res(&ir, "B");
+  const pm_result *a = pm_test_result(&ir, "A"), *b = pm_test_result(&ir, "B");
   assert_false(b->has_value);
   assert_non_null(b->null_reason);
   assert_non_null(strstr(b->null_reason, "no rail stations in B"));
@@ -416,37 +345,33 @@ static void test_empty_denominator(void **state) {
   assert_true(isnan(a->gaps[0].distance_m));
   assert_null(a->gaps[0].nearest);
   pm_indicator_result_clear(&ir);
-  memset(&ir, 0, sizeof ir);
 
-  assert_int_equal(pm_indicator_spec_set(ctx, &spec, "basis", "stop"), PM_OK);
+  pm_indicator_spec_clear(&spec);
+  spec = pm_test_spec(ctx, SPEC ", basis: stop, target: \">= 90\"}");
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
-  assert_false(res(&ir, "A")->has_value);
-  assert_non_null(strstr(res(&ir, "A")->null_reason, "no bus stops within 300 m"));
+  assert_false(pm_test_result(&ir, "A")->has_value);
+  assert_non_null(strstr(pm_test_result(&ir, "A")->null_reason, "no bus stops within 300 m"));
   pm_indicator_result_clear(&ir);
   pm_features_destroy(ctx, st);
   pm_features_destroy(ctx, sp);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
 /* Gaps come worst first: 200 m, 90 m, 60 m. */
 static void test_gaps_sorted(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *sw[] = {"POINT(100 100)", "POINT(100 400)", "POINT(100 700)"};
   const char *sl[] = {"S1", "S2", "S3"};
   const char *pw[] = {"POINT(160 100)", "POINT(300 400)", "POINT(190 700)"};
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 3);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, NULL, 3);
   assert_int_equal(pm_features_index(ctx, sp), PM_OK); /* the caller's index is used as it is */
-  pm_districts *d = two_districts(ctx);
-  pm_indicator_spec spec = spec_of(ctx, "station");
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = TWO_DISTRICTS(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC "}");
+  pm_indicator_result ir = {0};
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
-  const pm_result *a = res(&ir, "A");
+  const pm_result *a = pm_test_result(&ir, "A");
   assert_int_equal(a->n_gaps, 3);
   assert_string_equal(a->gaps[0].name, "S2");
   assert_near(a->gaps[0].distance_m, 200, 1e-9);
@@ -456,12 +381,11 @@ static void test_gaps_sorted(void **state) {
   assert_near(a->gaps[2].distance_m, 60, 1e-9);
   assert_non_null(a->gaps[0].nearest); /* unlabelled stops are named by their id */
   assert_near(a->value, 0, 0);
-  assert_int_equal(res(&ir, "_all")->n_gaps, 3);
+  assert_int_equal(pm_test_result(&ir, "_all")->n_gaps, 3);
   pm_indicator_result_clear(&ir);
   pm_features_destroy(ctx, st);
   pm_features_destroy(ctx, sp);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
   pm_indicator_spec_clear(&spec);
 }
 
@@ -471,9 +395,7 @@ static void test_gaps_sorted(void **state) {
  * nearest stop along the network, beyond 50 m. S2 (0, -300) is 300 m from every street: farther
  * than max_snap_m (100 m), unroutable: it counts and never passes. Straight lines: S1 passes. */
 static void test_network_barrier(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   const char *rw[] = {"LINESTRING(-500 0, 500 0)", "LINESTRING(-500 40, 500 40)",
                       "LINESTRING(500 0, 500 40)"};
   pm_features *roads = pm_test_wkt(ctx, "roads", rw, NULL, 3);
@@ -485,18 +407,16 @@ static void test_network_barrier(void **state) {
   const char *pw[] = {"POINT(0 45)", "POINT(200 -5)"}, *pl[] = {"P1", "P2"};
   pm_features *st = pm_test_wkt(ctx, "stations", sw, sl, 2);
   pm_features *sp = pm_test_wkt(ctx, "stops", pw, pl, 2);
-  pm_districts *d = no_districts(ctx);
-  pm_indicator_spec spec = pm_test_spec(ctx, "transfer_coverage", "t", NULL);
-  pm_indicator_result ir;
-  memset(&ir, 0, sizeof ir);
+  pm_districts *d = pm_test_no_districts(ctx);
+  pm_indicator_spec spec = pm_test_spec(ctx, SPEC "}");
+  pm_indicator_result ir = {0};
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, NULL, d, &ir), PM_OK);
   assert_near(ir.results[0].value, 50, 1e-9); /* straight lines: S1 passes (50 m, inclusive) */
   assert_string_equal(ir.distance, "euclidean");
   pm_indicator_result_clear(&ir);
   pm_indicator_spec_clear(&spec);
 
-  spec = pm_test_spec(ctx, "transfer_coverage", "t", "distance", "network", "network", "roads", NULL);
-  memset(&ir, 0, sizeof ir);
+  spec = pm_test_spec(ctx, SPEC ", distance: network, network: roads}");
   assert_int_equal(pm_transfer_coverage(ctx, &spec, st, sp, NULL, net, d, &ir), PM_OK);
   const pm_result *all = &ir.results[0];
   assert_near(all->denominator, 2, 0); /* the unroutable station counts */
@@ -515,20 +435,8 @@ static void test_network_barrier(void **state) {
   assert_non_null(ir.network);
   assert_non_null(strstr(ir.network, "\"unroutable\": {\"stations\": 1, \"stops\": 0}"));
   /* the station's segment is the walked path: 5 + 200 + 5 m */
-  size_t seg = 0;
-  for (size_t i = 0; i < ir.n_details; i++)
-    if (strcmp(ir.details[i].role, "segment") == 0) {
-      GEOSContextHandle_t h = pm_context_geos(ctx);
-      GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
-      GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, ir.details[i].wkb, ir.details[i].wkb_len);
-      double len = 0;
-      GEOSLength_r(h, g, &len);
-      assert_near(len, 210, 1e-9);
-      GEOSGeom_destroy_r(h, g);
-      GEOSWKBReader_destroy_r(h, rd);
-      seg++;
-    }
-  assert_int_equal(seg, 1);
+  assert_int_equal(pm_test_n_role(&ir, "segment"), 1);
+  assert_near(pm_test_detail_length(ctx, pm_test_detail(&ir, "segment", 0)), 210, 1e-9);
   pm_indicator_result_clear(&ir);
   pm_indicator_spec_clear(&spec);
   pm_network_destroy(ctx, net);
@@ -536,7 +444,6 @@ static void test_network_barrier(void **state) {
   pm_features_destroy(ctx, st);
   pm_features_destroy(ctx, sp);
   pm_districts_destroy(ctx, d);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
@@ -551,5 +458,5 @@ int main(void) {
       cmocka_unit_test(test_gaps_sorted),
       cmocka_unit_test(test_network_barrier),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "fixtures.h"
 
 #include "layers/wkb.h"
 
@@ -79,12 +79,7 @@ static void what_is_plain(void **state) {
 }
 
 static uint64_t rs = 0x9E3779B97F4A7C15ull;
-static unsigned rnd(unsigned n) {
-  rs ^= rs << 13;
-  rs ^= rs >> 7;
-  rs ^= rs << 17;
-  return (unsigned)(rs % n);
-}
+static unsigned rnd(unsigned n) { return (unsigned)(pm_test_rand_u64(&rs) % n); }
 
 static void put_u32(unsigned char **p, uint32_t v) {
   memcpy(*p, &v, 4);
@@ -123,9 +118,7 @@ static size_t random_wkb(unsigned char *w, int *type) {
 
 /* For every plain point or line geometry, the fast check says valid exactly when GEOS does. */
 static void validity_as_geos(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
   pm__wkb_shape s = {0};
@@ -155,7 +148,6 @@ static void validity_as_geos(void **state) {
   assert_true(n_valid > 1000 && n_invalid > 1000); /* both verdicts were tried */
   pm__wkb_shape_clear(&s);
   GEOSWKBReader_destroy_r(h, rd);
-  pm_context_destroy(ctx);
 }
 
 /* A random ring of n corners: small integers (collinear corners, repeated points, touching and
@@ -190,9 +182,7 @@ static size_t random_ring_wkb(unsigned char *w, int star) {
 /* Whenever the cheap ring test says "certainly valid", GEOS says valid; and it decides most of the
  * simple rings, so polygons rarely need GEOS. */
 static void ring_test_never_wrong(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
   pm__wkb_shape s = {0};
@@ -219,15 +209,12 @@ static void ring_test_never_wrong(void **state) {
   assert_true(decided > 0.95 * geos_valid_star);     /* and simple rings are decided cheaply */
   pm__wkb_shape_clear(&s);
   GEOSWKBReader_destroy_r(h, rd);
-  pm_context_destroy(ctx);
 }
 
 /* Transforming the WKB in place gives the coordinates pm_transform_geom gives, bit for bit; a no-op
  * transformation leaves them as they are; a point PROJ cannot transform is the same error. */
 static void transform_as_geos(void **state) {
-  (void)state;
-  pm_context *ctx = NULL;
-  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  pm_context *ctx = *state;
   GEOSContextHandle_t h = pm_context_geos(ctx);
   GEOSWKBReader *rd = GEOSWKBReader_create_r(h);
   GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
@@ -281,15 +268,14 @@ static void transform_as_geos(void **state) {
   pm__wkb_shape_clear(&s);
   GEOSWKBWriter_destroy_r(h, wr);
   GEOSWKBReader_destroy_r(h, rd);
-  pm_context_destroy(ctx);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(what_is_plain),
-      cmocka_unit_test(validity_as_geos),
-      cmocka_unit_test(ring_test_never_wrong),
-      cmocka_unit_test(transform_as_geos),
+      pm_test_case(validity_as_geos),
+      pm_test_case(ring_test_never_wrong),
+      pm_test_case(transform_as_geos),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
