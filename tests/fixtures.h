@@ -15,7 +15,8 @@
 #include "store/store_internal.h"
 
 /* Every fixture asserts its own success (a failure names what failed): a test reads as the
- * case it checks, not as error handling. Whatever a fixture returns, the caller owns. */
+ * case it checks, not as error handling. What a fixture returns the caller owns, unless it says
+ * borrowed. */
 
 /* ---------- contexts ---------- */
 
@@ -47,7 +48,7 @@ const char *pm_test_path(const char *name);
 void pm_test_write_file(const char *path, const char *text);
 /* The whole file as a NUL-terminated string. Caller frees. */
 char *pm_test_read_file(const char *path);
-/* Whether a file exists (can be opened). */
+/* Whether a path exists. */
 int pm_test_file_exists(const char *path);
 /* Run a shell command; returns its exit status (or -1). */
 int pm_test_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
