@@ -194,3 +194,35 @@ def write_section(results_md, lines, begin, end):
             text = text.rstrip("\n") + "\n\n" + block
     with open(results_md, "w") as f:
         f.write(text)
+# ---- the life circle of bench/lcrun (METRICS.md §5 life_circle) -----------------------------
+# Facility points of bench/poigen: layer `pois` (field `type`), placed beside the generated roads.
+# per_k: points at k = 1 (scaled by k like every other count). The counts are chosen so that each
+# type alone serves most homes and `require: all` about half (a plan mid-way to its target), not
+# to mimic Shanghai's real numbers.
+POI_TYPES = [
+    # (type, points at k = 1)
+    ("kindergarten", 50000),
+    ("primary_school", 15000),
+    ("market", 50000),
+    ("elderly_care", 15000),
+    ("clinic", 10000),
+]
+# The six facility types and their walking distances (GB 50180-2018's circles are 300, 500 and
+# 800-1000 m; the generated blocks are large, so a home's representative point is ~130 m from its
+# street and the shortest distance here is 500 m); the sixth, parks, is the generated park polygons
+# (entered from their boundary every 20 m).
+LC_FACILITIES = [
+    {"name": "kindergarten", "layer": "pois", "where": "type = 'kindergarten'", "within_m": 500},
+    {"name": "primary school", "layer": "pois", "where": "type = 'primary_school'", "within_m": 800},
+    {"name": "market", "layer": "pois", "where": "type = 'market'", "within_m": 500},
+    {"name": "elderly care", "layer": "pois", "where": "type = 'elderly_care'", "within_m": 800},
+    {"name": "clinic", "layer": "pois", "where": "type = 'clinic'", "within_m": 1000},
+    {"name": "park", "layer": "parks", "within_m": 1000},
+]
+# Homes are the residential block polygons; their representative point lies up to ~180 m from
+# the nearest street (grid cells are 153-357 m across), so the snap limit is raised from the
+# default 100 m to 200 m: every home is routable.
+LC_NETWORK = {"layer": "roads", "where": "highway IS NOT NULL", "max_snap_m": 200}
+LC_INDICATOR = {"id": "life_circle", "metric": "life_circle", "homes": "residential",
+                "facilities": LC_FACILITIES, "require": "all", "distance": "network"}
+LC_LAYERS = ["districts", "roads", "parks", "residential", "pois"]

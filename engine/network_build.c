@@ -799,12 +799,13 @@ pm_status pm_network_build(pm_context *ctx, const pm_features *lines, const pm_n
   in->n_components = net->n_comps;
   in->coord_bytes = 2 * net->n_xy * sizeof(double);
   size_t nn = net->n_nodes, ne = net->n_edges, nc = net->n_comps;
-  /* the STRtree's own nodes: one leaf of ~48 bytes per block, inner nodes about a tenth more */
+  /* the STRtree's own nodes: one leaf of ~48 bytes per block, inner nodes about a tenth more;
+   * and our copy of each block's box (32 bytes) */
   size_t blocks = (net->n_chunks + PM__NET_BLOCK - 1) / PM__NET_BLOCK;
   in->bytes = sizeof *net + in->coord_bytes + nn * (2 * sizeof(double) + 3 * sizeof(uint32_t)) +
               ne * (4 * sizeof(uint32_t) + sizeof(double) + 2 * sizeof(pm__net_adj)) +
               nc * (sizeof(pm_network_component) + sizeof(uint32_t)) +
-              net->n_chunks * 2 * sizeof(uint32_t) + blocks * 53;
+              net->n_chunks * 2 * sizeof(uint32_t) + blocks * (53 + 4 * sizeof(double));
   *out = net;
   return PM_OK;
 fail:
@@ -835,6 +836,7 @@ void pm_network_destroy(pm_context *ctx, pm_network *net) {
   free(net->comp_first);
   free(net->chunk_edge);
   free(net->chunk_seg);
+  free(net->block_box);
   free(net);
 }
 

@@ -53,6 +53,7 @@ struct pm_network {
   /* snapping index: chunks (edge, first segment) of non-island edges, STRtree over their blocks */
   uint32_t *chunk_edge, *chunk_seg;
   uint32_t n_chunks;
+  double *block_box;   /* per block: minx, miny, maxx, maxy (as given to the tree) */
   GEOSSTRtree *tree;   /* items are (void *)(uintptr_t)(block + 1) */
 };
 

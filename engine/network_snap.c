@@ -56,8 +56,9 @@ pm_status pm__net_index(pm_context *ctx, pm_network *net) {
   if (n >= UINT32_MAX) return pm_error(ctx, PM_EINPUT, "network '%s' is too large", net->layer);
   net->chunk_edge = malloc((n ? n : 1) * sizeof *net->chunk_edge);
   net->chunk_seg = malloc((n ? n : 1) * sizeof *net->chunk_seg);
+  net->block_box = malloc(((n + PM__NET_BLOCK - 1) / PM__NET_BLOCK + 1) * 4 * sizeof *net->block_box);
   net->tree = GEOSSTRtree_create_r(h, 10);
-  if (!net->chunk_edge || !net->chunk_seg || !net->tree) return oom(ctx);
+  if (!net->chunk_edge || !net->chunk_seg || !net->block_box || !net->tree) return oom(ctx);
   n = 0;
   for (uint32_t e = 0; e < net->n_edges; e++)
     if (!net->comps[net->node_comp[net->e_from[e]]].island)
@@ -81,6 +82,7 @@ pm_status pm__net_index(pm_context *ctx, pm_network *net) {
     }
     /* The tree copies the envelope (GEOS >= 3.9), so a throwaway diagonal line carries it. */
     double box[4] = {minx, miny, maxx, maxy};
+    memcpy(net->block_box + 4 * b, box, sizeof box);
     GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, box, 2, 0, 0);
     GEOSGeometry *g = seq ? GEOSGeom_createLineString_r(h, seq) : NULL;
     if (!g) return oom(ctx);
@@ -156,6 +158,38 @@ const char *pm_snap_status_name(pm_snap_status status) {
   return "?";
 }
 
+/* The nearest edge among the blocks whose box meets the square of half-side r around the point
+ * (collected by the tree query): squared distance, smallest edge id on ties. */
+typedef struct box_query {
+  const pm_network *net;
+  double x, y;
+  double r2;   /* the square's half-side, squared */
+  double best; /* squared distance */
+  uint32_t edge;
+} box_query;
+
+static void box_visit(void *item, void *user) {
+  box_query *q = user;
+  /* A block whose box is farther than the best edge so far, or than the square's half-side (the
+   * answer is then within it, or this round fails), holds no answer: skip its segments. The
+   * test never skips a block holding a vertex at the best distance (box distance <= vertex
+   * distance, rounding included), so ties resolve as if every block were read. */
+  const double *bb = q->net->block_box + 4 * ((uintptr_t)item - 1);
+  double dx = bb[0] - q->x > 0 ? bb[0] - q->x : q->x - bb[2] > 0 ? q->x - bb[2] : 0;
+  double dy = bb[1] - q->y > 0 ? bb[1] - q->y : q->y - bb[3] > 0 ? q->y - bb[3] : 0;
+  double dd = dx * dx + dy * dy;
+  if (dd > q->best || dd > q->r2) return;
+  uint32_t e;
+  double d2 = block_nearest(q->net, (uintptr_t)item, q->x, q->y, &e);
+  if (d2 < q->best || (d2 == q->best && e < q->edge)) {
+    q->best = d2;
+    q->edge = e;
+  }
+}
+
+/* Half-sides of the boxes tried before the tree's nearest-neighbour search (metres). */
+static const double SNAP_BOX_M[] = {40, 160, 640, 2560};
+
 pm_status pm_network_snap_point(pm_context *ctx, const pm_network *net, double x, double y,
                                 pm_network_snap *out) {
   *out = (pm_network_snap){x, y, PM_SNAP_NO_NETWORK, PM_NETWORK_NONE, 0, INFINITY, NAN, NAN};
@@ -163,17 +197,38 @@ pm_status pm_network_snap_point(pm_context *ctx, const pm_network *net, double x
     return pm_error(ctx, PM_EINPUT, "cannot snap a point with coordinates (%g, %g)", x, y);
   if (net->n_chunks == 0) return PM_OK;
   GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, x, y);
-  if (!p) return oom(ctx);
-  snap_query q = {net, x, y};
-  const void *item =
-      GEOSSTRtree_nearest_generic_r(h, net->tree, &q, p, block_distance, &q);
-  GEOSGeom_destroy_r(h, p);
-  if (!item)
-    return pm_error(ctx, PM_EGEOM, "network '%s': nearest-edge search failed (%s)", net->layer,
-                    pm__context_geos_message(ctx));
-  uint32_t e;
-  block_nearest(net, (uintptr_t)item, x, y, &e);
+  /* Boxes of growing size first: a segment within r of the point has its nearest point, and so
+   * its block's box, inside the square of half-side r; so once the nearest edge found among the
+   * blocks meeting that square is within r, no other edge is nearer. This reads a few blocks
+   * where GEOS's nearest-neighbour search (kept for points far from every edge) measures many. */
+  box_query bq = {net, x, y, 0, INFINITY, PM_NETWORK_NONE};
+  for (size_t k = 0; k < PM_ARRAY_LEN(SNAP_BOX_M); k++) {
+    double r = SNAP_BOX_M[k];
+    /* widened by a micrometre, so that rounding in the distances can never leave out a block */
+    GEOSGeometry *box = GEOSGeom_createRectangle_r(h, x - r - 1e-6, y - r - 1e-6, x + r + 1e-6,
+                                                   y + r + 1e-6);
+    if (!box) return oom(ctx);
+    bq.r2 = r * r;
+    bq.best = INFINITY;
+    bq.edge = PM_NETWORK_NONE;
+    GEOSSTRtree_query_r(h, net->tree, box, box_visit, &bq);
+    GEOSGeom_destroy_r(h, box);
+    if (bq.edge != PM_NETWORK_NONE && bq.best <= r * r) break;
+    bq.edge = PM_NETWORK_NONE;
+  }
+  uint32_t e = bq.edge;
+  if (e == PM_NETWORK_NONE) {
+    GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, x, y);
+    if (!p) return oom(ctx);
+    snap_query q = {net, x, y};
+    const void *item =
+        GEOSSTRtree_nearest_generic_r(h, net->tree, &q, p, block_distance, &q);
+    GEOSGeom_destroy_r(h, p);
+    if (!item)
+      return pm_error(ctx, PM_EGEOM, "network '%s': nearest-edge search failed (%s)", net->layer,
+                      pm__context_geos_message(ctx));
+    block_nearest(net, (uintptr_t)item, x, y, &e);
+  }
   double pos, sx, sy;
   double d2 = pm__net_edge_project(net, e, x, y, &pos, &sx, &sy);
   out->edge = e;

@@ -1,5 +1,7 @@
 /* test_life_circle.c: hand-computable cases for life_circle (METRICS.md §5), straight and walked. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,11 +166,137 @@ static void test_empty_type_notice(void **state) {
   pm_context_set_notice(ctx, NULL, NULL);
 }
 
+/* Many homes (several chunks of homes and of facilities), two districts, walked: one thread and
+ * two give the same result to the last bit, gaps and details in the same order; the served
+ * weight is the sum of the served homes' areas in feature order. */
+static uint64_t rng = 88172645463325252ULL;
+static double rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static char *fmt(const char *f, double a, double b, double c, double d) {
+  char buf[256];
+  snprintf(buf, sizeof buf, f, a, b, c, d);
+  return strdup(buf);
+}
+
+static void test_threads_same(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  enum { G = 21, NH = 5000, NF = 3000 };
+  /* a street grid of 100 m blocks, 0..2000 m, one line per block side */
+  char *sw[2 * G * G];
+  size_t ns = 0;
+  for (int i = 0; i < G; i++)
+    for (int j = 0; j < G; j++) {
+      if (i + 1 < G) sw[ns++] = fmt("LINESTRING(%g %g, %g %g)", i * 100, j * 100, (i + 1) * 100, j * 100);
+      if (j + 1 < G) sw[ns++] = fmt("LINESTRING(%g %g, %g %g)", i * 100, j * 100, i * 100, (j + 1) * 100);
+    }
+  pm_features *streets = pm_test_wkt(ctx, "streets", (const char *const *)sw, NULL, ns);
+  pm_network_options opt;
+  pm_network_options_init(&opt);
+  pm_network *net = NULL;
+  assert_int_equal(pm_network_build(ctx, streets, &opt, &net), PM_OK);
+  /* homes: small squares anywhere on the grid; facilities: points of three kinds, few of the
+   * last, so that many homes lack something */
+  char *hw[NH], *fw[3][NF];
+  for (int i = 0; i < NH; i++) {
+    double x = rnd() * 2000, y = rnd() * 2000, a = 5 + rnd() * 20;
+    char buf[256];
+    snprintf(buf, sizeof buf, "POLYGON((%.3f %.3f, %.3f %.3f, %.3f %.3f, %.3f %.3f, %.3f %.3f))", x, y,
+             x + a, y, x + a, y + a, x, y + a, x, y);
+    hw[i] = strdup(buf);
+  }
+  size_t nf[3] = {NF, NF / 10, NF / 40};
+  pm_features *fac[3];
+  const char *layers[] = {"schools", "clinics", "markets"};
+  for (int t = 0; t < 3; t++) {
+    for (size_t i = 0; i < nf[t]; i++) fw[t][i] = fmt("POINT(%.3f %.3f)", rnd() * 2000, rnd() * 2000, 0, 0);
+    fac[t] = pm_test_wkt(ctx, layers[t], (const char *const *)fw[t], NULL, nf[t]);
+    assert_int_equal(pm_features_index(ctx, fac[t]), PM_OK);
+  }
+  pm_features *homes = pm_test_wkt(ctx, "homes", (const char *const *)hw, NULL, NH);
+  const char *dw[] = {"POLYGON((-100 -100, 1000 -100, 1000 2100, -100 2100, -100 -100))",
+                      "POLYGON((1000 -100, 2100 -100, 2100 2100, 1000 2100, 1000 -100))"};
+  const char *dn[] = {"West", "East"};
+  pm_districts *d = pm_test_districts_wkt(ctx, dw, dn, 2);
+  pm_indicator_spec s = spec_lc(ctx, "all", "network");
+  pm_indicator_result out[2] = {{0}, {0}};
+  for (int k = 0; k < 2; k++) {
+    pm_context_set_threads(ctx, k + 1);
+    assert_int_equal(pm_life_circle(ctx, &s, homes, (const pm_features *const *)fac, 3, net, d, &out[k]),
+                     PM_OK);
+  }
+  pm_context_set_threads(ctx, 1);
+  assert_int_equal(out[0].n_results, 3);
+  for (size_t j = 0; j < out[0].n_results; j++) {
+    const pm_result *a = &out[0].results[j], *b = &out[1].results[j];
+    assert_memory_equal(&a->numerator, &b->numerator, sizeof(double));
+    assert_memory_equal(&a->denominator, &b->denominator, sizeof(double));
+    assert_int_equal(a->n_facilities, 3);
+    for (size_t t = 0; t < 3; t++)
+      assert_memory_equal(&a->facilities[t].numerator, &b->facilities[t].numerator, sizeof(double));
+    assert_int_equal(a->n_gaps, b->n_gaps);
+    assert_true(a->n_gaps > 0);
+    for (size_t g = 0; g < a->n_gaps; g++) {
+      assert_string_equal(a->gaps[g].id, b->gaps[g].id);
+      assert_string_equal(a->gaps[g].note, b->gaps[g].note);
+      assert_memory_equal(&a->gaps[g].distance_m, &b->gaps[g].distance_m, sizeof(double));
+    }
+  }
+  assert_true(out[0].results[2].numerator > 0 && out[0].results[2].numerator < out[0].results[2].denominator);
+  /* details: every facility (in entry order), then every home in feature order */
+  size_t nfac = nf[0] + nf[1] + nf[2];
+  assert_int_equal(out[0].n_details, nfac + NH);
+  assert_int_equal(out[1].n_details, nfac + NH);
+  double served = 0, all = 0;
+  for (size_t i = 0; i < out[0].n_details; i++) {
+    const pm_detail *a = &out[0].details[i], *b = &out[1].details[i];
+    assert_string_equal(a->role, b->role);
+    assert_string_equal(a->id, b->id);
+    assert_int_equal(a->covered, b->covered);
+    assert_int_equal(a->wkb_len, b->wkb_len);
+    assert_memory_equal(a->wkb, b->wkb, a->wkb_len);
+    assert_string_equal(a->role, i < nfac ? "facility" : "home");
+    if (i < nfac) continue;
+    char *id = NULL;
+    assert_int_equal(pm_features_id(ctx, homes, i - nfac, &id), PM_OK);
+    assert_string_equal(a->id, id);
+    free(id);
+    double area = 0;
+    assert_int_equal(GEOSArea_r(h, homes->geom[i - nfac], &area), 1);
+    all += area;
+    if (a->covered == 1) served += area;
+  }
+  /* `_all` sums every home (all lie in the districts), in feature order */
+  assert_memory_equal(&out[0].results[2].numerator, &served, sizeof served);
+  assert_memory_equal(&out[0].results[2].denominator, &all, sizeof all);
+  for (int k = 0; k < 2; k++) pm_indicator_result_clear(&out[k]);
+  pm_indicator_spec_clear(&s);
+  for (int t = 0; t < 3; t++) {
+    pm_features_destroy(ctx, fac[t]);
+    for (size_t i = 0; i < nf[t]; i++) free(fw[t][i]);
+  }
+  for (int i = 0; i < NH; i++) free(hw[i]);
+  for (size_t i = 0; i < ns; i++) free(sw[i]);
+  pm_features_destroy(ctx, homes);
+  pm_features_destroy(ctx, streets);
+  pm_network_destroy(ctx, net);
+  pm_districts_destroy(ctx, d);
+  pm_context_destroy(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_require_and_boundaries),
       cmocka_unit_test(test_empty_type_notice),
       cmocka_unit_test(test_polygon_weights),
+      cmocka_unit_test(test_threads_same),
   };
   return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }

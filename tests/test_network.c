@@ -644,6 +644,83 @@ static void test_random_invariants(void **state) {
   pm_network_destroy(ctx, net);
 }
 
+/* Snapping against brute force over every edge: the nearest edge (smallest id on ties: points as
+ * near to two streets, or next to a junction), its position and leg, for points near the streets,
+ * between them, and far away (beyond every box the search tries first, where GEOS's
+ * nearest-neighbour search takes over). */
+static void test_snap_brute_force(void **state) {
+  (void)state;
+  pm_context *ctx = NULL;
+  assert_int_equal(pm_context_create(&ctx), PM_OK);
+  enum { G = 15, NP = 3000 };
+  char *wkt[2 * G * G + G];
+  size_t n = 0;
+  for (int i = 0; i < G; i++)
+    for (int j = 0; j < G; j++) {
+      char buf[256];
+      if (i + 1 < G) {
+        snprintf(buf, sizeof buf, "LINESTRING(%d %d, %d %d)", i * 100, j * 100, (i + 1) * 100, j * 100);
+        wkt[n++] = strdup(buf);
+      }
+      if (j + 1 < G) {
+        snprintf(buf, sizeof buf, "LINESTRING(%d %d, %d %d, %d %d)", i * 100, j * 100, i * 100,
+                 j * 100 + 50, i * 100, (j + 1) * 100);
+        wkt[n++] = strdup(buf);
+      }
+    }
+  for (int i = 0; i + 1 < G; i += 3) { /* a few diagonals, crossing streets without a shared vertex */
+    char buf[256];
+    snprintf(buf, sizeof buf, "LINESTRING(%d %d, %d %d)", i * 100, 0, (i + 1) * 100, (G - 1) * 100);
+    wkt[n++] = strdup(buf);
+  }
+  pm_network *net = build(ctx, (const char *const *)wkt, n, PM_NETWORK_CONNECT_VERTICES, 0, 100);
+  for (size_t i = 0; i < n; i++) free(wkt[i]);
+  const pm_network_info *in = pm_network_get_info(net);
+  size_t ties = 0, far = 0;
+  for (int k = 0; k < NP; k++) {
+    double x, y;
+    if (k % 3 == 0) { /* as near to two streets: diagonally off a junction */
+      double o = 1 + (k % 7);
+      x = (k % G) * 100 + o;
+      y = ((k / G) % G) * 100 + o;
+    } else if (k % 3 == 1) {
+      x = rnd() * (G - 1) * 100;
+      y = rnd() * (G - 1) * 100;
+    } else { /* far: 1 to 20 km away */
+      double r = 1000 + rnd() * 19000, a = rnd() * 6.283185307179586;
+      x = 700 + r * cos(a);
+      y = 700 + r * sin(a);
+    }
+    pm_network_snap p = snap(ctx, net, x, y);
+    double best = INFINITY, bpos = 0;
+    uint32_t be = PM_NETWORK_NONE, nbest = 0;
+    for (uint32_t e = 0; e < in->n_edges; e++) {
+      double pos;
+      double d2 = pm__net_edge_project(net, e, x, y, &pos, NULL, NULL);
+      if (d2 < best) {
+        best = d2;
+        be = e;
+        bpos = pos;
+        nbest = 1;
+      } else if (d2 == best) {
+        nbest++;
+      }
+    }
+    ties += nbest > 1;
+    double dist = hypot(x - 700, y - 700);
+    far += dist > 2000;
+    assert_int_equal(p.status, sqrt(best) <= 100 ? PM_SNAP_OK : PM_SNAP_TOO_FAR);
+    assert_true(p.leg_m == sqrt(best));
+    if (nbest > 1 && dist > 2000) continue; /* the tree's own search: any of the nearest */
+    assert_int_equal(p.edge, be);
+    assert_true(p.pos_m == bpos);
+  }
+  assert_true(ties > NP / 4);
+  assert_true(far > NP / 4);
+  pm_network_destroy(ctx, net);
+  pm_context_destroy(ctx);
+}
+
 /* Snapping onto long, winding edges (cut into chunks for the index) agrees with GEOS: the leg is
  * GEOSDistance to the nearest line, the position GEOSProject onto it. */
 static void test_snap_long_edges(void **state) {
@@ -953,6 +1030,7 @@ int main(void) {
       pm_test_case(test_random_invariants), pm_test_case(test_bad_input),
       cmocka_unit_test(test_osm_walkable),    pm_test_case(test_memory),
       cmocka_unit_test(test_hilbert),        pm_test_case(test_far_outlier),        pm_test_case(test_snap_long_edges),
+      cmocka_unit_test(test_snap_brute_force),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

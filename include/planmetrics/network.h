@@ -151,8 +151,9 @@ typedef struct pm_network_snap {
   double sx, sy;         /* the snap point p' */
 } pm_network_snap;
 
-/* Snap one point. Ties between edges at the same distance (a point nearest to a junction) resolve
- * the same way every time for a given network; the distances of §5 do not depend on which. */
+/* Snap one point. Ties between edges at the same distance (a point nearest to a junction) go to
+ * the smallest edge id (for a point more than 2.5 km from every edge: the same way every time for
+ * a given network); at a junction the distances of §5 do not depend on which. */
 PM_API pm_status pm_network_snap_point(pm_context *ctx, const pm_network *net, double x, double y,
                                 pm_network_snap *out);
 /* Snap n points xy[2i], xy[2i+1] into out[0..n) with pm_context_threads(ctx) threads. */
