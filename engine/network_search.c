@@ -420,6 +420,29 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+pm_status pm_network_parts_band(const pm_network_part *parts, size_t n, double lo, double hi,
+                                int first, pm_network_part *band, size_t *n_band) {
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    const pm_network_part *p = &parts[i];
+    double d0 = p->d_from, d1 = p->d_to, a = p->from_m, z = p->to_m;
+    double dlo = fmin(d0, d1), dhi = fmax(d0, d1);
+    if (dhi < lo || (!first && dhi <= lo) || dlo > hi) continue;
+    double t0 = 0, t1 = 1;
+    if (d1 != d0) {
+      double ta = (fmax(lo, dlo) - d0) / (d1 - d0), tb = (fmin(hi, dhi) - d0) / (d1 - d0);
+      t0 = fmin(ta, tb);
+      t1 = fmax(ta, tb);
+    }
+    pm_network_part q = *p;
+    q.from_m = a + t0 * (z - a);
+    q.to_m = a + t1 * (z - a);
+    if (q.to_m > q.from_m) band[m++] = q;
+  }
+  *n_band = m;
+  return PM_OK;
+}
+
 pm_status pm_network_search_parts(pm_context *ctx, const pm_network_search *s,
                                   pm_network_part **out, size_t *n) {
   *out = NULL;

@@ -298,23 +298,7 @@ pm_status pm__cov_network_finish(cov *c) {
     for (size_t b = 0; !st && b < nb; b++) {
       double lo = b * REACHED_BAND_M, hi = b + 1 == nb ? nw->radii[r] : (b + 1) * REACHED_BAND_M;
       size_t m = 0;
-      for (size_t i = 0; i < np; i++) {
-        /* the distance grows linearly along a part: keep the positions where it is in [lo, hi] */
-        const pm_network_part *p = &parts[i];
-        double d0 = p->d_from, d1 = p->d_to, a = p->from_m, z = p->to_m;
-        double dlo = fmin(d0, d1), dhi = fmax(d0, d1);
-        if (dhi < lo || (b > 0 && dhi <= lo) || dlo > hi) continue;
-        double t0 = 0, t1 = 1;
-        if (d1 != d0) {
-          double ta = (fmax(lo, dlo) - d0) / (d1 - d0), tb = (fmin(hi, dhi) - d0) / (d1 - d0);
-          t0 = fmin(ta, tb);
-          t1 = fmax(ta, tb);
-        }
-        pm_network_part q = *p;
-        q.from_m = a + t0 * (z - a);
-        q.to_m = a + t1 * (z - a);
-        if (q.to_m > q.from_m) band[m++] = q;
-      }
+      pm_network_parts_band(parts, np, lo, hi, b == 0, band, &m);
       if (!m) continue;
       GEOSGeometry *lines = NULL;
       char id[96];

@@ -431,30 +431,6 @@ static GEOSWKTWriter *wkt_writer(pm_context *ctx) {
 
 /* ---- reach ---- */
 
-/* The parts of a search (walked distance linear along each) cut to where the distance lies in
- * [lo, hi] (a later band: (lo, hi]), written to band; returns how many. */
-static size_t band_parts(const pm_network_part *parts, size_t np, double lo, double hi, int first,
-                         pm_network_part *band) {
-  size_t m = 0;
-  for (size_t i = 0; i < np; i++) {
-    const pm_network_part *p = &parts[i];
-    double d0 = p->d_from, d1 = p->d_to, a = p->from_m, z = p->to_m;
-    double dlo = fmin(d0, d1), dhi = fmax(d0, d1);
-    if (dhi < lo || (!first && dhi <= lo) || dlo > hi) continue;
-    double t0 = 0, t1 = 1;
-    if (d1 != d0) {
-      double ta = (fmax(lo, dlo) - d0) / (d1 - d0), tb = (fmin(hi, dhi) - d0) / (d1 - d0);
-      t0 = fmin(ta, tb);
-      t1 = fmax(ta, tb);
-    }
-    pm_network_part q = *p;
-    q.from_m = a + t0 * (z - a);
-    q.to_m = a + t1 * (z - a);
-    if (q.to_m > q.from_m) band[m++] = q;
-  }
-  return m;
-}
-
 typedef struct reach {
   pm_context *ctx;
   GEOSContextHandle_t h;
@@ -481,7 +457,8 @@ static pm_status reach_geometry(reach *r, size_t i, const pm_network_part *parts
     if (nb == 0) nb = 1;
     for (size_t b = 0; !st && b < nb; b++) {
       double lo = b * BAND_M, hi = b + 1 == nb ? r->within_m : (b + 1) * BAND_M;
-      size_t m = band_parts(parts, np, lo, hi, b == 0, r->band);
+      size_t m = 0;
+      pm_network_parts_band(parts, np, lo, hi, b == 0, r->band, &m);
       if (!m) continue;
       GEOSGeometry *g = NULL;
       double len = 0;

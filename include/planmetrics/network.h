@@ -212,6 +212,11 @@ typedef struct pm_network_part {
 /* The reached parts of the last run, sorted by edge then position. Caller frees *out with free(). */
 PM_API pm_status pm_network_search_parts(pm_context *ctx, const pm_network_search *s,
                                   pm_network_part **out, size_t *n);
+/* The parts cut to where their distance lies in [lo, hi] (with first == 0, a later band of a
+ * series: (lo, hi]), written to band (room for n parts, the caller's); *n_band receives how many.
+ * The distance grows linearly along a part, so each keeps the positions in the band. */
+PM_API pm_status pm_network_parts_band(const pm_network_part *parts, size_t n, double lo, double hi,
+                                       int first, pm_network_part *band, size_t *n_band);
 /* Parts as one MultiLineString (touching parts of an edge joined into one line); an empty
  * MultiLineString when n == 0. Caller owns *out. */
 PM_API pm_status pm_network_parts_geometry(pm_context *ctx, const pm_network *net,
