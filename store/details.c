@@ -18,18 +18,6 @@ static const struct {
     {"pm_details_polygons", "MULTIPOLYGON", GEOS_MULTIPOLYGON},
 };
 
-static int has_table(sqlite3 *db, const char *name) {
-  sqlite3_stmt *q = NULL;
-  int found = 0;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &q,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(q) == SQLITE_ROW;
-  }
-  sqlite3_finalize(q);
-  return found;
-}
-
 /* SELECT fn(...) that must return 1 (SpatiaLite's registration functions). */
 static pm_status spatialite_call(pm_store *s, const char *what, const char *sql) {
   sqlite3_stmt *q = NULL;
@@ -85,7 +73,7 @@ static pm_status migrate_legacy(pm_store *s) {
 pm_status pm__details_schema(pm_store *s, int srid) {
   pm_status st = PM_OK;
   for (size_t k = 0; !st && k < 3; k++) {
-    if (has_table(pm__store_db(s), TABLES[k].table)) continue;
+    if (pm__store_has_table(s, TABLES[k].table)) continue;
     char sql[600];
     snprintf(sql, sizeof sql,
              "CREATE TABLE %s (run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL, ord INTEGER, "
@@ -349,7 +337,7 @@ static GEOSGeometry *rebuild(GEOSContextHandle_t h, const char *type, GEOSGeomet
 pm_status pm__details_load(pm_store *s, int64_t run_id, pm_run_result *run) {
   pm_context *ctx = pm_store_context(s);
   GEOSContextHandle_t h = pm_context_geos(ctx);
-  if (!has_table(pm__store_db(s), TABLES[0].table)) return PM_OK;
+  if (!pm__store_has_table(s, TABLES[0].table)) return PM_OK;
   /* Per detail, its multi geometry of each dimension; details are numbered run-wide. */
   size_t total = 0;
   for (size_t i = 0; i < run->n_indicators; i++) total += run->indicators[i].n_details;

@@ -253,7 +253,7 @@ static int probe(pm_store *s) {
   return rc;
 }
 
-static int has_table(pm_store *s, const char *name) {
+int pm__store_has_table(pm_store *s, const char *name) {
   sqlite3_stmt *q = NULL;
   int found = 0;
   if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
@@ -316,13 +316,13 @@ static pm_status open_existing(pm_store *s) {
   if (rc != SQLITE_OK)
     return pm_error(s->ctx, PM_EIO, "%s: cannot read the project database (%s)", s->path,
                     sqlite3_errmsg(s->db));
-  if (!has_table(s, "geometry_columns"))
+  if (!pm__store_has_table(s, "geometry_columns"))
     return pm_error(s->ctx, PM_EINPUT,
                     "%s: this SQLite file has no SpatiaLite metadata, so it is not a planmetrics "
                     "project database; give a new file name with --db",
                     s->path);
   int version = user_version(s);
-  int ours = has_table(s, "pm_project");
+  int ours = pm__store_has_table(s, "pm_project");
   if (ours && version > PM__STORE_SCHEMA)
     return pm_error(s->ctx, PM_EINPUT,
                     "%s: this project database was written by a newer planmetrics (schema %d; this "
@@ -462,7 +462,7 @@ pm_status pm_store_open(pm_context *ctx, const char *path, int flags, pm_store *
   s->paused = 1;
   pm_status st = (s->path = strdup(path)) ? PM_OK : pm_error(ctx, PM_ENOMEM, "out of memory");
   if (!st) st = exists ? open_existing(s) : create_new(s);
-  if (!st && has_table(s, "pm_project")) st = pm__store_load_crs(s);
+  if (!st && pm__store_has_table(s, "pm_project")) st = pm__store_load_crs(s);
   if (st) {
     pm_store_close(s);
     return st;
@@ -507,8 +507,8 @@ const char *pm_store_path(const pm_store *s) { return s->path; }
 /* The project's own tables, created by the first write transaction on a file that lacks them
  * (a SpatiaLite file of another program): a command that fails leaves that file as it was. */
 static pm_status ensure_tables(pm_store *s) {
-  if (has_table(s, "pm_project") && has_table(s, "layers")) return PM_OK;
-  int fresh = !has_table(s, "pm_project");
+  if (pm__store_has_table(s, "pm_project") && pm__store_has_table(s, "layers")) return PM_OK;
+  int fresh = !pm__store_has_table(s, "pm_project");
   pm_status st = pm__store_exec(s, "creating project tables", PM__STORE_TABLES);
   if (!st && fresh) st = pm__store_set_schema(s);
   return st;
@@ -601,5 +601,5 @@ void pm_store_rollback(pm_store *s) {
     sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   }
   s->in_transaction--;
-  if (has_table(s, "pm_project")) pm__store_load_crs(s); /* the CRS may have been set inside */
+  if (pm__store_has_table(s, "pm_project")) pm__store_load_crs(s); /* the CRS may have been set inside */
 }

@@ -44,18 +44,6 @@ static const char *HISTORY_SCHEMA =
 
 /* ---------- small helpers ---------- */
 
-static int table_exists(sqlite3 *db, const char *name) {
-  sqlite3_stmt *q = NULL;
-  int found = 0;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &q,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(q) == SQLITE_ROW;
-  }
-  sqlite3_finalize(q);
-  return found;
-}
-
 /* Whether pm_details.geom is registered (it is added once the project CRS is known). */
 static int details_has_geom(sqlite3 *db) {
   sqlite3_stmt *q = NULL;
@@ -615,7 +603,7 @@ static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
                    "SELECT indicator_id, result_ord, label, count FROM pm_classes WHERE run_id = ? "
                    "ORDER BY indicator_id, result_ord, ord",
                    class_row);
-  if (!st && table_exists(db, "pm_facilities"))
+  if (!st && pm__store_has_table(s, "pm_facilities"))
     st = load_rows(s, id, run, "reading the facility shares of a run",
                    "SELECT indicator_id, result_ord, name, value, numerator, denominator FROM "
                    "pm_facilities WHERE run_id = ? ORDER BY indicator_id, result_ord, ord",
@@ -623,7 +611,7 @@ static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
   if (!st) st = load_details(s, id, run);
   if (!st) st = pm__details_load(s, id, run);
   /* Runs recorded by planmetrics 0.1 have no parameters: their params stay NULL. */
-  if (!st && table_exists(db, "pm_indicators")) {
+  if (!st && pm__store_has_table(s, "pm_indicators")) {
     snprintf(sql, sizeof sql, "SELECT indicator_id, params, %s FROM pm_indicators WHERE run_id = ?",
              column_exists(db, "pm_indicators", "network") ? "distance, network" : "NULL, NULL");
     st = load_rows(s, id, run, "reading the parameters of a run", sql, params_row);
@@ -634,7 +622,7 @@ static pm_status load_parts(pm_store *s, int64_t id, pm_run_result *run) {
 pm_status pm_history_load_run(pm_store *s, int64_t run_id, pm_run_result **out) {
   *out = NULL;
   sqlite3 *db = pm__store_db(s);
-  if (!table_exists(db, "pm_runs")) return no_history(s);
+  if (!pm__store_has_table(s, "pm_runs")) return no_history(s);
   sqlite3_stmt *q = NULL;
   /* districts: NULL for runs recorded by planmetrics 0.1 (schema 1) */
   char sql[300];
@@ -704,7 +692,7 @@ void pm_history_runs_destroy(pm_history_run *runs, size_t n) {
 pm_status pm_history_runs(pm_store *s, const char *plan_id, pm_history_run **runs, size_t *n) {
   *runs = NULL;
   *n = 0;
-  if (!table_exists(pm__store_db(s), "pm_runs")) return PM_OK;
+  if (!pm__store_has_table(s, "pm_runs")) return PM_OK;
   sqlite3_stmt *q = NULL;
   char sql[400];
   snprintf(sql, sizeof sql,
@@ -759,7 +747,7 @@ void pm_history_rows_destroy(pm_history_row *rows, size_t n) {
 pm_status pm_history_list(pm_store *s, const char *plan_id, pm_history_row **rows, size_t *n) {
   *rows = NULL;
   *n = 0;
-  if (!table_exists(pm__store_db(s), "pm_runs") || !table_exists(pm__store_db(s), "pm_results"))
+  if (!pm__store_has_table(s, "pm_runs") || !pm__store_has_table(s, "pm_results"))
     return PM_OK;
   sqlite3_stmt *q = NULL;
   pm_status st = pm__store_prepare(

@@ -59,6 +59,9 @@ struct pm_store {
 };
 enum { PM__LIMIT_TIME = 1, PM__LIMIT_MEMORY = 2 };
 
+/* Whether the project database has a table of that name (exactly). */
+int pm__store_has_table(pm_store *store, const char *name);
+
 /* The open connection; borrowed, valid until pm_store_close. */
 sqlite3 *pm__store_db(pm_store *store);
 /* The connection's SpatiaLite cache (where SpatiaLite keeps the last GEOS error); borrowed. */
