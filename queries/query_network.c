@@ -63,28 +63,6 @@ static pm_status resolve(pm_context *ctx, const pm_network_query *q, netq *r) {
   return PM_OK;
 }
 
-/* Whether the layer has every field of names (NULL-terminated); *missing gets the first it lacks. */
-static pm_status has_fields(pm_store *store, const char *layer, const char *const *names, int *all,
-                            const char **missing) {
-  char **fn = NULL, **ft = NULL;
-  size_t nf = 0;
-  *all = 1;
-  *missing = NULL;
-  pm_status st = pm_store_layer_fields(store, layer, &fn, &ft, &nf);
-  for (size_t i = 0; !st && names[i] && *all; i++) {
-    int found = 0;
-    for (size_t k = 0; k < nf && !found; k++) found = strcasecmp(fn[k], names[i]) == 0;
-    if (!found) *all = 0, *missing = names[i];
-  }
-  for (size_t k = 0; k < nf; k++) {
-    free(fn[k]);
-    free(ft[k]);
-  }
-  free(fn);
-  free(ft);
-  return st;
-}
-
 /* Build with the resolved options; *where and *osm as pm_query_network_build says. */
 static pm_status build(pm_context *ctx, pm_store *store, const pm_network_query *q, netq *r,
                        pm_network **out, char **where_used, int *osm_default) {
@@ -121,9 +99,9 @@ static pm_status build(pm_context *ctx, pm_store *store, const pm_network_query 
     static const char *const HIGHWAY[] = {"highway", NULL};
     int osm = 0, all = 0;
     const char *missing = NULL;
-    if ((st = has_fields(store, r->layer, HIGHWAY, &osm, &missing))) return st;
+    if ((st = pm_store_layer_has_fields(store, r->layer, HIGHWAY, &osm, &missing))) return st;
     if (osm) {
-      if ((st = has_fields(store, r->layer, pm_network_osm_walkable_fields(), &all, &missing)))
+      if ((st = pm_store_layer_has_fields(store, r->layer, pm_network_osm_walkable_fields(), &all, &missing)))
         return st;
       if (!all)
         return pm_error(ctx, PM_EINPUT,

@@ -293,29 +293,6 @@ static void job_clear(job *j) {
   free(j->msg);
 }
 
-/* Whether the layer has every field of names (NULL-terminated). *first_missing receives the first
- * one it lacks. */
-static pm_status layer_has_fields(runner *r, const char *layer, const char *const *names,
-                                  int *all, const char **first_missing) {
-  char **fn = NULL, **ft = NULL;
-  size_t nf = 0;
-  *all = 1;
-  *first_missing = NULL;
-  pm_status st = pm_store_layer_fields(r->store, layer, &fn, &ft, &nf);
-  for (size_t i = 0; !st && names[i] && *all; i++) {
-    int found = 0;
-    for (size_t k = 0; k < nf && !found; k++) found = strcasecmp(fn[k], names[i]) == 0;
-    if (!found) *all = 0, *first_missing = names[i];
-  }
-  for (size_t k = 0; k < nf; k++) {
-    free(fn[k]);
-    free(ft[k]);
-  }
-  free(fn);
-  free(ft);
-  return st;
-}
-
 /* The walking network of spec (distance: network): its lines loaded through the cache, with the
  * OSM walkable filter of METRICS.md §5 when the layer is OSM data (a `highway` field) and the plan
  * gives no filter, built once per layer, filter and options. *resolved_where receives the filter
@@ -331,10 +308,10 @@ static pm_status load_network(runner *r, const pm_indicator_spec *spec, const pm
     static const char *const HIGHWAY[] = {"highway", NULL};
     int osm = 0;
     const char *missing = NULL;
-    if ((st = layer_has_fields(r, ns->layer.layer, HIGHWAY, &osm, &missing))) goto fail;
+    if ((st = pm_store_layer_has_fields(r->store, ns->layer.layer, HIGHWAY, &osm, &missing))) goto fail;
     if (osm) {
       int all = 0;
-      if ((st = layer_has_fields(r, ns->layer.layer, pm_network_osm_walkable_fields(), &all,
+      if ((st = pm_store_layer_has_fields(r->store, ns->layer.layer, pm_network_osm_walkable_fields(), &all,
                                  &missing)))
         goto fail;
       if (!all) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -413,6 +414,27 @@ pm_status pm_store_drop_layer(pm_store *s, const char *name) {
   sqlite3_bind_text(d, 1, name, -1, SQLITE_STATIC);
   if (sqlite3_step(d) != SQLITE_DONE) st = db_error(s, PM_EDB, "dropping layer metadata");
   sqlite3_finalize(d);
+  return st;
+}
+
+pm_status pm_store_layer_has_fields(pm_store *store, const char *layer, const char *const *names,
+                                    int *all, const char **missing) {
+  char **fn = NULL, **ft = NULL;
+  size_t nf = 0;
+  *all = 1;
+  *missing = NULL;
+  pm_status st = pm_store_layer_fields(store, layer, &fn, &ft, &nf);
+  for (size_t i = 0; !st && names[i] && *all; i++) {
+    int found = 0;
+    for (size_t k = 0; k < nf && !found; k++) found = strcasecmp(fn[k], names[i]) == 0;
+    if (!found) *all = 0, *missing = names[i];
+  }
+  for (size_t k = 0; k < nf; k++) {
+    free(fn[k]);
+    free(ft[k]);
+  }
+  free(fn);
+  free(ft);
   return st;
 }
 

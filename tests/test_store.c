@@ -304,8 +304,40 @@ static void open_errors(void **state) {
   assert_non_null(strstr(pm_context_message(ctx), "not a planmetrics project"));
 }
 
+/* Whether a layer has fields: without case, the first missing one named, an unknown layer an error. */
+static void has_fields(void **state) {
+  pm_context *ctx = *state;
+  pm_store *s = pm_test_store(ctx, "has_fields.sqlite", 32651);
+  assert_int_equal(pm_store_begin(s), PM_OK);
+  const char *const wkt[] = {"POINT(0 0)"}, *const values[] = {"a"};
+  pm_test_store_layer(ctx, s, "stops", PM_KIND_POINT, "Highway", values, wkt, 1, 0, 0);
+  assert_int_equal(pm_store_commit(s), PM_OK);
+  const struct {
+    const char *names[3];
+    int all;
+    const char *missing;
+  } cases[] = {{{"highway", NULL}, 1, NULL},
+               {{"HIGHWAY", "foot", NULL}, 0, "foot"},
+               {{NULL}, 1, NULL}};
+  for (size_t i = 0; i < PM_ARRAY_LEN(cases); i++) {
+    int all = -1;
+    const char *missing = "x";
+    assert_int_equal(pm_store_layer_has_fields(s, "stops", cases[i].names, &all, &missing), PM_OK);
+    if (all != cases[i].all) fail_msg("case %zu: all %d", i, all);
+    if (cases[i].missing) assert_string_equal(missing, cases[i].missing);
+    else assert_null(missing);
+  }
+  int all = 0;
+  const char *missing = NULL;
+  const char *const one[] = {"highway", NULL};
+  assert_int_not_equal(pm_store_layer_has_fields(s, "nowhere", one, &all, &missing), PM_OK);
+  pm_context_clear_error(ctx);
+  pm_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(has_fields),
       cmocka_unit_test(round_trip),   cmocka_unit_test(rollback_leaves_nothing),
       cmocka_unit_test(reserved_names), cmocka_unit_test(crs_is_fixed),
       cmocka_unit_test(open_errors),

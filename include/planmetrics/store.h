@@ -110,6 +110,11 @@ PM_API pm_status pm_store_put_layer_info(pm_store *store, const pm_layer_info *i
  * The caller frees each name and both arrays. */
 PM_API pm_status pm_store_layer_fields(pm_store *store, const char *layer, char ***names, char ***types,
                                 size_t *n);
+/* Whether the layer has every field of names (NULL-terminated, compared without case): *all 1 or
+ * 0, and *missing the first name it lacks (borrowed from names; NULL when none). */
+PM_API pm_status pm_store_layer_has_fields(pm_store *store, const char *layer,
+                                           const char *const *names, int *all,
+                                           const char **missing);
 
 /* --- Writing a layer table (inside a transaction) --- */
 typedef enum pm_field_type { PM_FIELD_INTEGER, PM_FIELD_REAL, PM_FIELD_TEXT } pm_field_type;
