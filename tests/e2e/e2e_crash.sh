@@ -21,7 +21,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 # How many crash points per command: SPREAD spread over it and its last SPREAD writes, and
 # RANDOM_KILLS random moments; fewer under a sanitizer, which makes each a few times slower.
 SPREAD=5 RANDOM_KILLS=3
-if ldd "$PM" 2>/dev/null | grep -q 'libasan\|libtsan'; then SPREAD=3 RANDOM_KILLS=2; fi
+if linked_with "$PM" 'libasan\|libtsan'; then SPREAD=3 RANDOM_KILLS=2; fi
 plan() { # plan FILE [BUS_STOPS_FILTER]
   cat >"$1" <<YAML
 plan: crash

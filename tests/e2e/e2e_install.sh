@@ -14,7 +14,7 @@ check "binary installed" test -x "$BIN"
 expect_exit 0 "installed binary runs (--version)" "$BIN" --version
 contains "version printed" "$OUT" "planmetrics "
 check "it uses the installed library, not the build's" \
-  bash -c "ldd '$BIN' | grep -F 'libplanmetrics.so' | grep -qF '$P/'"
+  linked_with "$BIN" "libplanmetrics\.so.* => $P/"
 expect_exit 0 "installed binary ingests" "$BIN" ingest "$DATA/shanghai/districts.shp" \
   --db "$WORK/installed.sqlite" --as districts --quiet
 expect_exit 0 "installed binary queries" "$BIN" sql --db "$WORK/installed.sqlite" --csv \
@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
 C
 # A sanitizer build's library needs the sanitizer runtime in the program too.
 SAN=
-if ldd "$(pkg-config --variable=libdir planmetrics)/libplanmetrics.so" | grep -q libasan; then
+if linked_with "$(pkg-config --variable=libdir planmetrics)/libplanmetrics.so" libasan; then
   SAN=-fsanitize=address,undefined
 fi
 # shellcheck disable=SC2046,SC2086

@@ -92,7 +92,7 @@ fi
 # Inclusive: with --within set to the largest nearest distance, every station is within.
 max_d=$(tr -d '\r' <"$TMP/near.csv" | tail -n +2 | awk -F, '$(NF-1) > m { m = $(NF-1) } END { printf "%.3f", m + 0.005 }')
 run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within "$max_d"
-tail -n 1 "$TMP/o" | grep -q '^449 of 449 ' && ok "near: all within the largest distance" || bad "near: all within the largest distance" "$(tail -n 1 "$TMP/o")"
+grep -q '^449 of 449 ' <<<"$(tail -n 1 "$TMP/o")" && ok "near: all within the largest distance" || bad "near: all within the largest distance" "$(tail -n 1 "$TMP/o")"
 # Filters on both sides.
 run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --where-from "adname = '青浦区'" --to bus_stops --where-to "adname = '青浦区'" --within 100 --json
 n=$(grep -c '"from_fid"' "$TMP/o")
@@ -113,7 +113,7 @@ grep -q "^$n_miss of $n_qp features of metro_stations in 青浦区 have no featu
   ok "near --misses: summary counts the misses of the district" || bad "near --misses: summary" "$(cat "$TMP/e")"
 grep -q ',true' "$TMP/o" && bad "near --misses: a station within is listed" || ok "near --misses: only misses listed"
 run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦区
-tail -n 1 "$TMP/o" | grep -q "^$((n_qp - n_miss)) of $n_qp features of metro_stations in 青浦区 within 50 m" &&
+grep -q "^$((n_qp - n_miss)) of $n_qp features of metro_stations in 青浦区 within 50 m" <<<"$(tail -n 1 "$TMP/o")" &&
   ok "near --district: all $n_qp stations of 青浦区 measured" || bad "near --district" "$(tail -n 1 "$TMP/o")"
 run "$TMP/o" "$TMP/e" query near --db "$DB" --from metro_stations --to bus_stops --within 50 \
   --district 青浦区 --districts districts --name-field NAME --json
@@ -129,7 +129,7 @@ run "$TMP/o" "$TMP/e" query near --db "$TMP/porto.sqlite" --from bus_stops --to 
 rc=$?
 run "$TMP/o2" "$TMP/e" query near --db "$TMP/porto.sqlite" --from bus_stops --to stations --within 300 \
   --district Sé --districts freguesias --name-field name
-[ $rc -eq 0 ] && tail -n 1 "$TMP/o" | grep -q ' of 25 features of bus_stops in Sé within 300 m' && cmp -s "$TMP/o" "$TMP/o2" &&
+[ $rc -eq 0 ] && grep -q ' of 25 features of bus_stops in Sé within 300 m' <<<"$(tail -n 1 "$TMP/o")" && cmp -s "$TMP/o" "$TMP/o2" &&
   ok "near --district: the plan's districts by default (Porto freguesias)" || bad "near --district: the plan's districts" "rc=$rc: $(tail -n 1 "$TMP/o")"
 expect_error_q "near --district: unknown district lists the names" "青浦区" \
   query near --db "$DB" --from metro_stations --to bus_stops --within 50 --district 青浦

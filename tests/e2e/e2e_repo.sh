@@ -48,4 +48,12 @@ for d in data tests/data; do
     check "$d/$rel has a checksum in $d/README.md" grep -qE "^[0-9a-f]{64}  $rel\$" "$d/README.md"
   done < <(find "$d" -type f | sort)
 done
+
+# 4. No script pipes into `grep -q`: under pipefail (every test, via lib.sh, and the scripts),
+# grep leaving at its first match kills the writer with SIGPIPE and the check fails at random
+# on a busy machine (it did in CI: `ldd LIB | grep -q libasan`). Read the output whole first
+# (`grep -q P <<<"$(cmd)"`, or linked_with in lib.sh).
+piped=$(grep -rnE '\|[[:space:]]*grep[[:space:]]+-[a-zA-Z]*q' tests scripts .ci bench \
+  --include='*.sh' --include='run' --include='gen' 2>/dev/null | grep -vE '^[^:]+:[0-9]+:[[:space:]]*#')
+check "no pipe into grep -q${piped:+: $piped}" test -z "$piped"
 finish

@@ -30,6 +30,14 @@ expect_exit() {
 contains() { # contains DESCRIPTION HAYSTACK NEEDLE
   case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
 }
+# linked_with FILE PATTERN: FILE (a program or library) loads a library matching PATTERN. The
+# list is read whole first: under pipefail, `ldd F | grep -q P` fails at random when grep exits
+# at its first match while ldd still writes (SIGPIPE), which is why no test pipes into grep -q.
+linked_with() {
+  local deps
+  deps=$(ldd "$1" 2>/dev/null) || return 1
+  grep -q -- "$2" <<<"$deps"
+}
 finish() {
   echo "$E2E_NAME: $PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ]
