@@ -1123,6 +1123,13 @@ static pm_status read_xy(ingest *g, OGRFeatureH f, double *x, double *y, int *em
       *empty = 1;
       return PM_OK;
     }
+    /* A column GDAL typed as a number holds the double its text parses to: read that (exact;
+     * the field's text would be reformatted to 15 digits), and only parse text columns. */
+    OGRFieldType t = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, idx[k]));
+    if (t == OFTReal || t == OFTInteger || t == OFTInteger64) {
+      *v[k] = OGR_F_GetFieldAsDouble(f, idx[k]);
+      if (isfinite(*v[k])) continue;
+    }
     const char *s = OGR_F_GetFieldAsString(f, idx[k]);
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) {
