@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/measure.h"
 #include "engine/network_internal.h"
 
 static pm_status oom(pm_context *ctx) { return pm_error(ctx, PM_ENOMEM, "out of memory"); }
@@ -558,6 +559,40 @@ pm_status pm_network_parts_geometry(pm_context *ctx, const pm_network *net,
     for (size_t i = 0; i < k; i++) GEOSGeom_destroy_r(h, lines[i]);
   free(lines);
   return st;
+}
+
+pm_status pm_network_parts_area(pm_context *ctx, const pm_network *net,
+                                const pm_network_part *parts, size_t n, double width_m,
+                                int quadsegs, GEOSGeometry **out) {
+  *out = NULL;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSGeometry *lines = NULL;
+  pm_status st = pm_network_parts_geometry(ctx, net, parts, n, &lines);
+  if (st) return st;
+  double w = width_m > 0 ? width_m : 1e-6;
+  pm_geom_list l = {0};
+  int nl = GEOSGetNumGeometries_r(h, lines);
+  for (int i = 0; !st && i < nl; i++) {
+    GEOSGeometry *b = GEOSBuffer_r(h, GEOSGetGeometryN_r(h, lines, i), w, quadsegs);
+    st = b ? pm_geom_list_push(ctx, &l, b)
+           : pm_error(ctx, PM_EGEOM, "widening the reached network failed (%s)",
+                      pm__context_geos_message(ctx));
+  }
+  GEOSGeom_destroy_r(h, lines);
+  if (st) {
+    pm_geom_list_clear(ctx, &l);
+    return st;
+  }
+  if (l.n == 1) { /* nothing to dissolve */
+    *out = l.v[0];
+    l.n = 0;
+    pm_geom_list_clear(ctx, &l);
+    return PM_OK;
+  }
+  if (!(*out = pm_geom_list_union(ctx, &l, GEOS_MULTIPOLYGON)))
+    return pm_error(ctx, PM_EGEOM, "joining the widened reached network failed (%s)",
+                    pm__context_geos_message(ctx));
+  return PM_OK;
 }
 
 pm_status pm_network_search_geometry(pm_context *ctx, const pm_network_search *s,

@@ -119,14 +119,9 @@ static pm_status widen_parts(cov *c, const pm_network_part *parts, size_t n, GEO
     size_t end = count[k];
     if (end == start) continue;
     for (size_t q = start; q < end; q++) group[q - start] = parts[order[q]];
-    GEOSGeometry *lines = NULL;
-    if ((st = pm_network_parts_geometry(c->ctx, c->net, group, end - start, &lines))) break;
-    GEOSGeometry *b = GEOSBuffer_r(c->h, lines, width > 0 ? width : 1e-6, NET_QUADSEGS);
-    GEOSGeom_destroy_r(c->h, lines);
-    if (!b) {
-      st = fail(c, "widening the reached network");
+    GEOSGeometry *b = NULL;
+    if ((st = pm_network_parts_area(c->ctx, c->net, group, end - start, width, NET_QUADSEGS, &b)))
       break;
-    }
     if (bufs[k]) { /* reached in an earlier pass too (never: one radius per source) */
       GEOSGeometry *u = GEOSUnion_r(c->h, bufs[k], b);
       GEOSGeom_destroy_r(c->h, b);

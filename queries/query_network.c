@@ -458,13 +458,12 @@ static pm_status reach_geometry(reach *r, size_t i, const pm_network_part *parts
     }
   }
   if (!st && r->areas && np) {
-    GEOSGeometry *g = NULL, *b = NULL;
+    GEOSGeometry *b = NULL;
     double area = 0;
-    if (!(st = pm_network_parts_geometry(r->ctx, r->net, parts, np, &g))) {
-      /* no width: a hairline, so that the area is empty but the layer keeps the shape */
-      b = GEOSBuffer_r(r->h, g, r->width_m > 0 ? r->width_m : 1e-6, QUADSEGS);
-      if (!b || !GEOSArea_r(r->h, b, &area)) st = geos_failed(r->ctx, "widening the reached network");
-    }
+    /* no width: a hairline, so that the area is empty but the layer keeps the shape */
+    if (!(st = pm_network_parts_area(r->ctx, r->net, parts, np, r->width_m, QUADSEGS, &b)) &&
+        !GEOSArea_r(r->h, b, &area))
+      st = geos_failed(r->ctx, "measuring the reached area");
     if (!st && !(st = pm_table_add_row(r->ctx, r->areas, &row))) {
       pm_table_set_int(r->ctx, r->areas, row, 0, r->fs->fid[i]);
       if (!(st = pm_table_set_text(r->ctx, r->areas, row, 1, r->fs->label[i]))) {
@@ -474,7 +473,6 @@ static pm_status reach_geometry(reach *r, size_t i, const pm_network_part *parts
         st = wkt_cell(r->ctx, r->w, r->areas, row, 5, b);
       }
     }
-    if (g) GEOSGeom_destroy_r(r->h, g);
     if (b) GEOSGeom_destroy_r(r->h, b);
   }
   return st;

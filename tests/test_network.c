@@ -634,6 +634,36 @@ static void test_random_invariants(void **state) {
   GEOSGeometry *g = NULL;
   assert_int_equal(pm_network_parts_geometry(ctx, net, parts, np, &g), PM_OK);
   assert_near(geom_length(ctx, g), sum, 1e-6);
+  /* widened: each line alone then dissolved is the area GEOS gives the MultiLineString in one
+   * call (to 1e-9 of it), with no slivers left between the pieces (same number of parts and holes) */
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  GEOSGeometry *area = NULL, *whole = GEOSBuffer_r(h, g, 12.5, 8);
+  assert_int_equal(pm_network_parts_area(ctx, net, parts, np, 12.5, 8, &area), PM_OK);
+  double a_area, a_whole, a_xor;
+  GEOSGeometry *x = GEOSSymDifference_r(h, area, whole);
+  assert_true(GEOSArea_r(h, area, &a_area) && GEOSArea_r(h, whole, &a_whole) && GEOSArea_r(h, x, &a_xor));
+  assert_true(a_whole > 1e5);
+  assert_near(a_area, a_whole, 1e-9 * a_whole);
+  assert_true(a_xor < 1e-6 * a_whole);
+  assert_int_equal(GEOSGetNumGeometries_r(h, area), GEOSGetNumGeometries_r(h, whole));
+  int holes_area = 0, holes_whole = 0;
+  for (int k = 0; k < GEOSGetNumGeometries_r(h, area); k++)
+    holes_area += GEOSGetNumInteriorRings_r(h, GEOSGetGeometryN_r(h, area, k));
+  for (int k = 0; k < GEOSGetNumGeometries_r(h, whole); k++)
+    holes_whole += GEOSGetNumInteriorRings_r(h, GEOSGetGeometryN_r(h, whole, k));
+  assert_int_equal(holes_area, holes_whole);
+  GEOSGeom_destroy_r(h, x);
+  GEOSGeom_destroy_r(h, whole);
+  GEOSGeom_destroy_r(h, area);
+  /* no width: a hairline that keeps the shape; no parts: an empty area */
+  assert_int_equal(pm_network_parts_area(ctx, net, parts, np, 0, 8, &area), PM_OK);
+  assert_true(GEOSArea_r(h, area, &a_area));
+  assert_false(GEOSisEmpty_r(h, area));
+  assert_true(a_area < 1e-5 * sum);
+  GEOSGeom_destroy_r(h, area);
+  assert_int_equal(pm_network_parts_area(ctx, net, parts, 0, 10, 8, &area), PM_OK);
+  assert_true(GEOSisEmpty_r(h, area));
+  GEOSGeom_destroy_r(h, area);
   GEOSGeom_destroy_r(pm_context_geos(ctx), g);
   free(parts);
   free(xy);

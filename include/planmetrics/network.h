@@ -221,6 +221,14 @@ PM_API pm_status pm_network_parts_band(const pm_network_part *parts, size_t n, d
  * MultiLineString when n == 0. Caller owns *out. */
 PM_API pm_status pm_network_parts_geometry(pm_context *ctx, const pm_network *net,
                                     const pm_network_part *parts, size_t n, GEOSGeometry **out);
+/* Parts widened by width_m on each side into one polygonal area (round ends and joins, quadsegs
+ * segments per quarter circle): each line is widened alone and the pieces dissolved (a cascaded
+ * union: the same area as widening the MultiLineString in one call, many times faster on a
+ * reached network of hundreds of edges). width_m <= 0 gives a hairline (1e-6 m), an area of
+ * about 0 that keeps the shape. An empty MultiPolygon when n == 0. Caller owns *out. */
+PM_API pm_status pm_network_parts_area(pm_context *ctx, const pm_network *net,
+                                       const pm_network_part *parts, size_t n, double width_m,
+                                       int quadsegs, GEOSGeometry **out);
 /* The reached network of the last run (parts + geometry in one call). Caller owns *out. */
 PM_API pm_status pm_network_search_geometry(pm_context *ctx, const pm_network_search *s,
                                      GEOSGeometry **out);
