@@ -63,6 +63,21 @@ static pm_status resolve(pm_context *ctx, const pm_network_query *q, netq *r) {
   return PM_OK;
 }
 
+pm_status pm_network_default_where(pm_store *store, const char *layer, const char **where,
+                                   const char **missing) {
+  static const char *const HIGHWAY[] = {"highway", NULL};
+  *where = *missing = NULL;
+  int osm = 0, all = 0;
+  const char *absent = NULL;
+  pm_status st = pm_store_layer_has_fields(store, layer, HIGHWAY, &osm, &absent);
+  if (st || !osm) return st;
+  if ((st = pm_store_layer_has_fields(store, layer, pm_network_osm_walkable_fields(), &all, &absent)))
+    return st;
+  if (all) *where = pm_network_osm_walkable_where();
+  else *missing = absent;
+  return PM_OK;
+}
+
 /* Build with the resolved options; *where and *osm as pm_query_network_build says. */
 static pm_status build(pm_context *ctx, pm_store *store, const pm_network_query *q, netq *r,
                        pm_network **out, char **where_used, int *osm_default) {
@@ -96,22 +111,15 @@ static pm_status build(pm_context *ctx, pm_store *store, const pm_network_query 
   if (q->where) {
     where = *q->where ? q->where : NULL;
   } else {
-    static const char *const HIGHWAY[] = {"highway", NULL};
-    int osm = 0, all = 0;
     const char *missing = NULL;
-    if ((st = pm_store_layer_has_fields(store, r->layer, HIGHWAY, &osm, &missing))) return st;
-    if (osm) {
-      if ((st = pm_store_layer_has_fields(store, r->layer, pm_network_osm_walkable_fields(), &all, &missing)))
-        return st;
-      if (!all)
-        return pm_error(ctx, PM_EINPUT,
-                        "network layer %s looks like OpenStreetMap data (a highway field) but has "
-                        "no field %s, which the walkable default of METRICS.md §5 reads: ingest "
-                        "the layer again with this planmetrics, or give a filter (--network-where)",
-                        r->layer, missing);
-      where = pm_network_osm_walkable_where();
-      *osm_default = 1;
-    }
+    if ((st = pm_network_default_where(store, r->layer, &where, &missing))) return st;
+    if (missing)
+      return pm_error(ctx, PM_EINPUT,
+                      "network layer %s looks like OpenStreetMap data (a highway field) but has "
+                      "no field %s, which the walkable default of METRICS.md §5 reads: ingest "
+                      "the layer again with this planmetrics, or give a filter (--network-where)",
+                      r->layer, missing);
+    *osm_default = where != NULL;
   }
   pm_features *lines = NULL;
   pm_load_options lo = {.where = where};

@@ -20,6 +20,7 @@
 #include "planmetrics/ingest.h"
 #include "planmetrics/metrics.h"
 #include "planmetrics/network.h"
+#include "planmetrics/query.h"
 
 typedef struct runner {
   pm_context *ctx;
@@ -305,25 +306,17 @@ static pm_status load_network(runner *r, const pm_indicator_spec *spec, const pm
   const char *where = ns->layer.where;
   pm_status st = PM_OK;
   if (!where) {
-    static const char *const HIGHWAY[] = {"highway", NULL};
-    int osm = 0;
     const char *missing = NULL;
-    if ((st = pm_store_layer_has_fields(r->store, ns->layer.layer, HIGHWAY, &osm, &missing))) goto fail;
-    if (osm) {
-      int all = 0;
-      if ((st = pm_store_layer_has_fields(r->store, ns->layer.layer, pm_network_osm_walkable_fields(), &all,
-                                 &missing)))
-        goto fail;
-      if (!all) {
-        st = pm_error(r->ctx, PM_EINPUT,
-                      "network layer %s looks like OpenStreetMap data (a highway field) but has no "
-                      "field %s, which the walkable default of METRICS.md §5 reads: ingest the "
-                      "layer again with this planmetrics, or give the network a `where:` filter",
-                      ns->layer.layer, missing);
-        goto fail;
-      }
-      where = *resolved_where = pm_network_osm_walkable_where();
+    if ((st = pm_network_default_where(r->store, ns->layer.layer, &where, &missing))) goto fail;
+    if (missing) {
+      st = pm_error(r->ctx, PM_EINPUT,
+                    "network layer %s looks like OpenStreetMap data (a highway field) but has no "
+                    "field %s, which the walkable default of METRICS.md §5 reads: ingest the "
+                    "layer again with this planmetrics, or give the network a `where:` filter",
+                    ns->layer.layer, missing);
+      goto fail;
     }
+    *resolved_where = where;
   }
   char key[1024];
   snprintf(key, sizeof key, "%s\xff%s\xff%s\xff%.17g\xff%.17g", ns->layer.layer, where ? where : "",

@@ -867,6 +867,43 @@ static void test_network_errors(void **state) {
   assert_int_equal(found, 0);
 }
 
+/* The walking network's default filter: none for a layer that is not OSM data, the walkable
+ * default for OSM data with every field it reads, and the first missing field for OSM data
+ * ingested without them (the runner and the queries turn that into their own advice). */
+static void test_network_default_where(void **state) {
+  pm_context *ctx = *state;
+  pm_store *s = pm_test_store(ctx, "default_where.sqlite", 32651);
+  const char *const wkt[] = {"MULTILINESTRING((0 0, 10 0))"}, *const values[] = {"footway"};
+  assert_int_equal(pm_store_begin(s), PM_OK);
+  pm_test_store_layer(ctx, s, "plain", PM_KIND_LINE, "name", values, wkt, 1, 0, 0);
+  pm_test_store_layer(ctx, s, "osm_old", PM_KIND_LINE, "highway", values, wkt, 1, 0, 0);
+  pm_test_store_layer(ctx, s, "osm_new", PM_KIND_LINE, "highway", values, wkt, 1, 0, 0);
+  for (const char *const *k = pm_network_osm_walkable_fields(); *k; k++)
+    if (strcmp(*k, "highway") != 0) {
+      char sql[128];
+      snprintf(sql, sizeof sql, "ALTER TABLE osm_new ADD COLUMN \"%s\" TEXT", *k);
+      pm_test_sql_exec(s, sql);
+    }
+  assert_int_equal(pm_store_commit(s), PM_OK);
+  const struct {
+    const char *layer, *where, *missing;
+  } cases[] = {{"plain", NULL, NULL},
+               {"osm_old", NULL, pm_network_osm_walkable_fields()[1]},
+               {"osm_new", pm_network_osm_walkable_where(), NULL}};
+  for (size_t i = 0; i < PM_ARRAY_LEN(cases); i++) {
+    const char *where = "x", *missing = "x";
+    assert_int_equal(pm_network_default_where(s, cases[i].layer, &where, &missing), PM_OK);
+    if ((where == NULL) != (cases[i].where == NULL) || (where && strcmp(where, cases[i].where)) ||
+        (missing == NULL) != (cases[i].missing == NULL) ||
+        (missing && strcmp(missing, cases[i].missing)))
+      fail_msg("%s: where '%s', missing '%s'", cases[i].layer, where ? where : "(none)",
+               missing ? missing : "(none)");
+  }
+  const char *where, *missing;
+  assert_int_not_equal(pm_network_default_where(s, "nowhere", &where, &missing), PM_OK);
+  pm_store_close(s);
+}
+
 static pm_status reach(fixture *f, const char *from, double within_m, double width_m,
                        pm_table **t, pm_table **lines, pm_table **areas) {
   pm_reach_query q = {.from = from, .within_m = within_m};
@@ -1022,6 +1059,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_sql_spatialite_writes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sql_geos_error, setup, teardown),
       cmocka_unit_test(test_utf8_width),
+      pm_test_case(test_network_default_where),
       cmocka_unit_test_setup_teardown(test_table_print, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table_json_csv, setup, teardown),
   };

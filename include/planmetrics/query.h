@@ -179,6 +179,14 @@ typedef struct pm_reach_query {
   pm_network_query network;
 } pm_reach_query;
 
+/* The filter a walking network on `layer` takes when none is given (METRICS.md §5): for
+ * OpenStreetMap data (the layer has a `highway` field) the walkable default, else none. When the
+ * layer is OSM data but lacks a field the default reads, *where is NULL and *missing names that
+ * field (the caller says how to fix it: re-ingest, or give a filter); otherwise *missing is NULL.
+ * Both are static strings. The one place the runner and the network queries decide this. */
+PM_API pm_status pm_network_default_where(pm_store *store, const char *layer, const char **where,
+                                          const char **missing);
+
 /* For each feature (fid order): columns from_fid, from_name, routable (some access point within
  * max_snap_m of the network), snap_m (the shortest leg from an access point to the network),
  * reached_km (length of the network within within_m, partly reached edges up to the reached
