@@ -326,7 +326,7 @@ static void csv_text_kept(void **state) {
 
 /* Coordinates from a column GDAL typed as numbers keep every digit of the file (17 significant
  * digits here; the field's text form would be cut to 15, moving points by up to 1e-9 m in a
- * metric CRS and 1e-8 m from degrees); a text column is still parsed, as are blanks (no point). */
+ * metric CRS and 1e-8 m from degrees); a row without coordinates is still dropped and named. */
 static void csv_coordinates_exact(void **state) {
   pm_context *ctx = *state;
   char path[512];
@@ -340,6 +340,8 @@ static void csv_coordinates_exact(void **state) {
                          .src_crs = "EPSG:32651"};
   pm_ingest_report r;
   assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  assert_int_equal(r.n_stored, 2);
+  assert_non_null(strstr(r.dropped_reasons, "no coordinates"));
   pm_ingest_report_clear(&r);
   static const struct { const char *name; double x, y; } want[] = {
       {"a", 342102.24670123456, 3456789.1234567891}, {"b", 342103.00000000012, 3456790.9999999998}};
