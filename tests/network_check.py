@@ -40,6 +40,28 @@ def close(a, b, rtol=RTOL, atol=1e-9):
     return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
 
 
+
+def ring_entry_points(pts, step, out):
+    """planmetrics' entry points of a ring (METRICS.md §5) given as (x, y) pairs: its first
+    vertex, a point every `step` metres along it and every vertex but the closing one; appended
+    to out. Shared by tests/network_indicators.py and bench/peers/lc_networkx_peer.py."""
+    n = len(pts)
+    along, nxt = 0.0, step
+    px = py = 0.0
+    for i in range(n):
+        x, y = float(pts[i][0]), float(pts[i][1])
+        if i > 0:
+            length = math.hypot(x - px, y - py)
+            while length > 0 and nxt <= along + length:
+                t = (nxt - along) / length
+                if 0 < t < 1:
+                    out.append((px + t * (x - px), py + t * (y - py)))
+                nxt += step
+            along += length
+        if i + 1 < n or n == 1:
+            out.append((x, y))
+        px, py = x, y
+
 def read_csv(path):
     with open(path) as f:
         header = f.readline().rstrip("\n").split(",")

@@ -295,22 +295,7 @@ def xy_of(g):
 
 def ring_points(ring, out):
     """A ring's first vertex, a point every STEP_M along it and every vertex (not the closing one)."""
-    pts = ring.GetPoints() or []
-    n = len(pts)
-    along, nxt = 0.0, STEP_M
-    for i in range(n):
-        x, y = pts[i][0], pts[i][1]
-        if i > 0:
-            px, py = pts[i - 1][0], pts[i - 1][1]
-            length = math.hypot(x - px, y - py)
-            while length > 0 and nxt <= along + length:
-                t = (nxt - along) / length
-                if 0 < t < 1:
-                    out.append((px + t * (x - px), py + t * (y - py)))
-                nxt += STEP_M
-            along += length
-        if i + 1 < n or n == 1:
-            out.append((x, y))
+    network_check.ring_entry_points(ring.GetPoints() or [], STEP_M, out)
 
 
 def boundary_points(g):

@@ -293,20 +293,30 @@ static void web_map_sources(void **state) {
   pm_store_close(s);
 }
 
+/* Writes text to the test file `name`, ingests it into s with options o (o->path set here) and
+ * expects success; the caller clears *r. */
+static void ingest_text(pm_context *ctx, pm_store *s, const char *name, const char *text,
+                        pm_ingest_options *o, pm_ingest_report *r) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s", pm_test_path(name));
+  pm_test_write_file(path, text);
+  o->path = path;
+  if (pm_ingest(ctx, s, o, r) != PM_OK) fail_msg("%s: %s", name, pm_context_message(ctx));
+}
+
 /* Numbers GDAL would change stay the file's text; real numbers stay numbers (and filterable). */
 static void csv_text_kept(void **state) {
   pm_context *ctx = *state;
-  char path[512];
-  snprintf(path, sizeof path, "%s", pm_test_path("codes.csv"));
-  pm_test_write_file(path, "name,code,pop,big,lon,lat\n"
-                           "a,0571,1500,12345678901234567890,121.4,31.2\n"
-                           "b,1234,800,1,121.5,31.3\n"
-                           "c,,2500,,121.6,31.4\n");
   pm_store *s = pm_test_store(ctx, "codes.sqlite", 0);
-  pm_ingest_options o = {.path = path, .as = "codes", .x_field = "lon", .y_field = "lat",
+  pm_ingest_options o = {.as = "codes", .x_field = "lon", .y_field = "lat",
                          .src_crs = "EPSG:4326", .where = "pop > 1000"};
   pm_ingest_report r;
-  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  ingest_text(ctx, s, "codes.csv",
+              "name,code,pop,big,lon,lat\n"
+              "a,0571,1500,12345678901234567890,121.4,31.2\n"
+              "b,1234,800,1,121.5,31.3\n"
+              "c,,2500,,121.6,31.4\n",
+              &o, &r);
   assert_int_equal(r.n_stored, 2);
   pm_ingest_report_clear(&r);
   char buf[256];
@@ -329,17 +339,15 @@ static void csv_text_kept(void **state) {
  * metric CRS and 1e-8 m from degrees); a row without coordinates is still dropped and named. */
 static void csv_coordinates_exact(void **state) {
   pm_context *ctx = *state;
-  char path[512];
-  snprintf(path, sizeof path, "%s", pm_test_path("exact.csv"));
-  pm_test_write_file(path, "name,x,y\n"
-                           "a,342102.24670123456,3456789.1234567891\n"
-                           "b,342103.00000000012,3456790.9999999998\n"
-                           "c,,\n");
   pm_store *s = pm_test_store(ctx, "exact.sqlite", 32651);
-  pm_ingest_options o = {.path = path, .as = "pts", .x_field = "x", .y_field = "y",
-                         .src_crs = "EPSG:32651"};
+  pm_ingest_options o = {.as = "pts", .x_field = "x", .y_field = "y", .src_crs = "EPSG:32651"};
   pm_ingest_report r;
-  assert_int_equal(pm_ingest(ctx, s, &o, &r), PM_OK);
+  ingest_text(ctx, s, "exact.csv",
+              "name,x,y\n"
+              "a,342102.24670123456,3456789.1234567891\n"
+              "b,342103.00000000012,3456790.9999999998\n"
+              "c,,\n",
+              &o, &r);
   assert_int_equal(r.n_stored, 2);
   assert_non_null(strstr(r.dropped_reasons, "no coordinates"));
   pm_ingest_report_clear(&r);

@@ -47,7 +47,9 @@ from scipy.spatial import cKDTree
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, BENCH)
+sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "tests"))
 import common  # noqa: E402
+from network_check import ring_entry_points  # noqa: E402  (the entry points, as the test checker)
 
 MERGE_M = 0.5
 STEP_M = 20.0
@@ -312,27 +314,6 @@ class Snapper:
         return edge, pos, leg, ok
 
 
-def ring_points(ring, out):
-    """planmetrics' entry points of a ring: its first vertex, a point every 20 m, every vertex
-    (not the closing one)."""
-    n = len(ring)
-    along, nxt = 0.0, STEP_M
-    px = py = 0.0
-    for i in range(n):
-        x, y = float(ring[i, 0]), float(ring[i, 1])
-        if i > 0:
-            length = math.hypot(x - px, y - py)
-            while length > 0 and nxt <= along + length:
-                t = (nxt - along) / length
-                if 0 < t < 1:
-                    out.append((px + t * (x - px), py + t * (y - py)))
-                nxt += STEP_M
-            along += length
-        if i + 1 < n or n == 1:
-            out.append((x, y))
-        px, py = x, y
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--k", type=float, default=1.0)
@@ -421,7 +402,7 @@ def main():
                 if len(arr) == 1:
                     t["pts"].append((float(arr[0, 0]), float(arr[0, 1])))
                 else:  # a polygon's exterior ring (the only ring wkb_parts keeps)
-                    ring_points(arr, t["pts"])
+                    ring_entry_points(arr, STEP_M, t["pts"])
     S = g.n_nodes  # the super-source
     dist_home = np.full((len(types), len(homes)), np.inf)
     for ti, t in enumerate(types):
