@@ -14,6 +14,7 @@ struct pm_context {
   pm_status status;
   char *message;
   char geos_message[512];
+  GEOSWKBWriter *wkb_writer; /* 2D, made on first use (pm__context_wkb_writer) */
   pm_notice_fn notice;
   void *notice_user;
   pm_progress_fn progress;
@@ -69,6 +70,7 @@ pm_status pm_context_create(pm_context **out) {
 
 void pm_context_destroy(pm_context *ctx) {
   if (!ctx) return;
+  if (ctx->wkb_writer) GEOSWKBWriter_destroy_r(ctx->geos, ctx->wkb_writer);
   if (ctx->geos) GEOS_finish_r(ctx->geos);
   if (ctx->proj) proj_context_destroy(ctx->proj);
   free(ctx->message);
@@ -76,6 +78,12 @@ void pm_context_destroy(pm_context *ctx) {
 }
 
 GEOSContextHandle_t pm_context_geos(pm_context *ctx) { return ctx->geos; }
+
+GEOSWKBWriter *pm__context_wkb_writer(pm_context *ctx) {
+  if (!ctx->wkb_writer && (ctx->wkb_writer = GEOSWKBWriter_create_r(ctx->geos)))
+    GEOSWKBWriter_setOutputDimension_r(ctx->geos, ctx->wkb_writer, 2);
+  return ctx->wkb_writer;
+}
 PJ_CONTEXT *pm_context_proj(pm_context *ctx) { return ctx->proj; }
 
 void pm_context_set_threads(pm_context *ctx, int threads) {

@@ -11,6 +11,9 @@
 
 /* The last GEOS error text of this context ("" when none). Borrowed. */
 const char *pm__context_geos_message(const pm_context *ctx);
+/* The context's 2D WKB writer, made on first use and destroyed with the context (a context is
+ * one thread's, so its writer is too); NULL when out of memory. Borrowed. */
+GEOSWKBWriter *pm__context_wkb_writer(pm_context *ctx);
 
 /* The notice printer currently set on ctx (fn NULL: silence), e.g. to put it back after holding
  * notices for a while. */

@@ -149,6 +149,16 @@ static int block_distance(const void *a, const void *b, double *distance, void *
   return 1;
 }
 
+pm_status pm_network_unroutable_note(const pm_network_snap *s, double max_snap_m, char *buf,
+                                     size_t size) {
+  if (s->status == PM_SNAP_NO_NETWORK || !isfinite(s->leg_m))
+    snprintf(buf, size, "unroutable: no walking network outside islands");
+  else
+    snprintf(buf, size, "unroutable: %.0f m from the walking network (max_snap_m %g m)", s->leg_m,
+             max_snap_m);
+  return PM_OK;
+}
+
 const char *pm_snap_status_name(pm_snap_status status) {
   switch (status) {
   case PM_SNAP_OK: return "ok";
@@ -201,22 +211,21 @@ pm_status pm_network_snap_point(pm_context *ctx, const pm_network *net, double x
    * its block's box, inside the square of half-side r; so once the nearest edge found among the
    * blocks meeting that square is within r, no other edge is nearer. This reads a few blocks
    * where GEOS's nearest-neighbour search (kept for points far from every edge) measures many. */
+  /* The best edge of a round that fails (farther than its r) stays the bound of the next: it is
+   * a real edge's distance, so no block farther than it is read again. */
   box_query bq = {net, x, y, 0, INFINITY, PM_NETWORK_NONE};
-  for (size_t k = 0; k < PM_ARRAY_LEN(SNAP_BOX_M); k++) {
+  uint32_t e = PM_NETWORK_NONE;
+  for (size_t k = 0; k < PM_ARRAY_LEN(SNAP_BOX_M) && e == PM_NETWORK_NONE; k++) {
     double r = SNAP_BOX_M[k];
     /* widened by a micrometre, so that rounding in the distances can never leave out a block */
     GEOSGeometry *box = GEOSGeom_createRectangle_r(h, x - r - 1e-6, y - r - 1e-6, x + r + 1e-6,
                                                    y + r + 1e-6);
     if (!box) return oom(ctx);
     bq.r2 = r * r;
-    bq.best = INFINITY;
-    bq.edge = PM_NETWORK_NONE;
     GEOSSTRtree_query_r(h, net->tree, box, box_visit, &bq);
     GEOSGeom_destroy_r(h, box);
-    if (bq.edge != PM_NETWORK_NONE && bq.best <= r * r) break;
-    bq.edge = PM_NETWORK_NONE;
+    if (bq.edge != PM_NETWORK_NONE && bq.best <= r * r) e = bq.edge;
   }
-  uint32_t e = bq.edge;
   if (e == PM_NETWORK_NONE) {
     GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, x, y);
     if (!p) return oom(ctx);

@@ -140,11 +140,9 @@ pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_resu
   unsigned char *wkb = NULL;
   size_t len = 0;
   if (g) {
-    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    GEOSWKBWriter *w = pm__context_wkb_writer(ctx);
     if (!w) return pm_error(ctx, PM_ENOMEM, "out of memory");
-    GEOSWKBWriter_setOutputDimension_r(h, w, 2);
     wkb = GEOSWKBWriter_write_r(h, w, g, &len);
-    GEOSWKBWriter_destroy_r(h, w);
     if (!wkb) return pm_error(ctx, PM_EGEOM, "cannot encode a result geometry (%s)",
                               pm__context_geos_message(ctx));
   }

@@ -321,8 +321,8 @@ static pm_status region_test(cov *c, const GEOSGeometry *g, int covers, int *res
 static pm_status point_covered(cov *c, const GEOSGeometry *pt, int *covered) {
   *covered = 0;
   if (c->net) { /* points by their own walked distance (METRICS.md §5) */
-    int unroutable;
-    return pm__cov_network_point(c, pt, covered, &unroutable);
+    pm_network_snap snap;
+    return pm__cov_network_point(c, pt, covered, &snap);
   }
   pm_status st = region_test(c, pt, 1, covered);
   if (st || *covered) return st;
@@ -1191,9 +1191,9 @@ static pm_status deno_weight(cov *c) {
       rep = NULL;
       continue;
     }
-    int unroutable = 0;
+    pm_network_snap snap = {.status = PM_SNAP_OK};
     if (c->net)
-      st = pm__cov_network_point(c, rep, &covered, &unroutable);
+      st = pm__cov_network_point(c, rep, &covered, &snap);
     else
       st = point_covered(c, rep, &covered);
     if (st) goto done;
@@ -1214,9 +1214,13 @@ static pm_status deno_weight(cov *c) {
       if ((st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "uncovered", home, id, name, 0,
                                                     dist, near_id, pop->geom[i])))
         goto done;
-      const char *note = unroutable ? "unroutable: farther than max_snap_m from the walking "
-                                      "network; counted as not served"
-                                    : NULL;
+      char why[160], note_buf[200];
+      const char *note = NULL;
+      if (snap.status != PM_SNAP_OK) {
+        pm_network_unroutable_note(&snap, c->spec->network.max_snap_m, why, sizeof why);
+        snprintf(note_buf, sizeof note_buf, "%s; counted as not served", why);
+        note = note_buf;
+      }
       for (size_t s = 0; s < n; s++) {
         size_t j = c->t.slot_idx[s];
         if ((st = add_gap(c, &c->out->results[j], id, name, j < c->d->n ? slot_name(c, j) : home,

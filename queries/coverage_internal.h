@@ -75,7 +75,8 @@ typedef struct cov {
 pm_status pm__cov_network_bufs(cov *c, GEOSGeometry **bufs);
 /* Whether point pt is within its nearest source's radius along the network (d <= radius), and
  * whether it is unroutable (farther than max_snap_m from the network). Thread-safe reads. */
-pm_status pm__cov_network_point(cov *c, const GEOSGeometry *pt, int *covered, int *unroutable);
+pm_status pm__cov_network_point(cov *c, const GEOSGeometry *pt, int *covered,
+                                pm_network_snap *snap);
 /* The nearest source of g (its representative point) along the network: *nearest (NULL when no
  * source can be reached), *dist the walked distance (INFINITY then), *straight the straight-line
  * distance to that source. */

@@ -242,18 +242,17 @@ static pm_status snap_of(cov *c, const GEOSGeometry *g, pm_network_snap *s) {
   return pm_network_snap_point(c->ctx, c->net, x, y, s);
 }
 
-pm_status pm__cov_network_point(cov *c, const GEOSGeometry *pt, int *covered, int *unroutable) {
-  *covered = *unroutable = 0;
-  pm_network_snap s;
-  pm_status st = snap_of(c, pt, &s);
+pm_status pm__cov_network_point(cov *c, const GEOSGeometry *pt, int *covered,
+                                pm_network_snap *snap) {
+  *covered = 0;
+  pm_status st = snap_of(c, pt, snap);
   if (st) return st;
-  if (s.status != PM_SNAP_OK) {
-    *unroutable = 1;
+  if (snap->status != PM_SNAP_OK) {
     c->nw->n_unroutable_pop++;
     return PM_OK;
   }
   for (size_t r = 0; r < c->nw->nradii && !*covered; r++)
-    *covered = pm_network_search_dist_to(c->nw->reach[r], &s, NULL) <= c->nw->radii[r];
+    *covered = pm_network_search_dist_to(c->nw->reach[r], snap, NULL) <= c->nw->radii[r];
   return PM_OK;
 }
 

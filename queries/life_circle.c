@@ -214,18 +214,22 @@ static int text_add(lc_text *t, const char *fmt, ...) {
   }
 }
 
-/* The gap of an unserved home (id: its feature id): the types it lacks, each with its distance.
- * note and lacks are the thread's scratch texts. */
+/* The gap of an unserved home (id: its feature id): the types it lacks, each with its distance;
+ * unroutable is the home's snap when it did not snap (the note says why), else NULL. note and
+ * lacks are the thread's scratch texts. */
 static pm_status home_gap(lc *c, size_t i, const char *id, const size_t *slots, size_t nslots,
-                          double w, const double *dist, const int *ok, int unroutable, double x,
-                          double y, lc_text *note, lc_text *lacks) {
+                          double w, const double *dist, const int *ok,
+                          const pm_network_snap *unroutable, double x, double y, lc_text *note,
+                          lc_text *lacks) {
   pm_status st = PM_OK;
   double worst = -INFINITY;
   int bad = 0;
   note->n = lacks->n = 0;
-  if (unroutable)
-    bad |= text_add(note, "unroutable: farther than max_snap_m (%g m) from the walking network; ",
-                    c->spec->network.max_snap_m);
+  if (unroutable) {
+    char why[160];
+    pm_network_unroutable_note(unroutable, c->spec->network.max_snap_m, why, sizeof why);
+    bad |= text_add(note, "%s; ", why);
+  }
   bad |= text_add(note, "lacks ");
   bad |= text_add(lacks, "%s", ""); /* an empty text when nothing is lacked */
   int first = 1;
@@ -249,31 +253,6 @@ static pm_status home_gap(lc *c, size_t i, const char *id, const size_t *slots, 
                            j < c->d->n ? pm_districts_name(c->d, j) : home,
                            unroutable ? NAN : worst, w, lacks->p, note->p, x, y);
   }
-  return st;
-}
-
-/* A WKB writer as pm_indicator_result_add_detail_geom makes one (2D), kept for many details. */
-static GEOSWKBWriter *detail_writer(pm_context *ctx) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
-  if (w) GEOSWKBWriter_setOutputDimension_r(h, w, 2);
-  return w;
-}
-
-/* pm_indicator_result_add_detail_geom with the thread's writer (distance: none). */
-static pm_status add_detail(pm_context *ctx, GEOSWKBWriter *w, pm_indicator_result *res,
-                            const char *role, const char *district, const char *id,
-                            const char *name, int covered, const char *nearest,
-                            const GEOSGeometry *g) {
-  GEOSContextHandle_t h = pm_context_geos(ctx);
-  size_t len = 0;
-  unsigned char *wkb = GEOSWKBWriter_write_r(h, w, g, &len);
-  if (!wkb)
-    return pm_error(ctx, PM_EGEOM, "cannot encode a result geometry (%s)",
-                    pm__context_geos_message(ctx));
-  pm_status st = pm_indicator_result_add_detail(ctx, res, role, district, id, name, covered, NAN,
-                                                nearest, wkb, len);
-  GEOSFree_r(h, wkb);
   return st;
 }
 
@@ -308,7 +287,6 @@ typedef struct lc_worker {
   double *dist;
   int *ok;
   lc_text note, lacks;     /* a gap's texts */
-  GEOSWKBWriter *wkb;      /* details' geometries */
 } lc_worker;
 
 static pm_status worker_setup(pm_context *ctx, void *arg, void **state) {
@@ -328,8 +306,7 @@ static pm_status worker_setup(pm_context *ctx, void *arg, void **state) {
   w->slots = malloc((c->d->n + 1) * sizeof *w->slots);
   w->dist = malloc((c->nt ? c->nt : 1) * sizeof *w->dist);
   w->ok = malloc((c->nt ? c->nt : 1) * sizeof *w->ok);
-  w->wkb = detail_writer(ctx);
-  if (!w->slots || !w->dist || !w->ok || !w->wkb) return pm_error(ctx, PM_ENOMEM, "out of memory");
+  if (!w->slots || !w->dist || !w->ok) return pm_error(ctx, PM_ENOMEM, "out of memory");
   return PM_OK;
 }
 
@@ -343,7 +320,6 @@ static void worker_free(pm_context *ctx, void *state, void *arg) {
   free(w->ok);
   free(w->note.p);
   free(w->lacks.p);
-  if (w->wkb) GEOSWKBWriter_destroy_r(pm_context_geos(ctx), w->wkb);
   free(w);
 }
 
@@ -424,11 +400,12 @@ static pm_status one_home(lc_worker *wk, int wi, size_t i, lc_chunk *ch, size_t 
   if (!st) st = pm_features_id(c->ctx, hs, i, &id);
   if (!st) {
     const char *home = slots[0] < c->d->n ? pm_districts_name(c->d, slots[0]) : NULL;
-    st = add_detail(c->ctx, wk->wkb, c->out, "home", home, id, hs->label ? hs->label[i] : NULL,
-                    home_ok, NULL, g);
+    st = pm_indicator_result_add_detail_geom(c->ctx, c->out, "home", home, id,
+                                             hs->label ? hs->label[i] : NULL, home_ok, NAN, NULL, g);
   }
   if (!st && !home_ok && w > 0)
-    st = home_gap(c, i, id, slots, n, w, dist, ok, unroutable, x, y, &wk->note, &wk->lacks);
+    st = home_gap(c, i, id, slots, n, w, dist, ok, unroutable ? &snap : NULL, x, y, &wk->note,
+                  &wk->lacks);
   free(id);
   GEOSGeom_destroy_r(c->h, pt);
   return st;
@@ -537,8 +514,6 @@ static pm_status facility_chunk(pm_context *ctx, void *state, void *arg, size_t 
   lc_fac_job *job = arg;
   const lc *c = job->c;
   pm_status st = chunk_result(ctx, c, &job->parts[k]);
-  GEOSWKBWriter *w = detail_writer(ctx);
-  if (!st && !w) st = pm_error(ctx, PM_ENOMEM, "out of memory");
   size_t lo = k * LC_CHUNK, hi = lo + LC_CHUNK < job->first[c->ne] ? lo + LC_CHUNK : job->first[c->ne];
   size_t en = 0;
   for (size_t g = lo; !st && g < hi; g++) {
@@ -547,11 +522,11 @@ static pm_status facility_chunk(pm_context *ctx, void *state, void *arg, size_t 
     size_t i = g - job->first[en];
     char *id = NULL;
     if (!(st = pm_features_id(ctx, fs, i, &id)))
-      st = add_detail(ctx, w, &job->parts[k], "facility", NULL, id, fs->label ? fs->label[i] : NULL,
-                      -1, c->tname[c->etype[en]], fs->geom[i]);
+      st = pm_indicator_result_add_detail_geom(ctx, &job->parts[k], "facility", NULL, id,
+                                               fs->label ? fs->label[i] : NULL, -1, NAN,
+                                               c->tname[c->etype[en]], fs->geom[i]);
     free(id);
   }
-  if (w) GEOSWKBWriter_destroy_r(pm_context_geos(ctx), w);
   return st;
 }
 

@@ -551,12 +551,9 @@ pm_status pm_query_reach(pm_context *ctx, pm_store *store, const pm_reach_query 
     pm_table_set_real(ctx, r.t, row, 3, isfinite(nearest_leg) ? nearest_leg : NAN, 1);
     if (m == 0) {
       char note[160];
-      if (isfinite(nearest_leg))
-        snprintf(note, sizeof note,
-                 "unroutable: %.0f m from the walking network (max_snap_m %g m)", nearest_leg,
-                 nq.max_snap_m);
-      else
-        snprintf(note, sizeof note, "unroutable: no walking network outside islands");
+      pm_network_snap nearest = {.status = isfinite(nearest_leg) ? PM_SNAP_TOO_FAR : PM_SNAP_NO_NETWORK,
+                                 .leg_m = nearest_leg};
+      pm_network_unroutable_note(&nearest, nq.max_snap_m, note, sizeof note);
       pm_table_set_real(ctx, r.t, row, 4, 0, 3);
       pm_table_set_int(ctx, r.t, row, 5, 0);
       st = pm_table_set_text(ctx, r.t, row, 6, note);

@@ -665,13 +665,10 @@ static double straight_to(tc *t, size_t s, size_t j) {
 static pm_status unroutable_note(tc *t, size_t s, char **note) {
   *note = NULL;
   if (!t->net || station_routable(t, s)) return PM_OK;
-  const pm_network_snap *a = &t->ap_snap[t->ap_base[s]];
-  if (a->status == PM_SNAP_NO_NETWORK)
-    return pm_strdup(t->ctx, note, "unroutable: no walking network outside islands");
-  return pm_asprintf(t->ctx, note,
-                     "unroutable: %.0f m from the walking network (max_snap_m %g m); counted as "
-                     "not served",
-                     a->leg_m, t->spec->network.max_snap_m);
+  char why[160];
+  pm_network_unroutable_note(&t->ap_snap[t->ap_base[s]], t->spec->network.max_snap_m, why,
+                             sizeof why);
+  return pm_asprintf(t->ctx, note, "%s; counted as not served", why);
 }
 
 /* The shortest segment from access point a to stop j (distance: network, the walked path from the

@@ -79,6 +79,12 @@ static void test_require_and_boundaries(void **state) {
     if (walk) {
       assert_non_null(out.network);
       assert_non_null(strstr(out.network, "\"homes\": 1"));
+      /* H3's gap says why it is unroutable: how far it is from the network, against max_snap_m */
+      const pm_gap *g3 = NULL;
+      for (size_t g = 0; g < r->n_gaps; g++)
+        if (strcmp(r->gaps[g].name, "H3") == 0) g3 = &r->gaps[g];
+      assert_non_null(g3);
+      assert_contains(g3->note, "unroutable: 500 m from the walking network (max_snap_m ");
     }
     pm_indicator_result_clear(&out);
     pm_indicator_spec_clear(&s);

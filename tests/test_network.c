@@ -410,6 +410,13 @@ static void test_unroutable(void **state) {
   assert_int_equal(pts[1].status, PM_SNAP_OK); /* exactly max_snap_m: inclusive */
   assert_int_equal(pts[2].status, PM_SNAP_TOO_FAR);
   assert_string_equal(pm_snap_status_name(PM_SNAP_TOO_FAR), "too far from the network");
+  /* the gap notes' wording: how far, against max_snap_m; or no network at all */
+  char note[160];
+  assert_int_equal(pm_network_unroutable_note(&pts[0], 100, note, sizeof note), PM_OK);
+  assert_string_equal(note, "unroutable: 150 m from the walking network (max_snap_m 100 m)");
+  pm_network_snap none = {.status = PM_SNAP_NO_NETWORK, .edge = PM_NETWORK_NONE, .leg_m = INFINITY};
+  assert_int_equal(pm_network_unroutable_note(&none, 100, note, sizeof note), PM_OK);
+  assert_string_equal(note, "unroutable: no walking network outside islands");
   pm_network_search *s = NULL;
   assert_int_equal(pm_network_search_create(ctx, net, &s), PM_OK);
   assert_int_equal(pm_network_search_run(ctx, s, pts, NULL, 1, INFINITY), PM_OK);

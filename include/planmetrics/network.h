@@ -151,6 +151,12 @@ typedef struct pm_network_snap {
   double sx, sy;         /* the snap point p' */
 } pm_network_snap;
 
+/* Why a point that did not snap is unroutable, for a gap's note: "unroutable: 412 m from the
+ * walking network (max_snap_m 100 m)" or "unroutable: no walking network outside islands";
+ * written into buf (size bytes, truncated to fit). The wording of every report and query. */
+PM_API pm_status pm_network_unroutable_note(const pm_network_snap *s, double max_snap_m, char *buf,
+                                            size_t size);
+
 /* Snap one point. Ties between edges at the same distance (a point nearest to a junction) go to
  * the smallest edge id (for a point more than 2.5 km from every edge: the same way every time for
  * a given network); at a junction the distances of §5 do not depend on which. */
