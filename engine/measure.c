@@ -364,6 +364,96 @@ typedef struct pair_job {
   const char *what;
 } pair_job;
 
+/* The parts of g (itself when it is not a collection), cloned into l in order, each sorted
+ * into `near` (its envelope meets [x0,x1]x[y0,y1]) or `far`. */
+static pm_status split_parts(pm_context *ctx, const GEOSGeometry *g, const double env[4],
+                             pm_geom_list *near, pm_geom_list *far) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  int n = GEOSGetNumGeometries_r(h, g);
+  for (int i = 0; i < n; i++) {
+    const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
+    double x0, y0, x1, y1;
+    if (!p || !GEOSGeom_getXMin_r(h, p, &x0) || !GEOSGeom_getXMax_r(h, p, &x1) ||
+        !GEOSGeom_getYMin_r(h, p, &y0) || !GEOSGeom_getYMax_r(h, p, &y1))
+      return pm_error(ctx, PM_EGEOM, "reading a part's extent failed (%s)",
+                      pm__context_geos_message(ctx));
+    int meets = x0 <= env[2] && x1 >= env[0] && y0 <= env[3] && y1 >= env[1];
+    GEOSGeometry *c = GEOSGeom_clone_r(h, p);
+    if (!c) return pm_error(ctx, PM_ENOMEM, "out of memory");
+    pm_status st = pm_geom_list_push(ctx, meets ? near : far, c);
+    if (st) return st;
+  }
+  return PM_OK;
+}
+
+static int dims_of(GEOSContextHandle_t h, const GEOSGeometry *g) {
+  switch (GEOSGeomTypeId_r(h, g)) {
+  case GEOS_LINESTRING:
+  case GEOS_MULTILINESTRING: return 1;
+  case GEOS_POLYGON:
+  case GEOS_MULTIPOLYGON: return 2;
+  default: return -1;
+  }
+}
+
+static int extent_of(GEOSContextHandle_t h, const GEOSGeometry *g, double env[4]) {
+  return GEOSGeom_getXMin_r(h, g, &env[0]) && GEOSGeom_getYMin_r(h, g, &env[1]) &&
+         GEOSGeom_getXMax_r(h, g, &env[2]) && GEOSGeom_getYMax_r(h, g, &env[3]);
+}
+
+/* The union of two dissolved geometries of one dimension (the results of earlier unions, whose
+ * parts neither overlap nor cross) that lie mostly side by side, as strips do: only the parts of
+ * each that reach into the other's extent can interact, so only those go through the overlay;
+ * the others are carried over as they are (cloned). The same point set as GEOSUnion_r(a, b),
+ * found in time growing with the seam rather than with the whole; anything else (mixed or empty
+ * input) goes to GEOSUnion_r. Caller owns the result; NULL when GEOS failed. */
+static GEOSGeometry *seam_union(pm_context *ctx, const GEOSGeometry *a, const GEOSGeometry *b) {
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  int dim = dims_of(h, a);
+  double ea[4], eb[4];
+  if (dim < 0 || dims_of(h, b) != dim || GEOSisEmpty_r(h, a) || GEOSisEmpty_r(h, b) ||
+      !extent_of(h, a, ea) || !extent_of(h, b, eb))
+    return GEOSUnion_r(h, a, b);
+  pm_geom_list near_a = {0}, near_b = {0}, out = {0};
+  GEOSGeometry *u = NULL, *ma = NULL, *mb = NULL, *res = NULL;
+  int multi = dim == 2 ? GEOS_MULTIPOLYGON : GEOS_MULTILINESTRING;
+  if (split_parts(ctx, a, eb, &near_a, &out) || split_parts(ctx, b, ea, &near_b, &out))
+    goto done;
+  if (near_a.n && near_b.n) {
+    ma = pm_geom_list_collect(ctx, &near_a, multi);
+    mb = pm_geom_list_collect(ctx, &near_b, multi);
+    if (!ma || !mb || !(u = GEOSUnion_r(h, ma, mb))) goto done;
+    if (split_parts(ctx, u, ea, &out, &out)) goto done;
+  } else { /* nothing meets: every part is carried over */
+    pm_geom_list *from[2] = {&near_a, &near_b};
+    for (int s = 0; s < 2; s++)
+      for (size_t k = 0; k < from[s]->n; k++) {
+        GEOSGeometry *g = from[s]->v[k];
+        from[s]->v[k] = NULL; /* the push owns it, also when it fails */
+        if (pm_geom_list_push(ctx, &out, g)) goto done;
+      }
+  }
+  if (out.n == 1) {
+    res = out.v[0];
+    out.n = 0;
+  } else {
+    res = pm_geom_list_collect(ctx, &out, multi);
+  }
+done:
+  for (size_t k = 0; k < near_a.n; k++)
+    if (near_a.v[k]) GEOSGeom_destroy_r(h, near_a.v[k]);
+  for (size_t k = 0; k < near_b.n; k++)
+    if (near_b.v[k]) GEOSGeom_destroy_r(h, near_b.v[k]);
+  near_a.n = near_b.n = 0;
+  pm_geom_list_clear(ctx, &near_a);
+  pm_geom_list_clear(ctx, &near_b);
+  pm_geom_list_clear(ctx, &out);
+  if (ma) GEOSGeom_destroy_r(h, ma);
+  if (mb) GEOSGeom_destroy_r(h, mb);
+  if (u) GEOSGeom_destroy_r(h, u);
+  return res;
+}
+
 static pm_status pair_task(pm_context *ctx, void *state, void *arg, size_t i) {
   (void)state;
   pair_job *j = arg;
@@ -375,7 +465,7 @@ static pm_status pair_task(pm_context *ctx, void *state, void *arg, size_t i) {
     j->g[b] = NULL;
     return PM_OK;
   }
-  GEOSGeometry *m = GEOSUnion_r(h, j->g[a], j->g[b]);
+  GEOSGeometry *m = seam_union(ctx, j->g[a], j->g[b]);
   if (!m) return pm_error(ctx, PM_EGEOM, "%s failed (%s)", j->what, pm__context_geos_message(ctx));
   GEOSGeom_destroy_r(h, j->g[a]);
   GEOSGeom_destroy_r(h, j->g[b]);

@@ -79,7 +79,9 @@ pm_status pm_order_by_x(pm_context *ctx, const double *x, size_t n, size_t **ord
 /* Dissolves g[0..n-1] (n a power of two; NULL entries are empty) pairwise, the pairs of each round
  * on the context's threads, into g[0]; the other entries become NULL. Takes ownership of all of
  * them (on failure too, where every entry is freed). The pairing depends only on n, so the result
- * is the same for any number of threads. `what` names the step for the error message. */
+ * is the same for any number of threads. `what` names the step for the error message. Meant for
+ * strips, each already dissolved (a union's result): of two polygonal or two linear entries,
+ * only the parts reaching into the other's extent are overlaid, the others carried over. */
 pm_status pm_union_pairwise(pm_context *ctx, GEOSGeometry **g, size_t n, const char *what);
 
 /* Arcs of buffers are approximated by chords; choose enough segments per quarter circle that the

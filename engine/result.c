@@ -27,6 +27,33 @@ static int dup_or_null(pm_context *ctx, char **dst, const char *src) {
   return 0;
 }
 
+/* The n strings src (NULL stays NULL) copied into one allocation, *mem, which owns them: a gap or
+ * a detail has several short strings, and one allocation for all of them makes building,
+ * merging and freeing a long gap list several times cheaper. */
+static int pack_strings(pm_context *ctx, char **mem, const char *const *src, char **const *dst,
+                        size_t n) {
+  size_t total = 0, len[8];
+  for (size_t k = 0; k < n; k++) {
+    len[k] = src[k] ? strlen(src[k]) + 1 : 0;
+    total += len[k];
+    *dst[k] = NULL;
+  }
+  *mem = NULL;
+  if (!total) return 0;
+  char *p = *mem = malloc(total);
+  if (!p) {
+    pm_error(ctx, PM_ENOMEM, "out of memory");
+    return -1;
+  }
+  for (size_t k = 0; k < n; k++)
+    if (src[k]) {
+      memcpy(p, src[k], len[k]);
+      *dst[k] = p;
+      p += len[k];
+    }
+  return 0;
+}
+
 /* Arrays of gaps, classes and details grow to the capacity of their length: 0, then powers of two
  * from 8. The capacity is a function of the length, so no field stores it, and appending stays
  * linear however many gaps a city has. */
@@ -75,10 +102,9 @@ pm_status pm_result_add_gap(pm_context *ctx, pm_result *r, const char *id, const
   gap->x = x;
   gap->y = y;
   gap->straight_m = NAN;
-  if (dup_or_null(ctx, &gap->id, id) || dup_or_null(ctx, &gap->name, name) ||
-      dup_or_null(ctx, &gap->district, district) || dup_or_null(ctx, &gap->nearest, nearest) ||
-      dup_or_null(ctx, &gap->note, note))
-    return PM_ENOMEM;
+  const char *src[5] = {id, name, district, nearest, note};
+  char **dst[5] = {&gap->id, &gap->name, &gap->district, &gap->nearest, &gap->note};
+  if (pack_strings(ctx, &gap->mem, src, dst, 5)) return PM_ENOMEM;
   return PM_OK;
 }
 
@@ -118,10 +144,9 @@ pm_status pm_indicator_result_add_detail(pm_context *ctx, pm_indicator_result *i
   ir->n_details++;
   x->covered = covered;
   x->distance_m = distance_m;
-  if (dup_or_null(ctx, &x->role, role) || dup_or_null(ctx, &x->district, district) ||
-      dup_or_null(ctx, &x->id, id) || dup_or_null(ctx, &x->name, name) ||
-      dup_or_null(ctx, &x->nearest, nearest))
-    return PM_ENOMEM;
+  const char *src[5] = {role, district, id, name, nearest};
+  char **dst[5] = {&x->role, &x->district, &x->id, &x->name, &x->nearest};
+  if (pack_strings(ctx, &x->mem, src, dst, 5)) return PM_ENOMEM;
   if (wkb && wkb_len) {
     x->wkb = malloc(wkb_len);
     if (!x->wkb) return pm_error(ctx, PM_ENOMEM, "out of memory");
@@ -210,13 +235,7 @@ void pm_indicator_result_apply_target(pm_indicator_result *ir) {
   }
 }
 
-static void gap_clear(pm_gap *g) {
-  free(g->id);
-  free(g->name);
-  free(g->district);
-  free(g->nearest);
-  free(g->note);
-}
+static void gap_clear(pm_gap *g) { free(g->mem); }
 
 pm_status pm_indicator_result_append(pm_context *ctx, pm_indicator_result *dst,
                                      pm_indicator_result *src) {
@@ -270,11 +289,7 @@ void pm_indicator_result_clear(pm_indicator_result *ir) {
   free(ir->results);
   for (size_t i = 0; i < ir->n_details; i++) {
     pm_detail *d = &ir->details[i];
-    free(d->role);
-    free(d->district);
-    free(d->id);
-    free(d->name);
-    free(d->nearest);
+    free(d->mem);
     free(d->wkb);
   }
   free(ir->details);

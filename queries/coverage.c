@@ -430,10 +430,11 @@ static void ignore_item(void *item, void *user) {
 
 /* --- sources ------------------------------------------------------------------------------ */
 
-/* Dissolving the buffers: in strips of sources ordered west to east, each strip on its own
- * thread, then strip by strip. The strips depend only on the sources, so the region is the same
- * for any number of threads. */
-#define COV_UNION_STRIPS 4
+/* Dissolving the buffers: in strips of sources ordered west to east, shared among the threads,
+ * then neighbouring strips pairwise (pm_union_pairwise: only what meets at the seam is overlaid,
+ * so eight strips balance two threads without costing more merging). The strips depend only on
+ * the sources, so the region is the same for any number of threads. */
+#define COV_UNION_STRIPS 8
 #define COV_UNION_MIN 2048 /* fewer buffers are dissolved in one cascaded union */
 
 typedef struct union_job {
@@ -495,6 +496,37 @@ static pm_status union_buffers(cov *c) {
     if (u.strip[k]) GEOSGeom_destroy_r(c->h, u.strip[k]);
   free(order);
   return st;
+}
+
+/* The straight-line service areas: each kept source buffered by its radius, in chunks on the
+ * context's threads (each buffer depends only on its source, so any thread count gives the same
+ * buffers). */
+#define COV_BUFFER_CHUNK 256
+
+typedef struct buffer_job {
+  cov *c;
+  GEOSGeometry **out;
+} buffer_job;
+
+static pm_status buffer_task(pm_context *ctx, void *state, void *arg, size_t i) {
+  (void)state;
+  buffer_job *j = arg;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  size_t e = (i + 1) * COV_BUFFER_CHUNK;
+  if (e > j->c->nitems) e = j->c->nitems;
+  for (size_t k = i * COV_BUFFER_CHUNK; k < e; k++) {
+    const cov_item *it = &j->c->items[k];
+    if (!(j->out[k] = GEOSBuffer_r(h, it->g, it->radius, COV_QUADSEGS)))
+      return pm_error(ctx, PM_EGEOM, "indicator %s: buffering a source failed (%s)",
+                      j->c->ind, pm__context_geos_message(ctx));
+  }
+  return PM_OK;
+}
+
+static pm_status buffer_sources(cov *c, GEOSGeometry **out) {
+  buffer_job j = {.c = c, .out = out};
+  size_t chunks = (c->nitems + COV_BUFFER_CHUNK - 1) / COV_BUFFER_CHUNK;
+  return pm__parallel_for(c->ctx, pm_context_threads(c->ctx), chunks, NULL, buffer_task, NULL, &j);
 }
 
 /* Sort the sources into classes, drop those matching no class, buffer the rest by their radius
@@ -570,15 +602,11 @@ static pm_status build_sources(cov *c) {
     it->cls = cls;
     it->radius = override ? c->spec->radius_m : c->cls[cls].radius_m;
     extent_of(c, g, &it->x0, &it->y0, &it->x1, &it->y1);
-    if (!c->net && !(tmp[c->nitems] = GEOSBuffer_r(c->h, g, it->radius, COV_QUADSEGS))) {
-      st = geos_fail(c, "buffering a source");
-      goto done;
-    }
     if (it->radius > c->rmax) c->rmax = it->radius;
     c->nitems++;
   }
   /* Along the network, a source's service area is the network it reaches, widened. */
-  if (c->net && (st = pm__cov_network_bufs(c, tmp))) goto done;
+  if ((st = c->net ? pm__cov_network_bufs(c, tmp) : buffer_sources(c, tmp))) goto done;
   if (nignored > 0)
     pm_notice(c->ctx, "indicator %s: %zu source(s) of layer %s matched no size class and were "
                       "ignored: %s%s",

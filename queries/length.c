@@ -61,7 +61,7 @@ static pm_status union_of(pm_context *ctx, const pm_indicator_spec *spec,
  * and the strips' results are dissolved together. Restriction distributes over union, so this is
  * the same selection; the strips depend only on the data, so the result is the same for any
  * number of threads. Few lines are dissolved in one piece. */
-#define LEN_STRIPS 4
+#define LEN_STRIPS 8
 #define LEN_STRIPS_MIN 4096
 
 typedef struct sel_job {

@@ -520,16 +520,12 @@ static pm_result *result_of_row(sqlite3_stmt *q, pm_indicator_result *ir) {
 static pm_status gap_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
   pm_result *r = result_of_row(q, ir);
   if (!r) return corrupt(s, id, "a gap of an unknown result");
-  if (push((void **)&r->gaps, r->n_gaps, sizeof *r->gaps)) return oom(s);
-  pm_gap *g = &r->gaps[r->n_gaps++];
-  g->distance_m = col_real(q, 5);
-  g->shortfall = col_real(q, 6);
-  g->x = col_real(q, 9);
-  g->y = col_real(q, 10);
-  g->straight_m = col_real(q, 11);
-  if (col_str(q, 2, &g->id) || col_str(q, 3, &g->name) || col_str(q, 4, &g->district) ||
-      col_str(q, 7, &g->nearest) || col_str(q, 8, &g->note))
+  const char *t[12] = {NULL};
+  for (int c = 2; c <= 8; c++) t[c] = (const char *)sqlite3_column_text(q, c);
+  if (pm_result_add_gap(pm_store_context(s), r, t[2], t[3], t[4], col_real(q, 5), col_real(q, 6),
+                        t[7], t[8], col_real(q, 9), col_real(q, 10)))
     return oom(s);
+  r->gaps[r->n_gaps - 1].straight_m = col_real(q, 11);
   return PM_OK;
 }
 

@@ -1,5 +1,8 @@
 /* load.c: layers from the project database into memory: features (with a filter, a label field and
  * attributes), the cache that shares them between indicators, and the districts in scope. */
+#include <sqlite3.h>
+#include <spatialite/gaiageo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +81,125 @@ static int read_only(void *user, int action, const char *a, const char *b, const
   return SQLITE_DENY;
 }
 
+/* ---- geometry blobs ---- */
+
+/* A stored geometry straight from its SpatiaLite blob into GEOS, the way layer_writer.c writes
+ * them (plain_blob): little-endian, 2D, a point, line string, polygon or multi of those, no
+ * compression. Blob: 0x00, 0x01, SRID, MBR, 0x7C, class, the body (counts and coordinates as in
+ * WKB without byte-order bytes; each part of a multi after 0x69 and its class), 0xFE. Any other
+ * blob goes through SpatiaLite (gaia) and GEOS's WKB reader, as AsBinary(geom) would. The
+ * coordinates are copied whole into GEOS's sequences: no WKB is written or parsed, and no
+ * SpatiaLite geometry is built (that was half of loading a layer). */
+typedef struct blob_in {
+  const unsigned char *p;
+  size_t len, at;
+  double *xy; /* aligned copy of one run of coordinates */
+  size_t cap;
+} blob_in;
+
+static int blob_u32(blob_in *b, uint32_t *v) {
+  if (b->len - b->at < 4) return 0;
+  memcpy(v, b->p + b->at, 4);
+  b->at += 4;
+  return 1;
+}
+
+static GEOSCoordSequence *blob_seq(GEOSContextHandle_t h, blob_in *b, uint32_t n) {
+  if (n == 0 || (b->len - b->at) / 16 < n) return NULL;
+  if (2 * (size_t)n > b->cap) {
+    size_t cap = 2 * (size_t)n < 256 ? 256 : 2 * (size_t)n;
+    double *xy = realloc(b->xy, cap * sizeof *xy);
+    if (!xy) return NULL;
+    b->xy = xy;
+    b->cap = cap;
+  }
+  memcpy(b->xy, b->p + b->at, 16 * (size_t)n);
+  b->at += 16 * (size_t)n;
+  return GEOSCoordSeq_copyFromBuffer_r(h, b->xy, n, 0, 0);
+}
+
+static GEOSGeometry *blob_ring(GEOSContextHandle_t h, blob_in *b) {
+  uint32_t n;
+  GEOSCoordSequence *s = blob_u32(b, &n) ? blob_seq(h, b, n) : NULL;
+  return s ? GEOSGeom_createLinearRing_r(h, s) : NULL; /* takes s, also when it fails */
+}
+
+static GEOSGeometry *blob_body(GEOSContextHandle_t h, blob_in *b, uint32_t type, int depth) {
+  uint32_t n;
+  GEOSCoordSequence *s;
+  switch (type) {
+  case 1: return (s = blob_seq(h, b, 1)) ? GEOSGeom_createPoint_r(h, s) : NULL;
+  case 2:
+    return blob_u32(b, &n) && (s = blob_seq(h, b, n)) ? GEOSGeom_createLineString_r(h, s) : NULL;
+  case 3: {
+    if (!blob_u32(b, &n) || n == 0 || n > (b->len - b->at) / 4) return NULL;
+    GEOSGeometry **holes = n > 1 ? calloc(n - 1, sizeof *holes) : NULL;
+    GEOSGeometry *shell = (n == 1 || holes) ? blob_ring(h, b) : NULL;
+    uint32_t k = 0;
+    while (shell && k + 1 < n && (holes[k] = blob_ring(h, b))) k++;
+    GEOSGeometry *g = NULL;
+    if (shell && k + 1 == n) { /* GEOS owns the rings from here on, also when it fails */
+      g = GEOSGeom_createPolygon_r(h, shell, holes, n - 1);
+    } else {
+      if (shell) GEOSGeom_destroy_r(h, shell);
+      for (uint32_t i = 0; i < k; i++) GEOSGeom_destroy_r(h, holes[i]);
+    }
+    free(holes);
+    return g;
+  }
+  case 4:
+  case 5:
+  case 6: {
+    if (depth > 0 || !blob_u32(b, &n) || n == 0 || n > (b->len - b->at) / 5) return NULL;
+    GEOSGeometry **parts = calloc(n, sizeof *parts);
+    uint32_t k = 0, pt;
+    while (parts && k < n && b->at < b->len && b->p[b->at++] == 0x69 && blob_u32(b, &pt) &&
+           pt == type - 3 && (parts[k] = blob_body(h, b, pt, depth + 1)))
+      k++;
+    GEOSGeometry *g = NULL;
+    if (parts && k == n) /* GEOS owns the parts from here on, also when it fails */
+      g = GEOSGeom_createCollection_r(h, (int)type, parts, n);
+    else if (parts)
+      for (uint32_t i = 0; i < k; i++) GEOSGeom_destroy_r(h, parts[i]);
+    free(parts);
+    return g;
+  }
+  default: return NULL;
+  }
+}
+
+/* The geometry of a stored blob (caller owns it), NULL with *bad set when SpatiaLite cannot read
+ * the blob, NULL alone when GEOS refused it (its message is the context's). */
+static GEOSGeometry *blob_geometry(GEOSContextHandle_t h, GEOSWKBReader *rd, blob_in *b,
+                                   const unsigned char *blob, size_t len, int *bad) {
+  *bad = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (len >= 44 && blob[0] == 0x00 && blob[1] == 0x01 && blob[38] == 0x7C && blob[len - 1] == 0xFE) {
+    uint32_t type;
+    memcpy(&type, blob + 39, 4);
+    b->p = blob;
+    b->len = len - 1;
+    b->at = 43;
+    GEOSGeometry *g = type >= 1 && type <= 6 ? blob_body(h, b, type, 0) : NULL;
+    if (g && b->at == b->len) return g;
+    if (g) GEOSGeom_destroy_r(h, g);
+  }
+#endif
+  gaiaGeomCollPtr geo = gaiaFromSpatiaLiteBlobWkb(blob, (unsigned int)len);
+  if (!geo) {
+    *bad = 1;
+    return NULL;
+  }
+  unsigned char *wkb = NULL;
+  int wlen = 0;
+  gaiaToWkb(geo, &wkb, &wlen);
+  gaiaFreeGeomColl(geo);
+  GEOSGeometry *g = wkb && wlen > 0 ? GEOSWKBReader_read_r(h, rd, wkb, (size_t)wlen) : NULL;
+  if (!wkb || wlen <= 0) *bad = 1;
+  free(wkb);
+  return g;
+}
+
 pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
                            const pm_load_options *opt, pm_features **out) {
   *out = NULL;
@@ -137,7 +259,7 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
     }
   }
 
-  /* SELECT fid, AsBinary(geom), label, attrs... FROM layer WHERE (filter) ORDER BY fid */
+  /* SELECT fid, geom, label, attrs... FROM layer WHERE (filter) ORDER BY fid */
   size_t cap = 256 + strlen(layer) * 2 + (opt->where ? strlen(opt->where) : 0);
   for (size_t a = 0; a < opt->n_attrs; a++) cap += strlen(attr_cols[a]) * 2 + 8;
   if (label) cap += strlen(label) * 2 + 8;
@@ -150,7 +272,7 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
     free_fields(names, types, nf);
     return oom(ctx);
   }
-  size_t len = (size_t)snprintf(sql, cap, "SELECT fid, AsBinary(geom)");
+  size_t len = (size_t)snprintf(sql, cap, "SELECT fid, geom");
   const char *cols[2] = {label, NULL};
   for (size_t c = 0; c < 1; c++) {
     char *q = pm__sql_ident(cols[c] ? cols[c] : "fid");
@@ -210,13 +332,16 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
   GEOSWKBReader *rd = st ? NULL : GEOSWKBReader_create_r(h);
   if (!st && !rd) st = oom(ctx);
   size_t capn = 0;
+  blob_in bin = {0};
   int rc = SQLITE_DONE;
   while (!st && (rc = pm__store_step(store, q)) == SQLITE_ROW) {
     int64_t fid = sqlite3_column_int64(q, 0);
-    const unsigned char *wkb = sqlite3_column_blob(q, 1);
-    int wlen = sqlite3_column_bytes(q, 1);
-    if (!wkb || wlen <= 0) continue; /* NULL geometry rows are not stored by ingest; tolerate */
-    GEOSGeometry *g = GEOSWKBReader_read_r(h, rd, wkb, (size_t)wlen);
+    const unsigned char *blob = sqlite3_column_blob(q, 1);
+    int blen = sqlite3_column_bytes(q, 1);
+    if (!blob || blen <= 0) continue; /* NULL geometry rows are not stored by ingest; tolerate */
+    int bad;
+    GEOSGeometry *g = blob_geometry(h, rd, &bin, blob, (size_t)blen, &bad);
+    if (!g && bad) continue; /* not a geometry to SpatiaLite either (AsBinary gave NULL) */
     if (!g) {
       st = pm_error(ctx, PM_EGEOM, "layer '%s' feature %lld: unreadable geometry (%s)", layer,
                     (long long)fid, pm__context_geos_message(ctx));
@@ -259,6 +384,7 @@ pm_status pm_features_load(pm_context *ctx, pm_store *store, const char *layer,
                   opt->where ? " with filter `" : "", opt->where ? opt->where : "",
                   opt->where ? "`" : "", sqlite3_errmsg(db));
   if (rd) GEOSWKBReader_destroy_r(h, rd);
+  free(bin.xy);
   sqlite3_finalize(q);
   sqlite3_set_authorizer(db, NULL, NULL);
   if (st) {

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,36 @@ static pm_run_result *make_run(pm_context *ctx) {
   return run;
 }
 
+/* pm_report_number writes most numbers without printf; every one must be printf's own: random
+ * doubles over the whole range a report sees (bit patterns from 1e-6 to 1e17, and decimals with
+ * few digits, where ties to ten digits are likeliest), each compared with "%.0f"/"%.10g". */
+static void test_numbers_as_printf(void **state) {
+  (void)state;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  char got[64], want[64];
+  size_t differing = 0;
+  for (int i = 0; i < 400000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double v;
+    if (i % 2) {
+      int e2 = (int)(x % 78) - 20; /* 2^-20 .. 2^57 */
+      v = ldexp((double)(x >> 11) / 9007199254740992.0 + 1.0, e2);
+    } else {
+      static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e9, 1e11};
+      v = (double)(x >> 30) / scale[(x >> 4) % 9]; /* decimals such as 12345.678 */
+    }
+    if (x & 1) v = -v;
+    if (v == trunc(v) && fabs(v) < 1e15)
+      snprintf(want, sizeof want, "%.0f", v);
+    else
+      snprintf(want, sizeof want, "%.10g", v);
+    pm_report_number(v, got, sizeof got);
+    if (strcmp(got, want) != 0 && differing++ < 5)
+      print_error("%.17g: pm_report_number gives %s, printf %s\n", v, got, want);
+  }
+  assert_int_equal(differing, 0);
+}
+
 static void test_numbers(void **state) {
   (void)state;
   char b[64];
@@ -99,6 +130,10 @@ static void test_numbers(void **state) {
   assert_string_equal(pm_report_number(1e-7, b, sizeof b), "1e-07");
   assert_string_equal(pm_report_number(NAN, b, sizeof b), "");
   assert_string_equal(pm_report_number(INFINITY, b, sizeof b), "");
+
+  assert_string_equal(pm_report_number(-1234567890123.0, b, sizeof b), "-1234567890123");
+  assert_string_equal(pm_report_number(9999999999.5, b, sizeof b), "1e+10"); /* rounds up a digit */
+  assert_string_equal(pm_report_number(0.00012345678905, b, sizeof b), "0.0001234567891");
 
   assert_string_equal(pm_report_format_value(2.0 / 3 * 100, "%", NULL, NAN, b, sizeof b), "66.67%");
   assert_string_equal(pm_report_format_value(12.5, "km", NULL, NAN, b, sizeof b), "12.5 km");
@@ -394,7 +429,7 @@ static void test_write_through_links(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_numbers),  cmocka_unit_test(test_text_width),
+      cmocka_unit_test(test_numbers),  cmocka_unit_test(test_numbers_as_printf),  cmocka_unit_test(test_text_width),
       pm_test_case(test_json),     pm_test_case(test_csv),
       pm_test_case(test_markdown), pm_test_case(test_summary),
       pm_test_case(test_write_failure), pm_test_case(test_write_through_links),

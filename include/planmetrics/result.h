@@ -23,6 +23,7 @@ typedef struct pm_gap {
   double x, y;        /* representative point in the project CRS (NAN when none) */
   double straight_m;  /* with distance: network, the straight-line distance to the same nearest
                        * candidate, beside the network distance in distance_m (NAN otherwise) */
+  char *mem;          /* owns the strings above (one allocation, made by pm_result_add_gap) */
 } pm_gap;
 
 typedef struct pm_class_count {
@@ -68,8 +69,10 @@ typedef struct pm_detail {
   int covered;         /* 1 passes, 0 fails, -1 not applicable */
   double distance_m;   /* NAN when not applicable */
   char *nearest;
-  unsigned char *wkb;  /* geometry in the project CRS (ISO WKB, 2D) */
+  unsigned char *wkb;  /* geometry in the project CRS (ISO WKB, 2D); owned */
   size_t wkb_len;
+  char *mem;           /* owns the strings above (one allocation, made by
+                        * pm_indicator_result_add_detail) */
 } pm_detail;
 
 typedef enum pm_indicator_status {
