@@ -24,7 +24,8 @@ static const char RUN_HELP[] =
     "  --db FILE        project database (default: the plan's `db:`, else PLAN_ID.sqlite next to it)\n"
     "  --district NAME  only this district of the plan's scope (repeatable)\n"
     "  --strict         count indicators without a value (no data, empty denominator) as missed\n"
-    "  --no-history     do not record the run\n"
+    "  --no-history     do not record the run (nor collect the per-feature details only the\n"
+    "                   history keeps, for export and HTML maps: faster, less memory)\n"
     "  --threads N      compute on N threads (default: 2 on a multi-core machine); the results do\n"
     "                   not depend on N\n"
     "  --timeout SECONDS  stop an SQL statement (a filter) working longer than this (default 60;\n"
@@ -91,7 +92,7 @@ int pm_cmd_run(pm_cli *cli, int argc, char **argv) {
       districts[opt.n_districts++] = optarg;
       break;
     case 's': strict = 1; break;
-    case 'n': opt.record = 0; break;
+    case 'n': opt.record = 0, opt.skip_details = 1; break;
     case 't': {
       char *end = NULL;
       long v = strtol(optarg, &end, 10);

@@ -20,6 +20,7 @@ struct pm_context {
   pm_progress_fn progress;
   void *progress_user;
   int threads;
+  int skip_details; /* pm__context_set_details */
 };
 
 const char *pm_status_name(pm_status st) {
@@ -170,6 +171,10 @@ void pm_context_inherit_notice(pm_context *child, const pm_context *parent) {
   child->notice = parent->notice;
   child->notice_user = parent->notice_user;
 }
+
+void pm__context_set_details(pm_context *ctx, int keep) { ctx->skip_details = !keep; }
+
+int pm__context_keeps_details(const pm_context *ctx) { return !ctx->skip_details; }
 
 void pm_context_set_progress(pm_context *ctx, pm_progress_fn fn, void *user) {
   ctx->progress = fn;

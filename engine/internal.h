@@ -15,6 +15,14 @@ const char *pm__context_geos_message(const pm_context *ctx);
  * one thread's, so its writer is too); NULL when out of memory. Borrowed. */
 GEOSWKBWriter *pm__context_wkb_writer(pm_context *ctx);
 
+/* Whether results computed with this context keep their details (the features behind each value,
+ * pm_indicator_result_add_detail*), which only the run history and what is made from it (export,
+ * HTML) read: a run that records no history skips them (pm_run_options.skip_details), and with
+ * them the geometry they would encode and hold. Threads of pm__parallel_for take their parent's
+ * setting. Default: kept. */
+void pm__context_set_details(pm_context *ctx, int keep);
+int pm__context_keeps_details(const pm_context *ctx);
+
 /* The notice printer currently set on ctx (fn NULL: silence), e.g. to put it back after holding
  * notices for a while. */
 void pm__context_notice(const pm_context *ctx, pm_notice_fn *fn, void **user);

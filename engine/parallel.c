@@ -52,6 +52,7 @@ static void *par_thread(void *arg) {
   pm_context *ctx = NULL;
   if (pm_context_create(&ctx)) return NULL; /* the others take its share */
   pm_context_inherit_notice(ctx, p->parent);
+  pm__context_set_details(ctx, pm__context_keeps_details(p->parent));
   par_loop(p, ctx);
   pm_context_destroy(ctx);
   return NULL;

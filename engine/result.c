@@ -137,6 +137,7 @@ pm_status pm_indicator_result_add_detail(pm_context *ctx, pm_indicator_result *i
                                          const char *name, int covered, double distance_m,
                                          const char *nearest, const unsigned char *wkb,
                                          size_t wkb_len) {
+  if (!pm__context_keeps_details(ctx)) return PM_OK;
   if (reserve((void **)&ir->details, ir->n_details, 1, sizeof *ir->details))
     return pm_error(ctx, PM_ENOMEM, "out of memory");
   pm_detail *x = &ir->details[ir->n_details];
@@ -161,6 +162,7 @@ pm_status pm_indicator_result_add_detail_geom(pm_context *ctx, pm_indicator_resu
                                               const char *id, const char *name, int covered,
                                               double distance_m, const char *nearest,
                                               const GEOSGeometry *g) {
+  if (!pm__context_keeps_details(ctx)) return PM_OK; /* nothing to encode either */
   GEOSContextHandle_t h = pm_context_geos(ctx);
   unsigned char *wkb = NULL;
   size_t len = 0;

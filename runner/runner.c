@@ -692,7 +692,11 @@ static pm_status run_once(pm_context *ctx, const pm_plan *plan, const pm_run_opt
     }
   }
   if (!st) st = attributions(&r, &run->attributions);
-  if (!st) st = compute_all(&r, opt->threads, run);
+  if (!st) {
+    pm__context_set_details(ctx, !opt->skip_details);
+    st = compute_all(&r, opt->threads, run);
+    pm__context_set_details(ctx, 1);
+  }
   if (!st) {
     char now[32];
     pm_utc_now(now, sizeof now);

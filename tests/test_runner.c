@@ -150,12 +150,65 @@ static void test_attributions_recorded(void **state) {
   pm_store_close(store);
 }
 
+/* skip_details (what `run --no-history` asks): the same values and gaps, no details at all, also
+ * from the threads a metric starts (coverage's chunks on two threads). */
+static void test_skip_details(void **state) {
+  pm_context *ctx = *state;
+  /* 600 blocks of 20 m: coverage by area handles them in chunks of 256 on both threads */
+  static char homes[600 * 96 + 8];
+  strcpy(homes, "wkt,name\n");
+  for (int k = 0; k < 600; k++) {
+    int x = 20 + (k % 25) * 40, y = 20 + (k / 25) * 40;
+    snprintf(homes + strlen(homes), sizeof homes - strlen(homes),
+             "\"POLYGON ((%d %d, %d %d, %d %d, %d %d, %d %d))\",b%d\n", x, y, x + 20, y, x + 20, y + 20,
+             x, y + 20, x, y, k);
+  }
+  pm_test_write_file(pm_test_path("homes.csv"), homes);
+  const char *p = write_plan("details.yaml",
+                             "  - id: a_n\n    metric: count\n    layer: poi\n    where: \"kind = 'a'\"\n"
+                             "  - id: near_poi\n    metric: coverage\n    sources: poi\n    radius_m: 150\n"
+                             "    population: homes\n");
+  /* the homes layer, beside the others */
+  char *text = pm_test_read_file(p);
+  assert_non_null(text);
+  char *at = strstr(text, "indicators:");
+  assert_non_null(at);
+  char plan_text[4096];
+  snprintf(plan_text, sizeof plan_text, "%.*s  homes: {path: homes.csv, src_crs: EPSG:32651}\n%s",
+           (int)(at - text), text, at);
+  free(text);
+  pm_test_write_file(p, plan_text);
+  pm_plan *plan = NULL;
+  if (pm_plan_load(ctx, p, &plan)) fail_msg("%s", pm_context_message(ctx));
+  pm_run_result *run[2] = {NULL, NULL};
+  for (int skip = 0; skip < 2; skip++) {
+    pm_run_options opt = {.db = pm_test_path("details.sqlite"), .threads = 2, .skip_details = skip};
+    if (pm_plan_run(ctx, plan, &opt, &run[skip], NULL)) fail_msg("%s", pm_context_message(ctx));
+  }
+  pm_plan_destroy(plan);
+  assert_int_equal(run[0]->n_indicators, 2);
+  for (size_t i = 0; i < 2; i++) {
+    const pm_indicator_result *a = &run[0]->indicators[i], *b = &run[1]->indicators[i];
+    assert_true(a->n_details > 0);
+    assert_int_equal(b->n_details, 0);
+    assert_int_equal(a->n_results, b->n_results);
+    for (size_t k = 0; k < a->n_results; k++) {
+      assert_true(a->results[k].value == b->results[k].value);
+      assert_int_equal(a->results[k].n_gaps, b->results[k].n_gaps);
+    }
+  }
+  assert_true(run[0]->indicators[1].results[0].n_gaps > 0); /* homes far from the three points */
+  pm_run_result_destroy(run[0]);
+  pm_run_result_destroy(run[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       pm_test_case(test_no_data_reason),
       pm_test_case(test_error_names_indicator_once),
       cmocka_unit_test(test_failed_run_notices),
       pm_test_case(test_attributions_recorded),
+      pm_test_case(test_skip_details),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
