@@ -55,6 +55,7 @@ typedef struct ingest {
   char **raw_vals;         /* n_raw_rows x n_raw_cols, NULL for an empty value */
   int *csv_keep;           /* from csv_scan: per stored field, 1 + the type GDAL gave a column whose
                               numbers would alter the file's text, else 0; NULL when not scanned */
+  struct csv_pre *pre;     /* the CSV's text read on a thread meanwhile (csv_pre_start), or NULL */
   pm_geom_kind kind;
   int multipoint;
   pm_transform *tr;
@@ -249,7 +250,10 @@ static void free_raw(ingest *g) {
   g->n_raw_rows = 0;
 }
 
+static void csv_pre_free(struct csv_pre *p);
+
 static void ingest_free(ingest *g) {
+  csv_pre_free(g->pre);
   if (g->writer) pm_layer_writer_destroy(g->writer);
   if (g->tr) pm_transform_destroy(g->tr);
   if (g->wkb_in) GEOSWKBReader_destroy_r(g->h, g->wkb_in);
@@ -863,6 +867,83 @@ static GDALDatasetH csv_open_raw(ingest *g, OGRLayerH *rl) {
   return NULL;
 }
 
+/* The pass over a CSV's text that the number check and encoding detection need, done on a thread
+ * of its own from the start of the ingest, while GDAL reads the whole file once more to detect
+ * the column types (AUTODETECT_TYPE): two reads side by side instead of one after the other. It
+ * cannot know the types yet, so it notes for every column whether a value would lose its text as
+ * an integer and as a real, and the encoding evidence of its values; csv_scan then keeps what the
+ * detected types ask for. */
+typedef struct csv_pre {
+  pthread_t tid;
+  int running;         /* tid is still to be joined */
+  const char *path;
+  int ok;              /* the file was read as text to its end */
+  int ncols;
+  unsigned char *loses; /* per column: 1 << PM_FIELD_INTEGER, 1 << PM_FIELD_REAL */
+  enc_scan *enc;        /* per column */
+} csv_pre;
+
+static void *csv_pre_run(void *arg) {
+  csv_pre *p = arg;
+  CPLPushErrorHandler(CPLQuietErrorHandler); /* this thread's; the typed read reports problems */
+  GDALDatasetH raw = GDALOpenEx(p->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+  OGRLayerH rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
+  int nc = rl ? OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(rl)) : 0;
+  if (rl && nc > 0 && (p->loses = calloc((size_t)nc, 1)) && (p->enc = calloc((size_t)nc, sizeof *p->enc))) {
+    for (int i = 0; i < nc; i++) p->enc[i] = (enc_scan){.all_utf8 = 1, .all_gb = 1};
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(rl)) != NULL) {
+      for (int i = 0; i < nc; i++) {
+        if (!OGR_F_IsFieldSetAndNotNull(f, i)) continue;
+        const char *s = OGR_F_GetFieldAsString(f, i);
+        for (int t = PM_FIELD_INTEGER; t <= PM_FIELD_REAL; t++)
+          if (!(p->loses[i] & (1 << t)) && number_loses_text(s, (pm_field_type)t))
+            p->loses[i] |= (unsigned char)(1 << t);
+        enc_scan_value(&p->enc[i], s);
+      }
+      OGR_F_Destroy(f);
+    }
+    p->ncols = nc;
+    p->ok = 1;
+  }
+  if (raw) GDALClose(raw);
+  CPLPopErrorHandler();
+  return NULL;
+}
+
+/* Start the pass for a file named as a CSV when something will read its result: the number check
+ * (no .csvt) or the encoding detection (no --encoding, no --where). Without a thread, csv_scan
+ * reads the file itself. */
+static void csv_pre_start(ingest *g) {
+  const pm_ingest_options *o = g->opt;
+  if (!(has_ext(o->path, ".csv") || has_ext(o->path, ".tsv") || has_ext(o->path, ".txt"))) return;
+  int numbers = !sidecar_exists(o->path, ".csvt");
+  int encoding = !o->encoding && !(o->where && *o->where);
+  if (!numbers && !encoding) return;
+  csv_pre *p = calloc(1, sizeof *p);
+  if (!p) return;
+  p->path = o->path;
+  if (pthread_create(&p->tid, NULL, csv_pre_run, p) != 0) {
+    free(p);
+    return;
+  }
+  p->running = 1;
+  g->pre = p;
+}
+
+static void csv_pre_wait(csv_pre *p) {
+  if (p->running) pthread_join(p->tid, NULL);
+  p->running = 0;
+}
+
+static void csv_pre_free(csv_pre *p) {
+  if (!p) return;
+  csv_pre_wait(p);
+  free(p->loses);
+  free(p->enc);
+  free(p);
+}
+
 /* One pass over the CSV's text: the columns whose numbers would lose the file's text (g->csv_keep,
  * when numbers need checking) and, when enc is given, the encoding evidence of the text columns
  * (all rows: only used without a --where filter, which selects rows on typed values). Returns 0
@@ -871,34 +952,40 @@ static int csv_scan(ingest *g, enc_scan *enc, pm_status *st) {
   *st = PM_OK;
   int check_numbers = csv_numbers_to_check(g);
   if (!check_numbers && !enc) return 1;
-  OGRLayerH rl;
-  GDALDatasetH raw = csv_open_raw(g, &rl);
-  if (!raw) return 0;
-  int *keep = calloc(g->n_fields + 1, sizeof *keep);
-  if (!keep) {
-    GDALClose(raw);
-    *st = oom(g->ctx);
-    return 1;
-  }
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->lyr);
   int nf = OGR_FD_GetFieldCount(defn);
-  OGRFeatureH f;
-  while ((f = OGR_L_GetNextFeature(rl)) != NULL) {
-    for (size_t i = 0; check_numbers && i < g->n_fields; i++) {
-      if (keep[i] || g->fields[i].type == PM_FIELD_TEXT) continue;
-      int si = g->src_idx[i];
-      if (OGR_F_IsFieldSetAndNotNull(f, si) &&
-          number_loses_text(OGR_F_GetFieldAsString(f, si), g->fields[i].type))
-        keep[i] = 1 + (int)g->fields[i].type; /* remembers the type GDAL gave */
+  csv_pre *p = g->pre;
+  if (p) {
+    csv_pre_wait(p);
+  } else { /* not started (a .csvt and a filter, say): the pass here */
+    if (!(p = g->pre = calloc(1, sizeof *p))) {
+      *st = oom(g->ctx);
+      return 1;
     }
-    for (int i = 0; enc && i < nf; i++)
-      if (is_text_field(defn, i) && OGR_F_IsFieldSetAndNotNull(f, i))
-        enc_scan_value(enc, OGR_F_GetFieldAsString(f, i));
-    OGR_F_Destroy(f);
+    p->path = g->opt->path;
+    csv_pre_run(p);
   }
-  GDALClose(raw);
-  if (check_numbers) g->csv_keep = keep;
-  else free(keep);
+  if (!p->ok || p->ncols != nf) return 0; /* cannot be paired: the callers fall back */
+  if (check_numbers) {
+    int *keep = calloc(g->n_fields + 1, sizeof *keep);
+    if (!keep) {
+      *st = oom(g->ctx);
+      return 1;
+    }
+    for (size_t i = 0; i < g->n_fields; i++) {
+      pm_field_type t = g->fields[i].type;
+      if (t != PM_FIELD_TEXT && (p->loses[g->src_idx[i]] & (1 << t)))
+        keep[i] = 1 + (int)t; /* remembers the type GDAL gave */
+    }
+    free(g->csv_keep);
+    g->csv_keep = keep;
+  }
+  for (int i = 0; enc && i < nf; i++)
+    if (is_text_field(defn, i)) {
+      enc->all_utf8 &= p->enc[i].all_utf8;
+      enc->all_gb &= p->enc[i].all_gb;
+      enc->any_high |= p->enc[i].any_high;
+    }
   return 1;
 }
 
@@ -1760,6 +1847,7 @@ pm_status pm_ingest(pm_context *ctx, pm_store *store, const pm_ingest_options *o
   char *src_def = NULL, *hash = NULL, *options = NULL;
   CPLPushErrorHandler(CPLQuietErrorHandler);
   st = check_files(ctx, opt);
+  if (!st) csv_pre_start(&g); /* reads beside GDAL's type detection in open_dataset */
   if (!st) st = open_dataset(&g);
   if (!st) st = setup_fields(&g);
   if (!st) st = choose_encoding(&g);
