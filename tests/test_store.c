@@ -335,12 +335,59 @@ static void has_fields(void **state) {
   pm_store_close(s);
 }
 
+/* Loading reads the blobs planmetrics writes straight into GEOS, and any other SpatiaLite blob
+ * (here compressed ones) through SpatiaLite: points, lines, polygons with holes, multi parts;
+ * the same geometries either way (compression keeps intermediate vertices as float offsets). */
+static void load_reads_every_blob(void **state) {
+  pm_context *ctx = *state;
+  GEOSContextHandle_t h = pm_context_geos(ctx);
+  pm_store *s = pm_test_store(ctx, "blobs.sqlite", 32651);
+  const char *const pts[] = {"POINT(1 2)", "POINT(-3.25 1e6)"};
+  const char *const lines[] = {"MULTILINESTRING((0 0, 10 0, 10 10))",
+                               "MULTILINESTRING((0 0, 1 1, 2 0), (5 5, 6 6))"};
+  const char *const polys[] = {
+      "MULTIPOLYGON(((0 0, 100 0, 100 100, 0 100, 0 0), (10 10, 20 10, 20 20, 10 20, 10 10), "
+      "(50 50, 60 50, 60 60, 50 50)))",
+      "MULTIPOLYGON(((0 0, 10 0, 10 10, 0 0)), ((20 20, 30 20, 30 30, 20 30, 20 20)))"};
+  const char *const *wkt[3] = {pts, lines, polys};
+  const char *names[3] = {"pts", "lines", "polys"};
+  pm_geom_kind kinds[3] = {PM_KIND_POINT, PM_KIND_LINE, PM_KIND_POLYGON};
+  assert_int_equal(pm_store_begin(s), PM_OK);
+  for (int t = 0; t < 3; t++)
+    pm_test_store_layer(ctx, s, names[t], kinds[t], "name", NULL, wkt[t], 2, 0, 0);
+  assert_int_equal(pm_store_commit(s), PM_OK);
+  for (int t = 0; t < 3; t++) {
+    pm_features *plain = NULL, *packed = NULL;
+    assert_int_equal(pm_features_load(ctx, s, names[t], NULL, &plain), PM_OK);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE %s SET geom = CompressGeometry(geom)", names[t]);
+    pm_test_sql_exec(s, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE IsValid(geom) AND hex(geom) LIKE '00%%'",
+             names[t]);
+    assert_int_equal(pm_test_sql_int(s, sql), 2);
+    assert_int_equal(pm_features_load(ctx, s, names[t], NULL, &packed), PM_OK);
+    assert_int_equal(plain->n, 2);
+    assert_int_equal(packed->n, 2);
+    for (size_t i = 0; i < 2; i++) {
+      GEOSGeometry *want = pm_test_geom(ctx, wkt[t][i]);
+      if (GEOSEqualsExact_r(h, plain->geom[i], want, 0) != 1)
+        fail_msg("%s #%zu: not read as written (%s)", names[t], i, wkt[t][i]);
+      if (GEOSEqualsExact_r(h, packed->geom[i], plain->geom[i], 1e-3) != 1)
+        fail_msg("%s #%zu: the compressed blob reads differently", names[t], i);
+      GEOSGeom_destroy_r(h, want);
+    }
+    pm_features_destroy(ctx, plain);
+    pm_features_destroy(ctx, packed);
+  }
+  pm_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(has_fields),
       cmocka_unit_test(round_trip),   cmocka_unit_test(rollback_leaves_nothing),
       cmocka_unit_test(reserved_names), cmocka_unit_test(crs_is_fixed),
-      cmocka_unit_test(open_errors),
+      cmocka_unit_test(open_errors),    cmocka_unit_test(load_reads_every_blob),
   };
   return cmocka_run_group_tests(tests, pm_test_context_setup, pm_test_context_teardown);
 }
