@@ -889,16 +889,18 @@ static void *csv_pre_run(void *arg) {
   GDALDatasetH raw = GDALOpenEx(p->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
   OGRLayerH rl = raw ? GDALDatasetGetLayer(raw, 0) : NULL;
   int nc = rl ? OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(rl)) : 0;
-  if (rl && nc > 0 && (p->loses = calloc((size_t)nc, 1)) && (p->enc = calloc((size_t)nc, sizeof *p->enc))) {
+  if (rl && nc > 0 && (p->loses = calloc((size_t)nc, 1)) &&
+      (p->enc = calloc((size_t)nc, sizeof *p->enc))) {
     for (int i = 0; i < nc; i++) p->enc[i] = (enc_scan){.all_utf8 = 1, .all_gb = 1};
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(rl)) != NULL) {
       for (int i = 0; i < nc; i++) {
         if (!OGR_F_IsFieldSetAndNotNull(f, i)) continue;
         const char *s = OGR_F_GetFieldAsString(f, i);
-        for (int t = PM_FIELD_INTEGER; t <= PM_FIELD_REAL; t++)
-          if (!(p->loses[i] & (1 << t)) && number_loses_text(s, (pm_field_type)t))
-            p->loses[i] |= (unsigned char)(1 << t);
+        static const pm_field_type numeric[2] = {PM_FIELD_INTEGER, PM_FIELD_REAL};
+        for (int k = 0; k < 2; k++)
+          if (!(p->loses[i] & (1 << numeric[k])) && number_loses_text(s, numeric[k]))
+            p->loses[i] |= (unsigned char)(1 << numeric[k]);
         enc_scan_value(&p->enc[i], s);
       }
       OGR_F_Destroy(f);

@@ -38,7 +38,8 @@ static char *put_digits(uint64_t u, char *end) {
  * conversion. Returns 0 (nothing written) otherwise: printf decides those. A report holds
  * hundreds of thousands of numbers, and glibc's exact conversion took half of writing it. */
 static int fast_g10(double v, char *buf, size_t size) {
-  static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
+  static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,
+                               1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
   double a = fabs(v);
   if (!(a >= 1e-4 && a < 1e10) || size < 24) return 0;
   int e = 9;

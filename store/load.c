@@ -174,7 +174,8 @@ static GEOSGeometry *blob_geometry(GEOSContextHandle_t h, GEOSWKBReader *rd, blo
                                    const unsigned char *blob, size_t len, int *bad) {
   *bad = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (len >= 44 && blob[0] == 0x00 && blob[1] == 0x01 && blob[38] == 0x7C && blob[len - 1] == 0xFE) {
+  if (len >= 44 && blob[0] == 0x00 && blob[1] == 0x01 && blob[38] == 0x7C &&
+      blob[len - 1] == 0xFE) {
     uint32_t type;
     memcpy(&type, blob + 39, 4);
     b->p = blob;

@@ -429,7 +429,8 @@ static void test_write_through_links(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_numbers),  cmocka_unit_test(test_numbers_as_printf),  cmocka_unit_test(test_text_width),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_numbers_as_printf),  cmocka_unit_test(test_text_width),
       pm_test_case(test_json),     pm_test_case(test_csv),
       pm_test_case(test_markdown), pm_test_case(test_summary),
       pm_test_case(test_write_failure), pm_test_case(test_write_through_links),

@@ -22,9 +22,9 @@ typedef struct pm_run_options {
   pm_status (*before_commit)(pm_context *ctx, const pm_run_result *run, void *user);
   void *before_commit_user;
   double timeout_s;               /* limit on each SQL statement (pm_store_set_timeout); 0: none */
-  int skip_details;               /* results without details (pm_indicator_result.details): they only
-                                   * serve the history, export and HTML, so a run that records nothing
-                                   * (record 0) computes faster and in less memory without them */
+  int skip_details;               /* results without details (pm_indicator_result.details): they
+                                   * only serve the history, export and HTML, so a run that records
+                                   * nothing (record 0) is faster and smaller without them */
 } pm_run_options;
 
 /* What changed during the run's ingest step, for the terminal and batch logs. When the run fails,
