@@ -520,8 +520,10 @@ static pm_result *result_of_row(sqlite3_stmt *q, pm_indicator_result *ir) {
 static pm_status gap_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
   pm_result *r = result_of_row(q, ir);
   if (!r) return corrupt(s, id, "a gap of an unknown result");
-  const char *t[12] = {NULL};
-  for (int c = 2; c <= 8; c++) t[c] = (const char *)sqlite3_column_text(q, c);
+  const char *t[9] = {NULL};
+  static const int text_cols[] = {2, 3, 4, 7, 8}; /* only these: text would round the numbers */
+  for (size_t k = 0; k < PM_ARRAY_LEN(text_cols); k++)
+    t[text_cols[k]] = (const char *)sqlite3_column_text(q, text_cols[k]);
   if (pm_result_add_gap(pm_store_context(s), r, t[2], t[3], t[4], col_real(q, 5), col_real(q, 6),
                         t[7], t[8], col_real(q, 9), col_real(q, 10)))
     return oom(s);
@@ -552,20 +554,16 @@ static pm_status facility_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indic
 
 static pm_status detail_row(pm_store *s, int64_t id, sqlite3_stmt *q, pm_indicator_result *ir) {
   (void)id;
-  if (push((void **)&ir->details, ir->n_details, sizeof *ir->details)) return oom(s);
-  pm_detail *d = &ir->details[ir->n_details++];
-  d->covered = sqlite3_column_int(q, 5);
-  d->distance_m = col_real(q, 6);
-  if (col_str(q, 1, &d->role) || col_str(q, 2, &d->district) || col_str(q, 3, &d->id) ||
-      col_str(q, 4, &d->name) || col_str(q, 7, &d->nearest))
-    return oom(s);
-  const void *blob = sqlite3_column_blob(q, 8);
+  const char *t[8] = {NULL};
+  static const int text_cols[] = {1, 2, 3, 4, 7}; /* only these: text would round the numbers */
+  for (size_t k = 0; k < PM_ARRAY_LEN(text_cols); k++)
+    t[text_cols[k]] = (const char *)sqlite3_column_text(q, text_cols[k]);
+  const unsigned char *blob = sqlite3_column_blob(q, 8);
   int len = sqlite3_column_bytes(q, 8);
-  if (blob && len > 0) {
-    if (!(d->wkb = malloc((size_t)len))) return oom(s);
-    memcpy(d->wkb, blob, (size_t)len);
-    d->wkb_len = (size_t)len;
-  }
+  if (pm_indicator_result_add_detail(pm_store_context(s), ir, t[1], t[2], t[3], t[4],
+                                     sqlite3_column_int(q, 5), col_real(q, 6), t[7],
+                                     len > 0 ? blob : NULL, len > 0 ? (size_t)len : 0))
+    return oom(s);
   return PM_OK;
 }
 
